@@ -1,0 +1,52 @@
+"""SQLAlchemy models, one module per noun. Importing this package registers every table."""
+
+from models.base import Base
+from models.client import Client, PortalUser
+from models.conversation import Comment, Message, Review
+from models.credit_note import CreditNote, CreditNoteLine, CreditNoteStatus
+from models.invoice import OPEN_INVOICE_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from models.organization import NumberSequence, Organization, StaffUser
+from models.outbox import EmailDeliveryAttempt, OutboxAttachment, OutboxEmail, ProcessedWebhookEvent
+from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
+from models.payment_method import SavedPaymentMethod
+from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
+from models.security import AuditEvent, LoginSession, LoginThrottle
+
+__all__ = [
+    "OPEN_INVOICE_STATUSES",
+    "Allocation",
+    "AllocationKind",
+    "AuditEvent",
+    "Base",
+    "Client",
+    "Comment",
+    "CreditNote",
+    "CreditNoteLine",
+    "CreditNoteStatus",
+    "EmailDeliveryAttempt",
+    "Invoice",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "LoginSession",
+    "LoginThrottle",
+    "Message",
+    "NumberSequence",
+    "Organization",
+    "OutboxAttachment",
+    "OutboxEmail",
+    "Payment",
+    "PaymentKind",
+    "PaymentMethodKind",
+    "PaymentStatus",
+    "PortalUser",
+    "ProcessedWebhookEvent",
+    "Refund",
+    "RefundRequest",
+    "RefundRequestStatus",
+    "RefundSource",
+    "RefundStatus",
+    "Review",
+    "SavedPaymentMethod",
+    "StaffUser",
+]

@@ -1,0 +1,1 @@
+"""Domain logic of the portal. Pages, components and API routes call only this package."""

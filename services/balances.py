@@ -1,0 +1,158 @@
+"""Per-client balances: what the dashboard shows, and the ledger balance they must always agree with.
+
+Invariant, for every client at every moment:
+    outstanding - available credits - available retainer
+        = invoices - payments (retainer payments included) - credit notes + refunds
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import (
+    CreditNote,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    Refund,
+    RefundRequest,
+    RefundRequestStatus,
+    RefundSource,
+    RefundStatus,
+)
+from services.invoices import PAYABLE_STATUSES
+from services.money import Money
+
+ISSUED_INVOICE_STATUSES = (*PAYABLE_STATUSES, InvoiceStatus.PAID)
+ISSUED_CREDIT_NOTE_STATUSES = (CreditNoteStatus.OPEN, CreditNoteStatus.CLOSED)
+
+
+@dataclass(frozen=True)
+class LastPayment:
+    amount: Money
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class ClientBalances:
+    outstanding: Money
+    available_credits: Money
+    available_retainer: Money
+    reserved_credits: Money  # part of the available credits held by open refund requests
+    reserved_retainer: Money
+    last_payment: LastPayment | None
+
+    @property
+    def net(self) -> Money:
+        """What the client owes (positive) or is owed (negative) on balance."""
+        return self.outstanding - self.available_credits - self.available_retainer
+
+
+def _total(column: Any, *conditions: Any) -> Any:
+    return select(func.coalesce(func.sum(column), 0)).where(*conditions).scalar_subquery()
+
+
+def client_balances(session: Session, client_id: int, currency: str) -> ClientBalances:
+    """The dashboard's figures in one query, summing only rows with something left on them."""
+    last = (
+        select(Payment.amount_minor, Payment.received_at)
+        .where(Payment.client_id == client_id, Payment.status == PaymentStatus.SUCCEEDED)
+        .order_by(Payment.received_at.desc(), Payment.id.desc())
+        .limit(1)
+        .subquery()
+    )
+
+    def unapplied(kind: PaymentKind) -> Any:
+        return _total(
+            Payment.unapplied_minor,
+            Payment.client_id == client_id,
+            Payment.kind == kind,
+            Payment.unapplied_minor > 0,
+            Payment.status == PaymentStatus.SUCCEEDED,
+        )
+
+    def reserved(source: RefundSource) -> Any:
+        return _total(
+            RefundRequest.amount_minor,
+            RefundRequest.client_id == client_id,
+            RefundRequest.source == source,
+            RefundRequest.status == RefundRequestStatus.OPEN,
+        )
+
+    row = session.execute(
+        select(
+            _total(
+                Invoice.balance_due_minor,
+                Invoice.client_id == client_id,
+                Invoice.kind == InvoiceKind.INVOICE,
+                Invoice.balance_due_minor > 0,
+                Invoice.status.in_(PAYABLE_STATUSES),
+            ).label("outstanding"),
+            unapplied(PaymentKind.INVOICE).label("excess"),
+            _total(
+                CreditNote.remaining_minor,
+                CreditNote.client_id == client_id,
+                CreditNote.remaining_minor > 0,
+                CreditNote.status == CreditNoteStatus.OPEN,
+            ).label("credit_notes"),
+            unapplied(PaymentKind.RETAINER).label("retainer"),
+            reserved(RefundSource.CREDIT).label("reserved_credits"),
+            reserved(RefundSource.RETAINER).label("reserved_retainer"),
+            select(last.c.amount_minor).scalar_subquery().label("last_amount"),
+            select(last.c.received_at).scalar_subquery().label("last_received_at"),
+        )
+    ).one()
+
+    def money(value: int) -> Money:
+        return Money(int(value), currency)
+
+    last_payment = None
+    if row.last_amount is not None:
+        last_payment = LastPayment(money(row.last_amount), row.last_received_at)
+    return ClientBalances(
+        outstanding=money(row.outstanding),
+        available_credits=money(row.excess + row.credit_notes),
+        available_retainer=money(row.retainer),
+        reserved_credits=money(row.reserved_credits),
+        reserved_retainer=money(row.reserved_retainer),
+        last_payment=last_payment,
+    )
+
+
+def ledger_balance(session: Session, client_id: int, currency: str) -> Money:
+    """Invoices - payments - credit notes + refunds, summed from the records themselves."""
+    row = session.execute(
+        select(
+            _total(
+                Invoice.total_minor,
+                Invoice.client_id == client_id,
+                Invoice.kind == InvoiceKind.INVOICE,
+                Invoice.status.in_(ISSUED_INVOICE_STATUSES),
+            ).label("invoiced"),
+            _total(
+                Payment.amount_minor,
+                Payment.client_id == client_id,
+                Payment.status == PaymentStatus.SUCCEEDED,
+            ).label("received"),
+            _total(
+                CreditNote.total_minor,
+                CreditNote.client_id == client_id,
+                CreditNote.status.in_(ISSUED_CREDIT_NOTE_STATUSES),
+            ).label("credited"),
+            _total(
+                Refund.amount_minor,
+                Refund.client_id == client_id,
+                Refund.status != RefundStatus.FAILED,
+            ).label("refunded"),
+        )
+    ).one()
+    return Money(int(row.invoiced - row.received - row.credited + row.refunded), currency)

@@ -1,0 +1,67 @@
+"""Credit notes: issued amounts the customer can apply to invoices or have refunded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from models import CreditNote, CreditNoteLine, CreditNoteStatus
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.errors import DocumentHasApplications, InvalidStatusChange, NotFound
+from services.numbering import next_number
+from services.records import DocumentRef, get_client
+from services.totals import LineInput, document_totals, line_columns
+
+
+def issue_credit_note(
+    db: Database,
+    *,
+    client_id: int,
+    lines: Sequence[LineInput],
+    issue_date: date,
+    reason: str = "",
+    clock: Clock = utc_now,
+) -> DocumentRef:
+    """Create and issue a credit note; its total becomes available credit at once."""
+    if not lines:
+        raise ValueError("a credit note needs at least one line")
+    with db.transaction() as session:
+        client = get_client(session, client_id)
+        totals = document_totals(lines, client.currency)
+        now = clock()
+        note = CreditNote(
+            organization_id=client.organization_id,
+            client_id=client.id,
+            number=next_number(session, client.organization_id, "credit_note"),
+            status=CreditNoteStatus.OPEN,
+            issue_date=issue_date,
+            reason=reason,
+            currency=client.currency,
+            subtotal_minor=totals.subtotal.minor,
+            discount_minor=totals.discount.minor,
+            tax_minor=totals.tax.minor,
+            total_minor=totals.total.minor,
+            remaining_minor=totals.total.minor,
+            issued_at=now,
+            created_at=now,
+        )
+        note.lines = [CreditNoteLine(**values) for values in line_columns(lines, totals)]
+        session.add(note)
+        session.flush()
+        return DocumentRef(note.id, note.public_id, note.number)
+
+
+def void_credit_note(db: Database, credit_note_id: int, *, clock: Clock = utc_now) -> None:
+    """Void an issued credit note of which nothing was applied or refunded."""
+    with db.transaction() as session:
+        note = session.get(CreditNote, credit_note_id, with_for_update=True)
+        if note is None:
+            raise NotFound("credit note", credit_note_id)
+        if note.status != CreditNoteStatus.OPEN:
+            raise InvalidStatusChange("credit note", note.number, note.status, "voided")
+        if note.remaining_minor != note.total_minor:
+            raise DocumentHasApplications("credit note", note.number)
+        note.status = CreditNoteStatus.VOID
+        note.remaining_minor = 0
+        note.voided_at = clock()

@@ -1,0 +1,275 @@
+"""Available credits and retainer payments: applying them to invoices, refund requests and refunds.
+
+Credit comes from issued credit notes and from the unallocated part of invoice payments; retainer
+balance from retainer payments. Both are drawn oldest first. An open refund request reserves its
+amount: it can be neither applied nor refunded twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Allocation,
+    AllocationKind,
+    CreditNote,
+    CreditNoteStatus,
+    InvoiceKind,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    Refund,
+    RefundRequest,
+    RefundRequestStatus,
+    RefundSource,
+    RefundStatus,
+)
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.errors import InsufficientCredit, InvalidAmount, InvalidStatusChange, NotFound, WrongCurrency
+from services.invoices import locked_invoice, reduce_balance
+from services.money import Money
+from services.records import get_client
+
+SOURCE_NAMES = {RefundSource.CREDIT: "credits", RefundSource.RETAINER: "retainer payments"}
+
+
+@dataclass(frozen=True)
+class RefundRequestRef:
+    id: int
+    public_id: str
+    amount: Money
+
+
+def apply_to_invoice(
+    db: Database,
+    *,
+    client_id: int,
+    invoice_id: int,
+    amount: Money,
+    source: RefundSource,
+    clock: Clock = utc_now,
+) -> None:
+    """Apply available credits or retainer payments to an open invoice of the same client."""
+    with db.transaction() as session:
+        _check_amount(session, client_id, amount)
+        invoice = locked_invoice(session, invoice_id)
+        if invoice.client_id != client_id or invoice.kind != InvoiceKind.INVOICE:
+            raise NotFound("invoice", invoice_id)
+        reduce_balance(invoice, amount)
+        kind = AllocationKind.CREDIT if source == RefundSource.CREDIT else AllocationKind.RETAINER
+        now = clock()
+        for payment_id, credit_note_id, share in _draw(session, client_id, source, amount, own_request=None):
+            session.add(
+                Allocation(
+                    invoice_id=invoice.id,
+                    payment_id=payment_id,
+                    credit_note_id=credit_note_id,
+                    kind=kind,
+                    amount_minor=share,
+                    created_at=now,
+                )
+            )
+
+
+def request_refund(
+    db: Database,
+    *,
+    client_id: int,
+    portal_user_id: int | None,
+    source: RefundSource,
+    amount: Money,
+    reason: str = "",
+    clock: Clock = utc_now,
+) -> RefundRequestRef:
+    """Ask the business to pay back available credit or retainer; the amount is reserved meanwhile."""
+    with db.transaction() as session:
+        _check_amount(session, client_id, amount)
+        _rows, available = _available(session, client_id, source, own_request=None)
+        if amount.minor > available:
+            raise InsufficientCredit(SOURCE_NAMES[source], Money(max(available, 0), amount.currency), amount)
+        request = RefundRequest(
+            client_id=client_id,
+            portal_user_id=portal_user_id,
+            source=source,
+            amount_minor=amount.minor,
+            currency=amount.currency,
+            reason=reason,
+            created_at=clock(),
+        )
+        session.add(request)
+        session.flush()
+        return RefundRequestRef(request.id, request.public_id, amount)
+
+
+def decline_refund_request(
+    db: Database, request_id: int, *, staff_user_id: int | None, note: str = "", clock: Clock = utc_now
+) -> None:
+    """Decline an open request; its reserved amount becomes available again."""
+    with db.transaction() as session:
+        request = _open_request(session, request_id, "declined")
+        request.status = RefundRequestStatus.DECLINED
+        request.decided_by_id = staff_user_id
+        request.decision_note = note
+        request.decided_at = clock()
+
+
+def approve_refund_request(
+    db: Database, request_id: int, *, staff_user_id: int | None, clock: Clock = utc_now
+) -> None:
+    """Approve an open request and record the refund as paid out by hand."""
+    with db.transaction() as session:
+        request = _open_request(session, request_id, "approved")
+        amount = Money(request.amount_minor, request.currency)
+        _refund(session, request.client_id, RefundSource(request.source), amount, request, clock())
+        request.status = RefundRequestStatus.APPROVED
+        request.decided_by_id = staff_user_id
+        request.decided_at = clock()
+
+
+def refund_available(
+    db: Database,
+    *,
+    client_id: int,
+    source: RefundSource,
+    amount: Money,
+    refunded_at: datetime | None = None,
+    clock: Clock = utc_now,
+) -> None:
+    """The business pays back part of the client's available (unreserved) credit or retainer."""
+    with db.transaction() as session:
+        _check_amount(session, client_id, amount)
+        _refund(session, client_id, source, amount, None, refunded_at or clock())
+
+
+def _refund(
+    session: Session,
+    client_id: int,
+    source: RefundSource,
+    amount: Money,
+    request: RefundRequest | None,
+    refunded_at: datetime,
+) -> None:
+    for payment_id, credit_note_id, share in _draw(session, client_id, source, amount, own_request=request):
+        session.add(
+            Refund(
+                client_id=client_id,
+                payment_id=payment_id,
+                credit_note_id=credit_note_id,
+                refund_request_id=request.id if request else None,
+                amount_minor=share,
+                currency=amount.currency,
+                status=RefundStatus.SUCCEEDED,
+                method="manual",
+                refunded_at=refunded_at,
+                created_at=refunded_at,
+            )
+        )
+
+
+def _check_amount(session: Session, client_id: int, amount: Money) -> None:
+    client = get_client(session, client_id)
+    if amount.currency != client.currency:
+        raise WrongCurrency(client.currency, amount.currency)
+    if amount.minor <= 0:
+        raise InvalidAmount(amount, "must be more than zero")
+
+
+def _open_request(session: Session, request_id: int, wanted: str) -> RefundRequest:
+    request = session.get(RefundRequest, request_id, with_for_update=True)
+    if request is None:
+        raise NotFound("refund request", request_id)
+    if request.status != RefundRequestStatus.OPEN:
+        raise InvalidStatusChange("refund request", request.public_id, request.status, wanted)
+    return request
+
+
+def _sources(session: Session, client_id: int, source: RefundSource) -> list[Payment | CreditNote]:
+    kind = PaymentKind.INVOICE if source == RefundSource.CREDIT else PaymentKind.RETAINER
+    payments = session.scalars(
+        select(Payment)
+        .where(
+            Payment.client_id == client_id,
+            Payment.kind == kind,
+            Payment.status == PaymentStatus.SUCCEEDED,
+            Payment.unapplied_minor > 0,
+        )
+        .order_by(Payment.received_at, Payment.id)
+        .with_for_update()
+    ).all()
+    found: list[Payment | CreditNote] = list(payments)
+    if source == RefundSource.CREDIT:
+        notes = session.scalars(
+            select(CreditNote)
+            .where(
+                CreditNote.client_id == client_id,
+                CreditNote.status == CreditNoteStatus.OPEN,
+                CreditNote.remaining_minor > 0,
+            )
+            .order_by(CreditNote.issue_date, CreditNote.id)
+            .with_for_update()
+        ).all()
+        found = [*notes, *found]
+    return found
+
+
+def _remaining(row: Payment | CreditNote) -> int:
+    return row.unapplied_minor if isinstance(row, Payment) else row.remaining_minor
+
+
+def _reserved(session: Session, client_id: int, source: RefundSource) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(RefundRequest.amount_minor), 0)).where(
+                RefundRequest.client_id == client_id,
+                RefundRequest.source == source,
+                RefundRequest.status == RefundRequestStatus.OPEN,
+            )
+        )
+        or 0
+    )
+
+
+def _available(
+    session: Session, client_id: int, source: RefundSource, own_request: RefundRequest | None
+) -> tuple[list[Payment | CreditNote], int]:
+    """The sources, locked and oldest first, and how much of them no open request reserves."""
+    rows = _sources(session, client_id, source)
+    reserved = _reserved(session, client_id, source) - (own_request.amount_minor if own_request else 0)
+    return rows, sum(_remaining(row) for row in rows) - reserved
+
+
+def _draw(
+    session: Session,
+    client_id: int,
+    source: RefundSource,
+    amount: Money,
+    own_request: RefundRequest | None,
+) -> list[tuple[int | None, int | None, int]]:
+    """Take ``amount`` from the sources, oldest first; returns (payment id, credit note id, share)."""
+    rows, available = _available(session, client_id, source, own_request)
+    if amount.minor > available:
+        raise InsufficientCredit(SOURCE_NAMES[source], Money(max(available, 0), amount.currency), amount)
+    taken: list[tuple[int | None, int | None, int]] = []
+    left = amount.minor
+    for row in rows:
+        share = min(left, _remaining(row))
+        if share <= 0:
+            continue
+        if isinstance(row, Payment):
+            row.unapplied_minor -= share
+            taken.append((row.id, None, share))
+        else:
+            row.remaining_minor -= share
+            if row.remaining_minor == 0:
+                row.status = CreditNoteStatus.CLOSED
+            taken.append((None, row.id, share))
+        left -= share
+        if left == 0:
+            break
+    session.flush()
+    return taken

@@ -1,0 +1,125 @@
+"""Domain errors, one type per failure, carrying its data; ``human_message`` words them for people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.money import CurrencyMismatch, Money, UnknownCurrency, format_money
+from services.totals import InvalidLine
+
+
+class DomainError(Exception):
+    """A request the domain refuses. Nothing was changed."""
+
+
+class NotFound(DomainError):
+    def __init__(self, kind: str, ref: object) -> None:
+        super().__init__(f"{kind} {ref!r} not found")
+        self.kind = kind
+        self.ref = ref
+
+
+class InvalidAmount(DomainError):
+    def __init__(self, amount: Money, problem: str) -> None:
+        super().__init__(f"{amount}: {problem}")
+        self.amount = amount
+        self.problem = problem
+
+
+class WrongCurrency(DomainError):
+    def __init__(self, expected: str, given: str) -> None:
+        super().__init__(f"expected {expected}, got {given}")
+        self.expected = expected
+        self.given = given
+
+
+class InvoiceNotPayable(DomainError):
+    def __init__(self, invoice_number: str, status: str) -> None:
+        super().__init__(f"invoice {invoice_number} is {status}")
+        self.invoice_number = invoice_number
+        self.status = status
+
+
+class AmountExceedsBalance(DomainError):
+    def __init__(self, invoice_number: str, balance: Money, requested: Money) -> None:
+        super().__init__(f"{requested} is more than the {balance} due on {invoice_number}")
+        self.invoice_number = invoice_number
+        self.balance = balance
+        self.requested = requested
+
+
+class InvalidStatusChange(DomainError):
+    def __init__(self, document: str, number: str, status: str, wanted: str) -> None:
+        super().__init__(f"{document} {number} is {status}; cannot make it {wanted}")
+        self.document = document
+        self.number = number
+        self.status = status
+        self.wanted = wanted
+
+
+class DocumentHasApplications(DomainError):
+    """A document with amounts applied to or from it cannot be voided until they are reversed."""
+
+    def __init__(self, document: str, number: str) -> None:
+        super().__init__(f"{document} {number} has amounts applied")
+        self.document = document
+        self.number = number
+
+
+class InsufficientCredit(DomainError):
+    def __init__(self, source: str, available: Money, requested: Money) -> None:
+        super().__init__(f"{requested} requested, {available} of {source} available")
+        self.source = source
+        self.available = available
+        self.requested = requested
+
+
+class SignInRefused(DomainError):
+    """Unknown e-mail, wrong password or a disabled login: one answer for all, so none is revealed."""
+
+
+class SignInLocked(DomainError):
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
+def human_message(error: Exception, *, now: datetime | None = None, locale: str = "en_US") -> str:
+    """The sentence shown to a person for a domain error."""
+
+    def money(value: Money) -> str:
+        return format_money(value, locale)
+
+    match error:
+        case NotFound():
+            return "This item does not exist or is not yours to see."
+        case InvalidAmount(amount=amount, problem=problem):
+            return f"The amount {money(amount)} {problem}."
+        case WrongCurrency(expected=expected, given=given):
+            return f"Amounts must be in {expected}, not {given}."
+        case CurrencyMismatch():
+            return "Amounts in different currencies cannot be combined."
+        case UnknownCurrency(code=code):
+            return f"{code} is not a known currency code."
+        case InvalidLine(position=position, field=field, problem=problem):
+            return f"Line {position}: the {field} {problem}."
+        case InvoiceNotPayable(invoice_number=number, status=status):
+            return f"Invoice {number} is {status.replace('_', ' ')} and cannot be paid."
+        case AmountExceedsBalance(invoice_number=number, balance=balance, requested=requested):
+            return f"{money(requested)} is more than the {money(balance)} due on invoice {number}."
+        case InvalidStatusChange(document=document, number=number, status=status, wanted=wanted):
+            return f"The {document} {number} is {status.replace('_', ' ')} and cannot be {wanted}."
+        case DocumentHasApplications(document=document, number=number):
+            return f"The {document} {number} has payments or credits applied; remove them first."
+        case InsufficientCredit(source=source, available=available, requested=requested):
+            return f"Only {money(available)} of {source} is available; {money(requested)} was asked for."
+        case SignInLocked(until=until):
+            minutes = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 15
+            return (
+                "Too many failed sign-in attempts. For your security, sign-in is paused; "
+                f"try again in {minutes} minute{'s' if minutes != 1 else ''}."
+            )
+        case SignInRefused():
+            return "The e-mail address or password is not correct."
+        case _:
+            return "Something went wrong. Nothing was changed; please try again."

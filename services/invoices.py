@@ -1,0 +1,117 @@
+"""Invoices and retainer invoices: create as draft, send, void, and keep their balance due."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.errors import (
+    AmountExceedsBalance,
+    DocumentHasApplications,
+    InvalidAmount,
+    InvalidStatusChange,
+    InvoiceNotPayable,
+    NotFound,
+)
+from services.money import Money
+from services.numbering import next_number
+from services.records import DocumentRef, get_client
+from services.totals import LineInput, document_totals, line_columns
+
+PAYABLE_STATUSES = (InvoiceStatus.SENT, InvoiceStatus.VIEWED, InvoiceStatus.PARTIALLY_PAID)
+
+
+def create_invoice(
+    db: Database,
+    *,
+    client_id: int,
+    lines: Sequence[LineInput],
+    issue_date: date,
+    due_date: date,
+    kind: InvoiceKind = InvoiceKind.INVOICE,
+    notes: str = "",
+    terms: str = "",
+    clock: Clock = utc_now,
+) -> DocumentRef:
+    """Create a draft invoice (or retainer invoice) with its totals computed by the rounding rules."""
+    if not lines:
+        raise ValueError("an invoice needs at least one line")
+    if due_date < issue_date:
+        raise ValueError("the due date cannot be before the issue date")
+    with db.transaction() as session:
+        client = get_client(session, client_id)
+        totals = document_totals(lines, client.currency)
+        invoice = Invoice(
+            organization_id=client.organization_id,
+            client_id=client.id,
+            kind=kind,
+            number=next_number(session, client.organization_id, str(kind)),
+            status=InvoiceStatus.DRAFT,
+            issue_date=issue_date,
+            due_date=due_date,
+            currency=client.currency,
+            subtotal_minor=totals.subtotal.minor,
+            discount_minor=totals.discount.minor,
+            tax_minor=totals.tax.minor,
+            total_minor=totals.total.minor,
+            balance_due_minor=totals.total.minor,
+            notes=notes,
+            terms=terms,
+            created_at=clock(),
+        )
+        invoice.lines = [InvoiceLine(**values) for values in line_columns(lines, totals)]
+        session.add(invoice)
+        session.flush()
+        return DocumentRef(invoice.id, invoice.public_id, invoice.number)
+
+
+def send_invoice(db: Database, invoice_id: int, *, clock: Clock = utc_now) -> None:
+    """Issue a draft: from now on the customer sees it and owes it."""
+    with db.transaction() as session:
+        invoice = locked_invoice(session, invoice_id)
+        if invoice.status != InvoiceStatus.DRAFT:
+            raise InvalidStatusChange("invoice", invoice.number, invoice.status, "sent")
+        invoice.status = InvoiceStatus.SENT
+        invoice.sent_at = clock()
+
+
+def void_invoice(db: Database, invoice_id: int, *, clock: Clock = utc_now) -> None:
+    """Void an issued invoice that has nothing applied to it. The invoice stays, marked void."""
+    with db.transaction() as session:
+        invoice = locked_invoice(session, invoice_id)
+        if invoice.status not in PAYABLE_STATUSES:
+            raise InvalidStatusChange("invoice", invoice.number, invoice.status, "voided")
+        if invoice.balance_due_minor != invoice.total_minor:
+            raise DocumentHasApplications("invoice", invoice.number)
+        invoice.status = InvoiceStatus.VOID
+        invoice.balance_due_minor = 0
+        invoice.voided_at = clock()
+
+
+def locked_invoice(session: Session, invoice_id: int) -> Invoice:
+    invoice = session.get(Invoice, invoice_id, with_for_update=True)
+    if invoice is None:
+        raise NotFound("invoice", invoice_id)
+    return invoice
+
+
+def check_payable(invoice: Invoice, amount: Money) -> None:
+    """Raise the precise error if ``amount`` cannot be taken off the invoice's balance now."""
+    if invoice.status not in PAYABLE_STATUSES:
+        raise InvoiceNotPayable(invoice.number, invoice.status)
+    if amount.minor <= 0:
+        raise InvalidAmount(amount, "must be more than zero")
+    if amount.minor > invoice.balance_due_minor:
+        raise AmountExceedsBalance(invoice.number, Money(invoice.balance_due_minor, invoice.currency), amount)
+
+
+def reduce_balance(invoice: Invoice, amount: Money) -> None:
+    """Take ``amount`` off an open invoice's balance and move its status along. Caller holds the lock."""
+    check_payable(invoice, amount)
+    invoice.balance_due_minor -= amount.minor
+    invoice.status = InvoiceStatus.PAID if invoice.balance_due_minor == 0 else InvoiceStatus.PARTIALLY_PAID

@@ -1,0 +1,57 @@
+"""Database fixtures: every service test runs on SQLite, and on PostgreSQL when
+PORTAL_TEST_DATABASE_URL points at a server (.ci/run sets it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+import models
+from services.database import Database, make_engine
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="PORTAL_TEST_DATABASE_URL is not set: no PostgreSQL server to test on"
+        ),
+    ),
+]
+
+_postgres_engine: Engine | None = None
+
+
+def _postgres() -> Engine:
+    global _postgres_engine  # noqa: PLW0603 - one engine (and schema) for the whole run
+    if _postgres_engine is None:
+        _postgres_engine = make_engine(POSTGRES_URL)
+        with _postgres_engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        models.Base.metadata.create_all(_postgres_engine)
+    return _postgres_engine
+
+
+def fresh_database(backend: str, tmp_path: Path) -> Database:
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+        models.Base.metadata.create_all(engine)
+        return Database(engine)
+    engine = _postgres()
+    tables = ", ".join(f'"{table.name}"' for table in models.Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return Database(engine)
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    database = fresh_database(request.param, tmp_path)
+    yield database
+    if request.param == "sqlite":
+        database.engine.dispose()
