@@ -18,7 +18,7 @@ class Organization(PublicIdMixin, AddressMixin, Base):
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
     website: Mapped[str] = mapped_column(String(200), default="")
-    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
     logo_mime: Mapped[str] = mapped_column(String(50), default="")
     default_currency: Mapped[str] = mapped_column(String(3), default="USD")
     locale: Mapped[str] = mapped_column(String(20), default="en_US")

@@ -1,0 +1,101 @@
+"""The customer's Home page: balances, account details and the business's contact details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from models import Client, Organization, PortalUser
+from services.balances import ClientBalances, client_balances
+from services.database import Database
+from services.errors import NotFound
+from services.principal import Principal
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str
+    line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+
+    def lines(self) -> list[str]:
+        """The address as printed on an envelope, without empty lines."""
+        place = " ".join(part for part in (self.postal_code, self.city) if part)
+        return [line for line in (self.line1, self.line2, place, self.region, self.country) if line]
+
+
+@dataclass(frozen=True)
+class AccountDetails:
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    client_name: str
+    company_name: str
+    email: str
+    phone: str
+    currency: str
+    billing_address: Address
+
+
+@dataclass(frozen=True)
+class BusinessContact:
+    name: str
+    email: str
+    phone: str
+    website: str
+    address: Address
+    locale: str
+    is_demo: bool
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    account: AccountDetails
+    business: BusinessContact
+    balances: ClientBalances
+
+
+def _address(row: Client | Organization) -> Address:
+    return Address(row.address_line1, row.address_line2, row.city, row.region, row.postal_code, row.country)
+
+
+def get_dashboard(db: Database, principal: Principal) -> Dashboard:
+    """Everything on Home, in two queries whatever the size of the client's history."""
+    with db.reading() as session:
+        row = session.execute(
+            select(PortalUser, Client, Organization)
+            .join(Client, Client.id == PortalUser.client_id)
+            .join(Organization, Organization.id == Client.organization_id)
+            .where(PortalUser.id == principal.portal_user_id, Client.id == principal.client_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound("client", principal.client_id)
+        user, client, organization = row
+        balances = client_balances(session, client.id, client.currency)
+        return Dashboard(
+            account=AccountDetails(
+                contact_name=user.name,
+                contact_email=user.email,
+                contact_phone=user.phone,
+                client_name=client.display_name,
+                company_name=client.company_name,
+                email=client.email,
+                phone=client.phone,
+                currency=client.currency,
+                billing_address=_address(client),
+            ),
+            business=BusinessContact(
+                name=organization.name,
+                email=organization.email,
+                phone=organization.phone,
+                website=organization.website,
+                address=_address(organization),
+                locale=organization.locale,
+                is_demo=organization.is_demo,
+            ),
+            balances=balances,
+        )
