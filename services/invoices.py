@@ -115,3 +115,15 @@ def reduce_balance(invoice: Invoice, amount: Money) -> None:
     check_payable(invoice, amount)
     invoice.balance_due_minor -= amount.minor
     invoice.status = InvoiceStatus.PAID if invoice.balance_due_minor == 0 else InvoiceStatus.PARTIALLY_PAID
+
+
+def mark_viewed(db: Database, invoice_id: int, *, clock: Clock = utc_now) -> bool:
+    """Record the customer's first look at a sent invoice; later looks change nothing."""
+    with db.transaction() as session:
+        invoice = locked_invoice(session, invoice_id)
+        if invoice.viewed_at is not None or invoice.status == InvoiceStatus.DRAFT:
+            return False
+        invoice.viewed_at = clock()
+        if invoice.status == InvoiceStatus.SENT:
+            invoice.status = InvoiceStatus.VIEWED
+        return True

@@ -64,6 +64,9 @@ class Money:
     @classmethod
     def from_decimal(cls, amount: Decimal | str, currency: str) -> Money:
         """Convert a major-unit amount (``"12.34"``), rounding half-up to the minor unit."""
+        if isinstance(amount, float):
+            # A float has already lost the decimal value (1.005 is 1.00499...), so it would round wrongly.
+            raise TypeError("amounts are Decimal or str, never float")
         scaled = Decimal(amount).scaleb(exponent(currency))
         return cls(round_half_up(scaled), currency)
 

@@ -1,0 +1,87 @@
+"""Entry point: read flags and settings, migrate, optionally fill the demo, start the portal.
+
+    python app.py [--demo] [--host HOST] [--port PORT] [--data-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from nicegui import app, ui
+
+from services import portal
+from services.demo import seed_demo
+from services.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("portal")
+
+
+def parse_flags(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Invoicing portal with payments")
+    parser.add_argument("--host", help="address to listen on (PORTAL_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (PORTAL_PORT, default 8080)")
+    parser.add_argument("--data-dir", type=Path, help="folder for the database and secrets (PORTAL_DATA_DIR)")
+    parser.add_argument("--demo", action="store_true", default=None, help="fill an empty database with a demo")
+    return parser.parse_args(argv)
+
+
+def configure(settings: Settings) -> portal.Portal:
+    """The composition root: wires settings, database and routes; returns the started portal."""
+    started = portal.start(settings)
+    if settings.demo:
+        logins = seed_demo(started.db, clock=started.clock, password_rounds=settings.bcrypt_rounds)
+        _announce_demo(settings, logins is not None)
+
+    from api import auth, branding  # routes and pages need the portal installed first
+
+    app.include_router(auth.router)
+    app.include_router(branding.router)
+    app.add_middleware(auth.SessionGuard)
+    import pages.home
+    import pages.login  # noqa: F401 - importing registers the pages
+    return started
+
+
+def _announce_demo(settings: Settings, filled: bool) -> None:
+    from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, OTHER_CUSTOMER_EMAIL, OWNER_EMAIL, OWNER_PASSWORD
+
+    state = "Demo data added." if filled else "The database already has data; no demo data was added."
+    print(
+        f"{state}\n"
+        f"  Portal:           {settings.public_url}/\n"
+        f"  Customer login:   {CUSTOMER_EMAIL} / {CUSTOMER_PASSWORD}\n"
+        f"  Second customer:  {OTHER_CUSTOMER_EMAIL} / {CUSTOMER_PASSWORD}\n"
+        f"  Business owner:   {OWNER_EMAIL} / {OWNER_PASSWORD}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    simulated = os.environ.get("NICEGUI_USER_SIMULATION") == "true"  # NiceGUI's test fixture runs this file
+    flags = parse_flags([] if simulated else sys.argv[1:])
+    try:
+        settings = load_settings(host=flags.host, port=flags.port, data_dir=flags.data_dir, demo=flags.demo)
+        started = configure(settings)
+        secret = portal.storage_secret(settings.data_dir.resolve())
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        title="Invoicing Portal",
+        storage_secret=secret,
+        reload=False,
+        show=False,
+        show_welcome_message=False,
+        favicon="🧾",
+    )
+    del started
+
+
+if __name__ in {"__main__", "__mp_main__"}:
+    main()

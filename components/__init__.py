@@ -1,0 +1,1 @@
+"""Reusable NiceGUI pieces: the page frame, money labels, cards."""

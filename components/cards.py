@@ -1,0 +1,37 @@
+"""Cards for figures and details on the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from nicegui import ui
+
+
+def figure_card(title: str, amount: str, *, icon: str, note: str = "", test_id: str = "") -> None:
+    """A headline figure: a label, a large amount and a line of explanation."""
+    with ui.card().classes("w-full gap-1 p-5").props("flat bordered") as card:
+        with ui.row().classes("items-center gap-2 text-grey-7 no-wrap"):
+            ui.icon(icon).classes("text-xl text-primary")
+            ui.label(title).classes("text-sm font-medium uppercase tracking-wide")
+        ui.label(amount).classes("text-3xl font-semibold text-grey-10 figure-amount")
+        if note:
+            ui.label(note).classes("text-sm text-grey-7")
+    if test_id:
+        card.props(f"data-testid={test_id}")
+
+
+def detail_card(title: str, rows: Iterable[tuple[str, str | list[str]]], *, icon: str) -> None:
+    """A titled card of label/value pairs; a list value prints one line each (addresses)."""
+    with ui.card().classes("w-full gap-3 p-5").props("flat bordered"):
+        with ui.row().classes("items-center gap-2"):
+            ui.icon(icon).classes("text-xl text-primary")
+            ui.label(title).classes("text-lg font-semibold")
+        with ui.grid(columns="minmax(7rem, auto) 1fr").classes("w-full gap-x-4 gap-y-2 text-sm"):
+            for label, value in rows:
+                lines = value if isinstance(value, list) else [value]
+                if not any(lines):
+                    continue
+                ui.label(label).classes("text-grey-7")
+                with ui.column().classes("gap-0"):
+                    for line in lines:
+                        ui.label(line).classes("text-grey-10 break-words")

@@ -1,0 +1,1 @@
+"""NiceGUI pages of the customer portal; importing a module registers its routes."""

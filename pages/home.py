@@ -1,0 +1,96 @@
+"""Home (the dashboard): what the customer owes and has, their details and the business's."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from nicegui import run, ui
+
+from components.cards import detail_card, figure_card
+from components.frame import frame
+from services import portal
+from services.branding import get_branding
+from services.dashboard import Dashboard, get_dashboard
+from services.money import format_money
+from services.principal import Principal
+
+
+@ui.page("/")
+async def home_page(request: Request) -> None:
+    principal: Principal = request.state.principal
+    current = portal.current()
+    dashboard = await run.io_bound(get_dashboard, current.db, principal)
+    branding = await run.io_bound(get_branding, current.db)
+    with frame("Home", branding=branding, principal=principal, active="/"):
+        _figures(dashboard)
+        with ui.grid().classes("w-full gap-4 grid-cols-1 md:grid-cols-2"):
+            _account(dashboard)
+            _business(dashboard)
+
+
+def _figures(dashboard: Dashboard) -> None:
+    balances = dashboard.balances
+    locale = dashboard.business.locale
+
+    def money(value: object) -> str:
+        return format_money(value, locale)  # type: ignore[arg-type]
+
+    credits_note = "From credit notes and overpayments."
+    if balances.reserved_credits:
+        credits_note = f"{money(balances.reserved_credits)} of it is held for your refund request."
+    retainer_note = "Paid in advance, ready to use on invoices."
+    if balances.reserved_retainer:
+        retainer_note = f"{money(balances.reserved_retainer)} of it is held for your refund request."
+    last = balances.last_payment
+    with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 xl:grid-cols-4"):
+        figure_card(
+            "Outstanding Invoices",
+            money(balances.outstanding),
+            icon="receipt_long",
+            note="Total of your unpaid invoices." if balances.outstanding else "Nothing to pay. Thank you!",
+            test_id="outstanding-invoices",
+        )
+        figure_card(
+            "Available Credits", money(balances.available_credits), icon="savings", note=credits_note,
+            test_id="available-credits",
+        )
+        figure_card(
+            "Available Retainer Payments", money(balances.available_retainer), icon="account_balance_wallet",
+            note=retainer_note, test_id="available-retainer",
+        )
+        figure_card(
+            "Last Payment Made",
+            money(last.amount) if last else "None yet",
+            icon="event_available",
+            note=f"On {last.received_at.strftime('%d %b %Y')}" if last else "Your payments will show here.",
+            test_id="last-payment",
+        )
+
+
+def _account(dashboard: Dashboard) -> None:
+    account = dashboard.account
+    detail_card(
+        "My Account Details",
+        [
+            ("Name", account.contact_name),
+            ("Company", account.company_name or account.client_name),
+            ("Email", account.contact_email),
+            ("Phone", account.contact_phone or account.phone),
+            ("Billing address", account.billing_address.lines()),
+            ("Currency", account.currency),
+        ],
+        icon="person",
+    )
+
+
+def _business(dashboard: Dashboard) -> None:
+    business = dashboard.business
+    detail_card(
+        business.name,
+        [
+            ("Address", business.address.lines()),
+            ("Phone", business.phone),
+            ("Email", business.email),
+            ("Website", business.website),
+        ],
+        icon="storefront",
+    )

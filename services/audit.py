@@ -1,0 +1,37 @@
+"""The audit trail: who did what, written in the same transaction as the deed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from models import AuditEvent
+
+
+def record_event(
+    session: Session,
+    action: str,
+    *,
+    at: datetime,
+    portal_user_id: int | None = None,
+    staff_user_id: int | None = None,
+    client_id: int | None = None,
+    subject: tuple[str, int] | None = None,
+    ip_address: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            action=action,
+            portal_user_id=portal_user_id,
+            staff_user_id=staff_user_id,
+            client_id=client_id,
+            subject_type=subject[0] if subject else "",
+            subject_id=subject[1] if subject else None,
+            ip_address=ip_address[:45],
+            details=details or {},
+            created_at=at,
+        )
+    )

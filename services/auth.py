@@ -1,0 +1,242 @@
+"""Customer sign-in: password check, throttling, server-side sessions, sign-out.
+
+The cookie carries a random token; the database keeps only its SHA-256, so a leaked database does
+not leak sessions. Sessions end after 2 hours without use or 14 days after sign-in, whichever comes
+first. Failed sign-ins are counted per account and per address; too many lock both for a while,
+longer each time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from models import Client, LoginSession, LoginThrottle, PortalUser
+from services.audit import record_event
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.errors import SignInLocked, SignInRefused
+from services.passwords import verify_password
+from services.principal import Principal
+
+IDLE_TIMEOUT = timedelta(hours=2)
+ABSOLUTE_TIMEOUT = timedelta(days=14)
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)  # how stale last_seen_at may get before it is written
+
+FAILURE_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURE_LIMIT = 5
+ADDRESS_FAILURE_LIMIT = 20
+FIRST_LOCK = timedelta(minutes=15)
+LONGEST_LOCK = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str  # goes into the cookie, nowhere else
+    principal: Principal
+    expires_at: datetime
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def sign_in(
+    db: Database,
+    *,
+    email: str,
+    password: str,
+    ip_address: str,
+    user_agent: str = "",
+    clock: Clock = utc_now,
+) -> IssuedSession:
+    """Check the password and open a new session; raises ``SignInRefused`` or ``SignInLocked``."""
+    email = normalize_email(email)[:254]
+    throttle_keys = (("account", email), ("address", ip_address))
+    with db.reading() as session:
+        locked_until = _locked_until(session, throttle_keys, clock())
+        user = session.scalars(select(PortalUser).where(PortalUser.email == email)).one_or_none()
+        password_hash = user.password_hash if user is not None and user.is_active else None
+    if locked_until is not None:
+        with db.transaction() as session:
+            record_event(
+                session, "sign_in.refused_locked", at=clock(), ip_address=ip_address, details={"email": email}
+            )
+        raise SignInLocked(locked_until)
+    # bcrypt takes a quarter of a second on purpose; no transaction is held open meanwhile
+    if user is None or not verify_password(password, password_hash):
+        _record_failure(db, throttle_keys, email, ip_address, user, clock)
+    assert user is not None
+    now = clock()
+    token = secrets.token_urlsafe(32)
+    with db.transaction() as session:
+        _reset_throttle(session, "account", email)
+        client = session.get(Client, user.client_id)
+        assert client is not None
+        login = LoginSession(
+            token_hash=token_hash(token),
+            portal_user_id=user.id,
+            ip_address=ip_address[:45],
+            user_agent=user_agent[:300],
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + ABSOLUTE_TIMEOUT,
+        )
+        session.add(login)
+        session.execute(update(PortalUser).where(PortalUser.id == user.id).values(last_login_at=now))
+        session.flush()
+        record_event(
+            session,
+            "sign_in.succeeded",
+            at=now,
+            portal_user_id=user.id,
+            client_id=user.client_id,
+            ip_address=ip_address,
+        )
+        principal = Principal(user.id, client.id, client.organization_id, user.name, user.email, login.id)
+        return IssuedSession(token, principal, login.expires_at)
+
+
+def resolve_session(db: Database, token: str | None, *, clock: Clock = utc_now) -> Principal | None:
+    """The signed-in customer for a cookie token, or None when it is unknown, revoked or timed out."""
+    if not token:
+        return None
+    now = clock()
+    with db.reading() as session:
+        row = session.execute(
+            select(LoginSession, PortalUser, Client)
+            .join(PortalUser, PortalUser.id == LoginSession.portal_user_id)
+            .join(Client, Client.id == PortalUser.client_id)
+            .where(LoginSession.token_hash == token_hash(token))
+        ).one_or_none()
+    if row is None:
+        return None
+    login, user, client = row
+    if (
+        login.revoked_at is not None
+        or now >= login.expires_at
+        or now >= login.last_seen_at + IDLE_TIMEOUT
+        or not user.is_active
+    ):
+        return None
+    if now - login.last_seen_at >= LAST_SEEN_RESOLUTION:
+        with db.transaction() as session:
+            session.execute(update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now))
+    return Principal(user.id, client.id, client.organization_id, user.name, user.email, login.id)
+
+
+def sign_out(db: Database, token: str | None, *, ip_address: str = "", clock: Clock = utc_now) -> None:
+    """Revoke the session of this token; the cookie is worthless from now on."""
+    if not token:
+        return
+    now = clock()
+    with db.transaction() as session:
+        login = session.scalars(
+            select(LoginSession).where(LoginSession.token_hash == token_hash(token))
+        ).one_or_none()
+        if login is None or login.revoked_at is not None:
+            return
+        login.revoked_at = now
+        record_event(
+            session, "sign_out", at=now, portal_user_id=login.portal_user_id, ip_address=ip_address
+        )
+
+
+def revoke_all_sessions(session: Session, portal_user_id: int, *, at: datetime) -> None:
+    """End every session of a user (after a password change, or when access is disabled)."""
+    session.execute(
+        update(LoginSession)
+        .where(LoginSession.portal_user_id == portal_user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+
+
+def safe_local_path(target: str | None, default: str = "/") -> str:
+    """``target`` if it is a path on this site, else ``default``: sign-in never redirects elsewhere."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    if any(ord(character) < 32 or character == "\\" for character in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def _locked_until(session: Session, keys: tuple[tuple[str, str], ...], now: datetime) -> datetime | None:
+    locks = session.scalars(
+        select(LoginThrottle.locked_until).where(
+            or_(*[and_(LoginThrottle.scope == scope, LoginThrottle.key == key) for scope, key in keys]),
+            LoginThrottle.locked_until > now,
+        )
+    ).all()
+    return max((lock for lock in locks if lock is not None), default=None)
+
+
+def _record_failure(
+    db: Database,
+    keys: tuple[tuple[str, str], ...],
+    email: str,
+    ip_address: str,
+    user: PortalUser | None,
+    clock: Clock,
+) -> None:
+    now = clock()
+    locked_until: datetime | None = None
+    with db.transaction() as session:
+        for scope, key in keys:
+            limit = ACCOUNT_FAILURE_LIMIT if scope == "account" else ADDRESS_FAILURE_LIMIT
+            throttle = session.scalars(
+                select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key)
+            ).one_or_none()
+            if throttle is None:
+                throttle = LoginThrottle(scope=scope, key=key, failures=0, window_started_at=now, lockouts=0)
+                session.add(throttle)
+            if now - throttle.window_started_at >= FAILURE_WINDOW:
+                throttle.failures = 0
+                throttle.window_started_at = now
+            throttle.failures += 1
+            if throttle.failures >= limit:
+                lock = min(FIRST_LOCK * 2**throttle.lockouts, LONGEST_LOCK)
+                throttle.lockouts += 1
+                throttle.failures = 0
+                throttle.window_started_at = now
+                throttle.locked_until = now + lock
+                locked_until = max(locked_until or throttle.locked_until, throttle.locked_until)
+                record_event(
+                    session,
+                    "sign_in.locked",
+                    at=now,
+                    ip_address=ip_address,
+                    details={"scope": scope, "email": email, "until": throttle.locked_until.isoformat()},
+                )
+        record_event(
+            session,
+            "sign_in.failed",
+            at=now,
+            portal_user_id=user.id if user else None,
+            client_id=user.client_id if user else None,
+            ip_address=ip_address,
+            details={"email": email},
+        )
+    if locked_until is not None:
+        raise SignInLocked(locked_until)
+    raise SignInRefused()
+
+
+def _reset_throttle(session: Session, scope: str, key: str) -> None:
+    session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.scope == scope, LoginThrottle.key == key)
+        .values(failures=0, lockouts=0, locked_until=None)
+    )

@@ -1,0 +1,385 @@
+"""Demo data for ``python app.py --demo``: one business, two customers and a year of history.
+
+Everything is made through the same services the portal uses, so the demo's figures obey the same
+accounting rules as real ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from models import (
+    Client,
+    Comment,
+    InvoiceKind,
+    Organization,
+    PaymentKind,
+    PaymentMethodKind,
+    PortalUser,
+    RefundSource,
+    StaffUser,
+)
+from services.clock import Clock, utc_now
+from services.credit_notes import issue_credit_note
+from services.credits import apply_to_invoice
+from services.database import Database
+from services.invoices import create_invoice, mark_viewed, send_invoice, void_invoice
+from services.money import Money
+from services.passwords import hash_password
+from services.payments import record_payment
+from services.records import DocumentRef
+from services.totals import LineInput
+
+CUSTOMER_EMAIL = "demo@client.example"
+OTHER_CUSTOMER_EMAIL = "other@client.example"
+CUSTOMER_PASSWORD = "Demo-Portal-2026"  # noqa: S105 - published demo login
+OWNER_EMAIL = "owner@business.example"
+OWNER_PASSWORD = "Demo-Owner-2026"  # noqa: S105 - published demo login
+
+CARD = {"method": PaymentMethodKind.CARD, "gateway": "sandbox", "brand": "Visa", "last4": "4242"}
+BANK = {
+    "method": PaymentMethodKind.BANK_ACCOUNT,
+    "gateway": "sandbox",
+    "brand": "SEPA Direct Debit",
+    "last4": "3000",
+}
+TRANSFER = {"method": PaymentMethodKind.BANK_TRANSFER, "gateway": "offline", "brand": "", "last4": ""}
+
+
+@dataclass(frozen=True)
+class DemoLogins:
+    customer: tuple[str, str]
+    other_customer: tuple[str, str]
+    owner: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class _InvoiceSpec:
+    days_ago: int
+    description: str
+    quantity: str
+    rate: int  # minor units
+    term_days: int = 30
+    paid: str = ""  # "", "full", "part", "excess"
+    method: str = "card"
+    viewed: bool = False
+    void: bool = False
+
+
+_MAIN_INVOICES = (
+    _InvoiceSpec(350, "Brand identity workshop", "1", 240000, paid="full", viewed=True),
+    _InvoiceSpec(320, "Website design, phase 1", "1", 480000, paid="full", method="bank", viewed=True),
+    _InvoiceSpec(290, "Website maintenance (hours)", "6", 9500, paid="full", viewed=True),
+    _InvoiceSpec(260, "Product photography", "1", 85000, paid="excess", viewed=True),
+    _InvoiceSpec(230, "Print collateral", "500", 180, paid="full", method="transfer", viewed=True),
+    _InvoiceSpec(200, "Website maintenance (hours)", "4", 9500, void=True),
+    _InvoiceSpec(170, "SEO audit", "1", 120000, paid="full", viewed=True),
+    _InvoiceSpec(140, "Newsletter templates", "3", 45000, paid="part", method="bank", viewed=True),
+    _InvoiceSpec(110, "Website maintenance (hours)", "5", 9500, viewed=True),
+    _InvoiceSpec(80, "Social media kit", "1", 64000),
+    _InvoiceSpec(60, "Hosting renewal (12 months)", "1", 36000, viewed=True),
+    _InvoiceSpec(40, "Website maintenance (hours)", "8", 9500, term_days=45, viewed=True),
+    _InvoiceSpec(20, "Landing page design", "1", 150000),
+    _InvoiceSpec(10, "Website maintenance (hours)", "3", 9500, viewed=True),
+    _InvoiceSpec(3, "Consulting (hours)", "2.5", 14000),
+)
+
+_OTHER_INVOICES = (
+    _InvoiceSpec(90, "Translation, 4,000 words", "4000", 12, paid="full"),
+    _InvoiceSpec(50, "Proofreading (hours)", "6", 5500),
+    _InvoiceSpec(12, "Localisation review", "1", 42000),
+)
+
+
+def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12) -> DemoLogins | None:
+    """Fill an empty database with the demo business; a database with any data is left untouched."""
+    with db.reading() as session:
+        if session.scalar(select(func.count()).select_from(Organization)):
+            return None
+    now = clock()
+    today = now.date()
+    organization_id, main_id, other_id, main_user_id = _people(db, now, password_rounds)
+
+    def at(day: date) -> datetime:
+        return datetime.combine(day, time(10, 30), tzinfo=UTC)
+
+    main_refs = _invoices(db, main_id, _MAIN_INVOICES, today, at)
+    _invoices(db, other_id, _OTHER_INVOICES, today, at)
+
+    # A retainer paid up front and partly used, and one still waiting for payment.
+    retainer = _document(
+        db,
+        main_id,
+        today - timedelta(days=150),
+        "Retainer for 2026 support",
+        100000,
+        at,
+        kind=InvoiceKind.RETAINER,
+    )
+    record_payment(
+        db,
+        client_id=main_id,
+        amount=Money(100000, "USD"),
+        kind=PaymentKind.RETAINER,
+        retainer_invoice_id=retainer.id,
+        received_at=at(today - timedelta(days=146)),
+        portal_user_id=main_user_id,
+        clock=lambda: at(today - timedelta(days=146)),
+        **_method("card"),
+    )
+    _document(
+        db,
+        main_id,
+        today - timedelta(days=15),
+        "Retainer for the Q1 campaign",
+        50000,
+        at,
+        kind=InvoiceKind.RETAINER,
+    )
+    maintenance = main_refs[11]
+    apply_to_invoice(
+        db,
+        client_id=main_id,
+        invoice_id=maintenance.id,
+        amount=Money(30000, "USD"),
+        source=RefundSource.RETAINER,
+        clock=lambda: at(today - timedelta(days=30)),
+    )
+
+    # A credit note for a late delivery, partly applied to the hosting renewal.
+    issue_credit_note(
+        db,
+        client_id=main_id,
+        issue_date=today - timedelta(days=90),
+        lines=[LineInput("Goodwill credit for the delayed photo shoot", Decimal(1), 12000)],
+        reason="Delivery was two weeks late.",
+        clock=lambda: at(today - timedelta(days=90)),
+    )
+    apply_to_invoice(
+        db,
+        client_id=main_id,
+        invoice_id=main_refs[10].id,
+        amount=Money(5000, "USD"),
+        source=RefundSource.CREDIT,
+        clock=lambda: at(today - timedelta(days=55)),
+    )
+
+    # A draft the customer must never see.
+    create_invoice(
+        db,
+        client_id=main_id,
+        lines=[LineInput("Brochure redesign (draft)", Decimal(1), 99000)],
+        issue_date=today,
+        due_date=today + timedelta(days=30),
+        clock=clock,
+    )
+
+    _comments(db, organization_id, main_user_id, main_refs, today, at)
+    return DemoLogins(
+        customer=(CUSTOMER_EMAIL, CUSTOMER_PASSWORD),
+        other_customer=(OTHER_CUSTOMER_EMAIL, CUSTOMER_PASSWORD),
+        owner=(OWNER_EMAIL, OWNER_PASSWORD),
+    )
+
+
+def _people(db: Database, now: datetime, rounds: int) -> tuple[int, int, int, int]:
+    customer_hash = hash_password(CUSTOMER_PASSWORD, rounds=rounds)
+    with db.transaction() as session:
+        organization = Organization(
+            name="Northwind Design Studio",
+            email="hello@northwind.example",
+            phone="+1 415 555 0142",
+            website="https://northwind.example",
+            address_line1="500 Market Street",
+            address_line2="Suite 210",
+            city="San Francisco",
+            region="CA",
+            postal_code="94105",
+            country="US",
+            default_currency="USD",
+            is_demo=True,
+            created_at=now,
+        )
+        session.add(organization)
+        session.flush()
+        session.add(
+            StaffUser(
+                organization_id=organization.id,
+                name="Olivia Owner",
+                email=OWNER_EMAIL,
+                password_hash=hash_password(OWNER_PASSWORD, rounds=rounds),
+                created_at=now,
+            )
+        )
+        main = Client(
+            organization_id=organization.id,
+            display_name="Bluebird Cafe",
+            company_name="Bluebird Cafe LLC",
+            email="accounts@bluebird.example",
+            phone="+1 415 555 0199",
+            address_line1="18 Harbor Road",
+            city="Oakland",
+            region="CA",
+            postal_code="94607",
+            country="US",
+            currency="USD",
+            created_at=now,
+        )
+        other = Client(
+            organization_id=organization.id,
+            display_name="Kowalski Translations",
+            company_name="Kowalski Translations GmbH",
+            email="office@kowalski.example",
+            address_line1="Torstraße 12",
+            city="Berlin",
+            postal_code="10119",
+            country="DE",
+            currency="EUR",
+            created_at=now,
+        )
+        session.add_all([main, other])
+        session.flush()
+        main_user = PortalUser(
+            client_id=main.id,
+            name="Dana Demo",
+            email=CUSTOMER_EMAIL,
+            phone="+1 415 555 0123",
+            password_hash=customer_hash,
+            created_at=now,
+        )
+        session.add_all(
+            [
+                main_user,
+                PortalUser(
+                    client_id=other.id,
+                    name="Otto Other",
+                    email=OTHER_CUSTOMER_EMAIL,
+                    password_hash=customer_hash,
+                    created_at=now,
+                ),
+            ]
+        )
+        session.flush()
+        return organization.id, main.id, other.id, main_user.id
+
+
+def _method(name: str) -> dict[str, str]:
+    return {"card": CARD, "bank": BANK, "transfer": TRANSFER}[name]
+
+
+def _document(
+    db: Database,
+    client_id: int,
+    issued: date,
+    description: str,
+    rate: int,
+    at: object,
+    *,
+    kind: InvoiceKind = InvoiceKind.INVOICE,
+    quantity: str = "1",
+    term_days: int = 30,
+) -> DocumentRef:
+    stamp = at(issued)  # type: ignore[operator]
+    ref = create_invoice(
+        db,
+        client_id=client_id,
+        kind=kind,
+        issue_date=issued,
+        due_date=issued + timedelta(days=term_days),
+        lines=[
+            LineInput(
+                description,
+                Decimal(quantity),
+                rate,
+                tax_name="Sales tax" if kind == InvoiceKind.INVOICE else "",
+                tax_rate_percent=Decimal(8) if kind == InvoiceKind.INVOICE else Decimal(0),
+            )
+        ],
+        terms="Payment due within the stated term. Thank you for your business.",
+        clock=lambda: stamp,
+    )
+    send_invoice(db, ref.id, clock=lambda: stamp)
+    return ref
+
+
+def _invoices(
+    db: Database, client_id: int, specs: tuple[_InvoiceSpec, ...], today: date, at: object
+) -> list[DocumentRef]:
+    refs = []
+    with db.reading() as session:
+        currency = session.get_one(Client, client_id).currency
+    for spec in specs:
+        issued = today - timedelta(days=spec.days_ago)
+        ref = _document(
+            db,
+            client_id,
+            issued,
+            spec.description,
+            spec.rate,
+            at,
+            quantity=spec.quantity,
+            term_days=spec.term_days,
+        )
+        refs.append(ref)
+        seen = at(issued + timedelta(days=2))  # type: ignore[operator]
+        if spec.viewed or spec.paid:
+            mark_viewed(db, ref.id, clock=lambda seen=seen: seen)
+        if spec.void:
+            void_invoice(db, ref.id, clock=lambda seen=seen: seen)
+        if spec.paid:
+            total = _total(db, ref.id)
+            amount = {"full": total, "part": total // 2, "excess": total + 5000}[spec.paid]
+            paid_at = at(issued + timedelta(days=12))  # type: ignore[operator]
+            record_payment(
+                db,
+                client_id=client_id,
+                amount=Money(amount, currency),
+                received_at=paid_at,
+                allocations={ref.id: min(amount, total)},
+                clock=lambda paid_at=paid_at: paid_at,
+                **_method(spec.method),
+            )
+    return refs
+
+
+def _total(db: Database, invoice_id: int) -> int:
+    from models import Invoice
+
+    with db.reading() as session:
+        return session.get_one(Invoice, invoice_id).total_minor
+
+
+def _comments(
+    db: Database, organization_id: int, user_id: int, refs: list[DocumentRef], today: date, at: object
+) -> None:
+    thread = (
+        (
+            refs[7],
+            130,
+            "We paid half now; the rest follows at the end of next month. Is that OK?",
+            "Yes, that's fine. Thank you for letting us know!",
+        ),
+        (
+            refs[9],
+            75,
+            "Could you add our purchase order number PO-4471 to this invoice?",
+            "Done: PO-4471 is noted on the invoice. Thanks!",
+        ),
+    )
+    with db.transaction() as session:
+        owner_id = session.scalar(select(StaffUser.id).where(StaffUser.organization_id == organization_id))
+        for ref, days_ago, question, answer in thread:
+            asked = at(today - timedelta(days=days_ago))  # type: ignore[operator]
+            session.add(Comment(invoice_id=ref.id, portal_user_id=user_id, body=question, created_at=asked))
+            session.add(
+                Comment(
+                    invoice_id=ref.id,
+                    staff_user_id=owner_id,
+                    body=answer,
+                    created_at=asked + timedelta(hours=3),
+                )
+            )

@@ -1,0 +1,67 @@
+"""The composition root's product: the settings and collaborators the pages and routes work with."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.settings import Settings, SettingsError
+
+
+@dataclass(frozen=True)
+class Portal:
+    settings: Settings
+    db: Database
+    clock: Clock = field(default=utc_now)
+
+
+_current: Portal | None = None
+
+
+def install(portal: Portal) -> None:
+    global _current  # noqa: PLW0603 - one portal per process, set by app.py at start
+    _current = portal
+
+
+def current() -> Portal:
+    if _current is None:
+        raise RuntimeError("the portal has not been started; run app.py")
+    return _current
+
+
+def prepare_data_dir(settings: Settings) -> Path:
+    path = settings.data_dir.resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"Invalid setting PORTAL_DATA_DIR: cannot create {path}: {error.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise SettingsError(f"Invalid setting PORTAL_DATA_DIR: {path} is not writable")
+    return path
+
+
+def storage_secret(data_dir: Path) -> str:
+    """The secret that signs NiceGUI's storage cookie: made on first start, kept readable by us alone."""
+    path = data_dir / "storage_secret"
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    if stat.S_IMODE(path.stat().st_mode) != 0o600:
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def start(settings: Settings) -> Portal:
+    """Create the data folder, migrate the database and install the portal for pages and routes."""
+    prepare_data_dir(settings)
+    database = Database.from_url(settings.resolved_database_url)
+    database.migrate()
+    portal = Portal(settings=settings, db=database)
+    install(portal)
+    return portal
