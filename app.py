@@ -1,6 +1,6 @@
 """Entry point: read flags and settings, migrate, optionally fill the demo, start the portal.
 
-    python app.py [--demo] [--host HOST] [--port PORT] [--data-dir DIR]
+python app.py [--demo] [--host HOST] [--port PORT] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ def parse_flags(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--host", help="address to listen on (PORTAL_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (PORTAL_PORT, default 8080)")
     parser.add_argument("--data-dir", type=Path, help="folder for the database and secrets (PORTAL_DATA_DIR)")
-    parser.add_argument("--demo", action="store_true", default=None, help="fill an empty database with a demo")
+    parser.add_argument(
+        "--demo", action="store_true", default=None, help="fill an empty database with a demo"
+    )
     return parser.parse_args(argv)
 
 
@@ -43,11 +45,18 @@ def configure(settings: Settings) -> portal.Portal:
     app.add_middleware(auth.SessionGuard)
     import pages.home
     import pages.login  # noqa: F401 - importing registers the pages
+
     return started
 
 
 def _announce_demo(settings: Settings, filled: bool) -> None:
-    from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, OTHER_CUSTOMER_EMAIL, OWNER_EMAIL, OWNER_PASSWORD
+    from services.demo import (
+        CUSTOMER_EMAIL,
+        CUSTOMER_PASSWORD,
+        OTHER_CUSTOMER_EMAIL,
+        OWNER_EMAIL,
+        OWNER_PASSWORD,
+    )
 
     state = "Demo data added." if filled else "The database already has data; no demo data was added."
     print(

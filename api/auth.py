@@ -44,7 +44,7 @@ def login(
     request: Request,
     email: str = Form(""),
     password: str = Form(""),
-    next: str = Form("/"),  # noqa: A002 - the form field's name
+    next: str = Form("/"),
 ) -> Response:
     """Check the credentials and set a fresh session cookie; runs in a worker thread (bcrypt is slow)."""
     target = safe_local_path(next)
@@ -96,7 +96,9 @@ def logout(request: Request) -> Response:
 class SessionGuard(BaseHTTPMiddleware):
     """Every path but the public ones needs a live session; pages get it as request.state.principal."""
 
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         path = request.url.path
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return await call_next(request)

@@ -31,17 +31,19 @@ def frame(title: str, *, branding: Branding, principal: Principal, active: str) 
     """Lay out a signed-in page; the caller fills the returned column with the page's content."""
     apply_theme()
     ui.page_title(f"{title} · {branding.name}")
-    with ui.header(elevated=False).classes("items-center gap-3 bg-primary text-white px-3 py-2"):
-        ui.button(icon="menu", on_click=lambda: drawer.toggle()).props(
-            'flat round dense color=white aria-label="Open navigation"'
-        ).classes("lg:hidden")
-        business_mark(branding)
-        ui.space()
-        ui.label(principal.name).classes("text-sm opacity-90 max-sm:hidden")
+    # Quasar lays the drawer out beside the header whatever the order; made first for the menu button.
     with ui.left_drawer(bordered=True).props("width=232 breakpoint=1023").classes("bg-grey-1 p-0") as drawer:
         _sidebar(active)
-    if branding.is_demo:
-        demo_banner()
+    with ui.header(elevated=False).classes("column gap-0 bg-primary text-white p-0"):
+        with ui.row().classes("w-full items-center gap-3 px-3 py-2 no-wrap"):
+            ui.button(icon="menu", on_click=drawer.toggle).props(
+                'flat round dense color=white aria-label="Open navigation"'
+            ).classes("lg:hidden")
+            business_mark(branding)
+            ui.space()
+            ui.label(principal.name).classes("text-sm opacity-90 max-sm:hidden")
+        if branding.is_demo:
+            demo_banner()
     with ui.column().classes("w-full max-w-6xl mx-auto gap-6 p-4 md:p-8") as content:
         ui.label(title).classes("text-2xl font-semibold text-grey-9")
         yield content
@@ -51,14 +53,18 @@ def business_mark(branding: Branding, *, large: bool = False) -> None:
     """The logo (when there is one) and the business's name."""
     with ui.row().classes("items-center gap-2 no-wrap"):
         if branding.has_logo:
-            ui.image("/branding/logo").props('fit=contain alt=""').classes("w-10 h-10" if large else "w-8 h-8")
+            ui.image("/branding/logo").props('fit=contain alt=""').classes(
+                "w-10 h-10" if large else "w-8 h-8"
+            )
         ui.label(branding.name).classes("font-semibold " + ("text-2xl" if large else "text-lg"))
 
 
 def demo_banner() -> None:
-    with ui.row().classes("w-full items-center justify-center gap-2 bg-amber-2 text-amber-10 py-2 px-4"):
+    with ui.row().classes(
+        "w-full items-center justify-center gap-2 bg-amber-2 text-amber-10 py-1 px-4 no-wrap"
+    ):
         ui.icon("science").classes("text-lg")
-        ui.label(DEMO_NOTICE).classes("text-sm")
+        ui.label(DEMO_NOTICE).classes("text-sm").props("data-testid=demo-banner")
 
 
 def _sidebar(active: str) -> None:
@@ -66,8 +72,12 @@ def _sidebar(active: str) -> None:
         with ui.list().classes("w-full").props("padding"):
             for entry in NAVIGATION:
                 selected = entry.path == active
-                with ui.item().props(f"clickable tag=a href={entry.path}" + (" active" if selected else "")).classes(
-                    "rounded-r-full mr-3" + (" bg-blue-1 text-primary font-medium" if selected else "")
+                with (
+                    ui.item()
+                    .props(f"clickable tag=a href={entry.path}" + (" active" if selected else ""))
+                    .classes(
+                        "rounded-r-full mr-3" + (" bg-blue-1 text-primary font-medium" if selected else "")
+                    )
                 ):
                     with ui.item_section().props("avatar"):
                         ui.icon(entry.icon)

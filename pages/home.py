@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import Request
-from nicegui import run, ui
+from nicegui import ui
 
 from components.cards import detail_card, figure_card
 from components.frame import frame
+from components.offload import io_bound
 from services import portal
 from services.branding import get_branding
 from services.dashboard import Dashboard, get_dashboard
@@ -18,8 +19,8 @@ from services.principal import Principal
 async def home_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
-    dashboard = await run.io_bound(get_dashboard, current.db, principal)
-    branding = await run.io_bound(get_branding, current.db)
+    dashboard = await io_bound(get_dashboard, current.db, principal)
+    branding = await io_bound(get_branding, current.db)
     with frame("Home", branding=branding, principal=principal, active="/"):
         _figures(dashboard)
         with ui.grid().classes("w-full gap-4 grid-cols-1 md:grid-cols-2"):
@@ -50,12 +51,18 @@ def _figures(dashboard: Dashboard) -> None:
             test_id="outstanding-invoices",
         )
         figure_card(
-            "Available Credits", money(balances.available_credits), icon="savings", note=credits_note,
+            "Available Credits",
+            money(balances.available_credits),
+            icon="savings",
+            note=credits_note,
             test_id="available-credits",
         )
         figure_card(
-            "Available Retainer Payments", money(balances.available_retainer), icon="account_balance_wallet",
-            note=retainer_note, test_id="available-retainer",
+            "Available Retainer Payments",
+            money(balances.available_retainer),
+            icon="account_balance_wallet",
+            note=retainer_note,
+            test_id="available-retainer",
         )
         figure_card(
             "Last Payment Made",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import Request
-from nicegui import run, ui
+from nicegui import ui
 
 from components.frame import business_mark, demo_banner
+from components.offload import io_bound
 from components.theme import apply_theme
 from services import portal
 from services.auth import safe_local_path
@@ -24,37 +25,39 @@ NOTICES = {
 @ui.page("/login")
 async def login_page(request: Request) -> None:
     current = portal.current()
-    branding = await run.io_bound(get_branding, current.db)
+    branding = await io_bound(get_branding, current.db)
     params = request.query_params
     target = safe_local_path(params.get("next"))
     apply_theme()
     ui.page_title(f"Sign in · {branding.name}")
     if branding.is_demo:
         demo_banner()
-    with ui.column().classes("w-full min-h-[80vh] items-center justify-center p-4"):
-        with ui.card().classes("w-full max-w-sm p-6 gap-4").props("flat bordered"):
-            business_mark(branding, large=True)
-            ui.label("Sign in to see your invoices, payments and statement.").classes("text-grey-8")
-            message = _message(params.get("error"), params.get("minutes"), current.clock)
-            if message:
-                _banner("negative", message)
-            for key, (kind, text) in NOTICES.items():
-                if params.get(key) and not message:
-                    _banner(kind, text)
-            with ui.element("form").props("method=post action=/auth/login").classes("w-full column gap-3"):
-                ui.input("Email", value=params.get("email", "")[:254]).props(
-                    "name=email type=email autocomplete=username outlined autofocus"
-                ).classes("w-full")
-                ui.input("Password", password=True, password_toggle_button=True).props(
-                    "name=password autocomplete=current-password outlined"
-                ).classes("w-full")
-                hidden = ui.element("input").props("type=hidden name=next")
-                hidden.props["value"] = target
-                ui.button("Sign in").props("type=submit unelevated no-caps size=lg").classes("w-full")
-            if branding.is_demo:
-                ui.label(f"Demo login: {CUSTOMER_EMAIL} / {CUSTOMER_PASSWORD}").classes(
-                    "text-xs text-grey-7 self-center"
-                )
+    with (
+        ui.column().classes("w-full min-h-[80vh] items-center justify-center p-4"),
+        ui.card().classes("w-full max-w-sm p-6 gap-4").props("flat bordered"),
+    ):
+        business_mark(branding, large=True)
+        ui.label("Sign in to see your invoices, payments and statement.").classes("text-grey-8")
+        message = _message(params.get("error"), params.get("minutes"), current.clock)
+        if message:
+            _banner("negative", message)
+        for key, (kind, text) in NOTICES.items():
+            if params.get(key) and not message:
+                _banner(kind, text)
+        with ui.element("form").props("method=post action=/auth/login").classes("w-full column gap-3"):
+            ui.input("Email", value=params.get("email", "")[:254]).props(
+                "name=email type=email autocomplete=username outlined autofocus"
+            ).classes("w-full")
+            ui.input("Password", password=True, password_toggle_button=True).props(
+                "name=password autocomplete=current-password outlined"
+            ).classes("w-full")
+            hidden = ui.element("input").props("type=hidden name=next")
+            hidden.props["value"] = target
+            ui.button("Sign in").props("type=submit unelevated no-caps size=lg").classes("w-full")
+        if branding.is_demo:
+            ui.label(f"Demo login: {CUSTOMER_EMAIL} / {CUSTOMER_PASSWORD}").classes(
+                "text-xs text-grey-7 self-center"
+            )
 
 
 def _message(error: str | None, minutes: str | None, clock: portal.Clock) -> str:
@@ -70,7 +73,13 @@ def _message(error: str | None, minutes: str | None, clock: portal.Clock) -> str
 
 
 def _banner(kind: str, text: str) -> None:
-    colors = {"negative": "bg-red-1 text-red-10", "warning": "bg-amber-1 text-amber-10", "positive": "bg-green-1 text-green-10"}
-    with ui.row().classes(f"w-full items-start gap-2 rounded p-3 no-wrap {colors[kind]}").props('role=alert'):
-        ui.icon({"negative": "error", "warning": "schedule", "positive": "check_circle"}[kind]).classes("text-lg")
+    colors = {
+        "negative": "bg-red-1 text-red-10",
+        "warning": "bg-amber-1 text-amber-10",
+        "positive": "bg-green-1 text-green-10",
+    }
+    with ui.row().classes(f"w-full items-start gap-2 rounded p-3 no-wrap {colors[kind]}").props("role=alert"):
+        ui.icon({"negative": "error", "warning": "schedule", "positive": "check_circle"}[kind]).classes(
+            "text-lg"
+        )
         ui.label(text).classes("text-sm")

@@ -75,14 +75,12 @@ def sign_in(
         raise SignInLocked(locked_until)
     # bcrypt takes a quarter of a second on purpose; no transaction is held open meanwhile
     if user is None or not verify_password(password, password_hash):
-        _record_failure(db, throttle_keys, email, ip_address, user, clock)
-    assert user is not None
+        raise _record_failure(db, throttle_keys, email, ip_address, user, clock)
     now = clock()
     token = secrets.token_urlsafe(32)
     with db.transaction() as session:
         _reset_throttle(session, "account", email)
-        client = session.get(Client, user.client_id)
-        assert client is not None
+        client = session.get_one(Client, user.client_id)
         login = LoginSession(
             token_hash=token_hash(token),
             portal_user_id=user.id,
@@ -147,9 +145,7 @@ def sign_out(db: Database, token: str | None, *, ip_address: str = "", clock: Cl
         if login is None or login.revoked_at is not None:
             return
         login.revoked_at = now
-        record_event(
-            session, "sign_out", at=now, portal_user_id=login.portal_user_id, ip_address=ip_address
-        )
+        record_event(session, "sign_out", at=now, portal_user_id=login.portal_user_id, ip_address=ip_address)
 
 
 def revoke_all_sessions(session: Session, portal_user_id: int, *, at: datetime) -> None:
@@ -190,7 +186,8 @@ def _record_failure(
     ip_address: str,
     user: PortalUser | None,
     clock: Clock,
-) -> None:
+) -> SignInRefused | SignInLocked:
+    """Count a failure against the account and the address; returns the error to raise."""
     now = clock()
     locked_until: datetime | None = None
     with db.transaction() as session:
@@ -229,9 +226,7 @@ def _record_failure(
             ip_address=ip_address,
             details={"email": email},
         )
-    if locked_until is not None:
-        raise SignInLocked(locked_until)
-    raise SignInRefused()
+    return SignInLocked(locked_until) if locked_until is not None else SignInRefused()
 
 
 def _reset_throttle(session: Session, scope: str, key: str) -> None:

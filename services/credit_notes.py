@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from models import CreditNote, CreditNoteLine, CreditNoteStatus
+from models import CreditNote, CreditNoteLine, CreditNoteStatus, RefundSource
 from services.clock import Clock, utc_now
+from services.credits import _available
 from services.database import Database
 from services.errors import DocumentHasApplications, InvalidStatusChange, NotFound
 from services.numbering import next_number
@@ -62,6 +63,10 @@ def void_credit_note(db: Database, credit_note_id: int, *, clock: Clock = utc_no
             raise InvalidStatusChange("credit note", note.number, note.status, "voided")
         if note.remaining_minor != note.total_minor:
             raise DocumentHasApplications("credit note", note.number)
+        _sources, unreserved = _available(session, note.client_id, RefundSource.CREDIT, own_request=None)
+        if unreserved < note.remaining_minor:
+            # Open refund requests hold this credit; voiding it would leave them nothing to pay out.
+            raise InvalidStatusChange("credit note", note.number, "reserved for a refund request", "voided")
         note.status = CreditNoteStatus.VOID
         note.remaining_minor = 0
         note.voided_at = clock()

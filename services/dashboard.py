@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pycountry
 from sqlalchemy import select
 
 from models import Client, Organization, PortalUser
@@ -24,8 +25,11 @@ class Address:
 
     def lines(self) -> list[str]:
         """The address as printed on an envelope, without empty lines."""
-        place = " ".join(part for part in (self.postal_code, self.city) if part)
-        return [line for line in (self.line1, self.line2, place, self.region, self.country) if line]
+        if self.region:  # "San Francisco, CA 94105"
+            place = ", ".join(p for p in (self.city, f"{self.region} {self.postal_code}".strip()) if p)
+        else:  # "10119 Berlin"
+            place = " ".join(p for p in (self.postal_code, self.city) if p)
+        return [line for line in (self.line1, self.line2, place, country_name(self.country)) if line]
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,16 @@ class Dashboard:
     account: AccountDetails
     business: BusinessContact
     balances: ClientBalances
+
+
+def country_name(code: str) -> str:
+    """The country's common name for an ISO 3166 alpha-2 code; the code itself if unknown."""
+    if not code:
+        return ""
+    country = pycountry.countries.get(alpha_2=code.upper())
+    if country is None:
+        return code
+    return str(getattr(country, "common_name", None) or country.name)
 
 
 def _address(row: Client | Organization) -> Address:

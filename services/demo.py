@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
 from models import (
     Client,
     Comment,
+    Invoice,
     InvoiceKind,
     Organization,
     PaymentKind,
@@ -40,14 +42,29 @@ CUSTOMER_PASSWORD = "Demo-Portal-2026"  # noqa: S105 - published demo login
 OWNER_EMAIL = "owner@business.example"
 OWNER_PASSWORD = "Demo-Owner-2026"  # noqa: S105 - published demo login
 
-CARD = {"method": PaymentMethodKind.CARD, "gateway": "sandbox", "brand": "Visa", "last4": "4242"}
-BANK = {
-    "method": PaymentMethodKind.BANK_ACCOUNT,
-    "gateway": "sandbox",
-    "brand": "SEPA Direct Debit",
-    "last4": "3000",
+
+@dataclass(frozen=True)
+class _Method:
+    method: PaymentMethodKind
+    gateway: str
+    brand: str = ""
+    last4: str = ""
+
+
+_METHODS = {
+    "card": _Method(PaymentMethodKind.CARD, "sandbox", "Visa", "4242"),
+    "bank": _Method(PaymentMethodKind.BANK_ACCOUNT, "sandbox", "SEPA Direct Debit", "3000"),
+    "transfer": _Method(PaymentMethodKind.BANK_TRANSFER, "offline"),
 }
-TRANSFER = {"method": PaymentMethodKind.BANK_TRANSFER, "gateway": "offline", "brand": "", "last4": ""}
+
+
+def _fixed(moment: datetime) -> Clock:
+    return lambda: moment
+
+
+def _at(day: date) -> datetime:
+    """Demo events happen at half past ten, UTC."""
+    return datetime.combine(day, time(10, 30), tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -104,11 +121,11 @@ def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12
     today = now.date()
     organization_id, main_id, other_id, main_user_id = _people(db, now, password_rounds)
 
-    def at(day: date) -> datetime:
-        return datetime.combine(day, time(10, 30), tzinfo=UTC)
+    def days_ago(days: int) -> datetime:
+        return _at(today - timedelta(days=days))
 
-    main_refs = _invoices(db, main_id, _MAIN_INVOICES, today, at)
-    _invoices(db, other_id, _OTHER_INVOICES, today, at)
+    main_refs = _invoices(db, main_id, _MAIN_INVOICES, today)
+    _invoices(db, other_id, _OTHER_INVOICES, today)
 
     # A retainer paid up front and partly used, and one still waiting for payment.
     retainer = _document(
@@ -117,7 +134,6 @@ def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12
         today - timedelta(days=150),
         "Retainer for 2026 support",
         100000,
-        at,
         kind=InvoiceKind.RETAINER,
     )
     record_payment(
@@ -126,9 +142,9 @@ def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12
         amount=Money(100000, "USD"),
         kind=PaymentKind.RETAINER,
         retainer_invoice_id=retainer.id,
-        received_at=at(today - timedelta(days=146)),
+        received_at=days_ago(146),
         portal_user_id=main_user_id,
-        clock=lambda: at(today - timedelta(days=146)),
+        clock=_fixed(days_ago(146)),
         **_method("card"),
     )
     _document(
@@ -137,7 +153,6 @@ def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12
         today - timedelta(days=15),
         "Retainer for the Q1 campaign",
         50000,
-        at,
         kind=InvoiceKind.RETAINER,
     )
     maintenance = main_refs[11]
@@ -147,7 +162,7 @@ def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12
         invoice_id=maintenance.id,
         amount=Money(30000, "USD"),
         source=RefundSource.RETAINER,
-        clock=lambda: at(today - timedelta(days=30)),
+        clock=_fixed(days_ago(30)),
     )
 
     # A credit note for a late delivery, partly applied to the hosting renewal.
@@ -157,7 +172,7 @@ def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12
         issue_date=today - timedelta(days=90),
         lines=[LineInput("Goodwill credit for the delayed photo shoot", Decimal(1), 12000)],
         reason="Delivery was two weeks late.",
-        clock=lambda: at(today - timedelta(days=90)),
+        clock=_fixed(days_ago(90)),
     )
     apply_to_invoice(
         db,
@@ -165,7 +180,7 @@ def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12
         invoice_id=main_refs[10].id,
         amount=Money(5000, "USD"),
         source=RefundSource.CREDIT,
-        clock=lambda: at(today - timedelta(days=55)),
+        clock=_fixed(days_ago(55)),
     )
 
     # A draft the customer must never see.
@@ -178,7 +193,7 @@ def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12
         clock=clock,
     )
 
-    _comments(db, organization_id, main_user_id, main_refs, today, at)
+    _comments(db, organization_id, main_user_id, main_refs, today)
     return DemoLogins(
         customer=(CUSTOMER_EMAIL, CUSTOMER_PASSWORD),
         other_customer=(OTHER_CUSTOMER_EMAIL, CUSTOMER_PASSWORD),
@@ -267,8 +282,9 @@ def _people(db: Database, now: datetime, rounds: int) -> tuple[int, int, int, in
         return organization.id, main.id, other.id, main_user.id
 
 
-def _method(name: str) -> dict[str, str]:
-    return {"card": CARD, "bank": BANK, "transfer": TRANSFER}[name]
+def _method(name: str) -> dict[str, Any]:
+    method = _METHODS[name]
+    return {"method": method.method, "gateway": method.gateway, "brand": method.brand, "last4": method.last4}
 
 
 def _document(
@@ -277,13 +293,12 @@ def _document(
     issued: date,
     description: str,
     rate: int,
-    at: object,
     *,
     kind: InvoiceKind = InvoiceKind.INVOICE,
     quantity: str = "1",
     term_days: int = 30,
 ) -> DocumentRef:
-    stamp = at(issued)  # type: ignore[operator]
+    stamp = _at(issued)
     ref = create_invoice(
         db,
         client_id=client_id,
@@ -300,14 +315,14 @@ def _document(
             )
         ],
         terms="Payment due within the stated term. Thank you for your business.",
-        clock=lambda: stamp,
+        clock=_fixed(stamp),
     )
-    send_invoice(db, ref.id, clock=lambda: stamp)
+    send_invoice(db, ref.id, clock=_fixed(stamp))
     return ref
 
 
 def _invoices(
-    db: Database, client_id: int, specs: tuple[_InvoiceSpec, ...], today: date, at: object
+    db: Database, client_id: int, specs: tuple[_InvoiceSpec, ...], today: date
 ) -> list[DocumentRef]:
     refs = []
     with db.reading() as session:
@@ -320,42 +335,37 @@ def _invoices(
             issued,
             spec.description,
             spec.rate,
-            at,
             quantity=spec.quantity,
             term_days=spec.term_days,
         )
         refs.append(ref)
-        seen = at(issued + timedelta(days=2))  # type: ignore[operator]
+        seen = _at(issued + timedelta(days=2))
         if spec.viewed or spec.paid:
-            mark_viewed(db, ref.id, clock=lambda seen=seen: seen)
+            mark_viewed(db, ref.id, clock=_fixed(seen))
         if spec.void:
-            void_invoice(db, ref.id, clock=lambda seen=seen: seen)
+            void_invoice(db, ref.id, clock=_fixed(seen))
         if spec.paid:
             total = _total(db, ref.id)
             amount = {"full": total, "part": total // 2, "excess": total + 5000}[spec.paid]
-            paid_at = at(issued + timedelta(days=12))  # type: ignore[operator]
+            paid_at = _at(issued + timedelta(days=12))
             record_payment(
                 db,
                 client_id=client_id,
                 amount=Money(amount, currency),
                 received_at=paid_at,
                 allocations={ref.id: min(amount, total)},
-                clock=lambda paid_at=paid_at: paid_at,
+                clock=_fixed(paid_at),
                 **_method(spec.method),
             )
     return refs
 
 
 def _total(db: Database, invoice_id: int) -> int:
-    from models import Invoice
-
     with db.reading() as session:
         return session.get_one(Invoice, invoice_id).total_minor
 
 
-def _comments(
-    db: Database, organization_id: int, user_id: int, refs: list[DocumentRef], today: date, at: object
-) -> None:
+def _comments(db: Database, organization_id: int, user_id: int, refs: list[DocumentRef], today: date) -> None:
     thread = (
         (
             refs[7],
@@ -373,7 +383,7 @@ def _comments(
     with db.transaction() as session:
         owner_id = session.scalar(select(StaffUser.id).where(StaffUser.organization_id == organization_id))
         for ref, days_ago, question, answer in thread:
-            asked = at(today - timedelta(days=days_ago))  # type: ignore[operator]
+            asked = _at(today - timedelta(days=days_ago))
             session.add(Comment(invoice_id=ref.id, portal_user_id=user_id, body=question, created_at=asked))
             session.add(
                 Comment(

@@ -24,7 +24,7 @@ _current: Portal | None = None
 
 
 def install(portal: Portal) -> None:
-    global _current  # noqa: PLW0603 - one portal per process, set by app.py at start
+    global _current
     _current = portal
 
 
@@ -39,7 +39,9 @@ def prepare_data_dir(settings: Settings) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise SettingsError(f"Invalid setting PORTAL_DATA_DIR: cannot create {path}: {error.strerror}") from None
+        raise SettingsError(
+            f"Invalid setting PORTAL_DATA_DIR: cannot create {path}: {error.strerror}"
+        ) from None
     if not os.access(path, os.W_OK):
         raise SettingsError(f"Invalid setting PORTAL_DATA_DIR: {path} is not writable")
     return path

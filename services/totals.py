@@ -59,9 +59,10 @@ def line_totals(line: LineInput, position: int = 1) -> LineTotals:
         raise InvalidLine(position, "quantity", "must be more than zero")
     if line.unit_price_minor < 0:
         raise InvalidLine(position, "rate", "cannot be negative")
-    if not (0 <= line.discount_percent <= HUNDRED):
+    # NaN is checked first: comparing it raises decimal.InvalidOperation instead of saying what is wrong.
+    if not line.discount_percent.is_finite() or not (0 <= line.discount_percent <= HUNDRED):
         raise InvalidLine(position, "discount", "must be between 0 and 100 %")
-    if not (0 <= line.tax_rate_percent <= HUNDRED):
+    if not line.tax_rate_percent.is_finite() or not (0 <= line.tax_rate_percent <= HUNDRED):
         raise InvalidLine(position, "tax rate", "must be between 0 and 100 %")
     amount = round_half_up(line.quantity * line.unit_price_minor)
     discount = round_half_up(amount * line.discount_percent / HUNDRED)

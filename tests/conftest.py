@@ -28,7 +28,7 @@ _postgres_engine: Engine | None = None
 
 
 def _postgres() -> Engine:
-    global _postgres_engine  # noqa: PLW0603 - one engine (and schema) for the whole run
+    global _postgres_engine
     if _postgres_engine is None:
         _postgres_engine = make_engine(POSTGRES_URL)
         with _postgres_engine.begin() as connection:

@@ -38,7 +38,9 @@ def make_organization(db: Database, name: str = "Acme Studio") -> int:
         return organization.id
 
 
-def make_client(db: Database, organization_id: int, *, currency: str = "USD", name: str = "Client Ltd") -> int:
+def make_client(
+    db: Database, organization_id: int, *, currency: str = "USD", name: str = "Client Ltd"
+) -> int:
     with db.transaction() as session:
         client = Client(
             organization_id=organization_id,

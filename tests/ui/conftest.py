@@ -1,0 +1,39 @@
+"""UI tests run app.py in NiceGUI's simulated browser on a fresh data folder filled with the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from nicegui.testing import User
+
+from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def demo_portal_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PORTAL_DEMO", "true")
+    monkeypatch.setenv("PORTAL_BCRYPT_ROUNDS", "4")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return tmp_path / "data"
+
+
+async def post_login(
+    user: User, email: str = CUSTOMER_EMAIL, password: str = CUSTOMER_PASSWORD, next_path: str = "/"
+) -> httpx.Response:
+    """Submit the sign-in form as the browser does (a plain form post)."""
+    return await user.http_client.post(
+        "/auth/login", data={"email": email, "password": password, "next": next_path}
+    )
+
+
+def location(response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def query(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}

@@ -1,0 +1,91 @@
+"""Home shows the accounting core's figures for the signed-in customer, and nobody else's."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import Client, PortalUser
+from services import portal
+from services.balances import client_balances
+from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
+from services.money import format_money
+from tests.ui.conftest import post_login
+
+
+def balances_of(email: str):
+    with portal.current().db.reading() as session:
+        client = session.scalars(
+            select(Client)
+            .join(PortalUser, PortalUser.client_id == Client.id)
+            .where(PortalUser.email == email)
+        ).one()
+        return client_balances(session, client.id, client.currency)
+
+
+async def test_home_shows_the_four_figures_of_the_accounting_core(user):
+    await post_login(user)
+    await user.open("/")
+    balances = balances_of(CUSTOMER_EMAIL)
+    assert balances.outstanding.minor > 0
+    assert balances.available_credits.minor > 0
+    assert balances.available_retainer.minor > 0
+    assert balances.last_payment is not None
+    for label in (
+        "Outstanding Invoices",
+        "Available Credits",
+        "Available Retainer Payments",
+        "Last Payment Made",
+    ):
+        await user.should_see(label)
+    await user.should_see(format_money(balances.outstanding))
+    await user.should_see(format_money(balances.available_credits))
+    await user.should_see(format_money(balances.available_retainer))
+    await user.should_see(format_money(balances.last_payment.amount))
+    await user.should_see(f"On {balances.last_payment.received_at.strftime('%d %b %Y')}")
+
+
+async def test_home_shows_my_account_details_and_the_business_contact(user):
+    await post_login(user)
+    await user.open("/")
+    await user.should_see("My Account Details")
+    for text in (
+        "Bluebird Cafe LLC",
+        CUSTOMER_EMAIL,
+        "+1 415 555 0123",
+        "18 Harbor Road",
+        "Oakland, CA 94607",
+    ):
+        await user.should_see(text)
+    for text in (
+        "500 Market Street",
+        "San Francisco, CA 94105",
+        "+1 415 555 0142",
+        "hello@northwind.example",
+        "https://northwind.example",
+    ):
+        await user.should_see(text)
+
+
+async def test_the_second_customer_sees_only_their_own_figures_in_their_currency(user):
+    await post_login(user, email=OTHER_CUSTOMER_EMAIL)
+    await user.open("/")
+    mine = balances_of(OTHER_CUSTOMER_EMAIL)
+    theirs = balances_of(CUSTOMER_EMAIL)
+    await user.should_see(format_money(mine.outstanding))
+    assert mine.outstanding.currency == "EUR"
+    await user.should_not_see(format_money(theirs.outstanding))
+    await user.should_not_see("Bluebird Cafe LLC")
+    await user.should_see("Kowalski Translations GmbH")
+
+
+async def test_a_demo_portal_says_so(user):
+    await post_login(user)
+    await user.open("/")
+    await user.should_see("Demo portal: sample data for trying things out. No real money moves.")
+
+
+async def test_the_sidebar_offers_home_and_logout(user):
+    await post_login(user)
+    await user.open("/")
+    await user.should_see("Home")
+    await user.should_see("Logout")
