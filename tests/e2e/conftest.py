@@ -1,0 +1,97 @@
+"""End-to-end fixtures: the real portal as a subprocess, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass(frozen=True)
+class RunningPortal:
+    url: str
+    data_dir: Path
+    output: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+    """``python app.py --demo`` on a free port with a fresh data folder, as a user would start it."""
+    data_dir = tmp_path_factory.mktemp("portal-data")
+    output = data_dir.parent / "portal-output.txt"
+    port = _free_port()
+    # A clean environment: NiceGUI switches to test mode when it sees pytest's variables.
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PORTAL_", "PYTEST_", "NICEGUI_"))
+    }
+    environment.pop("DATABASE_URL", None)
+    with output.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "--demo", "--port", str(port), "--data-dir", str(data_dir)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the portal exited early:\n{output.read_text()}")
+            try:
+                if httpx.get(f"{url}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the portal did not answer within 60 s:\n{output.read_text()}")
+            time.sleep(0.3)
+        yield RunningPortal(url, data_dir, output)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
