@@ -12,7 +12,7 @@ from components.offload import io_bound
 from components.theme import apply_theme
 from services import portal
 from services.auth import safe_local_path
-from services.branding import get_branding
+from services.branding import NOT_SET_UP, get_branding
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
 from services.errors import SignInLocked, SignInRefused, human_message
 
@@ -38,6 +38,10 @@ async def login_page(request: Request) -> None:
     ):
         business_mark(branding, large=True)
         ui.label("Sign in to see your invoices, payments and statement.").classes("text-grey-8")
+        if branding == NOT_SET_UP:
+            _banner(
+                "warning", "This portal has no business yet. To try it, start it with: python app.py --demo"
+            )
         message = _message(params.get("error"), params.get("minutes"), current.clock)
         if message:
             _banner("negative", message)

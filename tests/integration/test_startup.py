@@ -1,0 +1,98 @@
+"""Start-up: settings and flags, the storage secret, one clear line for a bad setting, demo data."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app import parse_flags
+from models import Invoice, Organization
+from services.database import Database
+from services.demo import seed_demo
+from services.portal import prepare_data_dir, storage_secret
+from services.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_app(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "PYTEST_", "NICEGUI_"))}
+    return subprocess.run(
+        [sys.executable, "app.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PORTAL_PORT", "eighty"),
+        ("PORTAL_PORT", "70000"),
+        ("DATABASE_URL", "mysql://db/portal"),
+        ("PORTAL_SMTP_SECURITY", "tls1.0"),
+        ("PORTAL_BASE_URL", "billing.example.com"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable, value):
+    result = run_app("--data-dir", str(tmp_path), **{variable: value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"Invalid setting {variable}:")
+    assert not (tmp_path / "portal.db").exists()
+
+
+def test_flags_override_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_PORT", "9000")
+    monkeypatch.setenv("PORTAL_HOST", "192.0.2.10")
+    flags = parse_flags(["--port", "9100", "--data-dir", str(tmp_path), "--demo"])
+    settings = load_settings(host=flags.host, port=flags.port, data_dir=flags.data_dir, demo=flags.demo)
+    assert (settings.port, settings.host, settings.data_dir, settings.demo) == (
+        9100,
+        "192.0.2.10",
+        tmp_path,
+        True,
+    )
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path.resolve() / 'portal.db'}"
+
+
+def test_without_demo_flag_the_environment_decides(monkeypatch):
+    monkeypatch.setenv("PORTAL_DEMO", "true")
+    assert load_settings(demo=parse_flags([]).demo).demo is True
+
+
+def test_the_storage_secret_is_made_once_and_readable_only_by_its_owner(tmp_path):
+    secret = storage_secret(tmp_path)
+    assert len(secret) >= 48
+    assert stat.S_IMODE((tmp_path / "storage_secret").stat().st_mode) == 0o600
+    assert storage_secret(tmp_path) == secret
+
+
+def test_a_data_folder_that_cannot_be_made_is_named(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(SettingsError, match=r"^Invalid setting PORTAL_DATA_DIR: cannot create"):
+        prepare_data_dir(load_settings(data_dir=blocker / "data"))
+
+
+def test_demo_data_goes_only_into_an_empty_database(tmp_path):
+    db = Database.from_url(f"sqlite:///{tmp_path / 'portal.db'}")
+    db.migrate()
+    assert seed_demo(db, password_rounds=4) is not None
+    with db.reading() as session:
+        invoices = session.scalar(select(func.count()).select_from(Invoice))
+    assert seed_demo(db, password_rounds=4) is None
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Invoice)) == invoices
+        assert session.scalar(select(func.count()).select_from(Organization)) == 1
