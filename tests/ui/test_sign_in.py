@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, LoginSession
@@ -125,3 +126,14 @@ async def test_a_cross_site_form_post_is_refused(user):
     )
     assert query(location(response))["error"] == "origin"
     assert "portal_session" not in user.http_client.cookies
+
+
+@pytest.fixture
+def empty_portal(demo_portal_env, monkeypatch):
+    monkeypatch.setenv("PORTAL_DEMO", "false")
+
+
+async def test_a_portal_without_a_business_says_how_to_try_it(empty_portal, user):
+    await user.open("/")
+    await user.should_see("This portal has no business yet. To try it, start it with: python app.py --demo")
+    await user.should_not_see("Demo portal")
