@@ -11,6 +11,7 @@ from components.offload import io_bound
 from services import portal
 from services.branding import get_branding
 from services.dashboard import Dashboard, get_dashboard
+from services.dates import format_day
 from services.money import format_money
 from services.principal import Principal
 
@@ -68,7 +69,7 @@ def _figures(dashboard: Dashboard) -> None:
             "Last Payment Made",
             money(last.amount) if last else "None yet",
             icon="event_available",
-            note=f"On {last.received_at.strftime('%d %b %Y')}" if last else "Your payments will show here.",
+            note=f"On {format_day(last.received_at, locale)}" if last else "Your payments will show here.",
             test_id="last-payment",
         )
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from models import Client, PortalUser
 from services import portal
 from services.balances import client_balances
+from services.dates import format_day
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
 from services.money import format_money
 from tests.ui.conftest import post_login
@@ -41,7 +42,7 @@ async def test_home_shows_the_four_figures_of_the_accounting_core(user):
     await user.should_see(format_money(balances.available_credits))
     await user.should_see(format_money(balances.available_retainer))
     await user.should_see(format_money(balances.last_payment.amount))
-    await user.should_see(f"On {balances.last_payment.received_at.strftime('%d %b %Y')}")
+    await user.should_see(f"On {format_day(balances.last_payment.received_at)}")
 
 
 async def test_home_shows_my_account_details_and_the_business_contact(user):
