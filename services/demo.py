@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from models import (
     Client,
-    Comment,
     Invoice,
     InvoiceKind,
     Organization,
@@ -26,6 +25,7 @@ from models import (
     StaffUser,
 )
 from services.clock import Clock, utc_now
+from services.comments import add_comment, reply_as_business
 from services.credit_notes import issue_credit_note
 from services.credits import apply_to_invoice
 from services.database import Database
@@ -33,6 +33,7 @@ from services.invoices import create_invoice, mark_viewed, send_invoice, void_in
 from services.money import Money
 from services.passwords import hash_password
 from services.payments import record_payment
+from services.principal import Principal
 from services.records import DocumentRef
 from services.totals import LineInput
 
@@ -380,16 +381,19 @@ def _comments(db: Database, organization_id: int, user_id: int, refs: list[Docum
             "Done: PO-4471 is noted on the invoice. Thanks!",
         ),
     )
-    with db.transaction() as session:
-        owner_id = session.scalar(select(StaffUser.id).where(StaffUser.organization_id == organization_id))
-        for ref, days_ago, question, answer in thread:
-            asked = _at(today - timedelta(days=days_ago))
-            session.add(Comment(invoice_id=ref.id, portal_user_id=user_id, body=question, created_at=asked))
-            session.add(
-                Comment(
-                    invoice_id=ref.id,
-                    staff_user_id=owner_id,
-                    body=answer,
-                    created_at=asked + timedelta(hours=3),
-                )
-            )
+    with db.reading() as session:
+        owner_id = session.scalars(
+            select(StaffUser.id).where(StaffUser.organization_id == organization_id)
+        ).one()
+        user = session.get_one(PortalUser, user_id)
+        customer = Principal(user.id, user.client_id, organization_id, user.name, user.email, session_id=0)
+    for ref, days_ago, question, answer in thread:
+        asked = _at(today - timedelta(days=days_ago))
+        add_comment(db, customer, ref.public_id, question, clock=_fixed(asked))
+        reply_as_business(
+            db,
+            staff_user_id=owner_id,
+            invoice_id=ref.id,
+            body=answer,
+            clock=_fixed(asked + timedelta(hours=3)),
+        )

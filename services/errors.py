@@ -74,6 +74,12 @@ class InsufficientCredit(DomainError):
         self.requested = requested
 
 
+class CommentRejected(DomainError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # empty | too_long
+
+
 class SignInRefused(DomainError):
     """Unknown e-mail, wrong password or a disabled login: one answer for all, so none is revealed."""
 
@@ -113,6 +119,10 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             return f"The {document} {number} has payments or credits applied; remove them first."
         case InsufficientCredit(source=source, available=available, requested=requested):
             return f"Only {money(available)} of {source} is available; {money(requested)} was asked for."
+        case CommentRejected(reason="empty"):
+            return "Write something before sending the comment."
+        case CommentRejected():
+            return "The comment is too long; please keep it under 2,000 characters."
         case SignInLocked(until=until):
             minutes = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 15
             return (

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from services.clock import Clock, utc_now
 from services.database import Database
+from services.events import Events
 from services.settings import Settings, SettingsError
 
 
@@ -18,6 +19,7 @@ class Portal:
     settings: Settings
     db: Database
     clock: Clock = field(default=utc_now)
+    events: Events = field(default_factory=Events)
 
 
 _current: Portal | None = None

@@ -1,0 +1,151 @@
+"""Comments on an invoice between the customer and the business: an official, append-only record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Comment, Invoice, InvoiceStatus, Organization, PortalUser, StaffUser
+from services.audit import record_event
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.errors import CommentRejected, NotFound
+from services.events import Events, invoice_comments_topic
+from services.principal import Principal
+
+MAX_COMMENT_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class CommentView:
+    public_id: str
+    author: str
+    from_business: bool
+    body: str  # plain text; never rendered as HTML
+    created_at: datetime
+
+
+def list_comments(db: Database, principal: Principal, invoice_public_id: str) -> tuple[CommentView, ...]:
+    """The thread of one of the client's invoices, oldest first."""
+    with db.reading() as session:
+        invoice = _client_invoice(session, principal, invoice_public_id)
+        return _thread(session, invoice.id)
+
+
+def add_comment(
+    db: Database,
+    principal: Principal,
+    invoice_public_id: str,
+    body: str,
+    *,
+    events: Events | None = None,
+    clock: Clock = utc_now,
+) -> CommentView:
+    """The customer comments on their invoice."""
+    text = _checked(body)
+    with db.transaction() as session:
+        invoice = _client_invoice(session, principal, invoice_public_id)
+        comment = Comment(
+            invoice_id=invoice.id, portal_user_id=principal.portal_user_id, body=text, created_at=clock()
+        )
+        session.add(comment)
+        session.flush()
+        record_event(
+            session,
+            "comment.added",
+            at=comment.created_at,
+            portal_user_id=principal.portal_user_id,
+            client_id=principal.client_id,
+            subject=("invoice", invoice.id),
+        )
+        view = CommentView(comment.public_id, principal.name, False, text, comment.created_at)
+    if events is not None:
+        events.publish(invoice_comments_topic(invoice_public_id))
+    return view
+
+
+def reply_as_business(
+    db: Database,
+    *,
+    staff_user_id: int,
+    invoice_id: int,
+    body: str,
+    events: Events | None = None,
+    clock: Clock = utc_now,
+) -> CommentView:
+    """The business answers on an invoice's thread; the customer's open page shows it."""
+    text = _checked(body)
+    with db.transaction() as session:
+        invoice = session.get(Invoice, invoice_id)
+        staff = session.get(StaffUser, staff_user_id)
+        if invoice is None or staff is None or staff.organization_id != invoice.organization_id:
+            raise NotFound("invoice", invoice_id)
+        comment = Comment(invoice_id=invoice.id, staff_user_id=staff.id, body=text, created_at=clock())
+        session.add(comment)
+        session.flush()
+        record_event(
+            session,
+            "comment.replied",
+            at=comment.created_at,
+            staff_user_id=staff.id,
+            client_id=invoice.client_id,
+            subject=("invoice", invoice.id),
+        )
+        view = CommentView(
+            comment.public_id, _business_author(session, staff), True, text, comment.created_at
+        )
+        public_id = invoice.public_id
+    if events is not None:
+        events.publish(invoice_comments_topic(public_id))
+    return view
+
+
+def _checked(body: str) -> str:
+    text = body.strip()
+    if not text:
+        raise CommentRejected("empty")
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise CommentRejected("too_long")
+    return text
+
+
+def _client_invoice(session: Session, principal: Principal, public_id: str) -> Invoice:
+    invoice = session.scalars(
+        select(Invoice).where(
+            Invoice.public_id == public_id,
+            Invoice.client_id == principal.client_id,
+            Invoice.status != InvoiceStatus.DRAFT,
+        )
+    ).one_or_none()
+    if invoice is None:
+        raise NotFound("invoice", public_id)
+    return invoice
+
+
+def _business_author(session: Session, staff: StaffUser) -> str:
+    organization = session.get_one(Organization, staff.organization_id)
+    return f"{staff.name} ({organization.name})"
+
+
+def _thread(session: Session, invoice_id: int) -> tuple[CommentView, ...]:
+    rows = session.execute(
+        select(Comment, PortalUser.name, StaffUser.name, Organization.name)
+        .outerjoin(PortalUser, PortalUser.id == Comment.portal_user_id)
+        .outerjoin(StaffUser, StaffUser.id == Comment.staff_user_id)
+        .outerjoin(Organization, Organization.id == StaffUser.organization_id)
+        .where(Comment.invoice_id == invoice_id)
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    return tuple(
+        CommentView(
+            public_id=comment.public_id,
+            author=customer or f"{staff} ({business})",
+            from_business=comment.staff_user_id is not None,
+            body=comment.body,
+            created_at=comment.created_at,
+        )
+        for comment, customer, staff, business in rows
+    )

@@ -1,0 +1,29 @@
+"""Change notices between the services and open pages in this process.
+
+A service bumps a topic's version after its transaction commits; an open page compares the version
+it last showed and refreshes when it moved. Versions are plain counters, so reading them costs no
+database query and works from any thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+
+class Events:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._versions: defaultdict[str, int] = defaultdict(int)
+
+    def publish(self, topic: str) -> None:
+        with self._lock:
+            self._versions[topic] += 1
+
+    def version(self, topic: str) -> int:
+        with self._lock:
+            return self._versions[topic]
+
+
+def invoice_comments_topic(invoice_public_id: str) -> str:
+    return f"invoice:{invoice_public_id}:comments"

@@ -1,0 +1,229 @@
+"""One invoice as the customer reads it, on screen and in the PDF: plain data, no ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    Allocation,
+    AllocationKind,
+    Client,
+    CreditNote,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Organization,
+    Payment,
+    PaymentStatus,
+)
+from services.clock import Clock, utc_now
+from services.dashboard import Address
+from services.database import Database
+from services.errors import NotFound
+from services.invoice_list import status_label
+from services.invoices import mark_viewed
+from services.money import Money
+from services.principal import Principal
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    company: str
+    email: str
+    phone: str
+    website: str
+    address_lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    description: str
+    quantity: Decimal
+    rate: Money
+    discount_percent: Decimal
+    tax_name: str
+    tax_rate_percent: Decimal
+    amount: Money  # quantity x rate, rounded
+    discount: Money
+    tax: Money
+
+
+@dataclass(frozen=True)
+class AppliedAmount:
+    kind: str  # payment | credit | retainer
+    label: str  # "Payment RCPT-00003 · Visa •••• 4242", "Credit note CN-00001", ...
+    applied_on: date
+    amount: Money
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    public_id: str
+    number: str
+    is_retainer: bool
+    status: str
+    status_label: str
+    issue_date: date
+    due_date: date
+    business: Party
+    client: Party
+    lines: tuple[DocumentLine, ...]
+    subtotal: Money
+    discount: Money
+    tax: Money
+    total: Money
+    applied: tuple[AppliedAmount, ...]
+    balance_due: Money
+    notes: str
+    terms: str
+    locale: str
+    logo: bytes | None
+    viewed_at: datetime | None
+
+    @property
+    def title(self) -> str:
+        return "Retainer Invoice" if self.is_retainer else "Invoice"
+
+
+def get_invoice(
+    db: Database, principal: Principal, public_id: str, *, today: date, with_logo: bool = False
+) -> InvoiceDocument:
+    """The signed-in client's issued invoice; a draft or another client's invoice is ``NotFound``."""
+    with db.reading() as session:
+        invoice = session.scalars(
+            select(Invoice).where(
+                Invoice.public_id == public_id,
+                Invoice.client_id == principal.client_id,
+                Invoice.status != InvoiceStatus.DRAFT,
+            )
+        ).one_or_none()
+        if invoice is None:
+            raise NotFound("invoice", public_id)
+        client = session.get_one(Client, invoice.client_id)
+        organization = session.get_one(Organization, invoice.organization_id)
+        lines = session.scalars(
+            select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.position)
+        ).all()
+        applied = _applied(session, invoice)
+        currency = invoice.currency
+
+        def money(minor: int) -> Money:
+            return Money(minor, currency)
+
+        return InvoiceDocument(
+            public_id=invoice.public_id,
+            number=invoice.number,
+            is_retainer=invoice.kind == InvoiceKind.RETAINER,
+            status=invoice.status,
+            status_label=status_label(invoice.status, invoice.due_date, today),
+            issue_date=invoice.issue_date,
+            due_date=invoice.due_date,
+            business=_party(organization, organization.name, ""),
+            client=_party(client, client.display_name, client.company_name),
+            lines=tuple(
+                DocumentLine(
+                    description=line.description,
+                    quantity=line.quantity,
+                    rate=money(line.unit_price_minor),
+                    discount_percent=line.discount_percent,
+                    tax_name=line.tax_name,
+                    tax_rate_percent=line.tax_rate_percent,
+                    amount=money(line.amount_minor),
+                    discount=money(line.discount_minor),
+                    tax=money(line.tax_minor),
+                )
+                for line in lines
+            ),
+            subtotal=money(invoice.subtotal_minor),
+            discount=money(invoice.discount_minor),
+            tax=money(invoice.tax_minor),
+            total=money(invoice.total_minor),
+            applied=applied,
+            balance_due=money(invoice.balance_due_minor),
+            notes=invoice.notes,
+            terms=invoice.terms,
+            locale=organization.locale,
+            logo=organization.logo if with_logo else None,
+            viewed_at=invoice.viewed_at,
+        )
+
+
+def open_invoice(
+    db: Database, principal: Principal, public_id: str, *, today: date, clock: Clock = utc_now
+) -> InvoiceDocument:
+    """The customer opens an invoice: the first look at a sent invoice marks it Viewed, once."""
+    document = get_invoice(db, principal, public_id, today=today)
+    if document.viewed_at is None:
+        with db.reading() as session:
+            invoice_id = session.scalar(select(Invoice.id).where(Invoice.public_id == public_id))
+        if invoice_id is not None and mark_viewed(db, invoice_id, clock=clock):
+            document = get_invoice(db, principal, public_id, today=today)
+    return document
+
+
+def _party(row: Client | Organization, name: str, company: str) -> Party:
+    address = Address(
+        row.address_line1, row.address_line2, row.city, row.region, row.postal_code, row.country
+    )
+    website = row.website if isinstance(row, Organization) else ""
+    return Party(name, company, row.email, row.phone, website, tuple(address.lines()))
+
+
+def _applied(session: Session, invoice: Invoice) -> tuple[AppliedAmount, ...]:
+    if invoice.kind == InvoiceKind.RETAINER:
+        return _retainer_payments(session, invoice)
+    rows = session.execute(
+        select(Allocation, Payment, CreditNote)
+        .outerjoin(Payment, Payment.id == Allocation.payment_id)
+        .outerjoin(CreditNote, CreditNote.id == Allocation.credit_note_id)
+        .where(Allocation.invoice_id == invoice.id)
+        .order_by(Allocation.created_at, Allocation.id)
+    ).all()
+    applied = []
+    for allocation, payment, credit_note in rows:
+        if credit_note is not None:
+            label = f"Credit note {credit_note.number}"
+        elif allocation.kind == AllocationKind.RETAINER:
+            label = f"Retainer payment {payment.receipt_number}"
+        elif allocation.kind == AllocationKind.CREDIT:
+            label = f"Credit from payment {payment.receipt_number}"
+        else:
+            label = _payment_label(payment)
+        applied.append(
+            AppliedAmount(
+                kind=allocation.kind,
+                label=label,
+                applied_on=allocation.created_at.date(),
+                amount=Money(allocation.amount_minor, invoice.currency),
+            )
+        )
+    return tuple(applied)
+
+
+def _payment_label(payment: Payment) -> str:
+    method = f" · {payment.method_brand} •••• {payment.method_last4}" if payment.method_last4 else ""
+    return f"Payment {payment.receipt_number}{method}"
+
+
+def _retainer_payments(session: Session, invoice: Invoice) -> tuple[AppliedAmount, ...]:
+    payments = session.scalars(
+        select(Payment)
+        .where(Payment.retainer_invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED)
+        .order_by(Payment.received_at, Payment.id)
+    ).all()
+    return tuple(
+        AppliedAmount(
+            kind="payment",
+            label=_payment_label(payment),
+            applied_on=(payment.received_at or payment.created_at).date(),
+            amount=Money(min(payment.amount_minor, invoice.total_minor), invoice.currency),
+        )
+        for payment in payments
+    )
