@@ -44,6 +44,8 @@ def configure(settings: Settings) -> portal.Portal:
     app.include_router(branding.router)
     app.add_middleware(auth.SessionGuard)
     import pages.home
+    import pages.invoice
+    import pages.invoices
     import pages.login  # noqa: F401 - importing registers the pages
 
     return started

@@ -21,7 +21,7 @@ class NavEntry:
 
 
 # Only entries whose pages exist; later features add theirs here.
-NAVIGATION = (NavEntry("Home", "home", "/"),)
+NAVIGATION = (NavEntry("Home", "home", "/"), NavEntry("Invoices", "receipt_long", "/invoices"))
 
 DEMO_NOTICE = "Demo portal: sample data for trying things out. No real money moves."
 
@@ -71,7 +71,7 @@ def _sidebar(active: str) -> None:
     with ui.column().classes("w-full h-full justify-between py-3 gap-0"):
         with ui.list().classes("w-full").props("padding"):
             for entry in NAVIGATION:
-                selected = entry.path == active
+                selected = entry.path == active or (entry.path != "/" and active.startswith(entry.path))
                 with (
                     ui.item()
                     .props(f"clickable tag=a href={entry.path}" + (" active" if selected else ""))

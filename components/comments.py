@@ -1,0 +1,97 @@
+"""The comment thread under an invoice: oldest first, plain text, live when the other side writes."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from components.offload import io_bound
+from services.comments import MAX_COMMENT_LENGTH, CommentView, add_comment, list_comments
+from services.dates import format_day
+from services.errors import DomainError, human_message
+from services.events import invoice_comments_topic
+from services.portal import Portal
+from services.principal import Principal
+
+REFRESH_SECONDS = 1.0
+
+
+class CommentThread:
+    """Shows the thread and a box to add to it; refreshes when the thread's change notice moves."""
+
+    def __init__(self, portal: Portal, principal: Principal, invoice_public_id: str) -> None:
+        self.portal = portal
+        self.principal = principal
+        self.invoice_public_id = invoice_public_id
+        self.topic = invoice_comments_topic(invoice_public_id)
+        self.seen_version = portal.events.version(self.topic)
+        self.comments: tuple[CommentView, ...] = ()
+
+    @classmethod
+    async def create(cls, portal: Portal, principal: Principal, invoice_public_id: str) -> CommentThread:
+        thread = cls(portal, principal, invoice_public_id)
+        thread.comments = await io_bound(list_comments, portal.db, principal, invoice_public_id)
+        thread.build()
+        return thread
+
+    def build(self) -> None:
+        with ui.card().classes("w-full p-5 gap-4").props("flat bordered"):
+            with ui.row().classes("items-center gap-2"):
+                ui.icon("forum").classes("text-xl text-primary")
+                ui.label("Comments").classes("text-lg font-semibold")
+            ui.label(
+                "Questions or notes about this invoice? Write them here; our replies appear in this thread."
+            ).classes("text-sm text-grey-7")
+            self.thread()
+            self.box = (
+                ui.textarea(placeholder="Add a comment")
+                .props(f"outlined autogrow counter maxlength={MAX_COMMENT_LENGTH}")
+                .classes("w-full")
+            )
+            self.send = ui.button("Add Comment", icon="send", on_click=self.submit).props(
+                "unelevated no-caps"
+            )
+        ui.timer(REFRESH_SECONDS, self.poll)
+
+    @ui.refreshable_method
+    def thread(self) -> None:
+        if not self.comments:
+            ui.label("No comments yet.").classes("text-sm text-grey-7")
+            return
+        with ui.column().classes("w-full gap-3"):
+            for comment in self.comments:
+                side = "bg-blue-1 self-end" if comment.from_business else "bg-grey-2 self-start"
+                with ui.column().classes(f"gap-1 rounded-lg px-4 py-3 max-w-[80%] {side}"):
+                    when = format_day(comment.created_at)
+                    stamp = f"{comment.author} · {when} {comment.created_at.strftime('%H:%M')} UTC"
+                    ui.label(stamp).classes("text-xs text-grey-7")
+                    # ui.label renders text, never HTML: "<b>" stays the three characters it is.
+                    ui.label(comment.body).classes("text-sm whitespace-pre-line break-words")
+
+    async def submit(self) -> None:
+        self.send.props("loading")
+        try:
+            await io_bound(
+                add_comment,
+                self.portal.db,
+                self.principal,
+                self.invoice_public_id,
+                self.box.value or "",
+                events=self.portal.events,
+                clock=self.portal.clock,
+            )
+        except DomainError as error:
+            ui.notify(human_message(error), type="negative")
+            return
+        finally:
+            self.send.props(remove="loading")
+        self.box.value = ""
+        await self.reload()
+
+    async def poll(self) -> None:
+        if self.portal.events.version(self.topic) != self.seen_version:
+            await self.reload()
+
+    async def reload(self) -> None:
+        self.seen_version = self.portal.events.version(self.topic)
+        self.comments = await io_bound(list_comments, self.portal.db, self.principal, self.invoice_public_id)
+        self.thread.refresh()

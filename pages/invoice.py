@@ -1,0 +1,151 @@
+"""One invoice: addresses, lines, totals, what was applied, balance due, and the comment thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request
+from nicegui import ui
+
+from components.comments import CommentThread
+from components.frame import frame
+from components.offload import io_bound
+from components.status import status_badge
+from services import portal
+from services.branding import get_branding
+from services.dates import format_day
+from services.errors import NotFound
+from services.invoice_detail import InvoiceDocument, Party, open_invoice
+from services.money import Money, format_money
+from services.principal import Principal
+
+Formatter = Callable[[Money], str]
+PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
+
+
+@ui.page("/invoices/{public_id}")
+async def invoice_page(request: Request, public_id: str) -> None:
+    principal: Principal = request.state.principal
+    current = portal.current()
+    try:
+        document = await io_bound(
+            open_invoice, current.db, principal, public_id, today=current.clock().date(), clock=current.clock
+        )
+    except NotFound:
+        raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
+    branding = await io_bound(get_branding, current.db)
+    locale = document.locale
+
+    def money(value: Money) -> str:
+        return format_money(value, locale)
+
+    with frame(
+        f"{document.title} {document.number}", branding=branding, principal=principal, active="/invoices"
+    ):
+        _toolbar(document, money)
+        with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
+            _parties(document, locale)
+            _lines(document, money)
+            _totals(document, money, locale)
+            _notes(document)
+        await CommentThread.create(current, principal, document.public_id)
+
+
+def _toolbar(document: InvoiceDocument, money: Formatter) -> None:
+    with ui.row().classes("w-full items-center gap-3 -mt-4"):
+        ui.link("← Invoices", "/invoices").classes("text-primary no-underline")
+        status_badge(document.status_label)
+        ui.space()
+        ui.label(f"Balance Due {money(document.balance_due)}").classes("text-lg font-semibold").props(
+            "data-testid=balance-due"
+        )
+        with ui.button(icon="more_vert").props('flat round aria-label="More"'):
+            with ui.menu().props("auto-close"):
+                pdf = f"/invoices/{document.public_id}/pdf"
+                ui.menu_item("Download PDF", lambda: ui.navigate.to(f"{pdf}?download=1"))
+                ui.menu_item("Print", lambda: _print(pdf))
+
+
+def _print(pdf_url: str) -> None:
+    # The browser prints the same PDF: load it in a hidden frame and open its print dialog.
+    ui.run_javascript(
+        "const f = document.createElement('iframe'); f.style.display = 'none';"
+        f"f.src = {pdf_url!r}; f.onload = () => f.contentWindow.print(); document.body.appendChild(f);"
+    )
+
+
+def _party(title: str, party: Party) -> None:
+    with ui.column().classes("gap-0 min-w-[14rem]"):
+        ui.label(title).classes("text-xs uppercase tracking-wide text-grey-7 mb-1")
+        ui.label(party.company or party.name).classes("font-semibold")
+        if party.company and party.name != party.company:
+            ui.label(party.name)
+        for line in (*party.address_lines, party.phone, party.email, party.website):
+            if line:
+                ui.label(line).classes("text-sm text-grey-9")
+
+
+def _parties(document: InvoiceDocument, locale: str) -> None:
+    with ui.row().classes("w-full p-5 gap-8 justify-between border-b"):
+        _party("From", document.business)
+        _party("Bill to", document.client)
+        with ui.grid(columns=2).classes("gap-x-4 gap-y-1 text-sm self-start"):
+            for label, value in (
+                (f"{document.title} number", document.number),
+                ("Invoice date", format_day(document.issue_date, locale)),
+                ("Due date", format_day(document.due_date, locale)),
+            ):
+                ui.label(label).classes("text-grey-7")
+                ui.label(value).classes("font-medium")
+
+
+def _lines(document: InvoiceDocument, money: Formatter) -> None:
+    columns = [
+        {"name": "description", "label": "Description", "field": "description", "align": "left",
+         "style": "white-space: normal; min-width: 12rem"},
+        {"name": "quantity", "label": "Quantity", "field": "quantity", "align": "right"},
+        {"name": "rate", "label": "Rate", "field": "rate", "align": "right", **PHONE_HIDDEN},
+        {"name": "tax", "label": "Tax", "field": "tax", "align": "right", **PHONE_HIDDEN},
+        {"name": "amount", "label": "Amount", "field": "amount", "align": "right"},
+    ]  # fmt: skip
+    rows = []
+    for index, line in enumerate(document.lines):
+        tax = f"{line.tax_rate_percent.normalize():f} %" if line.tax_rate_percent else "-"
+        discount = f" (-{line.discount_percent.normalize():f} %)" if line.discount_percent else ""
+        rows.append({
+            "id": index,
+            "description": line.description,
+            "quantity": f"{line.quantity.normalize():f}",
+            "rate": money(line.rate) + discount,
+            "tax": f"{line.tax_name} {tax}".strip() if line.tax_rate_percent else tax,
+            "amount": money(line.amount),
+        })  # fmt: skip
+    ui.table(columns=columns, rows=rows, row_key="id").props("flat hide-bottom wrap-cells").classes(
+        "w-full border-b"
+    )
+
+
+def _totals(document: InvoiceDocument, money: Formatter, locale: str) -> None:
+    figures: list[tuple[str, str, str]] = [("Subtotal", money(document.subtotal), "")]
+    if document.discount.minor:
+        figures.append(("Discount", "-" + money(document.discount), ""))
+    figures += [("Tax", money(document.tax), ""), ("Total", money(document.total), "font-semibold")]
+    for applied in document.applied:
+        label = f"{applied.label} ({format_day(applied.applied_on, locale)})"
+        figures.append((label, "-" + money(applied.amount), "text-green-9"))
+    figures.append(("Balance Due", money(document.balance_due), "text-lg font-bold"))
+    with ui.row().classes("w-full justify-end p-5 border-b"):
+        with ui.grid(columns="auto auto").classes("gap-x-8 gap-y-2 text-sm"):
+            for label, value, style in figures:
+                ui.label(label).classes(f"text-right text-grey-8 {style}")
+                ui.label(value).classes(f"text-right tabular-nums {style}")
+
+
+def _notes(document: InvoiceDocument) -> None:
+    if not (document.notes or document.terms):
+        return
+    with ui.column().classes("w-full p-5 gap-3"):
+        for title, text in (("Notes", document.notes), ("Terms", document.terms)):
+            if text:
+                ui.label(title).classes("text-xs uppercase tracking-wide text-grey-7")
+                ui.label(text).classes("text-sm whitespace-pre-line")

@@ -1,0 +1,173 @@
+"""Invoices: the client's issued invoices and retainer invoices, filtered, searched, sorted and paged
+on the server; the filter, search, sort and page live in the URL."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from nicegui import events, ui
+
+from components.frame import frame
+from components.offload import io_bound
+from components.status import STATUS_COLORS
+from services import portal
+from services.branding import get_branding
+from services.dates import format_day
+from services.invoice_list import (
+    FILTER_LABELS,
+    SORT_COLUMNS,
+    InvoiceFilter,
+    InvoiceListQuery,
+    InvoicePage,
+    list_invoices,
+)
+from services.money import format_money
+from services.principal import Principal
+
+COLUMNS: list[dict[str, Any]] = [
+    {"name": "number", "label": "Number", "field": "number", "sortable": True, "align": "left"},
+    {"name": "issue_date", "label": "Date", "field": "issue_date", "sortable": True, "align": "left",
+     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
+    {"name": "due_date", "label": "Due Date", "field": "due_date", "sortable": True, "align": "left",
+     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
+    {"name": "status", "label": "Status", "field": "status", "sortable": True, "align": "left"},
+    {"name": "total", "label": "Total", "field": "total", "sortable": True, "align": "right",
+     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
+    {"name": "balance", "label": "Balance Due", "field": "balance", "sortable": True, "align": "right"},
+]  # fmt: skip
+
+TABLE_PROPS = (
+    'flat bordered no-data-label="No invoices match this filter." rows-per-page-options="[10,25,50,100]"'
+)
+NUMBER_CELL = """
+<q-td :props="props">
+  <a :href="'/invoices/' + props.row.id" class="text-primary font-medium no-underline">{{ props.value }}</a>
+  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm" />
+</q-td>
+"""
+STATUS_CELL = """
+<q-td :props="props">
+  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+</q-td>
+"""
+
+
+def query_from_params(params: Any) -> InvoiceListQuery:
+    """The list's state from the URL; anything unknown falls back to the default."""
+    try:
+        kind = InvoiceFilter(params.get("filter", "all"))
+    except ValueError:
+        kind = InvoiceFilter.ALL
+    page = params.get("page", "1")
+    return InvoiceListQuery(
+        filter=kind,
+        search=params.get("q", ""),
+        sort=params.get("sort", "issue_date"),
+        descending=params.get("desc", "1") != "0",
+        page=int(page) if page.isdigit() else 1,
+    )
+
+
+def url_for(query: InvoiceListQuery) -> str:
+    params = {"filter": query.filter.value, "q": query.search, "sort": query.sort,
+              "desc": "1" if query.descending else "0", "page": str(query.page)}  # fmt: skip
+    return "/invoices?" + urlencode({key: value for key, value in params.items() if value})
+
+
+@ui.page("/invoices")
+async def invoices_page(request: Request) -> None:
+    principal: Principal = request.state.principal
+    current = portal.current()
+    branding = await io_bound(get_branding, current.db)
+    state = {"query": query_from_params(request.query_params)}
+
+    async def load(query: InvoiceListQuery) -> InvoicePage:
+        return await io_bound(list_invoices, current.db, principal, query, today=current.clock().date())
+
+    first = await load(state["query"])
+    with frame("Invoices", branding=branding, principal=principal, active="/invoices"):
+        with ui.row().classes("w-full items-end gap-3"):
+            kind = (
+                ui.select(
+                    {key.value: label for key, label in FILTER_LABELS.items()},
+                    label="Show",
+                    value=first.query.filter.value,
+                )
+                .props("outlined dense options-dense")
+                .classes("w-56")
+            )
+            search = (
+                ui.input("Search by number", value=first.query.search)
+                .props("outlined dense clearable debounce=400 type=search maxlength=40")
+                .classes("w-64")
+            )
+            ui.space()
+            count = ui.label().classes("text-sm text-grey-7")
+        table = (
+            ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=_pagination(first))
+            .classes("w-full")
+            .props(TABLE_PROPS)
+        )
+        table.add_slot("body-cell-number", NUMBER_CELL)
+        table.add_slot("body-cell-status", STATUS_CELL)
+
+    def show(page: InvoicePage) -> None:
+        state["query"] = page.query
+        table.rows = [_row(row, branding.locale) for row in page.rows]
+        table.pagination = _pagination(page)
+        noun = "invoice" if page.total_count == 1 else "invoices"
+        count.text = f"{page.total_count} {noun}"
+        ui.navigate.history.replace(url_for(page.query))
+
+    async def reload(**changes: Any) -> None:
+        query = state["query"]
+        show(await load(InvoiceListQuery(**{**query.__dict__, **changes})))
+
+    async def on_request(event: events.GenericEventArguments) -> None:
+        pagination = event.args["pagination"]
+        sort = pagination.get("sortBy") or "issue_date"
+        await reload(
+            sort=sort if sort in SORT_COLUMNS else "issue_date",
+            descending=bool(pagination.get("descending")),
+            page=int(pagination.get("page") or 1),
+            page_size=int(pagination.get("rowsPerPage") or 25),
+        )
+
+    async def on_filter(event: events.ValueChangeEventArguments) -> None:
+        await reload(filter=InvoiceFilter(event.value), page=1)
+
+    async def on_search(event: events.ValueChangeEventArguments) -> None:
+        await reload(search=event.value or "", page=1)
+
+    table.on("request", on_request)
+    table.on("rowClick", lambda event: ui.navigate.to(f"/invoices/{event.args[1]['id']}"))
+    kind.on_value_change(on_filter)
+    search.on_value_change(on_search)
+    show(first)
+
+
+def _pagination(page: InvoicePage) -> dict[str, Any]:
+    query = page.query
+    return {"page": query.page, "rowsPerPage": query.page_size, "sortBy": query.sort,
+            "descending": query.descending, "rowsNumber": page.total_count}  # fmt: skip
+
+
+def _row(row: Any, locale: str) -> dict[str, Any]:
+    return {
+        "id": row.public_id,
+        "number": row.number,
+        "retainer": row.is_retainer,
+        "issue_date": _day(row.issue_date, locale),
+        "due_date": _day(row.due_date, locale),
+        "status": row.status_label,
+        "color": STATUS_COLORS.get(row.status_label, "grey-7"),
+        "total": format_money(row.total, locale),
+        "balance": format_money(row.balance_due, locale),
+    }
+
+
+def _day(value: date, locale: str) -> str:
+    return format_day(value, locale)
