@@ -1,0 +1,88 @@
+"""Comments: the customer and the business talk on an invoice; the record is plain text and scoped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from models import StaffUser
+from services.comments import MAX_COMMENT_LENGTH, add_comment, list_comments, reply_as_business
+from services.errors import CommentRejected, NotFound
+from services.events import Events, invoice_comments_topic
+from services.principal import Principal
+from tests.factories import NOW, make_client, make_organization, make_portal_user, make_sent_invoice
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self):
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+@pytest.fixture
+def thread(db):
+    organization = make_organization(db)
+    client = make_client(db, organization)
+    other = make_client(db, organization, name="Other Co")
+    user = make_portal_user(db, client, "ann@client.example")
+    with db.transaction() as session:
+        staff = StaffUser(organization_id=organization, name="Olivia", email="olivia@biz.example",
+                          password_hash="x", created_at=NOW)  # fmt: skip
+        session.add(staff)
+        session.flush()
+        staff_id = staff.id
+    invoice = make_sent_invoice(db, client, 12000)
+    foreign = make_sent_invoice(db, other, 5000)
+    return {
+        "customer": Principal(user, client, organization, "Ann", "ann@client.example", 1),
+        "staff_id": staff_id,
+        "invoice": invoice,
+        "foreign": foreign,
+    }
+
+
+def test_the_thread_holds_both_sides_oldest_first(db, thread):
+    clock = Clock()
+    events = Events()
+    topic = invoice_comments_topic(thread["invoice"].public_id)
+    add_comment(db, thread["customer"], thread["invoice"].public_id, "  Is the PO on it?  ", clock=clock,
+                events=events)  # fmt: skip
+    reply_as_business(db, staff_user_id=thread["staff_id"], invoice_id=thread["invoice"].id,
+                      body="Yes, it is.", clock=clock, events=events)  # fmt: skip
+    comments = list_comments(db, thread["customer"], thread["invoice"].public_id)
+    assert [(c.author, c.from_business, c.body) for c in comments] == [
+        ("Ann", False, "Is the PO on it?"),
+        ("Olivia (Acme Studio)", True, "Yes, it is."),
+    ]
+    assert comments[0].created_at < comments[1].created_at
+    assert events.version(topic) == 2
+
+
+def test_markup_is_stored_as_the_text_it_is(db, thread):
+    body = "<script>alert(1)</script> <b>bold</b>"
+    add_comment(db, thread["customer"], thread["invoice"].public_id, body)
+    assert list_comments(db, thread["customer"], thread["invoice"].public_id)[0].body == body
+
+
+@pytest.mark.parametrize(("body", "reason"), [("", "empty"), ("  \n ", "empty"), ("x" * 2001, "too_long")])
+def test_empty_and_overlong_comments_are_refused_and_nothing_is_stored(db, thread, body, reason):
+    with pytest.raises(CommentRejected) as refused:
+        add_comment(db, thread["customer"], thread["invoice"].public_id, body)
+    assert refused.value.reason == reason
+    assert list_comments(db, thread["customer"], thread["invoice"].public_id) == ()
+
+
+def test_the_limit_itself_is_accepted(db, thread):
+    add_comment(db, thread["customer"], thread["invoice"].public_id, "x" * MAX_COMMENT_LENGTH)
+    assert len(list_comments(db, thread["customer"], thread["invoice"].public_id)) == 1
+
+
+def test_another_clients_invoice_is_not_found(db, thread):
+    with pytest.raises(NotFound):
+        add_comment(db, thread["customer"], thread["foreign"].public_id, "Hello")
+    with pytest.raises(NotFound):
+        list_comments(db, thread["customer"], thread["foreign"].public_id)
