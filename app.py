@@ -11,10 +11,11 @@ import os
 import sys
 from pathlib import Path
 
-from nicegui import app, ui
+from nicegui import app, background_tasks, ui
 
 from services import portal
 from services.demo import seed_demo
+from services.mailer import BackgroundSender, SmtpConfig, startup_notice
 from services.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("portal")
@@ -34,6 +35,7 @@ def parse_flags(argv: list[str]) -> argparse.Namespace:
 def configure(settings: Settings) -> portal.Portal:
     """The composition root: wires settings, database and routes; returns the started portal."""
     started = portal.start(settings)
+    _start_mail(started)
     if settings.demo:
         logins = seed_demo(started.db, clock=started.clock, password_rounds=settings.bcrypt_rounds)
         _announce_demo(settings, logins is not None)
@@ -49,6 +51,19 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.login  # noqa: F401 - importing registers the pages
 
     return started
+
+
+def _start_mail(started: portal.Portal) -> None:
+    """Deliver the outbox in the background; without SMTP settings messages wait there."""
+    config = SmtpConfig.from_settings(started.settings)
+    notice = startup_notice(config)
+    if notice:
+        print(notice, flush=True)
+    if config is None:
+        return
+    sender = BackgroundSender(started.db, config, clock=started.clock)
+    app.on_startup(lambda: background_tasks.create(sender.run(), name="e-mail sender"))
+    app.on_shutdown(sender.stop)
 
 
 def _announce_demo(settings: Settings, filled: bool) -> None:

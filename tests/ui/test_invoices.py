@@ -157,7 +157,7 @@ async def test_a_reply_from_the_business_appears_on_the_open_page(user):
     await user.should_see("No comments yet.")
     current = portal.current()
     with current.db.reading() as session:
-        owner = session.scalars(select(StaffUser.id)).first()
+        owner = session.scalars(select(StaffUser.id)).one()
     reply_as_business(
         current.db, staff_user_id=owner, invoice_id=invoice.id, body="We have received your query.",
         events=current.events,

@@ -1,0 +1,213 @@
+"""The e-mail outbox: messages are written in the transaction of the event that causes them.
+
+A feature service calls ``queue_email`` with its own session, so an invoice that is sent and the
+e-mail announcing it are committed together, or not at all. ``services.mailer`` delivers the
+outbox later, with retries; nothing in the outbox is ever deleted.
+
+A message's status is one of:
+
+- ``pending``: waiting for ``next_attempt_at``;
+- ``sending``: claimed by a sender until ``next_attempt_at`` (the claim's lease); a claim whose
+  lease has run out is due again, so a sender that stopped half-way loses nothing;
+- ``sent``: the SMTP server accepted it (``sent_at``);
+- ``failed``: every attempt failed, or the address was refused for good; ``retry_now`` revives it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import OutboxAttachment, OutboxEmail
+from services.database import Database
+from services.errors import DomainError, InvalidStatusChange, NotFound
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+
+MAX_ADDRESS_LENGTH = 254
+MAX_SUBJECT_LENGTH = 300
+MAX_FILENAME_LENGTH = 200
+MAX_MIME_TYPE_LENGTH = 100
+
+# Control characters (CR and LF among them) would let a value end its header and start another.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters that mean an address list or a display name rather than one bare address; commas
+# would also split the stored comma-separated list.
+_NOT_IN_ADDRESS = re.compile(r"[\s,;<>()\[\]\"\\]")
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
+class InvalidEmail(DomainError):
+    """A message the outbox refuses: ``field`` (to, reply_to, subject, attachment) is ``problem``."""
+
+    def __init__(self, field: str, value: str, problem: str) -> None:
+        super().__init__(f"{field} {value!r}: {problem}")
+        self.field = field
+        self.value = value
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    mime_type: str  # "application/pdf"
+    content: bytes
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    public_id: str
+    to: tuple[str, ...]
+    subject: str
+    status: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime  # when a pending message is tried next
+
+
+def queue_email(
+    session: Session,
+    *,
+    to: Sequence[str],
+    subject: str,
+    body_text: str,
+    reply_to: str = "",
+    attachments: Sequence[Attachment] = (),
+    client_id: int | None = None,
+    now: datetime,
+) -> int:
+    """Add a message to the outbox in the caller's transaction and return its id.
+
+    The message is due at once; it is sent only if the caller's transaction commits. Raises
+    ``InvalidEmail`` for an empty or malformed address, an empty or over-long subject, or a
+    control character (CR, LF, ...) in any header value, so no header can be injected.
+    """
+    recipients = _recipients(to)
+    if reply_to:
+        reply_to = _address("reply_to", reply_to)
+    _check_header("subject", subject, MAX_SUBJECT_LENGTH)
+    for attachment in attachments:
+        _check_attachment(attachment)
+    email = OutboxEmail(
+        client_id=client_id,
+        to_addresses=",".join(recipients),
+        reply_to=reply_to,
+        subject=subject,
+        body_text=body_text,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        last_error="",
+        created_at=now,
+    )
+    session.add(email)
+    session.flush()
+    for attachment in attachments:
+        session.add(
+            OutboxAttachment(
+                email_id=email.id,
+                filename=attachment.filename,
+                mime_type=attachment.mime_type.lower(),
+                content=bytes(attachment.content),
+            )
+        )
+    return email.id
+
+
+def list_outbox(db: Database, *, limit: int) -> list[OutboxEntry]:
+    """The newest ``limit`` messages, newest first, for the business's outbox screen."""
+    with db.reading() as session:
+        emails = session.scalars(
+            select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc()).limit(limit)
+        ).all()
+        return [_entry(email) for email in emails]
+
+
+def retry_now(db: Database, public_id: str, now: datetime) -> OutboxEntry:
+    """Make a failed (or waiting) message due at once.
+
+    A failed message gets one more attempt; if that fails too it is failed again, with the new
+    error. Raises ``NotFound`` for an unknown id and ``InvalidStatusChange`` for a message that
+    is sent or being sent.
+    """
+    with db.transaction() as session:
+        email = session.scalars(select(OutboxEmail).where(OutboxEmail.public_id == public_id)).one_or_none()
+        if email is None:
+            raise NotFound("e-mail", public_id)
+        if email.status not in (FAILED, PENDING):
+            raise InvalidStatusChange("e-mail", public_id, email.status, "retried")
+        email.status = PENDING
+        email.next_attempt_at = now
+        session.flush()
+        return _entry(email)
+
+
+def _entry(email: OutboxEmail) -> OutboxEntry:
+    return OutboxEntry(
+        public_id=email.public_id,
+        to=tuple(email.to_addresses.split(",")),
+        subject=email.subject,
+        status=email.status,
+        attempts=email.attempts,
+        last_error=email.last_error,
+        created_at=email.created_at,
+        sent_at=email.sent_at,
+        next_attempt_at=email.next_attempt_at,
+    )
+
+
+def _recipients(to: Sequence[str]) -> list[str]:
+    given = [to] if isinstance(to, str) else list(to)
+    if not given:
+        raise InvalidEmail("to", "", "has no address")
+    recipients: list[str] = []
+    seen: set[str] = set()
+    for value in given:
+        address = _address("to", value)
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            recipients.append(address)
+    return recipients
+
+
+def _address(field: str, value: str) -> str:
+    """One bare address (``name@example.com``), checked before it is trimmed of spaces."""
+    if _CONTROL.search(value):
+        raise InvalidEmail(field, value, "contains a line break or control character")
+    address = value.strip()
+    if not address:
+        raise InvalidEmail(field, value, "is empty")
+    if len(address) > MAX_ADDRESS_LENGTH:
+        raise InvalidEmail(field, value, f"is longer than {MAX_ADDRESS_LENGTH} characters")
+    if _NOT_IN_ADDRESS.search(address):
+        raise InvalidEmail(field, value, "is not a single e-mail address")
+    local, at, domain = address.partition("@")
+    if not at or not local or not domain or "@" in domain:
+        raise InvalidEmail(field, value, "must have one @ between a name and a domain")
+    return address
+
+
+def _check_header(field: str, value: str, max_length: int) -> None:
+    if _CONTROL.search(value):
+        raise InvalidEmail(field, value, "contains a line break or control character")
+    if not value.strip():
+        raise InvalidEmail(field, value, "is empty")
+    if len(value) > max_length:
+        raise InvalidEmail(field, value, f"is longer than {max_length} characters")
+
+
+def _check_attachment(attachment: Attachment) -> None:
+    _check_header("attachment filename", attachment.filename, MAX_FILENAME_LENGTH)
+    mime_type = attachment.mime_type.lower()
+    if len(mime_type) > MAX_MIME_TYPE_LENGTH or not _MIME_TYPE.fullmatch(mime_type):
+        raise InvalidEmail("attachment type", attachment.mime_type, "is not a MIME type like application/pdf")
