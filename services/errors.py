@@ -74,6 +74,16 @@ class InsufficientCredit(DomainError):
         self.requested = requested
 
 
+class InvalidEmail(DomainError):
+    """A message the outbox refuses: ``field`` (to, reply_to, subject, attachment) is ``problem``."""
+
+    def __init__(self, field: str, value: str, problem: str) -> None:
+        super().__init__(f"{field} {value!r}: {problem}")
+        self.field = field
+        self.value = value
+        self.problem = problem
+
+
 class CommentRejected(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -119,6 +129,10 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             return f"The {document} {number} has payments or credits applied; remove them first."
         case InsufficientCredit(source=source, available=available, requested=requested):
             return f"Only {money(available)} of {source} is available; {money(requested)} was asked for."
+        case InvalidEmail(field=field, value=value, problem=problem):
+            shown = value if len(value) <= 60 else value[:57] + "..."
+            name = field.replace("_", "-")
+            return f"The {name} {shown!r} {problem}." if shown else f"The {name} {problem}."
         case CommentRejected(reason="empty"):
             return "Write something before sending the comment."
         case CommentRejected():

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from models import OutboxAttachment, OutboxEmail
 from services.database import Database
-from services.errors import DomainError, InvalidStatusChange, NotFound
+from services.errors import InvalidEmail, InvalidStatusChange, NotFound
 
 PENDING = "pending"
 SENDING = "sending"
@@ -43,16 +43,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # would also split the stored comma-separated list.
 _NOT_IN_ADDRESS = re.compile(r"[\s,;<>()\[\]\"\\]")
 _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
-
-
-class InvalidEmail(DomainError):
-    """A message the outbox refuses: ``field`` (to, reply_to, subject, attachment) is ``problem``."""
-
-    def __init__(self, field: str, value: str, problem: str) -> None:
-        super().__init__(f"{field} {value!r}: {problem}")
-        self.field = field
-        self.value = value
-        self.problem = problem
 
 
 @dataclass(frozen=True)
