@@ -8,6 +8,7 @@ from fastapi import HTTPException, Request
 from nicegui import ui
 
 from components.comments import CommentThread
+from components.forward_dialog import ForwardDialog
 from components.frame import frame
 from components.offload import io_bound
 from components.status import status_badge
@@ -42,7 +43,8 @@ async def invoice_page(request: Request, public_id: str) -> None:
     with frame(
         f"{document.title} {document.number}", branding=branding, principal=principal, active="/invoices"
     ):
-        _toolbar(document, money)
+        forward = ForwardDialog(current, principal, document.public_id, document.number)
+        _toolbar(document, money, forward)
         with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
             _parties(document, locale)
             _lines(document, money)
@@ -51,7 +53,7 @@ async def invoice_page(request: Request, public_id: str) -> None:
         await CommentThread.create(current, principal, document.public_id)
 
 
-def _toolbar(document: InvoiceDocument, money: Formatter) -> None:
+def _toolbar(document: InvoiceDocument, money: Formatter, forward: ForwardDialog) -> None:
     with ui.row().classes("w-full items-center gap-3 -mt-4"):
         ui.link("← Invoices", "/invoices").classes("text-primary no-underline")
         status_badge(document.status_label)
@@ -64,6 +66,7 @@ def _toolbar(document: InvoiceDocument, money: Formatter) -> None:
                 pdf = f"/invoices/{document.public_id}/pdf"
                 ui.menu_item("Download PDF", lambda: ui.navigate.to(f"{pdf}?download=1"))
                 ui.menu_item("Print", lambda: _print(pdf))
+                ui.menu_item("Forward", forward.open)
 
 
 def _print(pdf_url: str) -> None:

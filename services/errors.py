@@ -84,6 +84,13 @@ class InvalidEmail(DomainError):
         self.problem = problem
 
 
+class ForwardLimitReached(DomainError):
+    def __init__(self, limit: int, until: datetime) -> None:
+        super().__init__(f"{limit} forwards an hour; next at {until.isoformat()}")
+        self.limit = limit
+        self.until = until
+
+
 class CommentRejected(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -131,8 +138,11 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             return f"Only {money(available)} of {source} is available; {money(requested)} was asked for."
         case InvalidEmail(field=field, value=value, problem=problem):
             shown = value if len(value) <= 60 else value[:57] + "..."
-            name = field.replace("_", "-")
+            name = {"to": "address", "reply_to": "reply-to address"}.get(field, field.replace("_", " "))
             return f"The {name} {shown!r} {problem}." if shown else f"The {name} {problem}."
+        case ForwardLimitReached(limit=limit, until=until):
+            wait = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 60
+            return f"Invoices can be forwarded {limit} times an hour. Please try again in {wait} minutes."
         case CommentRejected(reason="empty"):
             return "Write something before sending the comment."
         case CommentRejected():

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 from nicegui import ui
+from pypdf import PdfReader
 from sqlalchemy import select
 
-from models import Client, Invoice, InvoiceStatus, PortalUser, StaffUser
+from models import Client, Invoice, InvoiceStatus, OutboxAttachment, OutboxEmail, PortalUser, StaffUser
 from services import portal
 from services.comments import reply_as_business
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
@@ -163,3 +166,53 @@ async def test_a_reply_from_the_business_appears_on_the_open_page(user):
         events=current.events,
     )  # fmt: skip
     await user.should_see("We have received your query.", retries=40)
+
+
+async def test_the_pdf_is_served_to_its_client_only_and_never_cached(user):
+    await post_login(user)
+    invoice = next(i for i in invoices_of(CUSTOMER_EMAIL) if i.status == InvoiceStatus.PAID)
+    response = await user.http_client.get(f"/invoices/{invoice.public_id}/pdf?download=1")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-disposition"] == f'attachment; filename="{invoice.number}.pdf"'
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert invoice.number in text
+    assert "PAID" in text
+    other = invoices_of(OTHER_CUSTOMER_EMAIL)[0]
+    assert (await user.http_client.get(f"/invoices/{other.public_id}/pdf")).status_code == 404
+    await user.http_client.post("/auth/logout")
+    signed_out = await user.http_client.get(f"/invoices/{invoice.public_id}/pdf")
+    assert signed_out.status_code == 303
+    assert signed_out.headers["location"].startswith("/login")
+
+
+async def test_forward_sends_the_invoice_to_the_outbox_with_its_pdf(user):
+    await post_login(user)
+    invoice = invoices_of(CUSTOMER_EMAIL)[0]
+    await user.open(f"/invoices/{invoice.public_id}")
+    user.find("Forward").click()
+    user.find(marker="forward-to").type("accounts@partner.example, boss@partner.example")
+    user.find(marker="forward-note").type("Please file this.")
+    user.find(marker="forward-send").click()
+    await user.should_see("Invoice sent to accounts@partner.example, boss@partner.example.", retries=30)
+    with portal.current().db.reading() as session:
+        [email] = session.scalars(select(OutboxEmail)).all()
+        [attachment] = session.scalars(select(OutboxAttachment)).all()
+    assert email.to_addresses == "accounts@partner.example,boss@partner.example"
+    assert "Please file this." in email.body_text
+    assert attachment.filename == f"{invoice.number}.pdf"
+
+
+async def test_forward_with_a_bad_address_says_so_and_sends_nothing(user):
+    await post_login(user)
+    invoice = invoices_of(CUSTOMER_EMAIL)[0]
+    await user.open(f"/invoices/{invoice.public_id}")
+    user.find("Forward").click()
+    user.find(marker="forward-to").type("not-an-address")
+    user.find(marker="forward-send").click()
+    await user.should_see(
+        "The address 'not-an-address' must have one @ between a name and a domain.", retries=30
+    )
+    with portal.current().db.reading() as session:
+        assert session.scalars(select(OutboxEmail)).all() == []

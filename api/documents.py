@@ -1,0 +1,43 @@
+"""PDF downloads of the signed-in client's documents."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from services import portal
+from services.errors import NotFound
+from services.invoice_detail import get_invoice
+from services.pdf.invoice import render_invoice_pdf
+from services.principal import Principal
+
+router = APIRouter()
+
+
+def pdf_response(content: bytes, name: str, *, download: bool) -> Response:
+    """A PDF that no cache keeps, named after its document number."""
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".pdf"
+    disposition = "attachment" if download else "inline"
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/invoices/{public_id}/pdf")
+def invoice_pdf(request: Request, public_id: str, download: bool = False) -> Response:
+    """Runs in a worker thread: the query and the rendering stay off the event loop."""
+    principal: Principal = request.state.principal
+    current = portal.current()
+    try:
+        document = get_invoice(current.db, principal, public_id, today=current.clock().date(), with_logo=True)
+    except NotFound:
+        raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
+    return pdf_response(render_invoice_pdf(document), document.number, download=download)

@@ -1,0 +1,115 @@
+"""Forward an invoice by e-mail with its PDF: queued in the outbox, limited so it cannot spread spam."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from models import AuditEvent, Invoice
+from services.audit import record_event
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.errors import ForwardLimitReached, InvalidEmail
+from services.invoice_detail import get_invoice
+from services.money import format_money
+from services.outbox import Attachment, queue_email
+from services.pdf.invoice import render_invoice_pdf
+from services.principal import Principal
+
+FORWARDS_PER_HOUR = 20
+MAX_RECIPIENTS = 5
+MAX_NOTE_LENGTH = 1000
+FORWARDED = "invoice.forwarded"
+
+
+@dataclass(frozen=True)
+class ForwardReceipt:
+    recipients: tuple[str, ...]
+    forwards_left_this_hour: int
+
+
+def split_addresses(text: str) -> list[str]:
+    """Addresses as people type them: separated by commas, semicolons, spaces or new lines."""
+    return [part for part in re.split(r"[\s,;]+", text.strip()) if part]
+
+
+def forward_invoice(
+    db: Database,
+    principal: Principal,
+    public_id: str,
+    *,
+    recipients: list[str],
+    note: str = "",
+    today: date,
+    clock: Clock = utc_now,
+) -> ForwardReceipt:
+    """E-mail the client's invoice, its PDF attached, to up to five addresses; 20 forwards an hour."""
+    unique = list(dict.fromkeys(address.strip().lower() for address in recipients if address.strip()))
+    if not unique:
+        raise InvalidEmail("recipient", "", "is missing: enter at least one e-mail address")
+    if len(unique) > MAX_RECIPIENTS:
+        raise InvalidEmail("recipient list", "", f"has more than {MAX_RECIPIENTS} addresses")
+    note = note.strip()[:MAX_NOTE_LENGTH]
+    document = get_invoice(db, principal, public_id, today=today, with_logo=True)
+    pdf = render_invoice_pdf(document)  # before the transaction: rendering holds no lock
+    now = clock()
+    with db.transaction() as session:
+        since = now - timedelta(hours=1)
+        sent = (
+            session.scalar(
+                select(func.count()).where(
+                    AuditEvent.action == FORWARDED,
+                    AuditEvent.client_id == principal.client_id,
+                    AuditEvent.created_at > since,
+                )
+            )
+            or 0
+        )
+        if sent >= FORWARDS_PER_HOUR:
+            oldest = session.scalar(
+                select(func.min(AuditEvent.created_at)).where(
+                    AuditEvent.action == FORWARDED,
+                    AuditEvent.client_id == principal.client_id,
+                    AuditEvent.created_at > since,
+                )
+            )
+            raise ForwardLimitReached(FORWARDS_PER_HOUR, (oldest or now) + timedelta(hours=1))
+        invoice_id = session.scalars(select(Invoice.id).where(Invoice.public_id == public_id)).one()
+        business = document.business
+        lines = [
+            f"{principal.name} forwarded you {document.title.lower()} {document.number} "
+            f"from {business.name}.",
+            "",
+        ]
+        if note:
+            lines += [f"Their message: {note}", ""]
+        lines += [
+            f"Total: {format_money(document.total, document.locale)}",
+            f"Balance due: {format_money(document.balance_due, document.locale)}",
+            "",
+            f"The invoice is attached as a PDF. Questions about it go to {business.name}"
+            + (f" at {business.email}." if business.email else "."),
+        ]
+        queue_email(
+            session,
+            to=unique,
+            subject=f"{document.title} {document.number} from {business.name}",
+            body_text="\n".join(lines),
+            reply_to=business.email,
+            attachments=[Attachment(f"{document.number}.pdf", "application/pdf", pdf)],
+            client_id=principal.client_id,
+            now=now,
+        )
+        record_event(
+            session,
+            FORWARDED,
+            at=now,
+            portal_user_id=principal.portal_user_id,
+            client_id=principal.client_id,
+            subject=("invoice", invoice_id),
+            details={"to": unique, "note": bool(note)},
+        )
+    return ForwardReceipt(tuple(unique), FORWARDS_PER_HOUR - sent - 1)

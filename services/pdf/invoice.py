@@ -1,0 +1,578 @@
+"""The invoice PDF: an ``InvoiceDocument`` in, the bytes of an A4 PDF out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from io import BytesIO
+
+from babel.numbers import format_decimal
+from fpdf import FPDF
+from fpdf.fonts import TTFFont
+from PIL import Image, UnidentifiedImageError
+
+from services.dates import format_day
+from services.invoice_detail import DocumentLine, InvoiceDocument, Party
+from services.money import Money, format_money
+from services.pdf.fonts import BOLD, FAMILY, REGULAR, embed_fonts, install_fonts, printable
+
+logger = logging.getLogger(__name__)
+
+Color = tuple[int, int, int]
+_Measure = Callable[[str], float]
+
+INK: Color = (31, 41, 55)
+MUTED: Color = (107, 114, 128)
+RULE: Color = (229, 231, 235)
+HEADER_FILL: Color = (243, 244, 246)
+BALANCE_FILL: Color = (239, 246, 255)
+GREEN: Color = (21, 128, 61)
+RED: Color = (185, 28, 28)
+AMBER: Color = (180, 83, 9)
+
+MARGIN = 16.0  # mm, left, right and top
+BOTTOM_MARGIN = 20.0  # room for the page footer
+LOGO_BOX = (48.0, 20.0)  # the largest logo, width x height in mm
+
+# Line-item columns: (heading, width in mm, alignment); the description takes the rest of the width.
+NUMBER_W = 8.0
+QUANTITY_W = 17.0
+RATE_W = 27.0
+TAX_W = 27.0
+AMOUNT_W = 30.0
+CELL_PAD = 1.8
+ROW_PAD = 2.0
+BODY_SIZE = 8.8
+SMALL_SIZE = 7.4
+LINE_H = 4.1  # mm per line of table text at BODY_SIZE
+SMALL_LINE_H = 3.5
+
+STAMPS = {"paid": ("PAID", GREEN), "void": ("VOID", RED)}
+STATUS_COLORS = {"paid": GREEN, "void": MUTED, "partially_paid": AMBER}
+
+
+def render_invoice_pdf(document: InvoiceDocument) -> bytes:
+    """The invoice as a PDF: business and client, dates, line items, totals, amounts applied, balance due.
+
+    A pure function of ``document``: the same document gives the same bytes, and it is safe to call from
+    a worker thread (``run.cpu_bound`` or ``run.io_bound``).
+    """
+    pdf = _InvoicePdf(document)
+    pdf.draw()
+    embed_fonts(pdf)
+    return bytes(pdf.output())
+
+
+@dataclass(frozen=True)
+class _Column:
+    heading: str
+    width: float
+    align: str  # "L" or "R"
+
+
+class _InvoicePdf(FPDF):
+    def __init__(self, document: InvoiceDocument) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.document = document
+        self.locale = document.locale
+        self.in_table = False
+        install_fonts(self)
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.c_margin = 0  # cells line up with text drawn at the margin
+        self.set_auto_page_break(True, margin=BOTTOM_MARGIN)
+        self.set_title(f"{document.title} {document.number}")
+        self.set_author(document.business.name)
+        self.set_subject(f"{document.title} {document.number} for {document.client.name}")
+        self.set_creator("Invoicing Portal")
+        self.set_lang(document.locale.replace("_", "-"))
+        # The PDF renders an issued document, so it carries the document's date, not the clock's:
+        # the same invoice always gives the same bytes.
+        self.set_creation_date(datetime.combine(document.issue_date, time(), tzinfo=UTC))
+        description_w = self.epw - NUMBER_W - QUANTITY_W - RATE_W - TAX_W - AMOUNT_W
+        self.columns = (
+            _Column("#", NUMBER_W, "L"),
+            _Column("Description", description_w, "L"),
+            _Column("Qty", QUANTITY_W, "R"),
+            _Column("Rate", RATE_W, "R"),
+            _Column("Tax", TAX_W, "R"),
+            _Column("Amount", AMOUNT_W, "R"),
+        )
+
+    # --- the document, top to bottom ---------------------------------------------------------------
+
+    def draw(self) -> None:
+        self.add_page()
+        self._heading()
+        self._parties()
+        self._line_items()
+        self._totals()
+        self._notes()
+
+    def _heading(self) -> None:
+        document = self.document
+        top = self.t_margin
+        left_w = self.epw * 0.56
+        y = top
+        logo_h = self._logo(self.l_margin, y)
+        if logo_h:
+            y += logo_h + 4
+        business = document.business
+        y = self._write(self.l_margin, y, business.name, size=12.5, bold=True, line_h=5.6, width=left_w)
+        details = [*business.address_lines, business.phone, business.email, business.website]
+        for detail in filter(None, details):
+            y = self._write(self.l_margin, y, detail, size=8.4, color=MUTED, line_h=3.9, width=left_w)
+        left_bottom = y
+
+        right_x = self.l_margin + left_w
+        right_w = self.epw - left_w
+        y = self._write(right_x, top - 1, document.title, size=22, bold=True, align="R", width=right_w)
+        y = self._write(
+            right_x,
+            y + 0.5,
+            f"# {document.number}",
+            size=10,
+            bold=True,
+            color=MUTED,
+            align="R",
+            width=right_w,
+            line_h=5,
+        )
+        y = self._write(right_x, y + 5, "Balance Due", size=8, color=MUTED, align="R", width=right_w)
+        y = self._write(
+            right_x,
+            y,
+            self._money(document.balance_due),
+            size=15,
+            bold=True,
+            align="R",
+            width=right_w,
+            line_h=7,
+        )
+        self.set_y(max(left_bottom, y) + 5)
+        self._rule(self.get_y())
+
+    def _parties(self) -> None:
+        document = self.document
+        top = self.get_y() + 5
+        left_w = self.epw * 0.56
+        y = self._write(self.l_margin, top, "BILL TO", size=7.4, bold=True, color=MUTED, line_h=4.4)
+        client = document.client
+        y = self._write(self.l_margin, y, client.name, size=10.5, bold=True, line_h=5, width=left_w)
+        for detail in filter(None, [_company(client), *client.address_lines, client.email, client.phone]):
+            y = self._write(self.l_margin, y, detail, size=8.6, color=MUTED, line_h=4, width=left_w)
+        left_bottom = y
+
+        label_w = 32.0
+        value_w = 40.0
+        label_x = self.l_margin + self.epw - label_w - value_w
+        facts = [
+            ("Issue Date", format_day(document.issue_date, self.locale), INK),
+            ("Due Date", format_day(document.due_date, self.locale), INK),
+            ("Status", document.status_label, self._status_color()),
+        ]
+        y = top + 4.4
+        for label, value, color in facts:
+            self._write(label_x, y, f"{label}:", size=8.6, color=MUTED, align="R", width=label_w, line_h=5)
+            y = self._write(
+                label_x + label_w,
+                y,
+                value,
+                size=8.6,
+                bold=color is not INK,
+                color=color,
+                align="R",
+                width=value_w,
+                line_h=5,
+            )
+        self.set_y(max(left_bottom, y) + 6)
+
+    def _line_items(self) -> None:
+        self._table_header()
+        self.in_table = True
+        for number, line in enumerate(self.document.lines, start=1):
+            self._line_row(number, line)
+        self.in_table = False
+
+    def _totals(self) -> None:
+        document = self.document
+        rows: list[tuple[str, str, str, bool]] = [("Sub Total", "", self._money(document.subtotal), False)]
+        if document.discount:
+            rows.append(("Discount", "", self._money(-document.discount), False))
+        rows.append((self._tax_label(), "", self._money(document.tax), False))
+        rows.append(("Total", "", self._money(document.total), True))
+        for applied in document.applied:
+            when = format_day(applied.applied_on, self.locale)
+            rows.append((applied.label, when, self._money(-applied.amount), False))
+
+        block_w = 104.0
+        value_w = 34.0
+        label_w = block_w - value_w
+        x = self.l_margin + self.epw - block_w
+        self.set_font(FAMILY, REGULAR, BODY_SIZE)
+        wrapped = [
+            (self._wrap(label, label_w - 2 * CELL_PAD), note, value, strong)
+            for label, note, value, strong in rows
+        ]
+        height = sum(
+            len(lines) * LINE_H + (SMALL_LINE_H if note else 0) + 2.6 for lines, note, _, _ in wrapped
+        )
+        height += 14  # balance due band
+        self._keep_together(height + 4)
+
+        y = self.get_y() + 4
+        for lines, note, value, strong in wrapped:
+            if strong:
+                self._rule(y, x=x, w=block_w, color=(209, 213, 219))
+            top = y + 1.3
+            y = top
+            for text in lines:
+                y = self._write(
+                    x + CELL_PAD,
+                    y,
+                    text,
+                    size=BODY_SIZE,
+                    bold=strong,
+                    line_h=LINE_H,
+                    color=INK if strong else MUTED,
+                )
+            if note:
+                y = self._write(x + CELL_PAD, y, note, size=SMALL_SIZE, color=MUTED, line_h=SMALL_LINE_H)
+            self._write(
+                x + label_w,
+                top,
+                value,
+                size=BODY_SIZE,
+                bold=strong,
+                align="R",
+                width=value_w - CELL_PAD,
+                line_h=LINE_H,
+            )
+            y += 1.3
+
+        band_h = 10.0
+        y += 1.5
+        self.set_fill_color(*BALANCE_FILL)
+        self.rect(x, y, block_w, band_h, style="F")
+        middle = y + (band_h - 5.2) / 2
+        self._write(x + CELL_PAD, middle, "Balance Due", size=10, bold=True, line_h=5.2)
+        self._write(
+            x + label_w - 10,
+            middle,
+            self._money(document.balance_due),
+            size=10.5,
+            bold=True,
+            align="R",
+            width=value_w + 10 - CELL_PAD,
+            line_h=5.2,
+        )
+        self.set_y(y + band_h + 7)
+
+    def _notes(self) -> None:
+        for heading, text in (("Notes", self.document.notes), ("Terms & Conditions", self.document.terms)):
+            text = printable(text.strip())
+            if not text:
+                continue
+            self._keep_together(5 + 2 * 4.2)
+            self.set_x(self.l_margin)
+            self.set_text_color(*INK)
+            self.set_font(FAMILY, BOLD, 9)
+            self.cell(0, 5, heading, new_x="LMARGIN", new_y="NEXT")
+            self.set_font(FAMILY, REGULAR, 8.6)
+            self.set_text_color(*MUTED)
+            self.multi_cell(0, 4.2, text, new_x="LMARGIN", new_y="NEXT")
+            self.ln(4)
+
+    # --- every page ----------------------------------------------------------------------------------
+
+    def header(self) -> None:
+        # The page break inside the line-item table starts the new page with the column headings again.
+        if self.in_table:
+            self._table_header()
+
+    def footer(self) -> None:
+        stamp = STAMPS.get(self.document.status)
+        if stamp is not None:
+            self._stamp(*stamp)
+        y = self.h - 12
+        self._rule(y - 2.5)
+        label = f"{self.document.title} {self.document.number}"
+        self._write(self.l_margin, y, label, size=7.4, color=MUTED, line_h=4)
+        # A cell, not FPDF.text: only cells get the page count filled in for the {nb} alias at the end.
+        self.set_xy(self.l_margin, y)
+        self.cell(self.epw, 4, f"Page {self.page_no()} of {{nb}}", align="R")
+
+    def _stamp(self, word: str, color: Color) -> None:
+        center_x = self.w / 2
+        center_y = 128.0
+        size = 58.0
+        with self.local_context(fill_opacity=0.22, stroke_opacity=0.35):
+            self.set_font(FAMILY, BOLD, size)
+            text_w = self._width(word)
+            box_w = text_w + 16
+            box_h = size * 0.3528 + 9
+            with self.rotation(angle=24, x=center_x, y=center_y):
+                self.set_draw_color(*color)
+                self.set_line_width(1.6)
+                self.rect(
+                    center_x - box_w / 2,
+                    center_y - box_h / 2,
+                    box_w,
+                    box_h,
+                    style="D",
+                    round_corners=True,
+                    corner_radius=4,
+                )
+                self.set_text_color(*color)
+                self.text(center_x - text_w / 2, center_y + size * 0.3528 * 0.36, word)
+
+    # --- the line-item table -------------------------------------------------------------------------
+
+    def _table_header(self) -> None:
+        height = 7.0
+        y = self.get_y()
+        self.set_fill_color(*HEADER_FILL)
+        self.rect(self.l_margin, y, self.epw, height, style="F")
+        x = self.l_margin
+        for column in self.columns:
+            self._write(
+                x + CELL_PAD,
+                y + 1.6,
+                column.heading,
+                size=7.8,
+                bold=True,
+                color=MUTED,
+                align=column.align,
+                width=column.width - 2 * CELL_PAD,
+                line_h=4,
+            )
+            x += column.width
+        self.set_y(y + height)
+
+    def _line_row(self, number: int, line: DocumentLine) -> None:
+        description_w = self.columns[1].width - 2 * CELL_PAD
+        self.set_font(FAMILY, REGULAR, BODY_SIZE)
+        description = self._wrap(line.description, description_w)
+        notes = self._line_notes(line)
+        text_h = len(description) * LINE_H + len(notes) * SMALL_LINE_H
+        tax_lines = self._tax_cell(line)
+        numbers_h = LINE_H + (len(tax_lines) - 1) * SMALL_LINE_H
+        height = max(text_h, numbers_h) + 2 * ROW_PAD
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()  # header() repeats the column headings
+
+        top = self.get_y() + ROW_PAD
+        x = self.l_margin
+        self._write(x + CELL_PAD, top, str(number), size=BODY_SIZE, color=MUTED, line_h=LINE_H)
+        x += self.columns[0].width + self.columns[1].width
+        cells = (
+            (self._quantity(line.quantity), self.columns[2]),
+            (self._money(line.rate), self.columns[3]),
+            (tax_lines[0], self.columns[4]),
+            (self._money(line.amount), self.columns[5]),
+        )
+        for text, column in cells:
+            self._write(
+                x + CELL_PAD,
+                top,
+                text,
+                size=BODY_SIZE,
+                align="R",
+                width=column.width - 2 * CELL_PAD,
+                line_h=LINE_H,
+                shrink=True,
+            )
+            x += column.width
+        tax_x = self.l_margin + sum(column.width for column in self.columns[:4])
+        y = top + LINE_H
+        for text in tax_lines[1:]:
+            y = self._write(
+                tax_x + CELL_PAD,
+                y,
+                text,
+                size=SMALL_SIZE,
+                color=MUTED,
+                align="R",
+                width=TAX_W - 2 * CELL_PAD,
+                line_h=SMALL_LINE_H,
+                shrink=True,
+            )
+        bottom = y
+
+        # The description is written line by line, so one that is longer than a page carries on overleaf.
+        x = self.l_margin + self.columns[0].width + CELL_PAD
+        y = top
+        for text in description:
+            if y + LINE_H > self.page_break_trigger:
+                self.add_page()
+                y = self.get_y() + ROW_PAD
+            y = self._write(x, y, text, size=BODY_SIZE, line_h=LINE_H, wrap=False)
+        for text in notes:
+            y = self._write(x, y, text, size=SMALL_SIZE, color=MUTED, line_h=SMALL_LINE_H, wrap=False)
+        bottom = max(bottom, y) + ROW_PAD
+        self._rule(bottom)
+        self.set_y(bottom)
+
+    def _line_notes(self, line: DocumentLine) -> list[str]:
+        if not line.discount:
+            return []
+        percent = _percent(line.discount_percent, self.locale)
+        return [f"Discount {percent}: {self._money(-line.discount)}"]
+
+    def _tax_cell(self, line: DocumentLine) -> list[str]:
+        if not line.tax and not line.tax_name and not line.tax_rate_percent:
+            return ["–"]
+        rate = _percent(line.tax_rate_percent, self.locale)
+        return [self._money(line.tax), f"{line.tax_name} {rate}".strip()]
+
+    def _tax_label(self) -> str:
+        taxes = {(line.tax_name, line.tax_rate_percent) for line in self.document.lines if line.tax}
+        if len(taxes) == 1:
+            ((name, rate),) = taxes
+            return f"{name or 'Tax'} ({_percent(rate, self.locale)})"
+        return "Tax"
+
+    # --- small drawing helpers -----------------------------------------------------------------------
+
+    def _write(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        size: float,
+        bold: bool = False,
+        color: Color = INK,
+        align: str = "L",
+        width: float | None = None,
+        line_h: float | None = None,
+        wrap: bool = True,
+        shrink: bool = False,
+    ) -> float:
+        """Write ``text`` with its top at ``y``; return the ``y`` below it.
+
+        Wraps to ``width`` (or, with ``shrink``, makes the type smaller until one line fits). Uses
+        ``FPDF.text``, which never starts a page by itself: callers decide where pages break.
+        """
+        line_h = line_h or size * 0.3528 * 1.45
+        self.set_font(FAMILY, BOLD if bold else REGULAR, size)
+        self.set_text_color(*color)
+        text = printable(text)
+        if width is not None and shrink:
+            lines = [text]
+            while size > 5 and self._width(text) > width:
+                size -= 0.4
+                self.set_font_size(size)
+        elif width is not None and wrap:
+            lines = self._wrap(text, width)
+        else:
+            lines = text.split("\n") if wrap else [text]
+        # The baseline sits where the cap height centres the text in its line.
+        baseline_offset = line_h / 2 + size * 0.3528 * 0.36
+        for line in lines:
+            left = x
+            if align == "R" and width is not None:
+                left = x + width - self._width(line)
+            self.text(left, y + baseline_offset, line)
+            y += line_h
+        return y
+
+    def _wrap(self, text: str, width: float) -> list[str]:
+        """``text`` in lines no wider than ``width`` in the current font, broken at spaces if possible."""
+        lines: list[str] = []
+        for paragraph in printable(text).split("\n"):
+            lines.extend(_wrap_paragraph(paragraph.strip(), width, self.get_string_width))
+        return lines or [""]
+
+    def _width(self, text: str) -> float:
+        """The width of ``text`` (already printable) in the current font, in mm.
+
+        ``FPDF.get_string_width`` gives the same number, but builds text fragments to find it: with a
+        few thousand calls for a long invoice, that was a third of the time spent laying it out.
+        """
+        font = self.current_font
+        if not isinstance(font, TTFFont):
+            return float(self.get_string_width(text))
+        widths = font.cw
+        return sum(widths[ord(char)] for char in text) * self.font_size_pt / 1000 / self.k
+
+    def _rule(self, y: float, *, x: float | None = None, w: float | None = None, color: Color = RULE) -> None:
+        self.set_draw_color(*color)
+        self.set_line_width(0.2)
+        left = self.l_margin if x is None else x
+        self.line(left, y, left + (self.epw if w is None else w), y)
+
+    def _keep_together(self, height: float) -> None:
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+
+    def _logo(self, x: float, y: float) -> float:
+        """Draw the business's logo, fitted into ``LOGO_BOX``; return its height (0 without a logo)."""
+        logo = self.document.logo
+        if not logo:
+            return 0.0
+        try:
+            with Image.open(BytesIO(logo)) as image:
+                pixel_w, pixel_h = image.size
+            scale = min(LOGO_BOX[0] / pixel_w, LOGO_BOX[1] / pixel_h)
+            w, h = pixel_w * scale, pixel_h * scale
+            self.image(BytesIO(logo), x=x, y=y, w=w, h=h)
+        except (UnidentifiedImageError, OSError, ValueError, ZeroDivisionError):
+            # A broken logo must not keep a customer from their invoice.
+            logger.warning("invoice %s: the business logo is not a readable image", self.document.number)
+            return 0.0
+        return h
+
+    def _money(self, money: Money) -> str:
+        return format_money(money, self.locale)
+
+    def _quantity(self, quantity: Decimal) -> str:
+        return str(format_decimal(quantity, format="#,##0.####", locale=self.locale))
+
+    def _status_color(self) -> Color:
+        if self.document.status_label == "Overdue":
+            return RED
+        return STATUS_COLORS.get(self.document.status, INK)
+
+
+def _company(party: Party) -> str:
+    return party.company if party.company and party.company != party.name else ""
+
+
+def _percent(value: Decimal, locale: str) -> str:
+    return f"{format_decimal(value, format='#,##0.##', locale=locale)}%"
+
+
+def _wrap_paragraph(paragraph: str, width: float, measure: _Measure) -> list[str]:
+    if measure(paragraph) <= width:
+        return [paragraph]
+    lines: list[str] = []
+    current = ""
+    for word in paragraph.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if measure(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        # A word wider than the column (a long URL or reference) is cut where it reaches the edge.
+        while measure(word) > width:
+            cut = _longest_fitting_prefix(word, width, measure)
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    lines.append(current)
+    return lines
+
+
+def _longest_fitting_prefix(word: str, width: float, measure: _Measure) -> int:
+    low, high = 1, len(word)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(word[:middle]) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
