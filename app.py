@@ -11,11 +11,12 @@ import os
 import sys
 from pathlib import Path
 
-from nicegui import app, background_tasks, ui
+from nicegui import app, background_tasks, run, ui
 
 from services import portal
 from services.demo import seed_demo
 from services.mailer import BackgroundSender, SmtpConfig, startup_notice
+from services.pdf.fonts import preload_fonts
 from services.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("portal")
@@ -36,6 +37,8 @@ def configure(settings: Settings) -> portal.Portal:
     """The composition root: wires settings, database and routes; returns the started portal."""
     started = portal.start(settings)
     _start_mail(started)
+    # Fonts are prepared once per process; doing it now spares the first customer's PDF the wait.
+    app.on_startup(lambda: run.io_bound(preload_fonts))
     if settings.demo:
         logins = seed_demo(started.db, clock=started.clock, password_rounds=settings.bcrypt_rounds)
         _announce_demo(settings, logins is not None)

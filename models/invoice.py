@@ -36,9 +36,12 @@ class Invoice(PublicIdMixin, TotalsColumns, Base):
         # Outstanding amounts are summed over the few invoices with a balance, not the whole history.
         Index("ix_invoices_client_open", "client_id", "kind", "balance_due_minor"),
         Index("ix_invoices_client_due", "client_id", "due_date"),
-        # The customer's invoice list sorts by these within one client.
+        # The customer's invoice list filters, counts, searches and sorts within one client with these.
         Index("ix_invoices_client_issued", "client_id", "issue_date"),
-        Index("ix_invoices_client_number", "client_id", "number"),
+        Index("ix_invoices_client_status", "client_id", "status", "kind"),
+        Index("ix_invoices_client_balance", "client_id", "balance_due_minor"),
+        Index("ix_invoices_client_total", "client_id", "total_minor"),
+        Index("ix_invoices_client_number", "client_id", "number", "status", "kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -76,7 +76,7 @@ class _Face:
 
 
 def preload_fonts() -> None:
-    """Prepare the bundled faces now (about half a second), so that the first PDF is as fast as the rest."""
+    """Prepare the bundled faces now (a few hundred ms), so that the first PDF is as fast as the rest."""
     for style in _FILES:
         _font_file(style, frozenset())
 
@@ -90,14 +90,22 @@ def install_fonts(pdf: FPDF) -> None:
         pdf.fonts[_fontkey(style)] = _font_for_document(_face(style), index=len(pdf.fonts) + 1)
 
 
-def embed_fonts(pdf: FPDF) -> None:
-    """Give each installed face the smallest cached font file holding every glyph the document used."""
+def embed_fonts(pdf: FPDF, *, still_to_write: str = "") -> None:
+    """Give each installed face the smallest cached font file holding every glyph the document uses.
+
+    Call it after the text is laid out and before ``pdf.output()``. ``still_to_write`` is text that will
+    be drawn later all the same: fpdf2 draws the last page's footer inside ``output()``.
+    """
     for style in _FILES:
         font = pdf.fonts[_fontkey(style)]
         if not isinstance(font, TTFFont):  # pragma: no cover - install_fonts put a TTFFont there
             continue
-        blocks = _face(style).block_of_glyph
-        used = {blocks.get(name, _BASE_BLOCK) for name in font.subset.get_all_glyph_names()}
+        face = _face(style)
+        names = [
+            *font.subset.get_all_glyph_names(),
+            *(face.metrics.cmap.get(ord(c), "") for c in still_to_write),
+        ]
+        used = {face.block_of_glyph.get(name, _BASE_BLOCK) for name in names}
         font.ttfont = _open(_font_file(style, frozenset(used - {_BASE_BLOCK})))
 
 
@@ -106,7 +114,8 @@ def printable(text: str) -> str:
 
     Text is composed (NFC) first, so a decomposed ``é`` prints as one letter; a character outside the
     faces gets its compatibility form when that one is printable (full-width ``￥`` becomes ``¥``);
-    invisible format characters (such as a right-to-left mark) are dropped; anything else becomes ``?``.
+    invisible control and format characters (a right-to-left mark, a soft hyphen) are dropped; anything
+    else becomes ``?``.
     """
     if text.isascii() and text.isprintable():
         return text
@@ -132,8 +141,11 @@ def _printable_char(char: str, covered: frozenset[int]) -> str:
 
 @cache
 def _covered() -> frozenset[int]:
-    # What the regular face maps; the bold face maps the same code points.
-    return frozenset(_face(REGULAR).metrics.cmap)
+    # What the regular face maps (the bold face maps the same code points), less the invisible
+    # control and format characters: printed or not, they would only confuse copying and searching.
+    return frozenset(
+        code for code in _face(REGULAR).metrics.cmap if unicodedata.category(chr(code)) not in ("Cc", "Cf")
+    )
 
 
 def _fontkey(style: str) -> str:

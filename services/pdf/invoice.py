@@ -43,6 +43,7 @@ QUANTITY_W = 17.0
 RATE_W = 27.0
 TAX_W = 27.0
 AMOUNT_W = 30.0
+TABLE_HEADER_H = 7.0
 CELL_PAD = 1.8
 ROW_PAD = 2.0
 BODY_SIZE = 8.8
@@ -62,7 +63,7 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     """
     pdf = _InvoicePdf(document)
     pdf.draw()
-    embed_fonts(pdf)
+    embed_fonts(pdf, still_to_write=pdf.footer_text())
     return bytes(pdf.output())
 
 
@@ -216,14 +217,18 @@ class _InvoicePdf(FPDF):
             (self._wrap(label, label_w - 2 * CELL_PAD), note, value, strong)
             for label, note, value, strong in rows
         ]
-        height = sum(
-            len(lines) * LINE_H + (SMALL_LINE_H if note else 0) + 2.6 for lines, note, _, _ in wrapped
-        )
-        height += 14  # balance due band
-        self._keep_together(height + 4)
+        heights = [len(lines) * LINE_H + (SMALL_LINE_H if note else 0) + 2.6 for lines, note, _, _ in wrapped]
+        band_h = 10.0
+        # The block stays together when it fits on a page; only an improbably long list of payments
+        # is left to run over.
+        if sum(heights) + band_h + 6 <= self._room_on_new_page():
+            self._keep_together(sum(heights) + band_h + 6)
 
         y = self.get_y() + 4
-        for lines, note, value, strong in wrapped:
+        for (lines, note, value, strong), height in zip(wrapped, heights, strict=True):
+            if y + height > self.page_break_trigger:
+                self.add_page()
+                y = self.get_y()
             if strong:
                 self._rule(y, x=x, w=block_w, color=(209, 213, 219))
             top = y + 1.3
@@ -252,8 +257,10 @@ class _InvoicePdf(FPDF):
             )
             y += 1.3
 
-        band_h = 10.0
         y += 1.5
+        if y + band_h > self.page_break_trigger:
+            self.add_page()
+            y = self.get_y()
         self.set_fill_color(*BALANCE_FILL)
         self.rect(x, y, block_w, band_h, style="F")
         middle = y + (band_h - 5.2) / 2
@@ -298,11 +305,18 @@ class _InvoicePdf(FPDF):
             self._stamp(*stamp)
         y = self.h - 12
         self._rule(y - 2.5)
-        label = f"{self.document.title} {self.document.number}"
-        self._write(self.l_margin, y, label, size=7.4, color=MUTED, line_h=4)
+        self._write(self.l_margin, y, self._footer_label(), size=7.4, color=MUTED, line_h=4)
         # A cell, not FPDF.text: only cells get the page count filled in for the {nb} alias at the end.
         self.set_xy(self.l_margin, y)
         self.cell(self.epw, 4, f"Page {self.page_no()} of {{nb}}", align="R")
+
+    def footer_text(self) -> str:
+        """Everything a footer writes: fpdf2 writes the last page's only when the file is put together."""
+        stamp = STAMPS.get(self.document.status)
+        return f"{self._footer_label()} Page 0123456789 of {stamp[0] if stamp else ''}"
+
+    def _footer_label(self) -> str:
+        return f"{self.document.title} {self.document.number}"
 
     def _stamp(self, word: str, color: Color) -> None:
         center_x = self.w / 2
@@ -331,7 +345,7 @@ class _InvoicePdf(FPDF):
     # --- the line-item table -------------------------------------------------------------------------
 
     def _table_header(self) -> None:
-        height = 7.0
+        height = TABLE_HEADER_H
         y = self.get_y()
         self.set_fill_color(*HEADER_FILL)
         self.rect(self.l_margin, y, self.epw, height, style="F")
@@ -360,8 +374,11 @@ class _InvoicePdf(FPDF):
         tax_lines = self._tax_cell(line)
         numbers_h = LINE_H + (len(tax_lines) - 1) * SMALL_LINE_H
         height = max(text_h, numbers_h) + 2 * ROW_PAD
-        if self.get_y() + height > self.page_break_trigger:
-            self.add_page()  # header() repeats the column headings
+        room = self.page_break_trigger - self.get_y()
+        # A row goes whole onto the next page (where header() repeats the column headings), unless it
+        # would not fit on any page: then it starts here and its description carries on overleaf.
+        if height > room and (height <= self._room_on_new_page() or room < 2 * ROW_PAD + 3 * LINE_H):
+            self.add_page()
 
         top = self.get_y() + ROW_PAD
         x = self.l_margin
@@ -404,14 +421,15 @@ class _InvoicePdf(FPDF):
         # The description is written line by line, so one that is longer than a page carries on overleaf.
         x = self.l_margin + self.columns[0].width + CELL_PAD
         y = top
-        for text in description:
-            if y + LINE_H > self.page_break_trigger:
+        first_page = self.page
+        styled = [(text, BODY_SIZE, INK, LINE_H) for text in description]
+        styled += [(text, SMALL_SIZE, MUTED, SMALL_LINE_H) for text in notes]
+        for text, size, color, line_h in styled:
+            if y + line_h > self.page_break_trigger:
                 self.add_page()
                 y = self.get_y() + ROW_PAD
-            y = self._write(x, y, text, size=BODY_SIZE, line_h=LINE_H, wrap=False)
-        for text in notes:
-            y = self._write(x, y, text, size=SMALL_SIZE, color=MUTED, line_h=SMALL_LINE_H, wrap=False)
-        bottom = max(bottom, y) + ROW_PAD
+            y = self._write(x, y, text, size=size, color=color, line_h=line_h, wrap=False)
+        bottom = (max(bottom, y) if self.page == first_page else y) + ROW_PAD
         self._rule(bottom)
         self.set_y(bottom)
 
@@ -483,7 +501,7 @@ class _InvoicePdf(FPDF):
         """``text`` in lines no wider than ``width`` in the current font, broken at spaces if possible."""
         lines: list[str] = []
         for paragraph in printable(text).split("\n"):
-            lines.extend(_wrap_paragraph(paragraph.strip(), width, self.get_string_width))
+            lines.extend(_wrap_paragraph(paragraph.strip(), width, self._width))
         return lines or [""]
 
     def _width(self, text: str) -> float:
@@ -503,6 +521,9 @@ class _InvoicePdf(FPDF):
         self.set_line_width(0.2)
         left = self.l_margin if x is None else x
         self.line(left, y, left + (self.epw if w is None else w), y)
+
+    def _room_on_new_page(self) -> float:
+        return self.page_break_trigger - self.t_margin - TABLE_HEADER_H
 
     def _keep_together(self, height: float) -> None:
         if self.get_y() + height > self.page_break_trigger:
