@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import NumberSequence
@@ -11,16 +12,23 @@ DEFAULT_PREFIXES = {"invoice": "INV-", "retainer": "RET-", "receipt": "RCPT-", "
 
 
 def next_number(session: Session, organization_id: int, kind: str) -> str:
-    sequence = session.scalars(
+    locked = (
         select(NumberSequence)
         .where(NumberSequence.organization_id == organization_id, NumberSequence.kind == kind)
         .with_for_update()
-    ).one_or_none()
+    )
+    sequence = session.scalars(locked).one_or_none()
     if sequence is None:
-        sequence = NumberSequence(
-            organization_id=organization_id, kind=kind, prefix=DEFAULT_PREFIXES[kind], next_value=1, width=5
+        # Two first documents of a kind at once would both insert the row; the second must wait for
+        # the first and then take the next number, not fail on the unique constraint.
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        values = {"prefix": DEFAULT_PREFIXES[kind], "next_value": 1, "width": 5}
+        session.execute(
+            dialect.insert(NumberSequence)
+            .values(organization_id=organization_id, kind=kind, **values)
+            .on_conflict_do_nothing(index_elements=["organization_id", "kind"])
         )
-        session.add(sequence)
+        sequence = session.scalars(locked).one()
     value = sequence.next_value
     sequence.next_value = value + 1
     session.flush()

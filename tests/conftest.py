@@ -43,9 +43,10 @@ def fresh_database(backend: str, tmp_path: Path) -> Database:
         models.Base.metadata.create_all(engine)
         return Database(engine)
     engine = _postgres()
-    tables = ", ".join(f'"{table.name}"' for table in models.Base.metadata.sorted_tables)
+    # DELETE in reverse dependency order empties these small tables in milliseconds; TRUNCATE takes ~0.6 s.
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(models.Base.metadata.sorted_tables):
+            connection.execute(table.delete())
     return Database(engine)
 
 

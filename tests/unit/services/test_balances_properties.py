@@ -1,0 +1,552 @@
+"""The accounting invariant under random sequences of everything a business and its customer can do.
+
+After every step, for the client:
+    outstanding - available credits - available retainer
+        = invoices - payments - credit notes + refunds                       (DESIGN.md)
+and, recomputed from the raw rows, every stored running balance equals what its history says:
+    invoice balance due   = total - allocations (retainer invoice: total - its retainer payments)
+    payment unapplied     = amount - allocations - refunds
+    credit note remaining = total - allocations - refunds
+with nothing negative and no refund request holding more than there is. A refused step changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    Allocation,
+    AllocationKind,
+    CreditNote,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    NumberSequence,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    Refund,
+    RefundRequest,
+    RefundRequestStatus,
+    RefundSource,
+    RefundStatus,
+)
+from services.balances import client_balances, ledger_balance
+from services.credit_notes import issue_credit_note, void_credit_note
+from services.credits import (
+    apply_to_invoice,
+    approve_refund_request,
+    decline_refund_request,
+    refund_available,
+    request_refund,
+)
+from services.database import Database
+from services.errors import DomainError
+from services.invoices import create_invoice, mark_viewed, send_invoice, void_invoice
+from services.money import Money
+from services.payments import allocate_oldest_first, open_invoices, record_payment
+from services.totals import LineInput, document_totals
+from tests.factories import NOW, TODAY, make_client, make_organization
+
+PAYABLE = {InvoiceStatus.SENT, InvoiceStatus.VIEWED, InvoiceStatus.PARTIALLY_PAID}
+ISSUED_INVOICE = PAYABLE | {InvoiceStatus.PAID}
+ISSUED_NOTE = {CreditNoteStatus.OPEN, CreditNoteStatus.CLOSED}
+
+line_inputs = st.builds(
+    LineInput,
+    description=st.just("Work"),
+    # 0.333 x a small price rounds to nothing now and then: zero-total documents are met too.
+    quantity=st.sampled_from([Decimal(1), Decimal(2), Decimal("0.5"), Decimal("0.333"), Decimal("1.25")]),
+    unit_price_minor=st.integers(min_value=1, max_value=40_000),
+    discount_percent=st.sampled_from([Decimal(0), Decimal(0), Decimal("2.5"), Decimal(10)]),
+    tax_rate_percent=st.sampled_from([Decimal(0), Decimal(0), Decimal(19), Decimal("7.5")]),
+)
+documents = st.lists(line_inputs, min_size=1, max_size=3)
+amounts = st.integers(min_value=1, max_value=60_000)
+# How a step sizes its amount: all that can be taken, part of it, more than that, or anything.
+modes = st.sampled_from(["all", "all", "part", "part", "more", "any"])
+sources = st.sampled_from([RefundSource.CREDIT, RefundSource.RETAINER])
+# Which document a step acts on: mostly one that is still open, sometimes any, to meet refusals too.
+Pick = tuple[bool, int]
+picks = st.tuples(st.sampled_from([True, True, True, False]), st.integers(min_value=0, max_value=1_000))
+sends = st.sampled_from([True, True, True, False])
+
+
+def sized(mode: str, fitting: int, other: int) -> int:
+    """An amount for ``mode`` given the largest amount that fits and a random one."""
+    if mode == "all" and fitting > 0:
+        return fitting
+    if mode == "part" and fitting > 1:
+        return 1 + other % (fitting - 1)
+    if mode == "more":
+        return max(fitting, 0) + 1 + other % 5_000
+    return other
+
+
+@dataclass(frozen=True)
+class Books:
+    """Every row of one client's accounts (and its organization's number sequences), as stored.
+
+    Plain rows, not ORM objects: the invariant reads them after every step, and that must be quick.
+    """
+
+    invoices: Sequence[Any]
+    payments: Sequence[Any]
+    notes: Sequence[Any]
+    allocations: Sequence[Any]
+    refunds: Sequence[Any]
+    requests: Sequence[Any]
+    sequences: Sequence[Any]
+
+    @classmethod
+    def load(cls, session: Session, client_id: int, organization_id: int) -> Books:
+        def rows(model: Any, *where: Any) -> Sequence[Any]:
+            table = model.__table__
+            query = select(*table.columns).where(*(where or (table.c.client_id == client_id,)))
+            return session.execute(query.order_by(*table.primary_key.columns)).all()
+
+        return cls(
+            invoices=rows(Invoice),
+            payments=rows(Payment),
+            notes=rows(CreditNote),
+            allocations=rows(
+                Allocation,
+                Allocation.invoice_id.in_(select(Invoice.id).where(Invoice.client_id == client_id)),
+            ),
+            refunds=rows(Refund),
+            requests=rows(RefundRequest),
+            sequences=rows(NumberSequence, NumberSequence.organization_id == organization_id),
+        )
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """What a refused request must leave exactly as it was."""
+        return (
+            [(i.id, i.status, i.balance_due_minor, i.voided_at) for i in self.invoices],
+            [(p.id, p.status, p.unapplied_minor, p.receipt_number) for p in self.payments],
+            [(n.id, n.status, n.remaining_minor) for n in self.notes],
+            [(a.id, a.amount_minor) for a in self.allocations],
+            [(r.id, r.amount_minor) for r in self.refunds],
+            [(r.id, r.status) for r in self.requests],
+            [(s.kind, s.next_value) for s in self.sequences],
+        )
+
+    # What the books say, summed from the rows alone; the services' figures are checked against these.
+
+    def outstanding(self) -> int:
+        return sum(
+            i.balance_due_minor
+            for i in self.invoices
+            if i.kind == InvoiceKind.INVOICE and i.status in PAYABLE
+        )
+
+    def available(self, source: RefundSource) -> int:
+        if source == RefundSource.RETAINER:
+            return sum(p.unapplied_minor for p in self.payments if p.kind == PaymentKind.RETAINER)
+        return sum(p.unapplied_minor for p in self.payments if p.kind == PaymentKind.INVOICE) + sum(
+            n.remaining_minor for n in self.notes if n.status == CreditNoteStatus.OPEN
+        )
+
+    def reserved(self, source: RefundSource) -> int:
+        return sum(
+            r.amount_minor
+            for r in self.requests
+            if r.status == RefundRequestStatus.OPEN and r.source == source
+        )
+
+    def ledger(self) -> int:
+        return (
+            sum(
+                i.total_minor
+                for i in self.invoices
+                if i.kind == InvoiceKind.INVOICE and i.status in ISSUED_INVOICE
+            )
+            - sum(p.amount_minor for p in self.payments)
+            - sum(n.total_minor for n in self.notes if n.status in ISSUED_NOTE)
+            + sum(r.amount_minor for r in self.refunds)
+        )
+
+    def balance_due(self, invoice_id: int) -> int:
+        return int(next(i.balance_due_minor for i in self.invoices if i.id == invoice_id))
+
+    def still_open(self, kind: str) -> list[int]:
+        """The ids of the documents of ``kind`` that a step can still act on."""
+        if kind in ("invoice", "retainer"):
+            return [i.id for i in self.invoices if i.kind == kind and i.status in PAYABLE]
+        if kind == "credit_note":
+            return [n.id for n in self.notes if n.status == CreditNoteStatus.OPEN]
+        return [r.id for r in self.requests if r.status == RefundRequestStatus.OPEN]
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    """One client's history, built step by step through the services. ``db`` is set by the test."""
+
+    db: Database
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.client_id = 0
+        self.organization_id = 0
+        self.currency = "USD"
+        self.made: dict[str, list[int]] = {"invoice": [], "retainer": [], "credit_note": [], "request": []}
+        # Totals as computed here from the lines (invoice and credit note ids are numbered apart).
+        self.invoice_totals: dict[int, int] = {}
+        self.credit_note_totals: dict[int, int] = {}
+        self.expected_ledger = 0  # invoices - payments - credit notes + refunds, as the steps say
+        self.ticks = 0
+        # The books as the invariant last saw them. Hypothesis checks it after every step, so this is
+        # the state each step starts from: steps choose their documents and amounts from it, and a
+        # refused step is compared with it.
+        self.seen = Books((), (), (), (), (), (), ())
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def money(self, minor: int) -> Money:
+        return Money(minor, self.currency)
+
+    def now(self) -> datetime:
+        """Each step happens a little later, so "oldest first" has something to order by."""
+        self.ticks += 1
+        return NOW + timedelta(minutes=self.ticks)
+
+    def books(self) -> Books:
+        with self.db.reading() as session:
+            return Books.load(session, self.client_id, self.organization_id)
+
+    def pick(self, kind: str, pick: Pick) -> int:
+        live, index = pick
+        ids = (self.seen.still_open(kind) if live else []) or self.made[kind]
+        return ids[index % len(ids)]
+
+    def attempt(self, action: Callable[[], Any]) -> bool:
+        """Run a service call; a domain refusal is fine but must leave every row as it was."""
+        try:
+            action()
+        except DomainError as error:
+            event(f"refused: {type(error).__name__}")
+            refusal = error
+        else:
+            return True
+        assert self.books().fingerprint() == self.seen.fingerprint(), f"{refusal!r} but the books changed"
+        return False
+
+    def unreserved(self, source: RefundSource) -> int:
+        return self.seen.available(source) - self.seen.reserved(source)
+
+    def with_money(self, source: RefundSource, mode: str) -> RefundSource:
+        """``source``, or the other one if only that has money free (unless the step wants a refusal)."""
+        other = RefundSource.RETAINER if source == RefundSource.CREDIT else RefundSource.CREDIT
+        if mode in ("all", "part") and self.unreserved(source) <= 0 < self.unreserved(other):
+            return other
+        return source
+
+    # --- steps ---------------------------------------------------------------------------------
+    # Few rules, each with a choice of what exactly to do: Hypothesis picks rules evenly, so this way
+    # the steps that interact (pay, apply, reserve, void) meet each other often within one example.
+
+    @initialize(currency=st.sampled_from(["USD", "USD", "JPY", "KWD"]))
+    def open_account(self, currency: str) -> None:
+        self.currency = currency
+        self.organization_id = make_organization(self.db)
+        self.client_id = make_client(self.db, self.organization_id, currency=currency)
+
+    @rule(
+        what=st.sampled_from(["invoice", "invoice", "retainer", "credit_note"]),
+        lines=documents,
+        days=st.integers(min_value=0, max_value=60),
+        send=sends,
+    )
+    def issue(self, what: str, lines: list[LineInput], days: int, send: bool) -> None:
+        """The business issues an invoice (due in ``days``), a retainer invoice or a credit note."""
+        total = document_totals(lines, self.currency).total.minor
+        if what == "credit_note":
+            ref = issue_credit_note(
+                self.db,
+                client_id=self.client_id,
+                lines=lines,
+                issue_date=TODAY - timedelta(days=days),
+                clock=self.now,
+            )
+            self.made["credit_note"].append(ref.id)
+            self.credit_note_totals[ref.id] = total
+            self.expected_ledger -= total
+            return
+        issued = TODAY + timedelta(days=self.ticks)
+        ref = create_invoice(
+            self.db,
+            client_id=self.client_id,
+            lines=lines,
+            issue_date=issued,
+            due_date=issued + timedelta(days=days),
+            kind=InvoiceKind.INVOICE if what == "invoice" else InvoiceKind.RETAINER,
+            clock=self.now,
+        )
+        self.made[what].append(ref.id)
+        self.invoice_totals[ref.id] = total
+        if send:
+            send_invoice(self.db, ref.id, clock=self.now)
+            if what == "invoice":
+                self.expected_ledger += total
+
+    @precondition(lambda self: self.made["invoice"])
+    @rule(pick=picks)
+    def customer_views_invoice(self, pick: Pick) -> None:
+        mark_viewed(self.db, self.pick("invoice", pick), clock=self.now)
+
+    @rule(
+        how=st.sampled_from(["pay_now", "pay_now", "one_invoice", "retainer"]),
+        pick=picks,
+        mode=modes,
+        other=amounts,
+        extra=st.sampled_from([0, 0, 1, 2_500]),
+    )
+    def customer_pays(self, how: str, pick: Pick, mode: str, other: int, extra: int) -> None:
+        """Pay Now for (part of) everything owed, pay one invoice (with ``extra`` over), or a retainer."""
+        kind, plan = PaymentKind.INVOICE, {}
+        retainer_id: int | None = None
+        if how == "pay_now":
+            with self.db.reading() as session:
+                owed = open_invoices(session, self.client_id)
+            amount = sized(mode, sum(invoice.balance_minor for invoice in owed), other)
+            plan = allocate_oldest_first(owed, amount)
+        elif how == "one_invoice" and self.made["invoice"]:
+            invoice_id = self.pick("invoice", pick)
+            share = sized(mode, self.seen.balance_due(invoice_id), other)
+            amount, plan = share + extra, {invoice_id: share}
+        elif how == "retainer" and self.made["retainer"]:
+            kind, retainer_id = PaymentKind.RETAINER, self.pick("retainer", pick)
+            amount = sized(mode, self.seen.balance_due(retainer_id), other)
+        else:
+            amount = other  # nothing to pay yet: money on account, all of it credit
+        paid = self.attempt(
+            lambda: record_payment(
+                self.db,
+                client_id=self.client_id,
+                amount=self.money(amount),
+                method="card",
+                received_at=self.now(),
+                allocations=plan,
+                kind=kind,
+                retainer_invoice_id=retainer_id,
+                clock=self.now,
+            )
+        )
+        assert paid or how != "pay_now", "paying the open invoices oldest first is always possible"
+        if paid:
+            self.expected_ledger -= amount
+
+    @rule(
+        how=st.sampled_from(["apply", "apply", "request_refund", "refund"]),
+        pick=picks,
+        source=sources,
+        mode=modes,
+        other=amounts,
+    )
+    def use_credit(self, how: str, pick: Pick, source: RefundSource, mode: str, other: int) -> None:
+        """The customer applies credit or retainer to an invoice or asks for it back; or the business
+        refunds some without being asked."""
+        source = self.with_money(source, mode)
+        free = self.unreserved(source)
+        if how == "apply" and self.made["invoice"]:
+            invoice_id = self.pick("invoice", pick)
+            amount = sized(mode, min(self.seen.balance_due(invoice_id), free), other)
+            self.attempt(
+                lambda: apply_to_invoice(
+                    self.db,
+                    client_id=self.client_id,
+                    invoice_id=invoice_id,
+                    amount=self.money(amount),
+                    source=source,
+                    clock=self.now,
+                )
+            )
+        elif how == "refund":
+            amount = sized(mode, free, other)
+            if self.attempt(
+                lambda: refund_available(
+                    self.db,
+                    client_id=self.client_id,
+                    source=source,
+                    amount=self.money(amount),
+                    clock=self.now,
+                )
+            ):
+                self.expected_ledger += amount
+        else:
+            amount = sized(mode, free, other)
+            self.attempt(lambda: self._request_refund(source, amount))
+
+    def _request_refund(self, source: RefundSource, amount: int) -> None:
+        ref = request_refund(
+            self.db,
+            client_id=self.client_id,
+            portal_user_id=None,
+            source=source,
+            amount=self.money(amount),
+            clock=self.now,
+        )
+        self.made["request"].append(ref.id)
+
+    @precondition(lambda self: self.made["request"])
+    @rule(pick=picks, approve=st.booleans())
+    def business_decides_refund_request(self, pick: Pick, approve: bool) -> None:
+        request_id = self.pick("request", pick)
+        amount = next(r.amount_minor for r in self.seen.requests if r.id == request_id)
+        if approve:
+            if self.attempt(
+                lambda: approve_refund_request(self.db, request_id, staff_user_id=None, clock=self.now)
+            ):
+                self.expected_ledger += amount
+        else:
+            self.attempt(
+                lambda: decline_refund_request(self.db, request_id, staff_user_id=None, clock=self.now)
+            )
+
+    @precondition(lambda self: self.made["invoice"] or self.made["retainer"] or self.made["credit_note"])
+    @rule(what=st.sampled_from(["invoice", "invoice", "retainer", "credit_note"]), pick=picks)
+    def business_voids(self, what: str, pick: Pick) -> None:
+        if not self.made[what]:
+            what = next(kind for kind in ("invoice", "retainer", "credit_note") if self.made[kind])
+        document_id = self.pick(what, pick)
+        if what == "credit_note":
+            if self.attempt(lambda: void_credit_note(self.db, document_id, clock=self.now)):
+                self.expected_ledger += self.credit_note_totals[document_id]
+        elif self.attempt(lambda: void_invoice(self.db, document_id, clock=self.now)) and what == "invoice":
+            self.expected_ledger -= self.invoice_totals[document_id]
+
+    # --- what must hold after every step ---------------------------------------------------------
+
+    @invariant()
+    def books_balance(self) -> None:
+        if not self.client_id:
+            return
+        with self.db.reading() as session:
+            books = Books.load(session, self.client_id, self.organization_id)
+            self.seen = books
+            check_running_balances(books)
+            check_client_balances(books, session, self.client_id, self.currency, self.expected_ledger)
+
+
+def check_running_balances(books: Books) -> None:
+    """Each stored balance equals its document's history; nothing is negative or misapplied."""
+    invoices = {invoice.id: invoice for invoice in books.invoices}
+    payments = {payment.id: payment for payment in books.payments}
+    assert all(payment.status == PaymentStatus.SUCCEEDED for payment in books.payments)
+    assert all(
+        refund.amount_minor > 0 and refund.status == RefundStatus.SUCCEEDED for refund in books.refunds
+    )
+
+    def allocated(column: str, document_id: int) -> int:
+        return sum(a.amount_minor for a in books.allocations if getattr(a, column) == document_id)
+
+    def refunded(column: str, document_id: int) -> int:
+        return sum(r.amount_minor for r in books.refunds if getattr(r, column) == document_id)
+
+    for allocation in books.allocations:
+        assert allocation.amount_minor > 0
+        assert invoices[allocation.invoice_id].kind == InvoiceKind.INVOICE, "only invoices take allocations"
+        if allocation.payment_id is None:
+            assert allocation.kind == AllocationKind.CREDIT
+        elif payments[allocation.payment_id].kind == PaymentKind.INVOICE:
+            assert allocation.kind in (AllocationKind.PAYMENT, AllocationKind.CREDIT)
+        else:
+            assert allocation.kind == AllocationKind.RETAINER
+
+    for invoice in books.invoices:
+        assert invoice.balance_due_minor >= 0, invoice.number
+        if invoice.kind == InvoiceKind.INVOICE:
+            applied = allocated("invoice_id", invoice.id)
+        else:  # a retainer invoice is paid by its retainer payments, without allocations
+            applied = sum(p.amount_minor for p in books.payments if p.retainer_invoice_id == invoice.id)
+        if invoice.status == InvoiceStatus.DRAFT:
+            assert (applied, invoice.balance_due_minor) == (0, invoice.total_minor), invoice.number
+        elif invoice.status == InvoiceStatus.VOID:
+            assert (applied, invoice.balance_due_minor) == (0, 0), invoice.number
+        else:
+            assert invoice.balance_due_minor == invoice.total_minor - applied, invoice.number
+            if invoice.total_minor == 0:  # nothing to pay, so it is never paid: it stays as sent
+                expected = {InvoiceStatus.SENT, InvoiceStatus.VIEWED}
+            elif invoice.balance_due_minor == 0:
+                expected = {InvoiceStatus.PAID}
+            elif invoice.balance_due_minor < invoice.total_minor:
+                expected = {InvoiceStatus.PARTIALLY_PAID}
+            else:
+                expected = {InvoiceStatus.SENT, InvoiceStatus.VIEWED}
+            assert invoice.status in expected, (invoice.number, invoice.status, invoice.balance_due_minor)
+
+    for payment in books.payments:
+        left = payment.amount_minor - allocated("payment_id", payment.id) - refunded("payment_id", payment.id)
+        assert payment.unapplied_minor == left >= 0, payment.receipt_number
+
+    for note in books.notes:
+        used = allocated("credit_note_id", note.id) + refunded("credit_note_id", note.id)
+        if note.status == CreditNoteStatus.VOID:
+            assert (used, note.remaining_minor) == (0, 0), note.number
+            continue
+        assert note.remaining_minor == note.total_minor - used >= 0, note.number
+        assert (note.status == CreditNoteStatus.CLOSED) == (note.remaining_minor == 0 < note.total_minor)
+
+    for request in books.requests:
+        paid_out = sum(r.amount_minor for r in books.refunds if r.refund_request_id == request.id)
+        assert paid_out == (request.amount_minor if request.status == RefundRequestStatus.APPROVED else 0)
+
+
+def check_client_balances(
+    books: Books, session: Session, client_id: int, currency: str, expected_ledger: int
+) -> None:
+    """The dashboard's figures and the ledger, recomputed from the rows; and the design's invariant."""
+    credit, retainer = RefundSource.CREDIT, RefundSource.RETAINER
+    assert books.reserved(credit) <= books.available(credit), "refund requests hold more credit than there is"
+    assert books.reserved(retainer) <= books.available(retainer), "refund requests hold more than there is"
+
+    balances = client_balances(session, client_id, currency)
+    assert (
+        balances.outstanding.minor,
+        balances.available_credits.minor,
+        balances.available_retainer.minor,
+        balances.reserved_credits.minor,
+        balances.reserved_retainer.minor,
+    ) == (
+        books.outstanding(),
+        books.available(credit),
+        books.available(retainer),
+        books.reserved(credit),
+        books.reserved(retainer),
+    )
+
+    ledger = ledger_balance(session, client_id, currency)
+    assert ledger == Money(books.ledger(), currency) == Money(expected_ledger, currency)
+    assert balances.net == ledger
+
+
+def test_balances_always_agree_with_the_ledger(db: Database) -> None:
+    class Machine(LedgerMachine):
+        pass
+
+    Machine.db = db  # one database per backend; each example opens a new client in it
+    run_state_machine_as_test(
+        Machine,
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
