@@ -48,22 +48,9 @@ def add_comment(
     text = _checked(body)
     with db.transaction() as session:
         invoice = _client_invoice(session, principal, invoice_public_id)
-        comment = Comment(
-            invoice_id=invoice.id, portal_user_id=principal.portal_user_id, body=text, created_at=clock()
-        )
-        session.add(comment)
-        session.flush()
-        record_event(
-            session,
-            "comment.added",
-            at=comment.created_at,
-            portal_user_id=principal.portal_user_id,
-            client_id=principal.client_id,
-            subject=("invoice", invoice.id),
-        )
+        comment = _post(session, invoice, text, clock(), portal_user_id=principal.portal_user_id)
         view = CommentView(comment.public_id, principal.name, False, text, comment.created_at)
-    if events is not None:
-        events.publish(invoice_comments_topic(invoice_public_id))
+    _notify(events, invoice_public_id)
     return view
 
 
@@ -83,24 +70,49 @@ def reply_as_business(
         staff = session.get(StaffUser, staff_user_id)
         if invoice is None or staff is None or staff.organization_id != invoice.organization_id:
             raise NotFound("invoice", invoice_id)
-        comment = Comment(invoice_id=invoice.id, staff_user_id=staff.id, body=text, created_at=clock())
-        session.add(comment)
-        session.flush()
-        record_event(
-            session,
-            "comment.replied",
-            at=comment.created_at,
-            staff_user_id=staff.id,
-            client_id=invoice.client_id,
-            subject=("invoice", invoice.id),
-        )
-        view = CommentView(
-            comment.public_id, _business_author(session, staff), True, text, comment.created_at
-        )
+        comment = _post(session, invoice, text, clock(), staff_user_id=staff.id)
+        author = _business_author(session, staff)
+        view = CommentView(comment.public_id, author, True, text, comment.created_at)
         public_id = invoice.public_id
-    if events is not None:
-        events.publish(invoice_comments_topic(public_id))
+    _notify(events, public_id)
     return view
+
+
+def _post(
+    session: Session,
+    invoice: Invoice,
+    text: str,
+    at: datetime,
+    *,
+    portal_user_id: int | None = None,
+    staff_user_id: int | None = None,
+) -> Comment:
+    """Store a comment and its audit event in the caller's transaction."""
+    comment = Comment(
+        invoice_id=invoice.id,
+        portal_user_id=portal_user_id,
+        staff_user_id=staff_user_id,
+        body=text,
+        created_at=at,
+    )
+    session.add(comment)
+    session.flush()
+    record_event(
+        session,
+        "comment.added" if portal_user_id else "comment.replied",
+        at=at,
+        portal_user_id=portal_user_id,
+        staff_user_id=staff_user_id,
+        client_id=invoice.client_id,
+        subject=("invoice", invoice.id),
+    )
+    return comment
+
+
+def _notify(events: Events | None, invoice_public_id: str) -> None:
+    """Tell open pages after the commit, so they read the comment when they refresh."""
+    if events is not None:
+        events.publish(invoice_comments_topic(invoice_public_id))
 
 
 def _checked(body: str) -> str:
