@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Comment, Invoice, InvoiceStatus, Organization, PortalUser, StaffUser
+from models import Comment, Invoice, Organization, PortalUser, StaffUser
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import CommentRejected, NotFound
 from services.events import Events, invoice_comments_topic
 from services.principal import Principal
+from services.records import client_invoice
 
 MAX_COMMENT_LENGTH = 2000
 
@@ -31,7 +32,7 @@ class CommentView:
 def list_comments(db: Database, principal: Principal, invoice_public_id: str) -> tuple[CommentView, ...]:
     """The thread of one of the client's invoices, oldest first."""
     with db.reading() as session:
-        invoice = _client_invoice(session, principal, invoice_public_id)
+        invoice = client_invoice(session, principal, invoice_public_id)
         return _thread(session, invoice.id)
 
 
@@ -47,7 +48,7 @@ def add_comment(
     """The customer comments on their invoice."""
     text = _checked(body)
     with db.transaction() as session:
-        invoice = _client_invoice(session, principal, invoice_public_id)
+        invoice = client_invoice(session, principal, invoice_public_id)
         comment = _post(session, invoice, text, clock(), portal_user_id=principal.portal_user_id)
         view = CommentView(comment.public_id, principal.name, False, text, comment.created_at)
     _notify(events, invoice_public_id)
@@ -122,19 +123,6 @@ def _checked(body: str) -> str:
     if len(text) > MAX_COMMENT_LENGTH:
         raise CommentRejected("too_long")
     return text
-
-
-def _client_invoice(session: Session, principal: Principal, public_id: str) -> Invoice:
-    invoice = session.scalars(
-        select(Invoice).where(
-            Invoice.public_id == public_id,
-            Invoice.client_id == principal.client_id,
-            Invoice.status != InvoiceStatus.DRAFT,
-        )
-    ).one_or_none()
-    if invoice is None:
-        raise NotFound("invoice", public_id)
-    return invoice
 
 
 def _business_author(session: Session, staff: StaffUser) -> str:

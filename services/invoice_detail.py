@@ -17,7 +17,6 @@ from models import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
-    InvoiceStatus,
     Organization,
     Payment,
     PaymentStatus,
@@ -25,11 +24,11 @@ from models import (
 from services.clock import Clock, utc_now
 from services.dashboard import Address
 from services.database import Database
-from services.errors import NotFound
 from services.invoice_list import status_label
 from services.invoices import mark_viewed
 from services.money import Money
 from services.principal import Principal
+from services.records import client_invoice
 
 
 @dataclass(frozen=True)
@@ -97,15 +96,7 @@ def get_invoice(
 ) -> InvoiceDocument:
     """The signed-in client's issued invoice; a draft or another client's invoice is ``NotFound``."""
     with db.reading() as session:
-        invoice = session.scalars(
-            select(Invoice).where(
-                Invoice.public_id == public_id,
-                Invoice.client_id == principal.client_id,
-                Invoice.status != InvoiceStatus.DRAFT,
-            )
-        ).one_or_none()
-        if invoice is None:
-            raise NotFound("invoice", public_id)
+        invoice = client_invoice(session, principal, public_id)
         client = session.get_one(Client, invoice.client_id)
         organization = session.get_one(Organization, invoice.organization_id)
         lines = session.scalars(

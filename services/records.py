@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Client
+from models import Client, Invoice, InvoiceStatus
 from services.errors import NotFound
+from services.principal import Principal
 
 
 @dataclass(frozen=True)
@@ -22,3 +24,17 @@ def get_client(session: Session, client_id: int) -> Client:
     if client is None:
         raise NotFound("client", client_id)
     return client
+
+
+def client_invoice(session: Session, principal: Principal, public_id: str) -> Invoice:
+    """The signed-in client's issued invoice; a draft or another client's invoice is ``NotFound``."""
+    invoice = session.scalars(
+        select(Invoice).where(
+            Invoice.public_id == public_id,
+            Invoice.client_id == principal.client_id,
+            Invoice.status != InvoiceStatus.DRAFT,
+        )
+    ).one_or_none()
+    if invoice is None:
+        raise NotFound("invoice", public_id)
+    return invoice
