@@ -12,6 +12,7 @@ from components.forward_dialog import ForwardDialog
 from components.frame import frame
 from components.offload import io_bound
 from components.status import status_badge
+from components.tables import compact_on_phone
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
@@ -123,8 +124,10 @@ def _lines(document: InvoiceDocument, money: Formatter) -> None:
             "tax": f"{line.tax_name} {tax}".strip() if line.tax_rate_percent else tax,
             "amount": money(line.amount),
         })  # fmt: skip
-    ui.table(columns=columns, rows=rows, row_key="id").props("flat hide-bottom wrap-cells").classes(
-        "w-full border-b"
+    compact_on_phone(
+        ui.table(columns=columns, rows=rows, row_key="id")
+        .props("flat hide-bottom wrap-cells")
+        .classes("w-full border-b")
     )
 
 

@@ -13,6 +13,7 @@ from nicegui import events, ui
 from components.frame import frame
 from components.offload import io_bound
 from components.status import STATUS_COLORS
+from components.tables import compact_on_phone
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
@@ -97,12 +98,12 @@ async def invoices_page(request: Request) -> None:
                     value=first.query.filter.value,
                 )
                 .props("outlined dense options-dense")
-                .classes("w-56")
+                .classes("w-full sm:w-56")
             )
             search = (
                 ui.input("Search by number", value=first.query.search)
                 .props("outlined dense clearable debounce=400 type=search maxlength=40")
-                .classes("w-64")
+                .classes("w-full sm:w-64")
             )
             ui.space()
             count = ui.label().classes("text-sm text-grey-7")
@@ -111,6 +112,7 @@ async def invoices_page(request: Request) -> None:
             .classes("w-full")
             .props(TABLE_PROPS)
         )
+        compact_on_phone(table)
         table.add_slot("body-cell-number", NUMBER_CELL)
         table.add_slot("body-cell-status", STATUS_CELL)
 
