@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
@@ -11,7 +11,8 @@ from io import BytesIO
 
 from babel.numbers import format_decimal
 from fpdf import FPDF
-from fpdf.fonts import TTFFont
+from fpdf.errors import FPDFUnicodeEncodingException
+from fpdf.fonts import CoreFont, TTFFont
 from PIL import Image, UnidentifiedImageError
 
 from services.dates import format_day
@@ -51,6 +52,25 @@ SMALL_SIZE = 7.4
 LINE_H = 4.1  # mm per line of table text at BODY_SIZE
 SMALL_LINE_H = 3.5
 
+# The fast path: a document whose every character is in Windows-1252 (the PDF's WinAnsiEncoding: ASCII,
+# the Western European letters, the euro sign, typographic quotes and dashes) is set in the standard
+# Helvetica every PDF reader carries, so no font goes into the file. Embedding DejaVu Sans, even cut
+# down to the characters used, takes most of the time a one-page invoice takes to render.
+CORE_FAMILY = "Helvetica"
+CORE_ENCODING = "cp1252"
+# Babel writes the narrow no-break space (U+202F, not in Windows-1252) in a few locales' amounts, e.g.
+# "1 234,56 €" in fr_FR: Helvetica prints it as a no-break space. The decision and the text drawn
+# use the same mapping.
+_TO_CORE = str.maketrans({"\u202f": "\u00a0"})
+# Helvetica's widths are keyed by the character fpdf2 writes: the Windows-1252 byte, read as Latin-1.
+_TO_WINANSI = str.maketrans(
+    {
+        char: bytes([code]).decode("latin-1")
+        for code in range(0x80, 0xA0)
+        if (char := bytes([code]).decode(CORE_ENCODING, errors="ignore"))
+    }
+)
+
 STAMPS = {"paid": ("PAID", GREEN), "void": ("VOID", RED)}
 STATUS_COLORS = {"paid": GREEN, "void": MUTED, "partially_paid": AMBER}
 
@@ -61,10 +81,37 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     A pure function of ``document``: the same document gives the same bytes, and it is safe to call from
     a worker thread (``run.cpu_bound`` or ``run.io_bound``).
     """
-    pdf = _InvoicePdf(document)
+    try:
+        return _render(_InvoicePdf(document))
+    except FPDFUnicodeEncodingException:
+        # Text that ``_printed_texts`` does not list, outside Windows-1252: a bug, but the customer
+        # still gets their invoice, in the embedded font.
+        logger.exception("invoice %s: text outside Windows-1252 in the standard font", document.number)
+        return _render(_InvoicePdf(document, core_font=False))
+
+
+def _render(pdf: _InvoicePdf) -> bytes:
     pdf.draw()
-    embed_fonts(pdf, still_to_write=pdf.footer_text())
+    if pdf.embeds_fonts:
+        embed_fonts(pdf, still_to_write=pdf.footer_text())
     return bytes(pdf.output())
+
+
+def fits_core_font(texts: Iterable[str]) -> bool:
+    """Whether every character of ``texts``, as the PDF prints it, is in Windows-1252.
+
+    A character the bundled faces cannot draw either (it would print as ``?``) also says no: a document
+    in another script keeps the embedded font.
+    """
+    for text in texts:
+        printed = printable(text).translate(_TO_CORE)
+        try:
+            printed.encode(CORE_ENCODING)
+        except UnicodeEncodeError:
+            return False
+        if printed.count("?") != text.count("?"):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -75,12 +122,13 @@ class _Column:
 
 
 class _InvoicePdf(FPDF):
-    def __init__(self, document: InvoiceDocument) -> None:
+    def __init__(self, document: InvoiceDocument, *, core_font: bool | None = None) -> None:
+        """``core_font``: whether to use the standard Helvetica; by default, when the text allows it."""
         super().__init__(orientation="P", unit="mm", format="A4")
         self.document = document
         self.locale = document.locale
         self.in_table = False
-        install_fonts(self)
+        self._formatted: dict[tuple[str, object], str] = {}
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.c_margin = 0  # cells line up with text drawn at the margin
         self.set_auto_page_break(True, margin=BOTTOM_MARGIN)
@@ -101,6 +149,35 @@ class _InvoicePdf(FPDF):
             _Column("Tax", TAX_W, "R"),
             _Column("Amount", AMOUNT_W, "R"),
         )
+        # The font is decided once, up front, from every string the document prints.
+        if core_font is None:
+            core_font = fits_core_font(self._printed_texts())
+        self.embeds_fonts = not core_font
+        self.typeface = FAMILY if self.embeds_fonts else CORE_FAMILY
+        if self.embeds_fonts:
+            install_fonts(self)
+        else:
+            self.core_fonts_encoding = CORE_ENCODING
+
+    def _printed_texts(self) -> Iterator[str]:
+        """Every string the document prints, formatted as it is printed: what decides the font."""
+        document = self.document
+        yield from (document.title, f"# {document.number}", "Balance Due", self._money(document.balance_due))
+        for party in (document.business, document.client):
+            yield from (party.name, party.company, party.email, party.phone, party.website)
+            yield from party.address_lines
+        yield from ("BILL TO", "Issue Date:", "Due Date:", "Status:", document.status_label)
+        yield from (format_day(document.issue_date, self.locale), format_day(document.due_date, self.locale))
+        yield from (column.heading for column in self.columns)
+        for line in document.lines:
+            yield from (line.description, self._quantity(line.quantity), self._money(line.rate))
+            yield self._money(line.amount)
+            yield from self._tax_cell(line)
+            yield from self._line_notes(line)
+        for label, note, value, _ in self._totals_rows():
+            yield from (label, note, value)
+        yield from ("Notes", document.notes, "Terms & Conditions", document.terms)
+        yield self.footer_text()  # the footer label, page numbers and the stamp
 
     # --- the document, top to bottom ---------------------------------------------------------------
 
@@ -197,7 +274,8 @@ class _InvoicePdf(FPDF):
             self._line_row(number, line)
         self.in_table = False
 
-    def _totals(self) -> None:
+    def _totals_rows(self) -> list[tuple[str, str, str, bool]]:
+        """(label, note under it, amount, strong) for each row of the totals block."""
         document = self.document
         rows: list[tuple[str, str, str, bool]] = [("Sub Total", "", self._money(document.subtotal), False)]
         if document.discount:
@@ -207,12 +285,16 @@ class _InvoicePdf(FPDF):
         for applied in document.applied:
             when = format_day(applied.applied_on, self.locale)
             rows.append((applied.label, when, self._money(-applied.amount), False))
+        return rows
 
+    def _totals(self) -> None:
+        document = self.document
+        rows = self._totals_rows()
         block_w = 104.0
         value_w = 34.0
         label_w = block_w - value_w
         x = self.l_margin + self.epw - block_w
-        self.set_font(FAMILY, REGULAR, BODY_SIZE)
+        self.set_font(self.typeface, REGULAR, BODY_SIZE)
         wrapped = [
             (self._wrap(label, label_w - 2 * CELL_PAD), note, value, strong)
             for label, note, value, strong in rows
@@ -279,15 +361,15 @@ class _InvoicePdf(FPDF):
 
     def _notes(self) -> None:
         for heading, text in (("Notes", self.document.notes), ("Terms & Conditions", self.document.terms)):
-            text = printable(text.strip())
+            text = self._printable(text.strip())
             if not text:
                 continue
             self._keep_together(5 + 2 * 4.2)
             self.set_x(self.l_margin)
             self.set_text_color(*INK)
-            self.set_font(FAMILY, BOLD, 9)
+            self.set_font(self.typeface, BOLD, 9)
             self.cell(0, 5, heading, new_x="LMARGIN", new_y="NEXT")
-            self.set_font(FAMILY, REGULAR, 8.6)
+            self.set_font(self.typeface, REGULAR, 8.6)
             self.set_text_color(*MUTED)
             self.multi_cell(0, 4.2, text, new_x="LMARGIN", new_y="NEXT")
             self.ln(4)
@@ -323,7 +405,7 @@ class _InvoicePdf(FPDF):
         center_y = 128.0
         size = 58.0
         with self.local_context(fill_opacity=0.22, stroke_opacity=0.35):
-            self.set_font(FAMILY, BOLD, size)
+            self.set_font(self.typeface, BOLD, size)
             text_w = self._width(word)
             box_w = text_w + 16
             box_h = size * 0.3528 + 9
@@ -367,7 +449,7 @@ class _InvoicePdf(FPDF):
 
     def _line_row(self, number: int, line: DocumentLine) -> None:
         description_w = self.columns[1].width - 2 * CELL_PAD
-        self.set_font(FAMILY, REGULAR, BODY_SIZE)
+        self.set_font(self.typeface, REGULAR, BODY_SIZE)
         description = self._wrap(line.description, description_w)
         notes = self._line_notes(line)
         text_h = len(description) * LINE_H + len(notes) * SMALL_LINE_H
@@ -436,20 +518,20 @@ class _InvoicePdf(FPDF):
     def _line_notes(self, line: DocumentLine) -> list[str]:
         if not line.discount:
             return []
-        percent = _percent(line.discount_percent, self.locale)
+        percent = self._percent(line.discount_percent)
         return [f"Discount {percent}: {self._money(-line.discount)}"]
 
     def _tax_cell(self, line: DocumentLine) -> list[str]:
         if not line.tax and not line.tax_name and not line.tax_rate_percent:
             return ["–"]
-        rate = _percent(line.tax_rate_percent, self.locale)
+        rate = self._percent(line.tax_rate_percent)
         return [self._money(line.tax), f"{line.tax_name} {rate}".strip()]
 
     def _tax_label(self) -> str:
         taxes = {(line.tax_name, line.tax_rate_percent) for line in self.document.lines if line.tax}
         if len(taxes) == 1:
             ((name, rate),) = taxes
-            return f"{name or 'Tax'} ({_percent(rate, self.locale)})"
+            return f"{name or 'Tax'} ({self._percent(rate)})"
         return "Tax"
 
     # --- small drawing helpers -----------------------------------------------------------------------
@@ -475,9 +557,9 @@ class _InvoicePdf(FPDF):
         ``FPDF.text``, which never starts a page by itself: callers decide where pages break.
         """
         line_h = line_h or size * 0.3528 * 1.45
-        self.set_font(FAMILY, BOLD if bold else REGULAR, size)
+        self.set_font(self.typeface, BOLD if bold else REGULAR, size)
         self.set_text_color(*color)
-        text = printable(text)
+        text = self._printable(text)
         if width is not None and shrink:
             lines = [text]
             while size > 5 and self._width(text) > width:
@@ -500,7 +582,7 @@ class _InvoicePdf(FPDF):
     def _wrap(self, text: str, width: float) -> list[str]:
         """``text`` in lines no wider than ``width`` in the current font, broken at spaces if possible."""
         lines: list[str] = []
-        for paragraph in printable(text).split("\n"):
+        for paragraph in self._printable(text).split("\n"):
             lines.extend(_wrap_paragraph(paragraph.strip(), width, self._width))
         return lines or [""]
 
@@ -511,10 +593,23 @@ class _InvoicePdf(FPDF):
         few thousand calls for a long invoice, that was a third of the time spent laying it out.
         """
         font = self.current_font
-        if not isinstance(font, TTFFont):
+        if isinstance(font, CoreFont):
+            core_widths = font.cw
+            return (
+                sum(core_widths[char] for char in text.translate(_TO_WINANSI))
+                * self.font_size_pt
+                / 1000
+                / self.k
+            )
+        if not isinstance(font, TTFFont):  # pragma: no cover - the document uses one of the two fonts
             return float(self.get_string_width(text))
         widths = font.cw
         return sum(widths[ord(char)] for char in text) * self.font_size_pt / 1000 / self.k
+
+    def _printable(self, text: str) -> str:
+        """``text`` in characters the document's font draws (see ``printable`` and ``fits_core_font``)."""
+        text = printable(text)
+        return text if self.embeds_fonts else text.translate(_TO_CORE)
 
     def _rule(self, y: float, *, x: float | None = None, w: float | None = None, color: Color = RULE) -> None:
         self.set_draw_color(*color)
@@ -546,11 +641,25 @@ class _InvoicePdf(FPDF):
             return 0.0
         return h
 
+    # Babel takes tens of microseconds an amount, and every string is formatted twice: once to choose
+    # the font, once to draw it.
     def _money(self, money: Money) -> str:
-        return format_money(money, self.locale)
+        key = ("money", money)
+        if key not in self._formatted:
+            self._formatted[key] = format_money(money, self.locale)
+        return self._formatted[key]
 
     def _quantity(self, quantity: Decimal) -> str:
-        return str(format_decimal(quantity, format="#,##0.####", locale=self.locale))
+        key = ("quantity", quantity)
+        if key not in self._formatted:
+            self._formatted[key] = str(format_decimal(quantity, format="#,##0.####", locale=self.locale))
+        return self._formatted[key]
+
+    def _percent(self, value: Decimal) -> str:
+        key = ("percent", value)
+        if key not in self._formatted:
+            self._formatted[key] = _percent(value, self.locale)
+        return self._formatted[key]
 
     def _status_color(self) -> Color:
         if self.document.status_label == "Overdue":

@@ -21,6 +21,7 @@ from services.invoice_detail import AppliedAmount, DocumentLine, InvoiceDocument
 from services.money import Money, format_money
 from services.pdf import render_invoice_pdf
 from services.pdf.fonts import printable
+from services.pdf.invoice import _InvoicePdf
 from services.totals import LineInput, document_totals, line_totals
 
 CURRENCY = "USD"
@@ -454,6 +455,158 @@ def test_a_document_does_not_leak_its_characters_into_the_next_one() -> None:
 
     assert after == render_invoice_pdf(replace(plain))
     assert "Дмитрий" not in pages_text(after)[0]
+
+
+# --- the font: standard Helvetica when Windows-1252 is enough, embedded DejaVu Sans otherwise ------------
+
+
+def font_names(pdf: bytes) -> set[str]:
+    names = set()
+    for page in PdfReader(BytesIO(pdf)).pages:
+        resources: Any = page["/Resources"]
+        names |= {str(font.get_object()["/BaseFont"]) for font in resources["/Font"].values()}
+    return names
+
+
+def embeds_a_font(pdf: bytes) -> bool:
+    return b"/FontFile2" in pdf
+
+
+def is_set_in_dejavu_sans(pdf: bytes) -> bool:
+    """Both faces embedded as subsets: ``/MPDFAA+DejaVuSansBook`` and ``/MPDFAA+DejaVuSansBold``."""
+    names = font_names(pdf)
+    return len(names) == 2 and all(re.fullmatch(r"/[A-Z]{6}\+DejaVuSans\w*", name) for name in names)
+
+
+def test_a_latin_only_invoice_is_set_in_helvetica_with_no_font_embedded() -> None:
+    pdf = render_invoice_pdf(make_document(status="paid", status_label="Paid"))
+
+    assert not embeds_a_font(pdf)
+    assert font_names(pdf) == {"/Helvetica", "/Helvetica-Bold"}
+    assert b"/WinAnsiEncoding" in pdf
+
+
+def test_an_invoice_for_a_client_with_a_greek_name_embeds_dejavu_sans() -> None:
+    document = make_document(client=Party("Αθηνά Παπαδοπούλου", "", "", "", "", ("Athens",)))
+
+    pdf = render_invoice_pdf(document)
+
+    assert embeds_a_font(pdf)
+    assert is_set_in_dejavu_sans(pdf)
+    assert "Αθηνά Παπαδοπούλου" in pages_text(pdf)[0]
+
+
+def test_euro_amounts_and_german_umlauts_come_back_out_of_the_helvetica_text_layer() -> None:
+    lines = (
+        make_line("Beratung für Ölförderung – „Größe“", "2", 123_450, tax_percent="19", tax_name="MwSt.",
+                  discount_percent="10", currency="EUR"),
+    )  # fmt: skip
+    client = Party(
+        "Müller GmbH", "", "buchhaltung@mueller.example", "", "", ("Königstraße 5", "80331 München")
+    )
+    applied = (
+        AppliedAmount(
+            "payment", "Payment RCPT-00003 · Visa •••• 4242", date(2026, 6, 20), Money(5_000, "EUR")
+        ),
+    )
+    document = make_document(lines, client=client, applied=applied, currency="EUR", locale="de_DE")
+
+    pdf = render_invoice_pdf(document)
+    text = pages_text(pdf)[0]
+
+    assert not embeds_a_font(pdf)
+    for expected in ("Müller GmbH", "Königstraße 5", "80331 München", "Beratung für Ölförderung – „Größe“"):
+        assert expected in text
+    assert "Payment RCPT-00003 · Visa •••• 4242" in text
+    for minor in (123_450, 246_900, -24_690, document.tax.minor, document.total.minor, -5_000):
+        assert format_money(Money(minor, "EUR"), "de_DE") in text  # 2.469,00 € with a no-break space
+    assert f"Balance Due {format_money(document.balance_due, 'de_DE')}" in text
+    assert "MwSt. (19%)" in text
+    assert format_day(document.due_date, "de_DE") in text
+
+
+def test_narrow_no_break_spaces_of_french_amounts_print_as_no_break_spaces_in_helvetica() -> None:
+    lines = (make_line("Conseil", "2", 12_345_678, currency="EUR"),)
+    document = make_document(lines, currency="EUR", locale="fr_FR")
+    amount = format_money(Money(24_691_356, "EUR"), "fr_FR")
+    assert "\u202f" in amount  # 246 913,56 €
+
+    pdf = render_invoice_pdf(document)
+
+    assert not embeds_a_font(pdf)
+    assert amount.replace("\u202f", "\xa0") in pages_text(pdf)[0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"client": Party("Дмитрий Иванов", "", "", "", "", ())},
+        {"client": Party("Zoë Łukasiewicz", "", "", "", "", ())},  # Ł is not in Windows-1252
+        {"client": Party("山田 Trading", "", "", "", "", ())},  # prints as ?? either way
+        {"business": Party("Acme Studio", "", "", "", "", ("Αθήνα",))},
+        {"number": "СЧ-000042"},
+        {"status_label": "Σταλμένο"},
+        {"lines": (make_line("Αναλυτική αναφορά"),)},
+        {"lines": (make_line("Hosting", tax_percent="24", tax_name="ΦΠΑ"),)},
+        {"applied": (AppliedAmount("payment", "Πληρωμή 1", date(2026, 6, 20), Money(100, "USD")),)},
+        {"notes": "Ευχαριστούμε!"},
+        {"terms": "Оплата в течение 30 дней."},
+        {"locale": "fr_CH", "notes": "Merci\u2009!"},  # a thin space
+        {"lines": (make_line("Hosting", currency="INR"),), "currency": "INR", "locale": "en_IN"},  # ₹
+        {"locale": "el_GR"},  # the dates, in Greek
+    ],
+    ids=[
+        "cyrillic-client",
+        "latin-extended-client",
+        "cjk-client",
+        "business-address",
+        "number",
+        "status",
+        "description",
+        "tax-name",
+        "payment-label",
+        "notes",
+        "terms",
+        "thin-space",
+        "rupee-sign",
+        "greek-dates",
+    ],
+)
+def test_one_character_outside_windows_1252_anywhere_in_the_document_embeds_dejavu_sans(
+    change: dict[str, Any],
+) -> None:
+    document = make_document(**change)
+
+    pdf = render_invoice_pdf(document)
+
+    assert embeds_a_font(pdf)
+    assert is_set_in_dejavu_sans(pdf)
+
+
+def test_text_left_out_of_the_font_decision_falls_back_to_dejavu_sans_not_to_an_error(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    document = make_document(notes="Ευχαριστούμε!")
+    expected = render_invoice_pdf(document)
+    monkeypatch.setattr(_InvoicePdf, "_printed_texts", lambda self: iter(["Invoice"]))
+
+    pdf = render_invoice_pdf(document)
+
+    assert pdf == expected
+    assert "Ευχαριστούμε!" in pages_text(pdf)[0]
+    assert [record.levelno for record in caplog.records] == [logging.ERROR]
+
+
+def test_helvetica_measures_its_own_widths_so_long_descriptions_still_wrap_inside_their_column() -> None:
+    description = " ".join(["Recherche, conception et réalisation du portail client"] * 6)
+    document = make_document((make_line(description, "1", 500_000),))
+
+    pdf = render_invoice_pdf(document)
+    text = pages_text(pdf)[0]
+
+    assert not embeds_a_font(pdf)
+    assert description in flat(text)
+    assert len([row for row in text.splitlines() if "portail client" in row]) > 3
 
 
 # --- characters the font cannot draw -------------------------------------------------------------------
