@@ -31,6 +31,13 @@ def test_open_an_invoice_download_its_pdf_and_comment(demo_portal, browser):
     assert "INV-00012" in text
     assert "Website maintenance (hours)" in text
 
+    page.get_by_role("button", name="More").click()
+    page.get_by_text("Print", exact=True).click()  # the same PDF, in a frame whose print dialog opens
+    page.wait_for_selector("iframe[src$='/pdf']", state="attached")
+    printed = page.locator("iframe[src$='/pdf']").get_attribute("src")
+    assert printed is not None
+    assert printed.endswith(f"{page.url.rsplit('/', 1)[1]}/pdf")
+
     page.get_by_placeholder("Add a comment").fill("Could you send a copy to our accountant? <b>thanks</b>")
     page.get_by_role("button", name="Add Comment").click()
     page.wait_for_selector("text=Could you send a copy to our accountant? <b>thanks</b>")
