@@ -1,0 +1,1 @@
+"""Payment gateways behind one protocol: the in-process sandbox and Stripe."""
