@@ -91,6 +91,23 @@ class ForwardLimitReached(DomainError):
         self.until = until
 
 
+class PaymentInProgress(DomainError):
+    """A payment of this amount is still processing; paying again could pay twice."""
+
+    def __init__(self, amount: Money) -> None:
+        super().__init__(f"a payment of {amount} is processing")
+        self.amount = amount
+
+
+class InvalidPaymentDetails(DomainError):
+    """A field of the card or account form is wrong; ``message`` says what, for that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 class CommentRejected(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -143,6 +160,13 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
         case ForwardLimitReached(limit=limit, until=until):
             wait = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 60
             return f"Invoices can be forwarded {limit} times an hour. Please try again in {wait} minutes."
+        case PaymentInProgress(amount=amount):
+            return (
+                f"A payment of {money(amount)} is still being processed. "
+                "Please wait for it to finish before paying again."
+            )
+        case InvalidPaymentDetails(message=message):
+            return message
         case CommentRejected(reason="empty"):
             return "Write something before sending the comment."
         case CommentRejected():

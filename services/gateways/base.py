@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from services.errors import DomainError
+from services.errors import InvalidPaymentDetails  # noqa: F401 - part of the gateway interface
 
 
 class ChargeStatus(StrEnum):
@@ -23,15 +23,6 @@ class ChargeStatus(StrEnum):
 class MethodKind(StrEnum):
     CARD = "card"
     BANK_ACCOUNT = "bank_account"
-
-
-class InvalidPaymentDetails(DomainError):
-    """A field of the card or account form is wrong; ``message`` says what, for that field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
