@@ -6,6 +6,7 @@ python app.py [--demo] [--host HOST] [--port PORT] [--data-dir DIR]
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -16,10 +17,12 @@ from nicegui import app, background_tasks, run, ui
 from services import portal
 from services.demo import seed_demo
 from services.mailer import BackgroundSender, SmtpConfig, startup_notice
+from services.online_payments import settle_processing
 from services.pdf.fonts import preload_fonts
 from services.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("portal")
+SETTLE_INTERVAL_SECONDS = 2.0
 
 
 def parse_flags(argv: list[str]) -> argparse.Namespace:
@@ -37,6 +40,7 @@ def configure(settings: Settings) -> portal.Portal:
     """The composition root: wires settings, database and routes; returns the started portal."""
     started = portal.start(settings)
     _start_mail(started)
+    app.on_startup(lambda: background_tasks.create(_settle_payments(started), name="payment settling"))
     # Fonts are prepared once per process; doing it now spares the first customer's PDF the wait.
     app.on_startup(lambda: run.io_bound(preload_fonts))
     if settings.demo:
@@ -52,9 +56,20 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.home
     import pages.invoice
     import pages.invoices
-    import pages.login  # noqa: F401 - importing registers the pages
+    import pages.login
+    import pages.pay  # noqa: F401 - importing registers the pages
 
     return started
+
+
+async def _settle_payments(started: portal.Portal) -> None:
+    """Book bank debits once the gateway says they settled or failed."""
+    while True:
+        try:
+            await run.io_bound(settle_processing, started.db, started.gateway, clock=started.clock)
+        except Exception:  # a failed round is logged and tried again; the loop must not die
+            log.exception("settling processing payments failed")
+        await asyncio.sleep(SETTLE_INTERVAL_SECONDS)
 
 
 def _start_mail(started: portal.Portal) -> None:

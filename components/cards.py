@@ -7,8 +7,16 @@ from collections.abc import Iterable
 from nicegui import ui
 
 
-def figure_card(title: str, amount: str, *, icon: str, note: str = "", test_id: str = "") -> None:
-    """A headline figure: a label, a large amount and a line of explanation."""
+def figure_card(
+    title: str,
+    amount: str,
+    *,
+    icon: str,
+    note: str = "",
+    test_id: str = "",
+    action: tuple[str, str] | None = None,
+) -> None:
+    """A headline figure: a label, a large amount, a line of explanation and maybe a button (label, path)."""
     with ui.card().classes("w-full gap-1 p-5").props("flat bordered") as card:
         with ui.row().classes("items-center gap-2 text-grey-7 no-wrap"):
             ui.icon(icon).classes("text-xl text-primary")
@@ -16,6 +24,11 @@ def figure_card(title: str, amount: str, *, icon: str, note: str = "", test_id: 
         ui.label(amount).classes("text-3xl font-semibold text-grey-10 figure-amount")
         if note:
             ui.label(note).classes("text-sm text-grey-7")
+        if action:
+            label, path = action
+            ui.button(label, on_click=lambda: ui.navigate.to(path)).props("unelevated no-caps").classes(
+                "mt-2 self-start"
+            )
     if test_id:
         card.props(f"data-testid={test_id}")
 

@@ -50,6 +50,7 @@ def _figures(dashboard: Dashboard) -> None:
             icon="receipt_long",
             note="Total of your unpaid invoices." if balances.outstanding else "Nothing to pay. Thank you!",
             test_id="outstanding-invoices",
+            action=("Pay Now", "/pay") if balances.outstanding.minor > 0 else None,
         )
         figure_card(
             "Available Credits",

@@ -18,6 +18,7 @@ from services.branding import get_branding
 from services.dates import format_day
 from services.errors import NotFound
 from services.invoice_detail import InvoiceDocument, Party, open_invoice
+from services.invoices import PAYABLE_STATUSES
 from services.money import Money, format_money
 from services.principal import Principal
 
@@ -62,6 +63,10 @@ def _toolbar(document: InvoiceDocument, money: Formatter, forward: ForwardDialog
         ui.label(f"Balance Due {money(document.balance_due)}").classes("text-lg font-semibold").props(
             "data-testid=balance-due"
         )
+        if document.status in PAYABLE_STATUSES and document.balance_due.minor > 0:
+            ui.button("Pay Now", on_click=lambda: ui.navigate.to(f"/pay?invoice={document.public_id}")).props(
+                "unelevated no-caps"
+            )
         with ui.button(icon="more_vert").props('flat round aria-label="More"'):
             with ui.menu().props("auto-close"):
                 pdf = f"/invoices/{document.public_id}/pdf"

@@ -254,3 +254,31 @@ def _outcome(payment: Payment) -> PaymentOutcome:
         receipt_number=payment.receipt_number,
         failure_message=payment.failure_message,
     )
+
+
+@dataclass(frozen=True)
+class SavedMethodView:
+    public_id: str
+    gateway_method_id: str
+    kind: str
+    label: str  # "Visa •••• 4242, expires 12/2030"
+
+
+def list_saved_methods(db: Database, principal: Principal, gateway_name: str) -> tuple[SavedMethodView, ...]:
+    """The client's saved cards and accounts at this gateway, newest first."""
+    with db.reading() as session:
+        rows = session.scalars(
+            select(SavedPaymentMethod)
+            .where(
+                SavedPaymentMethod.client_id == principal.client_id,
+                SavedPaymentMethod.gateway == gateway_name,
+                SavedPaymentMethod.removed_at.is_(None),
+            )
+            .order_by(SavedPaymentMethod.created_at.desc(), SavedPaymentMethod.id.desc())
+        ).all()
+    views = []
+    for row in rows:
+        expiry = f", expires {row.exp_month:02d}/{row.exp_year}" if row.exp_month and row.exp_year else ""
+        views.append(SavedMethodView(row.public_id, row.gateway_method_id, row.kind,
+                                     f"{row.brand} •••• {row.last4}{expiry}"))  # fmt: skip
+    return tuple(views)

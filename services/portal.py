@@ -11,6 +11,8 @@ from pathlib import Path
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.events import Events
+from services.gateways.base import PaymentGateway
+from services.gateways.sandbox import SandboxGateway
 from services.settings import Settings, SettingsError
 
 
@@ -20,6 +22,7 @@ class Portal:
     db: Database
     clock: Clock = field(default=utc_now)
     events: Events = field(default_factory=Events)
+    gateway: PaymentGateway = field(default_factory=SandboxGateway)
 
 
 _current: Portal | None = None
@@ -64,6 +67,11 @@ def storage_secret(data_dir: Path) -> str:
 def start(settings: Settings) -> Portal:
     """Create the data folder, migrate the database and install the portal for pages and routes."""
     prepare_data_dir(settings)
+    if settings.stripe_secret_key:
+        raise SettingsError(
+            "Invalid setting PORTAL_STRIPE_SECRET_KEY: this version has only the sandbox gateway; "
+            "unset it to take sandbox payments"
+        )
     database = Database.from_url(settings.resolved_database_url)
     database.migrate()
     portal = Portal(settings=settings, db=database)

@@ -1,0 +1,244 @@
+"""The payment screen: what is being paid, how (saved method, new card, new bank account), and Pay."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import pycountry
+from fastapi import HTTPException, Request
+from nicegui import ui
+
+from components.frame import frame
+from components.offload import io_bound
+from services import portal
+from services.branding import get_branding
+from services.errors import DomainError, NotFound, human_message
+from services.gateways.base import BankAccountDetails, BillingAddress, CardDetails, ChargeRequest
+from services.gateways.sandbox import SANDBOX_NOTICE
+from services.money import Money, format_money
+from services.online_payments import (
+    PaymentPlan,
+    list_saved_methods,
+    pay,
+    plan_pay_all,
+    plan_pay_invoice,
+)
+from services.principal import Principal
+
+NEW_CARD = "new-card"
+NEW_ACCOUNT = "new-account"
+MANDATE = (
+    "By accepting this mandate you authorise {business} to send instructions to your bank to debit your "
+    "account, and your bank to debit your account in accordance with those instructions. You are "
+    "entitled to a refund from your bank within eight weeks of the date your account was debited."
+)
+COUNTRIES = {country.alpha_2: country.name for country in sorted(pycountry.countries, key=lambda c: c.name)}
+
+
+@ui.page("/pay")
+async def pay_page(request: Request, invoice: str = "") -> None:
+    principal: Principal = request.state.principal
+    current = portal.current()
+    try:
+        plan = await (
+            io_bound(plan_pay_invoice, current.db, principal, invoice)
+            if invoice
+            else io_bound(plan_pay_all, current.db, principal)
+        )
+    except NotFound:
+        raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
+    except DomainError as error:
+        plan = None
+        problem = human_message(error)
+    branding = await io_bound(get_branding, current.db)
+    saved = await io_bound(list_saved_methods, current.db, principal, current.gateway.name)
+    with frame("Pay", branding=branding, principal=principal, active="/invoices"):
+        if current.gateway.is_sandbox:
+            with ui.row().classes("w-full items-center gap-2 rounded bg-amber-1 text-amber-10 p-3"):
+                ui.icon("science")
+                ui.label(SANDBOX_NOTICE).classes("font-medium")
+        if plan is None or not plan.lines:
+            ui.label(problem if plan is None else "There is nothing to pay. Thank you!").classes("text-lg")
+            ui.link("Back to Invoices", "/invoices")
+            return
+        PaymentForm(current, principal, plan, branding.name, branding.locale, saved)
+
+
+class PaymentForm:
+    def __init__(
+        self,
+        current: portal.Portal,
+        principal: Principal,
+        plan: PaymentPlan,
+        business: str,
+        locale: str,
+        saved: tuple,
+    ) -> None:
+        self.current = current
+        self.principal = principal
+        self.plan = plan
+        self.locale = locale
+        self.business = business
+        with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
+            ui.label("What you are paying").classes("text-lg font-semibold")
+            for line in plan.lines:
+                with ui.row().classes("w-full justify-between"):
+                    ui.label(f"{line.number} (balance due {self.money(line.balance_due)})")
+                    ui.label(self.money(line.amount)).classes("font-medium")
+            self.amount = None
+            if len(plan.lines) == 1:
+                line = plan.lines[0]
+                self.amount = (
+                    ui.input("Amount to pay", value=str(line.amount.to_decimal()))
+                    .props("outlined dense inputmode=decimal")
+                    .classes("w-48")
+                    .mark("pay-amount")
+                )
+                ui.label(
+                    f"You can pay less than the balance; never more than {self.money(line.balance_due)}."
+                ).classes("text-xs text-grey-7")
+        with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
+            ui.label("Payment method").classes("text-lg font-semibold")
+            options = {method.gateway_method_id: method.label for method in saved}
+            options |= {NEW_CARD: "New card", NEW_ACCOUNT: "New bank account"}
+            self.method = (
+                ui.radio(options, value=next(iter(options))).props("color=primary").mark("pay-method")
+            )
+            with (
+                ui.column().classes("w-full gap-2").bind_visibility_from(self.method, "value", value=NEW_CARD)
+            ):
+                self.card_form()
+            with (
+                ui.column()
+                .classes("w-full gap-2")
+                .bind_visibility_from(self.method, "value", value=NEW_ACCOUNT)
+            ):
+                self.account_form()
+            self.error = ui.label().classes("text-negative text-sm").mark("pay-error")
+            self.button = (
+                ui.button(f"Pay {self.money(plan.total)}", on_click=self.submit)
+                .props("unelevated no-caps size=lg")
+                .mark("pay-submit")
+            )
+
+    def money(self, value: Money) -> str:
+        return format_money(value, self.locale)
+
+    def card_form(self) -> None:
+        self.card_number = ui.input("Card number").props(
+            "outlined dense autocomplete=cc-number inputmode=numeric"
+        )
+        with ui.row().classes("gap-2"):
+            self.expiry = (
+                ui.input("Expiry (MM/YY)").props("outlined dense autocomplete=cc-exp").classes("w-36")
+            )
+            self.cvc = (
+                ui.input("CVV").props("outlined dense autocomplete=cc-csc inputmode=numeric").classes("w-28")
+            )
+        self.card_name = ui.input("Name on card").props("outlined dense autocomplete=cc-name")
+        self.address = ui.input("Billing address").props("outlined dense autocomplete=street-address")
+        with ui.row().classes("gap-2"):
+            self.city = ui.input("City").props("outlined dense")
+            self.postal_code = ui.input("Postal code").props("outlined dense").classes("w-36")
+        self.country = (
+            ui.select(COUNTRIES, label="Country", with_input=True).props("outlined dense").classes("w-72")
+        )
+        self.save_card = ui.checkbox("Save this card for future payments")
+        marks = {"card-number": self.card_number, "card-expiry": self.expiry, "card-cvc": self.cvc,
+                 "card-name": self.card_name}  # fmt: skip
+        for mark, field in marks.items():
+            field.classes("min-w-[10rem]").mark(mark)
+
+    def account_form(self) -> None:
+        self.holder = ui.input("Account holder").props("outlined dense")
+        self.iban = ui.input("IBAN").props("outlined dense")
+        self.email = ui.input("E-mail", value=self.principal.email).props("outlined dense type=email")
+        ui.label(MANDATE.format(business=self.business)).classes("text-xs text-grey-8")
+        self.mandate = ui.checkbox("I accept the direct debit mandate")
+        self.save_account = ui.checkbox("Use this account for future transactions")
+        self.holder.mark("account-holder")
+        self.iban.mark("account-iban")
+        self.mandate.mark("account-mandate")
+
+    def charge_request(self) -> ChargeRequest:
+        choice = self.method.value
+        if choice == NEW_CARD:
+            month, year = _expiry(self.expiry.value or "")
+            card = CardDetails(
+                number=self.card_number.value or "",
+                exp_month=month,
+                exp_year=year,
+                cvc=(self.cvc.value or "").strip(),
+                holder_name=self.card_name.value or "",
+                billing_address=BillingAddress(
+                    line1=self.address.value or "",
+                    city=self.city.value or "",
+                    postal_code=self.postal_code.value or "",
+                    country=self.country.value or "",
+                ),
+            )
+            return ChargeRequest("", 0, "", "", card=card, save_method=bool(self.save_card.value))
+        if choice == NEW_ACCOUNT:
+            account = BankAccountDetails(
+                holder_name=self.holder.value or "",
+                iban=self.iban.value or "",
+                email=self.email.value or "",
+                mandate_accepted=bool(self.mandate.value),
+            )
+            return ChargeRequest(
+                "", 0, "", "", bank_account=account, save_method=bool(self.save_account.value)
+            )
+        return ChargeRequest("", 0, "", "", saved_method_id=str(choice))
+
+    async def submit(self) -> None:
+        self.error.text = ""
+        plan = self.plan
+        if self.amount is not None:
+            try:
+                amount = Money.from_decimal(Decimal((self.amount.value or "").strip()), plan.total.currency)
+            except (InvalidOperation, ValueError):
+                self.error.text = "Enter the amount as a number, for example 120.50."
+                return
+            try:
+                plan = await io_bound(
+                    plan_pay_invoice, self.current.db, self.principal, plan.lines[0].invoice_public_id, amount
+                )
+            except DomainError as error:
+                self.error.text = human_message(error)
+                return
+        self.button.props("loading disable")
+        try:
+            outcome = await io_bound(
+                pay,
+                self.current.db,
+                self.current.gateway,
+                self.principal,
+                plan,
+                self.charge_request(),
+                clock=self.current.clock,
+            )
+        except DomainError as error:
+            self.error.text = human_message(error)
+            return
+        finally:
+            self.button.props(remove="loading disable")
+        if outcome.status == "failed":
+            self.error.text = outcome.failure_message
+            return
+        if outcome.status == "processing":
+            ui.notify(
+                "Your bank payment is processing; the invoices are marked paid once it clears.", type="info"
+            )
+        else:
+            ui.notify(f"Thank you! Payment received, receipt {outcome.receipt_number}.", type="positive")
+        self.button.props("disable")
+        ui.navigate.to("/invoices")
+
+
+def _expiry(text: str) -> tuple[int, int]:
+    """``MM/YY`` or ``MM/YYYY`` as (month, year); zeros where it cannot be read, for the gateway to refuse."""
+    month, _, year = text.strip().partition("/")
+    month, year = month.strip(), year.strip()
+    if not (month.isdigit() and year.isdigit() and len(year) in (2, 4)):
+        return 0, 0
+    return int(month), int(year) + (2000 if len(year) == 2 else 0)

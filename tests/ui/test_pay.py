@@ -1,0 +1,98 @@
+"""Pay Now and the payment screen with the sandbox gateway."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import Client, Invoice, InvoiceStatus, PortalUser
+from services import portal
+from services.balances import client_balances
+from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
+from services.money import format_money
+from tests.ui.conftest import post_login
+
+
+def outstanding(email: str = CUSTOMER_EMAIL):
+    with portal.current().db.reading() as session:
+        client = session.scalars(
+            select(Client)
+            .join(PortalUser, PortalUser.client_id == Client.id)
+            .where(PortalUser.email == email)
+        ).one()
+        return client_balances(session, client.id, client.currency).outstanding
+
+
+def fill_card(user, number: str, expiry: str = "12/30", cvc: str = "123") -> None:
+    user.find(marker="card-number").type(number)
+    user.find(marker="card-expiry").type(expiry)
+    user.find(marker="card-cvc").type(cvc)
+    user.find(marker="card-name").type("Dana Demo")
+
+
+async def test_home_offers_pay_now_for_the_outstanding_amount(user):
+    await post_login(user)
+    await user.open("/")
+    await user.should_see("Pay Now")
+    await user.open("/pay")
+    await user.should_see("Sandbox - no real money")
+    await user.should_see(f"Pay {format_money(outstanding())}")
+
+
+async def test_paying_everything_with_the_test_card_clears_the_outstanding_amount(user):
+    await post_login(user)
+    await user.open("/pay")
+    fill_card(user, "4242 4242 4242 4242")
+    user.find(marker="pay-submit").click()
+    await user.should_see("Thank you! Payment received, receipt RCPT-", retries=40)
+    assert outstanding().minor == 0
+
+
+async def test_a_declined_card_says_so_and_nothing_is_paid(user):
+    await post_login(user)
+    before = outstanding()
+    await user.open("/pay")
+    fill_card(user, "4000 0000 0000 0002")
+    user.find(marker="pay-submit").click()
+    await user.should_see("Your card was declined.", retries=40)
+    assert outstanding() == before
+
+
+async def test_a_mistyped_card_number_gets_its_message(user):
+    await post_login(user)
+    await user.open("/pay")
+    fill_card(user, "4242 4242 4242 4241")
+    user.find(marker="pay-submit").click()
+    await user.should_see("The card number is not valid.", retries=40)
+
+
+async def test_one_invoice_can_be_paid_in_part_but_not_beyond_its_balance(user):
+    await post_login(user)
+    with portal.current().db.reading() as session:
+        invoice = session.scalars(
+            select(Invoice).where(Invoice.number == "INV-00013", Invoice.status == InvoiceStatus.SENT)
+        ).one()
+    await user.open(f"/pay?invoice={invoice.public_id}")
+    amount = user.find(marker="pay-amount").elements.pop()
+    amount.value = "99999"
+    fill_card(user, "4242424242424242")
+    user.find(marker="pay-submit").click()
+    await user.should_see("is more than the", retries=40)
+    amount.value = "100.00"
+    user.find(marker="pay-submit").click()
+    await user.should_see("Thank you! Payment received", retries=40)
+    with portal.current().db.reading() as session:
+        paid = session.get_one(Invoice, invoice.id)
+    assert paid.status == InvoiceStatus.PARTIALLY_PAID
+    assert paid.total_minor - paid.balance_due_minor == 10000
+
+
+async def test_another_clients_invoice_cannot_be_paid_here(user):
+    await post_login(user)
+    with portal.current().db.reading() as session:
+        other = session.scalars(
+            select(Invoice.public_id)
+            .join(PortalUser, PortalUser.client_id == Invoice.client_id)
+            .where(PortalUser.email == OTHER_CUSTOMER_EMAIL)
+        ).first()
+    response = await user.http_client.get(f"/pay?invoice={other}")
+    assert response.status_code == 404
