@@ -82,9 +82,15 @@ class PaymentForm:
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
             ui.label("What you are paying").classes("text-lg font-semibold")
             for line in plan.lines:
-                with ui.row().classes("w-full justify-between"):
-                    ui.label(f"{line.number} (balance due {self.money(line.balance_due)})")
-                    ui.label(self.money(line.amount)).classes("font-medium")
+                with ui.row().classes("w-full justify-between items-center no-wrap"):
+                    with ui.column().classes("gap-0"):
+                        ui.label(line.number).classes("font-medium")
+                        ui.label(f"Balance due {self.money(line.balance_due)}").classes("text-xs text-grey-7")
+                    ui.label(self.money(line.amount)).classes("font-medium tabular-nums")
+            ui.separator()
+            with ui.row().classes("w-full justify-between no-wrap"):
+                ui.label("Total").classes("font-semibold")
+                ui.label(self.money(plan.total)).classes("font-semibold tabular-nums")
             self.amount = None
             if len(plan.lines) == 1:
                 line = plan.lines[0]
@@ -125,40 +131,28 @@ class PaymentForm:
         return format_money(value, self.locale)
 
     def card_form(self) -> None:
-        self.card_number = ui.input("Card number").props(
-            "outlined dense autocomplete=cc-number inputmode=numeric"
-        )
-        with ui.row().classes("gap-2"):
-            self.expiry = (
-                ui.input("Expiry (MM/YY)").props("outlined dense autocomplete=cc-exp").classes("w-36")
-            )
-            self.cvc = (
-                ui.input("CVV").props("outlined dense autocomplete=cc-csc inputmode=numeric").classes("w-28")
-            )
-        self.card_name = ui.input("Name on card").props("outlined dense autocomplete=cc-name")
-        self.address = ui.input("Billing address").props("outlined dense autocomplete=street-address")
-        with ui.row().classes("gap-2"):
-            self.city = ui.input("City").props("outlined dense")
-            self.postal_code = ui.input("Postal code").props("outlined dense").classes("w-36")
+        self.card_number = _field("Card number", "cc-number", mark="card-number").props("inputmode=numeric")
+        with ui.row().classes("w-full gap-2 no-wrap"):
+            self.expiry = _field("Expiry (MM/YY)", "cc-exp", mark="card-expiry").classes("flex-1")
+            self.cvc = _field("CVV", "cc-csc", mark="card-cvc").props("inputmode=numeric").classes("flex-1")
+        self.card_name = _field("Name on card", "cc-name", mark="card-name")
+        self.address = _field("Billing address", "street-address")
+        with ui.row().classes("w-full gap-2 no-wrap"):
+            self.city = _field("City", "address-level2").classes("flex-1")
+            self.postal_code = _field("Postal code", "postal-code").classes("flex-1")
         self.country = (
-            ui.select(COUNTRIES, label="Country", with_input=True).props("outlined dense").classes("w-72")
+            ui.select(COUNTRIES, label="Country", with_input=True).props("outlined dense").classes("w-full")
         )
         self.save_card = ui.checkbox("Save this card for future payments")
-        marks = {"card-number": self.card_number, "card-expiry": self.expiry, "card-cvc": self.cvc,
-                 "card-name": self.card_name}  # fmt: skip
-        for mark, field in marks.items():
-            field.classes("min-w-[10rem]").mark(mark)
 
     def account_form(self) -> None:
-        self.holder = ui.input("Account holder").props("outlined dense")
-        self.iban = ui.input("IBAN").props("outlined dense")
-        self.email = ui.input("E-mail", value=self.principal.email).props("outlined dense type=email")
+        self.holder = _field("Account holder", "name", mark="account-holder")
+        self.iban = _field("IBAN", "off", mark="account-iban")
+        self.email = _field("E-mail", "email").props("type=email")
+        self.email.value = self.principal.email
         ui.label(MANDATE.format(business=self.business)).classes("text-xs text-grey-8")
-        self.mandate = ui.checkbox("I accept the direct debit mandate")
+        self.mandate = ui.checkbox("I accept the direct debit mandate").mark("account-mandate")
         self.save_account = ui.checkbox("Use this account for future transactions")
-        self.holder.mark("account-holder")
-        self.iban.mark("account-iban")
-        self.mandate.mark("account-mandate")
 
     def charge_request(self) -> ChargeRequest:
         choice = self.method.value
@@ -242,3 +236,8 @@ def _expiry(text: str) -> tuple[int, int]:
     if not (month.isdigit() and year.isdigit() and len(year) in (2, 4)):
         return 0, 0
     return int(month), int(year) + (2000 if len(year) == 2 else 0)
+
+
+def _field(label: str, autocomplete: str, *, mark: str = "") -> ui.input:
+    field = ui.input(label).props(f"outlined dense autocomplete={autocomplete}").classes("w-full")
+    return field.mark(mark) if mark else field
