@@ -79,6 +79,12 @@ class PaymentForm:
         self.plan = plan
         self.locale = locale
         self.business = business
+        self.root = ui.column().classes("w-full gap-6")
+        with self.root:
+            self.build(saved)
+
+    def build(self, saved: tuple) -> None:
+        plan = self.plan
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
             ui.label("What you are paying").classes("text-lg font-semibold")
             for line in plan.lines:
@@ -219,14 +225,23 @@ class PaymentForm:
         if outcome.status == "failed":
             self.error.text = outcome.failure_message
             return
-        if outcome.status == "processing":
-            ui.notify(
-                "Your bank payment is processing; the invoices are marked paid once it clears.", type="info"
-            )
-        else:
-            ui.notify(f"Thank you! Payment received, receipt {outcome.receipt_number}.", type="positive")
-        self.button.props("disable")
-        ui.navigate.to("/invoices")
+        self.root.clear()
+        with self.root, ui.card().classes("w-full p-6 gap-3 items-start").props("flat bordered"):
+            if outcome.status == "processing":
+                ui.icon("schedule").classes("text-4xl text-amber-8")
+                ui.label(f"Your bank payment of {self.money(outcome.amount)} is processing.").classes(
+                    "text-lg"
+                )
+                ui.label("The invoices are marked paid as soon as your bank confirms it.").classes(
+                    "text-grey-8"
+                )
+            else:
+                ui.icon("check_circle").classes("text-4xl text-positive")
+                ui.label(f"Thank you! Payment received: {self.money(outcome.amount)}.").classes("text-lg")
+                ui.label(f"Receipt {outcome.receipt_number}").classes("text-grey-8")
+            with ui.row().classes("gap-2"):
+                ui.button("Back to Home", on_click=lambda: ui.navigate.to("/")).props("unelevated no-caps")
+                ui.button("Invoices", on_click=lambda: ui.navigate.to("/invoices")).props("flat no-caps")
 
 
 def _expiry(text: str) -> tuple[int, int]:

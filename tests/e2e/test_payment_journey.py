@@ -1,0 +1,34 @@
+"""In Chromium: Pay Now on Home, pay everything with the sandbox's test card, see nothing outstanding."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_sign_in_journey import card_amount, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_pay_everything_by_card_from_home(demo_portal, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, demo_portal.url)
+    page.wait_for_selector("text=Outstanding Invoices")
+    owed = card_amount(page, "outstanding-invoices")
+    assert owed != "$0.00"
+
+    page.get_by_role("button", name="Pay Now").click()
+    page.wait_for_selector("text=What you are paying")
+    assert page.get_by_text("Sandbox - no real money").is_visible()
+    page.fill("[aria-label='Card number']", "4242 4242 4242 4242")
+    page.fill("[aria-label='Expiry (MM/YY)']", "12/30")
+    page.fill("[aria-label='CVV']", "123")
+    page.fill("[aria-label='Name on card']", "Dana Demo")
+    page.get_by_role("button", name=f"Pay {owed}").click()
+    page.wait_for_selector(f"text=Thank you! Payment received: {owed}.")
+    assert page.get_by_text("Receipt RCPT-").is_visible()
+
+    page.goto(f"{demo_portal.url}/")
+    page.wait_for_selector("text=Outstanding Invoices")
+    assert card_amount(page, "outstanding-invoices") == "$0.00"
+    assert card_amount(page, "last-payment") == owed
+    page.close()
