@@ -89,3 +89,16 @@ def make_sent_invoice(
     )
     send_invoice(db, ref.id, clock=fixed_clock)
     return ref
+
+
+class Clock:
+    """A clock tests set and move by hand."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)

@@ -15,17 +15,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from services.mailer import BackgroundSender, SmtpConfig, deliver_due
 from services.outbox import Attachment, list_outbox, queue_email
-from tests.factories import NOW
+from tests.factories import NOW, Clock
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Inbox:

@@ -8,7 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from nicegui.testing import User
+from sqlalchemy import select
 
+from models import Client, PortalUser
+from services import portal
+from services.balances import ClientBalances, client_balances
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
 
 
@@ -37,3 +41,14 @@ def location(response: httpx.Response) -> str:
 
 def query(url: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+def balances_of(email: str) -> ClientBalances:
+    """What the accounting core says of the client whose contact signs in with ``email``."""
+    with portal.current().db.reading() as session:
+        client = session.scalars(
+            select(Client)
+            .join(PortalUser, PortalUser.client_id == Client.id)
+            .where(PortalUser.email == email)
+        ).one()
+        return client_balances(session, client.id, client.currency)

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from models import Client, PortalUser
-from services import portal
-from services.balances import client_balances
 from services.dates import format_day
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
 from services.money import format_money
-from tests.ui.conftest import post_login
-
-
-def balances_of(email: str):
-    with portal.current().db.reading() as session:
-        client = session.scalars(
-            select(Client)
-            .join(PortalUser, PortalUser.client_id == Client.id)
-            .where(PortalUser.email == email)
-        ).one()
-        return client_balances(session, client.id, client.currency)
+from tests.ui.conftest import balances_of, post_login
 
 
 async def test_home_shows_the_four_figures_of_the_accounting_core(user):

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import Client, Invoice, InvoiceStatus, PortalUser
+from models import Invoice, InvoiceStatus, PortalUser
 from services import portal
-from services.balances import client_balances
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
 from services.money import format_money
-from tests.ui.conftest import post_login
+from tests.ui.conftest import balances_of, post_login
 
 
 def outstanding(email: str = CUSTOMER_EMAIL):
-    with portal.current().db.reading() as session:
-        client = session.scalars(
-            select(Client)
-            .join(PortalUser, PortalUser.client_id == Client.id)
-            .where(PortalUser.email == email)
-        ).one()
-        return client_balances(session, client.id, client.currency).outstanding
+    return balances_of(email).outstanding
 
 
 def fill_card(user, number: str, expiry: str = "12/30", cvc: str = "123") -> None:

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from services.auth import resolve_session, safe_local_path, sign_in, sign_out
 from services.errors import SignInLocked, SignInRefused
-from tests.factories import NOW, make_client, make_organization, make_portal_user
+from tests.factories import Clock, make_client, make_organization, make_portal_user
 
 PASSWORD = "Correct-Horse-9"
-
-
-class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ from models import AuditEvent, OutboxAttachment, OutboxEmail
 from services.errors import ForwardLimitReached, InvalidEmail, NotFound
 from services.forwarding import FORWARDS_PER_HOUR, forward_invoice, split_addresses
 from services.principal import Principal
-from tests.factories import NOW, TODAY, make_client, make_organization, make_portal_user, make_sent_invoice
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
+from tests.factories import (
+    NOW,
+    TODAY,
+    Clock,
+    make_client,
+    make_organization,
+    make_portal_user,
+    make_sent_invoice,
+)
 
 
 @pytest.fixture

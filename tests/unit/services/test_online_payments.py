@@ -18,15 +18,14 @@ from services.money import Money
 from services.online_payments import book_result, pay, plan_pay_all, plan_pay_invoice, settle_processing
 from services.principal import Principal
 from services.totals import LineInput
-from tests.factories import NOW, TODAY, make_client, make_organization, make_portal_user, make_sent_invoice
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
+from tests.factories import (
+    TODAY,
+    Clock,
+    make_client,
+    make_organization,
+    make_portal_user,
+    make_sent_invoice,
+)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import smtplib
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -24,22 +24,11 @@ from services.mailer import (
 )
 from services.outbox import Attachment, InvalidEmail, list_outbox, queue_email, retry_now
 from services.settings import Settings, SettingsError
-from tests.factories import NOW, make_client, make_organization
+from tests.factories import NOW, Clock, make_client, make_organization
 
 CONFIG = SmtpConfig(
     host="127.0.0.1", port=2525, security="none", from_address="Acme Studio <billing@acme.example>"
 )
-
-
-class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class FakeSender:
