@@ -38,6 +38,8 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "total", "label": "Total", "field": "total", "sortable": True, "align": "right",
      "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
     {"name": "balance", "label": "Balance Due", "field": "balance", "sortable": True, "align": "right"},
+    {"name": "pay", "label": "", "field": "payable", "align": "right",
+     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},  # a phone pays from the invoice page
 ]  # fmt: skip
 
 TABLE_PROPS = (
@@ -46,7 +48,13 @@ TABLE_PROPS = (
 NUMBER_CELL = """
 <q-td :props="props">
   <a :href="'/invoices/' + props.row.id" class="text-primary font-medium no-underline">{{ props.value }}</a>
-  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm" />
+  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+</q-td>
+"""
+PAY_CELL = """
+<q-td :props="props">
+  <q-btn v-if="props.row.payable" :href="'/pay?invoice=' + props.row.id" @click.stop
+         label="Pay Now" color="primary" size="sm" unelevated no-caps />
 </q-td>
 """
 STATUS_CELL = """
@@ -115,6 +123,7 @@ async def invoices_page(request: Request) -> None:
         compact_on_phone(table)
         table.add_slot("body-cell-number", NUMBER_CELL)
         table.add_slot("body-cell-status", STATUS_CELL)
+        table.add_slot("body-cell-pay", PAY_CELL)
 
     def show(page: InvoicePage) -> None:
         state["query"] = page.query
@@ -168,6 +177,7 @@ def _row(row: Any, locale: str) -> dict[str, Any]:
         "color": STATUS_COLORS.get(row.status_label, "grey-7"),
         "total": format_money(row.total, locale),
         "balance": format_money(row.balance_due, locale),
+        "payable": row.is_payable,
     }
 
 

@@ -216,3 +216,18 @@ async def test_forward_with_a_bad_address_says_so_and_sends_nothing(user):
     )
     with portal.current().db.reading() as session:
         assert session.scalars(select(OutboxEmail)).all() == []
+
+
+async def test_unpaid_rows_offer_pay_now_and_paid_ones_do_not(user):
+    await post_login(user)
+    await user.open("/invoices")
+    table = user.find(ui.table).elements.pop()
+    payable = {row["number"] for row in table.rows if row["payable"]}
+    expected = {
+        i.number
+        for i in invoices_of(CUSTOMER_EMAIL)
+        if i.status in PAYABLE_STATUSES and i.balance_due_minor > 0
+    }
+    assert payable == expected
+    assert "INV-00001" not in payable  # paid
+    assert "RET-00002" in payable  # an unpaid retainer invoice
