@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -151,12 +151,22 @@ def open_invoice(
 ) -> InvoiceDocument:
     """The customer opens an invoice: the first look at a sent invoice marks it Viewed, once."""
     document = get_invoice(db, principal, public_id, today=today)
-    if document.viewed_at is None:
-        with db.reading() as session:
-            invoice_id = session.scalar(select(Invoice.id).where(Invoice.public_id == public_id))
-        if invoice_id is not None and mark_viewed(db, invoice_id, clock=clock):
-            document = get_invoice(db, principal, public_id, today=today)
-    return document
+    if document.viewed_at is not None:
+        return document
+    with db.reading() as session:
+        invoice_id = client_invoice(session, principal, public_id).id
+    if not mark_viewed(db, invoice_id, clock=clock):
+        return get_invoice(db, principal, public_id, today=today)  # another tab recorded it first
+    with db.reading() as session:
+        invoice = session.get_one(Invoice, invoice_id)
+        status, viewed_at = invoice.status, invoice.viewed_at
+    # Only the status and the time changed; the rest of the document is as read above.
+    return replace(
+        document,
+        status=status,
+        status_label=status_label(status, document.due_date, today),
+        viewed_at=viewed_at,
+    )
 
 
 def _party(row: Client | Organization, name: str, company: str) -> Party:
