@@ -47,11 +47,12 @@ def configure(settings: Settings) -> portal.Portal:
         logins = seed_demo(started.db, clock=started.clock, password_rounds=settings.bcrypt_rounds)
         _announce_demo(settings, logins is not None)
 
-    from api import auth, branding, documents  # routes and pages need the portal installed first
+    from api import auth, branding, documents, webhooks  # routes and pages need the portal installed first
 
     app.include_router(auth.router)
     app.include_router(branding.router)
     app.include_router(documents.router)
+    app.include_router(webhooks.router)
     app.add_middleware(auth.SessionGuard)
     import pages.home
     import pages.invoice

@@ -16,7 +16,9 @@ from services.errors import SignInLocked, SignInRefused
 
 SESSION_COOKIE = "portal_session"
 LOGIN_PATH = "/login"
-PUBLIC_PATHS = frozenset({LOGIN_PATH, "/auth/login", "/branding/logo", "/favicon.ico"})
+PUBLIC_PATHS = frozenset(
+    {LOGIN_PATH, "/auth/login", "/branding/logo", "/favicon.ico", "/api/webhooks/stripe"}
+)
 PUBLIC_PREFIXES = ("/_nicegui",)
 
 router = APIRouter()

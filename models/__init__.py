@@ -8,7 +8,7 @@ from models.invoice import OPEN_INVOICE_STATUSES, Invoice, InvoiceKind, InvoiceL
 from models.organization import NumberSequence, Organization, StaffUser
 from models.outbox import EmailDeliveryAttempt, OutboxAttachment, OutboxEmail, ProcessedWebhookEvent
 from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
-from models.payment_method import SavedPaymentMethod
+from models.payment_method import GatewayCustomer, SavedPaymentMethod
 from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
 from models.security import AuditEvent, LoginSession, LoginThrottle
 
@@ -24,6 +24,7 @@ __all__ = [
     "CreditNoteLine",
     "CreditNoteStatus",
     "EmailDeliveryAttempt",
+    "GatewayCustomer",
     "Invoice",
     "InvoiceKind",
     "InvoiceLine",

@@ -16,14 +16,9 @@ from services.errors import DomainError, NotFound, human_message
 from services.gateways.base import BankAccountDetails, BillingAddress, CardDetails, ChargeRequest
 from services.gateways.sandbox import SANDBOX_NOTICE
 from services.money import Money, format_money
-from services.online_payments import (
-    PaymentPlan,
-    list_saved_methods,
-    pay,
-    plan_pay_all,
-    plan_pay_invoice,
-)
+from services.online_payments import PaymentPlan, pay, plan_pay_all, plan_pay_invoice
 from services.principal import Principal
+from services.saved_methods import list_saved_methods
 
 NEW_CARD = "new-card"
 NEW_ACCOUNT = "new-account"

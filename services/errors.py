@@ -92,11 +92,12 @@ class ForwardLimitReached(DomainError):
 
 
 class PaymentInProgress(DomainError):
-    """A payment of this amount is still processing; paying again could pay twice."""
+    """A payment towards this invoice is still being processed; paying it again could pay twice."""
 
-    def __init__(self, amount: Money) -> None:
-        super().__init__(f"a payment of {amount} is processing")
+    def __init__(self, amount: Money, invoice_number: str = "") -> None:
+        super().__init__(f"a payment of {amount} towards {invoice_number or 'these invoices'} is processing")
         self.amount = amount
+        self.invoice_number = invoice_number
 
 
 class InvalidPaymentDetails(DomainError):
@@ -160,10 +161,10 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
         case ForwardLimitReached(limit=limit, until=until):
             wait = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 60
             return f"Invoices can be forwarded {limit} times an hour. Please try again in {wait} minutes."
-        case PaymentInProgress(amount=amount):
+        case PaymentInProgress(amount=amount, invoice_number=number):
             return (
-                f"A payment of {money(amount)} is still being processed. "
-                "Please wait for it to finish before paying again."
+                f"A payment of {money(amount)} towards invoice {number} is still being processed. "
+                "Please wait for it to finish before paying that part again."
             )
         case InvalidPaymentDetails(message=message):
             return message

@@ -17,6 +17,7 @@ from services.errors import InvalidPaymentDetails  # noqa: F401 - part of the ga
 class ChargeStatus(StrEnum):
     SUCCEEDED = "succeeded"
     PROCESSING = "processing"  # accepted; the money settles later (bank debits)
+    REQUIRES_ACTION = "requires_action"  # the customer must authenticate (3-D Secure) in the browser
     FAILED = "failed"
 
 
@@ -67,6 +68,8 @@ class ChargeRequest:
     card: CardDetails | None = None
     bank_account: BankAccountDetails | None = None
     saved_method_id: str | None = None
+    # A card the browser set up with the gateway's own form (Stripe.js); the number never reached us.
+    payment_method_id: str | None = None
     customer_id: str | None = None
     save_method: bool = False
 
@@ -81,6 +84,18 @@ class MethodInfo:
     last4: str
     exp_month: int | None = None
     exp_year: int | None = None
+    holder_name: str = ""
+    billing_address: BillingAddress = field(default_factory=BillingAddress)
+
+
+@dataclass(frozen=True)
+class MethodUpdate:
+    """What a customer may change on a saved card: never its number."""
+
+    exp_month: int
+    exp_year: int
+    holder_name: str
+    billing_address: BillingAddress
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,33 @@ class ChargeResult:
     saved: bool = False
     failure_code: str = ""
     failure_message: str = ""
+    client_secret: str = ""  # REQUIRES_ACTION: the browser completes the challenge with it
+
+
+@dataclass(frozen=True)
+class CardSetup:
+    """What the browser needs to collect a card with the gateway's form (Stripe.js ``confirmCardSetup``)."""
+
+    client_secret: str
+    publishable_key: str
+    js_url: str
+
+
+class WebhookKind(StrEnum):
+    PAYMENT = "payment"  # a charge settled, failed or is processing: ``charge`` says which
+    REFUND = "refund"  # a refund was paid out (or failed): ``refund`` says which
+    OTHER = "other"  # recorded as seen, nothing to book
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: str
+    event_type: str
+    kind: WebhookKind
+    charge: ChargeResult | None = None
+    refund: RefundResult | None = None
+    refunded_payment_id: str = ""  # the gateway payment a refund belongs to
+    refund_amount_minor: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,10 +142,23 @@ class RefundResult:
     failure_message: str = ""
 
 
+class InvalidWebhook(Exception):
+    """A webhook whose signature or body does not check out: answered with 400, nothing recorded."""
+
+
 @runtime_checkable
 class PaymentGateway(Protocol):
     name: str
     is_sandbox: bool
+    collects_cards_in_browser: bool  # True: card numbers go to the gateway's form, never to our server
+
+    def ensure_customer(self, customer_id: str, *, email: str, name: str) -> str:
+        """The gateway's customer for a client: ``customer_id`` if it is set, otherwise a new one."""
+        ...
+
+    def start_card_setup(self, customer_id: str) -> CardSetup:
+        """Begin collecting a new card in the browser (a SetupIntent on Stripe)."""
+        ...
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         """Charge a new card or account, or a saved method; may return PROCESSING for bank debits."""
@@ -115,4 +170,16 @@ class PaymentGateway(Protocol):
 
     def refund(self, gateway_payment_id: str, amount_minor: int, idempotency_key: str) -> RefundResult:
         """Pay back part or all of a succeeded charge."""
+        ...
+
+    def update_method(self, gateway_method_id: str, update: MethodUpdate) -> MethodInfo:
+        """Change a saved card's expiry, holder name or billing address; returns what is now stored."""
+        ...
+
+    def remove_method(self, gateway_method_id: str) -> None:
+        """Detach a saved card or account so it can no longer be charged."""
+        ...
+
+    def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
+        """Check a webhook's signature and say what it reports; raises ``InvalidWebhook``."""
         ...

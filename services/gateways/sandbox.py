@@ -17,13 +17,17 @@ from schwifty.exceptions import InvalidChecksumDigits, SchwiftyException
 
 from services.clock import Clock, utc_now
 from services.gateways.base import (
+    CardSetup,
     ChargeRequest,
     ChargeResult,
     ChargeStatus,
     InvalidPaymentDetails,
+    InvalidWebhook,
     MethodInfo,
     MethodKind,
+    MethodUpdate,
     RefundResult,
+    WebhookEvent,
 )
 
 SANDBOX_NOTICE = "Sandbox - no real money"
@@ -49,9 +53,20 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def check_expiry(exp_month: int, exp_year: int, now: datetime) -> None:
+    """A card's expiry month must exist and not have passed; one message per problem."""
+    if not 1 <= exp_month <= 12:
+        raise InvalidPaymentDetails("expiry", "The expiry month must be between 1 and 12.")
+    if (exp_year, exp_month) < (now.year, now.month):
+        raise InvalidPaymentDetails("expiry", "The expiry date is in the past.")
+    if exp_year > now.year + 20:
+        raise InvalidPaymentDetails("expiry", "The expiry year is too far in the future.")
+
+
 class SandboxGateway:
     name = "sandbox"
     is_sandbox = True
+    collects_cards_in_browser = False  # the sandbox takes test numbers on the payment form itself
 
     def __init__(self, *, clock: Clock = utc_now, settle_delay: timedelta = BANK_SETTLE_DELAY) -> None:
         self.clock = clock
@@ -105,24 +120,42 @@ class SandboxGateway:
         digest = hashlib.sha256(f"{gateway_payment_id}:{idempotency_key}".encode()).hexdigest()[:16]
         return RefundResult(f"sbx_refund_{digest}", succeeded=True)
 
+    def ensure_customer(self, customer_id: str, *, email: str, name: str) -> str:
+        return customer_id or f"sbx_cus_{secrets.token_hex(6)}"
+
+    def start_card_setup(self, customer_id: str) -> CardSetup:
+        raise InvalidPaymentDetails("method", "The sandbox takes test card numbers on the payment form.")
+
+    def update_method(self, gateway_method_id: str, update: MethodUpdate) -> MethodInfo:
+        check_expiry(update.exp_month, update.exp_year, self.clock())
+        parts = gateway_method_id.split("_")
+        if not (gateway_method_id.startswith("pm_sbx_card_") and len(parts) >= 4):
+            raise InvalidPaymentDetails("method", "Only a saved card's details can be changed.")
+        return MethodInfo(gateway_method_id, MethodKind.CARD, "Visa", parts[3], update.exp_month,
+                          update.exp_year, update.holder_name, update.billing_address)  # fmt: skip
+
+    def remove_method(self, gateway_method_id: str) -> None:
+        if not gateway_method_id.startswith("pm_sbx_"):
+            raise InvalidPaymentDetails("method", "This saved payment method is not known to the sandbox.")
+
+    def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
+        raise InvalidWebhook("The sandbox gateway sends no webhooks.")
+
     def _charge_card(self, request: ChargeRequest) -> ChargeResult:
         card = request.card
         assert card is not None  # noqa: S101 - charge() routes only card requests here
         number = card.number.replace(" ", "").replace("-", "")
         if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
             raise InvalidPaymentDetails("card_number", "The card number is not valid.")
-        now = self.clock()
-        if not 1 <= card.exp_month <= 12:
-            raise InvalidPaymentDetails("expiry", "The expiry month must be between 1 and 12.")
-        if (card.exp_year, card.exp_month) < (now.year, now.month):
-            raise InvalidPaymentDetails("expiry", "The expiry date is in the past.")
+        check_expiry(card.exp_month, card.exp_year, self.clock())
         if not (card.cvc.isdigit() and len(card.cvc) in (3, 4)):
             raise InvalidPaymentDetails("cvc", "The CVV must be 3 or 4 digits.")
         if number not in TEST_CARDS:
             raise InvalidPaymentDetails("card_number", "Sandbox mode accepts test cards only.")
         last4 = number[-4:]
         method = MethodInfo(f"pm_sbx_card_{last4}_{secrets.token_hex(4)}", MethodKind.CARD, "Visa", last4,
-                            card.exp_month, card.exp_year)  # fmt: skip
+                            card.exp_month, card.exp_year, card.holder_name.strip(),
+                            card.billing_address)  # fmt: skip
         return self._card_result(last4, method, saved=request.save_method)
 
     def _charge_saved(self, method_id: str, key: str) -> ChargeResult:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from models import Allocation, Invoice, InvoiceKind, Payment, SavedPaymentMethod
 from services.balances import client_balances, ledger_balance
-from services.errors import AmountExceedsBalance, InvalidPaymentDetails, PaymentInProgress
+from services.errors import AmountExceedsBalance, InvalidPaymentDetails, PaymentInProgress, human_message
 from services.gateways.base import BankAccountDetails, CardDetails, ChargeRequest
 from services.gateways.sandbox import SandboxGateway
 from services.invoices import create_invoice, send_invoice
@@ -119,13 +119,37 @@ def test_a_failed_debit_leaves_the_invoice_unpaid(db, books, clock):
     assert state(db, books["principal"])[0].outstanding == Money(50000, "USD")
 
 
-def test_a_processing_payment_blocks_a_second_one_of_the_same_amount(db, books, clock):
-    plan = plan_pay_invoice(db, books["principal"], books["older"].public_id)
-    pay(db, books["gateway"], books["principal"], plan, bank(), clock=clock)
+def test_a_processing_payment_reserves_its_invoice_until_the_bank_answers(db, books, clock):
+    principal = books["principal"]
+    plan = plan_pay_invoice(db, principal, books["older"].public_id)
+    pay(db, books["gateway"], principal, plan, bank(), clock=clock)
+    with pytest.raises(PaymentInProgress) as refused:
+        pay(db, books["gateway"], principal, plan, card(), clock=clock)
+    assert books["older"].number in human_message(refused.value)
     with pytest.raises(PaymentInProgress):
-        pay(db, books["gateway"], books["principal"], plan, card(), clock=clock)
+        plan_pay_invoice(db, principal, books["older"].public_id)
+    # Pay Now offers only what is not being paid already, and that can be paid meanwhile.
+    rest = plan_pay_all(db, principal, clock=clock)
+    assert [line.number for line in rest.lines] == [books["later"].number]
+    assert pay(db, books["gateway"], principal, rest, card(), clock=clock).status == "succeeded"
     with db.reading() as session:
-        assert session.scalar(select(func.count()).select_from(Payment)) == 1
+        assert session.scalar(select(func.count()).select_from(Payment)) == 2
+    clock.advance(seconds=6)
+    settle_processing(db, books["gateway"], clock=clock)
+    balances, statuses = state(db, principal)
+    assert balances.outstanding == Money(0, "USD")
+    assert set(statuses.values()) == {"paid"}
+
+
+def test_a_partly_reserved_invoice_can_be_paid_only_for_the_rest(db, books, clock):
+    principal = books["principal"]
+    part = plan_pay_invoice(db, principal, books["later"].public_id, Money(10000, "USD"))
+    pay(db, books["gateway"], principal, part, bank(), clock=clock)
+    rest = plan_pay_invoice(db, principal, books["later"].public_id, clock=clock)
+    assert rest.total == Money(20000, "USD")
+    with pytest.raises(PaymentInProgress):
+        plan_pay_invoice(db, principal, books["later"].public_id, Money(20001, "USD"), clock=clock)
+    assert pay(db, books["gateway"], principal, rest, card(), clock=clock).status == "succeeded"
 
 
 def test_a_repeated_gateway_answer_is_booked_once(db, books, clock):

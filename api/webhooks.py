@@ -1,0 +1,32 @@
+"""The gateway's webhook: signature-checked, answered quickly, each event booked once."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from components.offload import io_bound
+from services import portal
+from services.gateways.base import InvalidWebhook
+from services.webhooks import handle_webhook
+
+WEBHOOK_PATH = "/api/webhooks/stripe"
+MAX_BODY = 512 * 1024  # Stripe's events are a few kB
+
+router = APIRouter()
+
+
+@router.post(WEBHOOK_PATH)
+async def stripe_webhook(request: Request) -> JSONResponse:
+    current = portal.current()
+    if current.gateway.name != "stripe":
+        return JSONResponse({"error": "The Stripe gateway is not configured."}, status_code=404)
+    payload = await request.body()
+    if len(payload) > MAX_BODY:
+        return JSONResponse({"error": "Payload too large."}, status_code=413)
+    try:
+        event = current.gateway.parse_webhook(payload, request.headers.get("stripe-signature", ""))
+    except InvalidWebhook as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    outcome = await io_bound(handle_webhook, current.db, current.gateway.name, event, clock=current.clock)
+    return JSONResponse({"received": True, "outcome": outcome})

@@ -1,0 +1,92 @@
+"""Gateway webhooks: each event id is handled once; what it reports is booked on our records.
+
+Booking is idempotent by itself (a payment row is locked and never booked twice), so the event id is
+recorded after the booking: a crash in between only means the next delivery is handled again, to no
+effect, whereas recording first could lose an event for good.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from models import Payment, ProcessedWebhookEvent, Refund, RefundStatus
+from services.audit import record_event
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.gateways.base import WebhookEvent, WebhookKind
+from services.online_payments import book_gateway_update
+
+
+class WebhookOutcome(StrEnum):
+    BOOKED = "booked"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"  # an event about nothing of ours, or of a kind we do not book
+
+
+def handle_webhook(
+    db: Database, gateway_name: str, event: WebhookEvent, *, clock: Clock = utc_now
+) -> WebhookOutcome:
+    with db.reading() as session:
+        seen = session.scalar(
+            select(ProcessedWebhookEvent.id).where(
+                ProcessedWebhookEvent.gateway == gateway_name,
+                ProcessedWebhookEvent.event_id == event.event_id,
+            )
+        )
+    if seen is not None:
+        return WebhookOutcome.DUPLICATE
+    booked = False
+    if event.kind == WebhookKind.PAYMENT and event.charge is not None:
+        booked = book_gateway_update(db, gateway_name, event.charge, clock=clock)
+    elif event.kind == WebhookKind.REFUND and event.refund is not None:
+        booked = _book_refund(db, gateway_name, event, clock)
+    try:
+        with db.transaction() as session:
+            session.add(
+                ProcessedWebhookEvent(
+                    gateway=gateway_name,
+                    event_id=event.event_id,
+                    event_type=event.event_type[:100],
+                    received_at=clock(),
+                )
+            )
+    except IntegrityError:  # delivered twice at the same moment: the other delivery recorded it
+        return WebhookOutcome.DUPLICATE
+    return WebhookOutcome.BOOKED if booked else WebhookOutcome.IGNORED
+
+
+def _book_refund(db: Database, gateway_name: str, event: WebhookEvent, clock: Clock) -> bool:
+    """A refund we asked for gets its final state; one made at the gateway itself is flagged."""
+    refund = event.refund
+    assert refund is not None  # noqa: S101 - handle_webhook routes only refund events here
+    with db.transaction() as session:
+        ours = session.scalars(
+            select(Refund).where(Refund.gateway_refund_id == refund.gateway_refund_id).with_for_update()
+        ).all()
+        for row in ours:
+            row.status = RefundStatus.SUCCEEDED if refund.succeeded else RefundStatus.FAILED
+        if ours:
+            return True
+        payment = session.scalar(
+            select(Payment).where(
+                Payment.gateway == gateway_name, Payment.gateway_payment_id == event.refunded_payment_id
+            )
+        )
+        if payment is None:
+            return False
+        record_event(
+            session,
+            "payment.refunded_at_gateway",
+            at=clock(),
+            client_id=payment.client_id,
+            subject=("payment", payment.id),
+            details={
+                "gateway_refund_id": refund.gateway_refund_id,
+                "amount_minor": event.refund_amount_minor,
+                "succeeded": refund.succeeded,
+            },
+        )
+        return True
