@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from nicegui import ui
 
@@ -14,9 +15,9 @@ def figure_card(
     icon: str,
     note: str = "",
     test_id: str = "",
-    action: tuple[str, str] | None = None,
+    actions: Sequence[tuple[str, Callable[[], Any]]] = (),
 ) -> None:
-    """A headline figure: a label, a large amount, a line of explanation and maybe a button (label, path)."""
+    """A headline figure: a label, a large amount, a line of explanation and buttons (label, handler)."""
     with ui.card().classes("w-full gap-1 p-5").props("flat bordered") as card:
         with ui.row().classes("items-center gap-2 text-grey-7 no-wrap"):
             ui.icon(icon).classes("text-xl text-primary")
@@ -24,11 +25,11 @@ def figure_card(
         ui.label(amount).classes("text-3xl font-semibold text-grey-10 figure-amount")
         if note:
             ui.label(note).classes("text-sm text-grey-7")
-        if action:
-            label, path = action
-            ui.button(label, on_click=lambda: ui.navigate.to(path)).props("unelevated no-caps").classes(
-                "mt-2 self-start"
-            )
+        if actions:
+            with ui.row().classes("mt-2 gap-2"):
+                for index, (label, handler) in enumerate(actions):
+                    style = "unelevated no-caps" if index == 0 else "outline no-caps"
+                    ui.button(label, on_click=handler).props(style)
     if test_id:
         card.props(f"data-testid={test_id}")
 

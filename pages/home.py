@@ -2,34 +2,82 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import Request
 from nicegui import ui
 
+from components.card_details import card_details
 from components.cards import detail_card, figure_card
+from components.credit_dialogs import ApplyDialog, RefundDialog
+from components.dialog_host import DialogHost
 from components.frame import frame
 from components.offload import io_bound
+from models import RefundSource
 from services import portal
 from services.branding import get_branding
+from services.credit_actions import CreditOptions, credit_options
 from services.dashboard import Dashboard, get_dashboard
 from services.dates import format_day
 from services.money import format_money
 from services.principal import Principal
+from services.saved_methods import list_saved_methods
 
 
 @ui.page("/")
 async def home_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
-    dashboard = await io_bound(get_dashboard, current.db, principal)
     branding = await io_bound(get_branding, current.db)
     with frame("Home", branding=branding, principal=principal, active="/"):
-        _figures(dashboard)
-        with ui.grid().classes("w-full gap-4 grid-cols-1 md:grid-cols-2"):
-            _account(dashboard)
-            _business(dashboard)
+        home = HomeView(current, principal)
+        await home.render()
 
 
-def _figures(dashboard: Dashboard) -> None:
+class HomeView:
+    """The dashboard's content, drawn again in place after a dialog changed something."""
+
+    def __init__(self, current: portal.Portal, principal: Principal) -> None:
+        self.current, self.principal = current, principal
+        self.dialogs = DialogHost()
+        self.body = ui.column().classes("w-full gap-6")
+
+    async def render(self) -> None:
+        current, principal = self.current, self.principal
+        dashboard = await io_bound(get_dashboard, current.db, principal)
+        options = await io_bound(credit_options, current.db, principal, clock=current.clock)
+        methods = await io_bound(list_saved_methods, current.db, principal, current.gateway.name)
+        self.body.clear()
+        with self.body:
+            _figures(self, dashboard, options)
+            with ui.grid().classes("w-full gap-4 grid-cols-1 md:grid-cols-2"):
+                _account(dashboard)
+                card_details(current, principal, methods, self.dialogs, on_done=self.render)
+                _business(dashboard)
+
+
+def _credit_actions(
+    home: HomeView, options: CreditOptions, source: RefundSource, locale: str
+) -> list[tuple[str, Callable[[], Any]]]:
+    """Apply to Invoice and Request Refund, for whatever of the source is free to use."""
+    if options.available(source).minor <= 0:
+        return []
+    current, principal = home.current, home.principal
+    actions: list[tuple[str, Callable[[], Any]]] = []
+    if options.invoices:
+        actions.append(
+            ("Apply to Invoice", lambda: home.dialogs.show(
+                lambda: ApplyDialog(current, principal, options, source, locale, on_done=home.render)))
+        )  # fmt: skip
+    actions.append(
+        ("Request Refund", lambda: home.dialogs.show(
+            lambda: RefundDialog(current, principal, options, source, locale, on_done=home.render)))
+    )  # fmt: skip
+    return actions
+
+
+def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> None:
     balances = dashboard.balances
     locale = dashboard.business.locale
 
@@ -50,7 +98,7 @@ def _figures(dashboard: Dashboard) -> None:
             icon="receipt_long",
             note="Total of your unpaid invoices." if balances.outstanding else "Nothing to pay. Thank you!",
             test_id="outstanding-invoices",
-            action=("Pay Now", "/pay") if balances.outstanding.minor > 0 else None,
+            actions=[("Pay Now", lambda: ui.navigate.to("/pay"))] if balances.outstanding.minor > 0 else [],
         )
         figure_card(
             "Available Credits",
@@ -58,6 +106,7 @@ def _figures(dashboard: Dashboard) -> None:
             icon="savings",
             note=credits_note,
             test_id="available-credits",
+            actions=_credit_actions(home, options, RefundSource.CREDIT, locale),
         )
         figure_card(
             "Available Retainer Payments",
@@ -65,6 +114,7 @@ def _figures(dashboard: Dashboard) -> None:
             icon="account_balance_wallet",
             note=retainer_note,
             test_id="available-retainer",
+            actions=_credit_actions(home, options, RefundSource.RETAINER, locale),
         )
         figure_card(
             "Last Payment Made",

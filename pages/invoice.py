@@ -8,13 +8,17 @@ from fastapi import HTTPException, Request
 from nicegui import ui
 
 from components.comments import CommentThread
+from components.credit_dialogs import SOURCE_TITLES, ApplyDialog
+from components.dialog_host import DialogHost
 from components.forward_dialog import ForwardDialog
 from components.frame import frame
 from components.offload import io_bound
 from components.status import status_badge
 from components.tables import compact_on_phone
+from models import RefundSource
 from services import portal
 from services.branding import get_branding
+from services.credit_actions import CreditOptions, credit_options
 from services.dates import format_day
 from services.errors import NotFound
 from services.invoice_detail import InvoiceDocument, Party, open_invoice
@@ -37,6 +41,7 @@ async def invoice_page(request: Request, public_id: str) -> None:
     except NotFound:
         raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
     branding = await io_bound(get_branding, current.db)
+    options = await io_bound(credit_options, current.db, principal, clock=current.clock)
     locale = document.locale
 
     def money(value: Money) -> str:
@@ -47,6 +52,8 @@ async def invoice_page(request: Request, public_id: str) -> None:
     ):
         forward = ForwardDialog(current, principal, document.public_id, document.number)
         _toolbar(document, money, forward)
+        _in_flight_note(document, options, money)
+        _apply_credits(current, principal, document, options, money)
         with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
             _parties(document, locale)
             _lines(document, money)
@@ -73,6 +80,59 @@ def _toolbar(document: InvoiceDocument, money: Formatter, forward: ForwardDialog
                 ui.menu_item("Download PDF", lambda: ui.navigate.to(f"{pdf}?download=1"))
                 ui.menu_item("Print", lambda: _print(pdf))
                 ui.menu_item("Forward", forward.open)
+
+
+def _in_flight_note(document: InvoiceDocument, options: CreditOptions, money: Formatter) -> None:
+    """While a bank payment or a card check is under way, say so: that part cannot be paid again."""
+    mine = next((i for i in options.invoices if i.public_id == document.public_id), None)
+    if mine is None or mine.can_take == mine.balance_due:
+        return
+    busy = Money(mine.balance_due.minor - mine.can_take.minor, mine.balance_due.currency)
+    with ui.row().classes("w-full items-center gap-2 rounded bg-blue-1 text-blue-10 p-3 -mt-2"):
+        ui.icon("schedule")
+        ui.label(
+            f"A payment of {money(busy)} is being processed. The invoice is marked paid once it clears."
+        ).mark("payment-processing")
+
+
+def _apply_credits(
+    current: portal.Portal,
+    principal: Principal,
+    document: InvoiceDocument,
+    options: CreditOptions,
+    money: Formatter,
+) -> None:
+    """Apply Credits / Apply Retainer Payments on an unpaid invoice, when the client has any to use."""
+    mine = next((i for i in options.invoices if i.public_id == document.public_id), None)
+    sources = [s for s in RefundSource if options.available(s).minor > 0]
+    if mine is None or mine.can_take.minor <= 0 or not sources:
+        return
+    with ui.row().classes("w-full items-center gap-2 rounded bg-green-1 text-green-10 p-3 -mt-2"):
+        ui.icon("savings")
+        ui.label(
+            " and ".join(f"{money(options.available(s))} of {SOURCE_TITLES[s].lower()}" for s in sources)
+            + " available to use on this invoice."
+        ).classes("flex-1")
+        dialogs = DialogHost()
+        for source in sources:
+            ui.button(
+                f"Apply {SOURCE_TITLES[source]}",
+                on_click=lambda source=source: dialogs.show(
+                    lambda: ApplyDialog(
+                        current,
+                        principal,
+                        options,
+                        source,
+                        document.locale,
+                        on_done=_reload,
+                        invoice_public_id=document.public_id,
+                    )
+                ),
+            ).props("outline no-caps dense").classes("px-3")
+
+
+async def _reload() -> None:
+    ui.navigate.reload()  # the balance, the applied amounts and the figures all change
 
 
 def _print(pdf_url: str) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
-import pycountry
 from fastapi import HTTPException, Request
 from nicegui import ui
 
+from components.card_details import read_expiry
+from components.countries import COUNTRIES
+from components.credit_dialogs import parse_amount
 from components.frame import frame
 from components.offload import io_bound
 from services import portal
@@ -27,7 +27,6 @@ MANDATE = (
     "account, and your bank to debit your account in accordance with those instructions. You are "
     "entitled to a refund from your bank within eight weeks of the date your account was debited."
 )
-COUNTRIES = {country.alpha_2: country.name for country in sorted(pycountry.countries, key=lambda c: c.name)}
 
 
 @ui.page("/pay")
@@ -158,7 +157,7 @@ class PaymentForm:
     def charge_request(self) -> ChargeRequest:
         choice = self.method.value
         if choice == NEW_CARD:
-            month, year = _expiry(self.expiry.value or "")
+            month, year = read_expiry(self.expiry.value or "")
             card = CardDetails(
                 number=self.card_number.value or "",
                 exp_month=month,
@@ -189,9 +188,8 @@ class PaymentForm:
         self.error.text = ""
         plan = self.plan
         if self.amount is not None:
-            try:
-                amount = Money.from_decimal(Decimal((self.amount.value or "").strip()), plan.total.currency)
-            except (InvalidOperation, ValueError):
+            amount = parse_amount(self.amount.value or "", plan.total.currency)
+            if amount is None:
                 self.error.text = "Enter the amount as a number, for example 120.50."
                 return
             try:
@@ -237,15 +235,6 @@ class PaymentForm:
             with ui.row().classes("gap-2"):
                 ui.button("Back to Home", on_click=lambda: ui.navigate.to("/")).props("unelevated no-caps")
                 ui.button("Invoices", on_click=lambda: ui.navigate.to("/invoices")).props("flat no-caps")
-
-
-def _expiry(text: str) -> tuple[int, int]:
-    """``MM/YY`` or ``MM/YYYY`` as (month, year); zeros where it cannot be read, for the gateway to refuse."""
-    month, _, year = text.strip().partition("/")
-    month, year = month.strip(), year.strip()
-    if not (month.isdigit() and year.isdigit() and len(year) in (2, 4)):
-        return 0, 0
-    return int(month), int(year) + (2000 if len(year) == 2 else 0)
 
 
 def _field(label: str, autocomplete: str, *, mark: str = "") -> ui.input:

@@ -109,6 +109,13 @@ class InvalidPaymentDetails(DomainError):
         self.message = message
 
 
+class TextTooLong(DomainError):
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__(f"{field} is longer than {limit} characters")
+        self.field = field
+        self.limit = limit
+
+
 class CommentRejected(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -168,6 +175,8 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             )
         case InvalidPaymentDetails(message=message):
             return message
+        case TextTooLong(field=field, limit=limit):
+            return f"The {field} can be at most {limit:,} characters long."
         case CommentRejected(reason="empty"):
             return "Write something before sending the comment."
         case CommentRejected():

@@ -1,0 +1,209 @@
+"""Dialogs for available credits and retainer payments: apply them to an invoice, or request a refund."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+
+from nicegui import ui
+
+from components.offload import io_bound
+from models import RefundSource
+from services.credit_actions import (
+    MAX_REASON_LENGTH,
+    ApplicableInvoice,
+    CreditOptions,
+    apply_available,
+    ask_for_refund,
+)
+from services.dates import format_day
+from services.errors import DomainError, human_message
+from services.money import Money, exponent, format_money
+from services.portal import Portal
+from services.principal import Principal
+
+SOURCE_TITLES = {RefundSource.CREDIT: "Credits", RefundSource.RETAINER: "Retainer Payments"}
+
+
+def parse_amount(text: str, currency: str) -> Money | None:
+    """What a person typed ("1,200.50" or "1200.5"); None for anything else, or for more decimals
+    than the currency has (10.005 dollars is a typing mistake, not an amount to round)."""
+    try:
+        value = Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value.as_tuple().exponent < -exponent(currency):  # type: ignore[operator]
+        return None
+    return Money.from_decimal(value, currency)
+
+
+class ApplyDialog:
+    """Apply Credits / Apply Retainer Payments to one of the unpaid invoices (or a given one)."""
+
+    def __init__(
+        self,
+        portal: Portal,
+        principal: Principal,
+        options: CreditOptions,
+        source: RefundSource,
+        locale: str,
+        *,
+        on_done: Callable[[], Awaitable[None]],
+        invoice_public_id: str = "",
+    ) -> None:
+        self.on_done = on_done
+        self.portal, self.principal, self.options, self.source = portal, principal, options, source
+        self.locale = locale
+        available = options.available(source)
+        invoices = [i for i in options.invoices if not invoice_public_id or i.public_id == invoice_public_id]
+        self.invoices = {i.public_id: i for i in invoices}
+        with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-3 p-6"):
+            ui.label(f"Apply {SOURCE_TITLES[source]}").classes("text-lg font-semibold")
+            ui.label(f"Available: {self.money(available)}").classes("text-sm text-grey-8")
+            labels = {i.public_id: self.describe(i) for i in invoices}
+            self.invoice = (
+                ui.select(labels, label="Invoice", value=next(iter(labels), None), on_change=self.suggest)
+                .props("outlined")
+                .classes("w-full")
+                .mark("apply-invoice")
+            )
+            self.amount = ui.input("Amount to apply").props("outlined inputmode=decimal").classes("w-full")
+            self.amount.mark("apply-amount")
+            self.hint = ui.label().classes("text-xs text-grey-7 -mt-2")
+            self.error = ui.label().classes("text-sm text-negative").mark("apply-error")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                self.submit_button = (
+                    ui.button("Apply", on_click=self.submit).props("unelevated no-caps").mark("apply-submit")
+                )
+        self.suggest()
+
+    def money(self, value: Money) -> str:
+        return format_money(value, self.locale)
+
+    def describe(self, invoice: ApplicableInvoice) -> str:
+        due = format_day(invoice.due_date, self.locale)
+        return f"{invoice.number} · due {due} · {self.money(invoice.balance_due)} owed"
+
+    def suggest(self) -> None:
+        """Offer the most that can go on the chosen invoice: the smaller of what is available and due."""
+        invoice = self.invoices.get(self.invoice.value or "")
+        if invoice is None:
+            self.hint.text = "You have no unpaid invoices to apply it to."
+            self.submit_button.disable()
+            return
+        most = min(self.options.available(self.source).minor, invoice.can_take.minor)
+        self.amount.value = str(Money(most, invoice.balance_due.currency).to_decimal())
+        self.hint.text = f"Up to {self.money(Money(most, invoice.balance_due.currency))}."
+        if invoice.can_take != invoice.balance_due:
+            self.hint.text += " Part of this invoice is already being paid."
+
+    async def submit(self) -> None:
+        invoice = self.invoices.get(self.invoice.value or "")
+        if invoice is None:
+            self.error.text = "Choose an invoice."
+            return
+        amount = parse_amount(self.amount.value or "", invoice.balance_due.currency)
+        if amount is None:
+            self.error.text = "Enter the amount as a number, for example 120.50."
+            return
+        self.error.text = ""
+        self.submit_button.props("loading disable")
+        try:
+            await io_bound(
+                apply_available,
+                self.portal.db,
+                self.principal,
+                invoice.public_id,
+                amount,
+                self.source,
+                clock=self.portal.clock,
+            )
+        except DomainError as error:
+            self.error.text = human_message(error, locale=self.locale)
+            return
+        finally:
+            self.submit_button.props(remove="loading disable")
+        self.dialog.close()
+        ui.notify(f"{self.money(amount)} applied to {invoice.number}.", type="positive")
+        await self.on_done()
+
+
+class RefundDialog:
+    """Request a refund of available credits or retainer payments; the business decides."""
+
+    def __init__(
+        self,
+        portal: Portal,
+        principal: Principal,
+        options: CreditOptions,
+        source: RefundSource,
+        locale: str,
+        *,
+        on_done: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.on_done = on_done
+        self.portal, self.principal, self.source, self.locale = portal, principal, source, locale
+        self.available = options.available(source)
+        with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-3 p-6") as self.card:
+            ui.label(f"Request a Refund of {SOURCE_TITLES[source]}").classes("text-lg font-semibold")
+            ui.label(
+                f"Available: {self.money(self.available)}. The amount is held until the business approves "
+                "or declines your request."
+            ).classes("text-sm text-grey-8")
+            self.amount = (
+                ui.input("Amount", value=str(self.available.to_decimal()))
+                .props("outlined inputmode=decimal")
+                .classes("w-full")
+                .mark("refund-amount")
+            )
+            self.reason = (
+                ui.textarea("Reason (optional)")
+                .props(f"outlined autogrow counter maxlength={MAX_REASON_LENGTH}")
+                .classes("w-full")
+                .mark("refund-reason")
+            )
+            self.error = ui.label().classes("text-sm text-negative").mark("refund-error")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                self.submit_button = (
+                    ui.button("Request Refund", on_click=self.submit)
+                    .props("unelevated no-caps")
+                    .mark("refund-submit")
+                )
+
+    def money(self, value: Money) -> str:
+        return format_money(value, self.locale)
+
+    async def submit(self) -> None:
+        amount = parse_amount(self.amount.value or "", self.available.currency)
+        if amount is None:
+            self.error.text = "Enter the amount as a number, for example 120.50."
+            return
+        self.error.text = ""
+        self.submit_button.props("loading disable")
+        try:
+            reference = await io_bound(
+                ask_for_refund,
+                self.portal.db,
+                self.principal,
+                self.source,
+                amount,
+                self.reason.value or "",
+                clock=self.portal.clock,
+            )
+        except DomainError as error:
+            self.error.text = human_message(error, locale=self.locale)
+            return
+        finally:
+            self.submit_button.props(remove="loading disable")
+        self.card.clear()
+        with self.card:
+            ui.icon("task_alt").classes("text-4xl text-positive")
+            ui.label(f"Refund requested: {self.money(amount)}").classes("text-lg font-semibold")
+            ui.label(
+                f"Reference {reference}. The amount is held for you until the business decides; "
+                "you will hear from them by e-mail."
+            ).classes("text-sm text-grey-8")
+            ui.button("Close", on_click=self.dialog.close).props("unelevated no-caps").classes("self-end")
+        await self.on_done()

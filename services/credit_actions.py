@@ -1,0 +1,173 @@
+"""What a customer does with available credits and retainer payments: apply them, or ask for a refund.
+
+The bookkeeping lives in ``services.credits``; this module scopes it to the signed-in client, keeps
+what a payment in flight has reserved out of reach, and leaves a trail for the business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from models import Invoice, InvoiceKind, Organization, RefundSource
+from services.audit import record_event
+from services.balances import client_balances
+from services.clock import Clock, utc_now
+from services.credits import SOURCE_NAMES, apply_to_invoice, request_refund
+from services.database import Database
+from services.errors import InsufficientCredit, InvalidAmount, NotFound, PaymentInProgress, TextTooLong
+from services.invoices import PAYABLE_STATUSES
+from services.money import Money, format_money
+from services.online_payments import in_flight
+from services.outbox import queue_email
+from services.principal import Principal
+from services.records import client_invoice, get_client
+
+MAX_REASON_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class ApplicableInvoice:
+    public_id: str
+    number: str
+    due_date: date
+    balance_due: Money
+    can_take: Money  # the balance less what payments in flight will cover
+
+
+@dataclass(frozen=True)
+class CreditOptions:
+    available_credits: Money  # less what open refund requests hold
+    available_retainer: Money
+    invoices: tuple[ApplicableInvoice, ...]  # unpaid invoices, oldest due first
+
+    def available(self, source: RefundSource) -> Money:
+        return self.available_credits if source == RefundSource.CREDIT else self.available_retainer
+
+
+def credit_options(db: Database, principal: Principal, *, clock: Clock = utc_now) -> CreditOptions:
+    with db.reading() as session:
+        currency = get_client(session, principal.client_id).currency
+        balances = client_balances(session, principal.client_id, currency)
+        reserved = in_flight(session, principal.client_id, clock())
+        rows = session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.client_id == principal.client_id,
+                Invoice.kind == InvoiceKind.INVOICE,
+                Invoice.status.in_(PAYABLE_STATUSES),
+                Invoice.balance_due_minor > 0,
+            )
+            .order_by(Invoice.due_date, Invoice.id)
+        ).all()
+        invoices = tuple(
+            ApplicableInvoice(
+                row.public_id,
+                row.number,
+                row.due_date,
+                Money(row.balance_due_minor, currency),
+                Money(max(0, row.balance_due_minor - reserved.get(row.id, 0)), currency),
+            )
+            for row in rows
+        )
+    return CreditOptions(  # what an open refund request holds is not available to use
+        balances.available_credits - balances.reserved_credits,
+        balances.available_retainer - balances.reserved_retainer,
+        invoices,
+    )
+
+
+def apply_available(
+    db: Database,
+    principal: Principal,
+    invoice_public_id: str,
+    amount: Money,
+    source: RefundSource,
+    *,
+    clock: Clock = utc_now,
+) -> None:
+    """Apply up to the smaller of the available amount and what is due (and not being paid already)."""
+    with db.reading() as session:
+        invoice = client_invoice(session, principal, invoice_public_id)
+        if invoice.kind != InvoiceKind.INVOICE:
+            raise NotFound("invoice", invoice_public_id)  # a retainer invoice is paid, not credited
+        reserved = in_flight(session, principal.client_id, clock()).get(invoice.id, 0)
+        if reserved and amount.minor > invoice.balance_due_minor - reserved:
+            raise PaymentInProgress(Money(reserved, invoice.currency), invoice.number)
+        invoice_id = invoice.id
+    apply_to_invoice(
+        db, client_id=principal.client_id, invoice_id=invoice_id, amount=amount, source=source, clock=clock
+    )
+    with db.transaction() as session:
+        record_event(
+            session,
+            f"{source}.applied",
+            at=clock(),
+            portal_user_id=principal.portal_user_id,
+            client_id=principal.client_id,
+            subject=("invoice", invoice_id),
+            details={"amount_minor": amount.minor, "currency": amount.currency},
+        )
+
+
+def ask_for_refund(
+    db: Database,
+    principal: Principal,
+    source: RefundSource,
+    amount: Money,
+    reason: str,
+    *,
+    clock: Clock = utc_now,
+) -> str:
+    """Ask the business to pay back credit or retainer; returns the request's reference.
+
+    The amount is reserved at once; the business is told by e-mail and decides in the back office.
+    """
+    reason = reason.strip()
+    if len(reason) > MAX_REASON_LENGTH:
+        raise TextTooLong("reason", MAX_REASON_LENGTH)
+    if amount.minor <= 0:
+        raise InvalidAmount(amount, "must be more than zero")
+    options = credit_options(db, principal, clock=clock)
+    if amount.minor > options.available(source).minor:
+        raise InsufficientCredit(SOURCE_NAMES[source], options.available(source), amount)
+    ref = request_refund(
+        db,
+        client_id=principal.client_id,
+        portal_user_id=principal.portal_user_id,
+        source=source,
+        amount=amount,
+        reason=reason,
+        clock=clock,
+    )
+    with db.transaction() as session:
+        business = session.get_one(Organization, principal.organization_id)
+        client = get_client(session, principal.client_id)
+        record_event(
+            session,
+            "refund.requested",
+            at=clock(),
+            portal_user_id=principal.portal_user_id,
+            client_id=principal.client_id,
+            subject=("refund_request", ref.id),
+            details={"amount_minor": amount.minor, "source": str(source)},
+        )
+        if business.email:
+            shown = format_money(amount, business.locale)
+            body = (
+                f"{principal.name} of {client.display_name} asks for a refund of {shown} of their available "
+                f"{SOURCE_NAMES[source]}.\n\nReason: {reason or '(none given)'}\n\n"
+                "The amount is held until you approve or decline the request in the back office."
+            )
+            queue_email(
+                session,
+                to=[business.email],
+                subject=f"Refund request: {shown} from {client.display_name}",
+                body_text=body,
+                reply_to=principal.email,
+                client_id=client.id,
+                now=clock(),
+            )
+    return ref.public_id
