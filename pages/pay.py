@@ -10,15 +10,30 @@ from components.countries import COUNTRIES
 from components.credit_dialogs import parse_amount
 from components.frame import frame
 from components.offload import io_bound
+from components.stripe_card import StripeCardField
 from services import portal
 from services.branding import get_branding
 from services.errors import DomainError, NotFound, human_message
-from services.gateways.base import BankAccountDetails, BillingAddress, CardDetails, ChargeRequest
+from services.gateways.base import (
+    BankAccountDetails,
+    BillingAddress,
+    CardDetails,
+    ChargeRequest,
+    ChargeStatus,
+)
 from services.gateways.sandbox import SANDBOX_NOTICE
+from services.gateways.stripe_gateway import StripeGateway
 from services.money import Money, format_money
-from services.online_payments import PaymentPlan, pay, plan_pay_all, plan_pay_invoice
+from services.online_payments import (
+    PaymentOutcome,
+    PaymentPlan,
+    complete_action,
+    pay,
+    plan_pay_all,
+    plan_pay_invoice,
+)
 from services.principal import Principal
-from services.saved_methods import list_saved_methods
+from services.saved_methods import gateway_customer, list_saved_methods
 
 NEW_CARD = "new-card"
 NEW_ACCOUNT = "new-account"
@@ -35,9 +50,9 @@ async def pay_page(request: Request, invoice: str = "") -> None:
     current = portal.current()
     try:
         plan = await (
-            io_bound(plan_pay_invoice, current.db, principal, invoice)
+            io_bound(plan_pay_invoice, current.db, principal, invoice, clock=current.clock)
             if invoice
-            else io_bound(plan_pay_all, current.db, principal)
+            else io_bound(plan_pay_all, current.db, principal, clock=current.clock)
         )
     except NotFound:
         raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
@@ -73,9 +88,13 @@ class PaymentForm:
         self.plan = plan
         self.locale = locale
         self.business = business
+        self.busy = False
+        self.stripe_card: StripeCardField | None = None
         self.root = ui.column().classes("w-full gap-6")
         with self.root:
             self.build(saved)
+        if self.stripe_card is not None:
+            ui.timer(0, self.stripe_card.mount, once=True)  # runs once the browser is connected
 
     def build(self, saved: tuple) -> None:
         plan = self.plan
@@ -106,7 +125,9 @@ class PaymentForm:
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
             ui.label("Payment method").classes("text-lg font-semibold")
             options = {method.gateway_method_id: method.label for method in saved}
-            options |= {NEW_CARD: "New card", NEW_ACCOUNT: "New bank account"}
+            options[NEW_CARD] = "New card"
+            if self.current.gateway.accepts_bank_debits(plan.total.currency):
+                options[NEW_ACCOUNT] = "New bank account"
             self.method = (
                 ui.radio(options, value=next(iter(options))).props("color=primary").mark("pay-method")
             )
@@ -131,10 +152,18 @@ class PaymentForm:
         return format_money(value, self.locale)
 
     def card_form(self) -> None:
-        self.card_number = _field("Card number", "cc-number", mark="card-number").props("inputmode=numeric")
-        with ui.row().classes("w-full gap-2 no-wrap"):
-            self.expiry = _field("Expiry (MM/YY)", "cc-exp", mark="card-expiry").classes("flex-1")
-            self.cvc = _field("CVV", "cc-csc", mark="card-cvc").props("inputmode=numeric").classes("flex-1")
+        gateway = self.current.gateway
+        if isinstance(gateway, StripeGateway):
+            self.stripe_card = StripeCardField(gateway.publishable_key, gateway.js_url)
+        else:
+            self.card_number = _field("Card number", "cc-number", mark="card-number").props(
+                "inputmode=numeric"
+            )
+            with ui.row().classes("w-full gap-2 no-wrap"):
+                self.expiry = _field("Expiry (MM/YY)", "cc-exp", mark="card-expiry").classes("flex-1")
+                self.cvc = (
+                    _field("CVV", "cc-csc", mark="card-cvc").props("inputmode=numeric").classes("flex-1")
+                )
         self.card_name = _field("Name on card", "cc-name", mark="card-name")
         self.address = _field("Billing address", "street-address")
         with ui.row().classes("w-full gap-2 no-wrap"):
@@ -154,6 +183,85 @@ class PaymentForm:
         self.mandate = ui.checkbox("I accept the direct debit mandate").mark("account-mandate")
         self.save_account = ui.checkbox("Use this account for future transactions")
 
+    def billing_address(self) -> BillingAddress:
+        return BillingAddress(
+            line1=(self.address.value or "").strip(),
+            city=(self.city.value or "").strip(),
+            postal_code=(self.postal_code.value or "").strip(),
+            country=self.country.value or "",
+        )
+
+    async def browser_card(self) -> ChargeRequest | None:
+        """Stripe: the card typed into Stripe's element becomes a PaymentMethod; None if it was refused."""
+        assert self.stripe_card is not None  # noqa: S101 - only called with the Stripe gateway
+        name = (self.card_name.value or "").strip()
+        if not name:
+            self.error.text = "Enter the name on the card."
+            return None
+        current = self.current
+        customer = await io_bound(
+            gateway_customer, current.db, current.gateway, self.principal, clock=current.clock
+        )
+        setup = await io_bound(current.gateway.start_card_setup, customer)
+        address = self.billing_address()
+        fields = {
+            "line1": address.line1,
+            "city": address.city,
+            "postal_code": address.postal_code,
+            "country": address.country,
+        }
+        billing = {"name": name, "address": {key: value for key, value in fields.items() if value}}
+        answer = await self.stripe_card.confirm_setup(setup.client_secret, billing)
+        if answer.error:
+            self.error.text = answer.error
+            return None
+        return ChargeRequest(
+            "",
+            0,
+            "",
+            "",
+            payment_method_id=answer.payment_method_id,
+            customer_id=customer,
+            save_method=bool(self.save_card.value),
+        )
+
+    async def charge(self) -> PaymentOutcome | None:
+        """Plan again (an invoice may have changed since the page was drawn), charge, finish 3-D Secure."""
+        current, plan = self.current, self.plan
+        if self.amount is not None:
+            amount = parse_amount(self.amount.value or "", plan.total.currency)
+            if amount is None:
+                self.error.text = "Enter the amount as a number, for example 120.50."
+                return None
+            plan = await io_bound(
+                plan_pay_invoice,
+                current.db,
+                self.principal,
+                plan.lines[0].invoice_public_id,
+                amount,
+                clock=current.clock,
+            )
+        if self.method.value == NEW_CARD and self.stripe_card is not None:
+            request = await self.browser_card()
+            if request is None:
+                return None
+        else:
+            request = self.charge_request()
+        outcome = await io_bound(
+            pay, current.db, current.gateway, self.principal, plan, request, clock=current.clock
+        )
+        if outcome.status == ChargeStatus.REQUIRES_ACTION and self.stripe_card is not None:
+            await self.stripe_card.authenticate(outcome.client_secret)
+            outcome = await io_bound(
+                complete_action,
+                current.db,
+                current.gateway,
+                self.principal,
+                outcome.payment_public_id,
+                clock=current.clock,
+            )
+        return outcome
+
     def charge_request(self) -> ChargeRequest:
         choice = self.method.value
         if choice == NEW_CARD:
@@ -164,12 +272,7 @@ class PaymentForm:
                 exp_year=year,
                 cvc=(self.cvc.value or "").strip(),
                 holder_name=self.card_name.value or "",
-                billing_address=BillingAddress(
-                    line1=self.address.value or "",
-                    city=self.city.value or "",
-                    postal_code=self.postal_code.value or "",
-                    country=self.country.value or "",
-                ),
+                billing_address=self.billing_address(),
             )
             return ChargeRequest("", 0, "", "", card=card, save_method=bool(self.save_card.value))
         if choice == NEW_ACCOUNT:
@@ -185,36 +288,21 @@ class PaymentForm:
         return ChargeRequest("", 0, "", "", saved_method_id=str(choice))
 
     async def submit(self) -> None:
+        if self.busy:  # a second click while the first is at work pays nothing more
+            return
+        self.busy = True
         self.error.text = ""
-        plan = self.plan
-        if self.amount is not None:
-            amount = parse_amount(self.amount.value or "", plan.total.currency)
-            if amount is None:
-                self.error.text = "Enter the amount as a number, for example 120.50."
-                return
-            try:
-                plan = await io_bound(
-                    plan_pay_invoice, self.current.db, self.principal, plan.lines[0].invoice_public_id, amount
-                )
-            except DomainError as error:
-                self.error.text = human_message(error)
-                return
         self.button.props("loading disable")
         try:
-            outcome = await io_bound(
-                pay,
-                self.current.db,
-                self.current.gateway,
-                self.principal,
-                plan,
-                self.charge_request(),
-                clock=self.current.clock,
-            )
+            outcome = await self.charge()
         except DomainError as error:
-            self.error.text = human_message(error)
+            self.error.text = human_message(error, locale=self.locale)
             return
         finally:
+            self.busy = False
             self.button.props(remove="loading disable")
+        if outcome is None:
+            return
         if outcome.status == "failed":
             self.error.text = outcome.failure_message
             return

@@ -109,6 +109,19 @@ class InvalidPaymentDetails(DomainError):
         self.message = message
 
 
+class GatewayUnavailable(DomainError):
+    """The gateway could not be reached, or failed on its side, so what it did is unknown.
+
+    Unlike a refusal, the request may have been carried out: money may have moved. The attempt stays
+    open; ``retrieve`` (with ``gateway_payment_id``, when a charge got that far) or a webhook settles it.
+    """
+
+    def __init__(self, operation: str, gateway_payment_id: str = "") -> None:
+        super().__init__(f"no clear answer from the gateway to the {operation} request")
+        self.operation = operation
+        self.gateway_payment_id = gateway_payment_id
+
+
 class TextTooLong(DomainError):
     def __init__(self, field: str, limit: int) -> None:
         super().__init__(f"{field} is longer than {limit} characters")
@@ -175,6 +188,12 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             )
         case InvalidPaymentDetails(message=message):
             return message
+        case GatewayUnavailable():
+            return (
+                "The payment service did not answer clearly, so we cannot tell yet whether the payment went "
+                "through. Please do not pay again: we check with the payment service and update your "
+                "invoices and e-mail your receipt as soon as it answers."
+            )
         case TextTooLong(field=field, limit=limit):
             return f"The {field} can be at most {limit:,} characters long."
         case CommentRejected(reason="empty"):

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from models import Client, Invoice, InvoiceKind, Payment, PaymentKind, PaymentStatus
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.errors import DomainError, InvalidAmount, NotFound, PaymentInProgress
+from services.errors import DomainError, GatewayUnavailable, InvalidAmount, NotFound, PaymentInProgress
 from services.gateways.base import ChargeRequest, ChargeResult, ChargeStatus, PaymentGateway
 from services.invoices import PAYABLE_STATUSES, check_payable
 from services.money import Money
@@ -161,6 +161,11 @@ def pay(
     )
     try:
         result = gateway.charge(charge)
+    except (
+        GatewayUnavailable
+    ) as error:  # money may have moved: keep the attempt open for the gateway to settle
+        _await_gateway(db, payment_public_id, error.gateway_payment_id)
+        raise
     except DomainError as error:
         _fail(db, payment_public_id, str(error), clock)
         raise
@@ -243,8 +248,9 @@ def book_result(
 def settle_processing(db: Database, gateway: PaymentGateway, *, clock: Clock = utc_now) -> int:
     """Ask the gateway about processing payments and book those that settled; returns how many.
 
-    Also gives up 3-D Secure challenges left open for ``ACTION_TIMEOUT``, so an abandoned attempt
-    does not block paying that amount for ever.
+    Pending attempts the gateway knows of are asked about too: a charge whose answer was lost, and
+    3-D Secure challenges, which are given up after ``ACTION_TIMEOUT`` so that an abandoned attempt
+    does not reserve its invoices for ever.
     """
     stale = clock() - ACTION_TIMEOUT
     with db.reading() as session:
@@ -257,10 +263,12 @@ def settle_processing(db: Database, gateway: PaymentGateway, *, clock: Clock = u
         ).all()
     booked = 0
     for public_id, gateway_payment_id, status, created_at in waiting:
-        if not gateway_payment_id or (status == PaymentStatus.PENDING and created_at > stale):
-            continue  # the customer may still be answering the challenge
+        if not gateway_payment_id:
+            continue
         result = gateway.retrieve(gateway_payment_id)
         if result.status == ChargeStatus.REQUIRES_ACTION:
+            if status == PaymentStatus.PENDING and created_at > stale:
+                continue  # the customer may still be answering the challenge
             result = ChargeResult(
                 result.gateway_payment_id, ChargeStatus.FAILED, result.method, failure_message=NOT_VERIFIED
             )
@@ -335,6 +343,14 @@ def _planned_invoices(
         _check_share(invoice, line.amount, reserved.get(invoice.id, 0))
         ids[line.invoice_public_id] = invoice.id
     return ids
+
+
+def _await_gateway(db: Database, payment_public_id: str, gateway_payment_id: str) -> None:
+    """Keep the attempt pending, reserving its invoices, until the settle loop or a webhook books it."""
+    if not gateway_payment_id:
+        return
+    with db.transaction() as session:
+        _locked(session, payment_public_id).gateway_payment_id = gateway_payment_id
 
 
 def _fail(db: Database, payment_public_id: str, message: str, clock: Clock) -> None:

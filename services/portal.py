@@ -52,6 +52,32 @@ def prepare_data_dir(settings: Settings) -> Path:
     return path
 
 
+def choose_gateway(settings: Settings) -> PaymentGateway:
+    """Stripe when its secret key is set (and then every key it needs), the sandbox otherwise."""
+    if not settings.stripe_secret_key:
+        return SandboxGateway()
+    for name in ("stripe_publishable_key", "stripe_webhook_secret"):
+        if not getattr(settings, name):
+            raise SettingsError(
+                f"Invalid setting PORTAL_{name.upper()}: it must be set with PORTAL_STRIPE_SECRET_KEY"
+            )
+    if not settings.stripe_secret_key.startswith(("sk_", "rk_")):
+        raise SettingsError("Invalid setting PORTAL_STRIPE_SECRET_KEY: a Stripe secret key starts with sk_")
+    if not settings.stripe_publishable_key.startswith("pk_"):
+        raise SettingsError(
+            "Invalid setting PORTAL_STRIPE_PUBLISHABLE_KEY: a publishable key starts with pk_"
+        )
+    from services.gateways.stripe_gateway import StripeGateway  # the SDK loads only when it is used
+
+    return StripeGateway(
+        settings.stripe_secret_key,
+        settings.stripe_publishable_key,
+        settings.stripe_webhook_secret,
+        api_base=settings.stripe_api_base,
+        js_url=settings.stripe_js_url,
+    )
+
+
 def storage_secret(data_dir: Path) -> str:
     """The secret that signs NiceGUI's storage cookie: made on first start, kept readable by us alone."""
     path = data_dir / "storage_secret"
@@ -67,13 +93,9 @@ def storage_secret(data_dir: Path) -> str:
 def start(settings: Settings) -> Portal:
     """Create the data folder, migrate the database and install the portal for pages and routes."""
     prepare_data_dir(settings)
-    if settings.stripe_secret_key:
-        raise SettingsError(
-            "Invalid setting PORTAL_STRIPE_SECRET_KEY: this version has only the sandbox gateway; "
-            "unset it to take sandbox payments"
-        )
+    gateway = choose_gateway(settings)
     database = Database.from_url(settings.resolved_database_url)
     database.migrate()
-    portal = Portal(settings=settings, db=database)
+    portal = Portal(settings=settings, db=database, gateway=gateway)
     install(portal)
     return portal

@@ -99,6 +99,7 @@ def store_method(
     )
     if known is not None:
         return  # paying again with a saved method saves nothing new
+    customer_id = customer_id or _customer_id(session, client_id, gateway_name)
     has_default = session.scalar(
         _active(client_id, gateway_name).where(SavedPaymentMethod.is_default.is_(True)).limit(1)
     )

@@ -152,6 +152,10 @@ class PaymentGateway(Protocol):
     is_sandbox: bool
     collects_cards_in_browser: bool  # True: card numbers go to the gateway's form, never to our server
 
+    def accepts_bank_debits(self, currency: str) -> bool:
+        """Whether a bank account can be debited in this currency (SEPA: euros only)."""
+        ...
+
     def ensure_customer(self, customer_id: str, *, email: str, name: str) -> str:
         """The gateway's customer for a client: ``customer_id`` if it is set, otherwise a new one."""
         ...

@@ -120,6 +120,9 @@ class SandboxGateway:
         digest = hashlib.sha256(f"{gateway_payment_id}:{idempotency_key}".encode()).hexdigest()[:16]
         return RefundResult(f"sbx_refund_{digest}", succeeded=True)
 
+    def accepts_bank_debits(self, currency: str) -> bool:
+        return True  # the test IBANs work in any currency, so every form can be tried
+
     def ensure_customer(self, customer_id: str, *, email: str, name: str) -> str:
         return customer_id or f"sbx_cus_{secrets.token_hex(6)}"
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+STRIPE_WEBHOOK_SECRET = "whsec_portal_e2e"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -41,12 +43,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def demo_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+@contextmanager
+def running_portal(
+    data_dir: Path, *, port: int = 0, settings: dict[str, str] | None = None
+) -> Iterator[RunningPortal]:
     """``python app.py --demo`` on a free port with a fresh data folder, as a user would start it."""
-    data_dir = tmp_path_factory.mktemp("portal-data")
-    output = data_dir.parent / "portal-output.txt"
-    port = _free_port()
+    output = data_dir.parent / f"{data_dir.name}-output.txt"
+    port = port or _free_port()
     # A clean environment: NiceGUI switches to test mode when it sees pytest's variables.
     environment = {
         key: value
@@ -54,6 +57,7 @@ def demo_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPor
         if not key.startswith(("PORTAL_", "PYTEST_", "NICEGUI_"))
     }
     environment.pop("DATABASE_URL", None)
+    environment |= settings or {}
     with output.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "app.py", "--demo", "--port", str(port), "--data-dir", str(data_dir)],
@@ -83,6 +87,36 @@ def demo_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPor
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="module")
+def demo_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+    with running_portal(tmp_path_factory.mktemp("portal-data")) as portal:
+        yield portal
+
+
+@pytest.fixture(scope="module")
+def stripe_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+    """The demo portal with the Stripe gateway, against a private localstripe and its fake Stripe.js."""
+    from tests.integration.localstripe_server import start_localstripe
+
+    stripe = start_localstripe(tmp_path_factory.mktemp("localstripe"))
+    port = _free_port()
+    try:
+        stripe.configure_webhook(f"http://127.0.0.1:{port}/api/webhooks/stripe", STRIPE_WEBHOOK_SECRET)
+        settings = {
+            "PORTAL_STRIPE_SECRET_KEY": "sk_test_portal_e2e",
+            "PORTAL_STRIPE_PUBLISHABLE_KEY": "pk_test_portal_e2e",
+            "PORTAL_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            "PORTAL_STRIPE_API_BASE": stripe.api_base,
+            "PORTAL_STRIPE_JS_URL": stripe.js_url,
+        }
+        with running_portal(
+            tmp_path_factory.mktemp("stripe-portal-data"), port=port, settings=settings
+        ) as portal:
+            yield portal
+    finally:
+        stripe.stop()
 
 
 @pytest.fixture(scope="module")

@@ -29,10 +29,10 @@ def expected_balances(data_dir) -> ClientBalances:
         db.engine.dispose()
 
 
-def sign_in(page, url: str, password: str = CUSTOMER_PASSWORD) -> None:
+def sign_in(page, url: str, password: str = CUSTOMER_PASSWORD, *, email: str = CUSTOMER_EMAIL) -> None:
     page.goto(f"{url}/")
     page.wait_for_url("**/login?next=%2F")
-    page.fill("input[name=email]", CUSTOMER_EMAIL)
+    page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
 

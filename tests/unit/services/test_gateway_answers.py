@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, Invoice, OutboxEmail, Payment, ProcessedWebhookEvent
-from services.errors import PaymentInProgress
+from services.errors import GatewayUnavailable, PaymentInProgress, human_message
 from services.gateways.base import (
     ChargeRequest,
     ChargeResult,
@@ -191,3 +191,25 @@ def test_stale_pending_attempts_stop_blocking_after_the_timeout(db, books, clock
     clock.advance(seconds=(ACTION_TIMEOUT + timedelta(seconds=1)).total_seconds())
     gateway.first = ChargeResult("pi_3", ChargeStatus.SUCCEEDED, CARD)
     assert charge(db, gateway, principal, invoice, clock).status == "succeeded"
+
+
+def test_no_clear_answer_keeps_the_attempt_open_and_the_gateway_settles_it(db, books, clock):
+    principal, invoice, gateway = books
+
+    def unreachable(request):
+        raise GatewayUnavailable("confirm", "pi_7")
+
+    gateway.charge = unreachable
+    with pytest.raises(GatewayUnavailable) as unknown:
+        charge(db, gateway, principal, invoice, clock)
+    assert "do not pay again" in human_message(unknown.value)
+    with db.reading() as session:
+        assert tuple(session.execute(select(Payment.status, Payment.gateway_payment_id)).one()) == (
+            "pending",
+            "pi_7",
+        )
+    with pytest.raises(PaymentInProgress):  # the money may have moved: the invoice stays reserved
+        plan_pay_invoice(db, principal, invoice.public_id, clock=clock)
+    gateway.later = ChargeResult("pi_7", ChargeStatus.SUCCEEDED, CARD)
+    assert settle_processing(db, gateway, clock=clock) == 1
+    assert invoice_state(db) == ("paid", 0)
