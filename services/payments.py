@@ -158,8 +158,12 @@ def settle_payment(
     now = clock()
     if payment.kind == PaymentKind.RETAINER and payment.retainer_invoice_id is not None:
         retainer = locked_invoice(session, payment.retainer_invoice_id)
-        if retainer.status in PAYABLE_STATUSES:
-            reduce_balance(retainer, Money(min(left, retainer.balance_due_minor), payment.currency))
+        if retainer.status in PAYABLE_STATUSES and left <= retainer.balance_due_minor:
+            reduce_balance(retainer, Money(left, payment.currency))
+        else:
+            # Voided, or paid by other means while this payment was on its way: the money is kept as
+            # available retainer, on account rather than on that invoice.
+            payment.retainer_invoice_id = None
     else:
         for planned in payment.planned_allocations:
             invoice = locked_invoice(session, int(planned["invoice_id"]))

@@ -8,6 +8,8 @@ and, recomputed from the raw rows, every stored running balance equals what its 
     payment unapplied     = amount - allocations - refunds
     credit note remaining = total - allocations - refunds
 with nothing negative and no refund request holding more than there is. A refused step changes nothing.
+Online payments through the sandbox count only once the gateway says they succeeded: a pending,
+processing or failed attempt allocates nothing and is in no figure.
 """
 
 from __future__ import annotations
@@ -60,12 +62,17 @@ from services.credits import (
 )
 from services.database import Database
 from services.errors import DomainError
+from services.gateways.base import BankAccountDetails, CardDetails, ChargeRequest
+from services.gateways.sandbox import SandboxGateway
 from services.invoices import create_invoice, mark_viewed, send_invoice, void_invoice
 from services.money import Money
+from services.online_payments import pay, plan_pay_all, plan_pay_invoice, settle_processing
 from services.payments import allocate_oldest_first, open_invoices, record_payment
+from services.principal import Principal
 from services.totals import LineInput, document_totals
-from tests.factories import NOW, TODAY, make_client, make_organization
+from tests.factories import NOW, TODAY, make_client, make_organization, make_portal_user
 
+FAILED = PaymentStatus.FAILED
 PAYABLE = {InvoiceStatus.SENT, InvoiceStatus.VIEWED, InvoiceStatus.PARTIALLY_PAID}
 ISSUED_INVOICE = PAYABLE | {InvoiceStatus.PAID}
 ISSUED_NOTE = {CreditNoteStatus.OPEN, CreditNoteStatus.CLOSED}
@@ -88,6 +95,14 @@ sources = st.sampled_from([RefundSource.CREDIT, RefundSource.RETAINER])
 Pick = tuple[bool, int]
 picks = st.tuples(st.sampled_from([True, True, True, False]), st.integers(min_value=0, max_value=1_000))
 sends = st.sampled_from([True, True, True, False])
+# How the customer pays online: the sandbox's test card and accounts, each with its outcome.
+ONLINE_METHODS = {
+    "card": CardDetails("4242424242424242", 12, 2030, "123", "Ann"),
+    "declined": CardDetails("4000000000000002", 12, 2030, "123", "Ann"),
+    "mistyped": CardDetails("4242424242424241", 12, 2030, "123", "Ann"),
+    "debit": BankAccountDetails("Ann", "DE89370400440532013000", "ann@client.example", True),
+    "bounce": BankAccountDetails("Ann", "DE62370400440532013001", "ann@client.example", True),
+}
 
 
 def sized(mode: str, fitting: int, other: int) -> int:
@@ -137,10 +152,14 @@ class Books:
         )
 
     def fingerprint(self) -> tuple[Any, ...]:
-        """What a refused request must leave exactly as it was."""
+        """What a refused request must leave exactly as it was (a failed online attempt stays on record)."""
         return (
             [(i.id, i.status, i.balance_due_minor, i.voided_at) for i in self.invoices],
-            [(p.id, p.status, p.unapplied_minor, p.receipt_number) for p in self.payments],
+            [
+                (p.id, p.status, p.unapplied_minor, p.receipt_number)
+                for p in self.payments
+                if p.status != FAILED
+            ],
             [(n.id, n.status, n.remaining_minor) for n in self.notes],
             [(a.id, a.amount_minor) for a in self.allocations],
             [(r.id, r.amount_minor) for r in self.refunds],
@@ -178,7 +197,7 @@ class Books:
                 for i in self.invoices
                 if i.kind == InvoiceKind.INVOICE and i.status in ISSUED_INVOICE
             )
-            - sum(p.amount_minor for p in self.payments)
+            - sum(p.amount_minor for p in self.payments if p.status == PaymentStatus.SUCCEEDED)
             - sum(n.total_minor for n in self.notes if n.status in ISSUED_NOTE)
             + sum(r.amount_minor for r in self.refunds)
         )
@@ -215,6 +234,8 @@ class LedgerMachine(RuleBasedStateMachine):
         # the state each step starts from: steps choose their documents and amounts from it, and a
         # refused step is compared with it.
         self.seen = Books((), (), (), (), (), (), ())
+        self.gateway = SandboxGateway(clock=self.current_time)
+        self.principal: Principal | None = None
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -224,6 +245,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def now(self) -> datetime:
         """Each step happens a little later, so "oldest first" has something to order by."""
         self.ticks += 1
+        return NOW + timedelta(minutes=self.ticks)
+
+    def current_time(self) -> datetime:
         return NOW + timedelta(minutes=self.ticks)
 
     def books(self) -> Books:
@@ -266,6 +290,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.currency = currency
         self.organization_id = make_organization(self.db)
         self.client_id = make_client(self.db, self.organization_id, currency=currency)
+        email = f"ann{self.client_id}@client.example"
+        user = make_portal_user(self.db, self.client_id, email)
+        self.principal = Principal(user, self.client_id, self.organization_id, "Ann", email, 1)
 
     @rule(
         what=st.sampled_from(["invoice", "invoice", "retainer", "credit_note"]),
@@ -351,6 +378,67 @@ class LedgerMachine(RuleBasedStateMachine):
         assert paid or how != "pay_now", "paying the open invoices oldest first is always possible"
         if paid:
             self.expected_ledger -= amount
+
+    @rule(
+        how=st.sampled_from(["pay_now", "pay_now", "one_invoice", "retainer"]),
+        pick=picks,
+        mode=modes,
+        other=amounts,
+        method=st.sampled_from(["card", "card", "declined", "mistyped", "debit", "debit", "bounce"]),
+    )
+    def customer_pays_online(self, how: str, pick: Pick, mode: str, other: int, method: str) -> None:
+        """Pay Now or one invoice or retainer, through the sandbox; debits settle when time passes."""
+        assert self.principal is not None
+        principal, details = self.principal, ONLINE_METHODS[method]
+        if isinstance(details, CardDetails):
+            request = ChargeRequest("", 0, "", "", card=details)
+        else:
+            request = ChargeRequest("", 0, "", "", bank_account=details)
+
+        def charge() -> str:
+            if how == "pay_now":
+                plan = plan_pay_all(self.db, principal, clock=self.current_time)
+            else:
+                kind = "invoice" if how == "one_invoice" else "retainer"
+                if not self.made[kind]:
+                    return "nothing"
+                document = self.pick(kind, pick)
+                amount = sized(mode, self.seen.balance_due(document), other)
+                with self.db.reading() as session:
+                    public_id = session.get_one(Invoice, document).public_id
+                plan = plan_pay_invoice(
+                    self.db, principal, public_id, self.money(amount), clock=self.current_time
+                )
+            if not plan.lines:
+                return "nothing"
+            outcome = pay(self.db, self.gateway, principal, plan, request, clock=self.current_time)
+            if outcome.status == PaymentStatus.SUCCEEDED:
+                self.expected_ledger -= plan.total.minor
+            return outcome.status
+
+        event(f"online {method}")
+        self.attempt(charge)
+
+    @rule()
+    def time_passes(self) -> None:
+        """A minute later: the sandbox's debits have settled or bounced, and the portal books them."""
+        self.now()
+        with self.db.reading() as session:
+            waiting = dict(
+                session.execute(
+                    select(Payment.id, Payment.amount_minor).where(
+                        Payment.client_id == self.client_id, Payment.status == PaymentStatus.PROCESSING
+                    )
+                ).all()
+            )
+        settle_processing(self.db, self.gateway, clock=self.current_time)
+        with self.db.reading() as session:
+            settled = session.scalars(
+                select(Payment.id).where(
+                    Payment.id.in_(list(waiting)), Payment.status == PaymentStatus.SUCCEEDED
+                )
+            ).all()
+        self.expected_ledger -= sum(waiting[payment_id] for payment_id in settled)
 
     @rule(
         how=st.sampled_from(["apply", "apply", "request_refund", "refund"]),
@@ -448,7 +536,12 @@ def check_running_balances(books: Books) -> None:
     """Each stored balance equals its document's history; nothing is negative or misapplied."""
     invoices = {invoice.id: invoice for invoice in books.invoices}
     payments = {payment.id: payment for payment in books.payments}
-    assert all(payment.status == PaymentStatus.SUCCEEDED for payment in books.payments)
+    for payment in books.payments:
+        if payment.status != PaymentStatus.SUCCEEDED:  # not (yet) money: nothing hangs on it
+            assert (payment.unapplied_minor, payment.receipt_number) == (0, None), payment.status
+            assert payment.gateway == "sandbox"
+    succeeded = {payment.id for payment in books.payments if payment.status == PaymentStatus.SUCCEEDED}
+    assert all(a.payment_id in succeeded for a in books.allocations if a.payment_id is not None)
     assert all(
         refund.amount_minor > 0 and refund.status == RefundStatus.SUCCEEDED for refund in books.refunds
     )
@@ -474,7 +567,11 @@ def check_running_balances(books: Books) -> None:
         if invoice.kind == InvoiceKind.INVOICE:
             applied = allocated("invoice_id", invoice.id)
         else:  # a retainer invoice is paid by its retainer payments, without allocations
-            applied = sum(p.amount_minor for p in books.payments if p.retainer_invoice_id == invoice.id)
+            applied = sum(
+                p.amount_minor
+                for p in books.payments
+                if p.retainer_invoice_id == invoice.id and p.status == PaymentStatus.SUCCEEDED
+            )
         if invoice.status == InvoiceStatus.DRAFT:
             assert (applied, invoice.balance_due_minor) == (0, invoice.total_minor), invoice.number
         elif invoice.status == InvoiceStatus.VOID:
@@ -492,6 +589,8 @@ def check_running_balances(books: Books) -> None:
             assert invoice.status in expected, (invoice.number, invoice.status, invoice.balance_due_minor)
 
     for payment in books.payments:
+        if payment.id not in succeeded:
+            continue
         left = payment.amount_minor - allocated("payment_id", payment.id) - refunded("payment_id", payment.id)
         assert payment.unapplied_minor == left >= 0, payment.receipt_number
 
