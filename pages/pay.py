@@ -292,7 +292,8 @@ class PaymentForm:
             return
         self.busy = True
         self.error.text = ""
-        self.button.props("loading disable")
+        self.button.props("loading")
+        self.button.disable()
         try:
             outcome = await self.charge()
         except DomainError as error:
@@ -300,7 +301,8 @@ class PaymentForm:
             return
         finally:
             self.busy = False
-            self.button.props(remove="loading disable")
+            self.button.props(remove="loading")
+            self.button.enable()
         if outcome is None:
             return
         if outcome.status == "failed":

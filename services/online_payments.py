@@ -338,8 +338,6 @@ def _planned_invoices(
     ids = {}
     for line in plan.lines:
         invoice = client_invoice(session, principal, line.invoice_public_id)
-        if invoice.status not in PAYABLE_STATUSES:
-            raise NotFound("invoice", line.invoice_public_id)
         _check_share(invoice, line.amount, reserved.get(invoice.id, 0))
         ids[line.invoice_public_id] = invoice.id
     return ids

@@ -13,6 +13,8 @@ for ``allowed_payment_method_types``. Stripe itself always gets everything.
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
@@ -82,6 +84,25 @@ REFUND_FAILURES = {
 }
 
 _log = logging.getLogger(__name__)
+
+# The SDK logs every request body at debug level, and a SEPA method's body carries the full IBAN (the
+# only account or card data that passes through this server). Blank it in the SDK's log records, and
+# never let the SDK print request bodies to the console itself.
+_SECRETS_IN_BODY = re.compile(r"((?:iban|number|cvc)(?:\]|%5D)=)[^&\s']+", re.IGNORECASE)
+
+
+class _RedactAccountData(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRETS_IN_BODY.sub(r"\1[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+logging.getLogger("stripe").addFilter(_RedactAccountData())
+if (stripe.log or os.environ.get("STRIPE_LOG", "")).lower() == "debug":
+    stripe.log = "info"
 
 
 class StripeGateway:

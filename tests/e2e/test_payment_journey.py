@@ -1,10 +1,11 @@
-"""In Chromium: Pay Now on Home, pay everything with the sandbox's test card, see nothing outstanding."""
+"""In Chromium: Pay Now on Home; a declined card changes nothing; the test card pays everything."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_sign_in_journey import card_amount, sign_in
+from services.money import format_money
+from tests.e2e.test_sign_in_journey import card_amount, expected_balances, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -15,10 +16,21 @@ def test_pay_everything_by_card_from_home(demo_portal, browser):
     page.wait_for_selector("text=Outstanding Invoices")
     owed = card_amount(page, "outstanding-invoices")
     assert owed != "$0.00"
+    before = expected_balances(demo_portal.data_dir).outstanding
+    assert format_money(before) == owed
 
     page.get_by_role("button", name="Pay Now").click()
     page.wait_for_selector("text=What you are paying")
     assert page.get_by_text("Sandbox - no real money").is_visible()
+    # A declined card first: the reason is shown and nothing is paid.
+    page.fill("[aria-label='Card number']", "4000 0000 0000 0002")
+    page.fill("[aria-label='Expiry (MM/YY)']", "12/30")
+    page.fill("[aria-label='CVV']", "123")
+    page.fill("[aria-label='Name on card']", "Dana Demo")
+    page.get_by_role("button", name=f"Pay {owed}").click()
+    page.wait_for_selector("text=Your card was declined.")
+    assert expected_balances(demo_portal.data_dir).outstanding == before
+
     page.fill("[aria-label='Card number']", "4242 4242 4242 4242")
     page.fill("[aria-label='Expiry (MM/YY)']", "12/30")
     page.fill("[aria-label='CVV']", "123")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import socket
 import threading
@@ -620,3 +621,15 @@ def test_a_signed_body_that_is_not_json_is_refused(gateway: StripeGateway) -> No
 
     with pytest.raises(InvalidWebhook):
         gateway.parse_webhook(b"not json", header)
+
+
+def test_no_log_line_carries_an_iban_even_at_debug_level(
+    gateway: StripeGateway, customer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    gateway.charge(request(bank_account=bank_account(IBAN_SETTLES), customer_id=customer))
+    with pytest.raises(InvalidPaymentDetails):
+        gateway.charge(request(bank_account=bank_account("DE89370400440532013001"), customer_id=customer))
+    assert caplog.records, "the SDK logs its requests at debug level"
+    assert IBAN_SETTLES not in caplog.text
+    assert "DE89370400440532013001" not in caplog.text

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import Invoice, InvoiceStatus, PortalUser
+from models import Invoice, InvoiceStatus, Payment, PortalUser
 from services import portal
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
 from services.money import format_money
@@ -89,3 +89,18 @@ async def test_another_clients_invoice_cannot_be_paid_here(user):
         ).first()
     response = await user.http_client.get(f"/pay?invoice={other}")
     assert response.status_code == 404
+
+
+async def test_a_double_clicked_pay_button_makes_one_attempt(user):
+    await post_login(user)
+    with portal.current().db.reading() as session:
+        before = session.scalar(select(func.count()).select_from(Payment))
+    await user.open("/pay")
+    fill_card(user, "4242 4242 4242 4242")
+    pay_button = user.find(marker="pay-submit")
+    pay_button.click()
+    pay_button.click()  # the second click lands while the first is still at the gateway
+    await user.should_see("Receipt RCPT-", retries=40)
+    with portal.current().db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Payment)) == before + 1
+    assert outstanding().minor == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -188,9 +189,15 @@ def test_a_saved_card_keeps_only_brand_last4_and_expiry(db, books, clock):
 
 def test_paying_a_retainer_invoice_becomes_available_retainer(db, books, clock):
     principal = books["principal"]
-    retainer = create_invoice(db, client_id=principal.client_id, kind=InvoiceKind.RETAINER,
-                              lines=[LineInput("Advance", Decimal(1), 80000)], issue_date=TODAY,
-                              due_date=TODAY, clock=clock)  # fmt: skip
+    retainer = create_invoice(
+        db,
+        client_id=principal.client_id,
+        kind=InvoiceKind.RETAINER,
+        lines=[LineInput("Advance", Decimal(1), 80000)],
+        issue_date=TODAY,
+        due_date=TODAY,
+        clock=clock,
+    )
     send_invoice(db, retainer.id, clock=clock)
     plan = plan_pay_invoice(db, principal, retainer.public_id)
     pay(db, books["gateway"], principal, plan, card(), clock=clock)
@@ -198,3 +205,39 @@ def test_paying_a_retainer_invoice_becomes_available_retainer(db, books, clock):
     assert balances.available_retainer == Money(80000, "USD")
     assert balances.outstanding == Money(50000, "USD")
     assert statuses[retainer.number] == "paid"
+
+
+def test_no_card_number_or_cvc_reaches_a_log_line_or_a_row(db, books, clock, caplog):
+    caplog.set_level(logging.DEBUG)
+    details = CardDetails("4242424242424242", 12, 2030, "937", "Ann")
+    plan = plan_pay_invoice(db, books["principal"], books["older"].public_id)
+    pay(
+        db,
+        books["gateway"],
+        books["principal"],
+        plan,
+        ChargeRequest("", 0, "", "", card=details, save_method=True),
+        clock=clock,
+    )
+    mistyped = CardDetails("4242424242424241", 12, 2030, "938", "Ann")
+    plan = plan_pay_invoice(db, books["principal"], books["later"].public_id)
+    with pytest.raises(InvalidPaymentDetails) as refused:
+        pay(
+            db,
+            books["gateway"],
+            books["principal"],
+            plan,
+            ChargeRequest("", 0, "", "", card=mistyped),
+            clock=clock,
+        )
+    assert "4242424242424241" not in repr(refused.value) + repr(mistyped)
+    with db.reading() as session:
+        stored = " ".join(
+            str(value)
+            for model in (Payment, SavedPaymentMethod, Allocation)
+            for row in session.scalars(select(model))
+            for value in vars(row).values()
+        )
+    for secret in ("4242424242424242", "4242424242424241", "937", "938"):
+        assert secret not in caplog.text
+        assert secret not in stored
