@@ -112,23 +112,24 @@ def _apply_credits(
         ui.label(
             " and ".join(f"{money(options.available(s))} of {SOURCE_TITLES[s].lower()}" for s in sources)
             + " available to use on this invoice."
-        ).classes("flex-1")
+        ).classes("flex-1 min-w-[14rem]")
         dialogs = DialogHost()
-        for source in sources:
-            ui.button(
-                f"Apply {SOURCE_TITLES[source]}",
-                on_click=lambda source=source: dialogs.show(
-                    lambda: ApplyDialog(
-                        current,
-                        principal,
-                        options,
-                        source,
-                        document.locale,
-                        on_done=_reload,
-                        invoice_public_id=document.public_id,
-                    )
-                ),
-            ).props("outline no-caps dense").classes("px-3")
+        with ui.row().classes("gap-2 max-sm:w-full"):
+            for source in sources:
+                ui.button(
+                    f"Apply {SOURCE_TITLES[source]}",
+                    on_click=lambda source=source: dialogs.show(
+                        lambda: ApplyDialog(
+                            current,
+                            principal,
+                            options,
+                            source,
+                            document.locale,
+                            on_done=_reload,
+                            invoice_public_id=document.public_id,
+                        )
+                    ),
+                ).props("outline no-caps dense").classes("px-3")
 
 
 async def _reload() -> None:

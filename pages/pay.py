@@ -114,7 +114,9 @@ class PaymentForm:
             if len(plan.lines) == 1:
                 line = plan.lines[0]
                 self.amount = (
-                    ui.input("Amount to pay", value=str(line.amount.to_decimal()))
+                    ui.input(
+                        "Amount to pay", value=str(line.amount.to_decimal()), on_change=self.amount_changed
+                    )
                     .props("outlined dense inputmode=decimal")
                     .classes("w-48")
                     .mark("pay-amount")
@@ -150,6 +152,13 @@ class PaymentForm:
 
     def money(self, value: Money) -> str:
         return format_money(value, self.locale)
+
+    def amount_changed(self) -> None:
+        """The Pay button always names the amount that will be charged."""
+        if self.amount is None or not hasattr(self, "button"):
+            return
+        amount = parse_amount(self.amount.value or "", self.plan.total.currency)
+        self.button.text = f"Pay {self.money(amount)}" if amount and amount.minor > 0 else "Pay"
 
     def card_form(self) -> None:
         gateway = self.current.gateway
