@@ -9,6 +9,7 @@ from models import Client, Organization, PortalUser
 from services.database import Database
 from services.invoices import create_invoice, send_invoice
 from services.passwords import hash_password
+from services.principal import Principal
 from services.records import DocumentRef
 from services.totals import LineInput
 
@@ -69,6 +70,21 @@ def make_portal_user(
         session.add(user)
         session.flush()
         return user.id
+
+
+def make_customer(
+    db: Database,
+    organization_id: int | None = None,
+    *,
+    name: str = "Client Ltd",
+    email: str = "ann@client.example",
+    currency: str = "USD",
+) -> Principal:
+    """A client with one signed-in contact, as the services see them (in a new business by default)."""
+    organization_id = organization_id or make_organization(db)
+    client_id = make_client(db, organization_id, name=name, currency=currency)
+    user_id = make_portal_user(db, client_id, email)
+    return Principal(user_id, client_id, organization_id, email.split("@")[0].title(), email, user_id)
 
 
 def make_sent_invoice(

@@ -33,7 +33,7 @@ def unpaid_invoices(data_dir) -> list[tuple[str, str, int]]:
                 .where(Invoice.status.in_(("sent", "viewed", "partially_paid")))
                 .order_by(Invoice.due_date, Invoice.id)
             ).all()
-            return [tuple(row) for row in rows]
+            return [(public_id, number, balance) for public_id, number, balance in rows]
     finally:
         db.engine.dispose()
 

@@ -17,9 +17,8 @@ from services.errors import AmountExceedsBalance, InvoiceNotPayable, PaymentInPr
 from services.gateways.base import CardDetails, ChargeRequest, ChargeResult
 from services.gateways.sandbox import SandboxGateway
 from services.online_payments import pay, plan_pay_all, plan_pay_invoice
-from services.principal import Principal
 from services.saved_methods import gateway_customer
-from tests.factories import make_client, make_organization, make_portal_user, make_sent_invoice
+from tests.factories import make_customer, make_sent_invoice
 
 REFUSALS = (PaymentInProgress, AmountExceedsBalance, InvoiceNotPayable)
 
@@ -55,12 +54,9 @@ def slow_reservation_check(monkeypatch):
 
 @pytest.fixture
 def books(db):
-    organization = make_organization(db)
-    client = make_client(db, organization)
-    user = make_portal_user(db, client, "ann@client.example")
-    invoice = make_sent_invoice(db, client, 40000, due_in_days=5)
-    make_sent_invoice(db, client, 15000, due_in_days=9)
-    principal = Principal(user, client, organization, "Ann", "ann@client.example", 1)
+    principal = make_customer(db)
+    invoice = make_sent_invoice(db, principal.client_id, 40000, due_in_days=5)
+    make_sent_invoice(db, principal.client_id, 15000, due_in_days=9)
     gateway_customer(db, SandboxGateway(), principal)  # known already, so the tabs race straight to paying
     return principal, invoice
 

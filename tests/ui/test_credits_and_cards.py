@@ -30,7 +30,8 @@ def oldest_unpaid() -> Invoice:
             .where(Invoice.number.like("INV-%"), Invoice.balance_due_minor > 0, Invoice.kind == "invoice")
             .where(Invoice.status.in_(("sent", "viewed", "partially_paid")))
             .order_by(Invoice.due_date, Invoice.id)
-        ).first()
+            .limit(1)
+        ).one()
 
 
 def first_button(user, text: str) -> UserInteraction:

@@ -32,7 +32,8 @@ def processing_debit() -> tuple[int, int]:
             select(Invoice)
             .where(Invoice.client_id == client.id, Invoice.kind == "invoice", Invoice.balance_due_minor > 0)
             .order_by(Invoice.due_date)
-        ).first()
+            .limit(1)
+        ).one()
         payment = Payment(
             organization_id=client.organization_id,
             client_id=client.id,
@@ -77,7 +78,7 @@ def state(payment_id: int, invoice_id: int) -> tuple[str, str, int]:
     with portal.current().db.reading() as session:
         payment = session.get_one(Payment, payment_id)
         invoice = session.get_one(Invoice, invoice_id)
-        events = session.scalar(select(func.count()).select_from(ProcessedWebhookEvent))
+        events = session.scalar(select(func.count()).select_from(ProcessedWebhookEvent)) or 0
         return payment.status, invoice.status, events
 
 

@@ -96,7 +96,7 @@ Pick = tuple[bool, int]
 picks = st.tuples(st.sampled_from([True, True, True, False]), st.integers(min_value=0, max_value=1_000))
 sends = st.sampled_from([True, True, True, False])
 # How the customer pays online: the sandbox's test card and accounts, each with its outcome.
-ONLINE_METHODS = {
+ONLINE_METHODS: dict[str, CardDetails | BankAccountDetails] = {
     "card": CardDetails("4242424242424242", 12, 2030, "123", "Ann"),
     "declined": CardDetails("4000000000000002", 12, 2030, "123", "Ann"),
     "mistyped": CardDetails("4242424242424241", 12, 2030, "123", "Ann"),

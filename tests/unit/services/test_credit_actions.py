@@ -21,8 +21,7 @@ from services.gateways.base import BankAccountDetails, ChargeRequest
 from services.gateways.sandbox import SandboxGateway
 from services.money import Money
 from services.online_payments import pay, plan_pay_invoice
-from services.principal import Principal
-from tests.factories import Clock, make_client, make_organization, make_portal_user, make_sent_invoice
+from tests.factories import Clock, make_client, make_customer, make_sent_invoice
 from tests.unit.services.test_credits import credit_note, paid_retainer
 
 CREDIT, RETAINER = RefundSource.CREDIT, RefundSource.RETAINER
@@ -39,13 +38,10 @@ def clock():
 
 @pytest.fixture
 def books(db):
-    organization = make_organization(db)
-    client = make_client(db, organization)
-    user = make_portal_user(db, client, "ann@client.example")
-    principal = Principal(user, client, organization, "Ann", "ann@client.example", 1)
-    invoice = make_sent_invoice(db, client, 30000, due_in_days=10)
-    credit_note(db, client, 12000)
-    paid_retainer(db, client, 50000)
+    principal = make_customer(db)
+    invoice = make_sent_invoice(db, principal.client_id, 30000, due_in_days=10)
+    credit_note(db, principal.client_id, 12000)
+    paid_retainer(db, principal.client_id, 50000)
     return principal, invoice
 
 

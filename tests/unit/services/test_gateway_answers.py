@@ -22,9 +22,8 @@ from services.gateways.base import (
 )
 from services.gateways.sandbox import SandboxGateway
 from services.online_payments import ACTION_TIMEOUT, complete_action, pay, plan_pay_invoice, settle_processing
-from services.principal import Principal
 from services.webhooks import WebhookOutcome, handle_webhook
-from tests.factories import Clock, make_client, make_organization, make_portal_user, make_sent_invoice
+from tests.factories import Clock, make_customer, make_sent_invoice
 
 CARD = MethodInfo("pm_1", MethodKind.CARD, "Visa", "3184", 12, 2030)
 
@@ -55,11 +54,8 @@ def clock():
 
 @pytest.fixture
 def books(db, clock):
-    organization = make_organization(db)
-    client = make_client(db, organization)
-    user = make_portal_user(db, client, "ann@client.example")
-    invoice = make_sent_invoice(db, client, 25000, due_in_days=10)
-    principal = Principal(user, client, organization, "Ann", "ann@client.example", 1)
+    principal = make_customer(db)
+    invoice = make_sent_invoice(db, principal.client_id, 25000, due_in_days=10)
     return principal, invoice, ScriptedGateway(clock)
 
 

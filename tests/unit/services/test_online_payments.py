@@ -17,16 +17,8 @@ from services.gateways.sandbox import SandboxGateway
 from services.invoices import create_invoice, send_invoice
 from services.money import Money
 from services.online_payments import book_result, pay, plan_pay_all, plan_pay_invoice, settle_processing
-from services.principal import Principal
 from services.totals import LineInput
-from tests.factories import (
-    TODAY,
-    Clock,
-    make_client,
-    make_organization,
-    make_portal_user,
-    make_sent_invoice,
-)
+from tests.factories import TODAY, Clock, make_customer, make_sent_invoice
 
 
 @pytest.fixture
@@ -36,12 +28,9 @@ def clock():
 
 @pytest.fixture
 def books(db, clock):
-    organization = make_organization(db)
-    client = make_client(db, organization)
-    user = make_portal_user(db, client, "ann@client.example")
-    later = make_sent_invoice(db, client, 30000, due_in_days=40)
-    older = make_sent_invoice(db, client, 20000, due_in_days=10)
-    principal = Principal(user, client, organization, "Ann", "ann@client.example", 1)
+    principal = make_customer(db)
+    later = make_sent_invoice(db, principal.client_id, 30000, due_in_days=40)
+    older = make_sent_invoice(db, principal.client_id, 20000, due_in_days=10)
     return {"principal": principal, "later": later, "older": older, "gateway": SandboxGateway(clock=clock)}
 
 

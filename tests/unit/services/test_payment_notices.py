@@ -10,8 +10,7 @@ from services.gateways.base import BankAccountDetails, CardDetails, ChargeReques
 from services.gateways.sandbox import SandboxGateway
 from services.money import Money
 from services.online_payments import book_result, pay, plan_pay_all, plan_pay_invoice, settle_processing
-from services.principal import Principal
-from tests.factories import Clock, make_client, make_organization, make_portal_user, make_sent_invoice
+from tests.factories import Clock, make_customer, make_sent_invoice
 
 
 @pytest.fixture
@@ -21,12 +20,9 @@ def clock():
 
 @pytest.fixture
 def books(db, clock):
-    organization = make_organization(db)
-    client = make_client(db, organization)
-    user = make_portal_user(db, client, "ann@client.example")
-    first = make_sent_invoice(db, client, 12000, due_in_days=10)
-    second = make_sent_invoice(db, client, 8050, due_in_days=20)
-    principal = Principal(user, client, organization, "Ann", "ann@client.example", 1)
+    principal = make_customer(db)
+    first = make_sent_invoice(db, principal.client_id, 12000, due_in_days=10)
+    second = make_sent_invoice(db, principal.client_id, 8050, due_in_days=20)
     return principal, first, second, SandboxGateway(clock=clock)
 
 

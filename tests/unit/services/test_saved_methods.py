@@ -16,7 +16,6 @@ from services.gateways.base import (
 )
 from services.gateways.sandbox import SandboxGateway
 from services.online_payments import pay, plan_pay_invoice
-from services.principal import Principal
 from services.saved_methods import (
     gateway_customer,
     list_saved_methods,
@@ -24,7 +23,7 @@ from services.saved_methods import (
     remove_saved_method,
     update_saved_card,
 )
-from tests.factories import Clock, make_client, make_organization, make_portal_user, make_sent_invoice
+from tests.factories import Clock, make_customer, make_sent_invoice
 
 ADDRESS = BillingAddress(line1="1 Elm Row", city="Leeds", postal_code="LS1 1AA", country="GB")
 
@@ -36,14 +35,9 @@ def clock():
 
 @pytest.fixture
 def books(db, clock):
-    organization = make_organization(db)
-    client = make_client(db, organization)
-    user = make_portal_user(db, client, "ann@client.example")
-    invoices = [make_sent_invoice(db, client, 1000 * (n + 1), due_in_days=n) for n in range(4)]
-    principal = Principal(user, client, organization, "Ann", "ann@client.example", 1)
-    other_client = make_client(db, organization, name="Other Co")
-    other_user = make_portal_user(db, other_client, "bob@other.example")
-    other = Principal(other_user, other_client, organization, "Bob", "bob@other.example", 2)
+    principal = make_customer(db)
+    invoices = [make_sent_invoice(db, principal.client_id, 1000 * (n + 1), due_in_days=n) for n in range(4)]
+    other = make_customer(db, principal.organization_id, name="Other Co", email="bob@other.example")
     return principal, other, invoices, SandboxGateway(clock=clock)
 
 
