@@ -51,7 +51,7 @@ async def invoice_page(request: Request, public_id: str) -> None:
         f"{document.title} {document.number}", branding=branding, principal=principal, active="/invoices"
     ):
         forward = ForwardDialog(current, principal, document.public_id, document.number)
-        _toolbar(document, money, forward)
+        _toolbar(document, money, forward, options)
         _in_flight_note(document, options, money)
         _apply_credits(current, principal, document, options, money)
         with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
@@ -62,7 +62,9 @@ async def invoice_page(request: Request, public_id: str) -> None:
         await CommentThread.create(current, principal, document.public_id)
 
 
-def _toolbar(document: InvoiceDocument, money: Formatter, forward: ForwardDialog) -> None:
+def _toolbar(
+    document: InvoiceDocument, money: Formatter, forward: ForwardDialog, options: CreditOptions
+) -> None:
     with ui.row().classes("w-full items-center gap-3 -mt-4"):
         ui.link("← Invoices", "/invoices").classes("text-primary no-underline")
         status_badge(document.status_label)
@@ -70,10 +72,12 @@ def _toolbar(document: InvoiceDocument, money: Formatter, forward: ForwardDialog
         ui.label(f"Balance Due {money(document.balance_due)}").classes("text-lg font-semibold").props(
             "data-testid=balance-due"
         )
-        if document.status in PAYABLE_STATUSES and document.balance_due.minor > 0:
+        mine = next((i for i in options.invoices if i.public_id == document.public_id), None)
+        all_in_flight = mine is not None and mine.can_take.minor == 0
+        if document.status in PAYABLE_STATUSES and document.balance_due.minor > 0 and not all_in_flight:
             ui.button("Pay Now", on_click=lambda: ui.navigate.to(f"/pay?invoice={document.public_id}")).props(
                 "unelevated no-caps"
-            )
+            ).mark("pay-now")
         with ui.button(icon="more_vert").props('flat round aria-label="More"'):
             with ui.menu().props("auto-close"):
                 pdf = f"/invoices/{document.public_id}/pdf"

@@ -60,6 +60,7 @@ PAY_CELL = """
 STATUS_CELL = """
 <q-td :props="props">
   <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+  <div v-if="props.row.processing" class="text-xs text-blue-9 q-mt-xs">{{ props.row.processing }}</div>
 </q-td>
 """
 
@@ -94,7 +95,9 @@ async def invoices_page(request: Request) -> None:
     state = {"query": query_from_params(request.query_params)}
 
     async def load(query: InvoiceListQuery) -> InvoicePage:
-        return await io_bound(list_invoices, current.db, principal, query, today=current.clock().date())
+        return await io_bound(
+            list_invoices, current.db, principal, query, today=current.clock().date(), now=current.clock()
+        )
 
     first = await load(state["query"])
     with frame("Invoices", branding=branding, principal=principal, active="/invoices"):
@@ -178,6 +181,7 @@ def _row(row: Any, locale: str) -> dict[str, Any]:
         "total": format_money(row.total, locale),
         "balance": format_money(row.balance_due, locale),
         "payable": row.is_payable,
+        "processing": f"{format_money(row.processing, locale)} processing" if row.processing else "",
     }
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
 
 from models import Invoice, InvoiceKind, InvoiceStatus
+from services.clock import utc_now
 from services.database import Database
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money
+from services.online_payments import in_flight
 from services.principal import Principal
 
 MAX_PAGE_SIZE = 100
@@ -80,10 +82,12 @@ class InvoiceRow:
     status_label: str  # Overdue is derived from the due date
     total: Money
     balance_due: Money
+    processing: Money | None = None  # a payment towards it that the gateway has not answered yet
 
     @property
     def is_payable(self) -> bool:
-        return self.status in PAYABLE_STATUSES and self.balance_due.minor > 0
+        waiting = self.processing.minor if self.processing else 0
+        return self.status in PAYABLE_STATUSES and self.balance_due.minor > waiting
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,9 @@ def _conditions(
     return conditions
 
 
-def list_invoices(db: Database, principal: Principal, query: InvoiceListQuery, *, today: date) -> InvoicePage:
+def list_invoices(
+    db: Database, principal: Principal, query: InvoiceListQuery, *, today: date, now: datetime | None = None
+) -> InvoicePage:
     """One page of the signed-in client's issued invoices and retainer invoices; drafts never show."""
     query = normalized(query)
     where = and_(*_conditions(principal, query, today, db.engine.dialect.name))
@@ -169,6 +175,7 @@ def list_invoices(db: Database, principal: Principal, query: InvoiceListQuery, *
             total = session.scalar(select(func.count()).select_from(Invoice).where(where)) or 0
         rows = session.execute(
             select(
+                Invoice.id,
                 Invoice.public_id,
                 Invoice.number,
                 Invoice.kind,
@@ -184,6 +191,7 @@ def list_invoices(db: Database, principal: Principal, query: InvoiceListQuery, *
             .limit(query.page_size)
             .offset((query.page - 1) * query.page_size)
         ).all()
+        waiting = in_flight(session, principal.client_id, now or utc_now())
     return InvoicePage(
         rows=tuple(
             InvoiceRow(
@@ -196,6 +204,7 @@ def list_invoices(db: Database, principal: Principal, query: InvoiceListQuery, *
                 status_label=status_label(row.status, row.due_date, today),
                 total=Money(row.total_minor, row.currency),
                 balance_due=Money(row.balance_due_minor, row.currency),
+                processing=Money(waiting[row.id], row.currency) if row.id in waiting else None,
             )
             for row in rows
         ),

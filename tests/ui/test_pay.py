@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from nicegui import ui
 from sqlalchemy import func, select
 
 from models import Invoice, InvoiceStatus, Payment, PortalUser
 from services import portal
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
-from services.money import format_money
+from services.money import Money, format_money
 from tests.ui.conftest import balances_of, post_login
 
 
@@ -104,3 +105,26 @@ async def test_a_double_clicked_pay_button_makes_one_attempt(user):
     with portal.current().db.reading() as session:
         assert session.scalar(select(func.count()).select_from(Payment)) == before + 1
     assert outstanding().minor == 0
+
+
+async def test_a_processing_bank_payment_shows_on_the_invoice_and_in_the_list(user):
+    await post_login(user)
+    with portal.current().db.reading() as session:
+        invoice = session.scalars(
+            select(Invoice).where(Invoice.number == "INV-00013", Invoice.status == InvoiceStatus.SENT)
+        ).one()
+    await user.open(f"/pay?invoice={invoice.public_id}")
+    user.find("New bank account").click()
+    user.find(marker="account-holder").type("Dana Demo")
+    user.find(marker="account-iban").type("DE89 3704 0044 0532 0130 00")
+    user.find(marker="account-mandate").click()
+    user.find(marker="pay-submit").click()
+    await user.should_see("is processing", retries=40)
+    shown = format_money(Money(invoice.balance_due_minor, invoice.currency))
+    await user.open(f"/invoices/{invoice.public_id}")
+    await user.should_see(f"A payment of {shown} is being processed.")
+    await user.should_not_see(marker="pay-now")
+    await user.open("/invoices")
+    (table,) = user.find(kind=ui.table).elements
+    (row,) = [row for row in table.rows if row["number"] == "INV-00013"]
+    assert (row["processing"], row["payable"]) == (f"{shown} processing", False)
