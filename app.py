@@ -58,7 +58,9 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.invoice
     import pages.invoices
     import pages.login
-    import pages.pay  # noqa: F401 - importing registers the pages
+    import pages.pay
+    import pages.payment
+    import pages.payments  # noqa: F401 - importing registers the pages
 
     return started
 

@@ -10,7 +10,9 @@ from fastapi.responses import Response
 from services import portal
 from services.errors import NotFound
 from services.invoice_detail import get_invoice
+from services.payments_made import get_payment
 from services.pdf.invoice import render_invoice_pdf
+from services.pdf.receipt import render_receipt_pdf
 from services.principal import Principal
 
 router = APIRouter()
@@ -41,3 +43,16 @@ def invoice_pdf(request: Request, public_id: str, download: bool = False) -> Res
     except NotFound:
         raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
     return pdf_response(render_invoice_pdf(document), document.number, download=download)
+
+
+@router.get("/payments/{public_id}/pdf")
+def receipt_pdf(request: Request, public_id: str, download: bool = False) -> Response:
+    """The receipt of a payment that succeeded; an attempt that failed or is processing has none."""
+    principal: Principal = request.state.principal
+    try:
+        payment = get_payment(portal.current().db, principal, public_id)
+    except NotFound:
+        raise HTTPException(status_code=404, detail="This payment does not exist.") from None
+    if not payment.is_receipt:
+        raise HTTPException(status_code=404, detail="This payment has no receipt: it did not go through.")
+    return pdf_response(render_receipt_pdf(payment), f"Receipt-{payment.receipt_number}", download=download)

@@ -21,7 +21,12 @@ class NavEntry:
 
 
 # Only entries whose pages exist; later features add theirs here.
-NAVIGATION = (NavEntry("Home", "home", "/"), NavEntry("Invoices", "receipt_long", "/invoices"))
+NAVIGATION = (
+    NavEntry("Home", "home", "/"),
+    NavEntry("Invoices", "receipt_long", "/invoices"),
+    NavEntry("Payments Made", "payments", "/payments"),
+    NavEntry("Statement of Accounts", "account_balance", "/statement"),
+)
 
 DEMO_NOTICE = "Demo portal: sample data for trying things out. No real money moves."
 

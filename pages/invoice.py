@@ -13,6 +13,7 @@ from components.dialog_host import DialogHost
 from components.forward_dialog import ForwardDialog
 from components.frame import frame
 from components.offload import io_bound
+from components.printing import print_pdf
 from components.status import status_badge
 from components.tables import compact_on_phone
 from models import RefundSource
@@ -82,7 +83,7 @@ def _toolbar(
             with ui.menu().props("auto-close"):
                 pdf = f"/invoices/{document.public_id}/pdf"
                 ui.menu_item("Download PDF", lambda: ui.navigate.to(f"{pdf}?download=1"))
-                ui.menu_item("Print", lambda: _print(pdf))
+                ui.menu_item("Print", lambda: print_pdf(pdf))
                 ui.menu_item("Forward", forward.open)
 
 
@@ -138,14 +139,6 @@ def _apply_credits(
 
 async def _reload() -> None:
     ui.navigate.reload()  # the balance, the applied amounts and the figures all change
-
-
-def _print(pdf_url: str) -> None:
-    # The browser prints the same PDF: load it in a hidden frame and open its print dialog.
-    ui.run_javascript(
-        "const f = document.createElement('iframe'); f.style.display = 'none';"
-        f"f.src = {pdf_url!r}; f.onload = () => f.contentWindow.print(); document.body.appendChild(f);"
-    )
 
 
 def _party(title: str, party: Party) -> None:

@@ -169,6 +169,17 @@ def open_invoice(
     )
 
 
+def business_party(session: Session, organization_id: int) -> tuple[Party, str]:
+    """The business as documents show it, and its locale."""
+    organization = session.get_one(Organization, organization_id)
+    return _party(organization, organization.name, ""), organization.locale
+
+
+def client_party(session: Session, client_id: int) -> Party:
+    client = session.get_one(Client, client_id)
+    return _party(client, client.display_name, client.company_name)
+
+
 def _party(row: Client | Organization, name: str, company: str) -> Party:
     address = Address(
         row.address_line1, row.address_line2, row.city, row.region, row.postal_code, row.country

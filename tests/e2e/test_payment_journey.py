@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pypdf import PdfReader
 
 from services.money import format_money
 from tests.e2e.test_sign_in_journey import card_amount, expected_balances, sign_in
@@ -11,7 +12,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_pay_everything_by_card_from_home(demo_portal, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
     sign_in(page, demo_portal.url)
     page.wait_for_selector("text=Outstanding Invoices")
     owed = card_amount(page, "outstanding-invoices")
@@ -37,10 +39,23 @@ def test_pay_everything_by_card_from_home(demo_portal, browser):
     page.fill("[aria-label='Name on card']", "Dana Demo")
     page.get_by_role("button", name=f"Pay {owed}").click()
     page.wait_for_selector(f"text=Thank you! Payment received: {owed}.")
-    assert page.get_by_text("Receipt RCPT-").is_visible()
+    receipt = page.get_by_text("Receipt RCPT-").inner_text().removeprefix("Receipt ").strip()
 
     page.goto(f"{demo_portal.url}/")
     page.wait_for_selector("text=Outstanding Invoices")
     assert card_amount(page, "outstanding-invoices") == "$0.00"
     assert card_amount(page, "last-payment") == owed
-    page.close()
+
+    # Payments Made lists it; its page downloads the receipt.
+    page.locator("a[href='/payments']").first.click()
+    page.get_by_role("link", name=receipt).click()
+    page.wait_for_selector(f"text=Payment {receipt}")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename == f"Receipt-{receipt}.pdf"
+    text = PdfReader(download.path()).pages[0].extract_text()
+    assert receipt in text
+    assert owed in text
+    assert "Sandbox - no real money" in text
+    context.close()

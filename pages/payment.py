@@ -1,0 +1,122 @@
+"""One payment: its receipt details, each invoice it paid with what is still due, Download PDF and Print."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+from nicegui import ui
+
+from components.frame import frame
+from components.offload import io_bound
+from components.printing import print_pdf
+from pages.payments import STATUS_COLORS
+from services import portal
+from services.branding import get_branding
+from services.dates import format_day
+from services.errors import NotFound
+from services.gateways.sandbox import SANDBOX_NOTICE
+from services.money import Money, format_money
+from services.payments_made import APPLIED_KINDS, PaymentDetail, get_payment
+from services.principal import Principal
+
+
+@ui.page("/payments/{public_id}")
+async def payment_page(request: Request, public_id: str) -> None:
+    principal: Principal = request.state.principal
+    current = portal.current()
+    try:
+        payment = await io_bound(get_payment, current.db, principal, public_id)
+    except NotFound:
+        raise HTTPException(status_code=404, detail="This payment does not exist.") from None
+    branding = await io_bound(get_branding, current.db)
+    title = f"Payment {payment.receipt_number}" if payment.receipt_number else "Payment"
+    with frame(title, branding=branding, principal=principal, active="/payments"):
+        _toolbar(payment)
+        if payment.is_sandbox:
+            with ui.row().classes("w-full items-center gap-2 rounded bg-amber-1 text-amber-10 p-3 -mt-2"):
+                ui.icon("science")
+                ui.label(SANDBOX_NOTICE).classes("font-medium")
+        with ui.card().classes("w-full p-5 gap-4").props("flat bordered"):
+            _facts(payment)
+            _applied(payment)
+
+
+def _money(payment: PaymentDetail, value: Money) -> str:
+    return format_money(value, payment.locale)
+
+
+def _toolbar(payment: PaymentDetail) -> None:
+    with ui.row().classes("w-full items-center gap-3 -mt-4"):
+        ui.link("← Payments Made", "/payments").classes("text-primary no-underline")
+        ui.badge(payment.status_label, color=STATUS_COLORS.get(payment.status_label, "grey-7")).classes(
+            "text-sm px-2"
+        ).props("rounded")
+        ui.space()
+        ui.label(_money(payment, payment.amount)).classes("text-lg font-semibold").mark("payment-amount")
+        if payment.is_receipt:
+            pdf = f"/payments/{payment.public_id}/pdf"
+            ui.button(
+                "Download PDF", icon="download", on_click=lambda: ui.navigate.to(f"{pdf}?download=1")
+            ).props("outline no-caps").mark("receipt-download")
+            ui.button("Print", icon="print", on_click=lambda: print_pdf(pdf)).props("flat no-caps")
+
+
+def _facts(payment: PaymentDetail) -> None:
+    rows = [
+        ("Receipt number", payment.receipt_number or "None: the payment did not go through"),
+        ("Date", format_day(payment.paid_on.date(), payment.locale)),
+        ("Method", payment.method),
+        ("Amount", _money(payment, payment.amount)),
+        ("Kind", "Retainer payment" if payment.is_retainer else "Invoice payment"),
+    ]
+    if payment.retainer_invoice_number:
+        rows.append(("Retainer invoice", payment.retainer_invoice_number))
+    if payment.failure_message:
+        rows.append(("Why it failed", payment.failure_message))
+    with ui.grid(columns="minmax(8rem, auto) 1fr").classes("w-full gap-x-6 gap-y-2 text-sm"):
+        for label, value in rows:
+            ui.label(label).classes("text-grey-7")
+            ui.label(value).classes("text-grey-10 break-words")
+
+
+def _applied(payment: PaymentDetail) -> None:
+    if payment.applied:
+        ui.separator()
+        ui.label("What it paid").classes("font-semibold")
+        columns = [
+            {"name": "invoice", "label": "Invoice", "field": "invoice", "align": "left"},
+            {
+                "name": "how",
+                "label": "How",
+                "field": "how",
+                "align": "left",
+                "classes": "max-sm:hidden",
+                "headerClasses": "max-sm:hidden",
+            },
+            {"name": "amount", "label": "Amount applied", "field": "amount", "align": "right"},
+            {"name": "left", "label": "Still due", "field": "left", "align": "right"},
+        ]
+        rows = [
+            {
+                "id": line.invoice_public_id + line.kind,
+                "invoice": line.invoice_number,
+                "how": APPLIED_KINDS.get(line.kind, line.kind),
+                "amount": _money(payment, line.amount),
+                "left": _money(payment, line.balance_left),
+                "href": f"/invoices/{line.invoice_public_id}",
+            }
+            for line in payment.applied
+        ]
+        table = ui.table(columns=columns, rows=rows, row_key="id").props("flat dense").classes("w-full")
+        table.add_slot(
+            "body-cell-invoice",
+            '<q-td :props="props"><a :href="props.row.href" class="text-primary no-underline">'
+            "{{ props.value }}</a></q-td>",
+        )
+    notes = []
+    if payment.unapplied.minor:
+        kept = "retainer" if payment.is_retainer else "credit"
+        notes.append(f"{_money(payment, payment.unapplied)} is available as {kept} for future invoices.")
+    if payment.refunded.minor:
+        notes.append(f"{_money(payment, payment.refunded)} of it was refunded.")
+    for note in notes:
+        ui.label(note).classes("text-sm text-grey-8")

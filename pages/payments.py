@@ -1,0 +1,159 @@
+"""Payments Made: every payment of the client, filtered by kind, sorted by date or amount and paged on the
+server; the state lives in the URL."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from nicegui import events, ui
+
+from components.frame import frame
+from components.offload import io_bound
+from components.tables import compact_on_phone
+from services import portal
+from services.branding import get_branding
+from services.dates import format_day
+from services.money import format_money
+from services.payments_made import (
+    FILTER_LABELS,
+    SORT_COLUMNS,
+    PaymentFilter,
+    PaymentRow,
+    PaymentsPage,
+    PaymentsQuery,
+    list_payments,
+)
+from services.principal import Principal
+
+COLUMNS: list[dict[str, Any]] = [
+    {"name": "date", "label": "Date", "field": "date", "sortable": True, "align": "left"},
+    {"name": "receipt", "label": "Receipt", "field": "receipt", "align": "left"},
+    {"name": "method", "label": "Method", "field": "method", "align": "left",
+     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
+    {"name": "paid_for", "label": "Invoices", "field": "paid_for", "align": "left",
+     "classes": "max-md:hidden", "headerClasses": "max-md:hidden"},
+    {"name": "status", "label": "Status", "field": "status", "align": "left"},
+    {"name": "amount", "label": "Amount", "field": "amount", "sortable": True, "align": "right"},
+]  # fmt: skip
+STATUS_COLORS = {"Paid": "positive", "Processing": "blue-7", "Failed": "negative", "Refunded": "grey-7"}
+TABLE_PROPS = 'flat bordered no-data-label="No payments yet." rows-per-page-options="[10,25,50,100]"'
+RECEIPT_CELL = """
+<q-td :props="props">
+  <a :href="'/payments/' + props.row.id" class="text-primary font-medium no-underline">{{ props.value }}</a>
+  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+</q-td>
+"""
+STATUS_CELL = """
+<q-td :props="props">
+  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+</q-td>
+"""
+
+
+def query_from_params(params: Any) -> PaymentsQuery:
+    try:
+        kind = PaymentFilter(params.get("filter", "all"))
+    except ValueError:
+        kind = PaymentFilter.ALL
+
+    def number(name: str, default: int) -> int:
+        value = params.get(name, "")
+        return int(value) if value.isdigit() else default
+
+    sort = params.get("sort", "date")
+    return PaymentsQuery(kind, sort if sort in SORT_COLUMNS else "date", params.get("desc", "1") != "0",
+                         number("page", 1), number("size", 25))  # fmt: skip
+
+
+def url_for(query: PaymentsQuery) -> str:
+    params = {
+        "filter": query.filter.value if query.filter != PaymentFilter.ALL else "",
+        "sort": query.sort,
+        "desc": "1" if query.descending else "0",
+        "page": str(query.page),
+        "size": str(query.page_size),
+    }
+    return "/payments?" + urlencode({key: value for key, value in params.items() if value})
+
+
+@ui.page("/payments")
+async def payments_page(request: Request) -> None:
+    principal: Principal = request.state.principal
+    current = portal.current()
+    branding = await io_bound(get_branding, current.db)
+    state = {"query": query_from_params(request.query_params)}
+
+    async def load(query: PaymentsQuery) -> PaymentsPage:
+        return await io_bound(list_payments, current.db, principal, query)
+
+    first = await load(state["query"])
+    with frame("Payments Made", branding=branding, principal=principal, active="/payments"):
+        with ui.row().classes("w-full items-end gap-3"):
+            kind = (
+                ui.select({key.value: label for key, label in FILTER_LABELS.items()}, label="Show",
+                          value=first.query.filter.value)
+                .props("outlined dense options-dense")
+                .classes("w-full sm:w-56")
+                .mark("payments-filter")
+            )  # fmt: skip
+            ui.space()
+            count = ui.label().classes("text-sm text-grey-7")
+        table = (
+            ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=_pagination(first))
+            .classes("w-full")
+            .props(TABLE_PROPS)
+            .mark("payments-table")
+        )
+        compact_on_phone(table)
+        table.add_slot("body-cell-receipt", RECEIPT_CELL)
+        table.add_slot("body-cell-status", STATUS_CELL)
+
+    def show(page: PaymentsPage) -> None:
+        state["query"] = page.query
+        table.rows = [_row(row, branding.locale) for row in page.rows]
+        table.pagination = _pagination(page)
+        count.text = f"{page.total_count} payment" + ("" if page.total_count == 1 else "s")
+        ui.navigate.history.replace(url_for(page.query))
+
+    async def reload(**changes: Any) -> None:
+        show(await load(PaymentsQuery(**{**state["query"].__dict__, **changes})))
+
+    async def on_request(event: events.GenericEventArguments) -> None:
+        pagination = event.args["pagination"]
+        sort = pagination.get("sortBy") or "date"
+        await reload(
+            sort=sort if sort in SORT_COLUMNS else "date",
+            descending=bool(pagination.get("descending")),
+            page=int(pagination.get("page") or 1),
+            page_size=int(pagination.get("rowsPerPage") or 25),
+        )
+
+    async def on_filter(event: events.ValueChangeEventArguments) -> None:
+        await reload(filter=PaymentFilter(event.value), page=1)
+
+    table.on("request", on_request)
+    table.on("rowClick", lambda event: ui.navigate.to(f"/payments/{event.args[1]['id']}"))
+    kind.on_value_change(on_filter)
+    show(first)
+
+
+def _pagination(page: PaymentsPage) -> dict[str, Any]:
+    query = page.query
+    return {"page": query.page, "rowsPerPage": query.page_size, "sortBy": query.sort,
+            "descending": query.descending, "rowsNumber": page.total_count}  # fmt: skip
+
+
+def _row(row: PaymentRow, locale: str) -> dict[str, Any]:
+    return {
+        "id": row.public_id,
+        "date": format_day(row.paid_on.date(), locale),
+        "receipt": row.receipt_number or "—",
+        "retainer": row.is_retainer,
+        "method": row.method,
+        "paid_for": ", ".join(row.paid_for) or "—",
+        "status": row.status_label,
+        "color": STATUS_COLORS.get(row.status_label, "grey-7"),
+        "amount": format_money(row.amount, locale),
+    }
