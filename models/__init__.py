@@ -10,7 +10,7 @@ from models.outbox import EmailDeliveryAttempt, OutboxAttachment, OutboxEmail, P
 from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
 from models.payment_method import GatewayCustomer, SavedPaymentMethod
 from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
-from models.security import AuditEvent, LoginSession, LoginThrottle
+from models.security import AuditEvent, LoginSession, LoginThrottle, PasswordToken
 
 __all__ = [
     "OPEN_INVOICE_STATUSES",
@@ -36,6 +36,7 @@ __all__ = [
     "Organization",
     "OutboxAttachment",
     "OutboxEmail",
+    "PasswordToken",
     "Payment",
     "PaymentKind",
     "PaymentMethodKind",

@@ -19,7 +19,16 @@ class Client(PublicIdMixin, AddressMixin, Base):
     company_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
+    tax_number: Mapped[str] = mapped_column(String(50), default="")
     currency: Mapped[str] = mapped_column(String(3))
+    # The address mixin is the billing address; an empty shipping address means "same as billing".
+    shipping_line1: Mapped[str] = mapped_column(String(200), default="")
+    shipping_line2: Mapped[str] = mapped_column(String(200), default="")
+    shipping_city: Mapped[str] = mapped_column(String(100), default="")
+    shipping_region: Mapped[str] = mapped_column(String(100), default="")
+    shipping_postal_code: Mapped[str] = mapped_column(String(20), default="")
+    shipping_country: Mapped[str] = mapped_column(String(2), default="")
     created_at: Mapped[datetime]
 
 

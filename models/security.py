@@ -1,4 +1,4 @@
-"""Server-side sign-in sessions, login throttling and the audit trail."""
+"""Server-side sign-in sessions, login throttling, set-password links and the audit trail."""
 
 from __future__ import annotations
 
@@ -43,6 +43,26 @@ class LoginThrottle(Base):
     window_started_at: Mapped[datetime]
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     lockouts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PasswordToken(Base):
+    """A single-use link to set a password: an invitation (72 hours) or a reset (1 hour).
+
+    The e-mail carries a random token; only its SHA-256 is stored, so a leaked database holds no
+    usable link. A token is spent by setting ``used_at``, or replaced (``revoked_at``) when a newer
+    link is sent or a password is set another way.
+    """
+
+    __tablename__ = "password_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_user_id: Mapped[int] = mapped_column(ForeignKey("portal_users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # invite | reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime]
 
 
 class AuditEvent(Base):

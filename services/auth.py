@@ -62,7 +62,7 @@ def sign_in(
 ) -> IssuedSession:
     """Check the password and open a new session; raises ``SignInRefused`` or ``SignInLocked``."""
     email = normalize_email(email)[:254]
-    throttle_keys = (("account", email), ("address", ip_address))
+    throttle_keys = _throttle_keys(email, ip_address)
     with db.reading() as session:
         locked_until = _locked_until(session, throttle_keys, clock())
         user = session.scalars(select(PortalUser).where(PortalUser.email == email)).one_or_none()
@@ -148,13 +148,52 @@ def sign_out(db: Database, token: str | None, *, ip_address: str = "", clock: Cl
         record_event(session, "sign_out", at=now, portal_user_id=login.portal_user_id, ip_address=ip_address)
 
 
-def revoke_all_sessions(session: Session, portal_user_id: int, *, at: datetime) -> None:
-    """End every session of a user (after a password change, or when access is disabled)."""
-    session.execute(
-        update(LoginSession)
-        .where(LoginSession.portal_user_id == portal_user_id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=at)
+def revoke_all_sessions(
+    session: Session, portal_user_id: int, *, at: datetime, except_session_id: int | None = None
+) -> int:
+    """End every session of a user (after a password change, or when access is disabled).
+
+    ``except_session_id`` keeps that one session (the browser that changed the password) open.
+    Returns how many sessions were ended.
+    """
+    statement = update(LoginSession).where(
+        LoginSession.portal_user_id == portal_user_id, LoginSession.revoked_at.is_(None)
     )
+    if except_session_id is not None:
+        statement = statement.where(LoginSession.id != except_session_id)
+    result = session.execute(statement.values(revoked_at=at))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def password_locked_until(
+    db: Database, *, email: str, ip_address: str, clock: Clock = utc_now
+) -> datetime | None:
+    """Until when the sign-in throttle refuses passwords for this account or address; None if it does not."""
+    with db.reading() as session:
+        return _locked_until(session, _throttle_keys(normalize_email(email), ip_address), clock())
+
+
+def record_failed_password(
+    db: Database, *, email: str, ip_address: str, action: str = "sign_in.failed", clock: Clock = utc_now
+) -> SignInLocked | None:
+    """Count a wrong password given outside sign-in (e.g. to change it) towards the sign-in throttle.
+
+    The failure counts against the account and the address exactly like a failed sign-in, in its own
+    transaction, with the audit event ``action``. Returns the ``SignInLocked`` error when this failure
+    locked them, else None.
+    """
+    email = normalize_email(email)[:254]
+    with db.reading() as session:
+        user = session.scalars(select(PortalUser).where(PortalUser.email == email)).one_or_none()
+    error = _record_failure(
+        db, _throttle_keys(email, ip_address), email, ip_address, user, clock, action=action
+    )
+    return error if isinstance(error, SignInLocked) else None
+
+
+def reset_account_throttle(session: Session, email: str) -> None:
+    """Forget an account's failed sign-ins and lock (once its owner proved who they are another way)."""
+    _reset_throttle(session, "account", normalize_email(email))
 
 
 def safe_local_path(target: str | None, default: str = "/") -> str:
@@ -167,6 +206,10 @@ def safe_local_path(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc:
         return default
     return target
+
+
+def _throttle_keys(email: str, ip_address: str) -> tuple[tuple[str, str], ...]:
+    return (("account", email), ("address", ip_address))
 
 
 def _locked_until(session: Session, keys: tuple[tuple[str, str], ...], now: datetime) -> datetime | None:
@@ -186,6 +229,8 @@ def _record_failure(
     ip_address: str,
     user: PortalUser | None,
     clock: Clock,
+    *,
+    action: str = "sign_in.failed",
 ) -> SignInRefused | SignInLocked:
     """Count a failure against the account and the address; returns the error to raise."""
     now = clock()
@@ -219,7 +264,7 @@ def _record_failure(
                 )
         record_event(
             session,
-            "sign_in.failed",
+            action,
             at=now,
             portal_user_id=user.id if user else None,
             client_id=user.client_id if user else None,

@@ -145,6 +145,94 @@ class SignInLocked(DomainError):
         self.until = until
 
 
+class InvalidDetails(DomainError):
+    """Fields of a form are wrong: ``errors`` maps each field to the sentence shown beside it."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = dict(errors)
+
+
+class WrongCurrentPassword(DomainError):
+    """The current password, asked for again before changing it, is not correct."""
+
+
+class PasswordMismatch(DomainError):
+    """The new password and its repetition differ."""
+
+
+class WeakPassword(DomainError):
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems  # sentences, as shown beside the field while typing
+
+
+class PasswordUnchanged(DomainError):
+    """The new password is the current one."""
+
+
+class InvalidToken(DomainError):
+    """A set-password link that cannot be used: ``reason`` is used, expired, replaced or unknown.
+
+    ``purpose`` (invite | reset) is known for a link that exists; a tampered link is unknown.
+    """
+
+    def __init__(self, reason: str, purpose: str = "") -> None:
+        super().__init__(f"{purpose or 'password'} link {reason}")
+        self.reason = reason
+        self.purpose = purpose
+
+
+class ContactHasLogin(DomainError):
+    """An invitation for an address whose person has set a password already."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"{email} already has a login")
+        self.email = email
+
+
+class EmailTaken(DomainError):
+    """An invitation for an address that is the login of another client's contact."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"{email} is another client's login")
+        self.email = email
+
+
+class TextRequired(DomainError):
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} is empty")
+        self.field = field
+
+
+class TextHasControlCharacters(DomainError):
+    """A one-line text (a subject) holds a line break or another control character."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} contains a control character")
+        self.field = field
+
+
+class MessageLimitReached(DomainError):
+    def __init__(self, limit: int, until: datetime) -> None:
+        super().__init__(f"{limit} messages an hour; next at {until.isoformat()}")
+        self.limit = limit
+        self.until = until
+
+
+class InvalidRating(DomainError):
+    def __init__(self, rating: object) -> None:
+        super().__init__(f"rating {rating!r} is not 1 to 5")
+        self.rating = rating
+
+
+class ReviewLimitReached(DomainError):
+    def __init__(self, limit: int, until: datetime) -> None:
+        super().__init__(f"{limit} reviews a day; next at {until.isoformat()}")
+        self.limit = limit
+        self.until = until
+
+
 def human_message(error: Exception, *, now: datetime | None = None, locale: str = "en_US") -> str:
     """The sentence shown to a person for a domain error."""
 
@@ -208,5 +296,59 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             )
         case SignInRefused():
             return "The e-mail address or password is not correct."
+        case InvalidDetails(errors=errors):
+            count = len(errors)
+            return (
+                f"Nothing was saved: {count} field{'s need' if count != 1 else ' needs'} correcting."
+                if count
+                else "Nothing was saved: some details need correcting."
+            )
+        case WrongCurrentPassword():
+            return "The current password is not correct."
+        case PasswordMismatch():
+            return "The new password and its confirmation do not match."
+        case WeakPassword(problems=problems):
+            return " ".join(("Please choose a stronger password.", *problems))
+        case PasswordUnchanged():
+            return "The new password must be different from the current one."
+        case InvalidToken(reason=reason, purpose=purpose):
+            ask = (
+                "Please ask the business to send you a new invitation."
+                if purpose == "invite"
+                else "You can ask for a new one with “Forgot password?” on the sign-in page."
+            )
+            if reason == "used":
+                return f"This link has already been used; each link works only once. {ask}"
+            if reason == "expired":
+                return f"This link has expired. {ask}"
+            if reason == "replaced":
+                return (
+                    "This link no longer works: a newer link was sent, or the password was set, since. "
+                    f"Please use the link in the latest e-mail. {ask}"
+                )
+            return (
+                "This link is not valid. Please check that you opened the whole link from the e-mail, "
+                "or ask for a new one with “Forgot password?” on the sign-in page."
+            )
+        case ContactHasLogin(email=email):
+            return (
+                f"{email} has a login to the portal already. If the password is forgotten, "
+                "“Forgot password?” on the sign-in page sends a new link."
+            )
+        case EmailTaken(email=email):
+            return f"{email} is already the login of another customer; each login needs its own address."
+        case TextRequired(field="subject"):
+            return "Please enter a subject."
+        case TextRequired(field=field):
+            return f"Please write a {field}."
+        case TextHasControlCharacters(field=field):
+            return f"The {field} must be a single line without special control characters."
+        case MessageLimitReached(limit=limit, until=until):
+            wait = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 60
+            return f"You can send {limit} messages an hour. Please try again in {wait} minutes."
+        case InvalidRating():
+            return "Please choose a rating from 1 to 5 stars."
+        case ReviewLimitReached(limit=limit):
+            return f"You can write {limit} reviews a day. Thank you; please try again tomorrow."
         case _:
             return "Something went wrong. Nothing was changed; please try again."

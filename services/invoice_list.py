@@ -191,7 +191,9 @@ def list_invoices(
             .limit(query.page_size)
             .offset((query.page - 1) * query.page_size)
         ).all()
-        waiting = in_flight(session, principal.client_id, now or utc_now())
+        # Which of the page's unpaid invoices a payment is on its way for: one more query, only then.
+        unpaid = any(row.status in PAYABLE_STATUSES and row.balance_due_minor > 0 for row in rows)
+        waiting = in_flight(session, principal.client_id, now or utc_now()) if unpaid else {}
     return InvoicePage(
         rows=tuple(
             InvoiceRow(

@@ -66,6 +66,7 @@ async def test_sorting_by_amount_both_ways(user):
 
 async def test_a_payment_page_shows_the_receipt_and_its_pdf(user):
     paid = next(p for p in demo_payments() if p.status == PaymentStatus.SUCCEEDED and p.kind == "invoice")
+    assert paid.receipt_number is not None
     await post_login(user)
     await user.open(f"/payments/{paid.public_id}")
     await user.should_see(f"Payment {paid.receipt_number}")
