@@ -47,20 +47,25 @@ def configure(settings: Settings) -> portal.Portal:
         logins = seed_demo(started.db, clock=started.clock, password_rounds=settings.bcrypt_rounds)
         _announce_demo(settings, logins is not None)
 
-    from api import auth, branding, documents, webhooks  # routes and pages need the portal installed first
+    # routes and pages need the portal installed first
+    from api import auth, branding, documents, statements, webhooks
 
     app.include_router(auth.router)
     app.include_router(branding.router)
     app.include_router(documents.router)
+    app.include_router(statements.router)
     app.include_router(webhooks.router)
     app.add_middleware(auth.SessionGuard)
+    import pages.access
     import pages.home
     import pages.invoice
     import pages.invoices
     import pages.login
+    import pages.password
     import pages.pay
     import pages.payment
-    import pages.payments  # noqa: F401 - importing registers the pages
+    import pages.payments
+    import pages.statement  # noqa: F401 - importing registers the pages
 
     return started
 

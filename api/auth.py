@@ -17,7 +17,15 @@ from services.errors import SignInLocked, SignInRefused
 SESSION_COOKIE = "portal_session"
 LOGIN_PATH = "/login"
 PUBLIC_PATHS = frozenset(
-    {LOGIN_PATH, "/auth/login", "/branding/logo", "/favicon.ico", "/api/webhooks/stripe"}
+    {
+        LOGIN_PATH,
+        "/auth/login",
+        "/branding/logo",
+        "/favicon.ico",
+        "/api/webhooks/stripe",
+        "/forgot-password",  # asks for a reset link by e-mail
+        "/set-password",  # the page an invitation or reset link opens; the token is the key
+    }
 )
 PUBLIC_PREFIXES = ("/_nicegui",)
 

@@ -76,7 +76,7 @@ def _method_row(
                 ui.button(
                     "Edit",
                     on_click=lambda: dialogs.show(lambda: EditCardDialog(portal, principal, method, on_done)),
-                ).props("flat dense no-caps")
+                ).props("flat dense no-caps").mark("card-edit")
             if not method.is_default:
                 ui.button(
                     "Make default", on_click=lambda: _make_default(portal, principal, method, on_done)

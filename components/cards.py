@@ -34,12 +34,28 @@ def figure_card(
         card.props(f"data-testid={test_id}")
 
 
-def detail_card(title: str, rows: Iterable[tuple[str, str | list[str]]], *, icon: str) -> None:
-    """A titled card of label/value pairs; a list value prints one line each (addresses)."""
-    with ui.card().classes("w-full gap-3 p-5").props("flat bordered"):
-        with ui.row().classes("items-center gap-2"):
+def detail_card(
+    title: str,
+    rows: Iterable[tuple[str, str | list[str]]],
+    *,
+    icon: str,
+    edit: Callable[[], Any] | None = None,
+    edit_label: str = "",
+    test_id: str = "",
+) -> ui.card:
+    """A titled card of label/value pairs; a list value prints one line each (addresses).
+
+    ``edit`` puts a pencil beside the title (``edit_label`` names it for screen readers and tests).
+    The card is returned so the caller can add buttons below the rows.
+    """
+    with ui.card().classes("w-full gap-3 p-5").props("flat bordered") as card:
+        with ui.row().classes("w-full items-center gap-2 no-wrap"):
             ui.icon(icon).classes("text-xl text-primary")
-            ui.label(title).classes("text-lg font-semibold")
+            ui.label(title).classes("text-lg font-semibold flex-1")
+            if edit is not None:
+                ui.button(icon="edit", on_click=edit).props(
+                    f'flat round dense aria-label="{edit_label}"'
+                ).classes("text-grey-7").mark(edit_label)
         with ui.grid(columns="minmax(7rem, auto) 1fr").classes("w-full gap-x-4 gap-y-2 text-sm"):
             for label, value in rows:
                 lines = value if isinstance(value, list) else [value]
@@ -49,3 +65,6 @@ def detail_card(title: str, rows: Iterable[tuple[str, str | list[str]]], *, icon
                 with ui.column().classes("gap-0"):
                     for line in lines:
                         ui.label(line).classes("text-grey-10 break-words")
+    if test_id:
+        card.props(f"data-testid={test_id}")
+    return card

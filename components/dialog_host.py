@@ -6,7 +6,7 @@ the page's layout, and every click would leave another one behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nicegui import ui
@@ -21,5 +21,13 @@ class DialogHost:
         self.container.clear()
         with self.container:
             made = build()
+        dialog = made if isinstance(made, ui.dialog) else made.dialog
+        dialog.open()
+
+    async def show_loaded(self, build: Callable[[], Awaitable[Any]]) -> None:
+        """Like ``show``, for a dialog that first loads what it shows."""
+        self.container.clear()
+        with self.container:
+            made = await build()
         dialog = made if isinstance(made, ui.dialog) else made.dialog
         dialog.open()

@@ -26,6 +26,7 @@ NAVIGATION = (
     NavEntry("Invoices", "receipt_long", "/invoices"),
     NavEntry("Payments Made", "payments", "/payments"),
     NavEntry("Statement of Accounts", "account_balance", "/statement"),
+    NavEntry("Change Password", "lock", "/password"),
 )
 
 DEMO_NOTICE = "Demo portal: sample data for trying things out. No real money moves."

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import Request
 from nicegui import ui
 
+from components.account_forms import address_dialog, contact_dialog
+from components.business_contact import ReviewDialog, SendEmailDialog
 from components.card_details import card_details
 from components.cards import detail_card, figure_card
 from components.credit_dialogs import ApplyDialog, RefundDialog
@@ -52,9 +54,75 @@ class HomeView:
         with self.body:
             _figures(self, dashboard, options)
             with ui.grid().classes("w-full gap-4 grid-cols-1 md:grid-cols-2"):
-                _account(dashboard)
+                self.account(dashboard)
+                self.addresses(dashboard)
                 card_details(current, principal, methods, self.dialogs, on_done=self.render)
-                _business(dashboard)
+                self.business(dashboard)
+
+    def account(self, dashboard: Dashboard) -> None:
+        account = dashboard.account
+        detail_card(
+            "My Account Details",
+            [
+                ("Name", account.contact_name),
+                ("Company", account.company_name or account.client_name),
+                ("Email", account.contact_email),
+                ("Company email", account.email if account.email != account.contact_email else ""),
+                ("Phone", account.contact_phone or account.phone),
+                ("Website", account.website),
+                ("Tax number", account.tax_number),
+                ("Currency", account.currency),
+            ],
+            icon="person",
+            edit=lambda: self.dialogs.show_loaded(
+                lambda: contact_dialog(self.current, self.principal, self.render)
+            ),
+            edit_label="Edit account details",
+            test_id="account-details",
+        )
+
+    def addresses(self, dashboard: Dashboard) -> None:
+        account = dashboard.account
+        shipping = account.shipping_address.lines() if account.shipping_address else ["Same as billing"]
+        detail_card(
+            "Addresses",
+            [("Billing address", account.billing_address.lines()), ("Shipping address", shipping)],
+            icon="home_work",
+            edit=lambda: self.dialogs.show_loaded(
+                lambda: address_dialog(self.current, self.principal, self.render)
+            ),
+            edit_label="Edit addresses",
+            test_id="addresses",
+        )
+
+    def business(self, dashboard: Dashboard) -> None:
+        business = dashboard.business
+        card = detail_card(
+            business.name,
+            [
+                ("Address", business.address.lines()),
+                ("Phone", business.phone),
+                ("Email", business.email),
+                ("Website", business.website),
+            ],
+            icon="storefront",
+            test_id="business-details",
+        )
+        with card, ui.row().classes("gap-2 mt-1"):
+            ui.button(
+                "Send Email",
+                icon="mail",
+                on_click=lambda: self.dialogs.show(
+                    lambda: SendEmailDialog(self.current, self.principal, business.name)
+                ),
+            ).props("unelevated no-caps")
+            ui.button(
+                "Review",
+                icon="star",
+                on_click=lambda: self.dialogs.show(
+                    lambda: ReviewDialog(self.current, self.principal, business.name)
+                ),
+            ).props("outline no-caps")
 
 
 def _credit_actions(
@@ -123,33 +191,3 @@ def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> No
             note=f"On {format_day(last.received_at, locale)}" if last else "Your payments will show here.",
             test_id="last-payment",
         )
-
-
-def _account(dashboard: Dashboard) -> None:
-    account = dashboard.account
-    detail_card(
-        "My Account Details",
-        [
-            ("Name", account.contact_name),
-            ("Company", account.company_name or account.client_name),
-            ("Email", account.contact_email),
-            ("Phone", account.contact_phone or account.phone),
-            ("Billing address", account.billing_address.lines()),
-            ("Currency", account.currency),
-        ],
-        icon="person",
-    )
-
-
-def _business(dashboard: Dashboard) -> None:
-    business = dashboard.business
-    detail_card(
-        business.name,
-        [
-            ("Address", business.address.lines()),
-            ("Phone", business.phone),
-            ("Email", business.email),
-            ("Website", business.website),
-        ],
-        icon="storefront",
-    )

@@ -42,9 +42,7 @@ COLUMNS: list[dict[str, Any]] = [
      "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},  # a phone pays from the invoice page
 ]  # fmt: skip
 
-TABLE_PROPS = (
-    'flat bordered no-data-label="No invoices match this filter." rows-per-page-options="[10,25,50,100]"'
-)
+TABLE_PROPS = 'flat bordered no-data-label="No invoices match this filter."'
 NUMBER_CELL = """
 <q-td :props="props">
   <a :href="'/invoices/' + props.row.id" class="text-primary font-medium no-underline">{{ props.value }}</a>
@@ -123,6 +121,7 @@ async def invoices_page(request: Request) -> None:
             .classes("w-full")
             .props(TABLE_PROPS)
         )
+        table.props["rows-per-page-options"] = [10, 25, 50, 100]  # a list, not the text of one
         compact_on_phone(table)
         table.add_slot("body-cell-number", NUMBER_CELL)
         table.add_slot("body-cell-status", STATUS_CELL)

@@ -58,6 +58,7 @@ async def login_page(request: Request) -> None:
             hidden = ui.element("input").props("type=hidden name=next")
             hidden.props["value"] = target
             ui.button("Sign in").props("type=submit unelevated no-caps size=lg").classes("w-full")
+        ui.link("Forgot password?", "/forgot-password").classes("text-sm text-primary self-center")
         if branding.is_demo:
             ui.label(f"Demo login: {CUSTOMER_EMAIL} / {CUSTOMER_PASSWORD}").classes(
                 "text-xs text-grey-7 self-center"

@@ -38,7 +38,7 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "amount", "label": "Amount", "field": "amount", "sortable": True, "align": "right"},
 ]  # fmt: skip
 STATUS_COLORS = {"Paid": "positive", "Processing": "blue-7", "Failed": "negative", "Refunded": "grey-7"}
-TABLE_PROPS = 'flat bordered no-data-label="No payments yet." rows-per-page-options="[10,25,50,100]"'
+TABLE_PROPS = 'flat bordered no-data-label="No payments yet."'
 RECEIPT_CELL = """
 <q-td :props="props">
   <a :href="'/payments/' + props.row.id" class="text-primary font-medium no-underline">{{ props.value }}</a>
@@ -106,6 +106,7 @@ async def payments_page(request: Request) -> None:
             .props(TABLE_PROPS)
             .mark("payments-table")
         )
+        table.props["rows-per-page-options"] = [10, 25, 50, 100]  # a list, not the text of one
         compact_on_phone(table)
         table.add_slot("body-cell-receipt", RECEIPT_CELL)
         table.add_slot("body-cell-status", STATUS_CELL)

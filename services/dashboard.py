@@ -43,6 +43,9 @@ class AccountDetails:
     phone: str
     currency: str
     billing_address: Address
+    website: str = ""
+    tax_number: str = ""
+    shipping_address: Address | None = None  # None: the same as the billing address
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,18 @@ def _address(row: Client | Organization) -> Address:
     return Address(row.address_line1, row.address_line2, row.city, row.region, row.postal_code, row.country)
 
 
+def _shipping(client: Client) -> Address | None:
+    address = Address(
+        client.shipping_line1,
+        client.shipping_line2,
+        client.shipping_city,
+        client.shipping_region,
+        client.shipping_postal_code,
+        client.shipping_country,
+    )
+    return address if address.lines() else None
+
+
 def get_dashboard(db: Database, principal: Principal) -> Dashboard:
     """Everything on Home, in two queries whatever the size of the client's history."""
     with db.reading() as session:
@@ -101,6 +116,9 @@ def get_dashboard(db: Database, principal: Principal) -> Dashboard:
                 phone=client.phone,
                 currency=client.currency,
                 billing_address=_address(client),
+                website=client.website,
+                tax_number=client.tax_number,
+                shipping_address=_shipping(client),
             ),
             business=BusinessContact(
                 name=organization.name,

@@ -151,7 +151,7 @@ async def test_card_details_lists_a_saved_card_and_edits_it(user):
     await user.open("/")
     await user.should_see("Visa •••• 4242, expires 12/2030")
     await user.should_see("Default")
-    user.find("Edit").click()
+    user.find(marker="card-edit").click()
     set_value(user, "edit-expiry", "13/31")
     user.find(marker="edit-save").click()
     await user.should_see("The expiry month must be between 1 and 12.", retries=40)

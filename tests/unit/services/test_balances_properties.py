@@ -69,6 +69,7 @@ from services.money import Money
 from services.online_payments import pay, plan_pay_all, plan_pay_invoice, settle_processing
 from services.payments import allocate_oldest_first, open_invoices, record_payment
 from services.principal import Principal
+from services.statement import PeriodPreset, check_statement, resolve_period
 from services.totals import LineInput, document_totals
 from tests.factories import NOW, TODAY, make_client, make_organization, make_portal_user
 
@@ -439,6 +440,18 @@ class LedgerMachine(RuleBasedStateMachine):
                 )
             ).all()
         self.expected_ledger -= sum(waiting[payment_id] for payment_id in settled)
+
+    @rule(days=st.integers(min_value=0, max_value=400))
+    def customer_reads_statement(self, days: int) -> None:
+        """A statement for a period ending now adds up, and closes at the ledger and the dashboard."""
+        assert self.principal is not None
+        today = self.current_time().date()
+        period = resolve_period(
+            PeriodPreset.CUSTOM, today=today, start=today - timedelta(days=days), end=today
+        )
+        check = check_statement(self.db, self.principal, period, today=today)
+        assert check.problems == (), check.problems
+        assert check.statement.closing == Money(self.expected_ledger, self.currency)
 
     @rule(
         how=st.sampled_from(["apply", "apply", "request_refund", "refund"]),

@@ -1,0 +1,113 @@
+"""Other Actions on Home: Send Email to the business, and Write Review."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from components.offload import io_bound
+from services.contact_business import send_message
+from services.errors import DomainError, human_message
+from services.portal import Portal
+from services.principal import Principal
+from services.reviews import submit_review
+
+SUBJECT_LIMIT = 150
+MESSAGE_LIMIT = 5000
+REVIEW_LIMIT = 2000
+
+
+class SendEmailDialog:
+    def __init__(self, portal: Portal, principal: Principal, business: str) -> None:
+        self.portal, self.principal = portal, principal
+        with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-3 p-6") as self.card:
+            ui.label(f"Send Email to {business}").classes("text-lg font-semibold")
+            ui.label(f"They reply to {principal.email}.").classes("text-sm text-grey-7")
+            self.subject = (
+                ui.input("Subject").props(f"outlined maxlength={SUBJECT_LIMIT} counter").classes("w-full")
+            ).mark("email-subject")
+            self.message = (
+                ui.textarea("Message")
+                .props(f"outlined autogrow maxlength={MESSAGE_LIMIT} counter")
+                .classes("w-full")
+                .mark("email-message")
+            )
+            self.error = ui.label().classes("text-sm text-negative").mark("email-error")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                self.send = ui.button("Send", icon="send", on_click=self.submit).props("unelevated no-caps")
+                self.send.mark("email-send")
+
+    async def submit(self) -> None:
+        self.send.props("loading")
+        self.error.text = ""
+        try:
+            sent = await io_bound(
+                send_message,
+                self.portal.db,
+                self.principal,
+                self.subject.value or "",
+                self.message.value or "",
+                clock=self.portal.clock,
+            )
+        except DomainError as error:
+            self.error.text = human_message(error, now=self.portal.clock())
+            return
+        finally:
+            self.send.props(remove="loading")
+        self.card.clear()
+        with self.card:
+            ui.icon("mark_email_read").classes("text-4xl text-positive")
+            ui.label("Your message is sent.").classes("text-lg font-semibold")
+            ui.label(
+                "The business will answer by e-mail."
+                if sent.emailed
+                else "It is waiting in the business's inbox in the portal."
+            ).classes("text-sm text-grey-8")
+            ui.button("Close", on_click=self.dialog.close).props("unelevated no-caps").classes("self-end")
+
+
+class ReviewDialog:
+    def __init__(self, portal: Portal, principal: Principal, business: str) -> None:
+        self.portal, self.principal = portal, principal
+        with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-3 p-6") as self.card:
+            ui.label(f"Write a Review of {business}").classes("text-lg font-semibold")
+            ui.label("How was working with us?").classes("text-sm text-grey-7")
+            self.rating = ui.rating(value=0, max=5, size="2rem", icon="star_border", icon_selected="star")
+            self.rating.props('color="amber-8" aria-label="Rating, 1 to 5 stars"').mark("review-rating")
+            self.message = (
+                ui.textarea("Your review")
+                .props(f"outlined autogrow maxlength={REVIEW_LIMIT} counter")
+                .classes("w-full")
+                .mark("review-message")
+            )
+            self.error = ui.label().classes("text-sm text-negative").mark("review-error")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                self.submit_button = ui.button("Submit Review", on_click=self.submit).props(
+                    "unelevated no-caps"
+                )
+                self.submit_button.mark("review-submit")
+
+    async def submit(self) -> None:
+        self.submit_button.props("loading")
+        self.error.text = ""
+        try:
+            await io_bound(
+                submit_review,
+                self.portal.db,
+                self.principal,
+                int(self.rating.value or 0),
+                self.message.value or "",
+                clock=self.portal.clock,
+            )
+        except DomainError as error:
+            self.error.text = human_message(error, now=self.portal.clock())
+            return
+        finally:
+            self.submit_button.props(remove="loading")
+        self.card.clear()
+        with self.card:
+            ui.icon("favorite").classes("text-4xl text-pink-6")
+            ui.label("Thank you for your review!").classes("text-lg font-semibold")
+            ui.label("It means a lot to us.").classes("text-sm text-grey-8")
+            ui.button("Close", on_click=self.dialog.close).props("unelevated no-caps").classes("self-end")
