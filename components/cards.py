@@ -55,7 +55,7 @@ def detail_card(
             if edit is not None:
                 ui.button(icon="edit", on_click=edit).props(
                     f'flat round dense aria-label="{edit_label}"'
-                ).classes("text-grey-7").mark(edit_label)
+                ).classes("text-grey-7").mark(edit_label.lower().replace(" ", "-"))
         with ui.grid(columns="minmax(7rem, auto) 1fr").classes("w-full gap-x-4 gap-y-2 text-sm"):
             for label, value in rows:
                 lines = value if isinstance(value, list) else [value]
