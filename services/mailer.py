@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -30,6 +31,8 @@ from services.clock import Clock, utc_now
 from services.database import Database
 from services.outbox import FAILED, PENDING, SENDING, SENT
 from services.settings import Settings, SettingsError
+
+SECRET_LINK = re.compile(r"(/set-password\?token=)[A-Za-z0-9_\-]+")
 
 logger = logging.getLogger(__name__)
 
@@ -337,6 +340,8 @@ def _record(
         if result.accepted:
             email.status = SENT
             email.sent_at = finished
+            # A sent set-password link lives on only in the recipient's mailbox, not in our database.
+            email.body_text = SECRET_LINK.sub(r"\1[link removed after sending]", email.body_text)
         elif result.permanent or email.attempts >= policy.max_attempts:
             email.status = FAILED
             email.next_attempt_at = finished

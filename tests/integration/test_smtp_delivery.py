@@ -208,3 +208,28 @@ async def test_the_background_sender_delivers_queued_mail_and_stops_when_asked(d
 
     assert len(inbox.envelopes) == 1
     assert list_outbox(db, limit=10)[0].status == "sent"
+
+
+def test_a_set_password_link_is_not_kept_once_the_mail_is_sent(db, port, start_server):
+    from sqlalchemy import select
+
+    from models import OutboxEmail
+    from services.invitations import invite_contact
+    from tests.factories import make_client, make_organization
+
+    inbox = start_server()
+    client = make_client(db, make_organization(db))
+    invite_contact(
+        db,
+        client,
+        name="Robin",
+        email="robin@client.example",
+        base_url="https://portal.example",
+        clock=lambda: NOW,
+    )
+    deliver_due(db, config_for(port), clock=lambda: NOW)
+    [message] = inbox.messages()
+    assert "/set-password?token=" in message.get_body(preferencelist=("plain",)).get_content()
+    with db.reading() as session:
+        kept = session.scalars(select(OutboxEmail.body_text)).one()
+    assert "/set-password?token=[link removed after sending]" in kept
