@@ -20,6 +20,7 @@ from services.mailer import BackgroundSender, SmtpConfig, startup_notice
 from services.online_payments import settle_processing
 from services.pdf.fonts import preload_fonts
 from services.settings import Settings, SettingsError, load_settings
+from services.setup import needs_setup
 
 log = logging.getLogger("portal")
 SETTLE_INTERVAL_SECONDS = 2.0
@@ -46,17 +47,24 @@ def configure(settings: Settings) -> portal.Portal:
     if settings.demo:
         logins = seed_demo(started.db, clock=started.clock, password_rounds=settings.bcrypt_rounds)
         _announce_demo(settings, logins is not None)
+    if needs_setup(started.db):
+        print(f"First run: open {settings.public_url}/ to set up your business.", flush=True)
 
     # routes and pages need the portal installed first
-    from api import auth, branding, documents, statements, webhooks
+    from api import auth, branding, documents, statements, v1, webhooks
 
     app.include_router(auth.router)
     app.include_router(branding.router)
     app.include_router(documents.router)
     app.include_router(statements.router)
     app.include_router(webhooks.router)
-    app.add_middleware(auth.SessionGuard)
+    v1.mount(app)  # the REST API: /api/v1 (its own API-key check), /api/docs, /api/openapi.json
+    if not any(middleware.cls is auth.SessionGuard for middleware in app.user_middleware):
+        app.add_middleware(auth.SessionGuard)  # once, even when tests configure the app again and again
     import pages.access
+    import pages.admin.home
+    import pages.admin.login
+    import pages.admin.settings
     import pages.home
     import pages.invoice
     import pages.invoices
@@ -65,6 +73,7 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.pay
     import pages.payment
     import pages.payments
+    import pages.setup
     import pages.statement  # noqa: F401 - importing registers the pages
 
     return started

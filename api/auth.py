@@ -1,4 +1,10 @@
-"""Sign-in and sign-out as POST routes, and the middleware that requires a session everywhere else."""
+"""Sign-in and sign-out as POST routes, and the middleware that requires a session everywhere else.
+
+Two doors, kept apart: customers sign in at /login (cookie ``portal_session``, path /) and the
+business's staff at /admin/login (cookie ``admin_session``, path /admin). ``SessionGuard`` lets a
+customer session open only customer pages and a staff session only /admin pages; until the portal
+has its first staff account every page leads to the setup page instead.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,27 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.types import ASGIApp
 
 from services import portal
 from services.auth import ABSOLUTE_TIMEOUT, resolve_session, safe_local_path, sign_in, sign_out
 from services.errors import SignInLocked, SignInRefused
+from services.setup import needs_setup
+from services.staff_auth import resolve_staff_session, sign_in_staff, sign_out_staff
 
 SESSION_COOKIE = "portal_session"
 LOGIN_PATH = "/login"
+ADMIN_COOKIE = "admin_session"
+ADMIN_PREFIX = "/admin"
+ADMIN_LOGIN_PATH = "/admin/login"
+ADMIN_PUBLIC_PATHS = frozenset(
+    {
+        ADMIN_LOGIN_PATH,
+        "/admin/auth/login",
+        "/admin/auth/logout",  # revokes the cookie it is sent, if any; harmless without one
+    }
+)
+SETUP_PATH = "/setup"
 PUBLIC_PATHS = frozenset(
     {
         LOGIN_PATH,
@@ -28,6 +48,8 @@ PUBLIC_PATHS = frozenset(
     }
 )
 PUBLIC_PREFIXES = ("/_nicegui",)
+# The REST API authenticates each request by its API key, never by a cookie.
+SELF_AUTHENTICATED = ("/api/v1", "/api/docs", "/api/openapi.json")
 
 router = APIRouter()
 
@@ -45,8 +67,38 @@ def _same_origin(request: Request) -> bool:
 
 
 def _to_login(**params: str) -> RedirectResponse:
+    return _redirect(LOGIN_PATH, **params)
+
+
+def _to_admin_login(**params: str) -> RedirectResponse:
+    return _redirect(ADMIN_LOGIN_PATH, **params)
+
+
+def _redirect(path: str, **params: str) -> RedirectResponse:
     query = urlencode({key: value for key, value in params.items() if value})
-    return RedirectResponse(f"{LOGIN_PATH}?{query}" if query else LOGIN_PATH, status_code=303)
+    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
+
+
+def is_admin_path(path: str) -> bool:
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+
+
+def admin_target(target: str | None) -> str:
+    """Where to go after a staff sign-in: a local /admin path, else the back office's home."""
+    path = safe_local_path(target, default=ADMIN_PREFIX)
+    return path if is_admin_path(urlsplit(path).path) else ADMIN_PREFIX
+
+
+def _session_cookie(response: Response, name: str, token: str, *, path: str, secure: bool) -> None:
+    response.set_cookie(
+        name,
+        token,
+        max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path=path,
+    )
 
 
 @router.post("/auth/login")
@@ -71,20 +123,13 @@ def login(
             clock=current.clock,
         )
     except SignInLocked as locked:
-        minutes = max(1, -(-int((locked.until - current.clock()).total_seconds()) // 60))
-        return _to_login(error="locked", minutes=str(minutes), next=target, email=email.strip()[:254])
+        return _to_login(
+            error="locked", minutes=_minutes_until(locked, current), next=target, email=email.strip()[:254]
+        )
     except SignInRefused:
         return _to_login(error="invalid", next=target, email=email.strip()[:254])
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        issued.token,
-        max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=current.settings.secure_cookies,
-        path="/",
-    )
+    _session_cookie(response, SESSION_COOKIE, issued.token, path="/", secure=current.settings.secure_cookies)
     return response
 
 
@@ -103,25 +148,133 @@ def logout(request: Request) -> Response:
     return response
 
 
+def _minutes_until(locked: SignInLocked, current: portal.Portal) -> str:
+    return str(max(1, -(-int((locked.until - current.clock()).total_seconds()) // 60)))
+
+
+@router.post("/admin/auth/login")
+def admin_login(
+    request: Request,
+    email: str = Form(""),
+    password: str = Form(""),
+    next: str = Form(ADMIN_PREFIX),
+) -> Response:
+    """Staff sign-in: the customers' rules, a cookie of its own scoped to /admin."""
+    target = admin_target(next)
+    if not _same_origin(request):
+        return _to_admin_login(error="origin", next=target)
+    current = portal.current()
+    try:
+        issued = sign_in_staff(
+            current.db,
+            email=email,
+            password=password,
+            ip_address=client_address(request),
+            user_agent=request.headers.get("user-agent", ""),
+            clock=current.clock,
+        )
+    except SignInLocked as locked:
+        return _to_admin_login(
+            error="locked", minutes=_minutes_until(locked, current), next=target, email=email.strip()[:254]
+        )
+    except SignInRefused:
+        return _to_admin_login(error="invalid", next=target, email=email.strip()[:254])
+    response = RedirectResponse(target, status_code=303)
+    _session_cookie(
+        response, ADMIN_COOKIE, issued.token, path=ADMIN_PREFIX, secure=current.settings.secure_cookies
+    )
+    return response
+
+
+@router.post("/admin/auth/logout")
+def admin_logout(request: Request) -> Response:
+    current = portal.current()
+    if _same_origin(request):
+        sign_out_staff(
+            current.db,
+            request.cookies.get(ADMIN_COOKIE),
+            ip_address=client_address(request),
+            clock=current.clock,
+        )
+    response = _to_admin_login(signed_out="1")
+    response.delete_cookie(ADMIN_COOKIE, path=ADMIN_PREFIX, httponly=True, samesite="lax")
+    return response
+
+
 class SessionGuard(BaseHTTPMiddleware):
-    """Every path but the public ones needs a live session; pages get it as request.state.principal."""
+    """Decides who may open a path; pages get the signed-in person from ``request.state``.
+
+    In order: the REST API and NiceGUI's assets pass (they check for themselves); while no staff
+    account exists every other path leads to /setup; /setup is gone afterwards; /admin paths but the
+    sign-in need a staff session (``request.state.staff``); every other path but the public ones
+    needs a customer session (``request.state.principal``). A cookie of the other kind counts as none.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(app)
+        self._set_up = False  # once set up, always set up: stop asking the database
 
     async def dispatch(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         path = request.url.path
-        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        if _self_authenticated(path) or path.startswith(PUBLIC_PREFIXES):
             return await call_next(request)
+        current = portal.current()
+        if not self._set_up:
+            self._set_up = not await run_in_threadpool(needs_setup, current.db)
+        if not self._set_up:
+            if path == SETUP_PATH or path in ("/branding/logo", "/favicon.ico"):
+                return await call_next(request)
+            if path.startswith("/api/"):
+                return JSONResponse({"detail": "The portal is not set up yet."}, status_code=503)
+            return RedirectResponse(SETUP_PATH, status_code=303)
+        if path == SETUP_PATH:  # done for good: whoever comes here is most likely the owner
+            return RedirectResponse(ADMIN_PREFIX, status_code=303)
+        if is_admin_path(path):
+            return await self._staff_only(request, call_next)
+        if path in PUBLIC_PATHS:
+            return await call_next(request)
+        return await self._customers_only(request, call_next)
+
+    async def _staff_only(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        path = request.url.path
+        if path in ADMIN_PUBLIC_PATHS:
+            return await call_next(request)
+        current = portal.current()
+        token = request.cookies.get(ADMIN_COOKIE)
+        staff = await run_in_threadpool(resolve_staff_session, current.db, token, clock=current.clock)
+        if staff is None:
+            response = _to_admin_login(next=admin_target(_asked_for(request)), expired="1" if token else "")
+            if token:
+                response.delete_cookie(ADMIN_COOKIE, path=ADMIN_PREFIX)
+            return response
+        request.state.staff = staff
+        return await call_next(request)
+
+    async def _customers_only(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        path = request.url.path
         current = portal.current()
         token = request.cookies.get(SESSION_COOKIE)
         principal = await run_in_threadpool(resolve_session, current.db, token, clock=current.clock)
         if principal is None:
             if path.startswith("/api/"):
                 return JSONResponse({"detail": "Sign in first."}, status_code=401)
-            target = path + (f"?{request.url.query}" if request.url.query else "")
-            response = _to_login(next=safe_local_path(target), expired="1" if token else "")
+            response = _to_login(next=safe_local_path(_asked_for(request)), expired="1" if token else "")
             if token:
                 response.delete_cookie(SESSION_COOKIE, path="/")
             return response
         request.state.principal = principal
         return await call_next(request)
+
+
+def _asked_for(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def _self_authenticated(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in SELF_AUTHENTICATED)

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per noun. Importing this package registers every table."""
 
+from models.api_key import ApiKey
 from models.base import Base
 from models.client import Client, PortalUser
 from models.conversation import Comment, Message, Review
@@ -16,6 +17,7 @@ __all__ = [
     "OPEN_INVOICE_STATUSES",
     "Allocation",
     "AllocationKind",
+    "ApiKey",
     "AuditEvent",
     "Base",
     "Client",

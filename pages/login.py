@@ -7,12 +7,13 @@ from datetime import timedelta
 from fastapi import Request
 from nicegui import ui
 
+from components.banner import banner
 from components.frame import business_mark, demo_banner
 from components.offload import io_bound
 from components.theme import apply_theme
 from services import portal
 from services.auth import safe_local_path
-from services.branding import NOT_SET_UP, get_branding
+from services.branding import get_branding
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
 from services.errors import SignInLocked, SignInRefused, human_message
 
@@ -38,16 +39,12 @@ async def login_page(request: Request) -> None:
     ):
         business_mark(branding, large=True)
         ui.label("Sign in to see your invoices, payments and statement.").classes("text-grey-8")
-        if branding == NOT_SET_UP:
-            _banner(
-                "warning", "This portal has no business yet. To try it, start it with: python app.py --demo"
-            )
-        message = _message(params.get("error"), params.get("minutes"), current.clock)
+        message = sign_in_message(params.get("error"), params.get("minutes"), current.clock)
         if message:
-            _banner("negative", message)
+            banner("negative", message)
         for key, (kind, text) in NOTICES.items():
             if params.get(key) and not message:
-                _banner(kind, text)
+                banner(kind, text)
         with ui.element("form").props("method=post action=/auth/login").classes("w-full column gap-3"):
             ui.input("Email", value=params.get("email", "")[:254]).props(
                 "name=email type=email autocomplete=username outlined autofocus"
@@ -65,7 +62,8 @@ async def login_page(request: Request) -> None:
             )
 
 
-def _message(error: str | None, minutes: str | None, clock: portal.Clock) -> str:
+def sign_in_message(error: str | None, minutes: str | None, clock: portal.Clock) -> str:
+    """The sentence for a refused sign-in, from the ``error`` and ``minutes`` the login route sent."""
     if error == "invalid":
         return human_message(SignInRefused())
     if error == "locked":
@@ -75,16 +73,3 @@ def _message(error: str | None, minutes: str | None, clock: portal.Clock) -> str
     if error == "origin":
         return "Your sign-in could not be verified. Please try again."
     return ""
-
-
-def _banner(kind: str, text: str) -> None:
-    colors = {
-        "negative": "bg-red-1 text-red-10",
-        "warning": "bg-amber-1 text-amber-10",
-        "positive": "bg-green-1 text-green-10",
-    }
-    with ui.row().classes(f"w-full items-start gap-2 rounded p-3 no-wrap {colors[kind]}").props("role=alert"):
-        ui.icon({"negative": "error", "warning": "schedule", "positive": "check_circle"}[kind]).classes(
-            "text-lg"
-        )
-        ui.label(text).classes("text-sm")

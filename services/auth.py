@@ -64,7 +64,7 @@ def sign_in(
     email = normalize_email(email)[:254]
     throttle_keys = _throttle_keys(email, ip_address)
     with db.reading() as session:
-        locked_until = _locked_until(session, throttle_keys, clock())
+        locked_until = throttle_locked_until(session, throttle_keys, clock())
         user = session.scalars(select(PortalUser).where(PortalUser.email == email)).one_or_none()
         password_hash = user.password_hash if user is not None and user.is_active else None
     if locked_until is not None:
@@ -77,9 +77,9 @@ def sign_in(
     if user is None or not verify_password(password, password_hash):
         raise _record_failure(db, throttle_keys, email, ip_address, user, clock)
     now = clock()
-    token = secrets.token_urlsafe(32)
+    token = new_session_token()
     with db.transaction() as session:
-        _reset_throttle(session, "account", email)
+        reset_throttle(session, "account", email)
         client = session.get_one(Client, user.client_id)
         login = LoginSession(
             token_hash=token_hash(token),
@@ -120,16 +120,8 @@ def resolve_session(db: Database, token: str | None, *, clock: Clock = utc_now) 
     if row is None:
         return None
     login, user, client = row
-    if (
-        login.revoked_at is not None
-        or now >= login.expires_at
-        or now >= login.last_seen_at + IDLE_TIMEOUT
-        or not user.is_active
-    ):
+    if not user.is_active or not keep_alive(db, login, now):
         return None
-    if now - login.last_seen_at >= LAST_SEEN_RESOLUTION:
-        with db.transaction() as session:
-            session.execute(update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now))
     return Principal(user.id, client.id, client.organization_id, user.name, user.email, login.id)
 
 
@@ -140,7 +132,9 @@ def sign_out(db: Database, token: str | None, *, ip_address: str = "", clock: Cl
     now = clock()
     with db.transaction() as session:
         login = session.scalars(
-            select(LoginSession).where(LoginSession.token_hash == token_hash(token))
+            select(LoginSession).where(
+                LoginSession.token_hash == token_hash(token), LoginSession.portal_user_id.is_not(None)
+            )
         ).one_or_none()
         if login is None or login.revoked_at is not None:
             return
@@ -170,7 +164,7 @@ def password_locked_until(
 ) -> datetime | None:
     """Until when the sign-in throttle refuses passwords for this account or address; None if it does not."""
     with db.reading() as session:
-        return _locked_until(session, _throttle_keys(normalize_email(email), ip_address), clock())
+        return throttle_locked_until(session, _throttle_keys(normalize_email(email), ip_address), clock())
 
 
 def record_failed_password(
@@ -193,7 +187,7 @@ def record_failed_password(
 
 def reset_account_throttle(session: Session, email: str) -> None:
     """Forget an account's failed sign-ins and lock (once its owner proved who they are another way)."""
-    _reset_throttle(session, "account", normalize_email(email))
+    reset_throttle(session, "account", normalize_email(email))
 
 
 def safe_local_path(target: str | None, default: str = "/") -> str:
@@ -208,11 +202,25 @@ def safe_local_path(target: str | None, default: str = "/") -> str:
     return target
 
 
-def _throttle_keys(email: str, ip_address: str) -> tuple[tuple[str, str], ...]:
-    return (("account", email), ("address", ip_address))
+def new_session_token() -> str:
+    """A fresh random cookie value; the database keeps only its ``token_hash``."""
+    return secrets.token_urlsafe(32)
 
 
-def _locked_until(session: Session, keys: tuple[tuple[str, str], ...], now: datetime) -> datetime | None:
+def keep_alive(db: Database, login: LoginSession, now: datetime) -> bool:
+    """Whether a session is still open (not revoked, neither time-out reached); renews its idle timer."""
+    if login.revoked_at is not None or now >= login.expires_at or now >= login.last_seen_at + IDLE_TIMEOUT:
+        return False
+    if now - login.last_seen_at >= LAST_SEEN_RESOLUTION:
+        with db.transaction() as session:
+            session.execute(update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now))
+    return True
+
+
+def throttle_locked_until(
+    session: Session, keys: tuple[tuple[str, str], ...], now: datetime
+) -> datetime | None:
+    """Until when any of the ``(scope, key)`` throttles is locked; None when none is."""
     locks = session.scalars(
         select(LoginThrottle.locked_until).where(
             or_(*[and_(LoginThrottle.scope == scope, LoginThrottle.key == key) for scope, key in keys]),
@@ -222,22 +230,30 @@ def _locked_until(session: Session, keys: tuple[tuple[str, str], ...], now: date
     return max((lock for lock in locks if lock is not None), default=None)
 
 
-def _record_failure(
+def count_failed_sign_in(
     db: Database,
     keys: tuple[tuple[str, str], ...],
+    *,
     email: str,
     ip_address: str,
-    user: PortalUser | None,
     clock: Clock,
-    *,
     action: str = "sign_in.failed",
+    lock_action: str = "sign_in.locked",
+    portal_user_id: int | None = None,
+    staff_user_id: int | None = None,
+    client_id: int | None = None,
 ) -> SignInRefused | SignInLocked:
-    """Count a failure against the account and the address; returns the error to raise."""
+    """Count a failure against each ``(scope, key)`` throttle; returns the error to raise.
+
+    An ``account``-like scope locks after ``ACCOUNT_FAILURE_LIMIT`` failures, the ``address`` scope
+    after ``ADDRESS_FAILURE_LIMIT``; each lock lasts twice as long as the one before. The ids name who
+    tried, in the audit event ``action``.
+    """
     now = clock()
     locked_until: datetime | None = None
     with db.transaction() as session:
         for scope, key in keys:
-            limit = ACCOUNT_FAILURE_LIMIT if scope == "account" else ADDRESS_FAILURE_LIMIT
+            limit = ADDRESS_FAILURE_LIMIT if scope == "address" else ACCOUNT_FAILURE_LIMIT
             throttle = session.scalars(
                 select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key)
             ).one_or_none()
@@ -257,7 +273,7 @@ def _record_failure(
                 locked_until = max(locked_until or throttle.locked_until, throttle.locked_until)
                 record_event(
                     session,
-                    "sign_in.locked",
+                    lock_action,
                     at=now,
                     ip_address=ip_address,
                     details={"scope": scope, "email": email, "until": throttle.locked_until.isoformat()},
@@ -266,17 +282,45 @@ def _record_failure(
             session,
             action,
             at=now,
-            portal_user_id=user.id if user else None,
-            client_id=user.client_id if user else None,
+            portal_user_id=portal_user_id,
+            staff_user_id=staff_user_id,
+            client_id=client_id,
             ip_address=ip_address,
             details={"email": email},
         )
     return SignInLocked(locked_until) if locked_until is not None else SignInRefused()
 
 
-def _reset_throttle(session: Session, scope: str, key: str) -> None:
+def reset_throttle(session: Session, scope: str, key: str) -> None:
     session.execute(
         update(LoginThrottle)
         .where(LoginThrottle.scope == scope, LoginThrottle.key == key)
         .values(failures=0, lockouts=0, locked_until=None)
+    )
+
+
+def _throttle_keys(email: str, ip_address: str) -> tuple[tuple[str, str], ...]:
+    return (("account", email), ("address", ip_address))
+
+
+def _record_failure(
+    db: Database,
+    keys: tuple[tuple[str, str], ...],
+    email: str,
+    ip_address: str,
+    user: PortalUser | None,
+    clock: Clock,
+    *,
+    action: str = "sign_in.failed",
+) -> SignInRefused | SignInLocked:
+    """Count a customer's failure against the account and the address; returns the error to raise."""
+    return count_failed_sign_in(
+        db,
+        keys,
+        email=email,
+        ip_address=ip_address,
+        clock=clock,
+        action=action,
+        portal_user_id=user.id if user else None,
+        client_id=user.client_id if user else None,
     )

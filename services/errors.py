@@ -233,6 +233,19 @@ class ReviewLimitReached(DomainError):
         self.until = until
 
 
+class ApiKeyRefused(DomainError):
+    """An API request without a key, or with an unknown or revoked one: one answer for all."""
+
+
+class CurrencyFixed(DomainError):
+    """A client's currency cannot change once a document or payment in it exists."""
+
+    def __init__(self, client: str, currency: str) -> None:
+        super().__init__(f"{client} has documents in {currency}")
+        self.client = client
+        self.currency = currency
+
+
 def human_message(error: Exception, *, now: datetime | None = None, locale: str = "en_US") -> str:
     """The sentence shown to a person for a domain error."""
 
@@ -350,5 +363,9 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             return "Please choose a rating from 1 to 5 stars."
         case ReviewLimitReached(limit=limit):
             return f"You can write {limit} reviews a day. Thank you; please try again tomorrow."
+        case ApiKeyRefused():
+            return "A valid API key is needed: send it as 'Authorization: Bearer <key>'."
+        case CurrencyFixed(client=client, currency=currency):
+            return f"{client} already has documents in {currency}, so its currency cannot change."
         case _:
             return "Something went wrong. Nothing was changed; please try again."

@@ -45,9 +45,12 @@ def _free_port() -> int:
 
 @contextmanager
 def running_portal(
-    data_dir: Path, *, port: int = 0, settings: dict[str, str] | None = None
+    data_dir: Path, *, port: int = 0, settings: dict[str, str] | None = None, demo: bool = True
 ) -> Iterator[RunningPortal]:
-    """``python app.py --demo`` on a free port with a fresh data folder, as a user would start it."""
+    """``python app.py --demo`` on a free port with a fresh data folder, as a user would start it.
+
+    ``demo=False`` starts it without ``--demo``: an empty portal that shows its first-run setup.
+    """
     output = data_dir.parent / f"{data_dir.name}-output.txt"
     port = port or _free_port()
     # A clean environment: NiceGUI switches to test mode when it sees pytest's variables.
@@ -58,9 +61,10 @@ def running_portal(
     }
     environment.pop("DATABASE_URL", None)
     environment |= settings or {}
+    flags = ["--demo"] if demo else []
     with output.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "app.py", "--demo", "--port", str(port), "--data-dir", str(data_dir)],
+            [sys.executable, "app.py", *flags, "--port", str(port), "--data-dir", str(data_dir)],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -73,7 +77,8 @@ def running_portal(
             if process.poll() is not None:
                 pytest.fail(f"the portal exited early:\n{output.read_text()}")
             try:
-                if httpx.get(f"{url}/login", timeout=2).status_code == 200:
+                # An empty portal answers /login with a redirect to its setup page.
+                if httpx.get(f"{url}/login", timeout=2, follow_redirects=True).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

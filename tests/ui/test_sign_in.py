@@ -133,7 +133,8 @@ def empty_portal(demo_portal_env, monkeypatch):
     monkeypatch.setenv("PORTAL_DEMO", "false")
 
 
-async def test_a_portal_without_a_business_says_how_to_try_it(empty_portal, user):
-    await user.open("/")
-    await user.should_see("This portal has no business yet. To try it, start it with: python app.py --demo")
+async def test_a_portal_without_a_business_leads_from_the_login_page_to_setup(empty_portal, user):
+    assert location(await user.http_client.get("/login")) == "/setup"
+    await user.open("/login")
+    await user.should_see("Set up your portal")
     await user.should_not_see("Demo portal")

@@ -1,0 +1,95 @@
+"""The API sub-application, its key check, and its docs at /api/docs and /api/openapi.json."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.routing import Mount
+
+from api.v1 import clients, credit_notes, invoices, payments
+from api.v1.problems import PROBLEM_RESPONSES, install_handlers, unauthorized
+from services import portal
+from services.api_keys import authenticate_api_key
+from services.errors import ApiKeyRefused
+
+PREFIX = "/api/v1"
+DOCS_PATH = "/api/docs"
+OPENAPI_PATH = "/api/openapi.json"
+DESCRIPTION = """The invoicing portal's API for accounting software.
+
+Authenticate every request with `Authorization: Bearer <key>`, a key the owner makes in Settings.
+Amounts are integers in minor units (`total_minor: 12345` is 123.45 in a currency with cents) beside
+their `currency` (ISO 4217). Lists are paged: pass a list's `next_cursor` as `cursor` for the next page.
+Errors are `application/problem+json` (RFC 9457), with `errors` naming each invalid field.
+"""
+
+
+class ApiKeyGuard(BaseHTTPMiddleware):
+    """Every request needs a live key; without one it is answered 401 before routing or parsing."""
+
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return unauthorized()
+        current = portal.current()
+        try:
+            principal = await run_in_threadpool(
+                authenticate_api_key, current.db, secret.strip(), clock=current.clock
+            )
+        except ApiKeyRefused:
+            return unauthorized()
+        request.state.api_principal = principal
+        return await call_next(request)
+
+
+def build_api() -> FastAPI:
+    api = FastAPI(
+        title="Invoicing Portal API",
+        version="1",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served by the portal at OPENAPI_PATH, outside the key check
+        servers=[{"url": PREFIX}],
+        responses=PROBLEM_RESPONSES,
+    )
+    for module in (clients, invoices, credit_notes, payments):
+        api.include_router(module.router)
+    install_handlers(api)
+    api.add_middleware(ApiKeyGuard)
+    return api
+
+
+api_app = build_api()
+docs_router = APIRouter(include_in_schema=False)
+
+
+@docs_router.get(OPENAPI_PATH)
+def openapi_schema() -> JSONResponse:
+    schema: dict[str, Any] = api_app.openapi()
+    return JSONResponse(schema)
+
+
+@docs_router.get(DOCS_PATH)
+def swagger_ui() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url=OPENAPI_PATH, title="Invoicing Portal API")
+
+
+def mount(app: FastAPI) -> None:
+    """Serve the API at /api/v1 and its docs at /api/docs on ``app`` (the portal's, or a test's).
+
+    Once per app: the UI tests configure the same app for every test, and a mount added again each
+    time would pile up until Starlette's routing overflowed the stack.
+    """
+    if any(isinstance(route, Mount) and route.path == PREFIX for route in app.routes):
+        return
+    app.include_router(docs_router)
+    app.mount(PREFIX, api_app)

@@ -1,0 +1,66 @@
+"""The back office's frame: a dark header that says "Back office", the sidebar by role, Logout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import ui
+
+from components.frame import NavEntry, business_mark, demo_banner
+from components.theme import apply_theme
+from services.branding import Branding
+from services.staff_auth import StaffPrincipal
+
+DASHBOARD = NavEntry("Dashboard", "dashboard", "/admin")
+SETTINGS = NavEntry("Settings", "settings", "/admin/settings")
+
+
+def navigation(staff: StaffPrincipal) -> tuple[NavEntry, ...]:
+    """The sidebar's entries for this person: Settings only for the owner."""
+    return (DASHBOARD, SETTINGS) if staff.is_owner else (DASHBOARD,)
+
+
+@contextmanager
+def admin_frame(title: str, *, branding: Branding, staff: StaffPrincipal, active: str) -> Iterator[ui.column]:
+    """Lay out a back-office page; the caller fills the returned column with the page's content."""
+    apply_theme()
+    ui.page_title(f"{title} · Back office · {branding.name}")
+    with ui.left_drawer(bordered=True).props("width=232 breakpoint=1023").classes("bg-grey-2 p-0") as drawer:
+        _sidebar(staff, active)
+    with ui.header(elevated=False).classes("column gap-0 bg-grey-10 text-white p-0"):
+        with ui.row().classes("w-full items-center gap-3 px-3 py-2 no-wrap"):
+            ui.button(icon="menu", on_click=drawer.toggle).props(
+                'flat round dense color=white aria-label="Open navigation"'
+            ).classes("lg:hidden")
+            business_mark(branding)
+            ui.badge("Back office").props("color=amber-8 text-color=black").classes("text-xs")
+            ui.space()
+            ui.label(f"{staff.name} · {staff.role.title()}").classes("text-sm opacity-90 max-sm:hidden")
+        if branding.is_demo:
+            demo_banner()
+    with ui.column().classes("w-full max-w-6xl mx-auto gap-6 p-4 md:p-8") as content:
+        ui.label(title).classes("text-2xl font-semibold text-grey-9")
+        yield content
+
+
+def _sidebar(staff: StaffPrincipal, active: str) -> None:
+    with ui.column().classes("w-full h-full justify-between py-3 gap-0"):
+        with ui.list().classes("w-full").props("padding"):
+            for entry in navigation(staff):
+                selected = entry.path == active
+                with (
+                    ui.item()
+                    .props(f"clickable tag=a href={entry.path}" + (" active" if selected else ""))
+                    .classes(
+                        "rounded-r-full mr-3" + (" bg-amber-1 text-grey-10 font-medium" if selected else "")
+                    )
+                ):
+                    with ui.item_section().props("avatar"):
+                        ui.icon(entry.icon)
+                    ui.item_section(entry.label)
+        # A real form post: sign-out needs the admin cookie, which only a request carries.
+        with ui.element("form").props("method=post action=/admin/auth/logout").classes("w-full px-3"):
+            ui.button("Logout", icon="logout").props("type=submit flat no-caps align=left").classes(
+                "w-full text-grey-8"
+            )

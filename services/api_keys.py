@@ -1,0 +1,139 @@
+"""API keys for the REST API: made and revoked by the owner, shown once, stored as a SHA-256 hash.
+
+A key is ``ipk_`` and 43 random URL-safe characters. It is looked up by its hash, so checking one
+compares no secret byte by byte and a leaked database holds no usable key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from models import ApiKey, StaffUser
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.errors import ApiKeyRefused, InvalidDetails, NotFound
+
+KEY_PREFIX = "ipk_"
+SHOWN_PREFIX_LENGTH = 8
+MAX_NAME_LENGTH = 100
+MAX_KEY_LENGTH = 100  # a real key is 47 characters; longer ones are refused without a lookup
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # at most one write a minute per key, however busy
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    public_id: str
+    name: str
+    prefix: str
+    secret: str  # shown once, never again
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    public_id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ApiPrincipal:
+    """Who calls the API: a business, through one of its keys."""
+
+    organization_id: int
+    key_id: int
+
+
+def key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(
+    db: Database,
+    organization_id: int,
+    name: str,
+    *,
+    staff_user_id: int | None,
+    clock: Clock = utc_now,
+) -> CreatedKey:
+    """Make a key for the business; the returned ``secret`` is the only time the key is seen."""
+    clean_name = " ".join(name.split())
+    if not clean_name:
+        raise InvalidDetails({"name": "Give the key a name, such as the software that will use it."})
+    if len(clean_name) > MAX_NAME_LENGTH or not clean_name.isprintable():
+        raise InvalidDetails(
+            {"name": f"Use at most {MAX_NAME_LENGTH} characters, without special characters."}
+        )
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    with db.transaction() as session:
+        if staff_user_id is not None:
+            staff = session.get(StaffUser, staff_user_id)
+            if staff is None or staff.organization_id != organization_id:
+                raise NotFound("staff user", staff_user_id)
+        key = ApiKey(
+            organization_id=organization_id,
+            name=clean_name,
+            prefix=secret[:SHOWN_PREFIX_LENGTH],
+            key_hash=key_hash(secret),
+            created_by_staff_id=staff_user_id,
+            created_at=clock(),
+        )
+        session.add(key)
+        session.flush()
+        return CreatedKey(key.public_id, key.name, key.prefix, secret)
+
+
+def list_api_keys(db: Database, organization_id: int) -> list[ApiKeyInfo]:
+    """The business's keys, newest first, revoked ones included (marked)."""
+    with db.reading() as session:
+        keys = session.scalars(
+            select(ApiKey).where(ApiKey.organization_id == organization_id).order_by(ApiKey.id.desc())
+        )
+        return [
+            ApiKeyInfo(k.public_id, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at)
+            for k in keys
+        ]
+
+
+def revoke_api_key(db: Database, organization_id: int, public_id: str, *, clock: Clock = utc_now) -> None:
+    """Stop a key from working, at once and for good. Revoking a revoked key changes nothing."""
+    with db.transaction() as session:
+        key = session.scalars(
+            select(ApiKey).where(ApiKey.organization_id == organization_id, ApiKey.public_id == public_id)
+        ).one_or_none()
+        if key is None:
+            raise NotFound("API key", public_id)
+        if key.revoked_at is None:
+            key.revoked_at = clock()
+
+
+def authenticate_api_key(db: Database, secret: str, *, clock: Clock = utc_now) -> ApiPrincipal:
+    """The business a key belongs to; ``ApiKeyRefused`` for an unknown or revoked key.
+
+    Only a successful check writes (``last_used_at``, at most once a minute); a refused one changes nothing.
+    """
+    if not secret.startswith(KEY_PREFIX) or len(secret) > MAX_KEY_LENGTH:
+        raise ApiKeyRefused()
+    digest = key_hash(secret)
+    with db.reading() as session:
+        found = session.execute(
+            select(ApiKey.id, ApiKey.organization_id, ApiKey.last_used_at).where(
+                ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)
+            )
+        ).one_or_none()
+    if found is None:
+        raise ApiKeyRefused()
+    now = clock()
+    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+        with db.transaction() as session:
+            key = session.get_one(ApiKey, found.id)
+            if key.revoked_at is None:
+                key.last_used_at = now
+    return ApiPrincipal(found.organization_id, found.id)

@@ -1,0 +1,369 @@
+"""The business's clients: create, edit, look up and list them with their balances, and their contacts.
+
+Every function is scoped by ``organization_id``: a client of another business is ``NotFound``. Clients
+are named by their public id, as in URLs. Lists are paged by a cursor, the id of the last row seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Client,
+    CreditNote,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceKind,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    PortalUser,
+)
+from services.account_details import AddressInput, _clean_address, _email, _line, _phone, _website
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.errors import CurrencyFixed, InvalidDetails, NotFound
+from services.invitations import invite_contact
+from services.invoices import PAYABLE_STATUSES
+from services.money import Money, UnknownCurrency, check_currency
+
+MAX_NAME_LENGTH = 200
+MAX_TAX_NUMBER_LENGTH = 50
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class ClientInput:
+    """The details of a client as given by the business. Address empty: not known yet."""
+
+    display_name: str
+    currency: str  # ISO 4217
+    company_name: str = ""
+    email: str = ""
+    phone: str = ""
+    website: str = ""
+    tax_number: str = ""
+    address: AddressInput = field(default_factory=AddressInput)
+
+
+@dataclass(frozen=True)
+class ClientBalanceFigures:
+    outstanding: Money  # issued invoices' balances due
+    credits: Money  # open credit notes and excess payments
+    retainer: Money  # retainer payments not applied yet
+
+
+@dataclass(frozen=True)
+class ClientView:
+    id: int
+    public_id: str
+    display_name: str
+    company_name: str
+    email: str
+    phone: str
+    website: str
+    tax_number: str
+    currency: str
+    address: AddressInput
+    balances: ClientBalanceFigures
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ContactView:
+    public_id: str
+    name: str
+    email: str
+    phone: str
+    has_login: bool  # a password is set
+    is_active: bool
+    invited_at: datetime | None
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    clients: list[ClientView]
+    next_after_id: int | None  # pass as ``after_id`` for the next page; None on the last page
+
+
+def create_client(
+    db: Database, organization_id: int, details: ClientInput, *, clock: Clock = utc_now
+) -> ClientView:
+    """Add a client. Raises ``InvalidDetails`` with a sentence per wrong field; nothing is written then."""
+    clean = _clean(details)
+    with db.transaction() as session:
+        client = Client(organization_id=organization_id, created_at=clock())
+        _apply(client, clean)
+        session.add(client)
+        session.flush()
+        return _view(client, _balances(session, [client])[client.id])
+
+
+def update_client(db: Database, organization_id: int, public_id: str, details: ClientInput) -> ClientView:
+    """Replace a client's details. The currency is fixed once the client has a document or payment."""
+    clean = _clean(details)
+    with db.transaction() as session:
+        client = _client(session, organization_id, public_id, lock=True)
+        if clean.currency != client.currency and _has_records(session, client.id):
+            raise CurrencyFixed(client.display_name, client.currency)
+        _apply(client, clean)
+        session.flush()
+        return _view(client, _balances(session, [client])[client.id])
+
+
+def get_client(db: Database, organization_id: int, public_id: str) -> ClientView:
+    with db.reading() as session:
+        client = _client(session, organization_id, public_id)
+        return _view(client, _balances(session, [client])[client.id])
+
+
+def client_details(db: Database, organization_id: int, public_id: str) -> ClientInput:
+    """The stored details, as ``update_client`` takes them: change a field with ``dataclasses.replace``."""
+    view = get_client(db, organization_id, public_id)
+    return ClientInput(
+        view.display_name,
+        view.currency,
+        view.company_name,
+        view.email,
+        view.phone,
+        view.website,
+        view.tax_number,
+        view.address,
+    )
+
+
+def list_clients(
+    db: Database, organization_id: int, *, after_id: int | None = None, limit: int = 50, search: str = ""
+) -> ClientPage:
+    """The business's clients in the order they were added, ``limit`` at a time, with their balances."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    query = select(Client).where(Client.organization_id == organization_id)
+    if after_id is not None:
+        query = query.where(Client.id > after_id)
+    words = search.strip().lower()
+    if words:
+        query = query.where(
+            func.lower(Client.display_name).contains(words, autoescape=True)
+            | func.lower(Client.company_name).contains(words, autoescape=True)
+            | func.lower(Client.email).contains(words, autoescape=True)
+        )
+    with db.reading() as session:
+        rows = list(session.scalars(query.order_by(Client.id).limit(limit + 1)))
+        page = rows[:limit]
+        balances = _balances(session, page)
+        return ClientPage(
+            [_view(client, balances[client.id]) for client in page],
+            page[-1].id if len(rows) > limit else None,
+        )
+
+
+def list_contacts(db: Database, organization_id: int, client_public_id: str) -> list[ContactView]:
+    """The client's contact persons, with or without a login, in the order they were added."""
+    with db.reading() as session:
+        client = _client(session, organization_id, client_public_id)
+        users = session.scalars(
+            select(PortalUser).where(PortalUser.client_id == client.id).order_by(PortalUser.id)
+        )
+        return [
+            ContactView(
+                user.public_id,
+                user.name,
+                user.email,
+                user.phone,
+                user.password_hash is not None,
+                user.is_active,
+                user.invited_at,
+                user.last_login_at,
+            )
+            for user in users
+        ]
+
+
+def client_id_for(session: Session, organization_id: int, public_id: str) -> int:
+    """The internal id of the business's client ``public_id``; ``NotFound`` for anyone else's."""
+    return _client(session, organization_id, public_id).id
+
+
+def _client(session: Session, organization_id: int, public_id: str, *, lock: bool = False) -> Client:
+    query = select(Client).where(Client.organization_id == organization_id, Client.public_id == public_id)
+    client = session.scalars(query.with_for_update() if lock else query).one_or_none()
+    if client is None:
+        raise NotFound("client", public_id)
+    return client
+
+
+def _has_records(session: Session, client_id: int) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(Invoice.client_id == client_id)
+                | exists().where(CreditNote.client_id == client_id)
+                | exists().where(Payment.client_id == client_id)
+            )
+        )
+    )
+
+
+def _clean(details: ClientInput) -> ClientInput:
+    errors: dict[str, str] = {}
+    display_name = _line(
+        details.display_name, "display_name", MAX_NAME_LENGTH, errors, missing="Enter the client's name."
+    )
+    company_name = _line(details.company_name, "company_name", MAX_NAME_LENGTH, errors)
+    tax_number = _line(details.tax_number, "tax_number", MAX_TAX_NUMBER_LENGTH, errors)
+    currency = details.currency.strip().upper()
+    try:
+        check_currency(currency)
+    except UnknownCurrency:
+        errors["currency"] = "Choose a currency by its ISO 4217 code, such as USD or EUR."
+    email, problem = _email(details.email)
+    if problem:
+        errors["email"] = problem
+    phone, problem = _phone(details.phone, details.address.country)
+    if problem:
+        errors["phone"] = problem
+    website, problem = _website(details.website)
+    if problem:
+        errors["website"] = problem
+    address = AddressInput()
+    if not details.address.is_empty:
+        address, address_errors = _clean_address("address", details.address)
+        errors |= address_errors
+    if errors:
+        raise InvalidDetails(errors)
+    return replace(
+        details,
+        display_name=display_name,
+        company_name=company_name,
+        tax_number=tax_number,
+        currency=currency,
+        email=email,
+        phone=phone,
+        website=website,
+        address=address,
+    )
+
+
+def _apply(client: Client, details: ClientInput) -> None:
+    client.display_name = details.display_name
+    client.company_name = details.company_name
+    client.email = details.email
+    client.phone = details.phone
+    client.website = details.website
+    client.tax_number = details.tax_number
+    client.currency = details.currency
+    client.address_line1 = details.address.line1
+    client.address_line2 = details.address.line2
+    client.city = details.address.city
+    client.region = details.address.region
+    client.postal_code = details.address.postal_code
+    client.country = details.address.country
+
+
+def _view(client: Client, balances: ClientBalanceFigures) -> ClientView:
+    return ClientView(
+        client.id,
+        client.public_id,
+        client.display_name,
+        client.company_name,
+        client.email,
+        client.phone,
+        client.website,
+        client.tax_number,
+        client.currency,
+        AddressInput(
+            client.address_line1,
+            client.address_line2,
+            client.city,
+            client.region,
+            client.postal_code,
+            client.country,
+        ),
+        balances,
+        client.created_at,
+    )
+
+
+def _balances(session: Session, clients: Iterable[Client]) -> dict[int, ClientBalanceFigures]:
+    """The figures ``services.balances.client_balances`` shows, for a page of clients in four queries."""
+    currencies = {client.id: client.currency for client in clients}
+    ids = list(currencies)
+    if not ids:
+        return {}
+
+    def summed(column: Any, client_column: Any, *conditions: Any) -> dict[int, int]:
+        rows = session.execute(
+            select(client_column, func.sum(column))
+            .where(client_column.in_(ids), *conditions)
+            .group_by(client_column)
+        )
+        return {client_id: int(total) for client_id, total in rows}
+
+    outstanding = summed(
+        Invoice.balance_due_minor,
+        Invoice.client_id,
+        Invoice.kind == InvoiceKind.INVOICE,
+        Invoice.balance_due_minor > 0,
+        Invoice.status.in_(PAYABLE_STATUSES),
+    )
+    credit_notes = summed(
+        CreditNote.remaining_minor,
+        CreditNote.client_id,
+        CreditNote.remaining_minor > 0,
+        CreditNote.status == CreditNoteStatus.OPEN,
+    )
+    unapplied = session.execute(
+        select(Payment.client_id, Payment.kind, func.sum(Payment.unapplied_minor))
+        .where(
+            Payment.client_id.in_(ids),
+            Payment.unapplied_minor > 0,
+            Payment.status == PaymentStatus.SUCCEEDED,
+        )
+        .group_by(Payment.client_id, Payment.kind)
+    )
+    excess: dict[int, int] = {}
+    retainer: dict[int, int] = {}
+    for client_id, kind, total in unapplied:
+        (retainer if kind == PaymentKind.RETAINER else excess)[client_id] = int(total)
+    return {
+        client_id: ClientBalanceFigures(
+            Money(outstanding.get(client_id, 0), currency),
+            Money(credit_notes.get(client_id, 0) + excess.get(client_id, 0), currency),
+            Money(retainer.get(client_id, 0), currency),
+        )
+        for client_id, currency in currencies.items()
+    }
+
+
+def invite_client_contact(
+    db: Database,
+    organization_id: int,
+    client_public_id: str,
+    *,
+    name: str,
+    email: str,
+    base_url: str,
+    invited_by_staff_id: int | None = None,
+    clock: Clock = utc_now,
+) -> ContactView:
+    """Invite a contact person of the business's client to the portal (see ``invite_contact``)."""
+    with db.reading() as session:
+        client_id = client_id_for(session, organization_id, client_public_id)
+    invitation = invite_contact(
+        db,
+        client_id,
+        name=name,
+        email=email,
+        invited_by_staff_id=invited_by_staff_id,
+        base_url=base_url,
+        clock=clock,
+    )
+    contacts = list_contacts(db, organization_id, client_public_id)
+    return next(contact for contact in contacts if contact.email == invitation.email)

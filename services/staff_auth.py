@@ -1,0 +1,184 @@
+"""Staff sign-in to the back office: the customers' session, time-out and throttling rules, kept apart.
+
+A staff session is a ``LoginSession`` row with ``staff_user_id`` set (and no ``portal_user_id``), so
+``services.auth.resolve_session`` never takes it for a customer's and ``resolve_staff_session`` never
+takes a customer's for staff. Failed sign-ins count against the staff account under its own throttle
+scope (an e-mail that is also a customer's login locks separately) and against the address, shared
+with customer sign-ins, so guessing cannot switch doors to get more tries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from models import LoginSession, StaffUser
+from services.audit import record_event
+from services.auth import (
+    ABSOLUTE_TIMEOUT,
+    count_failed_sign_in,
+    keep_alive,
+    new_session_token,
+    normalize_email,
+    reset_throttle,
+    throttle_locked_until,
+    token_hash,
+)
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.errors import DomainError, SignInLocked
+from services.passwords import verify_password
+
+OWNER = "owner"
+STAFF = "staff"
+ROLES = (OWNER, STAFF)
+
+ACCOUNT_SCOPE = "staff_account"  # LoginThrottle.scope for staff e-mails; "address" is shared
+
+SIGNED_IN = "staff_sign_in.succeeded"
+FAILED = "staff_sign_in.failed"
+LOCKED = "staff_sign_in.locked"
+REFUSED_LOCKED = "staff_sign_in.refused_locked"
+SIGNED_OUT = "staff_sign_out"
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    """Who is signed in to the back office."""
+
+    staff_user_id: int
+    organization_id: int
+    name: str
+    email: str
+    role: str  # owner | staff
+    session_id: int
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == OWNER
+
+
+@dataclass(frozen=True)
+class IssuedStaffSession:
+    token: str  # goes into the admin cookie, nowhere else
+    principal: StaffPrincipal
+    expires_at: datetime
+
+
+class OwnerOnly(DomainError):
+    """Only the business's owner may do this (settings, staff accounts, API keys)."""
+
+    def __init__(self, staff_user_id: int, role: str) -> None:
+        super().__init__(f"staff user {staff_user_id} is {role}, not owner")
+        self.staff_user_id = staff_user_id
+        self.role = role
+
+
+OWNER_ONLY_MESSAGE = "Only the owner of the business can open this page."
+
+
+def require_owner(principal: StaffPrincipal) -> StaffPrincipal:
+    """``principal`` if it is the owner's; raises ``OwnerOnly`` for any other role."""
+    if not principal.is_owner:
+        raise OwnerOnly(principal.staff_user_id, principal.role)
+    return principal
+
+
+def sign_in_staff(
+    db: Database,
+    *,
+    email: str,
+    password: str,
+    ip_address: str,
+    user_agent: str = "",
+    clock: Clock = utc_now,
+) -> IssuedStaffSession:
+    """Check a staff password and open a new back-office session.
+
+    Raises ``SignInRefused`` (unknown e-mail, wrong password, disabled account: one answer for all)
+    or ``SignInLocked`` while the account or the address is locked after repeated failures.
+    """
+    email = normalize_email(email)[:254]
+    keys = ((ACCOUNT_SCOPE, email), ("address", ip_address))
+    with db.reading() as session:
+        locked_until = throttle_locked_until(session, keys, clock())
+        user = session.scalars(select(StaffUser).where(StaffUser.email == email)).one_or_none()
+        password_hash = user.password_hash if user is not None and user.is_active else None
+    if locked_until is not None:
+        with db.transaction() as session:
+            record_event(session, REFUSED_LOCKED, at=clock(), ip_address=ip_address, details={"email": email})
+        raise SignInLocked(locked_until)
+    # bcrypt takes a quarter of a second on purpose; no transaction is held open meanwhile
+    if user is None or not verify_password(password, password_hash):
+        raise count_failed_sign_in(
+            db,
+            keys,
+            email=email,
+            ip_address=ip_address,
+            clock=clock,
+            action=FAILED,
+            lock_action=LOCKED,
+            staff_user_id=user.id if user else None,
+        )
+    now = clock()
+    token = new_session_token()
+    with db.transaction() as session:
+        reset_throttle(session, ACCOUNT_SCOPE, email)
+        login = LoginSession(
+            token_hash=token_hash(token),
+            staff_user_id=user.id,
+            ip_address=ip_address[:45],
+            user_agent=user_agent[:300],
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + ABSOLUTE_TIMEOUT,
+        )
+        session.add(login)
+        session.execute(update(StaffUser).where(StaffUser.id == user.id).values(last_login_at=now))
+        session.flush()
+        record_event(session, SIGNED_IN, at=now, staff_user_id=user.id, ip_address=ip_address)
+        return IssuedStaffSession(token, _principal(user, login.id), login.expires_at)
+
+
+def resolve_staff_session(
+    db: Database, token: str | None, *, clock: Clock = utc_now
+) -> StaffPrincipal | None:
+    """The staff member signed in with a cookie token; None if unknown, revoked, timed out or a customer's."""
+    if not token:
+        return None
+    now = clock()
+    with db.reading() as session:
+        row = session.execute(
+            select(LoginSession, StaffUser)
+            .join(StaffUser, StaffUser.id == LoginSession.staff_user_id)
+            .where(LoginSession.token_hash == token_hash(token), LoginSession.portal_user_id.is_(None))
+        ).one_or_none()
+    if row is None:
+        return None
+    login, user = row
+    if not user.is_active or not keep_alive(db, login, now):
+        return None
+    return _principal(user, login.id)
+
+
+def sign_out_staff(db: Database, token: str | None, *, ip_address: str = "", clock: Clock = utc_now) -> None:
+    """Revoke the back-office session of this token; a customer's token is left alone."""
+    if not token:
+        return
+    now = clock()
+    with db.transaction() as session:
+        login = session.scalars(
+            select(LoginSession).where(
+                LoginSession.token_hash == token_hash(token), LoginSession.staff_user_id.is_not(None)
+            )
+        ).one_or_none()
+        if login is None or login.revoked_at is not None:
+            return
+        login.revoked_at = now
+        record_event(session, SIGNED_OUT, at=now, staff_user_id=login.staff_user_id, ip_address=ip_address)
+
+
+def _principal(user: StaffUser, session_id: int) -> StaffPrincipal:
+    return StaffPrincipal(user.id, user.organization_id, user.name, user.email, user.role, session_id)
