@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from nicegui import ui
 
 COMPACT_ON_PHONE = "compact-on-phone"
@@ -12,3 +15,28 @@ def compact_on_phone(table: ui.table) -> ui.table:
     """Narrower cell padding on a phone, so the columns shown there fit its width."""
     ui.add_css(_PHONE_CSS)
     return table.classes(COMPACT_ON_PHONE)
+
+
+def server_pagination(
+    *, page: int, page_size: int, sort: str, descending: bool, total: int
+) -> dict[str, Any]:
+    """Quasar's pagination for a table paged on the server (``rowsNumber`` makes it ask for pages)."""
+    return {
+        "page": page,
+        "rowsPerPage": page_size,
+        "sortBy": sort,
+        "descending": descending,
+        "rowsNumber": total,
+    }
+
+
+def requested_page(args: dict[str, Any], *, sorts: Collection[str], default_sort: str) -> dict[str, Any]:
+    """What a table's ``request`` event asks for, as query changes; an unknown sort falls back."""
+    pagination = args["pagination"]
+    sort = pagination.get("sortBy") or default_sort
+    return {
+        "sort": sort if sort in sorts else default_sort,
+        "descending": bool(pagination.get("descending")),
+        "page": int(pagination.get("page") or 1),
+        "page_size": int(pagination.get("rowsPerPage") or 25),
+    }

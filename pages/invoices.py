@@ -13,7 +13,7 @@ from nicegui import events, ui
 from components.frame import frame
 from components.offload import io_bound
 from components.status import STATUS_COLORS
-from components.tables import compact_on_phone
+from components.tables import compact_on_phone, requested_page, server_pagination
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
@@ -140,14 +140,7 @@ async def invoices_page(request: Request) -> None:
         show(await load(InvoiceListQuery(**{**query.__dict__, **changes})))
 
     async def on_request(event: events.GenericEventArguments) -> None:
-        pagination = event.args["pagination"]
-        sort = pagination.get("sortBy") or "issue_date"
-        await reload(
-            sort=sort if sort in SORT_COLUMNS else "issue_date",
-            descending=bool(pagination.get("descending")),
-            page=int(pagination.get("page") or 1),
-            page_size=int(pagination.get("rowsPerPage") or 25),
-        )
+        await reload(**requested_page(event.args, sorts=SORT_COLUMNS, default_sort="issue_date"))
 
     async def on_filter(event: events.ValueChangeEventArguments) -> None:
         await reload(filter=InvoiceFilter(event.value), page=1)
@@ -164,8 +157,13 @@ async def invoices_page(request: Request) -> None:
 
 def _pagination(page: InvoicePage) -> dict[str, Any]:
     query = page.query
-    return {"page": query.page, "rowsPerPage": query.page_size, "sortBy": query.sort,
-            "descending": query.descending, "rowsNumber": page.total_count}  # fmt: skip
+    return server_pagination(
+        page=query.page,
+        page_size=query.page_size,
+        sort=query.sort,
+        descending=query.descending,
+        total=page.total_count,
+    )
 
 
 def _row(row: Any, locale: str) -> dict[str, Any]:

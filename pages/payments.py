@@ -11,7 +11,7 @@ from nicegui import events, ui
 
 from components.frame import frame
 from components.offload import io_bound
-from components.tables import compact_on_phone
+from components.tables import compact_on_phone, requested_page, server_pagination
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
@@ -122,14 +122,7 @@ async def payments_page(request: Request) -> None:
         show(await load(PaymentsQuery(**{**state["query"].__dict__, **changes})))
 
     async def on_request(event: events.GenericEventArguments) -> None:
-        pagination = event.args["pagination"]
-        sort = pagination.get("sortBy") or "date"
-        await reload(
-            sort=sort if sort in SORT_COLUMNS else "date",
-            descending=bool(pagination.get("descending")),
-            page=int(pagination.get("page") or 1),
-            page_size=int(pagination.get("rowsPerPage") or 25),
-        )
+        await reload(**requested_page(event.args, sorts=SORT_COLUMNS, default_sort="date"))
 
     async def on_filter(event: events.ValueChangeEventArguments) -> None:
         await reload(filter=PaymentFilter(event.value), page=1)
@@ -142,8 +135,13 @@ async def payments_page(request: Request) -> None:
 
 def _pagination(page: PaymentsPage) -> dict[str, Any]:
     query = page.query
-    return {"page": query.page, "rowsPerPage": query.page_size, "sortBy": query.sort,
-            "descending": query.descending, "rowsNumber": page.total_count}  # fmt: skip
+    return server_pagination(
+        page=query.page,
+        page_size=query.page_size,
+        sort=query.sort,
+        descending=query.descending,
+        total=page.total_count,
+    )
 
 
 def _row(row: PaymentRow, locale: str) -> dict[str, Any]:
