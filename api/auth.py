@@ -18,10 +18,17 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.types import ASGIApp
 
 from services import portal
-from services.auth import ABSOLUTE_TIMEOUT, resolve_session, safe_local_path, sign_in, sign_out
+from services.auth import (
+    ABSOLUTE_TIMEOUT,
+    IssuedSession,
+    resolve_session,
+    safe_local_path,
+    sign_in,
+    sign_out,
+)
 from services.errors import SignInLocked, SignInRefused
 from services.setup import needs_setup
-from services.staff_auth import resolve_staff_session, sign_in_staff, sign_out_staff
+from services.staff_auth import IssuedStaffSession, resolve_staff_session, sign_in_staff, sign_out_staff
 
 SESSION_COOKIE = "portal_session"
 LOGIN_PATH = "/login"
@@ -109,12 +116,27 @@ def login(
     next: str = Form("/"),
 ) -> Response:
     """Check the credentials and set a fresh session cookie; runs in a worker thread (bcrypt is slow)."""
-    target = safe_local_path(next)
+    return _signed_in(
+        request, email, password, safe_local_path(next), sign_in, _to_login, SESSION_COOKIE, "/"
+    )
+
+
+def _signed_in(
+    request: Request,
+    email: str,
+    password: str,
+    target: str,
+    check: Callable[..., IssuedSession | IssuedStaffSession],
+    to_login: Callable[..., RedirectResponse],
+    cookie: str,
+    path: str,
+) -> Response:
+    """The sign-in both kinds of login share: origin check, credentials, lock-out, then the cookie."""
     if not _same_origin(request):
-        return _to_login(error="origin", next=target)
+        return to_login(error="origin", next=target)
     current = portal.current()
     try:
-        issued = sign_in(
+        issued = check(
             current.db,
             email=email,
             password=password,
@@ -123,13 +145,13 @@ def login(
             clock=current.clock,
         )
     except SignInLocked as locked:
-        return _to_login(
+        return to_login(
             error="locked", minutes=_minutes_until(locked, current), next=target, email=email.strip()[:254]
         )
     except SignInRefused:
-        return _to_login(error="invalid", next=target, email=email.strip()[:254])
+        return to_login(error="invalid", next=target, email=email.strip()[:254])
     response = RedirectResponse(target, status_code=303)
-    _session_cookie(response, SESSION_COOKIE, issued.token, path="/", secure=current.settings.secure_cookies)
+    _session_cookie(response, cookie, issued.token, path=path, secure=current.settings.secure_cookies)
     return response
 
 
@@ -160,30 +182,16 @@ def admin_login(
     next: str = Form(ADMIN_PREFIX),
 ) -> Response:
     """Staff sign-in: the customers' rules, a cookie of its own scoped to /admin."""
-    target = admin_target(next)
-    if not _same_origin(request):
-        return _to_admin_login(error="origin", next=target)
-    current = portal.current()
-    try:
-        issued = sign_in_staff(
-            current.db,
-            email=email,
-            password=password,
-            ip_address=client_address(request),
-            user_agent=request.headers.get("user-agent", ""),
-            clock=current.clock,
-        )
-    except SignInLocked as locked:
-        return _to_admin_login(
-            error="locked", minutes=_minutes_until(locked, current), next=target, email=email.strip()[:254]
-        )
-    except SignInRefused:
-        return _to_admin_login(error="invalid", next=target, email=email.strip()[:254])
-    response = RedirectResponse(target, status_code=303)
-    _session_cookie(
-        response, ADMIN_COOKIE, issued.token, path=ADMIN_PREFIX, secure=current.settings.secure_cookies
+    return _signed_in(
+        request,
+        email,
+        password,
+        admin_target(next),
+        sign_in_staff,
+        _to_admin_login,
+        ADMIN_COOKIE,
+        ADMIN_PREFIX,
     )
-    return response
 
 
 @router.post("/admin/auth/logout")

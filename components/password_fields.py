@@ -10,7 +10,8 @@ from services.password_change import check_password
 class NewPasswordFields:
     def __init__(self, *, email: str, name: str) -> None:
         self.email, self.name = email, name
-        self.new = _password("New password", "new-password", "password-new")
+        # zxcvbn runs on the event loop: check once typing pauses, not at every key.
+        self.new = _password("New password", "new-password", "password-new").props("debounce=250")
         self.confirm = _password("Re-enter new password", "new-password", "password-confirm")
         self.checklist = ui.column().classes("gap-1 text-sm").mark("password-requirements")
         self.new.on_value_change(self.refresh)

@@ -127,19 +127,32 @@ def resolve_session(db: Database, token: str | None, *, clock: Clock = utc_now) 
 
 def sign_out(db: Database, token: str | None, *, ip_address: str = "", clock: Clock = utc_now) -> None:
     """Revoke the session of this token; the cookie is worthless from now on."""
+    end_session(db, token, staff=False, action="sign_out", ip_address=ip_address, clock=clock)
+
+
+def end_session(
+    db: Database, token: str | None, *, staff: bool, action: str, ip_address: str = "", clock: Clock = utc_now
+) -> None:
+    """Revoke a customer's (or, with ``staff``, a staff member's) session; the other kind is left alone."""
     if not token:
         return
     now = clock()
+    owner = LoginSession.staff_user_id if staff else LoginSession.portal_user_id
     with db.transaction() as session:
         login = session.scalars(
-            select(LoginSession).where(
-                LoginSession.token_hash == token_hash(token), LoginSession.portal_user_id.is_not(None)
-            )
+            select(LoginSession).where(LoginSession.token_hash == token_hash(token), owner.is_not(None))
         ).one_or_none()
         if login is None or login.revoked_at is not None:
             return
         login.revoked_at = now
-        record_event(session, "sign_out", at=now, portal_user_id=login.portal_user_id, ip_address=ip_address)
+        record_event(
+            session,
+            action,
+            at=now,
+            portal_user_id=login.portal_user_id,
+            staff_user_id=login.staff_user_id,
+            ip_address=ip_address,
+        )
 
 
 def revoke_all_sessions(

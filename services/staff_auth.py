@@ -19,6 +19,7 @@ from services.audit import record_event
 from services.auth import (
     ABSOLUTE_TIMEOUT,
     count_failed_sign_in,
+    end_session,
     keep_alive,
     new_session_token,
     normalize_email,
@@ -165,19 +166,7 @@ def resolve_staff_session(
 
 def sign_out_staff(db: Database, token: str | None, *, ip_address: str = "", clock: Clock = utc_now) -> None:
     """Revoke the back-office session of this token; a customer's token is left alone."""
-    if not token:
-        return
-    now = clock()
-    with db.transaction() as session:
-        login = session.scalars(
-            select(LoginSession).where(
-                LoginSession.token_hash == token_hash(token), LoginSession.staff_user_id.is_not(None)
-            )
-        ).one_or_none()
-        if login is None or login.revoked_at is not None:
-            return
-        login.revoked_at = now
-        record_event(session, SIGNED_OUT, at=now, staff_user_id=login.staff_user_id, ip_address=ip_address)
+    end_session(db, token, staff=True, action=SIGNED_OUT, ip_address=ip_address, clock=clock)
 
 
 def _principal(user: StaffUser, session_id: int) -> StaffPrincipal:
