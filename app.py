@@ -62,9 +62,20 @@ def configure(settings: Settings) -> portal.Portal:
     if not any(middleware.cls is auth.SessionGuard for middleware in app.user_middleware):
         app.add_middleware(auth.SessionGuard)  # once, even when tests configure the app again and again
     import pages.access
+    import pages.admin.clients
+    import pages.admin.conversations
+    import pages.admin.credit_notes
     import pages.admin.home
+    import pages.admin.invoices
     import pages.admin.login
+    import pages.admin.payments
+    import pages.admin.refunds
     import pages.admin.settings
+    import pages.admin.settings_api_keys
+    import pages.admin.settings_documents
+    import pages.admin.settings_email
+    import pages.admin.settings_payments
+    import pages.admin.settings_staff
     import pages.home
     import pages.invoice
     import pages.invoices

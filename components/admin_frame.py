@@ -13,12 +13,19 @@ from services.branding import Branding
 from services.staff_auth import StaffPrincipal
 
 DASHBOARD = NavEntry("Dashboard", "dashboard", "/admin")
+CLIENTS = NavEntry("Clients", "groups", "/admin/clients")
+INVOICES = NavEntry("Invoices", "receipt_long", "/admin/invoices")
+CREDIT_NOTES = NavEntry("Credit Notes", "note_alt", "/admin/credit-notes")
+PAYMENTS = NavEntry("Payments", "payments", "/admin/payments")
+REFUNDS = NavEntry("Refund Requests", "currency_exchange", "/admin/refunds")
+CONVERSATIONS = NavEntry("Conversations", "forum", "/admin/conversations")
 SETTINGS = NavEntry("Settings", "settings", "/admin/settings")
+WORK = (DASHBOARD, CLIENTS, INVOICES, CREDIT_NOTES, PAYMENTS, REFUNDS, CONVERSATIONS)
 
 
 def navigation(staff: StaffPrincipal) -> tuple[NavEntry, ...]:
     """The sidebar's entries for this person: Settings only for the owner."""
-    return (DASHBOARD, SETTINGS) if staff.is_owner else (DASHBOARD,)
+    return (*WORK, SETTINGS) if staff.is_owner else WORK
 
 
 @contextmanager
@@ -48,7 +55,9 @@ def _sidebar(staff: StaffPrincipal, active: str) -> None:
     with ui.column().classes("w-full h-full justify-between py-3 gap-0"):
         with ui.list().classes("w-full").props("padding"):
             for entry in navigation(staff):
-                selected = entry.path == active
+                selected = entry.path == active or (
+                    entry.path != "/admin" and active.startswith(entry.path + "/")
+                )
                 with (
                     ui.item()
                     .props(f"clickable tag=a href={entry.path}" + (" active" if selected else ""))

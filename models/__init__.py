@@ -2,6 +2,7 @@
 
 from models.api_key import ApiKey
 from models.base import Base
+from models.business_settings import IntegrationSettings, TaxRate
 from models.client import Client, PortalUser
 from models.conversation import Comment, Message, Review
 from models.credit_note import CreditNote, CreditNoteLine, CreditNoteStatus
@@ -27,6 +28,7 @@ __all__ = [
     "CreditNoteStatus",
     "EmailDeliveryAttempt",
     "GatewayCustomer",
+    "IntegrationSettings",
     "Invoice",
     "InvoiceKind",
     "InvoiceLine",
@@ -53,4 +55,5 @@ __all__ = [
     "Review",
     "SavedPaymentMethod",
     "StaffUser",
+    "TaxRate",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import AddressMixin, Base, PublicIdMixin
@@ -23,6 +23,10 @@ class Organization(PublicIdMixin, AddressMixin, Base):
     default_currency: Mapped[str] = mapped_column(String(3), default="USD")
     locale: Mapped[str] = mapped_column(String(20), default="en_US")
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    default_terms: Mapped[str] = mapped_column(Text, default="")  # printed on new invoices
+    default_notes: Mapped[str] = mapped_column(Text, default="")
+    accept_cards: Mapped[bool] = mapped_column(Boolean, default=True)
+    accept_bank_debits: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 

@@ -27,3 +27,13 @@ class Events:
 
 def invoice_comments_topic(invoice_public_id: str) -> str:
     return f"invoice:{invoice_public_id}:comments"
+
+
+def client_documents_topic(client_public_id: str) -> str:
+    """Moves when the business sends, voids or credits a document of this client, or books a payment
+    or refund for it: the client's open dashboard, invoice list and invoice pages refresh."""
+    return f"client:{client_public_id}:documents"
+
+
+BUSINESS_INBOX_TOPIC = "business:inbox"
+"""Moves when a customer comments, writes a message, leaves a review or asks for a refund."""

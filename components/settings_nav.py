@@ -1,0 +1,60 @@
+"""Settings is the owner's alone: one frame for its pages, with a row of tabs between them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Request
+from nicegui import ui
+
+from components.admin_frame import admin_frame
+from components.banner import banner
+from components.offload import io_bound
+from services import portal
+from services.branding import get_branding
+from services.staff_auth import OWNER_ONLY_MESSAGE, OwnerOnly, StaffPrincipal, require_owner
+
+SECTIONS = (
+    ("Business", "/admin/settings"),
+    ("Documents", "/admin/settings/documents"),
+    ("Payments", "/admin/settings/payments"),
+    ("E-mail", "/admin/settings/email"),
+    ("Staff", "/admin/settings/staff"),
+    ("API keys", "/admin/settings/api-keys"),
+)
+SELECTED = "bg-amber-1 text-grey-10 font-medium border-b-2 border-amber-8"
+
+
+@asynccontextmanager
+async def settings_page(request: Request, path: str) -> AsyncIterator[ui.column | None]:
+    """Open a settings page for the owner; anyone else gets 403 and ``None`` (render nothing more).
+
+    ``async with settings_page(request, "/admin/settings/email") as content:``
+    ``    if content is None: return``
+    """
+    staff: StaffPrincipal = request.state.staff
+    branding = await io_bound(get_branding, portal.current().db)
+    try:
+        require_owner(staff)
+    except OwnerOnly:
+        ui.context.client.status_code = 403
+        with admin_frame("Not allowed", branding=branding, staff=staff, active=""):
+            banner("negative", OWNER_ONLY_MESSAGE)
+        yield None
+        return
+    with admin_frame("Settings", branding=branding, staff=staff, active=path) as content:
+        tabs = ui.row().classes("w-full gap-1 border-b border-grey-4 -mt-3")
+        with tabs.props('role=navigation aria-label="Settings sections"'):
+            for label, target in SECTIONS:
+                selected = target == path
+                ui.link(label, target).classes(
+                    "px-3 py-2 no-underline text-sm rounded-t " + (SELECTED if selected else "text-grey-8")
+                ).props('aria-current="page"' if selected else "")
+        yield content
+
+
+def owner_of(request: Request) -> StaffPrincipal:
+    """The signed-in staff member of a settings page (``settings_page`` already checked the role)."""
+    staff: StaffPrincipal = request.state.staff
+    return staff
