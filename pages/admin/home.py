@@ -1,4 +1,4 @@
-"""The back office's landing page (/admin): the business's name and where to go from here."""
+"""The back office's dashboard (/admin): what clients owe, what needs attention, the latest payments."""
 
 from __future__ import annotations
 
@@ -6,16 +6,101 @@ from fastapi import Request
 from nicegui import ui
 
 from components.admin_frame import admin_frame
+from components.cards import figure_card
 from components.offload import io_bound
 from services import portal
 from services.branding import get_branding
+from services.business_overview import BusinessOverview, business_overview
+from services.dates import format_day
+from services.money import format_money
 from services.staff_auth import StaffPrincipal
+
+METHOD_NAMES = {
+    "card": "Card",
+    "bank_account": "Bank debit",
+    "cash": "Cash",
+    "cheque": "Cheque",
+    "bank_transfer": "Bank transfer",
+    "other": "Other",
+}
 
 
 @ui.page("/admin")
 async def admin_home_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
-    branding = await io_bound(get_branding, portal.current().db)
+    current = portal.current()
+    branding = await io_bound(get_branding, current.db)
+    overview = await io_bound(
+        business_overview, current.db, staff.organization_id, today=current.clock().date()
+    )
     with admin_frame("Dashboard", branding=branding, staff=staff, active="/admin"):
         ui.label(f"Welcome, {staff.name}.").classes("text-lg text-grey-9")
-        ui.label(f"This is the back office of {branding.name}.").classes("text-grey-8")
+        _actions()
+        _figures(overview, branding.locale)
+        _attention(overview)
+        _recent_payments(overview, branding.locale)
+
+
+def _actions() -> None:
+    with ui.row().classes("gap-2"):
+        for label, icon, target in (
+            ("New invoice", "add", "/admin/invoices/new"),
+            ("New client", "person_add", "/admin/clients?new=1"),
+            ("Record payment", "payments", "/admin/payments?record=1"),
+        ):
+            ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props(
+                "unelevated no-caps" if label == "New invoice" else "outline no-caps"
+            )
+
+
+def _figures(overview: BusinessOverview, locale: str) -> None:
+    with ui.grid().classes("w-full gap-4 grid-cols-1 md:grid-cols-2"):
+        if not overview.receivables:
+            figure_card(
+                "Outstanding", "Nothing owed", icon="account_balance_wallet", note="No open invoices."
+            )
+        for figures in overview.receivables:
+            figure_card(
+                f"Outstanding ({figures.outstanding.currency})",
+                format_money(figures.outstanding, locale),
+                icon="account_balance_wallet",
+                note=f"{figures.open_count} open invoice{'s' if figures.open_count != 1 else ''}",
+                test_id=f"outstanding-{figures.outstanding.currency}",
+            )
+            figure_card(
+                f"Overdue ({figures.overdue.currency})",
+                format_money(figures.overdue, locale),
+                icon="schedule",
+                note=f"{figures.overdue_count} past the due date",
+                test_id=f"overdue-{figures.overdue.currency}",
+            )
+
+
+def _attention(overview: BusinessOverview) -> None:
+    with ui.card().classes("w-full gap-2 p-5").props("flat bordered"):
+        ui.label("Needs attention").classes("text-lg font-semibold")
+        for count, singular, plural, target in (
+            (overview.unread, "unread conversation", "unread conversations", "/admin/conversations"),
+            (overview.open_refund_requests, "open refund request", "open refund requests", "/admin/refunds"),
+            (overview.drafts, "draft invoice", "draft invoices", "/admin/invoices?status=draft"),
+        ):
+            with ui.row().classes("items-center gap-2"):
+                ui.icon("circle").classes("text-xs " + ("text-amber-8" if count else "text-grey-4"))
+                ui.link(f"{count} {singular if count == 1 else plural}", target).classes(
+                    "text-grey-9" + (" font-medium" if count else "")
+                )
+
+
+def _recent_payments(overview: BusinessOverview, locale: str) -> None:
+    with ui.card().classes("w-full gap-2 p-5").props("flat bordered"):
+        ui.label("Latest payments").classes("text-lg font-semibold")
+        if not overview.recent_payments:
+            ui.label("No payments yet.").classes("text-grey-7")
+            return
+        with ui.grid(columns="auto 1fr auto auto").classes("w-full gap-x-4 gap-y-2 text-sm items-center"):
+            for payment in overview.recent_payments:
+                ui.label(format_day(payment.received_at, locale) if payment.received_at else "")
+                ui.label(payment.client_name).classes("truncate")
+                ui.label(METHOD_NAMES.get(payment.method, payment.method.title())).classes("text-grey-7")
+                status = "" if payment.status == "succeeded" else " (processing)"
+                ui.label(format_money(payment.amount, locale) + status).classes("text-right font-medium")
