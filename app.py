@@ -21,6 +21,7 @@ from services.online_payments import settle_processing
 from services.pdf.fonts import preload_fonts
 from services.settings import Settings, SettingsError, load_settings
 from services.setup import needs_setup
+from services.smtp_settings import smtp_config_provider
 
 log = logging.getLogger("portal")
 SETTLE_INTERVAL_SECONDS = 2.0
@@ -51,8 +52,9 @@ def configure(settings: Settings) -> portal.Portal:
         print(f"First run: open {settings.public_url}/ to set up your business.", flush=True)
 
     # routes and pages need the portal installed first
-    from api import auth, branding, documents, statements, v1, webhooks
+    from api import admin_documents, auth, branding, documents, statements, v1, webhooks
 
+    app.include_router(admin_documents.router)
     app.include_router(auth.router)
     app.include_router(branding.router)
     app.include_router(documents.router)
@@ -62,6 +64,7 @@ def configure(settings: Settings) -> portal.Portal:
     if not any(middleware.cls is auth.SessionGuard for middleware in app.user_middleware):
         app.add_middleware(auth.SessionGuard)  # once, even when tests configure the app again and again
     import pages.access
+    import pages.admin.client
     import pages.admin.clients
     import pages.admin.conversations
     import pages.admin.credit_notes
@@ -101,14 +104,17 @@ async def _settle_payments(started: portal.Portal) -> None:
 
 
 def _start_mail(started: portal.Portal) -> None:
-    """Deliver the outbox in the background; without SMTP settings messages wait there."""
-    config = SmtpConfig.from_settings(started.settings)
-    notice = startup_notice(config)
+    """Deliver the outbox in the background through the server set in Settings, else the environment's.
+
+    The sender asks for the server on every round, so one saved in Settings applies without a restart;
+    while neither is set, messages wait in the outbox.
+    """
+    environment = SmtpConfig.from_settings(started.settings)  # a wrong PORTAL_SMTP_* stops the start
+    provider = smtp_config_provider(started.db, fallback=environment)
+    notice = startup_notice(provider())
     if notice:
         print(notice, flush=True)
-    if config is None:
-        return
-    sender = BackgroundSender(started.db, config, clock=started.clock)
+    sender = BackgroundSender(started.db, provider, clock=started.clock)
     app.on_startup(lambda: background_tasks.create(sender.run(), name="e-mail sender"))
     app.on_shutdown(sender.stop)
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from services import portal
+from services.branding import get_logo
 from services.errors import NotFound
 from services.invoice_detail import get_invoice
 from services.payments_made import get_payment
@@ -55,4 +56,6 @@ def receipt_pdf(request: Request, public_id: str, download: bool = False) -> Res
         raise HTTPException(status_code=404, detail="This payment does not exist.") from None
     if not payment.is_receipt:
         raise HTTPException(status_code=404, detail="This payment has no receipt: it did not go through.")
-    return pdf_response(render_receipt_pdf(payment), f"Receipt-{payment.receipt_number}", download=download)
+    logo = get_logo(portal.current().db)
+    content = render_receipt_pdf(payment, logo=logo[0] if logo else None)
+    return pdf_response(content, f"Receipt-{payment.receipt_number}", download=download)

@@ -44,7 +44,7 @@ async def address_dialog(portal: Portal, principal: Principal, on_done: Done) ->
 
 def _field(label: str, value: str, key: str, *, autocomplete: str = "off", maxlength: int = 200) -> ui.input:
     field = ui.input(label, value=value).props(
-        f"outlined dense autocomplete={autocomplete} maxlength={maxlength} hide-bottom-space"
+        f'outlined dense autocomplete="{autocomplete}" maxlength={maxlength} hide-bottom-space'
     )
     return field.classes("w-full").mark(f"account-{key}")
 

@@ -47,6 +47,7 @@ class SendEmailDialog:
                 self.principal,
                 self.subject.value or "",
                 self.message.value or "",
+                events=self.portal.events,  # the business's open inbox shows it
                 clock=self.portal.clock,
             )
         except DomainError as error:
@@ -98,6 +99,7 @@ class ReviewDialog:
                 self.principal,
                 int(self.rating.value or 0),
                 self.message.value or "",
+                events=self.portal.events,  # the business's open inbox shows it
                 clock=self.portal.clock,
             )
         except DomainError as error:

@@ -62,9 +62,9 @@ def detail_card(
                 if not any(lines):
                     continue
                 ui.label(label).classes("text-grey-7")
-                with ui.column().classes("gap-0"):
+                with ui.column().classes("gap-0 min-w-0"):
                     for line in lines:
-                        ui.label(line).classes("text-grey-10 break-words")
+                        ui.label(line).classes("text-grey-10 break-words").style("overflow-wrap: anywhere")
     if test_id:
         card.props(f"data-testid={test_id}")
     return card

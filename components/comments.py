@@ -46,6 +46,7 @@ class CommentThread:
                 ui.textarea(placeholder="Add a comment")
                 .props(f"outlined autogrow counter maxlength={MAX_COMMENT_LENGTH}")
                 .classes("w-full")
+                .mark("comment-box")
             )
             self.send = ui.button("Add Comment", icon="send", on_click=self.submit).props(
                 "unelevated no-caps"

@@ -15,6 +15,7 @@ from components.cards import detail_card, figure_card
 from components.credit_dialogs import ApplyDialog, RefundDialog
 from components.dialog_host import DialogHost
 from components.frame import frame
+from components.live import LiveTopics, Loads
 from components.offload import io_bound
 from models import RefundSource
 from services import portal
@@ -22,6 +23,7 @@ from services.branding import get_branding
 from services.credit_actions import CreditOptions, credit_options
 from services.dashboard import Dashboard, get_dashboard
 from services.dates import format_day
+from services.live_topics import documents_topic
 from services.money import format_money
 from services.principal import Principal
 from services.saved_methods import list_saved_methods
@@ -32,24 +34,34 @@ async def home_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
+    topic = await io_bound(documents_topic, current.db, principal)
     with frame("Home", branding=branding, principal=principal, active="/"):
         home = HomeView(current, principal)
+        watch = LiveTopics(current.events, topic)  # before the first read, so no change is missed
         await home.render()
+        watch.follow(home.render)
 
 
 class HomeView:
-    """The dashboard's content, drawn again in place after a dialog changed something."""
+    """The dashboard's content, drawn again in place after a dialog or the business changed something.
+
+    Dialogs live outside the redrawn content, so what the customer is typing in one survives.
+    """
 
     def __init__(self, current: portal.Portal, principal: Principal) -> None:
         self.current, self.principal = current, principal
         self.dialogs = DialogHost()
         self.body = ui.column().classes("w-full gap-6")
+        self.loads = Loads()
 
     async def render(self) -> None:
         current, principal = self.current, self.principal
+        ticket = self.loads.start()
         dashboard = await io_bound(get_dashboard, current.db, principal)
         options = await io_bound(credit_options, current.db, principal, clock=current.clock)
         methods = await io_bound(list_saved_methods, current.db, principal, current.gateway.name)
+        if not self.loads.is_latest(ticket):
+            return
         self.body.clear()
         with self.body:
             _figures(self, dashboard, options)

@@ -12,6 +12,7 @@ from components.credit_dialogs import SOURCE_TITLES, ApplyDialog
 from components.dialog_host import DialogHost
 from components.forward_dialog import ForwardDialog
 from components.frame import frame
+from components.live import LiveTopics, Loads
 from components.offload import io_bound
 from components.printing import print_pdf
 from components.status import status_badge
@@ -24,6 +25,7 @@ from services.dates import format_day
 from services.errors import NotFound
 from services.invoice_detail import InvoiceDocument, Party, open_invoice
 from services.invoices import PAYABLE_STATUSES
+from services.live_topics import documents_topic
 from services.money import Money, format_money
 from services.principal import Principal
 
@@ -35,32 +37,73 @@ PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
 async def invoice_page(request: Request, public_id: str) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
+    view = InvoiceView(current, principal, public_id)
+    topic = await io_bound(documents_topic, current.db, principal)
+    watch = LiveTopics(current.events, topic)  # before the first read, so no change is missed
     try:
-        document = await io_bound(
-            open_invoice, current.db, principal, public_id, today=current.clock().date(), clock=current.clock
-        )
+        document, options = await view.load()
     except NotFound:
         raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
     branding = await io_bound(get_branding, current.db)
-    options = await io_bound(credit_options, current.db, principal, clock=current.clock)
-    locale = document.locale
-
-    def money(value: Money) -> str:
-        return format_money(value, locale)
-
     with frame(
         f"{document.title} {document.number}", branding=branding, principal=principal, active="/invoices"
     ):
-        forward = ForwardDialog(current, principal, document.public_id, document.number)
-        _toolbar(document, money, forward, options)
-        _in_flight_note(document, options, money)
-        _apply_credits(current, principal, document, options, money)
-        with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
-            _parties(document, locale)
-            _lines(document, money)
-            _totals(document, money, locale)
-            _notes(document)
+        view.build(document)
+        view.draw(document, options)
         await CommentThread.create(current, principal, document.public_id)
+        view.dialogs = DialogHost()  # last, so its empty box adds no gap between the parts above
+    watch.follow(view.refresh)
+
+
+class InvoiceView:
+    """The invoice itself, drawn again in place when the business or an applied credit changes it.
+
+    The comment thread below is not redrawn, so a comment being typed survives.
+    """
+
+    def __init__(self, current: portal.Portal, principal: Principal, public_id: str) -> None:
+        self.current, self.principal, self.public_id = current, principal, public_id
+        self.dialogs: DialogHost  # made after the comment thread, see invoice_page
+        self.loads = Loads()
+
+    async def load(self) -> tuple[InvoiceDocument, CreditOptions]:
+        current = self.current
+        document = await io_bound(
+            open_invoice, current.db, self.principal, self.public_id, today=current.clock().date(),
+            clock=current.clock,
+        )  # fmt: skip
+        options = await io_bound(credit_options, current.db, self.principal, clock=current.clock)
+        return document, options
+
+    def build(self, document: InvoiceDocument) -> None:
+        self.forward = ForwardDialog(self.current, self.principal, document.public_id, document.number)
+        self.body = ui.column().classes("w-full gap-6")
+
+    def draw(self, document: InvoiceDocument, options: CreditOptions) -> None:
+        locale = document.locale
+
+        def money(value: Money) -> str:
+            return format_money(value, locale)
+
+        self.body.clear()
+        with self.body:
+            _toolbar(document, money, self.forward, options)
+            _in_flight_note(document, options, money)
+            _apply_credits(self, document, options, money)
+            with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
+                _parties(document, locale)
+                _lines(document, money)
+                _totals(document, money, locale)
+                _notes(document)
+
+    async def refresh(self) -> None:
+        ticket = self.loads.start()
+        try:
+            document, options = await self.load()
+        except NotFound:  # cannot happen to an issued invoice today; keep what is shown rather than fail
+            return
+        if self.loads.is_latest(ticket):
+            self.draw(document, options)
 
 
 def _toolbar(
@@ -101,11 +144,7 @@ def _in_flight_note(document: InvoiceDocument, options: CreditOptions, money: Fo
 
 
 def _apply_credits(
-    current: portal.Portal,
-    principal: Principal,
-    document: InvoiceDocument,
-    options: CreditOptions,
-    money: Formatter,
+    view: InvoiceView, document: InvoiceDocument, options: CreditOptions, money: Formatter
 ) -> None:
     """Apply Credits / Apply Retainer Payments on an unpaid invoice, when the client has any to use."""
     mine = next((i for i in options.invoices if i.public_id == document.public_id), None)
@@ -118,27 +157,28 @@ def _apply_credits(
             " and ".join(f"{money(options.available(s))} of {SOURCE_TITLES[s].lower()}" for s in sources)
             + " available to use on this invoice."
         ).classes("flex-1 min-w-[14rem]")
-        dialogs = DialogHost()
         with ui.row().classes("gap-2 max-sm:w-full"):
             for source in sources:
                 ui.button(
                     f"Apply {SOURCE_TITLES[source]}",
-                    on_click=lambda source=source: dialogs.show(
-                        lambda: ApplyDialog(
-                            current,
-                            principal,
-                            options,
-                            source,
-                            document.locale,
-                            on_done=_reload,
-                            invoice_public_id=document.public_id,
-                        )
-                    ),
+                    on_click=lambda source=source: _show_apply(view, options, source, document),
                 ).props("outline no-caps dense").classes("px-3")
 
 
-async def _reload() -> None:
-    ui.navigate.reload()  # the balance, the applied amounts and the figures all change
+def _show_apply(
+    view: InvoiceView, options: CreditOptions, source: RefundSource, document: InvoiceDocument
+) -> None:
+    view.dialogs.show(
+        lambda: ApplyDialog(
+            view.current,
+            view.principal,
+            options,
+            source,
+            document.locale,
+            on_done=view.refresh,  # the balance, the applied amounts and the status all change
+            invoice_public_id=document.public_id,
+        )
+    )
 
 
 def _party(title: str, party: Party) -> None:

@@ -11,6 +11,7 @@ from fastapi import Request
 from nicegui import events, ui
 
 from components.frame import frame
+from components.live import LiveTopics
 from components.offload import io_bound
 from components.status import STATUS_COLORS
 from components.tables import compact_on_phone, requested_page, server_pagination
@@ -25,6 +26,7 @@ from services.invoice_list import (
     InvoicePage,
     list_invoices,
 )
+from services.live_topics import documents_topic
 from services.money import format_money
 from services.principal import Principal
 
@@ -97,6 +99,8 @@ async def invoices_page(request: Request) -> None:
             list_invoices, current.db, principal, query, today=current.clock().date(), now=current.clock()
         )
 
+    topic = await io_bound(documents_topic, current.db, principal)
+    watch = LiveTopics(current.events, topic)  # before the first read, so no change is missed
     first = await load(state["query"])
     with frame("Invoices", branding=branding, principal=principal, active="/invoices"):
         with ui.row().classes("w-full items-end gap-3"):
@@ -153,6 +157,7 @@ async def invoices_page(request: Request) -> None:
     kind.on_value_change(on_filter)
     search.on_value_change(on_search)
     show(first)
+    watch.follow(reload)  # a sent, paid or voided invoice shows without a reload
 
 
 def _pagination(page: InvoicePage) -> dict[str, Any]:

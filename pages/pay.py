@@ -23,6 +23,7 @@ from services.gateways.base import (
 )
 from services.gateways.sandbox import SANDBOX_NOTICE
 from services.gateways.stripe_gateway import StripeGateway
+from services.gateways.switch import unwrap
 from services.money import Money, format_money
 from services.online_payments import (
     PaymentOutcome,
@@ -32,6 +33,7 @@ from services.online_payments import (
     plan_pay_all,
     plan_pay_invoice,
 )
+from services.payment_settings import AcceptedMethods, accepted_methods
 from services.principal import Principal
 from services.saved_methods import gateway_customer, list_saved_methods
 
@@ -61,6 +63,7 @@ async def pay_page(request: Request, invoice: str = "") -> None:
         problem = human_message(error)
     branding = await io_bound(get_branding, current.db)
     saved = await io_bound(list_saved_methods, current.db, principal, current.gateway.name)
+    accepted = await io_bound(accepted_methods, current.db, principal.organization_id)
     with frame("Pay", branding=branding, principal=principal, active="/invoices"):
         if current.gateway.is_sandbox:
             with ui.row().classes("w-full items-center gap-2 rounded bg-amber-1 text-amber-10 p-3"):
@@ -70,7 +73,7 @@ async def pay_page(request: Request, invoice: str = "") -> None:
             ui.label(problem if plan is None else "There is nothing to pay. Thank you!").classes("text-lg")
             ui.link("Back to Invoices", "/invoices")
             return
-        PaymentForm(current, principal, plan, branding.name, branding.locale, saved)
+        PaymentForm(current, principal, plan, branding.name, branding.locale, saved, accepted)
 
 
 class PaymentForm:
@@ -82,8 +85,10 @@ class PaymentForm:
         business: str,
         locale: str,
         saved: tuple,
+        accepted: AcceptedMethods,
     ) -> None:
         self.current = current
+        self.accepted = accepted
         self.principal = principal
         self.plan = plan
         self.locale = locale
@@ -126,23 +131,41 @@ class PaymentForm:
                 ).classes("text-xs text-grey-7")
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
             ui.label("Payment method").classes("text-lg font-semibold")
-            options = {method.gateway_method_id: method.label for method in saved}
-            options[NEW_CARD] = "New card"
-            if self.current.gateway.accepts_bank_debits(plan.total.currency):
+            # Only the methods the business accepts (Settings > Payments); ``pay`` refuses the others too.
+            accepted = self.accepted
+            bank_debits = accepted.bank_debits and self.current.gateway.accepts_bank_debits(
+                plan.total.currency
+            )
+            options = {
+                method.gateway_method_id: method.label for method in saved if accepted.allows(method.kind)
+            }
+            if accepted.cards:
+                options[NEW_CARD] = "New card"
+            if bank_debits:
                 options[NEW_ACCOUNT] = "New bank account"
+            if not options:
+                ui.label(
+                    f"{self.business} does not take online payments in {plan.total.currency} at the "
+                    "moment. Please contact them to pay another way."
+                ).classes("text-grey-8").mark("pay-unavailable")
+                return
             self.method = (
                 ui.radio(options, value=next(iter(options))).props("color=primary").mark("pay-method")
             )
-            with (
-                ui.column().classes("w-full gap-2").bind_visibility_from(self.method, "value", value=NEW_CARD)
-            ):
-                self.card_form()
-            with (
-                ui.column()
-                .classes("w-full gap-2")
-                .bind_visibility_from(self.method, "value", value=NEW_ACCOUNT)
-            ):
-                self.account_form()
+            if accepted.cards:
+                with (
+                    ui.column()
+                    .classes("w-full gap-2")
+                    .bind_visibility_from(self.method, "value", value=NEW_CARD)
+                ):
+                    self.card_form()
+            if bank_debits:
+                with (
+                    ui.column()
+                    .classes("w-full gap-2")
+                    .bind_visibility_from(self.method, "value", value=NEW_ACCOUNT)
+                ):
+                    self.account_form()
             self.error = ui.label().classes("text-negative text-sm").mark("pay-error")
             self.button = (
                 ui.button(f"Pay {self.money(plan.total)}", on_click=self.submit)
@@ -161,7 +184,7 @@ class PaymentForm:
         self.button.text = f"Pay {self.money(amount)}" if amount and amount.minor > 0 else "Pay"
 
     def card_form(self) -> None:
-        gateway = self.current.gateway
+        gateway = unwrap(self.current.gateway)  # the gateway running now, behind the portal's switch
         if isinstance(gateway, StripeGateway):
             self.stripe_card = StripeCardField(gateway.publishable_key, gateway.js_url)
         else:

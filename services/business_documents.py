@@ -14,27 +14,38 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
     Allocation,
     AllocationKind,
     Client,
+    Comment,
     CreditNote,
     Invoice,
     InvoiceKind,
+    InvoiceStatus,
     Organization,
     Payment,
     PaymentKind,
     PaymentMethodKind,
 )
 from models.document_line import LineColumns
-from services import credit_notes, invoices, payments
+from services import credit_notes, invoices, payments, portal
 from services.clients import client_id_for
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
+from services.invoice_detail import (
+    DocumentLine,
+    InvoiceDocument,
+    applied_amounts,
+    business_party,
+    client_party,
+)
+from services.invoice_emails import queue_invoice_sent_email
+from services.invoice_list import status_label
 from services.money import Money
 from services.totals import LineInput
 
@@ -206,10 +217,26 @@ def create_draft_invoice(
 
 
 def send_invoice(
-    db: Database, organization_id: int, public_id: str, *, clock: Clock = utc_now
+    db: Database,
+    organization_id: int,
+    public_id: str,
+    *,
+    base_url: str | None = None,
+    clock: Clock = utc_now,
 ) -> InvoiceView:
-    """Issue a draft invoice: the customer sees it in the portal and owes it from now on."""
-    invoices.send_invoice(db, _invoice_id(db, organization_id, public_id), clock=clock)
+    """Issue a draft invoice: the customer sees it in the portal and owes it from now on.
+
+    The client's contacts are e-mailed a link to it (``{base_url}/invoices/{public_id}``) in the same
+    transaction, so the invoice is never sent without its e-mail nor the reverse. Without ``base_url``
+    the portal's public address is used. A draft without lines is refused (``InvalidDetails``).
+    """
+    link_base = base_url if base_url is not None else portal.current().settings.public_url
+    invoice_id = _invoice_id(db, organization_id, public_id)
+    with db.transaction() as session:
+        invoice = invoices.locked_invoice(session, invoice_id)
+        now = clock()
+        invoices.issue(session, invoice, now=now)
+        queue_invoice_sent_email(session, invoice, base_url=link_base, now=now)
     return get_invoice(db, organization_id, public_id)
 
 
@@ -219,6 +246,88 @@ def void_invoice(
     """Void an issued invoice with nothing applied to it."""
     invoices.void_invoice(db, _invoice_id(db, organization_id, public_id), clock=clock)
     return get_invoice(db, organization_id, public_id)
+
+
+@dataclass(frozen=True)
+class InvoiceSheet:
+    """An invoice as the business sees it: the document the customer gets (drafts too), and more."""
+
+    document: InvoiceDocument
+    client_public_id: str
+    client_name: str
+    comment_count: int
+    sent_at: datetime | None
+    voided_at: datetime | None
+
+    @property
+    def is_draft(self) -> bool:
+        return self.document.status == InvoiceStatus.DRAFT
+
+    @property
+    def can_void(self) -> bool:
+        return self.document.status in invoices.PAYABLE_STATUSES
+
+
+def invoice_sheet(
+    db: Database, organization_id: int, public_id: str, *, today: date, with_logo: bool = False
+) -> InvoiceSheet:
+    """The business's invoice with its lines, totals, what was applied and its comment count; for the
+    back office's invoice page and its PDF. Another business's invoice is ``NotFound``."""
+    with db.reading() as session:
+        invoice, client = _one(
+            session, _invoices(organization_id).where(Invoice.public_id == public_id), public_id
+        )
+        business, locale = business_party(session, organization_id)
+        organization = session.get_one(Organization, organization_id) if with_logo else None
+        comment_count = session.scalar(select(func.count()).where(Comment.invoice_id == invoice.id)) or 0
+
+        def money(minor: int) -> Money:
+            return Money(minor, invoice.currency)
+
+        document = InvoiceDocument(
+            public_id=invoice.public_id,
+            number=invoice.number,
+            is_retainer=invoice.kind == InvoiceKind.RETAINER,
+            status=invoice.status,
+            status_label=status_label(invoice.status, invoice.due_date, today),
+            issue_date=invoice.issue_date,
+            due_date=invoice.due_date,
+            business=business,
+            client=client_party(session, client.id),
+            lines=tuple(
+                DocumentLine(
+                    description=line.description,
+                    quantity=line.quantity,
+                    rate=money(line.unit_price_minor),
+                    discount_percent=line.discount_percent,
+                    tax_name=line.tax_name,
+                    tax_rate_percent=line.tax_rate_percent,
+                    amount=money(line.amount_minor),
+                    discount=money(line.discount_minor),
+                    tax=money(line.tax_minor),
+                )
+                for line in invoice.lines
+            ),
+            subtotal=money(invoice.subtotal_minor),
+            discount=money(invoice.discount_minor),
+            tax=money(invoice.tax_minor),
+            total=money(invoice.total_minor),
+            applied=applied_amounts(session, invoice),
+            balance_due=money(invoice.balance_due_minor),
+            notes=invoice.notes,
+            terms=invoice.terms,
+            locale=locale,
+            logo=organization.logo if organization is not None else None,
+            viewed_at=invoice.viewed_at,
+        )
+        return InvoiceSheet(
+            document,
+            client.public_id,
+            client.display_name,
+            int(comment_count),
+            invoice.sent_at,
+            invoice.voided_at,
+        )
 
 
 # Credit notes

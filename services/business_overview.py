@@ -11,16 +11,14 @@ from sqlalchemy.orm import Session
 from models import (
     OPEN_INVOICE_STATUSES,
     Client,
-    Comment,
     Invoice,
     InvoiceStatus,
-    Message,
     Payment,
     PaymentStatus,
     RefundRequest,
     RefundRequestStatus,
-    Review,
 )
+from services.conversations import unread_count
 from services.database import Database
 from services.money import Money
 
@@ -51,7 +49,7 @@ class RecentPayment:
 class BusinessOverview:
     receivables: tuple[Receivables, ...]  # one per currency, the largest first
     drafts: int
-    unread: int  # customers' comments, messages and reviews nobody has opened yet
+    unread: int  # comment threads, messages and reviews nobody has opened yet (as the inbox counts)
     open_refund_requests: int
     recent_payments: tuple[RecentPayment, ...]
 
@@ -66,7 +64,7 @@ def business_overview(db: Database, organization_id: int, *, today: date) -> Bus
                 .where(Invoice.organization_id == organization_id, Invoice.status == InvoiceStatus.DRAFT)
             )
             or 0,
-            unread=unread_count(session, organization_id),
+            unread=unread_count(db, organization_id),
             open_refund_requests=session.scalar(
                 select(func.count())
                 .select_from(RefundRequest)
@@ -79,32 +77,6 @@ def business_overview(db: Database, organization_id: int, *, today: date) -> Bus
             or 0,
             recent_payments=_recent_payments(session, organization_id),
         )
-
-
-def unread_count(session: Session, organization_id: int) -> int:
-    """Customers' comments, messages and reviews with no ``read_at`` yet."""
-    comments = (
-        select(func.count())
-        .select_from(Comment)
-        .join(Invoice, Invoice.id == Comment.invoice_id)
-        .where(
-            Invoice.organization_id == organization_id,
-            Comment.portal_user_id.is_not(None),
-            Comment.read_at.is_(None),
-        )
-    )
-    total = session.scalar(comments) or 0
-    for model in (Message, Review):
-        total += (
-            session.scalar(
-                select(func.count())
-                .select_from(model)
-                .join(Client, Client.id == model.client_id)
-                .where(Client.organization_id == organization_id, model.read_at.is_(None))
-            )
-            or 0
-        )
-    return total
 
 
 def _receivables(session: Session, organization_id: int, today: date) -> tuple[Receivables, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -20,6 +20,7 @@ from models import (
     CreditNoteStatus,
     Invoice,
     InvoiceKind,
+    Organization,
     Payment,
     PaymentKind,
     PaymentStatus,
@@ -30,12 +31,19 @@ from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import CurrencyFixed, InvalidDetails, NotFound
 from services.invitations import invite_contact
+from services.invoice_list import status_label
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money, UnknownCurrency, check_currency
 
 MAX_NAME_LENGTH = 200
 MAX_TAX_NUMBER_LENGTH = 50
 MAX_PAGE_SIZE = 100
+RECENT_INVOICES = 10
+
+NOT_INVITED = "not_invited"
+INVITED = "invited"
+ACTIVE = "active"
+DISABLED = "disabled"
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,8 @@ class ClientInput:
     phone: str = ""
     website: str = ""
     tax_number: str = ""
-    address: AddressInput = field(default_factory=AddressInput)
+    address: AddressInput = field(default_factory=AddressInput)  # the billing address
+    shipping: AddressInput = field(default_factory=AddressInput)  # empty: ship to the billing address
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,22 @@ class ClientView:
     address: AddressInput
     balances: ClientBalanceFigures
     created_at: datetime
+    shipping: AddressInput = field(default_factory=AddressInput)  # empty: ship to the billing address
+
+
+@dataclass(frozen=True)
+class ClientInvoiceRow:
+    """One of a client's invoices or retainer invoices, drafts included, as the client page lists them."""
+
+    public_id: str
+    number: str
+    is_retainer: bool
+    issue_date: date
+    due_date: date
+    status: str
+    status_label: str  # Overdue is derived from the due date
+    total: Money
+    balance_due: Money
 
 
 @dataclass(frozen=True)
@@ -85,6 +110,15 @@ class ContactView:
     is_active: bool
     invited_at: datetime | None
     last_login_at: datetime | None
+
+    @property
+    def state(self) -> str:
+        """Disabled, Active (a password is set), Invited (a link is out) or Not invited."""
+        if not self.is_active:
+            return DISABLED
+        if self.has_login:
+            return ACTIVE
+        return INVITED if self.invited_at is not None else NOT_INVITED
 
 
 @dataclass(frozen=True)
@@ -136,7 +170,51 @@ def client_details(db: Database, organization_id: int, public_id: str) -> Client
         view.website,
         view.tax_number,
         view.address,
+        view.shipping,
     )
+
+
+def new_client_details(db: Database, organization_id: int) -> ClientInput:
+    """An empty client form, in the business's default currency."""
+    with db.reading() as session:
+        organization = session.get(Organization, organization_id)
+        if organization is None:
+            raise NotFound("organization", organization_id)
+        return ClientInput(display_name="", currency=organization.default_currency)
+
+
+def currency_is_fixed(db: Database, organization_id: int, public_id: str) -> bool:
+    """Whether the client has a document or payment, so ``update_client`` refuses another currency."""
+    with db.reading() as session:
+        return _has_records(session, _client(session, organization_id, public_id).id)
+
+
+def recent_invoices(
+    db: Database, organization_id: int, public_id: str, *, today: date, limit: int = RECENT_INVOICES
+) -> list[ClientInvoiceRow]:
+    """The client's newest invoices and retainer invoices, drafts and void ones included."""
+    with db.reading() as session:
+        client = _client(session, organization_id, public_id)
+        invoices = session.scalars(
+            select(Invoice)
+            .where(Invoice.client_id == client.id)
+            .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+            .limit(max(1, min(limit, MAX_PAGE_SIZE)))
+        )
+        return [
+            ClientInvoiceRow(
+                invoice.public_id,
+                invoice.number or "Draft",
+                invoice.kind == InvoiceKind.RETAINER,
+                invoice.issue_date,
+                invoice.due_date,
+                invoice.status,
+                status_label(invoice.status, invoice.due_date, today),
+                Money(invoice.total_minor, invoice.currency),
+                Money(invoice.balance_due_minor, invoice.currency),
+            )
+            for invoice in invoices
+        ]
 
 
 def list_clients(
@@ -236,6 +314,10 @@ def _clean(details: ClientInput) -> ClientInput:
     if not details.address.is_empty:
         address, address_errors = _clean_address("address", details.address)
         errors |= address_errors
+    shipping = AddressInput()
+    if not details.shipping.is_empty:
+        shipping, shipping_errors = _clean_address("shipping", details.shipping)
+        errors |= shipping_errors
     if errors:
         raise InvalidDetails(errors)
     return replace(
@@ -248,6 +330,7 @@ def _clean(details: ClientInput) -> ClientInput:
         phone=phone,
         website=website,
         address=address,
+        shipping=shipping,
     )
 
 
@@ -265,6 +348,12 @@ def _apply(client: Client, details: ClientInput) -> None:
     client.region = details.address.region
     client.postal_code = details.address.postal_code
     client.country = details.address.country
+    client.shipping_line1 = details.shipping.line1
+    client.shipping_line2 = details.shipping.line2
+    client.shipping_city = details.shipping.city
+    client.shipping_region = details.shipping.region
+    client.shipping_postal_code = details.shipping.postal_code
+    client.shipping_country = details.shipping.country
 
 
 def _view(client: Client, balances: ClientBalanceFigures) -> ClientView:
@@ -288,6 +377,14 @@ def _view(client: Client, balances: ClientBalanceFigures) -> ClientView:
         ),
         balances,
         client.created_at,
+        AddressInput(
+            client.shipping_line1,
+            client.shipping_line2,
+            client.shipping_city,
+            client.shipping_region,
+            client.shipping_postal_code,
+            client.shipping_country,
+        ),
     )
 
 

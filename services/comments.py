@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from models import Comment, Invoice, Organization, PortalUser, StaffUser
 from services.audit import record_event
 from services.clock import Clock, utc_now
+from services.conversations import mark_thread_read
 from services.database import Database
 from services.errors import CommentRejected, NotFound
-from services.events import Events, invoice_comments_topic
+from services.events import BUSINESS_INBOX_TOPIC, Events, invoice_comments_topic
 from services.principal import Principal
 from services.records import client_invoice
 
@@ -55,6 +56,15 @@ def add_comment(
     return view
 
 
+def business_thread(db: Database, organization_id: int, invoice_id: int) -> tuple[CommentView, ...]:
+    """An invoice's thread as the business reads it in its inbox, oldest first."""
+    with db.reading() as session:
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is None or invoice.organization_id != organization_id:
+            raise NotFound("invoice", invoice_id)
+        return _thread(session, invoice.id)
+
+
 def reply_as_business(
     db: Database,
     *,
@@ -64,14 +74,19 @@ def reply_as_business(
     events: Events | None = None,
     clock: Clock = utc_now,
 ) -> CommentView:
-    """The business answers on an invoice's thread; the customer's open page shows it."""
+    """The business answers on an invoice's thread; the customer's open page shows it.
+
+    Answering reads the thread: the customer's comments in it are no longer unread.
+    """
     text = _checked(body)
     with db.transaction() as session:
         invoice = session.get(Invoice, invoice_id)
         staff = session.get(StaffUser, staff_user_id)
         if invoice is None or staff is None or staff.organization_id != invoice.organization_id:
             raise NotFound("invoice", invoice_id)
-        comment = _post(session, invoice, text, clock(), staff_user_id=staff.id)
+        now = clock()
+        comment = _post(session, invoice, text, now, staff_user_id=staff.id)
+        mark_thread_read(session, invoice.id, now)
         author = _business_author(session, staff)
         view = CommentView(comment.public_id, author, True, text, comment.created_at)
         public_id = invoice.public_id
@@ -111,9 +126,11 @@ def _post(
 
 
 def _notify(events: Events | None, invoice_public_id: str) -> None:
-    """Tell open pages after the commit, so they read the comment when they refresh."""
+    """Tell open pages after the commit, so they read the comment when they refresh: the invoice's
+    page and the business's inbox."""
     if events is not None:
         events.publish(invoice_comments_topic(invoice_public_id))
+        events.publish(BUSINESS_INBOX_TOPIC)
 
 
 def _checked(body: str) -> str:

@@ -14,6 +14,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import MessageLimitReached, NotFound, TextHasControlCharacters, TextRequired, TextTooLong
+from services.events import BUSINESS_INBOX_TOPIC, Events
 from services.outbox import MAX_SUBJECT_LENGTH as MAX_EMAIL_SUBJECT_LENGTH
 from services.outbox import queue_email
 from services.principal import Principal
@@ -36,13 +37,20 @@ class MessageSent:
 
 
 def send_message(
-    db: Database, principal: Principal, subject: str, body: str, *, clock: Clock = utc_now
+    db: Database,
+    principal: Principal,
+    subject: str,
+    body: str,
+    *,
+    events: Events | None = None,
+    clock: Clock = utc_now,
 ) -> MessageSent:
     """Send the business a message from the signed-in customer.
 
     Raises ``TextRequired`` (field "subject" or "message") when one is empty, ``TextTooLong`` beyond
     150 / 5,000 characters, ``TextHasControlCharacters`` for a line break in the subject, and
     ``MessageLimitReached`` for the 11th message of a client within an hour; nothing is kept then.
+    The business's open inbox shows the message once it is kept.
     """
     subject = subject.strip()
     text = _BODY_CONTROL.sub("", body.replace("\r\n", "\n").replace("\r", "\n")).strip()
@@ -100,7 +108,10 @@ def send_message(
             subject=("message", message.id),
             details={"emailed": bool(business.email)},
         )
-        return MessageSent(message.public_id, bool(business.email), MESSAGES_PER_HOUR - sent - 1)
+        result = MessageSent(message.public_id, bool(business.email), MESSAGES_PER_HOUR - sent - 1)
+    if events is not None:
+        events.publish(BUSINESS_INBOX_TOPIC)
+    return result
 
 
 def _email_subject(subject: str, client_name: str) -> str:

@@ -3,16 +3,84 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
-from models import CreditNote, CreditNoteLine, CreditNoteStatus, RefundSource
+from sqlalchemy import func, select
+
+from models import Client, CreditNote, CreditNoteLine, CreditNoteStatus, RefundSource
 from services.clock import Clock, utc_now
 from services.credits import _available
 from services.database import Database
 from services.errors import DocumentHasApplications, InvalidStatusChange, NotFound
+from services.money import Money
 from services.numbering import next_number
 from services.records import DocumentRef, get_client
 from services.totals import LineInput, document_totals, line_columns
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class CreditNoteRow:
+    """A credit note as the back office lists it."""
+
+    public_id: str
+    number: str
+    client_public_id: str
+    client_name: str
+    issue_date: date
+    total: Money
+    remaining: Money  # credit still available from it
+    status: str  # open | closed | void
+    reason: str
+
+
+@dataclass(frozen=True)
+class CreditNoteList:
+    rows: list[CreditNoteRow]
+    total_count: int
+    page: int
+    page_size: int
+
+
+def list_business_credit_notes(
+    db: Database, organization_id: int, *, page: int = 1, page_size: int = 25
+) -> CreditNoteList:
+    """The business's credit notes, newest first, one page at a time."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    page = max(1, page)
+    with db.reading() as session:
+        total = session.scalar(
+            select(func.count()).select_from(CreditNote).where(CreditNote.organization_id == organization_id)
+        )
+        rows = session.execute(
+            select(CreditNote, Client.public_id, Client.display_name)
+            .join(Client, Client.id == CreditNote.client_id)
+            .where(CreditNote.organization_id == organization_id)
+            .order_by(CreditNote.issue_date.desc(), CreditNote.id.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        ).all()
+        return CreditNoteList(
+            [
+                CreditNoteRow(
+                    note.public_id,
+                    note.number,
+                    client_public_id,
+                    client_name,
+                    note.issue_date,
+                    Money(note.total_minor, note.currency),
+                    Money(note.remaining_minor, note.currency),
+                    note.status,
+                    note.reason,
+                )
+                for note, client_public_id, client_name in rows
+            ],
+            int(total or 0),
+            page,
+            page_size,
+        )
 
 
 def issue_credit_note(

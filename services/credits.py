@@ -36,6 +36,8 @@ from services.money import Money
 from services.records import get_client
 
 SOURCE_NAMES = {RefundSource.CREDIT: "credits", RefundSource.RETAINER: "retainer payments"}
+MANUAL_METHOD = "manual"  # paid back by the business itself: cash, cheque, transfer
+GATEWAY_METHOD = "gateway"  # paid back to the card or account through the payment gateway
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,17 @@ class RefundRequestRef:
     id: int
     public_id: str
     amount: Money
+
+
+@dataclass(frozen=True)
+class GatewayShare:
+    """A refund row waiting for the gateway: the part of an approved refund paid back to a card or account."""
+
+    refund_id: int
+    refund_public_id: str  # the idempotency key of the gateway call
+    amount: Money
+    gateway: str  # the gateway that took the payment
+    gateway_payment_id: str
 
 
 def apply_to_invoice(
@@ -119,16 +132,41 @@ def decline_refund_request(
 
 
 def approve_refund_request(
-    db: Database, request_id: int, *, staff_user_id: int | None, clock: Clock = utc_now
-) -> None:
-    """Approve an open request and record the refund as paid out by hand."""
+    db: Database,
+    request_id: int,
+    *,
+    staff_user_id: int | None,
+    through_gateway: bool = False,
+    clock: Clock = utc_now,
+) -> list[GatewayShare]:
+    """Approve an open request and record its refund rows, in one transaction.
+
+    By default everything is recorded as paid out by hand. With ``through_gateway``, the shares drawn
+    from payments taken online (those with a gateway payment id) are stored as pending gateway refunds
+    and returned: the caller then asks the gateway (``services.refund_approval``). Either way the money
+    leaves the client's available balance now, so it can be neither applied nor refunded twice.
+    """
     with db.transaction() as session:
         request = _open_request(session, request_id, "approved")
         amount = Money(request.amount_minor, request.currency)
-        _refund(session, request.client_id, RefundSource(request.source), amount, request, clock())
+        rows = _refund(
+            session,
+            request.client_id,
+            RefundSource(request.source),
+            amount,
+            request,
+            clock(),
+            through_gateway=through_gateway,
+        )
         request.status = RefundRequestStatus.APPROVED
         request.decided_by_id = staff_user_id
         request.decided_at = clock()
+        session.flush()
+        return [
+            GatewayShare(row.id, row.public_id, Money(row.amount_minor, row.currency), gateway, payment_id)
+            for row, gateway, payment_id in rows
+            if row.method == GATEWAY_METHOD
+        ]
 
 
 def refund_available(
@@ -153,22 +191,35 @@ def _refund(
     amount: Money,
     request: RefundRequest | None,
     refunded_at: datetime,
-) -> None:
+    *,
+    through_gateway: bool = False,
+) -> list[tuple[Refund, str, str]]:
+    """One refund row per share drawn; with ``through_gateway`` online shares are pending gateway rows.
+
+    Returns each row with the gateway and gateway payment id of its payment ("" when not online).
+    """
+    made: list[tuple[Refund, str, str]] = []
     for payment_id, credit_note_id, share in _draw(session, client_id, source, amount, own_request=request):
-        session.add(
-            Refund(
-                client_id=client_id,
-                payment_id=payment_id,
-                credit_note_id=credit_note_id,
-                refund_request_id=request.id if request else None,
-                amount_minor=share,
-                currency=amount.currency,
-                status=RefundStatus.SUCCEEDED,
-                method="manual",
-                refunded_at=refunded_at,
-                created_at=refunded_at,
-            )
+        payment = session.get(Payment, payment_id) if payment_id is not None else None
+        online = through_gateway and payment is not None and bool(payment.gateway_payment_id)
+        row = Refund(
+            client_id=client_id,
+            payment_id=payment_id,
+            credit_note_id=credit_note_id,
+            refund_request_id=request.id if request else None,
+            amount_minor=share,
+            currency=amount.currency,
+            status=RefundStatus.PENDING if online else RefundStatus.SUCCEEDED,
+            method=GATEWAY_METHOD if online else MANUAL_METHOD,
+            refunded_at=refunded_at,
+            created_at=refunded_at,
         )
+        session.add(row)
+        made.append(
+            (row, payment.gateway if payment else "", (payment.gateway_payment_id or "") if payment else "")
+        )
+    session.flush()
+    return made
 
 
 def _check_amount(session: Session, client_id: int, amount: Money) -> None:

@@ -246,6 +246,54 @@ class CurrencyFixed(DomainError):
         self.currency = currency
 
 
+class ContactDisabled(DomainError):
+    """An invitation for a contact whose portal access is disabled."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"{email} is disabled")
+        self.email = email
+
+
+class InvitationLimitReached(DomainError):
+    def __init__(self, limit: int, until: datetime) -> None:
+        super().__init__(f"{limit} invitations an hour; next at {until.isoformat()}")
+        self.limit = limit
+        self.until = until
+
+
+class AlreadySetUp(DomainError):
+    """The portal has its business and owner already; setting it up again is refused."""
+
+    def __init__(self) -> None:
+        super().__init__("the portal is set up already")
+
+
+class OwnerOnly(DomainError):
+    """Only the business's owner may do this (settings, staff accounts, API keys)."""
+
+    def __init__(self, staff_user_id: int, role: str) -> None:
+        super().__init__(f"staff user {staff_user_id} is {role}, not owner")
+        self.staff_user_id = staff_user_id
+        self.role = role
+
+
+class InvalidPeriod(DomainError):
+    """A custom range the statement cannot cover; ``message`` says why, for people."""
+
+    def __init__(self, problem: str, message: str) -> None:
+        super().__init__(f"{problem}: {message}")
+        self.problem = problem  # missing | not_a_date | out_of_range | end_before_start | too_long
+        self.message = message
+
+
+class SmtpTestFailed(DomainError):
+    """The test e-mail did not go out; ``reason`` says why in plain words, for the owner."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def human_message(error: Exception, *, now: datetime | None = None, locale: str = "en_US") -> str:
     """The sentence shown to a person for a domain error."""
 
@@ -367,5 +415,22 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             return "A valid API key is needed: send it as 'Authorization: Bearer <key>'."
         case CurrencyFixed(client=client, currency=currency):
             return f"{client} already has documents in {currency}, so its currency cannot change."
+        case ContactDisabled(email=email):
+            return f"{email} is disabled. Enable the contact before sending an invitation."
+        case InvitationLimitReached(limit=limit, until=until):
+            wait = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 60
+            return (
+                f"At most {limit} invitations an hour can be sent to one contact. "
+                f"Please try again in {wait} minute{'s' if wait != 1 else ''}."
+            )
+        case AlreadySetUp():
+            return (
+                "This portal has been set up already, so nothing was changed. "
+                "The owner signs in at /admin/login."
+            )
+        case OwnerOnly():
+            return "Only the owner of the business can do this."
+        case InvalidPeriod(message=message) | SmtpTestFailed(reason=message):
+            return message
         case _:
             return "Something went wrong. Nothing was changed; please try again."

@@ -24,10 +24,12 @@ from services.auth import normalize_email, reset_account_throttle, revoke_all_se
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import (
+    ContactDisabled,
     ContactHasLogin,
     EmailTaken,
     InvalidDetails,
     InvalidToken,
+    InvitationLimitReached,
     NotFound,
     PasswordMismatch,
     WeakPassword,
@@ -41,6 +43,7 @@ RESET = "reset"
 INVITE_VALIDITY = timedelta(hours=72)
 RESET_VALIDITY = timedelta(hours=1)
 RESETS_PER_ADDRESS_PER_HOUR = 3
+INVITATIONS_PER_CONTACT_PER_HOUR = 5
 # Counts every request from one IP address, known e-mail address or not, so nobody can probe which
 # addresses have a login by asking for many; behind a proxy, the IP must be the client's.
 RESET_REQUESTS_PER_IP_PER_HOUR = 20
@@ -103,18 +106,12 @@ def invite_contact(
         errors["email"] = f"This is not a valid e-mail address. {error}"
     if errors:
         raise InvalidDetails(errors)
-    token = secrets.token_urlsafe(32)
     now = clock()
     with db.transaction() as session:
         client = session.get(Client, client_id)
         if client is None:
             raise NotFound("client", client_id)
-        inviter = ""
-        if invited_by_staff_id is not None:
-            staff = session.get(StaffUser, invited_by_staff_id)
-            if staff is None or staff.organization_id != client.organization_id:
-                raise NotFound("staff user", invited_by_staff_id)
-            inviter = staff.name
+        inviter = _inviter(session, client, invited_by_staff_id)
         user = session.scalars(
             select(PortalUser).where(PortalUser.email == address).with_for_update()
         ).one_or_none()
@@ -131,29 +128,108 @@ def invite_contact(
             session.flush()
         user.name = clean_name
         user.is_active = True
-        user.invited_at = now
-        expires_at = _issue(session, user.id, INVITE, token, now)
-        business = session.get_one(Organization, client.organization_id)
-        queue_email(
+        return _send_invitation(
+            session, user, client, inviter, invited_by_staff_id, base_url=base_url, resent=resent, now=now
+        )
+
+
+def resend_invitation(
+    db: Database,
+    portal_user_id: int,
+    *,
+    invited_by_staff_id: int | None = None,
+    base_url: str,
+    clock: Clock = utc_now,
+) -> Invitation:
+    """E-mail a contact who has not set a password yet a new invitation; the earlier link stops working.
+
+    At most ``INVITATIONS_PER_CONTACT_PER_HOUR`` invitations go to one person in an hour (the first
+    one included), so a slip of the finger cannot flood their inbox. Raises ``ContactHasLogin`` once
+    a password is set, ``ContactDisabled`` for a disabled contact (enable them first),
+    ``InvitationLimitReached`` beyond the limit, and ``NotFound`` for an unknown person.
+    """
+    now = clock()
+    with db.transaction() as session:
+        user = session.scalars(
+            select(PortalUser).where(PortalUser.id == portal_user_id).with_for_update()
+        ).one_or_none()
+        if user is None:
+            raise NotFound("contact", portal_user_id)
+        if user.password_hash is not None:
+            raise ContactHasLogin(user.email)
+        if not user.is_active:
+            raise ContactDisabled(user.email)
+        recent = sorted(
+            session.scalars(
+                select(PasswordToken.created_at).where(
+                    PasswordToken.portal_user_id == user.id,
+                    PasswordToken.purpose == INVITE,
+                    PasswordToken.created_at > now - timedelta(hours=1),
+                )
+            )
+        )
+        if len(recent) >= INVITATIONS_PER_CONTACT_PER_HOUR:
+            oldest = recent[-INVITATIONS_PER_CONTACT_PER_HOUR]
+            raise InvitationLimitReached(INVITATIONS_PER_CONTACT_PER_HOUR, oldest + timedelta(hours=1))
+        client = session.get_one(Client, user.client_id)
+        inviter = _inviter(session, client, invited_by_staff_id)
+        return _send_invitation(
             session,
-            to=[address],
-            subject=f"{business.name} invites you to its customer portal",
-            body_text=_invitation_text(clean_name, address, business.name, inviter, _link(base_url, token)),
-            reply_to=business.email,
-            client_id=client.id,
+            user,
+            client,
+            inviter,
+            invited_by_staff_id,
+            base_url=base_url,
+            resent=user.invited_at is not None,
             now=now,
         )
-        record_event(
-            session,
-            INVITED,
-            at=now,
-            portal_user_id=user.id,
-            staff_user_id=invited_by_staff_id,
-            client_id=client.id,
-            subject=("portal_user", user.id),
-            details={"email": address, "resent": resent},
-        )
-        return Invitation(user.id, address, expires_at, resent)
+
+
+def _inviter(session: Session, client: Client, staff_user_id: int | None) -> str:
+    """The inviting staff member's name for the e-mail; ``NotFound`` for another business's staff."""
+    if staff_user_id is None:
+        return ""
+    staff = session.get(StaffUser, staff_user_id)
+    if staff is None or staff.organization_id != client.organization_id:
+        raise NotFound("staff user", staff_user_id)
+    return staff.name
+
+
+def _send_invitation(
+    session: Session,
+    user: PortalUser,
+    client: Client,
+    inviter: str,
+    invited_by_staff_id: int | None,
+    *,
+    base_url: str,
+    resent: bool,
+    now: datetime,
+) -> Invitation:
+    token = secrets.token_urlsafe(32)
+    user.invited_at = now
+    expires_at = _issue(session, user.id, INVITE, token, now)
+    business = session.get_one(Organization, client.organization_id)
+    queue_email(
+        session,
+        to=[user.email],
+        subject=f"{business.name} invites you to its customer portal",
+        body_text=_invitation_text(user.name, user.email, business.name, inviter, _link(base_url, token)),
+        reply_to=business.email,
+        client_id=client.id,
+        now=now,
+    )
+    record_event(
+        session,
+        INVITED,
+        at=now,
+        portal_user_id=user.id,
+        staff_user_id=invited_by_staff_id,
+        client_id=client.id,
+        subject=("portal_user", user.id),
+        details={"email": user.email, "resent": resent},
+    )
+    return Invitation(user.id, user.email, expires_at, resent)
 
 
 def request_password_reset(

@@ -102,7 +102,7 @@ def get_invoice(
         lines = session.scalars(
             select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.position)
         ).all()
-        applied = _applied(session, invoice)
+        applied = applied_amounts(session, invoice)
         currency = invoice.currency
 
         def money(minor: int) -> Money:
@@ -188,7 +188,8 @@ def _party(row: Client | Organization, name: str, company: str) -> Party:
     return Party(name, company, row.email, row.phone, website, tuple(address.lines()))
 
 
-def _applied(session: Session, invoice: Invoice) -> tuple[AppliedAmount, ...]:
+def applied_amounts(session: Session, invoice: Invoice) -> tuple[AppliedAmount, ...]:
+    """What paid this invoice: payments, credits and retainer applications (for a retainer, its payments)."""
     if invoice.kind == InvoiceKind.RETAINER:
         return _retainer_payments(session, invoice)
     rows = session.execute(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
@@ -14,6 +15,7 @@ from services.errors import (
     AmountExceedsBalance,
     DocumentHasApplications,
     InvalidAmount,
+    InvalidDetails,
     InvalidStatusChange,
     InvoiceNotPayable,
     NotFound,
@@ -24,6 +26,7 @@ from services.records import DocumentRef, get_client
 from services.totals import LineInput, document_totals, line_columns
 
 PAYABLE_STATUSES = (InvoiceStatus.SENT, InvoiceStatus.VIEWED, InvoiceStatus.PARTIALLY_PAID)
+NO_LINES_TO_SEND = "Add at least one line before sending: an invoice without lines has nothing to pay."
 
 
 def create_invoice(
@@ -44,40 +47,80 @@ def create_invoice(
     if due_date < issue_date:
         raise ValueError("the due date cannot be before the issue date")
     with db.transaction() as session:
-        client = get_client(session, client_id)
-        totals = document_totals(lines, client.currency)
-        invoice = Invoice(
-            organization_id=client.organization_id,
-            client_id=client.id,
-            kind=kind,
-            number=next_number(session, client.organization_id, str(kind)),
-            status=InvoiceStatus.DRAFT,
+        invoice = add_draft(
+            session,
+            client_id=client_id,
+            lines=lines,
             issue_date=issue_date,
             due_date=due_date,
-            currency=client.currency,
-            subtotal_minor=totals.subtotal.minor,
-            discount_minor=totals.discount.minor,
-            tax_minor=totals.tax.minor,
-            total_minor=totals.total.minor,
-            balance_due_minor=totals.total.minor,
+            kind=kind,
             notes=notes,
             terms=terms,
-            created_at=clock(),
+            now=clock(),
         )
-        invoice.lines = [InvoiceLine(**values) for values in line_columns(lines, totals)]
-        session.add(invoice)
-        session.flush()
         return DocumentRef(invoice.id, invoice.public_id, invoice.number)
 
 
+def add_draft(
+    session: Session,
+    *,
+    client_id: int,
+    lines: Sequence[LineInput],
+    issue_date: date,
+    due_date: date,
+    kind: InvoiceKind,
+    notes: str,
+    terms: str,
+    now: datetime,
+) -> Invoice:
+    """A new draft in the caller's transaction. A draft may have no lines yet; it cannot be sent so."""
+    client = get_client(session, client_id)
+    invoice = Invoice(
+        organization_id=client.organization_id,
+        client_id=client.id,
+        kind=kind,
+        number=next_number(session, client.organization_id, str(kind)),
+        status=InvoiceStatus.DRAFT,
+        issue_date=issue_date,
+        due_date=due_date,
+        currency=client.currency,
+        notes=notes,
+        terms=terms,
+        created_at=now,
+    )
+    replace_lines(invoice, lines)
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def replace_lines(invoice: Invoice, lines: Sequence[LineInput]) -> None:
+    """Give a draft these lines and the totals computed from them (``InvalidLine`` for a bad line)."""
+    totals = document_totals(lines, invoice.currency)
+    invoice.subtotal_minor = totals.subtotal.minor
+    invoice.discount_minor = totals.discount.minor
+    invoice.tax_minor = totals.tax.minor
+    invoice.total_minor = totals.total.minor
+    invoice.balance_due_minor = totals.total.minor
+    invoice.lines = [InvoiceLine(**values) for values in line_columns(lines, totals)]
+
+
 def send_invoice(db: Database, invoice_id: int, *, clock: Clock = utc_now) -> None:
-    """Issue a draft: from now on the customer sees it and owes it."""
+    """Issue a draft: from now on the customer sees it and owes it. No e-mail goes out (see
+    ``services.business_documents.send_invoice`` for the business's send, which e-mails the customer)."""
     with db.transaction() as session:
-        invoice = locked_invoice(session, invoice_id)
-        if invoice.status != InvoiceStatus.DRAFT:
-            raise InvalidStatusChange("invoice", invoice.number, invoice.status, "sent")
-        invoice.status = InvoiceStatus.SENT
-        invoice.sent_at = clock()
+        issue(session, locked_invoice(session, invoice_id), now=clock())
+
+
+def issue(session: Session, invoice: Invoice, *, now: datetime) -> None:
+    """Move a locked draft to sent in the caller's transaction; a draft without lines is refused."""
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise InvalidStatusChange("invoice", invoice.number, invoice.status, "sent")
+    line_count = session.scalar(select(func.count()).where(InvoiceLine.invoice_id == invoice.id))
+    if not line_count:
+        raise InvalidDetails({"lines": NO_LINES_TO_SEND})
+    invoice.status = InvoiceStatus.SENT
+    invoice.sent_at = now
 
 
 def void_invoice(db: Database, invoice_id: int, *, clock: Clock = utc_now) -> None:

@@ -16,7 +16,7 @@ import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -40,7 +40,8 @@ CLAIM_LEASE = timedelta(minutes=5)  # far longer than one message takes with the
 MAX_ERROR_LENGTH = 2000
 
 NOT_CONFIGURED_NOTICE = (
-    "E-mail: no SMTP server configured (PORTAL_SMTP_HOST); messages wait in the outbox until one is set."
+    "E-mail: no SMTP server configured (Settings > E-mail in the back office, or PORTAL_SMTP_HOST); "
+    "messages wait in the outbox until one is set."
 )
 
 
@@ -359,9 +360,11 @@ def startup_notice(config: SmtpConfig | None) -> str | None:
 class BackgroundSender:
     """Drains the outbox every ``interval`` seconds while the app runs.
 
-    Wire it in ``app.py`` (only when ``SmtpConfig.from_settings`` returned a config)::
+    ``config`` is a provider, called on every round in the worker thread: it returns the SMTP server
+    to use now, or None to leave the outbox waiting until one is set (so a server saved in Settings
+    applies without a restart). Wire it in ``app.py``::
 
-        sender = BackgroundSender(db, config)
+        sender = BackgroundSender(db, smtp_config_provider(db, fallback=environment_config))
         app.on_startup(lambda: background_tasks.create(sender.run(), name="e-mail sender"))
         app.on_shutdown(sender.stop)
 
@@ -375,7 +378,7 @@ class BackgroundSender:
     def __init__(
         self,
         db: Database,
-        config: SmtpConfig,
+        config: Callable[[], SmtpConfig | None],
         *,
         clock: Clock = utc_now,
         interval: float = 5.0,
@@ -391,6 +394,7 @@ class BackgroundSender:
             raise ValueError("batch must be at least 1")
         self.policy = policy
         self._stop = asyncio.Event()
+        self._server: tuple[str, int] | None = None  # the last one announced in the log
 
     def stop(self) -> None:
         """Ask ``run`` to return; safe to call before, during or after it."""
@@ -402,7 +406,6 @@ class BackgroundSender:
             if self._stop.is_set():
                 stop_event.set()
             self._stop = stop_event
-        logger.info("E-mail: sending through %s:%s", self.config.host, self.config.port)
         while not self._stop.is_set():
             report = await self._deliver_once()
             if report is not None and report.attempted == self.batch:
@@ -412,9 +415,20 @@ class BackgroundSender:
 
     async def _deliver_once(self) -> DeliveryReport | None:
         try:
-            return await asyncio.to_thread(
-                deliver_due, self.db, self.config, clock=self.clock, batch=self.batch, policy=self.policy
-            )
+            return await asyncio.to_thread(self._deliver_with_current_config)
         except Exception:
             logger.exception("E-mail: the outbox could not be delivered; trying again shortly")
             return None
+
+    def _deliver_with_current_config(self) -> DeliveryReport | None:
+        config = self.config()
+        server = None if config is None else (config.host, config.port)
+        if server != self._server:
+            self._server = server
+            if config is None:
+                logger.info("E-mail: no SMTP server set; messages wait in the outbox")
+            else:
+                logger.info("E-mail: sending through %s:%s", config.host, config.port)
+        if config is None:
+            return None
+        return deliver_due(self.db, config, clock=self.clock, batch=self.batch, policy=self.policy)

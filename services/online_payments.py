@@ -18,19 +18,33 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from models import Client, Invoice, InvoiceKind, Payment, PaymentKind, PaymentStatus
+from models import Client, Invoice, InvoiceKind, Payment, PaymentKind, PaymentStatus, SavedPaymentMethod
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.errors import DomainError, GatewayUnavailable, InvalidAmount, NotFound, PaymentInProgress
-from services.gateways.base import ChargeRequest, ChargeResult, ChargeStatus, PaymentGateway
+from services.errors import (
+    DomainError,
+    GatewayUnavailable,
+    InvalidAmount,
+    InvalidPaymentDetails,
+    NotFound,
+    PaymentInProgress,
+)
+from services.gateways.base import ChargeRequest, ChargeResult, ChargeStatus, MethodKind, PaymentGateway
 from services.invoices import PAYABLE_STATUSES, check_payable
 from services.money import Money
 from services.payment_notices import queue_debit_failed, queue_receipt
+from services.payment_settings import accepted_methods_of_client
 from services.payments import allocate_oldest_first, open_invoices, settle_payment
 from services.principal import Principal
 from services.records import client_invoice, get_client
 from services.saved_methods import gateway_customer, store_method
 
+METHOD_NOT_ACCEPTED = {
+    MethodKind.CARD: "Card payments are not accepted at the moment, so nothing was charged. "
+    "Please pay by bank account.",
+    MethodKind.BANK_ACCOUNT: "Bank account payments are not accepted at the moment, so nothing was "
+    "charged. Please pay by card.",
+}
 ACTION_TIMEOUT = timedelta(hours=1)  # a 3-D Secure challenge left open this long is given up
 NOT_VERIFIED = "Your bank's verification was not completed, so nothing was charged."
 
@@ -144,7 +158,7 @@ def pay(
     ``request`` carries the method (new card, new account or saved method); its idempotency key and
     amount are replaced by the stored attempt's.
     """
-    method = "bank_account" if request.bank_account is not None else "card"
+    method = _method_kind(db, principal, gateway, request)
     customer_id = request.customer_id or gateway_customer(db, gateway, principal, clock=clock)
     payment_public_id = _store_attempt(db, principal, plan, gateway, method, clock())
     charge = ChargeRequest(
@@ -172,6 +186,28 @@ def pay(
     return book_result(
         db, payment_public_id, result, gateway_name=gateway.name, customer_id=customer_id, clock=clock
     )
+
+
+def _method_kind(db: Database, principal: Principal, gateway: PaymentGateway, request: ChargeRequest) -> str:
+    """Card or bank account; refused before anything is stored or charged if the business turned the
+    method off in Settings > Payments (a page drawn before then may still offer it)."""
+    with db.reading() as session:
+        if request.bank_account is not None:
+            kind = MethodKind.BANK_ACCOUNT
+        elif request.saved_method_id:
+            saved = session.scalar(
+                select(SavedPaymentMethod.kind).where(
+                    SavedPaymentMethod.client_id == principal.client_id,
+                    SavedPaymentMethod.gateway == gateway.name,
+                    SavedPaymentMethod.gateway_method_id == request.saved_method_id,
+                )
+            )
+            kind = MethodKind(saved) if saved else MethodKind.CARD
+        else:
+            kind = MethodKind.CARD
+        if not accepted_methods_of_client(session, principal.client_id).allows(kind):
+            raise InvalidPaymentDetails("method", METHOD_NOT_ACCEPTED[kind])
+    return str(kind)
 
 
 def complete_action(

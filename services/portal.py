@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from services.clock import Clock, utc_now
@@ -13,7 +14,11 @@ from services.database import Database
 from services.events import Events
 from services.gateways.base import PaymentGateway
 from services.gateways.sandbox import SandboxGateway
+from services.gateways.switch import SwitchableGateway
+from services.payment_settings import configured_settings
 from services.settings import Settings, SettingsError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,30 @@ def choose_gateway(settings: Settings) -> PaymentGateway:
     )
 
 
+def use_configured_gateway(gateway: SwitchableGateway, db: Database, settings: Settings) -> None:
+    """Switch to the gateway the owner chose in Settings, if any (the environment's stays otherwise)."""
+    configured = configured_settings(db, settings)
+    if configured is settings:
+        return
+    try:
+        gateway.replace(choose_gateway(configured))
+    except SettingsError as error:  # keys checked when saved, so only a row edited by hand gets here
+        logger.error("the gateway chosen in Settings cannot be used (%s); the environment's is", error)
+
+
+def switch_gateway(portal: Portal, settings: Settings) -> PaymentGateway:
+    """Make the running portal use the gateway ``settings`` describe (from Settings > Payments).
+
+    Raises ``SettingsError`` when the keys are incomplete; the running gateway is then unchanged.
+    """
+    chosen = choose_gateway(settings)
+    if isinstance(portal.gateway, SwitchableGateway):
+        portal.gateway.replace(chosen)
+    else:  # a portal built by hand (tests) with a fixed gateway: install a copy with the new one
+        install(replace(portal, gateway=SwitchableGateway(chosen)))
+    return chosen
+
+
 def storage_secret(data_dir: Path) -> str:
     """The secret that signs NiceGUI's storage cookie: made on first start, kept readable by us alone."""
     path = data_dir / "storage_secret"
@@ -91,11 +120,16 @@ def storage_secret(data_dir: Path) -> str:
 
 
 def start(settings: Settings) -> Portal:
-    """Create the data folder, migrate the database and install the portal for pages and routes."""
+    """Create the data folder, migrate the database and install the portal for pages and routes.
+
+    The gateway is the environment's (``choose_gateway``), unless the owner chose one in Settings >
+    Payments; either way it is a ``SwitchableGateway``, so a later choice applies without a restart.
+    """
     prepare_data_dir(settings)
-    gateway = choose_gateway(settings)
+    gateway = SwitchableGateway(choose_gateway(settings))
     database = Database.from_url(settings.resolved_database_url)
     database.migrate()
+    use_configured_gateway(gateway, database, settings)
     portal = Portal(settings=settings, db=database, gateway=gateway)
     install(portal)
     return portal

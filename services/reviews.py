@@ -12,6 +12,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidRating, NotFound, ReviewLimitReached, TextRequired, TextTooLong
+from services.events import BUSINESS_INBOX_TOPIC, Events
 from services.principal import Principal
 
 MIN_RATING = 1
@@ -25,13 +26,20 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def submit_review(
-    db: Database, principal: Principal, rating: int, message: str, *, clock: Clock = utc_now
+    db: Database,
+    principal: Principal,
+    rating: int,
+    message: str,
+    *,
+    events: Events | None = None,
+    clock: Clock = utc_now,
 ) -> str:
     """Keep the signed-in customer's review and return its public id.
 
     Raises ``InvalidRating`` unless ``rating`` is a whole number from 1 to 5 (no stars is 0),
     ``TextRequired("review")`` for an empty message, ``TextTooLong`` beyond 2,000 characters, and
     ``ReviewLimitReached`` for a client's 6th review within 24 hours; nothing is kept then.
+    The business's open inbox shows the review once it is kept.
     """
     if isinstance(rating, bool) or not isinstance(rating, int) or not MIN_RATING <= rating <= MAX_RATING:
         raise InvalidRating(rating)
@@ -71,4 +79,7 @@ def submit_review(
             subject=("review", review.id),
             details={"rating": rating},
         )
-        return review.public_id
+        public_id = review.public_id
+    if events is not None:
+        events.publish(BUSINESS_INBOX_TOPIC)
+    return public_id

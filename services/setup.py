@@ -29,7 +29,7 @@ from services.account_details import (
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.errors import DomainError, InvalidDetails
+from services.errors import AlreadySetUp, InvalidDetails
 from services.money import UnknownCurrency, check_currency
 from services.password_change import check_password
 from services.passwords import DEFAULT_ROUNDS, hash_password
@@ -68,13 +68,6 @@ class BusinessSetUp:
     owner_name: str
     owner_email: str
     currency: str
-
-
-class AlreadySetUp(DomainError):
-    """The portal has its business and owner already; setting it up again is refused."""
-
-    def __init__(self) -> None:
-        super().__init__("the portal is set up already")
 
 
 ALREADY_SET_UP_MESSAGE = (

@@ -29,7 +29,7 @@ from services.auth import (
 )
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.errors import DomainError, SignInLocked
+from services.errors import OwnerOnly, SignInLocked
 from services.passwords import verify_password
 
 OWNER = "owner"
@@ -66,15 +66,6 @@ class IssuedStaffSession:
     token: str  # goes into the admin cookie, nowhere else
     principal: StaffPrincipal
     expires_at: datetime
-
-
-class OwnerOnly(DomainError):
-    """Only the business's owner may do this (settings, staff accounts, API keys)."""
-
-    def __init__(self, staff_user_id: int, role: str) -> None:
-        super().__init__(f"staff user {staff_user_id} is {role}, not owner")
-        self.staff_user_id = staff_user_id
-        self.role = role
 
 
 OWNER_ONLY_MESSAGE = "Only the owner of the business can open this page."

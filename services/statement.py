@@ -54,7 +54,7 @@ from services.balances import client_balances, ledger_balance
 from services.dashboard import Address
 from services.database import Database
 from services.dates import format_day
-from services.errors import DomainError, NotFound
+from services.errors import InvalidPeriod, NotFound
 from services.invoice_detail import Party
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money
@@ -109,15 +109,6 @@ class Period:
         if self.preset != PeriodPreset.CUSTOM:
             return {"period": self.preset.value}
         return {"period": self.preset.value, "start": self.start.isoformat(), "end": self.end.isoformat()}
-
-
-class InvalidPeriod(DomainError):
-    """A custom range the statement cannot cover; ``message`` says why, for people."""
-
-    def __init__(self, problem: str, message: str) -> None:
-        super().__init__(f"{problem}: {message}")
-        self.problem = problem  # missing | not_a_date | out_of_range | end_before_start | too_long
-        self.message = message
 
 
 def resolve_period(

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models import TaxRate
+from services.audit import record_event
+from services.clock import Clock, utc_now
 from services.database import Database
+from services.errors import InvalidDetails, NotFound
+
+TAX_RATE_ADDED = "tax_rate.added"
+TAX_RATE_CHANGED = "tax_rate.changed"
+TAX_RATE_DELETED = "tax_rate.deleted"
+TAX_RATE_DEFAULT = "tax_rate.made_default"
+MAX_NAME_LENGTH = 50  # an invoice line stores the name in 50 characters
+RATE_DECIMALS = 4  # the lines store percentages with four decimals
 
 
 @dataclass(frozen=True)
@@ -20,7 +31,7 @@ class TaxRateView:
 
     @property
     def label(self) -> str:
-        """"VAT 20 %": the name with the rate, for pickers and tables."""
+        """ "VAT 20 %": the name with the rate, for pickers and tables."""
         return f"{self.name} {self.rate_percent.normalize():f} %"
 
 
@@ -30,4 +41,162 @@ def list_tax_rates(db: Database, organization_id: int) -> list[TaxRateView]:
         rows = session.scalars(
             select(TaxRate).where(TaxRate.organization_id == organization_id).order_by(TaxRate.name)
         ).all()
-        return [TaxRateView(row.public_id, row.name, row.rate_percent, row.is_default) for row in rows]
+        return [_view(row) for row in rows]
+
+
+def create_tax_rate(
+    db: Database,
+    organization_id: int,
+    name: str,
+    rate: str,
+    *,
+    is_default: bool = False,
+    staff_user_id: int | None = None,
+    clock: Clock = utc_now,
+) -> TaxRateView:
+    """Add a named rate ("VAT", "20"); ``InvalidDetails`` (keys ``name``, ``rate``) writes nothing."""
+    clean_name, percent = _clean(name, rate)
+    with db.transaction() as session:
+        _check_unique(session, organization_id, clean_name)
+        row = TaxRate(
+            organization_id=organization_id, name=clean_name, rate_percent=percent, created_at=clock()
+        )
+        session.add(row)
+        session.flush()
+        if is_default:
+            _make_default(session, organization_id, row)
+        _audit(session, TAX_RATE_ADDED, row, staff_user_id, clock, {"rate": f"{percent:f}"})
+        return _view(row)
+
+
+def update_tax_rate(
+    db: Database,
+    organization_id: int,
+    public_id: str,
+    name: str,
+    rate: str,
+    *,
+    staff_user_id: int | None = None,
+    clock: Clock = utc_now,
+) -> TaxRateView:
+    """Rename a rate or change its percentage. Invoices already written keep the percentage and name
+    their lines were given: only new lines get the new rate."""
+    clean_name, percent = _clean(name, rate)
+    with db.transaction() as session:
+        row = _owned(session, organization_id, public_id)
+        _check_unique(session, organization_id, clean_name, leaving=row.id)
+        old = {"name": row.name, "rate": f"{row.rate_percent.normalize():f}"}
+        row.name, row.rate_percent = clean_name, percent
+        _audit(session, TAX_RATE_CHANGED, row, staff_user_id, clock, {"old": old, "rate": f"{percent:f}"})
+        return _view(row)
+
+
+def delete_tax_rate(
+    db: Database,
+    organization_id: int,
+    public_id: str,
+    *,
+    staff_user_id: int | None = None,
+    clock: Clock = utc_now,
+) -> None:
+    """Stop offering a rate. Existing invoices are untouched: each line stores its own percentage."""
+    with db.transaction() as session:
+        row = _owned(session, organization_id, public_id)
+        _audit(session, TAX_RATE_DELETED, row, staff_user_id, clock, {"rate": f"{row.rate_percent:f}"})
+        session.delete(row)
+
+
+def set_default_tax_rate(
+    db: Database,
+    organization_id: int,
+    public_id: str | None,
+    *,
+    staff_user_id: int | None = None,
+    clock: Clock = utc_now,
+) -> None:
+    """Make one rate the default for new invoice lines (``None``: no default); the others stop being it."""
+    with db.transaction() as session:
+        if public_id is None:
+            for row in _rows(session, organization_id):
+                row.is_default = False
+            return
+        row = _owned(session, organization_id, public_id)
+        _make_default(session, organization_id, row)
+        _audit(session, TAX_RATE_DEFAULT, row, staff_user_id, clock, {})
+
+
+def _clean(name: str, rate: str) -> tuple[str, Decimal]:
+    errors: dict[str, str] = {}
+    clean_name = " ".join(name.split())
+    if not clean_name:
+        errors["name"] = "Enter a name for the rate, like VAT or Sales tax."
+    elif len(clean_name) > MAX_NAME_LENGTH:
+        errors["name"] = f"Use at most {MAX_NAME_LENGTH} characters."
+    elif any(not char.isprintable() for char in clean_name):
+        errors["name"] = "Remove the special (control) characters."
+    text = rate.strip().removesuffix("%").strip().replace(",", ".")
+    percent = Decimal(0)
+    try:
+        percent = Decimal(text)
+    except InvalidOperation:
+        errors["rate"] = "Enter the rate as a number, like 20 or 7.5." if text else "Enter the rate."
+    else:
+        if not percent.is_finite() or not 0 <= percent <= 100:
+            errors["rate"] = "Enter a rate from 0 to 100 %."
+        elif percent != percent.quantize(Decimal(1).scaleb(-RATE_DECIMALS)):
+            errors["rate"] = f"Use at most {RATE_DECIMALS} decimals."
+    if errors:
+        raise InvalidDetails(errors)
+    return clean_name, percent.quantize(Decimal(1).scaleb(-RATE_DECIMALS))
+
+
+def _check_unique(session: Session, organization_id: int, name: str, *, leaving: int | None = None) -> None:
+    for row in _rows(session, organization_id):
+        if row.id != leaving and row.name.casefold() == name.casefold():
+            raise InvalidDetails({"name": f"There is a rate named {row.name} already; choose another name."})
+
+
+def _make_default(session: Session, organization_id: int, chosen: TaxRate) -> None:
+    for row in _rows(session, organization_id):
+        row.is_default = row.id == chosen.id
+
+
+def _rows(session: Session, organization_id: int) -> list[TaxRate]:
+    return list(
+        session.scalars(
+            select(TaxRate).where(TaxRate.organization_id == organization_id).with_for_update()
+        ).all()
+    )
+
+
+def _owned(session: Session, organization_id: int, public_id: str) -> TaxRate:
+    row = session.scalars(
+        select(TaxRate)
+        .where(TaxRate.organization_id == organization_id, TaxRate.public_id == public_id)
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise NotFound("tax rate", public_id)
+    return row
+
+
+def _audit(
+    session: Session,
+    action: str,
+    row: TaxRate,
+    staff_user_id: int | None,
+    clock: Clock,
+    details: dict[str, object],
+) -> None:
+    record_event(
+        session,
+        action,
+        at=clock(),
+        staff_user_id=staff_user_id,
+        subject=("tax_rate", row.id),
+        details={"name": row.name, **details},
+    )
+
+
+def _view(row: TaxRate) -> TaxRateView:
+    return TaxRateView(row.public_id, row.name, row.rate_percent, row.is_default)

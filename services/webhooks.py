@@ -12,12 +12,13 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models import Payment, ProcessedWebhookEvent, Refund, RefundStatus
+from models import Payment, ProcessedWebhookEvent, Refund
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.gateways.base import WebhookEvent, WebhookKind
 from services.online_payments import book_gateway_update
+from services.refund_approval import settle_gateway_refund
 
 
 class WebhookOutcome(StrEnum):
@@ -67,7 +68,8 @@ def _book_refund(db: Database, gateway_name: str, event: WebhookEvent, clock: Cl
             select(Refund).where(Refund.gateway_refund_id == refund.gateway_refund_id).with_for_update()
         ).all()
         for row in ours:
-            row.status = RefundStatus.SUCCEEDED if refund.succeeded else RefundStatus.FAILED
+            # Never a second row for a refund we made: settle ours (a failure gives the money back).
+            settle_gateway_refund(session, row, refund.succeeded, at=clock())
         if ours:
             return True
         payment = session.scalar(

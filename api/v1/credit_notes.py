@@ -11,6 +11,7 @@ from api.v1.invoices import line_inputs
 from api.v1.schemas import CreditNoteCreate, CreditNoteList, CreditNoteOut, PublicId
 from services import business_documents as documents
 from services import portal
+from services.events import client_documents_topic
 
 router = APIRouter(prefix="/credit-notes", tags=["credit notes"])
 
@@ -46,6 +47,7 @@ def issue_credit_note(caller: Caller, body: CreditNoteCreate) -> CreditNoteOut:
         reason=body.reason,
         clock=current.clock,
     )
+    current.events.publish(client_documents_topic(note.client_public_id))  # the customer's open pages
     return CreditNoteOut.of(note)
 
 
@@ -60,6 +62,6 @@ def get_credit_note(caller: Caller, credit_note_id: str) -> CreditNoteOut:
 def void_credit_note(caller: Caller, credit_note_id: str) -> CreditNoteOut:
     current = portal.current()
     note_id = public_id(credit_note_id, "credit note")
-    return CreditNoteOut.of(
-        documents.void_credit_note(current.db, caller.organization_id, note_id, clock=current.clock)
-    )
+    note = documents.void_credit_note(current.db, caller.organization_id, note_id, clock=current.clock)
+    current.events.publish(client_documents_topic(note.client_public_id))
+    return CreditNoteOut.of(note)

@@ -11,6 +11,7 @@ from api.v1.schemas import InvoiceCreate, InvoiceList, InvoiceOut, LineIn, Publi
 from models import InvoiceKind, InvoiceStatus
 from services import business_documents as documents
 from services import portal
+from services.events import client_documents_topic
 from services.totals import LineInput
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
@@ -72,15 +73,15 @@ def get_invoice(caller: Caller, invoice_id: str) -> InvoiceOut:
 def send_invoice(caller: Caller, invoice_id: str) -> InvoiceOut:
     current = portal.current()
     invoice_id = public_id(invoice_id, "invoice")
-    return InvoiceOut.of(
-        documents.send_invoice(current.db, caller.organization_id, invoice_id, clock=current.clock)
-    )
+    invoice = documents.send_invoice(current.db, caller.organization_id, invoice_id, clock=current.clock)
+    current.events.publish(client_documents_topic(invoice.client_public_id))  # the customer's open pages
+    return InvoiceOut.of(invoice)
 
 
 @router.post("/{invoice_id}/void", response_model=InvoiceOut)
 def void_invoice(caller: Caller, invoice_id: str) -> InvoiceOut:
     current = portal.current()
     invoice_id = public_id(invoice_id, "invoice")
-    return InvoiceOut.of(
-        documents.void_invoice(current.db, caller.organization_id, invoice_id, clock=current.clock)
-    )
+    invoice = documents.void_invoice(current.db, caller.organization_id, invoice_id, clock=current.clock)
+    current.events.publish(client_documents_topic(invoice.client_public_id))
+    return InvoiceOut.of(invoice)

@@ -11,6 +11,7 @@ from api.v1.schemas import PaymentCreate, PaymentList, PaymentOut, PublicId
 from models import PaymentMethodKind
 from services import business_documents as documents
 from services import portal
+from services.events import client_documents_topic
 from services.money import Money
 
 router = APIRouter(prefix="/payments", tags=["payments"])
@@ -51,6 +52,7 @@ def record_payment(caller: Caller, body: PaymentCreate) -> PaymentOut:
         reference=body.reference,
         clock=current.clock,
     )
+    current.events.publish(client_documents_topic(payment.client_public_id))  # the customer's open pages
     return PaymentOut.of(payment)
 
 

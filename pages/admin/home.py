@@ -45,7 +45,7 @@ def _actions() -> None:
     with ui.row().classes("gap-2"):
         for label, icon, target in (
             ("New invoice", "add", "/admin/invoices/new"),
-            ("New client", "person_add", "/admin/clients?new=1"),
+            ("New client", "person_add", "/admin/clients/new"),
             ("Record payment", "payments", "/admin/payments?record=1"),
         ):
             ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props(

@@ -1,20 +1,187 @@
-"""Invoices (/admin/invoices): every invoice and retainer invoice of the business."""
+"""Invoices (/admin/invoices): every invoice and retainer invoice of the business, drafts included,
+filtered by status and kind, searched by number or client and paged on the server; the state lives
+in the URL."""
 
 from __future__ import annotations
 
-from fastapi import Request
-from nicegui import ui
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
 
+from fastapi import Request
+from nicegui import events, ui
+
+# Importing registers the invoice page and the draft editor (app.py imports this module only).
+import pages.admin.invoice
+import pages.admin.invoice_editor  # noqa: F401
 from components.admin_frame import admin_frame
 from components.offload import io_bound
+from components.status import STATUS_COLORS
+from components.tables import compact_on_phone, server_pagination
 from services import portal
+from services.admin_invoice_list import (
+    KIND_FILTERS,
+    STATUS_FILTERS,
+    StaffInvoicePage,
+    StaffInvoiceQuery,
+    StaffInvoiceRow,
+    as_params,
+    list_business_invoices,
+    normalized,
+)
 from services.branding import get_branding
+from services.dates import format_day
+from services.money import format_money
 from services.staff_auth import StaffPrincipal
+
+PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
+COLUMNS: list[dict[str, Any]] = [
+    {"name": "number", "label": "Number", "field": "number", "align": "left"},
+    {"name": "client", "label": "Client", "field": "client", "align": "left"},
+    {"name": "issue_date", "label": "Date", "field": "issue_date", "align": "left", **PHONE_HIDDEN},
+    {"name": "due_date", "label": "Due Date", "field": "due_date", "align": "left", **PHONE_HIDDEN},
+    {"name": "total", "label": "Total", "field": "total", "align": "right", **PHONE_HIDDEN},
+    {"name": "balance", "label": "Balance Due", "field": "balance", "align": "right"},
+    {"name": "status", "label": "Status", "field": "status", "align": "left"},
+]
+NUMBER_CELL = """
+<q-td :props="props">
+  <a :href="'/admin/invoices/' + props.row.id"
+     class="text-primary font-medium no-underline">{{ props.value }}</a>
+  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+</q-td>
+"""
+STATUS_CELL = """
+<q-td :props="props">
+  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+</q-td>
+"""
+
+
+def query_from_params(params: Any) -> StaffInvoiceQuery:
+    page = params.get("page", "1")
+    return StaffInvoiceQuery(
+        status=params.get("status", ""),
+        kind=params.get("kind", ""),
+        search=params.get("q", ""),
+        page=int(page) if page.isdigit() else 1,
+    )
 
 
 @ui.page("/admin/invoices")
 async def invoices_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
-    branding = await io_bound(get_branding, portal.current().db)
+    current = portal.current()
+    branding = await io_bound(get_branding, current.db)
+    state = {"query": query_from_params(request.query_params)}
+
+    async def load(query: StaffInvoiceQuery) -> StaffInvoicePage:
+        return await io_bound(
+            list_business_invoices, current.db, staff.organization_id, query, today=current.clock().date()
+        )
+
+    first = await load(state["query"])
     with admin_frame("Invoices", branding=branding, staff=staff, active="/admin/invoices"):
-        ui.label("Not built yet.").classes("text-grey-8")
+        with ui.row().classes("w-full items-center gap-2 -mt-2"):
+            ui.button(
+                "New invoice", icon="add", on_click=lambda: ui.navigate.to("/admin/invoices/new")
+            ).props("unelevated no-caps")
+            ui.button(
+                "New retainer invoice",
+                icon="add",
+                on_click=lambda: ui.navigate.to("/admin/invoices/new?kind=retainer"),
+            ).props("outline no-caps")
+        with ui.row().classes("w-full items-end gap-3"):
+            status = (
+                ui.select(STATUS_FILTERS, label="Status", value=first.query.status)
+                .props("outlined dense options-dense")
+                .classes("w-full sm:w-48")
+                .mark("status-filter")
+            )
+            kind = (
+                ui.select(KIND_FILTERS, label="Kind", value=first.query.kind)
+                .props("outlined dense options-dense")
+                .classes("w-full sm:w-56")
+                .mark("kind-filter")
+            )
+            search = (
+                ui.input("Search by number or client", value=first.query.search)
+                .props("outlined dense clearable debounce=400 type=search maxlength=100")
+                .classes("w-full sm:w-72")
+                .mark("invoice-search")
+            )
+            ui.space()
+            count = ui.label().classes("text-sm text-grey-7").mark("invoice-count")
+        table = (
+            ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=_pagination(first))
+            .classes("w-full")
+            .props('flat bordered no-data-label="No invoices match this filter."')
+            .mark("invoice-table")
+        )
+        compact_on_phone(table)
+        table.add_slot("body-cell-number", NUMBER_CELL)
+        table.add_slot("body-cell-status", STATUS_CELL)
+
+    def show(page: StaffInvoicePage) -> None:
+        state["query"] = page.query
+        table.rows = [_row(row, branding.locale) for row in page.rows]
+        table.pagination = _pagination(page)
+        count.text = f"{page.total_count} invoice{'' if page.total_count == 1 else 's'}"
+        params = as_params(page.query)
+        ui.navigate.history.replace("/admin/invoices" + (f"?{urlencode(params)}" if params else ""))
+
+    async def reload(**changes: Any) -> None:
+        # The wanted query is noted before the await, so a second change made meanwhile builds on it,
+        # and a slower answer to an earlier query is dropped.
+        wanted = normalized(StaffInvoiceQuery(**{**state["query"].__dict__, **changes}))
+        state["query"] = wanted
+        page = await load(wanted)
+        if state["query"] == wanted:
+            show(page)
+
+    async def on_request(event: events.GenericEventArguments) -> None:
+        pagination = event.args["pagination"]
+        await reload(
+            page=int(pagination.get("page") or 1), page_size=int(pagination.get("rowsPerPage") or 25)
+        )
+
+    async def on_status(event: events.ValueChangeEventArguments) -> None:
+        await reload(status=event.value or "", page=1)
+
+    async def on_kind(event: events.ValueChangeEventArguments) -> None:
+        await reload(kind=event.value or "", page=1)
+
+    async def on_search(event: events.ValueChangeEventArguments) -> None:
+        await reload(search=event.value or "", page=1)
+
+    table.on("request", on_request)
+    table.on("rowClick", lambda event: ui.navigate.to(f"/admin/invoices/{event.args[1]['id']}"))
+    status.on_value_change(on_status)
+    kind.on_value_change(on_kind)
+    search.on_value_change(on_search)
+    show(first)
+
+
+def _pagination(page: StaffInvoicePage) -> dict[str, Any]:
+    return server_pagination(
+        page=page.query.page, page_size=page.query.page_size, sort="", descending=True, total=page.total_count
+    )
+
+
+def _row(row: StaffInvoiceRow, locale: str) -> dict[str, Any]:
+    return {
+        "id": row.public_id,
+        "number": row.number,
+        "retainer": row.is_retainer,
+        "client": row.client_name,
+        "issue_date": _day(row.issue_date, locale),
+        "due_date": _day(row.due_date, locale),
+        "total": format_money(row.total, locale),
+        "balance": format_money(row.balance_due, locale),
+        "status": row.status_label,
+        "color": STATUS_COLORS.get(row.status_label, "grey-7"),
+    }
+
+
+def _day(value: date, locale: str) -> str:
+    return format_day(value, locale)

@@ -1,20 +1,140 @@
-"""Payments (/admin/payments): every payment, and recording an offline one."""
+"""Payments (/admin/payments): every payment, newest first; record an offline one; refund credit."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
-from nicegui import ui
+from nicegui import events, ui
 
 from components.admin_frame import admin_frame
+from components.dialog_host import DialogHost
 from components.offload import io_bound
+from components.payment_dialogs import RecordPaymentDialog, RefundCreditDialog
+from components.tables import compact_on_phone, server_pagination
 from services import portal
+from services.admin_payments import PaymentRow, PaymentsList, client_choices, list_all_payments
 from services.branding import get_branding
+from services.dates import format_day
+from services.money import format_money
 from services.staff_auth import StaffPrincipal
+
+FIRST_PAGE = server_pagination(page=1, page_size=25, sort="date", descending=True, total=0)
+COLUMNS: list[dict[str, Any]] = [
+    {"name": "date", "label": "Date", "field": "date", "align": "left"},
+    {"name": "receipt", "label": "Number", "field": "receipt", "align": "left"},
+    {"name": "client", "label": "Client", "field": "client", "align": "left"},
+    {"name": "method", "label": "Method", "field": "method", "align": "left",
+     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
+    {"name": "reference", "label": "Reference", "field": "reference", "align": "left",
+     "classes": "max-md:hidden", "headerClasses": "max-md:hidden"},
+    {"name": "status", "label": "Status", "field": "status", "align": "left"},
+    {"name": "amount", "label": "Amount", "field": "amount", "align": "right"},
+]  # fmt: skip
+STATUS_LABELS = {"succeeded": "Paid", "processing": "Processing", "pending": "Pending", "failed": "Failed"}
+STATUS_COLORS = {"Paid": "positive", "Processing": "blue-7", "Pending": "grey-7", "Failed": "negative"}
+STATUS_CELL = """
+<q-td :props="props">
+  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+</q-td>
+"""
+ALL_CLIENTS = ""
 
 
 @ui.page("/admin/payments")
 async def payments_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
-    branding = await io_bound(get_branding, portal.current().db)
+    current = portal.current()
+    branding = await io_bound(get_branding, current.db)
+    clients = await io_bound(client_choices, current.db, staff.organization_id)
+    state: dict[str, Any] = {"client": ALL_CLIENTS, "page": 1, "size": 25}
+
+    async def load() -> PaymentsList:
+        return await io_bound(
+            list_all_payments,
+            current.db,
+            staff.organization_id,
+            client_public_id=state["client"] or None,
+            page=state["page"],
+            page_size=state["size"],
+        )
+
     with admin_frame("Payments", branding=branding, staff=staff, active="/admin/payments"):
-        ui.label("Not built yet.").classes("text-grey-8")
+        host = DialogHost()
+        with ui.row().classes("w-full items-end gap-3"):
+            client_filter = (
+                ui.select({ALL_CLIENTS: "All clients", **{c.public_id: c.name for c in clients}},
+                          label="Client", value=ALL_CLIENTS)
+                .props("outlined dense options-dense")
+                .classes("w-full sm:w-64")
+                .mark("payments-client-filter")
+            )  # fmt: skip
+            count = ui.label().classes("text-sm text-grey-7")
+            ui.space()
+            with ui.row().classes("gap-2"):
+                ui.button(
+                    "Refund credit",
+                    icon="undo",
+                    on_click=lambda: host.show(
+                        lambda: RefundCreditDialog(current, staff, clients, branding.locale, reload)
+                    ),
+                ).props("outline no-caps").mark("refund-credit")
+                ui.button(
+                    "Record payment",
+                    icon="add",
+                    on_click=lambda: host.show(
+                        lambda: RecordPaymentDialog(current, staff, clients, branding.locale, reload)
+                    ),
+                ).props("unelevated no-caps").mark("record-payment")
+        table = (
+            ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=FIRST_PAGE)
+            .classes("w-full")
+            .props('flat bordered no-data-label="No payments yet."')
+            .mark("admin-payments-table")
+        )
+        table.props["rows-per-page-options"] = [10, 25, 50, 100]
+        compact_on_phone(table)
+        table.add_slot("body-cell-status", STATUS_CELL)
+
+    def show(found: PaymentsList) -> None:
+        table.rows = [_row(row, branding.locale) for row in found.rows]
+        table.pagination = server_pagination(
+            page=found.page, page_size=found.page_size, sort="date", descending=True, total=found.total_count
+        )
+        count.text = f"{found.total_count} payment" + ("" if found.total_count == 1 else "s")
+
+    async def reload() -> None:
+        show(await load())
+
+    async def on_request(event: events.GenericEventArguments) -> None:
+        pagination = event.args["pagination"]
+        state["page"] = int(pagination.get("page") or 1)
+        state["size"] = int(pagination.get("rowsPerPage") or 25)
+        await reload()
+
+    async def on_client(event: events.ValueChangeEventArguments) -> None:
+        state["client"], state["page"] = event.value or ALL_CLIENTS, 1
+        await reload()
+
+    table.on("request", on_request)
+    client_filter.on_value_change(on_client)
+    show(await load())
+    if request.query_params.get("record"):  # the dashboard's "Record payment" opens the form at once
+        host.show(lambda: RecordPaymentDialog(current, staff, clients, branding.locale, reload))
+
+
+def _row(row: PaymentRow, locale: str) -> dict[str, Any]:
+    status = STATUS_LABELS.get(row.status, row.status.title())
+    return {
+        "id": row.public_id,
+        "date": format_day(row.on, locale),
+        "receipt": row.receipt_number or "—",
+        "client": row.client_name,
+        "method": row.method,
+        "reference": row.reference or "—",
+        "status": status,
+        "color": STATUS_COLORS.get(status, "grey-7"),
+        "retainer": row.is_retainer,
+        "amount": format_money(row.amount, locale),
+    }

@@ -1,4 +1,8 @@
-"""Refund Requests (/admin/refunds): approve or decline what customers asked back."""
+"""Refund Requests (/admin/refunds): approve or decline what customers asked back.
+
+Open requests come first; approving pays online money back through the gateway and records the rest
+as paid out by hand. A refund the gateway refused or did not answer stays visible here.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,181 @@ from fastapi import Request
 from nicegui import ui
 
 from components.admin_frame import admin_frame
+from components.banner import banner
+from components.dialog_host import DialogHost
 from components.offload import io_bound
+from components.payment_dialogs import DeclineDialog
 from services import portal
 from services.branding import get_branding
+from services.dates import format_day
+from services.errors import DomainError, human_message
+from services.events import client_documents_topic
+from services.money import format_money
+from services.refund_approval import (
+    RefundLine,
+    RefundRequestView,
+    approve_refund_request,
+    list_refund_requests,
+    retry_gateway_refund,
+)
 from services.staff_auth import StaffPrincipal
+
+SOURCE_LABELS = {"credit": "Credits", "retainer": "Retainer payments"}
+STATUS_LABELS = {"open": "Open", "approved": "Approved", "declined": "Declined", "cancelled": "Cancelled"}
+STATUS_COLORS = {"open": "amber-8", "approved": "positive", "declined": "grey-7", "cancelled": "grey-5"}
+LINE_STATUS = {"succeeded": "Paid back", "pending": "Waiting for the payment service", "failed": "Failed"}
+METHOD_LABELS = {"manual": "by hand", "gateway": "to the card or account"}
 
 
 @ui.page("/admin/refunds")
 async def refunds_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
-    branding = await io_bound(get_branding, portal.current().db)
+    current = portal.current()
+    branding = await io_bound(get_branding, current.db)
+    locale = branding.locale
+
     with admin_frame("Refund Requests", branding=branding, staff=staff, active="/admin/refunds"):
-        ui.label("Not built yet.").classes("text-grey-8")
+        host = DialogHost()
+        notice = ui.column().classes("w-full gap-2")
+        content = ui.column().classes("w-full gap-6")
+
+    def money(view: RefundRequestView) -> str:
+        return format_money(view.amount, locale)
+
+    async def reload() -> None:
+        requests = await io_bound(list_refund_requests, current.db, staff.organization_id)
+        content.clear()
+        with content:
+            opened = [r for r in requests if r.status == "open"]
+            decided = [r for r in requests if r.status != "open"]
+            ui.label("Open requests").classes("text-lg font-medium text-grey-9")
+            if not opened:
+                ui.label("No refund requests waiting.").classes("text-grey-7").mark("no-open-requests")
+            for view in opened:
+                request_card(view)
+            if decided:
+                ui.label("Decided").classes("text-lg font-medium text-grey-9")
+                for view in decided:
+                    request_card(view)
+
+    def request_card(view: RefundRequestView) -> None:
+        with ui.card().classes("w-full gap-2 p-4").props("flat bordered").mark(f"request-{view.public_id}"):
+            with ui.row().classes("w-full items-start gap-3 no-wrap max-sm:flex-wrap"):
+                with ui.column().classes("gap-0 grow"):
+                    ui.label(view.client_name).classes("font-medium")
+                    ui.label(
+                        f"{SOURCE_LABELS.get(view.source, view.source)} · asked "
+                        f"{format_day(view.requested_at, locale)}"
+                    ).classes("text-sm text-grey-7")
+                ui.badge(STATUS_LABELS.get(view.status, view.status)).props(
+                    f"color={STATUS_COLORS.get(view.status, 'grey-7')}"
+                ).classes("text-sm px-2")
+                ui.label(money(view)).classes("text-lg font-semibold text-right min-w-28")
+            if view.reason:
+                ui.label(f"Reason: {view.reason}").classes("text-sm text-grey-9 whitespace-pre-line")
+            if view.status == "open":
+                with ui.row().classes("w-full justify-end gap-2"):
+                    ui.button(
+                        "Decline",
+                        on_click=lambda v=view: host.show(
+                            lambda: DeclineDialog(
+                                current, staff, v.public_id, f"{v.client_name} asked for {money(v)}", reload
+                            )
+                        ),
+                    ).props("outline no-caps color=negative").mark("decline")
+                    ui.button("Approve", on_click=lambda v=view: approve(v)).props("unelevated no-caps").mark(
+                        "approve"
+                    )
+                return
+            if view.decided_at:
+                ui.label(f"Decided {format_day(view.decided_at, locale)}").classes("text-sm text-grey-7")
+            if view.decision_note:
+                ui.label(f"Note: {view.decision_note}").classes("text-sm text-grey-9 whitespace-pre-line")
+            for line in view.refunds:
+                refund_line(line)
+            if view.failed.minor:
+                banner(
+                    "negative",
+                    f"The payment service refused {format_money(view.failed, locale)}: it was not paid back "
+                    "and is in the client's available balance again. Pay it back by hand with "
+                    "“Refund credit” on the Payments page, or let the client use it.",
+                )
+            if view.pending.minor:
+                banner(
+                    "warning",
+                    f"The payment service has not confirmed {format_money(view.pending, locale)} yet. "
+                    "Asking again is safe: it is never paid back twice.",
+                )
+
+    def refund_line(line: RefundLine) -> None:
+        with ui.row().classes("w-full items-center gap-2 text-sm no-wrap").mark(f"refund-line-{line.status}"):
+            ui.label(
+                f"{METHOD_LABELS.get(line.method, line.method).capitalize()} · {line.drawn_from}"
+            ).classes("grow text-grey-8")
+            ui.label(LINE_STATUS.get(line.status, line.status)).classes(
+                "text-negative" if line.status == "failed" else "text-grey-8"
+            )
+            ui.label(format_money(line.amount, locale)).classes("text-right min-w-24")
+            if line.status == "pending":
+                ui.button("Ask again", on_click=lambda p=line.public_id: retry(p)).props(
+                    "flat dense no-caps"
+                ).mark("retry-refund")
+
+    async def approve(view: RefundRequestView) -> None:
+        notice.clear()
+        try:
+            outcome = await io_bound(
+                approve_refund_request,
+                current.db,
+                current.gateway,
+                staff.organization_id,
+                view.public_id,
+                staff_user_id=staff.staff_user_id,
+                clock=current.clock,
+            )
+        except DomainError as error:
+            with notice:
+                banner("negative", human_message(error, locale=locale))
+            await reload()
+            return
+        current.events.publish(client_documents_topic(outcome.client_public_id))
+        parts = []
+        if outcome.through_gateway.minor:
+            parts.append(
+                f"{format_money(outcome.through_gateway, locale)} paid back through the payment service"
+            )
+        if outcome.by_hand.minor:
+            parts.append(f"{format_money(outcome.by_hand, locale)} to pay back by hand")
+        with notice:
+            if outcome.failed.minor or outcome.pending.minor:
+                banner("warning", f"Refund for {view.client_name} approved, but not all of it went through: "
+                       "see below.")  # fmt: skip
+            else:
+                banner("positive", f"Refund for {view.client_name} approved: " + "; ".join(parts) + ".")
+        await reload()
+
+    async def retry(refund_public_id: str) -> None:
+        notice.clear()
+        try:
+            status = await io_bound(
+                retry_gateway_refund,
+                current.db,
+                current.gateway,
+                staff.organization_id,
+                refund_public_id,
+                clock=current.clock,
+            )
+        except DomainError as error:
+            with notice:
+                banner("negative", human_message(error, locale=locale))
+            return
+        with notice:
+            banner(
+                {"succeeded": "positive", "failed": "negative"}.get(status, "warning"),
+                {"succeeded": "The payment service paid it back.",
+                 "failed": "The payment service refused it; the money is in the client's balance again."}.get(
+                    status, "Still no answer from the payment service; try again later."),
+            )  # fmt: skip
+        await reload()
+
+    await reload()

@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from fastapi import Request
-from nicegui import ui
+import itertools
 
-from components.settings_nav import settings_page
+from fastapi import Request
+from nicegui import events, ui
+
+from components.account_forms import ADDRESS_INPUTS
+from components.banner import banner
+from components.countries import COUNTRIES
+from components.offload import io_bound
+from components.settings_nav import owner_of, settings_page
+from services import portal
+from services.account_details import AddressInput
+from services.business_profile import (
+    MAX_LOGO_BYTES,
+    TOO_LARGE,
+    BusinessProfile,
+    ProfileChange,
+    get_profile,
+    remove_logo,
+    set_logo,
+    update_profile,
+)
+from services.errors import DomainError, InvalidDetails, human_message
+from services.staff_auth import StaffPrincipal
+
+ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
+_logo_versions = itertools.count(1)  # a fresh logo URL after each change, past the browser's cache
 
 
 @ui.page("/admin/settings")
@@ -13,4 +36,203 @@ async def admin_settings_page(request: Request) -> None:
     async with settings_page(request, "/admin/settings") as content:
         if content is None:
             return
-        ui.label("Business profile").classes("text-lg font-medium")
+        current = portal.current()
+        staff = owner_of(request)
+        profile = await io_bound(get_profile, current.db, staff.organization_id)
+        with ui.element("div").classes("w-full grid grid-cols-1 lg:grid-cols-3 gap-4 items-start"):
+            with ui.column().classes("lg:col-span-2 w-full"):
+                ProfileForm(current, staff, profile)
+            with ui.column().classes("w-full"):
+                LogoCard(current, staff, profile.has_logo)
+
+
+class ProfileForm:
+    """Name, address and contact details; each field shows its own message, Cancel puts back the saved."""
+
+    def __init__(self, current: portal.Portal, staff: StaffPrincipal, profile: BusinessProfile) -> None:
+        self.current, self.staff = current, staff
+        self.fields: dict[str, ui.input | ui.select] = {}
+        with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
+            ui.label("Business profile").classes("text-lg font-medium")
+            ui.label("Your customers see these details in the portal, on invoices and on receipts.").classes(
+                "text-sm text-grey-7"
+            )
+            self._input("name", "Business name", autocomplete="organization")
+            with _grid():
+                for name, label, autocomplete, wide in ADDRESS_INPUTS:
+                    field = self._input(
+                        f"address.{name}",
+                        label,
+                        autocomplete=autocomplete,
+                        maxlength=20 if name == "postal_code" else 200,
+                    )
+                    field.classes("sm:col-span-2" if wide else "")
+                country = ui.select(COUNTRIES, label="Country", with_input=True)
+                country.props("outlined dense").classes("w-full").mark("business-address-country")
+                self.fields["address.country"] = country
+            ui.label("Contact details").classes("text-base font-medium mt-2")
+            with _grid():
+                self._input("email", "E-mail", autocomplete="email", maxlength=254).props("type=email")
+                self._input("phone", "Phone (optional)", autocomplete="tel", maxlength=50)
+                self._input("website", "Website (optional)", autocomplete="url")
+            self.notice = ui.column().classes("w-full gap-1").mark("business-notice")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self.cancel).props("flat no-caps").mark("business-cancel")
+                self.save_button = ui.button("Save", on_click=self.save).props("unelevated no-caps")
+                self.save_button.mark("business-save")
+        self.fill(profile)
+
+    def _input(self, key: str, label: str, *, autocomplete: str = "off", maxlength: int = 200) -> ui.input:
+        field = ui.input(label).props(f"outlined dense autocomplete={autocomplete} maxlength={maxlength}")
+        field.classes("w-full").mark("business-" + key.replace(".", "-").replace("_", "-"))
+        self.fields[key] = field
+        return field
+
+    def fill(self, profile: BusinessProfile) -> None:
+        values = {
+            "name": profile.name,
+            "email": profile.email,
+            "phone": profile.phone,
+            "website": profile.website,
+            **{f"address.{name}": getattr(profile.address, name) for name in ADDRESS_FIELDS},
+        }
+        for key, field in self.fields.items():
+            field.value = values[key] or (None if key == "address.country" else "")
+        _show_errors(self.fields, {})
+
+    def change(self) -> ProfileChange:
+        def value(key: str) -> str:
+            return str(self.fields[key].value or "")
+
+        address = AddressInput(*(value(f"address.{name}") for name in ADDRESS_FIELDS))
+        return ProfileChange(value("name"), address, value("email"), value("phone"), value("website"))
+
+    async def save(self) -> None:
+        self.save_button.props("loading")
+        self.notice.clear()
+        try:
+            saved = await io_bound(
+                update_profile,
+                self.current.db,
+                self.staff.organization_id,
+                self.change(),
+                staff_user_id=self.staff.staff_user_id,
+                clock=self.current.clock,
+            )
+        except InvalidDetails as error:
+            _show_errors(self.fields, error.errors)
+            with self.notice:
+                banner("negative", human_message(error))
+            return
+        except DomainError as error:
+            with self.notice:
+                banner("negative", human_message(error))
+            return
+        finally:
+            self.save_button.props(remove="loading")
+        self.fill(saved)
+        with self.notice:
+            banner("positive", "The business profile is saved.")
+
+    async def cancel(self) -> None:
+        profile = await io_bound(get_profile, self.current.db, self.staff.organization_id)
+        self.fill(profile)
+        self.notice.clear()
+
+
+class LogoCard:
+    """The current logo with Remove, and an upload that takes a PNG or JPEG of up to 1 MB."""
+
+    def __init__(self, current: portal.Portal, staff: StaffPrincipal, has_logo: bool) -> None:
+        self.current, self.staff = current, staff
+        with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
+            ui.label("Logo").classes("text-lg font-medium")
+            ui.label(
+                "Printed at the top of invoices and receipts. A PNG or JPEG image of up to 1 MB; "
+                "it is shrunk to fit 600 x 200 pixels."
+            ).classes("text-sm text-grey-7")
+            self.preview = ui.column().classes("w-full gap-2")
+            self.upload = (
+                ui.upload(
+                    label="Choose a logo",
+                    auto_upload=True,
+                    max_file_size=MAX_LOGO_BYTES,
+                    on_upload=self.uploaded,
+                    on_rejected=self.rejected,
+                )
+                .props('accept=".png,.jpg,.jpeg,image/png,image/jpeg" flat bordered')
+                .classes("w-full")
+                .mark("logo-upload")
+            )
+            self.error = ui.label().classes("text-sm text-negative").mark("logo-error")
+            self.error.props("role=alert")
+        self.show(has_logo)
+
+    def show(self, has_logo: bool) -> None:
+        self.preview.clear()
+        with self.preview:
+            if not has_logo:
+                ui.label("No logo yet.").classes("text-sm text-grey-7").mark("logo-none")
+                return
+            with ui.element("div").classes("w-full rounded border border-grey-4 p-3 bg-white"):
+                ui.image(f"/branding/logo?v={next(_logo_versions)}").props(
+                    'fit=contain alt="The business\'s logo"'
+                ).classes("w-full h-20").mark("logo-preview")
+            ui.button("Remove logo", icon="delete", on_click=self.remove).props(
+                "flat no-caps color=negative"
+            ).mark("logo-remove")
+
+    async def uploaded(self, event: events.UploadEventArguments) -> None:
+        self.error.text = ""
+        if event.file.size() > MAX_LOGO_BYTES:  # the browser checks too, but a request can skip it
+            self.error.text = TOO_LARGE
+            self.upload.reset()
+            return
+        data = await event.file.read()
+        try:
+            await io_bound(
+                set_logo,
+                self.current.db,
+                self.staff.organization_id,
+                data,
+                staff_user_id=self.staff.staff_user_id,
+                clock=self.current.clock,
+            )
+        except InvalidDetails as error:
+            self.error.text = error.errors.get("logo", human_message(error))
+            return
+        except DomainError as error:
+            self.error.text = human_message(error)
+            return
+        finally:
+            self.upload.reset()
+        self.show(True)
+        ui.notify("The new logo is saved.", type="positive")
+
+    def rejected(self) -> None:
+        self.error.text = TOO_LARGE
+
+    async def remove(self) -> None:
+        self.error.text = ""
+        await io_bound(
+            remove_logo,
+            self.current.db,
+            self.staff.organization_id,
+            staff_user_id=self.staff.staff_user_id,
+            clock=self.current.clock,
+        )
+        self.show(False)
+        ui.notify("The logo is removed.", type="positive")
+
+
+def _show_errors(fields: dict[str, ui.input | ui.select], errors: dict[str, str]) -> None:
+    """Each field shows its own message beside it (Quasar's error slot), or none."""
+    for key, field in fields.items():
+        message = errors.get(key, "")
+        field.props["error"] = bool(message)
+        field.props["error-message"] = message
+        field.update()
+
+
+def _grid() -> ui.element:
+    return ui.element("div").classes("grid grid-cols-1 sm:grid-cols-2 gap-2 w-full")

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
 from fastapi import Request
 from nicegui import ui
 
-from components.settings_nav import settings_page
+from components.banner import banner
+from components.dialog_host import DialogHost
+from components.offload import io_bound
+from components.settings_nav import owner_of, settings_page
+from services import portal
+from services.api_keys import (
+    MAX_NAME_LENGTH,
+    ApiKeyInfo,
+    CreatedKey,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
+from services.errors import DomainError, InvalidDetails, human_message
+from services.staff_auth import StaffPrincipal
 
 
 @ui.page("/admin/settings/api-keys")
@@ -13,4 +30,155 @@ async def settings_api_keys_page(request: Request) -> None:
     async with settings_page(request, "/admin/settings/api-keys") as content:
         if content is None:
             return
-        ui.label("Not built yet.").classes("text-grey-8")
+        owner = owner_of(request)
+        host = DialogHost()
+        with ui.column().classes("w-full max-w-3xl gap-1"):
+            ui.label("API keys").classes("text-lg font-medium")
+            with ui.row().classes("gap-1 text-sm text-grey-7"):
+                ui.label("Your accounting software calls the REST API with a key, sent as")
+                ui.label("Authorization: Bearer <key>").classes("font-mono")
+                ui.label("·")
+                ui.link("API documentation", "/api/docs", new_tab=True)
+        NewKeyForm(owner, host, lambda: key_list.reload())
+        key_list = KeyList(owner, host)
+        await key_list.reload()
+
+
+class NewKeyForm:
+    def __init__(
+        self, owner: StaffPrincipal, host: DialogHost, on_done: Callable[[], Awaitable[None]]
+    ) -> None:
+        self.owner, self.host, self.on_done = owner, host, on_done
+        with ui.card().classes("w-full max-w-3xl gap-2 p-4").props("flat bordered"):
+            ui.label("Create a key").classes("font-medium")
+            with ui.row().classes("w-full items-start gap-3 max-sm:flex-col"):
+                self.name = ui.input("Key name", placeholder="Such as: Books sync")
+                self.name.props(
+                    f"outlined dense maxlength={MAX_NAME_LENGTH} hide-bottom-space autocomplete=off"
+                )
+                self.name.classes("grow max-sm:w-full").mark("api-key-name")
+                self.button = ui.button("Create key", icon="key", on_click=self.create).props(
+                    "unelevated no-caps"
+                )
+                self.button.classes("mt-1").mark("api-key-create")
+
+    async def create(self) -> None:
+        current = portal.current()
+        self.button.props("loading")
+        try:
+            created = await io_bound(
+                create_api_key,
+                current.db,
+                self.owner.organization_id,
+                str(self.name.value or ""),
+                staff_user_id=self.owner.staff_user_id,
+                clock=current.clock,
+            )
+        except InvalidDetails as error:
+            self._error(error.errors.get("name", human_message(error)))
+            return
+        except DomainError as error:
+            self._error(human_message(error))
+            return
+        finally:
+            self.button.props(remove="loading")
+        self._error("")
+        self.name.value = ""
+        self.host.show(lambda: SecretDialog(created))
+        await self.on_done()
+
+    def _error(self, message: str) -> None:
+        self.name.props["error"] = bool(message)
+        self.name.props["error-message"] = message
+        self.name.update()
+
+
+class SecretDialog:
+    """The whole key, once: copy it now, it is not shown again."""
+
+    def __init__(self, created: CreatedKey) -> None:
+        with ui.dialog().props("persistent") as self.dialog, ui.card().classes("w-full max-w-xl gap-3 p-6"):
+            ui.label(f"API key “{created.name}” created").classes("text-lg font-semibold")
+            banner("warning", "Copy the key now and keep it safe: it will not be shown again.")
+            with ui.row().classes("w-full items-center gap-2 no-wrap"):
+                secret = ui.input("API key", value=created.secret).props("outlined dense readonly")
+                secret.classes("grow font-mono").mark("api-key-secret")
+                ui.button(icon="content_copy", on_click=lambda: self.copy(created.secret)).props(
+                    'flat round aria-label="Copy the key"'
+                ).mark("api-key-copy")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Done", on_click=self.dialog.close).props("unelevated no-caps").mark("api-key-done")
+
+    def copy(self, secret: str) -> None:
+        ui.clipboard.write(secret)
+        ui.notify("The key is copied.", type="positive")
+
+
+class KeyList:
+    def __init__(self, owner: StaffPrincipal, host: DialogHost) -> None:
+        self.owner, self.host = owner, host
+        with ui.column().classes("w-full max-w-3xl gap-2"):
+            self.notice = ui.column().classes("w-full gap-2").mark("api-key-notice")
+            self.column = ui.column().classes("w-full gap-2").mark("api-keys")
+
+    async def reload(self) -> None:
+        keys = await io_bound(list_api_keys, portal.current().db, self.owner.organization_id)
+        self.column.clear()
+        with self.column:
+            if not keys:
+                ui.label("No API keys yet.").classes("text-grey-7").mark("api-keys-empty")
+            for key in keys:
+                self._row(key)
+
+    def _row(self, key: ApiKeyInfo) -> None:
+        card = ui.card().classes("w-full p-3").props("flat bordered").mark(f"api-key-{key.prefix}")
+        with card, ui.row().classes("w-full items-center gap-3 no-wrap max-sm:flex-wrap"):
+            with ui.column().classes("gap-0 grow min-w-0"):
+                with ui.row().classes("items-center gap-2"):
+                    ui.label(key.name).classes("font-medium break-all")
+                    state = "Revoked" if key.revoked_at else "Active"
+                    ui.badge(state).props(f"color={'grey-7' if key.revoked_at else 'positive'}").classes(
+                        "text-sm px-2"
+                    )
+                ui.label(f"{key.prefix}…").classes("text-sm font-mono text-grey-8")
+                used = f"last used {_when(key.last_used_at)}" if key.last_used_at else "never used"
+                revoked = f" · revoked {_when(key.revoked_at)}" if key.revoked_at else ""
+                ui.label(f"Created {_when(key.created_at)} · {used}{revoked}").classes("text-sm text-grey-7")
+            if key.revoked_at is None:
+                ui.button("Revoke", on_click=lambda k=key: self.host.show(lambda: self._confirm(k))).props(
+                    "outline no-caps color=negative"
+                ).mark(f"api-key-revoke-{key.prefix}")
+
+    def _confirm(self, key: ApiKeyInfo) -> ui.dialog:
+        with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
+            ui.label(f"Revoke “{key.name}”?").classes("text-lg font-semibold")
+            ui.label(
+                "Software using this key is refused from the next request on. This cannot be undone; "
+                "a new key can be created instead."
+            ).classes("text-sm text-grey-8")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=dialog.close).props("flat no-caps").mark("api-key-revoke-cancel")
+                ui.button("Revoke key", on_click=lambda: self.revoke(dialog, key)).props(
+                    "unelevated no-caps color=negative"
+                ).mark("api-key-revoke-confirm")
+        return dialog
+
+    async def revoke(self, dialog: ui.dialog, key: ApiKeyInfo) -> None:
+        current = portal.current()
+        dialog.close()
+        self.notice.clear()
+        try:
+            await io_bound(
+                revoke_api_key, current.db, self.owner.organization_id, key.public_id, clock=current.clock
+            )
+        except DomainError as error:
+            with self.notice:
+                banner("negative", human_message(error))
+        else:
+            with self.notice:
+                banner("positive", f"The key “{key.name}” is revoked.")
+        await self.reload()
+
+
+def _when(value: datetime) -> str:
+    return value.strftime("%d %b %Y, %H:%M UTC")

@@ -114,6 +114,19 @@ def fits_core_font(texts: Iterable[str]) -> bool:
     return True
 
 
+def draw_logo(pdf: FPDF, logo: bytes, x: float, y: float) -> float:
+    """Draw ``logo`` at (x, y) fitted into ``LOGO_BOX``, shape kept; its height, or 0 if unreadable."""
+    try:
+        with Image.open(BytesIO(logo)) as image:
+            pixel_w, pixel_h = image.size
+        scale = min(LOGO_BOX[0] / pixel_w, LOGO_BOX[1] / pixel_h)
+        w, h = pixel_w * scale, pixel_h * scale
+        pdf.image(BytesIO(logo), x=x, y=y, w=w, h=h)
+    except (UnidentifiedImageError, OSError, ValueError, ZeroDivisionError):
+        return 0.0
+    return h
+
+
 @dataclass(frozen=True)
 class _Column:
     heading: str
@@ -629,17 +642,11 @@ class _InvoicePdf(FPDF):
         logo = self.document.logo
         if not logo:
             return 0.0
-        try:
-            with Image.open(BytesIO(logo)) as image:
-                pixel_w, pixel_h = image.size
-            scale = min(LOGO_BOX[0] / pixel_w, LOGO_BOX[1] / pixel_h)
-            w, h = pixel_w * scale, pixel_h * scale
-            self.image(BytesIO(logo), x=x, y=y, w=w, h=h)
-        except (UnidentifiedImageError, OSError, ValueError, ZeroDivisionError):
+        height = draw_logo(self, logo, x, y)
+        if not height:
             # A broken logo must not keep a customer from their invoice.
             logger.warning("invoice %s: the business logo is not a readable image", self.document.number)
-            return 0.0
-        return h
+        return height
 
     # Babel takes tens of microseconds an amount, and every string is formatted twice: once to choose
     # the font, once to draw it.

@@ -8,6 +8,7 @@ embeds the bundled DejaVu subsets.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC
 
@@ -27,15 +28,19 @@ from services.pdf.invoice import (
     MARGIN,
     MUTED,
     RULE,
+    draw_logo,
     fits_core_font,
 )
 
 AMBER = (180, 83, 9)
 
+logger = logging.getLogger(__name__)
 
-def render_receipt_pdf(payment: PaymentDetail) -> bytes:
-    """The receipt of a succeeded payment; a pure function, safe in a worker thread."""
-    pdf = _ReceiptPdf(payment)
+
+def render_receipt_pdf(payment: PaymentDetail, *, logo: bytes | None = None) -> bytes:
+    """The receipt of a succeeded payment, with the business's ``logo`` (PNG or JPEG bytes) if given;
+    a pure function, safe in a worker thread."""
+    pdf = _ReceiptPdf(payment, logo)
     pdf.draw()
     if pdf.embeds_fonts:
         embed_fonts(pdf)
@@ -43,9 +48,10 @@ def render_receipt_pdf(payment: PaymentDetail) -> bytes:
 
 
 class _ReceiptPdf(FPDF):
-    def __init__(self, payment: PaymentDetail) -> None:
+    def __init__(self, payment: PaymentDetail, logo: bytes | None = None) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.payment = payment
+        self.logo = logo
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.c_margin = 0
         self.set_auto_page_break(True, margin=18)
@@ -99,6 +105,14 @@ class _ReceiptPdf(FPDF):
     def draw(self) -> None:
         payment = self.payment
         self.add_page()
+        if self.logo:
+            height = draw_logo(self, self.logo, self.l_margin, self.t_margin)
+            if height:
+                self.set_y(self.t_margin + height + 4)
+            else:  # a broken logo must not keep a customer from their receipt
+                logger.warning(
+                    "receipt %s: the business logo is not a readable image", payment.receipt_number
+                )
         self.font(20, bold=True)
         self.cell(self.epw / 2, 9, "Payment Receipt")
         self.font(10, color=MUTED)

@@ -195,7 +195,7 @@ def test_several_messages_go_through_one_connection(db, port, start_server):
 
 async def test_the_background_sender_delivers_queued_mail_and_stops_when_asked(db, port, start_server):
     inbox = start_server()
-    sender = BackgroundSender(db, config_for(port), interval=0.05)
+    sender = BackgroundSender(db, lambda: config_for(port), interval=0.05)
     running = asyncio.create_task(sender.run())
     await asyncio.sleep(0.1)
     queue_invoice_email(db, now=datetime.now(NOW.tzinfo) - timedelta(seconds=1))

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from models import Client, Message, OutboxEmail, PortalUser, Review
 from services import portal
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
+from services.events import BUSINESS_INBOX_TOPIC
 from tests.ui.conftest import post_login
 
 NEW_PASSWORD = "Quiet-Harbor-Lantern-42"
@@ -133,8 +134,10 @@ async def test_send_email_refuses_an_empty_message_then_reaches_the_business(use
     await user.should_see("Please write a message.", retries=40)
     assert count(Message) == 0
     set_value(user, "email-message", "Could you split INV-00012 into two payments?")
+    inbox_version = portal.current().events.version(BUSINESS_INBOX_TOPIC)
     user.find(marker="email-send").click()
     await user.should_see("Your message is sent.", retries=40)
+    assert portal.current().events.version(BUSINESS_INBOX_TOPIC) > inbox_version  # open inboxes refresh
     with portal.current().db.reading() as session:
         message = session.scalars(select(Message)).one()
         email = session.scalars(select(OutboxEmail).order_by(OutboxEmail.id.desc())).first()
@@ -152,8 +155,10 @@ async def test_a_review_needs_stars_then_says_thank_you(user):
     await user.should_see("Please choose a rating from 1 to 5 stars.", retries=40)
     assert count(Review) == 0
     set_value(user, "review-rating", 5)
+    inbox_version = portal.current().events.version(BUSINESS_INBOX_TOPIC)
     user.find(marker="review-submit").click()
     await user.should_see("Thank you for your review!", retries=40)
+    assert portal.current().events.version(BUSINESS_INBOX_TOPIC) > inbox_version
     with portal.current().db.reading() as session:
         review = session.scalars(select(Review)).one()
     assert (review.rating, review.body) == (5, "Great work on the new website.")

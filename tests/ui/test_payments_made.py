@@ -6,10 +6,11 @@ import asyncio
 from io import BytesIO
 
 from nicegui import ui
+from PIL import Image
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from models import Payment, PaymentKind, PaymentStatus, PortalUser
+from models import Organization, Payment, PaymentKind, PaymentStatus, PortalUser
 from services import portal
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
 from services.money import Money, format_money
@@ -88,3 +89,16 @@ async def test_another_customers_payment_and_its_receipt_are_not_found(user):
     assert response.status_code == 404
     page = await user.http_client.get(f"/payments/{theirs.public_id}")
     assert page.status_code == 404
+
+
+async def test_the_receipt_pdf_carries_the_business_logo_once_there_is_one(user):
+    paid = next(p for p in demo_payments() if p.status == PaymentStatus.SUCCEEDED and p.kind == "invoice")
+    await post_login(user)
+    before = await user.http_client.get(f"/payments/{paid.public_id}/pdf")
+    assert len(PdfReader(BytesIO(before.content)).pages[0].images) == 0
+    picture = BytesIO()
+    Image.new("RGB", (300, 100), (200, 40, 40)).save(picture, format="PNG")
+    with portal.current().db.transaction() as session:
+        session.execute(update(Organization).values(logo=picture.getvalue(), logo_mime="image/png"))
+    after = await user.http_client.get(f"/payments/{paid.public_id}/pdf")
+    assert len(PdfReader(BytesIO(after.content)).pages[0].images) == 1

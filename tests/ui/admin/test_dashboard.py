@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from models import OPEN_INVOICE_STATUSES, Client, Invoice, PortalUser
 from services import portal
-from services.business_overview import unread_count
 from services.comments import add_comment
+from services.conversations import unread_count
 from services.demo import CUSTOMER_EMAIL
 from services.money import Money, format_money
 from services.principal import Principal
@@ -49,8 +49,7 @@ async def test_the_dashboard_shows_what_clients_owe(owner: User) -> None:
 
 async def test_a_customer_comment_shows_as_an_unread_conversation(owner: User) -> None:
     customer, invoice = demo_customer_and_open_invoice()
-    with portal.current().db.reading() as session:
-        before = unread_count(session, customer.organization_id)
+    before = unread_count(portal.current().db, customer.organization_id)
     await owner.open("/admin")
     await owner.should_see(f"{before} unread conversation")
     add_comment(portal.current().db, customer, invoice, "Could you send a copy by post?")
@@ -63,3 +62,14 @@ async def test_the_dashboard_leads_to_the_work(owner: User) -> None:
     await owner.open("/admin")
     for label in ("New invoice", "New client", "Record payment"):
         await owner.should_see(label)
+
+
+async def test_record_payment_from_the_dashboard_opens_the_form(owner: User) -> None:
+    await owner.open("/admin/payments?record=1")
+    await owner.should_see("Money the client paid you directly")
+
+
+async def test_the_payments_page_alone_keeps_the_form_closed(owner: User) -> None:
+    await owner.open("/admin/payments")
+    await owner.should_see("Record payment")
+    await owner.should_not_see("Money the client paid you directly")

@@ -1,0 +1,109 @@
+"""An invoice laid out as a document: parties and dates, line items, totals, amounts applied, notes."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from components.tables import compact_on_phone
+from services.dates import format_day
+from services.invoice_detail import InvoiceDocument, Party
+from services.money import Money, format_money
+
+PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
+
+
+def invoice_document(document: InvoiceDocument) -> None:
+    """The whole document in a bordered card, as wide as its column."""
+    with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
+        _parties(document)
+        _lines(document)
+        _totals(document)
+        _notes(document)
+
+
+def _money(document: InvoiceDocument, value: Money) -> str:
+    return format_money(value, document.locale)
+
+
+def _party(title: str, party: Party) -> None:
+    with ui.column().classes("gap-0 min-w-[14rem]"):
+        ui.label(title).classes("text-xs uppercase tracking-wide text-grey-7 mb-1")
+        ui.label(party.company or party.name).classes("font-semibold")
+        if party.company and party.name != party.company:
+            ui.label(party.name)
+        for line in (*party.address_lines, party.phone, party.email, party.website):
+            if line:
+                ui.label(line).classes("text-sm text-grey-9")
+
+
+def _parties(document: InvoiceDocument) -> None:
+    with ui.row().classes("w-full p-5 gap-8 justify-between border-b"):
+        _party("From", document.business)
+        _party("Bill to", document.client)
+        with ui.grid(columns=2).classes("gap-x-4 gap-y-1 text-sm self-start"):
+            for label, value in (
+                (f"{document.title} number", document.number),
+                ("Invoice date", format_day(document.issue_date, document.locale)),
+                ("Due date", format_day(document.due_date, document.locale)),
+            ):
+                ui.label(label).classes("text-grey-7")
+                ui.label(value).classes("font-medium")
+
+
+def _lines(document: InvoiceDocument) -> None:
+    columns = [
+        {"name": "description", "label": "Description", "field": "description", "align": "left",
+         "style": "white-space: normal; min-width: 12rem"},
+        {"name": "quantity", "label": "Quantity", "field": "quantity", "align": "right"},
+        {"name": "rate", "label": "Rate", "field": "rate", "align": "right", **PHONE_HIDDEN},
+        {"name": "tax", "label": "Tax", "field": "tax", "align": "right", **PHONE_HIDDEN},
+        {"name": "amount", "label": "Amount", "field": "amount", "align": "right"},
+    ]  # fmt: skip
+    rows = []
+    for index, line in enumerate(document.lines):
+        tax = f"{line.tax_rate_percent.normalize():f} %" if line.tax_rate_percent else "-"
+        discount = f" (-{line.discount_percent.normalize():f} %)" if line.discount_percent else ""
+        rows.append({
+            "id": index,
+            "description": line.description,
+            "quantity": f"{line.quantity.normalize():f}",
+            "rate": _money(document, line.rate) + discount,
+            "tax": f"{line.tax_name} {tax}".strip() if line.tax_rate_percent else tax,
+            "amount": _money(document, line.amount),
+        })  # fmt: skip
+    compact_on_phone(
+        ui.table(columns=columns, rows=rows, row_key="id")
+        .props('flat hide-bottom wrap-cells no-data-label="No lines yet."')
+        .classes("w-full border-b")
+    )
+
+
+def _totals(document: InvoiceDocument) -> None:
+    figures: list[tuple[str, str, str, str]] = [
+        ("Subtotal", _money(document, document.subtotal), "", "subtotal")
+    ]
+    if document.discount.minor:
+        figures.append(("Discount", "-" + _money(document, document.discount), "", "discount"))
+    figures += [
+        ("Tax", _money(document, document.tax), "", "tax"),
+        ("Total", _money(document, document.total), "font-semibold", "total"),
+    ]
+    for applied in document.applied:
+        label = f"{applied.label} ({format_day(applied.applied_on, document.locale)})"
+        figures.append((label, "-" + _money(document, applied.amount), "text-green-9", "applied"))
+    figures.append(("Balance Due", _money(document, document.balance_due), "text-lg font-bold", "balance"))
+    with ui.row().classes("w-full justify-end p-5 border-b"):
+        with ui.grid(columns="auto auto").classes("gap-x-8 gap-y-2 text-sm"):
+            for label, value, style, marker in figures:
+                ui.label(label).classes(f"text-right text-grey-8 {style}")
+                ui.label(value).classes(f"text-right tabular-nums {style}").mark(f"document-{marker}")
+
+
+def _notes(document: InvoiceDocument) -> None:
+    if not (document.notes or document.terms):
+        return
+    with ui.column().classes("w-full p-5 gap-3"):
+        for title, text in (("Notes", document.notes), ("Terms", document.terms)):
+            if text:
+                ui.label(title).classes("text-xs uppercase tracking-wide text-grey-7")
+                ui.label(text).classes("text-sm whitespace-pre-line")

@@ -1,0 +1,409 @@
+"""Back-office dialogs for money: record an offline payment, pay back a client's credit, decline a refund."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from nicegui import ui
+
+from components.credit_dialogs import parse_amount
+from components.offload import io_bound
+from models import PaymentMethodKind, RefundSource
+from services.admin_payments import (
+    MAX_REFERENCE_LENGTH,
+    RECORDABLE_METHODS,
+    ClientChoice,
+    ClientCredit,
+    OpenInvoiceChoice,
+    client_credit,
+    open_invoices_of,
+    plan_oldest_first,
+    record_received_payment,
+)
+from services.dates import format_day
+from services.errors import DomainError, InvalidDetails, human_message
+from services.events import client_documents_topic
+from services.money import Money, format_money
+from services.portal import Portal
+from services.refund_approval import MAX_NOTE_LENGTH, decline_refund_request, refund_credit
+from services.staff_auth import StaffPrincipal
+
+Done = Callable[[], Awaitable[None]]
+AMOUNT_PROPS = "outlined dense inputmode=decimal hide-bottom-space input-class=text-right"
+
+
+def show_field_errors(fields: dict[str, ui.input | ui.select], errors: dict[str, str]) -> None:
+    """Each field shows its own message beneath it (Quasar's error slot), or none."""
+    for key, field in fields.items():
+        message = errors.get(key, "")
+        field.props["error"] = bool(message)
+        field.props["error-message"] = message
+        field.update()
+
+
+class RecordPaymentDialog:
+    """Record payment: cash, a cheque or a bank transfer, paying open invoices; any excess becomes credit."""
+
+    def __init__(
+        self, portal: Portal, staff: StaffPrincipal, clients: list[ClientChoice], locale: str, on_done: Done
+    ) -> None:
+        self.portal, self.staff, self.locale, self.on_done = portal, staff, locale, on_done
+        self.clients = {client.public_id: client for client in clients}
+        self.invoices: list[OpenInvoiceChoice] = []
+        self.shares: dict[str, ui.input] = {}
+        today = portal.clock().date()
+        with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-xl gap-2 p-6"):
+            ui.label("Record payment").classes("text-lg font-semibold")
+            ui.label("Money the client paid you directly: cash, a cheque or a bank transfer.").classes(
+                "text-sm text-grey-7"
+            )
+            self.client = (
+                ui.select(
+                    {c.public_id: c.name for c in clients}, label="Client", on_change=self.load_invoices
+                )
+                .props("outlined dense use-input input-debounce=0 hide-bottom-space")
+                .classes("w-full")
+                .mark("payment-client")
+            )
+            with ui.row().classes("w-full gap-2 no-wrap max-sm:flex-wrap"):
+                self.received_on = (
+                    ui.input("Date received", value=today.isoformat())
+                    .props(f"outlined dense type=date max={today.isoformat()} hide-bottom-space")
+                    .classes("w-full sm:w-44")
+                    .mark("payment-date")
+                )
+                self.method = (
+                    ui.select({str(k): v for k, v in RECORDABLE_METHODS.items()}, label="Method",
+                              value=str(PaymentMethodKind.BANK_TRANSFER))
+                    .props("outlined dense hide-bottom-space")
+                    .classes("w-full sm:w-44")
+                    .mark("payment-method")
+                )  # fmt: skip
+                self.amount = (
+                    ui.input("Amount", on_change=self.preview)
+                    .props("outlined dense inputmode=decimal hide-bottom-space input-class=text-right")
+                    .classes("w-full sm:w-40")
+                    .mark("payment-amount")
+                )
+            self.reference = (
+                ui.input("Reference (cheque number, transfer reference)")
+                .props(f"outlined dense maxlength={MAX_REFERENCE_LENGTH} hide-bottom-space")
+                .classes("w-full")
+                .mark("payment-reference")
+            )
+            self.choose = ui.checkbox("Choose the invoices and amounts", on_change=self.toggle_choice).mark(
+                "payment-choose"
+            )
+            self.allocation_area = ui.column().classes("w-full gap-1")
+            self.summary = ui.label().classes("text-sm text-grey-8").mark("payment-summary")
+            self.error = ui.label().classes("text-sm text-negative").mark("payment-error")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                self.submit_button = (
+                    ui.button("Record payment", on_click=self.submit)
+                    .props("unelevated no-caps")
+                    .mark("payment-submit")
+                )
+        self.fields: dict[str, ui.input | ui.select] = {
+            "client": self.client,
+            "amount": self.amount,
+            "date": self.received_on,
+            "method": self.method,
+            "reference": self.reference,
+        }
+        self.preview()
+
+    def money(self, value: Money) -> str:
+        return format_money(value, self.locale)
+
+    @property
+    def currency(self) -> str:
+        client = self.clients.get(self.client.value or "")
+        return client.currency if client else ""
+
+    async def load_invoices(self) -> None:
+        if not self.client.value:
+            self.invoices = []
+        else:
+            self.invoices = await io_bound(
+                open_invoices_of, self.portal.db, self.staff.organization_id, self.client.value
+            )
+        self.toggle_choice()
+
+    def toggle_choice(self) -> None:
+        """Oldest first shows the plan; choosing shows an amount box per open invoice."""
+        self.allocation_area.clear()
+        self.shares = {}
+        with self.allocation_area:
+            if not self.invoices:
+                if self.client.value:
+                    ui.label(
+                        "This client has no unpaid invoices: the whole amount is kept as credit."
+                    ).classes("text-sm text-grey-7")
+            elif self.choose.value:
+                amount = self.parsed_amount()
+                plan = plan_oldest_first(self.invoices, amount) if amount and amount.minor > 0 else {}
+                for invoice in self.invoices:
+                    with ui.row().classes("w-full items-center gap-2 no-wrap"):
+                        ui.label(self.describe(invoice)).classes("text-sm grow")
+                        share = plan.get(invoice.public_id, 0)
+                        typed = str(Money(share, self.currency).to_decimal()) if share else ""
+                        self.shares[invoice.public_id] = (
+                            ui.input(value=typed, on_change=self.preview)
+                            .props(AMOUNT_PROPS)
+                            .classes("w-32")
+                            .mark(f"payment-share-{invoice.number}")
+                        )
+        self.preview()
+
+    def describe(self, invoice: OpenInvoiceChoice) -> str:
+        due = format_day(invoice.due_date, self.locale)
+        return f"{invoice.number} · due {due} · {self.money(invoice.balance_due)} owed"
+
+    def parsed_amount(self) -> Money | None:
+        return parse_amount(self.amount.value or "", self.currency) if self.currency else None
+
+    def chosen_shares(self) -> dict[str, int] | None:
+        """The amounts typed per invoice; None when one is not a number."""
+        shares: dict[str, int] = {}
+        for public_id, field in self.shares.items():
+            text = (field.value or "").strip()
+            if not text:
+                continue
+            share = parse_amount(text, self.currency)
+            if share is None:
+                return None
+            shares[public_id] = share.minor
+        return shares
+
+    def preview(self) -> None:
+        """What the payment will pay and what is kept as credit, as the amount is typed."""
+        amount = self.parsed_amount()
+        if not self.client.value:
+            self.summary.text = "Choose the client who paid."
+            return
+        if amount is None or amount.minor <= 0:
+            self.summary.text = "Enter the amount received."
+            return
+        if self.choose.value:
+            shares = self.chosen_shares()
+            if shares is None:
+                self.summary.text = "Enter each invoice's amount as a number, for example 120.50."
+                return
+        else:
+            shares = plan_oldest_first(self.invoices, amount)
+        numbers = {i.public_id: i.number for i in self.invoices}
+        paid = ", ".join(
+            f"{numbers[key]} {self.money(Money(share, self.currency))}"
+            for key, share in shares.items()
+            if share
+        )
+        left = Money(amount.minor - sum(shares.values()), self.currency)
+        text = f"Pays {paid}." if paid else "Pays no invoice."
+        if left.minor > 0:
+            text += f" {self.money(left)} is kept as the client's credit, to apply later or refund."
+        elif left.minor < 0:
+            text = "The amounts for invoices add up to more than the payment."
+        self.summary.text = text
+
+    async def submit(self) -> None:
+        errors: dict[str, str] = {}
+        if not self.client.value:
+            errors["client"] = "Choose the client who paid."
+        amount = self.parsed_amount()
+        if self.client.value and amount is None:
+            errors["amount"] = "Enter the amount as a number, for example 120.50."
+        try:
+            received_on = date.fromisoformat(self.received_on.value or "")
+        except ValueError:
+            errors["date"] = "Enter the date the money arrived."
+            received_on = self.portal.clock().date()
+        shares = self.chosen_shares() if self.choose.value else None
+        if self.choose.value and shares is None:
+            errors["allocations"] = "Enter each invoice's amount as a number, for example 120.50."
+        if errors or amount is None:
+            self.show(errors)
+            return
+        self.submit_button.props("loading disable")
+        try:
+            payment = await io_bound(
+                record_received_payment,
+                self.portal.db,
+                self.staff.organization_id,
+                client_public_id=self.client.value,
+                amount=amount,
+                method=PaymentMethodKind(self.method.value),
+                received_on=received_on,
+                reference=self.reference.value or "",
+                allocations=shares,
+                clock=self.portal.clock,
+            )
+        except InvalidDetails as error:
+            self.show(error.errors)
+            return
+        except DomainError as error:
+            self.show({})
+            self.error.text = human_message(error, locale=self.locale)
+            return
+        finally:
+            self.submit_button.props(remove="loading disable")
+        self.portal.events.publish(client_documents_topic(payment.client_public_id))
+        self.dialog.close()
+        ui.notify(f"Payment {payment.receipt_number} of {self.money(amount)} recorded.", type="positive")
+        await self.on_done()
+
+    def show(self, errors: dict[str, str]) -> None:
+        show_field_errors(self.fields, errors)
+        self.error.text = " ".join(errors.values()) if errors else ""
+
+
+class RefundCreditDialog:
+    """Refund credit: record that the business paid back part of a client's available credit or retainer."""
+
+    def __init__(
+        self, portal: Portal, staff: StaffPrincipal, clients: list[ClientChoice], locale: str, on_done: Done
+    ) -> None:
+        self.portal, self.staff, self.locale, self.on_done = portal, staff, locale, on_done
+        self.credit: ClientCredit | None = None
+        self.clients = {client.public_id: client for client in clients}
+        with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-2 p-6"):
+            ui.label("Refund credit").classes("text-lg font-semibold")
+            ui.label(
+                "Record money you paid back to the client yourself (cash, cheque or transfer). It comes out "
+                "of the client's available credits or retainer payments."
+            ).classes("text-sm text-grey-7")
+            self.client = (
+                ui.select({c.public_id: c.name for c in clients}, label="Client", on_change=self.load)
+                .props("outlined dense use-input input-debounce=0 hide-bottom-space")
+                .classes("w-full")
+                .mark("refund-client")
+            )
+            self.source = (
+                ui.select({RefundSource.CREDIT.value: "Available credits",
+                           RefundSource.RETAINER.value: "Available retainer payments"},
+                          label="From", value=RefundSource.CREDIT.value, on_change=self.show_available)
+                .props("outlined dense hide-bottom-space")
+                .classes("w-full")
+                .mark("refund-source")
+            )  # fmt: skip
+            self.available = ui.label().classes("text-sm text-grey-8").mark("refund-available")
+            self.amount = (
+                ui.input("Amount paid back")
+                .props("outlined dense inputmode=decimal hide-bottom-space input-class=text-right")
+                .classes("w-full")
+                .mark("refund-amount")
+            )
+            self.error = ui.label().classes("text-sm text-negative").mark("refund-error")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                self.submit_button = (
+                    ui.button("Record refund", on_click=self.submit)
+                    .props("unelevated no-caps")
+                    .mark("refund-submit")
+                )
+
+    async def load(self) -> None:
+        self.credit = None
+        if self.client.value:
+            self.credit = await io_bound(
+                client_credit, self.portal.db, self.staff.organization_id, self.client.value
+            )
+        self.show_available()
+
+    def show_available(self) -> None:
+        if self.credit is None:
+            self.available.text = ""
+            return
+        source = RefundSource(self.source.value)
+        most = self.credit.credits if source == RefundSource.CREDIT else self.credit.retainer
+        self.available.text = f"Available to refund: {format_money(most, self.locale)}"
+        self.amount.value = str(most.to_decimal()) if most.minor > 0 else ""
+
+    async def submit(self) -> None:
+        client = self.clients.get(self.client.value or "")
+        if client is None:
+            self.error.text = "Choose the client."
+            return
+        amount = parse_amount(self.amount.value or "", client.currency)
+        if amount is None:
+            self.error.text = "Enter the amount as a number, for example 120.50."
+            return
+        self.error.text = ""
+        self.submit_button.props("loading disable")
+        try:
+            await io_bound(
+                refund_credit,
+                self.portal.db,
+                self.staff.organization_id,
+                client_public_id=client.public_id,
+                source=RefundSource(self.source.value),
+                amount=amount,
+                clock=self.portal.clock,
+            )
+        except DomainError as error:
+            self.error.text = human_message(error, locale=self.locale)
+            return
+        finally:
+            self.submit_button.props(remove="loading disable")
+        self.portal.events.publish(client_documents_topic(client.public_id))
+        self.dialog.close()
+        ui.notify(
+            f"Refund of {format_money(amount, self.locale)} to {client.name} recorded.", type="positive"
+        )
+        await self.on_done()
+
+
+class DeclineDialog:
+    """Decline a refund request, with an optional note for the client; the amount is available again."""
+
+    def __init__(
+        self, portal: Portal, staff: StaffPrincipal, request_public_id: str, summary: str, on_done: Done
+    ) -> None:
+        self.portal, self.staff, self.request_public_id, self.on_done = (
+            portal,
+            staff,
+            request_public_id,
+            on_done,
+        )
+        with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-2 p-6"):
+            ui.label("Decline refund request").classes("text-lg font-semibold")
+            ui.label(f"{summary}. The amount becomes available to the client again.").classes(
+                "text-sm text-grey-7"
+            )
+            self.note = (
+                ui.textarea("Note to the client (optional)")
+                .props(f"outlined autogrow counter maxlength={MAX_NOTE_LENGTH}")
+                .classes("w-full")
+                .mark("decline-note")
+            )
+            self.error = ui.label().classes("text-sm text-negative").mark("decline-error")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                self.submit_button = (
+                    ui.button("Decline request", on_click=self.submit)
+                    .props("unelevated no-caps color=negative")
+                    .mark("decline-submit")
+                )
+
+    async def submit(self) -> None:
+        self.submit_button.props("loading disable")
+        try:
+            client_public_id = await io_bound(
+                decline_refund_request,
+                self.portal.db,
+                self.staff.organization_id,
+                self.request_public_id,
+                staff_user_id=self.staff.staff_user_id,
+                note=self.note.value or "",
+                clock=self.portal.clock,
+            )
+        except DomainError as error:
+            self.error.text = human_message(error)
+            return
+        finally:
+            self.submit_button.props(remove="loading disable")
+        self.portal.events.publish(client_documents_topic(client_public_id))
+        self.dialog.close()
+        ui.notify("Refund request declined.", type="info")
+        await self.on_done()

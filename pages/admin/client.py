@@ -1,0 +1,402 @@
+"""A client in the back office: New client (/admin/clients/new) and the client's page
+(/admin/clients/{public_id}) with its details, balances, recent invoices and contact persons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Request
+from nicegui import ui
+
+from components.admin_frame import admin_frame
+from components.banner import banner
+from components.cards import detail_card, figure_card
+from components.client_form import ClientForm, EditClientDialog
+from components.dialog_host import DialogHost
+from components.offload import io_bound
+from components.status import status_color
+from components.tables import compact_on_phone
+from services import portal
+from services.account_details import AddressInput
+from services.branding import get_branding
+from services.clients import (
+    ACTIVE,
+    DISABLED,
+    INVITED,
+    ClientView,
+    ContactView,
+    client_details,
+    create_client,
+    currency_is_fixed,
+    get_client,
+    list_contacts,
+    new_client_details,
+    recent_invoices,
+)
+from services.contacts import (
+    add_contact,
+    disable_contact,
+    enable_contact,
+    resend_contact_invitation,
+)
+from services.dashboard import Address
+from services.dates import format_day
+from services.errors import DomainError, InvalidDetails, NotFound, human_message
+from services.money import format_money
+from services.staff_auth import StaffPrincipal
+
+PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
+INVOICE_COLUMNS: list[dict[str, Any]] = [
+    {"name": "number", "label": "Number", "field": "number", "align": "left"},
+    {"name": "issue_date", "label": "Date", "field": "issue_date", "align": "left", **PHONE_HIDDEN},
+    {"name": "due_date", "label": "Due Date", "field": "due_date", "align": "left", **PHONE_HIDDEN},
+    {"name": "status", "label": "Status", "field": "status", "align": "left"},
+    {"name": "total", "label": "Total", "field": "total", "align": "right", **PHONE_HIDDEN},
+    {"name": "balance", "label": "Balance Due", "field": "balance", "align": "right"},
+]
+NUMBER_CELL = """
+<q-td :props="props">
+  <a :href="'/admin/invoices/' + props.row.id"
+     class="text-primary font-medium no-underline">{{ props.value }}</a>
+  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+</q-td>
+"""
+STATUS_CELL = """
+<q-td :props="props">
+  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+</q-td>
+"""
+STATE_COLORS = {ACTIVE: "green-7", INVITED: "blue-7", DISABLED: "grey-7"}
+
+
+@ui.page("/admin/clients/new")
+async def new_client_page(request: Request) -> None:
+    staff: StaffPrincipal = request.state.staff
+    current = portal.current()
+    branding = await io_bound(get_branding, current.db)
+    details = await io_bound(new_client_details, current.db, staff.organization_id)
+    with admin_frame("New client", branding=branding, staff=staff, active="/admin/clients"):
+        with ui.card().classes("w-full max-w-3xl gap-2 p-4 sm:p-6").props("flat bordered"):
+            form = ClientForm(details, currency_fixed=False)
+            error = ui.label().classes("text-sm text-negative").mark("client-error")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=lambda: ui.navigate.to("/admin/clients")).props("flat no-caps")
+                save = ui.button("Create client").props("unelevated no-caps").mark("client-save")
+
+    async def submit() -> None:
+        save.props("loading")
+        try:
+            created = await io_bound(
+                create_client, current.db, staff.organization_id, form.value(), clock=current.clock
+            )
+        except InvalidDetails as problem:
+            form.show_errors(problem.errors)
+            error.text = human_message(problem)
+            return
+        except DomainError as problem:
+            error.text = human_message(problem)
+            return
+        finally:
+            save.props(remove="loading")
+        ui.notify(f"{created.display_name} is added.", type="positive")
+        ui.navigate.to(f"/admin/clients/{created.public_id}")
+
+    save.on_click(submit)
+
+
+@ui.page("/admin/clients/{public_id}")
+async def client_page(request: Request, public_id: str) -> None:
+    staff: StaffPrincipal = request.state.staff
+    current = portal.current()
+    try:
+        client = await io_bound(get_client, current.db, staff.organization_id, public_id)
+    except NotFound:
+        raise HTTPException(status_code=404, detail="This client does not exist.") from None
+    branding = await io_bound(get_branding, current.db)
+    locale = branding.locale
+    with admin_frame(client.display_name, branding=branding, staff=staff, active="/admin/clients"):
+        host = DialogHost()
+        with ui.row().classes("w-full items-center gap-2"):
+            ui.link("← All clients", "/admin/clients").classes("text-sm text-primary no-underline")
+            ui.space()
+            edit = ui.button("Edit", icon="edit").props("outline no-caps").mark("client-edit")
+            ui.button("New invoice", icon="add").props(
+                f"unelevated no-caps href=/admin/invoices/new?client={client.public_id}"
+            ).mark("client-new-invoice")
+        overview = ui.column().classes("w-full gap-6")
+        with ui.column().classes("w-full gap-2"):
+            ui.label("Recent invoices").classes("text-lg font-semibold")
+            table = ui.table(columns=INVOICE_COLUMNS, rows=[], row_key="id").classes("w-full")
+            table.props('flat bordered no-data-label="No invoices yet."')
+            compact_on_phone(table)
+            table.add_slot("body-cell-number", NUMBER_CELL)
+            table.add_slot("body-cell-status", STATUS_CELL)
+        contacts = ContactsSection(staff, client.public_id, host, locale)
+
+    def show_overview(view: ClientView) -> None:
+        overview.clear()
+        with overview:
+            with ui.element("div").classes("grid grid-cols-1 sm:grid-cols-3 gap-4 w-full"):
+                figure_card(
+                    "Outstanding Invoices",
+                    format_money(view.balances.outstanding, locale),
+                    icon="receipt_long",
+                )
+                figure_card("Available Credits", format_money(view.balances.credits, locale), icon="savings")
+                figure_card(
+                    "Available Retainer Payments",
+                    format_money(view.balances.retainer, locale),
+                    icon="account_balance_wallet",
+                )
+            detail_card("Details", _detail_rows(view), icon="badge", test_id="client-details")
+
+    async def open_edit() -> None:
+        async def build() -> EditClientDialog:
+            details = await io_bound(client_details, current.db, staff.organization_id, public_id)
+            fixed = await io_bound(currency_is_fixed, current.db, staff.organization_id, public_id)
+            return EditClientDialog(
+                current, staff.organization_id, public_id, details, currency_fixed=fixed, on_saved=saved
+            )
+
+        await host.show_loaded(build)
+
+    async def saved(view: ClientView) -> None:
+        show_overview(view)
+        ui.page_title(f"{view.display_name} · Back office · {branding.name}")
+
+    edit.on_click(open_edit)
+    show_overview(client)
+    rows = await io_bound(
+        recent_invoices, current.db, staff.organization_id, public_id, today=current.clock().date()
+    )
+    table.rows = [
+        {
+            "id": row.public_id,
+            "number": row.number,
+            "retainer": row.is_retainer,
+            "issue_date": format_day(row.issue_date, locale),
+            "due_date": format_day(row.due_date, locale),
+            "status": row.status_label,
+            "color": status_color(row.status_label),
+            "total": format_money(row.total, locale),
+            "balance": format_money(row.balance_due, locale),
+        }
+        for row in rows
+    ]
+    await contacts.reload()
+
+
+class ContactsSection:
+    """Contact persons with portal access: their state, Add contact, Resend invitation, Disable, Enable."""
+
+    def __init__(self, staff: StaffPrincipal, client_public_id: str, host: DialogHost, locale: str) -> None:
+        self.staff, self.client_public_id, self.host, self.locale = staff, client_public_id, host, locale
+        with ui.column().classes("w-full gap-2"):
+            with ui.row().classes("w-full items-center gap-2"):
+                ui.label("Contact persons").classes("text-lg font-semibold")
+                ui.space()
+                ui.button("Add contact", icon="person_add", on_click=self.open_add).props(
+                    "outline no-caps"
+                ).mark("contact-add")
+            ui.label("Contact persons sign in to the portal to see and pay this client's invoices.").classes(
+                "text-sm text-grey-7"
+            )
+            self.notice = ui.column().classes("w-full")
+            self.list = ui.column().classes("w-full gap-2")
+
+    async def reload(self) -> None:
+        current = portal.current()
+        contacts = await io_bound(
+            list_contacts, current.db, self.staff.organization_id, self.client_public_id
+        )
+        self.list.clear()
+        with self.list:
+            if not contacts:
+                ui.label("No contact persons yet.").classes("text-sm text-grey-7")
+            for contact in contacts:
+                self._row(contact)
+
+    def _row(self, contact: ContactView) -> None:
+        with ui.card().classes("w-full p-3").props("flat bordered").mark(f"contact-{contact.email}"):
+            with ui.row().classes("w-full items-center gap-x-4 gap-y-2"):
+                with ui.column().classes("gap-0 min-w-0 flex-1"):
+                    ui.label(contact.name).classes("font-medium text-grey-10 break-words")
+                    ui.label(contact.email).classes("text-sm text-grey-7 break-all")
+                ui.badge(
+                    _state_label(contact, self.locale), color=STATE_COLORS.get(contact.state, "grey-6")
+                ).props("rounded").classes("text-sm px-2").mark(f"contact-state-{contact.email}")
+                with ui.row().classes("gap-1"):
+                    if contact.is_active and not contact.has_login:
+                        label = "Resend invitation" if contact.invited_at else "Send invitation"
+                        ui.button(label, on_click=lambda c=contact: self.resend(c)).props(
+                            "flat dense no-caps color=primary"
+                        ).mark(f"contact-resend-{contact.email}")
+                    if contact.is_active:
+                        ui.button("Disable", on_click=lambda c=contact: self.confirm_disable(c)).props(
+                            "flat dense no-caps color=negative"
+                        ).mark(f"contact-disable-{contact.email}")
+                    else:
+                        ui.button("Enable", on_click=lambda c=contact: self.enable(c)).props(
+                            "flat dense no-caps color=primary"
+                        ).mark(f"contact-enable-{contact.email}")
+
+    def say(self, kind: str, text: str) -> None:
+        self.notice.clear()
+        with self.notice:
+            banner(kind, text)
+
+    async def open_add(self) -> None:
+        self.host.show(lambda: AddContactDialog(self))
+
+    async def resend(self, contact: ContactView) -> None:
+        current = portal.current()
+        try:
+            await io_bound(
+                resend_contact_invitation,
+                current.db,
+                self.staff.organization_id,
+                contact.public_id,
+                base_url=current.settings.public_url,
+                invited_by_staff_id=self.staff.staff_user_id,
+                clock=current.clock,
+            )
+        except DomainError as error:
+            self.say("negative", human_message(error, now=current.clock()))
+            return
+        self.say(
+            "positive",
+            f"A new invitation is on its way to {contact.email}. "
+            "The link in the earlier one no longer works.",
+        )
+        await self.reload()
+
+    def confirm_disable(self, contact: ContactView) -> None:
+        def build() -> ui.dialog:
+            with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
+                ui.label(f"Disable {contact.name}?").classes("text-lg font-semibold")
+                ui.label(
+                    f"{contact.email} can no longer sign in to the portal, and is signed out everywhere now. "
+                    "You can enable the contact again later."
+                ).classes("text-sm text-grey-8")
+                with ui.row().classes("w-full justify-end gap-2"):
+                    ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+
+                    async def confirmed() -> None:
+                        dialog.close()
+                        await self.set_active(contact, active=False)
+
+                    ui.button("Disable", on_click=confirmed).props("unelevated no-caps color=negative").mark(
+                        "contact-disable-confirm"
+                    )
+            return dialog
+
+        self.host.show(build)
+
+    async def enable(self, contact: ContactView) -> None:
+        await self.set_active(contact, active=True)
+
+    async def set_active(self, contact: ContactView, *, active: bool) -> None:
+        current = portal.current()
+        try:
+            await io_bound(
+                enable_contact if active else disable_contact,
+                current.db,
+                self.staff.organization_id,
+                contact.public_id,
+                staff_user_id=self.staff.staff_user_id,
+                clock=current.clock,
+            )
+        except DomainError as error:
+            self.say("negative", human_message(error, now=current.clock()))
+            return
+        self.say(
+            "positive",
+            f"{contact.name} can sign in to the portal again."
+            if active
+            else f"{contact.name} can no longer sign in to the portal.",
+        )
+        await self.reload()
+
+
+class AddContactDialog:
+    def __init__(self, section: ContactsSection) -> None:
+        self.section = section
+        with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-md gap-2 p-6"):
+            ui.label("Add contact").classes("text-lg font-semibold")
+            ui.label(
+                "We e-mail them an invitation to the portal, with a link to choose their password "
+                "(valid for 72 hours)."
+            ).classes("text-sm text-grey-7")
+            self.name = _contact_input("Name", "contact-name", 200)
+            self.email = _contact_input("E-mail", "contact-email", 254)
+            self.error = ui.label().classes("text-sm text-negative").mark("contact-error")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                self.save = ui.button("Add and invite", on_click=self.submit).props("unelevated no-caps")
+                self.save.mark("contact-save")
+
+    async def submit(self) -> None:
+        current = portal.current()
+        staff = self.section.staff
+        self.save.props("loading")
+        try:
+            contact = await io_bound(
+                add_contact,
+                current.db,
+                staff.organization_id,
+                self.section.client_public_id,
+                name=str(self.name.value or ""),
+                email=str(self.email.value or ""),
+                base_url=current.settings.public_url,
+                invited_by_staff_id=staff.staff_user_id,
+                clock=current.clock,
+            )
+        except InvalidDetails as error:
+            for key, field in (("name", self.name), ("email", self.email)):
+                message = error.errors.get(key, "")
+                field.props["error"] = bool(message)
+                field.props["error-message"] = message
+                field.update()
+            self.error.text = ""
+            return
+        except DomainError as error:
+            self.error.text = human_message(error, now=current.clock())
+            return
+        finally:
+            self.save.props(remove="loading")
+        self.dialog.close()
+        self.section.say(
+            "positive", f"{contact.name} is added, and an invitation is on its way to {contact.email}."
+        )
+        await self.section.reload()
+
+
+def _contact_input(label: str, marker: str, maxlength: int) -> ui.input:
+    field = ui.input(label).props(f"outlined dense autocomplete=off maxlength={maxlength} hide-bottom-space")
+    return field.classes("w-full").mark(marker)
+
+
+def _state_label(contact: ContactView, locale: str) -> str:
+    if contact.state == INVITED and contact.invited_at is not None:
+        return f"Invited {format_day(contact.invited_at, locale)}"
+    return {ACTIVE: "Active", DISABLED: "Disabled"}.get(contact.state, "Not invited")
+
+
+def _detail_rows(view: ClientView) -> list[tuple[str, str | list[str]]]:
+    return [
+        ("Company", view.company_name),
+        ("E-mail", view.email),
+        ("Phone", view.phone),
+        ("Website", view.website),
+        ("Tax number", view.tax_number),
+        ("Currency", view.currency),
+        ("Billing address", _address_lines(view.address) or "Not given"),
+        ("Shipping address", _address_lines(view.shipping) or "Same as billing"),
+    ]
+
+
+def _address_lines(address: AddressInput) -> list[str]:
+    """The address as the customer's Home shows it."""
+    return Address(
+        address.line1, address.line2, address.city, address.region, address.postal_code, address.country
+    ).lines()

@@ -1,0 +1,163 @@
+"""One invoice as the business sees it (/admin/invoices/{public_id}): the document, its status and
+comment count, and what can be done with it: Edit and Send a draft, Void an open one, Download PDF."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import HTTPException, Request
+from nicegui import ui
+
+# Imported before this module's page: /admin/invoices/new must be matched before /admin/invoices/{public_id}.
+import pages.admin.invoice_editor  # noqa: F401
+from components.admin_frame import admin_frame
+from components.banner import banner
+from components.dialog_host import DialogHost
+from components.invoice_document import invoice_document
+from components.offload import io_bound
+from components.status import status_badge
+from services import business_documents, portal
+from services.branding import get_branding
+from services.business_documents import InvoiceSheet, invoice_sheet
+from services.errors import DomainError, InvalidDetails, NotFound, human_message
+from services.events import client_documents_topic
+from services.money import format_money
+from services.staff_auth import StaffPrincipal
+
+DONE = {
+    "saved": "The draft was saved.",
+    "sent": "The invoice was sent: the customer sees it in the portal and gets an e-mail with a link to it.",
+    "voided": "The invoice was voided. The customer no longer owes it.",
+}
+
+
+@ui.page("/admin/invoices/{public_id}")
+async def invoice_page(request: Request, public_id: str) -> None:
+    staff: StaffPrincipal = request.state.staff
+    current = portal.current()
+    try:
+        sheet = await io_bound(
+            invoice_sheet, current.db, staff.organization_id, public_id, today=current.clock().date()
+        )
+    except NotFound:
+        raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
+    branding = await io_bound(get_branding, current.db)
+    document = sheet.document
+    with admin_frame(
+        f"{document.title} {document.number}", branding=branding, staff=staff, active="/admin/invoices"
+    ):
+        done = DONE.get(request.query_params.get("done", ""))
+        if done:
+            banner("positive", done)
+        InvoiceActions(current, staff, sheet)
+        invoice_document(document)
+
+
+class InvoiceActions:
+    """The toolbar: status, client, balance, comment count, and the actions the status allows."""
+
+    def __init__(self, current: portal.Portal, staff: StaffPrincipal, sheet: InvoiceSheet) -> None:
+        self.current = current
+        self.staff = staff
+        self.sheet = sheet
+        document = sheet.document
+        self.dialogs = DialogHost()
+        with ui.row().classes("w-full items-center gap-3 -mt-4"):
+            ui.link("← Invoices", "/admin/invoices").classes("text-primary no-underline")
+            status_badge(document.status_label).mark("invoice-status")
+            ui.label(sheet.client_name).classes("font-medium").mark("invoice-client")
+            comments = "1 comment" if sheet.comment_count == 1 else f"{sheet.comment_count} comments"
+            ui.label(comments).classes("text-sm text-grey-7").mark("comment-count")
+            ui.space()
+            ui.label(f"Balance Due {format_money(document.balance_due, document.locale)}").classes(
+                "text-lg font-semibold"
+            ).mark("balance-due")
+        with ui.row().classes("w-full items-center gap-2"):
+            if sheet.is_draft:
+                ui.button(
+                    "Edit",
+                    icon="edit",
+                    on_click=lambda: ui.navigate.to(f"/admin/invoices/{document.public_id}/edit"),
+                ).props("outline no-caps")
+                ui.button("Send", icon="send", on_click=self._confirm_send).props("unelevated no-caps")
+            if sheet.can_void:
+                ui.button("Void", icon="block", on_click=self._confirm_void).props(
+                    "outline no-caps color=negative"
+                )
+            pdf = f"/admin/invoices/{document.public_id}/pdf?download=1"
+            ui.button("Download PDF", icon="download", on_click=lambda: ui.navigate.to(pdf)).props(
+                "flat no-caps"
+            )
+        self.message = ui.column().classes("w-full")
+
+    def _confirm_send(self) -> None:
+        number = self.sheet.document.number
+        self.dialogs.show(
+            lambda: _confirmation(
+                f"Send invoice {number}?",
+                "The customer sees it in the portal from now on and gets an e-mail with a link to it. "
+                "A sent invoice can no longer be edited.",
+                "Send invoice",
+                self._send,
+            )
+        )
+
+    def _confirm_void(self) -> None:
+        number = self.sheet.document.number
+        self.dialogs.show(
+            lambda: _confirmation(
+                f"Void invoice {number}?",
+                "The invoice stays on record, marked void, and the customer no longer owes it. "
+                "This cannot be undone.",
+                "Void invoice",
+                self._void,
+                color="negative",
+            )
+        )
+
+    async def _send(self) -> None:
+        current = self.current
+        await self._act(
+            "sent",
+            business_documents.send_invoice,
+            base_url=current.settings.public_url,
+            clock=current.clock,
+        )
+
+    async def _void(self) -> None:
+        await self._act("voided", business_documents.void_invoice, clock=self.current.clock)
+
+    async def _act(self, done: str, action: Callable[..., object], **kwargs: object) -> None:
+        public_id = self.sheet.document.public_id
+        try:
+            await io_bound(action, self.current.db, self.staff.organization_id, public_id, **kwargs)
+        except InvalidDetails as error:
+            self._fail(" ".join(error.errors.values()) or human_message(error))
+            return
+        except DomainError as error:
+            self._fail(human_message(error))
+            return
+        self.current.events.publish(client_documents_topic(self.sheet.client_public_id))
+        ui.navigate.to(f"/admin/invoices/{public_id}?done={done}")
+
+    def _fail(self, text: str) -> None:
+        self.message.clear()
+        with self.message:
+            banner("negative", text)
+
+
+def _confirmation(
+    title: str, text: str, action: str, on_confirm: Callable[[], Awaitable[None]], *, color: str = "primary"
+) -> ui.dialog:
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-4"):
+        ui.label(title).classes("text-lg font-semibold")
+        ui.label(text).classes("text-sm text-grey-9")
+        with ui.row().classes("w-full justify-end gap-2"):
+            ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+
+            async def confirm() -> None:
+                dialog.close()
+                await on_confirm()
+
+            ui.button(action, on_click=confirm).props(f"unelevated no-caps color={color}")
+    return dialog

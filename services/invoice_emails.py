@@ -1,0 +1,73 @@
+"""The e-mail that tells a client an invoice was sent: written to the outbox in the send's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Client, Invoice, InvoiceKind, Organization, PortalUser
+from services.dates import format_day
+from services.money import Money, format_money
+from services.outbox import queue_email
+
+
+def invoice_link(base_url: str, invoice_public_id: str) -> str:
+    """Where the customer opens the invoice in the portal (after signing in)."""
+    return f"{base_url.rstrip('/')}/invoices/{invoice_public_id}"
+
+
+def recipients(session: Session, client: Client) -> list[str]:
+    """The client's active contact persons, then the client's own billing address; each once."""
+    contacts = session.scalars(
+        select(PortalUser.email)
+        .where(PortalUser.client_id == client.id, PortalUser.is_active.is_(True))
+        .order_by(PortalUser.id)
+    ).all()
+    addresses = [*contacts, *([client.email] if client.email else [])]
+    return list(dict.fromkeys(address.strip().lower() for address in addresses if address.strip()))
+
+
+def queue_invoice_sent_email(
+    session: Session, invoice: Invoice, *, base_url: str, now: datetime
+) -> int | None:
+    """Queue "invoice sent" for the client in the caller's transaction; None when it has no address.
+
+    The message names the invoice number, the amount due and the due date, and links to the invoice
+    in the portal, so it is committed with the status change or not at all.
+    """
+    client = session.get_one(Client, invoice.client_id)
+    to = recipients(session, client)
+    if not to:
+        return None
+    organization = session.get_one(Organization, invoice.organization_id)
+    locale = organization.locale
+    title = "retainer invoice" if invoice.kind == InvoiceKind.RETAINER else "invoice"
+    amount = format_money(Money(invoice.balance_due_minor, invoice.currency), locale)
+    due = format_day(invoice.due_date, locale)
+    body = "\n".join(
+        (
+            f"Hello {client.display_name},",
+            "",
+            f"{organization.name} has sent you {title} {invoice.number}.",
+            "",
+            f"Amount due: {amount}",
+            f"Due date: {due}",
+            "",
+            "View, download or pay it in the portal:",
+            invoice_link(base_url, invoice.public_id),
+            "",
+            "Thank you for your business.",
+            organization.name,
+        )
+    )
+    return queue_email(
+        session,
+        to=to,
+        subject=f"{title.capitalize()} {invoice.number} from {organization.name}: {amount} due {due}",
+        body_text=body,
+        reply_to=organization.email,
+        client_id=client.id,
+        now=now,
+    )

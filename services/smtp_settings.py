@@ -1,0 +1,366 @@
+"""Settings > E-mail: the SMTP server the owner enters, a test e-mail through it, and the sender's source.
+
+The owner's server is kept in ``IntegrationSettings`` (an empty host means: use the ``PORTAL_SMTP_*``
+environment settings). ``smtp_config_provider`` gives the background sender the server to use on
+each round, so a saved change applies without a restart. The password is never handed back to a
+page: an empty password in a change keeps the stored one.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Literal, cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import IntegrationSettings, Organization
+from services.audit import record_event
+from services.clock import Clock, utc_now
+from services.database import Database
+from services.errors import InvalidDetails, SmtpTestFailed
+from services.mailer import SmtpConfig, SmtpSender
+from services.settings import Settings, SettingsError
+
+SECURITY_CHOICES = ("starttls", "ssl", "none")
+SECURITY_LABELS = {
+    "starttls": "STARTTLS (usually port 587)",
+    "ssl": "SSL/TLS (usually port 465)",
+    "none": "None (unencrypted, usually port 25)",
+}
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+TEST_TIMEOUT = 10.0  # seconds: the owner waits for the answer
+MAX_FIELD_LENGTH = 255
+MAX_ADDRESS_LENGTH = 254
+
+SAVED_ACTION = "settings.smtp_changed"
+TEST_SENT_ACTION = "settings.smtp_test_sent"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOST = re.compile(r"[A-Za-z0-9.\-:\[\]_]+")  # a name, an IPv4 or a bracketed IPv6 address
+
+
+@dataclass(frozen=True)
+class SmtpSettingsView:
+    """What the E-mail settings form shows; the password only as whether one is stored."""
+
+    host: str  # "" when the environment's settings are used
+    port: int
+    security: str
+    user: str
+    from_address: str
+    has_password: bool
+    environment_host: str  # PORTAL_SMTP_HOST, shown when no host is entered here
+
+
+@dataclass(frozen=True)
+class SmtpChange:
+    """The form as typed; ``port`` is text as typed, ``password`` empty keeps the stored one."""
+
+    host: str
+    port: str
+    security: str
+    user: str
+    password: str
+    from_address: str
+
+
+def get_smtp_settings(db: Database, organization_id: int, *, fallback: SmtpConfig | None) -> SmtpSettingsView:
+    """The business's SMTP settings for the form (``fallback``: the environment's server, if any)."""
+    with db.reading() as session:
+        row = _row(session, organization_id)
+        environment_host = fallback.host if fallback else ""
+        if row is None:
+            return SmtpSettingsView("", 587, "starttls", "", "", False, environment_host)
+        return SmtpSettingsView(
+            host=row.smtp_host,
+            port=row.smtp_port,
+            security=row.smtp_security,
+            user=row.smtp_user,
+            from_address=row.smtp_from,
+            has_password=bool(row.smtp_password),
+            environment_host=environment_host,
+        )
+
+
+def save_smtp_settings(
+    db: Database,
+    organization_id: int,
+    change: SmtpChange,
+    *,
+    staff_user_id: int | None,
+    clock: Clock = utc_now,
+) -> SmtpSettingsView:
+    """Store the business's SMTP server; the background sender uses it from its next round.
+
+    Raises ``InvalidDetails`` (per field: host, port, security, user, password, from_address) and
+    changes nothing when a value is wrong. An empty host means the environment's settings apply.
+    """
+    port = _validate(change)
+    now = clock()
+    with db.transaction() as session:
+        row = _row(session, organization_id)
+        if row is None:
+            row = IntegrationSettings(organization_id=organization_id)
+            session.add(row)
+        before = (row.smtp_host, row.smtp_port, row.smtp_security, row.smtp_user, row.smtp_from)
+        row.smtp_host = change.host.strip()
+        row.smtp_port = port
+        row.smtp_security = change.security
+        row.smtp_user = change.user.strip()
+        row.smtp_from = change.from_address.strip()
+        if change.password:
+            row.smtp_password = change.password
+        row.updated_at = now
+        after = (row.smtp_host, row.smtp_port, row.smtp_security, row.smtp_user, row.smtp_from)
+        names = ("host", "port", "security", "user", "from_address")
+        changed = [name for name, old, new in zip(names, before, after, strict=True) if old != new]
+        if change.password:
+            changed.append("password")
+        record_event(
+            session,
+            SAVED_ACTION,
+            at=now,
+            staff_user_id=staff_user_id,
+            subject=("organization", organization_id),
+            details={"changed": changed},  # names only: never a password
+        )
+        session.flush()
+        return SmtpSettingsView(
+            host=row.smtp_host,
+            port=row.smtp_port,
+            security=row.smtp_security,
+            user=row.smtp_user,
+            from_address=row.smtp_from,
+            has_password=bool(row.smtp_password),
+            environment_host="",
+        )
+
+
+def send_test_email(
+    db: Database,
+    organization_id: int,
+    change: SmtpChange,
+    to: str,
+    *,
+    fallback: SmtpConfig | None,
+    staff_user_id: int | None,
+    timeout: float = TEST_TIMEOUT,
+    clock: Clock = utc_now,
+) -> str:
+    """Send one message now, not through the outbox, with the settings as typed; return the recipient.
+
+    Blocking for at most about ``timeout`` seconds per step: call it from a worker thread. An empty
+    host tests the environment's server (``fallback``). Raises ``InvalidDetails`` for a wrong
+    field or recipient and ``SmtpTestFailed`` with the server's answer in plain words.
+    """
+    recipient = to.strip()
+    if not _is_address(recipient):
+        raise InvalidDetails({"test_to": "Enter the e-mail address to send the test to."})
+    config = _config_to_test(db, organization_id, change, fallback)
+    config = replace(config, timeout=timeout)
+    with db.reading() as session:
+        business = session.get_one(Organization, organization_id).name
+    message = EmailMessage()
+    message["From"] = config.from_address
+    message["To"] = recipient
+    message["Subject"] = f"Test e-mail from {business}'s invoicing portal"
+    message["Date"] = format_datetime(clock())
+    message["Message-ID"] = make_msgid(domain=parseaddr(config.from_address)[1].rpartition("@")[2] or None)
+    message.set_content(
+        f"This is a test e-mail from the invoicing portal of {business}.\n\n"
+        f"It was sent through {config.host}:{config.port}. If you can read it, the portal can send "
+        "invoices, receipts and invitations to your customers.\n"
+    )
+    sender = SmtpSender(config)
+    try:
+        refused = sender.send(message)
+    except Exception as error:  # every failure becomes a sentence for the owner
+        raise SmtpTestFailed(explain_smtp_error(error, config)) from error
+    finally:
+        sender.close()
+    if refused:
+        raise SmtpTestFailed(f"The server refused the address {recipient}.")
+    with db.transaction() as session:
+        record_event(
+            session,
+            TEST_SENT_ACTION,
+            at=clock(),
+            staff_user_id=staff_user_id,
+            subject=("organization", organization_id),
+            details={"to": recipient, "host": config.host, "port": config.port},
+        )
+    return recipient
+
+
+def explain_smtp_error(error: BaseException, config: SmtpConfig) -> str:
+    """What went wrong talking to the SMTP server, in words an owner can act on."""
+    server = f"{config.host}:{config.port}"
+    match error:
+        case smtplib.SMTPAuthenticationError(smtp_code=code, smtp_error=reply):
+            return f"The server did not accept the user name and password ({code} {_reply(reply)})."
+        case smtplib.SMTPNotSupportedError():
+            return (
+                f"The server {server} does not support what was asked ({error}). "
+                "Check the security setting and whether the server needs a user name."
+            )
+        case smtplib.SMTPSenderRefused(smtp_code=code, smtp_error=reply, sender=sender):
+            return f"The server refused the sender address {sender} ({code} {_reply(reply)})."
+        case smtplib.SMTPRecipientsRefused(recipients=recipients):
+            refusals = "; ".join(
+                f"{address} ({code} {_reply(reply)})" for address, (code, reply) in recipients.items()
+            )
+            return f"The server refused the recipient: {refusals}."
+        case smtplib.SMTPServerDisconnected():
+            return (
+                f"The server {server} closed the connection. Check the port and the security setting "
+                "(SSL/TLS for port 465, STARTTLS for 587)."
+            )
+        case smtplib.SMTPResponseException(smtp_code=code, smtp_error=reply):
+            return f"The server {server} answered with an error: {code} {_reply(reply)}."
+        case ssl.SSLError():
+            return (
+                f"A secure connection to {server} could not be made ({error.reason or error}). "
+                "Check the security setting (SSL/TLS for port 465, STARTTLS for 587)."
+            )
+        case socket.gaierror():
+            return f"The server name {config.host} could not be found. Check the host name."
+        case ConnectionRefusedError():
+            return f"Nothing answered at {server}: the connection was refused. Check the host and the port."
+        case TimeoutError():
+            return f"The server {server} did not answer in time. Check the host, the port and any firewall."
+        case OSError(strerror=reason) if reason:
+            return f"Could not connect to {server}: {reason}."
+        case _:
+            return f"The e-mail could not be sent through {server}: {error}."
+
+
+def current_smtp_config(db: Database, *, fallback: SmtpConfig | None) -> SmtpConfig | None:
+    """The server e-mail goes through now: the one entered in Settings, else ``fallback`` (the environment's).
+
+    The outbox belongs to the whole portal, so the first business with a server entered decides.
+    """
+    with db.reading() as session:
+        row = session.scalars(
+            select(IntegrationSettings)
+            .where(IntegrationSettings.smtp_host != "")
+            .order_by(IntegrationSettings.organization_id)
+            .limit(1)
+        ).first()
+        if row is None:
+            return fallback
+        return SmtpConfig(
+            host=row.smtp_host,
+            port=row.smtp_port,
+            security=_security(row.smtp_security),
+            from_address=row.smtp_from,
+            user=row.smtp_user,
+            password=row.smtp_password,
+        )
+
+
+def smtp_config_provider(db: Database, *, fallback: SmtpConfig | None) -> Callable[[], SmtpConfig | None]:
+    """For ``BackgroundSender``: read on every round, so saved settings apply without a restart."""
+
+    def provide() -> SmtpConfig | None:
+        return current_smtp_config(db, fallback=fallback)
+
+    return provide
+
+
+def environment_smtp_config(settings: Settings) -> SmtpConfig | None:
+    """The server set by ``PORTAL_SMTP_*``; None when there is none (a wrong one stopped the start)."""
+    try:
+        return SmtpConfig.from_settings(settings)
+    except SettingsError:
+        return None
+
+
+def _config_to_test(
+    db: Database, organization_id: int, change: SmtpChange, fallback: SmtpConfig | None
+) -> SmtpConfig:
+    if not change.host.strip():
+        if fallback is None:
+            raise InvalidDetails({"host": "Enter the SMTP server's host name first."})
+        return fallback
+    port = _validate(change)
+    password = change.password
+    if not password:
+        with db.reading() as session:
+            row = _row(session, organization_id)
+            password = row.smtp_password if row is not None else ""
+    return SmtpConfig(
+        host=change.host.strip(),
+        port=port,
+        security=_security(change.security),
+        from_address=change.from_address.strip(),
+        user=change.user.strip(),
+        password=password,
+    )
+
+
+def _validate(change: SmtpChange) -> int:
+    """The port as a number; raises ``InvalidDetails`` with a sentence per wrong field."""
+    errors: dict[str, str] = {}
+    host = change.host.strip()
+    if host and (len(host) > MAX_FIELD_LENGTH or not _HOST.fullmatch(host)):
+        errors["host"] = "Enter a host name such as smtp.example.com, without spaces or a scheme."
+    port = 0
+    text = change.port.strip() if isinstance(change.port, str) else str(change.port)
+    if text.isdigit() and 1 <= int(text) <= 65535:
+        port = int(text)
+    else:
+        errors["port"] = "Enter a port number from 1 to 65535 (usually 587, 465 or 25)."
+    if change.security not in SECURITY_CHOICES:
+        errors["security"] = "Choose STARTTLS, SSL/TLS or none."
+    if len(change.user) > MAX_FIELD_LENGTH or _CONTROL.search(change.user):
+        errors["user"] = f"Use at most {MAX_FIELD_LENGTH} characters, without special characters."
+    if len(change.password) > MAX_FIELD_LENGTH or _CONTROL.search(change.password):
+        errors["password"] = f"Use at most {MAX_FIELD_LENGTH} characters, without special characters."
+    from_address = change.from_address.strip()
+    if (from_address or host) and not _is_sender(from_address):
+        errors["from_address"] = (
+            "Enter the address e-mail comes from, such as billing@example.com "
+            "or Acme Studio <billing@example.com>."
+        )
+    if errors:
+        raise InvalidDetails(errors)
+    return port
+
+
+def _is_sender(value: str) -> bool:
+    """A bare address, or a display name with the address in angle brackets."""
+    if not value or len(value) > MAX_ADDRESS_LENGTH or _CONTROL.search(value):
+        return False
+    name, address = parseaddr(value)
+    if not address or (not name and address != value and f"<{address}>" != value):
+        return False
+    return _is_address(address)
+
+
+def _is_address(value: str) -> bool:
+    if not value or len(value) > MAX_ADDRESS_LENGTH or re.search(r"[\s,;<>()\[\]\"\\\x00-\x1f\x7f]", value):
+        return False
+    local, at, domain = value.partition("@")
+    return bool(at and local and domain and "@" not in domain and "." in domain.strip("."))
+
+
+def _row(session: Session, organization_id: int) -> IntegrationSettings | None:
+    return session.scalars(
+        select(IntegrationSettings).where(IntegrationSettings.organization_id == organization_id)
+    ).one_or_none()
+
+
+def _security(value: str) -> Literal["starttls", "ssl", "none"]:
+    return cast(Literal["starttls", "ssl", "none"], value if value in SECURITY_CHOICES else "starttls")
+
+
+def _reply(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)

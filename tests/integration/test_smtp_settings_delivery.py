@@ -1,0 +1,123 @@
+"""The background sender follows the SMTP server saved in Settings, without a restart: it waits while no
+server is set and delivers to a real one (aiosmtpd on loopback) from the round after it is saved."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from services.mailer import BackgroundSender
+from services.outbox import list_outbox
+from services.smtp_settings import (
+    SmtpChange,
+    SmtpTestFailed,
+    save_smtp_settings,
+    send_test_email,
+    smtp_config_provider,
+)
+from tests.factories import NOW, make_organization
+from tests.integration.test_smtp_delivery import Inbox, config_for, free_port, queue_invoice_email
+
+NOW_REAL = datetime.now(NOW.tzinfo)
+
+
+def settings_for(port: int, host: str = "127.0.0.1") -> SmtpChange:
+    return SmtpChange(
+        host=host,
+        port=str(port),
+        security="none",
+        user="",
+        password="",
+        from_address="Acme Studio <billing@acme.example>",
+    )
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def inbox(port: int) -> Iterator[Inbox]:
+    """An SMTP server on loopback at ``port``."""
+    received = Inbox()
+    controller = Controller(received, hostname="127.0.0.1", port=port, server_hostname="localhost")
+    controller.start()
+    yield received
+    controller.stop()
+
+
+async def wait_for(condition, seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+async def test_mail_waits_until_a_server_is_saved_and_then_goes_out_without_a_restart(db, port, inbox):
+    organization = make_organization(db)
+    queue_invoice_email(db, now=NOW_REAL - timedelta(seconds=1))
+    sender = BackgroundSender(db, smtp_config_provider(db, fallback=None), interval=0.05)
+    running = asyncio.create_task(sender.run())
+
+    await asyncio.sleep(0.3)
+    assert inbox.envelopes == []
+    assert list_outbox(db, limit=10)[0].status == "pending"
+
+    save_smtp_settings(db, organization, settings_for(port), staff_user_id=None)
+    await wait_for(lambda: len(inbox.envelopes) == 1)
+    sender.stop()
+    await asyncio.wait_for(running, timeout=5)
+
+    assert len(inbox.envelopes) == 1
+    assert inbox.envelopes[0].mail_from == "billing@acme.example"
+    (entry,) = list_outbox(db, limit=10)
+    assert (entry.status, entry.attempts) == ("sent", 1)
+
+
+async def test_saved_settings_take_the_place_of_the_environments_server(db, port, inbox):
+    organization = make_organization(db)
+    environment = config_for(free_port())  # nothing listens there
+    save_smtp_settings(db, organization, settings_for(port), staff_user_id=None)
+    queue_invoice_email(db, now=NOW_REAL - timedelta(seconds=1))
+    sender = BackgroundSender(db, smtp_config_provider(db, fallback=environment), interval=0.05)
+    running = asyncio.create_task(sender.run())
+
+    await wait_for(lambda: len(inbox.envelopes) == 1)
+    sender.stop()
+    await asyncio.wait_for(running, timeout=5)
+
+    assert len(inbox.envelopes) == 1
+
+
+def test_the_test_email_goes_straight_to_the_server_not_through_the_outbox(db, port, inbox):
+    organization = make_organization(db)
+
+    sent_to = send_test_email(
+        db, organization, settings_for(port), "owner@acme.example", fallback=None, staff_user_id=None
+    )
+
+    assert sent_to == "owner@acme.example"
+    (message,) = inbox.messages()
+    assert message["Subject"] == "Test e-mail from Acme Studio's invoicing portal"
+    assert message["From"] == "Acme Studio <billing@acme.example>"
+    assert list_outbox(db, limit=10) == []
+
+
+def test_a_test_email_to_a_closed_port_fails_quickly_with_a_plain_reason(db, port):
+    organization = make_organization(db)
+    started = time.monotonic()
+
+    with pytest.raises(SmtpTestFailed) as failed:
+        send_test_email(
+            db, organization, settings_for(port), "owner@acme.example", fallback=None, staff_user_id=None
+        )
+
+    assert time.monotonic() - started < 5
+    assert failed.value.reason == (
+        f"Nothing answered at 127.0.0.1:{port}: the connection was refused. Check the host and the port."
+    )
