@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from components.tables import compact_on_phone
+from components.tables import PHONE_HIDDEN, compact_on_phone
 from services.dates import format_day
 from services.invoice_detail import InvoiceDocument, Party
 from services.money import Money, format_money
-
-PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
 
 
 def invoice_document(document: InvoiceDocument) -> None:

@@ -11,6 +11,10 @@ COMPACT_ON_PHONE = "compact-on-phone"
 _PHONE_CSS = "@media (max-width: 599px) { .compact-on-phone th, .compact-on-phone td { padding: 6px 8px; } }"
 
 
+# Column options that hide a table column below 640 px (the phone layout keeps what matters).
+PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
+
+
 def compact_on_phone(table: ui.table) -> ui.table:
     """Narrower cell padding on a phone, so the columns shown there fit its width."""
     ui.add_css(_PHONE_CSS)

@@ -16,7 +16,7 @@ from components.live import LiveTopics, Loads
 from components.offload import io_bound
 from components.printing import print_pdf
 from components.status import status_badge
-from components.tables import compact_on_phone
+from components.tables import PHONE_HIDDEN, compact_on_phone
 from models import RefundSource
 from services import portal
 from services.branding import get_branding
@@ -30,7 +30,6 @@ from services.money import Money, format_money
 from services.principal import Principal
 
 Formatter = Callable[[Money], str]
-PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
 
 
 @ui.page("/invoices/{public_id}")

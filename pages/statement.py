@@ -13,7 +13,7 @@ from nicegui import events, ui
 
 from components.frame import frame
 from components.offload import io_bound
-from components.tables import compact_on_phone
+from components.tables import PHONE_HIDDEN, compact_on_phone
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
@@ -31,7 +31,6 @@ from services.statement import (
     period_from_query,
 )
 
-PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
 COLUMNS: list[dict[str, Any]] = [
     {"name": "day", "label": "Date", "field": "day", "align": "left", **PHONE_HIDDEN},
     {"name": "description", "label": "Transaction", "field": "description", "align": "left",

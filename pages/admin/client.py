@@ -15,7 +15,7 @@ from components.client_form import ClientForm, EditClientDialog
 from components.dialog_host import DialogHost
 from components.offload import io_bound
 from components.status import status_color
-from components.tables import compact_on_phone
+from components.tables import PHONE_HIDDEN, compact_on_phone
 from services import portal
 from services.account_details import AddressInput
 from services.branding import get_branding
@@ -45,7 +45,6 @@ from services.errors import DomainError, InvalidDetails, NotFound, human_message
 from services.money import format_money
 from services.staff_auth import StaffPrincipal
 
-PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
 INVOICE_COLUMNS: list[dict[str, Any]] = [
     {"name": "number", "label": "Number", "field": "number", "align": "left"},
     {"name": "issue_date", "label": "Date", "field": "issue_date", "align": "left", **PHONE_HIDDEN},

@@ -11,7 +11,7 @@ from nicegui import events, ui
 import pages.admin.client  # noqa: F401 - registers /admin/clients/new and /admin/clients/{public_id}
 from components.admin_frame import admin_frame
 from components.offload import io_bound
-from components.tables import compact_on_phone
+from components.tables import PHONE_HIDDEN, compact_on_phone
 from services import portal
 from services.branding import get_branding
 from services.clients import ClientPage, ClientView, list_clients
@@ -19,7 +19,6 @@ from services.money import format_money
 from services.staff_auth import StaffPrincipal
 
 PAGE_SIZE = 25
-PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "align": "left"},
     {"name": "company", "label": "Company", "field": "company", "align": "left", **PHONE_HIDDEN},

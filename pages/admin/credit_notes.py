@@ -14,7 +14,7 @@ from components.banner import banner
 from components.dialog_host import DialogHost
 from components.line_items import NO_TAX, LineItems, tax_choices
 from components.offload import io_bound
-from components.tables import compact_on_phone, server_pagination
+from components.tables import PHONE_HIDDEN, compact_on_phone, server_pagination
 from services import portal
 from services.admin_payments import ClientChoice, client_choices
 from services.branding import get_branding
@@ -31,12 +31,10 @@ from services.tax_rates import TaxRateView, list_tax_rates
 FIRST_PAGE = server_pagination(page=1, page_size=25, sort="date", descending=True, total=0)
 COLUMNS: list[dict[str, Any]] = [
     {"name": "number", "label": "Number", "field": "number", "align": "left"},
-    {"name": "client", "label": "Client", "field": "client", "align": "left"},
-    {"name": "date", "label": "Date", "field": "date", "align": "left",
-     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
-    {"name": "total", "label": "Total", "field": "total", "align": "right",
-     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
-    {"name": "remaining", "label": "Remaining credit", "field": "remaining", "align": "right"},
+    {"name": "client", "label": "Client", "field": "client", "align": "left", **PHONE_HIDDEN},
+    {"name": "date", "label": "Date", "field": "date", "align": "left", **PHONE_HIDDEN},
+    {"name": "total", "label": "Total", "field": "total", "align": "right", **PHONE_HIDDEN},
+    {"name": "remaining", "label": "Remaining", "field": "remaining", "align": "right"},
     {"name": "status", "label": "Status", "field": "status", "align": "left"},
     {"name": "actions", "label": "", "field": "id", "align": "right"},
 ]  # fmt: skip

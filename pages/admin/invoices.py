@@ -17,7 +17,7 @@ import pages.admin.invoice_editor  # noqa: F401
 from components.admin_frame import admin_frame
 from components.offload import io_bound
 from components.status import STATUS_COLORS
-from components.tables import compact_on_phone, server_pagination
+from components.tables import PHONE_HIDDEN, compact_on_phone, server_pagination
 from services import portal
 from services.admin_invoice_list import (
     KIND_FILTERS,
@@ -34,10 +34,9 @@ from services.dates import format_day
 from services.money import format_money
 from services.staff_auth import StaffPrincipal
 
-PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
 COLUMNS: list[dict[str, Any]] = [
     {"name": "number", "label": "Number", "field": "number", "align": "left"},
-    {"name": "client", "label": "Client", "field": "client", "align": "left"},
+    {"name": "client", "label": "Client", "field": "client", "align": "left", **PHONE_HIDDEN},
     {"name": "issue_date", "label": "Date", "field": "issue_date", "align": "left", **PHONE_HIDDEN},
     {"name": "due_date", "label": "Due Date", "field": "due_date", "align": "left", **PHONE_HIDDEN},
     {"name": "total", "label": "Total", "field": "total", "align": "right", **PHONE_HIDDEN},
@@ -49,6 +48,7 @@ NUMBER_CELL = """
   <a :href="'/admin/invoices/' + props.row.id"
      class="text-primary font-medium no-underline">{{ props.value }}</a>
   <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+  <div class="sm:hidden text-grey-8 text-xs">{{ props.row.client }}</div>
 </q-td>
 """
 STATUS_CELL = """

@@ -11,7 +11,7 @@ from components.admin_frame import admin_frame
 from components.dialog_host import DialogHost
 from components.offload import io_bound
 from components.payment_dialogs import RecordPaymentDialog, RefundCreditDialog
-from components.tables import compact_on_phone, server_pagination
+from components.tables import PHONE_HIDDEN, compact_on_phone, server_pagination
 from services import portal
 from services.admin_payments import PaymentRow, PaymentsList, client_choices, list_all_payments
 from services.branding import get_branding
@@ -22,13 +22,12 @@ from services.staff_auth import StaffPrincipal
 FIRST_PAGE = server_pagination(page=1, page_size=25, sort="date", descending=True, total=0)
 COLUMNS: list[dict[str, Any]] = [
     {"name": "date", "label": "Date", "field": "date", "align": "left"},
-    {"name": "receipt", "label": "Number", "field": "receipt", "align": "left"},
+    {"name": "receipt", "label": "Number", "field": "receipt", "align": "left", **PHONE_HIDDEN},
     {"name": "client", "label": "Client", "field": "client", "align": "left"},
-    {"name": "method", "label": "Method", "field": "method", "align": "left",
-     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
+    {"name": "method", "label": "Method", "field": "method", "align": "left", **PHONE_HIDDEN},
     {"name": "reference", "label": "Reference", "field": "reference", "align": "left",
      "classes": "max-md:hidden", "headerClasses": "max-md:hidden"},
-    {"name": "status", "label": "Status", "field": "status", "align": "left"},
+    {"name": "status", "label": "Status", "field": "status", "align": "left", **PHONE_HIDDEN},
     {"name": "amount", "label": "Amount", "field": "amount", "align": "right"},
 ]  # fmt: skip
 STATUS_LABELS = {"succeeded": "Paid", "processing": "Processing", "pending": "Pending", "failed": "Failed"}

@@ -8,8 +8,8 @@ from fastapi import Request
 from nicegui import events, ui
 
 from components.account_forms import ADDRESS_INPUTS
-from components.banner import banner
 from components.countries import COUNTRIES
+from components.field_errors import save_form, show_field_errors
 from components.offload import io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
@@ -98,7 +98,7 @@ class ProfileForm:
         }
         for key, field in self.fields.items():
             field.value = values[key] or (None if key == "address.country" else "")
-        _show_errors(self.fields, {})
+        show_field_errors(self.fields, {})
 
     def change(self) -> ProfileChange:
         def value(key: str) -> str:
@@ -108,31 +108,23 @@ class ProfileForm:
         return ProfileChange(value("name"), address, value("email"), value("phone"), value("website"))
 
     async def save(self) -> None:
-        self.save_button.props("loading")
-        self.notice.clear()
-        try:
-            saved = await io_bound(
+        current, staff = self.current, self.staff
+        saved = await save_form(
+            lambda: io_bound(
                 update_profile,
-                self.current.db,
-                self.staff.organization_id,
+                current.db,
+                staff.organization_id,
                 self.change(),
-                staff_user_id=self.staff.staff_user_id,
-                clock=self.current.clock,
-            )
-        except InvalidDetails as error:
-            _show_errors(self.fields, error.errors)
-            with self.notice:
-                banner("negative", human_message(error))
-            return
-        except DomainError as error:
-            with self.notice:
-                banner("negative", human_message(error))
-            return
-        finally:
-            self.save_button.props(remove="loading")
-        self.fill(saved)
-        with self.notice:
-            banner("positive", "The business profile is saved.")
+                staff_user_id=staff.staff_user_id,
+                clock=current.clock,
+            ),
+            button=self.save_button,
+            notice=self.notice,
+            fields=self.fields,
+            saved="The business profile is saved.",
+        )
+        if saved is not None:
+            self.fill(saved)
 
     async def cancel(self) -> None:
         profile = await io_bound(get_profile, self.current.db, self.staff.organization_id)
@@ -223,15 +215,6 @@ class LogoCard:
         )
         self.show(False)
         ui.notify("The logo is removed.", type="positive")
-
-
-def _show_errors(fields: dict[str, ui.input | ui.select], errors: dict[str, str]) -> None:
-    """Each field shows its own message beside it (Quasar's error slot), or none."""
-    for key, field in fields.items():
-        message = errors.get(key, "")
-        field.props["error"] = bool(message)
-        field.props["error-message"] = message
-        field.update()
 
 
 def _grid() -> ui.element:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from fastapi import Request
 from nicegui import ui
 
-from components.banner import banner
 from components.dialog_host import DialogHost
+from components.field_errors import save_form, show_field_errors
 from components.offload import io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
@@ -128,7 +128,7 @@ class DocumentsForm:
         self.fields["payment_terms_days"].value = str(settings.payment_terms_days)
         self.fields["default_terms"].value = settings.default_terms
         self.fields["default_notes"].value = settings.default_notes
-        _show_errors(self.fields, {})
+        show_field_errors(self.fields, {})
 
     def change(self) -> DocumentSettingsChange:
         def value(key: str) -> str:
@@ -142,31 +142,23 @@ class DocumentsForm:
         )
 
     async def save(self) -> None:
-        self.save_button.props("loading")
-        self.notice.clear()
-        try:
-            saved = await io_bound(
+        current, staff = self.current, self.staff
+        saved = await save_form(
+            lambda: io_bound(
                 update_document_settings,
-                self.current.db,
-                self.staff.organization_id,
+                current.db,
+                staff.organization_id,
                 self.change(),
-                staff_user_id=self.staff.staff_user_id,
-                clock=self.current.clock,
-            )
-        except InvalidDetails as error:
-            _show_errors(self.fields, error.errors)
-            with self.notice:
-                banner("negative", human_message(error))
-            return
-        except DomainError as error:
-            with self.notice:
-                banner("negative", human_message(error))
-            return
-        finally:
-            self.save_button.props(remove="loading")
-        self.fill(saved)
-        with self.notice:
-            banner("positive", "The document settings are saved.")
+                staff_user_id=staff.staff_user_id,
+                clock=current.clock,
+            ),
+            button=self.save_button,
+            notice=self.notice,
+            fields=self.fields,
+            saved="The document settings are saved.",
+        )
+        if saved is not None:
+            self.fill(saved)
 
     async def cancel(self) -> None:
         self.fill(await io_bound(get_document_settings, self.current.db, self.staff.organization_id))
@@ -317,7 +309,7 @@ class TaxRateDialog:
                     **audit,
                 )
         except InvalidDetails as error:
-            _show_errors(self.fields, error.errors)
+            show_field_errors(self.fields, error.errors)
             self.error.text = "Please correct the fields marked in red."
             return
         except DomainError as error:
@@ -328,12 +320,3 @@ class TaxRateDialog:
         self.dialog.close()
         ui.notify("The tax rate is saved.", type="positive")
         await card.load()
-
-
-def _show_errors(fields: Mapping[str, ui.input | ui.textarea], errors: dict[str, str]) -> None:
-    """Each field shows its own message beside it (Quasar's error slot), or none."""
-    for key, field in fields.items():
-        message = errors.get(key, "")
-        field.props["error"] = bool(message)
-        field.props["error-message"] = message
-        field.update()
