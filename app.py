@@ -54,21 +54,23 @@ def configure(settings: Settings) -> portal.Portal:
     # routes and pages need the portal installed first
     from api import admin_documents, auth, branding, documents, statements, v1, webhooks
 
-    # Once per process: NiceGUI's UI tests configure the same app for every test, and each
-    # include_router nests its lifespan in the app's, so repeating them overflows the stack.
-    if not getattr(app.state, "portal_routes", False):
-        for router in (
-            admin_documents.router,
-            auth.router,
-            branding.router,
-            documents.router,
-            statements.router,
-            webhooks.router,
-        ):
-            app.include_router(router)
-        v1.mount(app)  # the REST API: /api/v1 (its own API-key check), /api/docs, /api/openapi.json
+    # NiceGUI's UI tests configure the same app for every test (its routes and middleware are reset
+    # between tests, its lifespan is not): each include_router nests the router's (empty) lifespan in
+    # the app's, and a thousand of them overflow the stack, so the app's own lifespan is kept.
+    lifespan = app.router.lifespan_context
+    for router in (
+        admin_documents.router,
+        auth.router,
+        branding.router,
+        documents.router,
+        statements.router,
+        webhooks.router,
+    ):
+        app.include_router(router)
+    app.router.lifespan_context = lifespan
+    v1.mount(app)  # the REST API: /api/v1 (its own API-key check), /api/docs, /api/openapi.json
+    if not any(middleware.cls is auth.SessionGuard for middleware in app.user_middleware):
         app.add_middleware(auth.SessionGuard)
-        app.state.portal_routes = True
     import pages.access
     import pages.admin.client
     import pages.admin.clients
