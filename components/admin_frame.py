@@ -8,8 +8,13 @@ from contextlib import contextmanager
 from nicegui import ui
 
 from components.frame import NavEntry, business_mark, demo_banner
+from components.live import LiveTopics
+from components.offload import io_bound
 from components.theme import apply_theme
+from services import portal
 from services.branding import Branding
+from services.conversations import unread_count
+from services.events import BUSINESS_INBOX_TOPIC
 from services.staff_auth import StaffPrincipal
 
 DASHBOARD = NavEntry("Dashboard", "dashboard", "/admin")
@@ -34,7 +39,7 @@ def admin_frame(title: str, *, branding: Branding, staff: StaffPrincipal, active
     apply_theme()
     ui.page_title(f"{title} · Back office · {branding.name}")
     with ui.left_drawer(bordered=True).props("width=232 breakpoint=1023").classes("bg-grey-2 p-0") as drawer:
-        _sidebar(staff, active)
+        unread = _sidebar(staff, active)
     with ui.header(elevated=False).classes("column gap-0 bg-grey-10 text-white p-0"):
         with ui.row().classes("w-full items-center gap-3 px-3 py-2 no-wrap"):
             ui.button(icon="menu", on_click=drawer.toggle).props(
@@ -49,9 +54,26 @@ def admin_frame(title: str, *, branding: Branding, staff: StaffPrincipal, active
     with ui.column().classes("w-full max-w-6xl mx-auto gap-6 p-4 md:p-8") as content:
         ui.label(title).classes("text-2xl font-semibold text-grey-9")
         yield content
+    _follow_unread(unread, staff)
 
 
-def _sidebar(staff: StaffPrincipal, active: str) -> None:
+def _follow_unread(badge: ui.badge, staff: StaffPrincipal) -> None:
+    """Conversations' unread count, read once the page is drawn and again when the inbox changes."""
+    current = portal.current()
+    watch = LiveTopics(current.events, BUSINESS_INBOX_TOPIC)
+
+    async def show() -> None:
+        count = await io_bound(unread_count, current.db, staff.organization_id)
+        badge.set_text(str(count))
+        badge.props(f'aria-label="{count} unread"')
+        badge.set_visibility(count > 0)
+
+    ui.timer(0, show, once=True)
+    watch.follow(show)
+
+
+def _sidebar(staff: StaffPrincipal, active: str) -> ui.badge:
+    """The navigation list and Logout; returns the (hidden) unread badge beside Conversations."""
     with ui.column().classes("w-full h-full justify-between py-3 gap-0"):
         with ui.list().classes("w-full").props("padding"):
             for entry in navigation(staff):
@@ -68,8 +90,13 @@ def _sidebar(staff: StaffPrincipal, active: str) -> None:
                     with ui.item_section().props("avatar"):
                         ui.icon(entry.icon)
                     ui.item_section(entry.label)
+                    if entry is CONVERSATIONS:
+                        with ui.item_section().props("side"):
+                            unread = ui.badge("0").props("color=red-7 rounded").mark("sidebar-unread")
+                            unread.set_visibility(False)
         # A real form post: sign-out needs the admin cookie, which only a request carries.
         with ui.element("form").props("method=post action=/admin/auth/logout").classes("w-full px-3"):
             ui.button("Logout", icon="logout").props("type=submit flat no-caps align=left").classes(
                 "w-full text-grey-8"
             )
+    return unread

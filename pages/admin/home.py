@@ -97,10 +97,14 @@ def _recent_payments(overview: BusinessOverview, locale: str) -> None:
         if not overview.recent_payments:
             ui.label("No payments yet.").classes("text-grey-7")
             return
-        with ui.grid(columns="auto 1fr auto auto").classes("w-full gap-x-4 gap-y-2 text-sm items-center"):
+        rows = ui.grid(columns="auto minmax(0, 1fr) auto")
+        with rows.classes("w-full gap-x-4 gap-y-3 text-sm items-center"):
             for payment in overview.recent_payments:
                 ui.label(format_day(payment.received_at, locale) if payment.received_at else "")
-                ui.label(payment.client_name).classes("truncate")
-                ui.label(METHOD_NAMES.get(payment.method, payment.method.title())).classes("text-grey-7")
+                with ui.column().classes("gap-0 min-w-0"):
+                    ui.label(payment.client_name).classes("truncate w-full")
+                    ui.label(METHOD_NAMES.get(payment.method, payment.method.title())).classes(
+                        "text-xs text-grey-7"
+                    )
                 status = "" if payment.status == "succeeded" else " (processing)"
                 ui.label(format_money(payment.amount, locale) + status).classes("text-right font-medium")

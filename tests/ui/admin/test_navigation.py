@@ -6,6 +6,9 @@ import pytest
 from nicegui.testing import User
 
 from components.settings_nav import SECTIONS
+from services import portal
+from services.contact_business import send_message
+from tests.ui.admin.conftest import until
 
 WORK = ("Clients", "Invoices", "Credit Notes", "Payments", "Refund Requests", "Conversations")
 
@@ -36,3 +39,32 @@ async def test_the_owner_opens_every_settings_page(owner: User, path: str) -> No
     await owner.open(path)
     for label, _ in SECTIONS:
         await owner.should_see(label)
+
+
+def sidebar_unread(user: User) -> str | None:
+    """The number on the sidebar's Conversations entry, or None while the badge is hidden."""
+    try:
+        badges = user.find(marker="sidebar-unread").elements  # only visible elements are found
+    except AssertionError:
+        return None
+    return str(next(iter(badges)).text)
+
+
+async def test_the_sidebar_counts_unread_conversations_and_follows_new_ones(staff: User) -> None:
+    from tests.ui.admin.test_conversations import comment, demo_customer
+
+    customer, invoice, _ = demo_customer()
+    await staff.open("/admin/clients")
+    await until(lambda: sidebar_unread(staff) is None)  # the demo's conversations are all read
+
+    comment(customer, invoice, "Could you add our PO number?")
+    await until(lambda: sidebar_unread(staff) == "1")
+
+    comment(customer, invoice, "It is PO-7781.")  # the same thread: still one conversation to read
+    current = portal.current()
+    send_message(current.db, customer, "Opening hours", "Are you open on Monday?", events=current.events)
+    await until(lambda: sidebar_unread(staff) == "2")
+
+    await staff.open("/admin/conversations")
+    staff.find(marker=f"open-{invoice}").click()
+    await until(lambda: sidebar_unread(staff) == "1")
