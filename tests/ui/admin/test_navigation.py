@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 
 from components.settings_nav import SECTIONS
@@ -47,7 +48,9 @@ def sidebar_unread(user: User) -> str | None:
         badges = user.find(marker="sidebar-unread").elements  # only visible elements are found
     except AssertionError:
         return None
-    return str(next(iter(badges)).text)
+    badge = next(iter(badges))
+    assert isinstance(badge, ui.badge)
+    return badge.text
 
 
 async def test_the_sidebar_counts_unread_conversations_and_follows_new_ones(staff: User) -> None:
