@@ -101,7 +101,7 @@ async def refunds_page(request: Request) -> None:
             if view.decision_note:
                 ui.label(f"Note: {view.decision_note}").classes("text-sm text-grey-9 whitespace-pre-line")
             for line in view.refunds:
-                refund_line(line)
+                refund_line(line, view.client_public_id)
             if view.failed.minor:
                 banner(
                     "negative",
@@ -116,7 +116,7 @@ async def refunds_page(request: Request) -> None:
                     "Asking again is safe: it is never paid back twice.",
                 )
 
-    def refund_line(line: RefundLine) -> None:
+    def refund_line(line: RefundLine, client: str) -> None:
         with ui.row().classes("w-full items-center gap-2 text-sm no-wrap").mark(f"refund-line-{line.status}"):
             ui.label(
                 f"{METHOD_LABELS.get(line.method, line.method).capitalize()} · {line.drawn_from}"
@@ -126,7 +126,7 @@ async def refunds_page(request: Request) -> None:
             )
             ui.label(format_money(line.amount, locale)).classes("text-right min-w-24")
             if line.status == "pending":
-                ui.button("Ask again", on_click=lambda p=line.public_id: retry(p)).props(
+                ui.button("Ask again", on_click=lambda p=line.public_id: retry(p, client)).props(
                     "flat dense no-caps"
                 ).mark("retry-refund")
 
@@ -163,7 +163,7 @@ async def refunds_page(request: Request) -> None:
                 banner("positive", f"Refund for {view.client_name} approved: " + "; ".join(parts) + ".")
         await reload()
 
-    async def retry(refund_public_id: str) -> None:
+    async def retry(refund_public_id: str, client_public_id: str) -> None:
         notice.clear()
         try:
             status = await io_bound(
@@ -178,6 +178,8 @@ async def refunds_page(request: Request) -> None:
             with notice:
                 banner("negative", human_message(error, locale=locale))
             return
+        if status != "pending":  # the customer's open pages show the settled refund
+            current.events.publish(client_documents_topic(client_public_id))
         with notice:
             banner(
                 {"succeeded": "positive", "failed": "negative"}.get(status, "warning"),

@@ -12,7 +12,8 @@ from models import Client, Invoice, InvoiceKind, PortalUser, Refund, RefundSourc
 from services import portal
 from services.credit_actions import ask_for_refund
 from services.demo import CUSTOMER_EMAIL
-from services.errors import InvalidPaymentDetails
+from services.errors import GatewayUnavailable, InvalidPaymentDetails
+from services.events import client_documents_topic
 from services.gateways.base import CardDetails, ChargeRequest, RefundResult
 from services.gateways.sandbox import SandboxGateway
 from services.money import Money
@@ -29,11 +30,14 @@ class RecordingSandbox(SandboxGateway):
         super().__init__()
         self.refunds: list[tuple[str, int]] = []
         self.refuse = False
+        self.silent = False  # no clear answer: the refund stays pending
 
     def refund(self, gateway_payment_id: str, amount_minor: int, idempotency_key: str) -> RefundResult:
         self.refunds.append((gateway_payment_id, amount_minor))
         if self.refuse:
             raise InvalidPaymentDetails("gateway", "The payment service could not do this.")
+        if self.silent:
+            raise GatewayUnavailable("refund")
         return super().refund(gateway_payment_id, amount_minor, idempotency_key)
 
 
@@ -144,3 +148,30 @@ async def test_a_gateway_refusal_shows_the_refund_failed_and_leaves_the_money(
     await until(lambda: bool(owner.find(marker="refund-line-failed").elements))
     assert refund_rows() == [("manual", "succeeded", 70000), ("gateway", "failed", 50000)]
     assert balances_of(CUSTOMER_EMAIL).available_retainer == Money(50000, "USD")
+
+
+async def test_asking_again_settles_a_pending_refund_once_and_tells_the_customers_pages(
+    owner: User, gateway: RecordingSandbox
+) -> None:
+    pay_q1_retainer_by_card(gateway)
+    ask(balances_of(CUSTOMER_EMAIL).available_retainer.minor)
+    gateway.silent = True
+    await owner.open("/admin/refunds")
+    owner.find(marker="approve").click()
+    await owner.should_see("The payment service has not confirmed $500.00 yet.")
+    await owner.should_see("Waiting for the payment service")
+    assert refund_rows() == [("manual", "succeeded", 70000), ("gateway", "pending", 50000)]
+
+    with portal.current().db.reading() as session:
+        client = session.scalars(
+            select(Client.public_id).join(PortalUser).where(PortalUser.email == CUSTOMER_EMAIL)
+        ).one()
+    topic = client_documents_topic(client)
+    before = portal.current().events.version(topic)
+    gateway.silent = False
+    owner.find(marker="retry-refund").click()
+    await owner.should_see("The payment service paid it back.")
+    assert refund_rows() == [("manual", "succeeded", 70000), ("gateway", "succeeded", 50000)]
+    assert portal.current().events.version(topic) > before  # the customer's open pages refresh
+    assert [amount for _payment, amount in gateway.refunds] == [50000, 50000]  # asked twice, paid once
+    await owner.should_not_see(marker="retry-refund")
