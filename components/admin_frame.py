@@ -58,9 +58,14 @@ def admin_frame(title: str, *, branding: Branding, staff: StaffPrincipal, active
 
 
 def _follow_unread(badge: ui.badge, staff: StaffPrincipal) -> None:
-    """Conversations' unread count, read once the page is drawn and again when the inbox changes."""
+    """Conversations' unread count, read once the browser is connected and again when the inbox changes.
+
+    Started on connection rather than by a timer now: a timer would make NiceGUI answer the request
+    before the page's own content is built.
+    """
     current = portal.current()
-    watch = LiveTopics(current.events, BUSINESS_INBOX_TOPIC)
+    client = ui.context.client
+    watch = LiveTopics(current.events, BUSINESS_INBOX_TOPIC)  # before the first read: no change is missed
 
     async def show() -> None:
         count = await io_bound(unread_count, current.db, staff.organization_id)
@@ -68,8 +73,17 @@ def _follow_unread(badge: ui.badge, staff: StaffPrincipal) -> None:
         badge.props(f'aria-label="{count} unread"')
         badge.set_visibility(count > 0)
 
-    ui.timer(0, show, once=True)
-    watch.follow(show)
+    started = False
+
+    async def start() -> None:
+        nonlocal started
+        if started:  # a reconnection: the timer is still running
+            return
+        started = True
+        watch.follow(show)
+        await show()
+
+    client.on_connect(start)
 
 
 def _sidebar(staff: StaffPrincipal, active: str) -> ui.badge:
