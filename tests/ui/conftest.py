@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,14 +17,44 @@ from services import portal
 from services.balances import ClientBalances, client_balances
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
 
+_demo_folders: dict[date, Path] = {}
+
+
+def demo_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the migrated demo, made once a day (the demo's dates follow today's).
+
+    Copying it costs milliseconds; migrating and filling a database takes most of a second, which
+    each of the UI tests would otherwise pay when app.py starts.
+    """
+    from services.demo import seed_demo
+    from services.settings import Settings
+
+    today = datetime.now(UTC).date()
+    if today not in _demo_folders:
+        folder = tmp_path_factory.mktemp("demo-data") / "data"
+        started = portal.start(Settings(data_dir=folder, demo=True))
+        seed_demo(started.db, clock=started.clock, password_rounds=4)
+        started.db.engine.dispose()
+        _demo_folders[today] = folder
+    return _demo_folders[today]
+
 
 @pytest.fixture(autouse=True)
-def demo_portal_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path / "data"))
+def demo_portal_env(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """app.py's settings for a UI test: the demo in a fresh data folder (none for ``empty_portal``)."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(data))
     monkeypatch.setenv("PORTAL_DEMO", "true")
     monkeypatch.setenv("PORTAL_BCRYPT_ROUNDS", "4")
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    return tmp_path / "data"
+    if "empty_portal" not in request.fixturenames:
+        shutil.copytree(demo_data_folder(tmp_path_factory), data)
+    return data
 
 
 async def post_login(
