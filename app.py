@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nicegui import app, background_tasks, run, ui
 
+from components.offload import io_bound
 from services import portal
 from services.demo import seed_demo
 from services.mailer import BackgroundSender, SmtpConfig, startup_notice
@@ -105,7 +106,9 @@ async def _settle_payments(started: portal.Portal) -> None:
     """Book bank debits once the gateway says they settled or failed."""
     while True:
         try:
-            await run.io_bound(settle_processing, started.db, started.gateway, clock=started.clock)
+            # offload's io_bound passes a shutdown's cancellation on (NiceGUI's own returns None), so the
+            # loop ends at once instead of sleeping through the shutdown's two-second grace period
+            await io_bound(settle_processing, started.db, started.gateway, clock=started.clock)
         except Exception:  # a failed round is logged and tried again; the loop must not die
             log.exception("settling processing payments failed")
         await asyncio.sleep(SETTLE_INTERVAL_SECONDS)
