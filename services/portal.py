@@ -9,6 +9,7 @@ import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from services import secret_key
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.events import Events
@@ -125,10 +126,12 @@ def start(settings: Settings) -> Portal:
     The gateway is the environment's (``choose_gateway``), unless the owner chose one in Settings >
     Payments; either way it is a ``SwitchableGateway``, so a later choice applies without a restart.
     """
-    prepare_data_dir(settings)
+    data_dir = prepare_data_dir(settings)
+    secret_key.install(data_dir, settings.secret_key)
     gateway = SwitchableGateway(choose_gateway(settings))
     database = Database.from_url(settings.resolved_database_url)
     database.migrate()
+    secret_key.seal_stored_secrets(database)
     use_configured_gateway(gateway, database, settings)
     portal = Portal(settings=settings, db=database, gateway=gateway)
     install(portal)

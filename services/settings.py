@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     )
     demo: bool = False
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    secret_key: str = ""  # seals the secrets saved in Settings (else data_dir/secret_key)
 
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)

@@ -42,6 +42,7 @@ def run_app(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ("DATABASE_URL", "mysql://db/portal"),
         ("PORTAL_SMTP_SECURITY", "tls1.0"),
         ("PORTAL_BASE_URL", "billing.example.com"),
+        ("PORTAL_SECRET_KEY", "too-short"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable, value):
@@ -96,3 +97,24 @@ def test_demo_data_goes_only_into_an_empty_database(tmp_path):
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(Invoice)) == invoices
         assert session.scalar(select(func.count()).select_from(Organization)) == 1
+
+
+def test_secrets_saved_under_another_key_stop_start_up_with_one_line(tmp_path):
+    from services.payment_settings import GatewayChange, save_gateway
+    from services.secret_key import KEY_FILE, install
+    from services.settings import Settings
+    from tests.factories import make_organization
+
+    install(tmp_path)  # the key app.py will find in the data folder
+    db = Database.from_url(f"sqlite:///{tmp_path / 'portal.db'}")
+    db.migrate()
+    keys = GatewayChange("stripe", "sk_test_abcdefgh1234", "pk_test_abcdefgh5678", "whsec_abcdefgh9999")
+    save_gateway(db, make_organization(db), keys, Settings())
+    db.engine.dispose()
+    (tmp_path / KEY_FILE).unlink()  # lost: start-up makes a new one, which cannot open the saved keys
+
+    result = run_app("--data-dir", str(tmp_path))
+
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "The Stripe keys or SMTP password saved in Settings cannot be read with this secret key" in line
