@@ -68,5 +68,6 @@ class Refund(PublicIdMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default=RefundStatus.SUCCEEDED)
     method: Mapped[str] = mapped_column(String(20), default="manual")
     gateway_refund_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    failure_reason: Mapped[str] = mapped_column(String(300), default="")  # the gateway's words, when failed
     refunded_at: Mapped[datetime]
     created_at: Mapped[datetime]

@@ -39,13 +39,14 @@ from services.audit import record_event
 from services.clients import client_id_for
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.errors import DomainError, GatewayUnavailable, NotFound, TextTooLong
+from services.errors import DomainError, GatewayUnavailable, NotFound, TextTooLong, human_message
 from services.gateways.base import PaymentGateway, RefundResult
 from services.money import Money
 
 _log = logging.getLogger(__name__)
 
 MAX_NOTE_LENGTH = 2000
+MAX_REASON_LENGTH = 300  # Refund.failure_reason
 DECIDED_SHOWN = 100  # decided requests listed below the open ones, newest first
 
 
@@ -58,6 +59,7 @@ class RefundLine:
     method: str  # manual | gateway
     status: str  # pending | succeeded | failed
     drawn_from: str  # "Receipt RCPT-00012" or "Credit note CN-00003"
+    failure_reason: str = ""  # what the gateway said when it refused
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,9 @@ def refund_credit(
     credits.refund_available(db, client_id=client_id, source=source, amount=amount, clock=clock)
 
 
-def settle_gateway_refund(session: Session, refund: Refund, succeeded: bool, *, at: datetime) -> bool:
+def settle_gateway_refund(
+    session: Session, refund: Refund, succeeded: bool, *, at: datetime, reason: str = ""
+) -> bool:
     """The gateway's final word on one of our refund rows (locked by the caller); True if it changed.
 
     A failed refund gives its amount back to the payment it was drawn from, so the money is again the
@@ -235,6 +239,7 @@ def settle_gateway_refund(session: Session, refund: Refund, succeeded: bool, *, 
         refund.status = RefundStatus.SUCCEEDED
         return changed
     refund.status = RefundStatus.FAILED
+    refund.failure_reason = " ".join(reason.split())[:MAX_REASON_LENGTH]
     if refund.payment_id is not None:
         payment = session.get(Payment, refund.payment_id, with_for_update=True)
         if payment is not None:
@@ -245,7 +250,11 @@ def settle_gateway_refund(session: Session, refund: Refund, succeeded: bool, *, 
         at=at,
         client_id=refund.client_id,
         subject=("refund", refund.id),
-        details={"gateway_refund_id": refund.gateway_refund_id or "", "amount_minor": refund.amount_minor},
+        details={
+            "gateway_refund_id": refund.gateway_refund_id or "",
+            "amount_minor": refund.amount_minor,
+            "reason": refund.failure_reason,
+        },
     )
     return True
 
@@ -264,7 +273,7 @@ def _send(db: Database, gateway: PaymentGateway, share: credits.GatewayShare, cl
             )
             return RefundStatus.PENDING
         except DomainError as error:  # the gateway refused and did nothing
-            result = RefundResult("", succeeded=False, failure_message=str(error))
+            result = RefundResult("", succeeded=False, failure_message=human_message(error))
         except Exception:  # any other failure leaves it unknown whether money moved: stay pending
             _log.exception("Refund %s through %s failed; left pending", share.refund_public_id, gateway.name)
             return RefundStatus.PENDING
@@ -279,7 +288,9 @@ def _send(db: Database, gateway: PaymentGateway, share: credits.GatewayShare, cl
         if result.gateway_refund_id and not refund.gateway_refund_id:
             refund.gateway_refund_id = result.gateway_refund_id
         if refund.status == RefundStatus.PENDING:  # a webhook may have settled it meanwhile
-            settle_gateway_refund(session, refund, result.succeeded, at=clock())
+            settle_gateway_refund(
+                session, refund, result.succeeded, at=clock(), reason=result.failure_message
+            )
         return refund.status
 
 
@@ -333,6 +344,7 @@ def _refund_lines(session: Session, request_ids: list[int]) -> dict[int, list[Re
             refund.method,
             refund.status,
             drawn_from,
+            refund.failure_reason,
         )
         if refund.refund_request_id is not None:
             found.setdefault(refund.refund_request_id, []).append(line)

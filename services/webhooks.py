@@ -69,7 +69,7 @@ def _book_refund(db: Database, gateway_name: str, event: WebhookEvent, clock: Cl
         ).all()
         for row in ours:
             # Never a second row for a refund we made: settle ours (a failure gives the money back).
-            settle_gateway_refund(session, row, refund.succeeded, at=clock())
+            settle_gateway_refund(session, row, refund.succeeded, at=clock(), reason=refund.failure_message)
         if ours:
             return True
         payment = session.scalar(

@@ -129,6 +129,10 @@ async def refunds_page(request: Request) -> None:
                 ui.button("Ask again", on_click=lambda p=line.public_id: retry(p, client)).props(
                     "flat dense no-caps"
                 ).mark("retry-refund")
+        if line.status == "failed" and line.failure_reason:
+            ui.label(f"The payment service said: {line.failure_reason}").classes(
+                "text-xs text-negative"
+            ).mark("refund-failure-reason")
 
     async def approve(view: RefundRequestView) -> None:
         notice.clear()

@@ -145,6 +145,7 @@ async def test_a_gateway_refusal_shows_the_refund_failed_and_leaves_the_money(
     owner.find(marker="approve").click()
     await owner.should_see("approved, but not all of it went through")
     await owner.should_see("The payment service refused $500.00")
+    await owner.should_see("The payment service said: The payment service could not do this.")
     await until(lambda: bool(owner.find(marker="refund-line-failed").elements))
     assert refund_rows() == [("manual", "succeeded", 70000), ("gateway", "failed", 50000)]
     assert balances_of(CUSTOMER_EMAIL).available_retainer == Money(50000, "USD")

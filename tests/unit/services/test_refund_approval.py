@@ -247,15 +247,16 @@ def test_a_webhook_saying_our_refund_failed_gives_the_money_back(db, customer, g
     )
     [(_m, _s, _a, refund_id)] = refund_rows(db)
     assert refund_id
-    failed = WebhookEvent(
-        "evt_2", "charge.refund.updated", WebhookKind.REFUND, refund=RefundResult(refund_id, False)
-    )
+    answer = RefundResult(refund_id, False, failure_message="The card was closed.")
+    failed = WebhookEvent("evt_2", "charge.refund.updated", WebhookKind.REFUND, refund=answer)
     handle_webhook(db, "sandbox", failed, clock=fixed_clock)
     handle_webhook(
         db, "sandbox", WebhookEvent("evt_3", "x", WebhookKind.REFUND, refund=RefundResult(refund_id, False))
     )
     assert [s for _m, s, _a, _g in refund_rows(db)] == ["failed"]
     assert available_retainer(db, customer) == usd(20000)
+    [line] = list_refund_requests(db, customer.organization_id)[0].refunds
+    assert line.failure_reason == "The card was closed."  # the owner sees why
 
 
 def test_declining_makes_the_amount_available_again(db, customer, gateway):
