@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from services.gateways.base import PaymentGateway
 from services.gateways.sandbox import SandboxGateway
 from services.gateways.switch import SwitchableGateway
 from services.payment_settings import configured_settings
+from services.private_files import read_or_create
 from services.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -110,14 +110,7 @@ def switch_gateway(portal: Portal, settings: Settings) -> PaymentGateway:
 
 def storage_secret(data_dir: Path) -> str:
     """The secret that signs NiceGUI's storage cookie: made on first start, kept readable by us alone."""
-    path = data_dir / "storage_secret"
-    if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(48))
-    if stat.S_IMODE(path.stat().st_mode) != 0o600:
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return read_or_create(data_dir / "storage_secret", lambda: secrets.token_urlsafe(48).encode()).decode()
 
 
 def start(settings: Settings) -> Portal:

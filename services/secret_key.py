@@ -7,8 +7,6 @@ Losing it loses the stored Stripe keys and SMTP password (the owner enters them 
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -17,6 +15,7 @@ from sqlalchemy import String, column, select, table, update
 from models.business_settings import IntegrationSettings
 from models.sealed import SecretUnreadable, install_key, is_sealed, unseal
 from services.database import Database
+from services.private_files import read_or_create
 from services.settings import SettingsError
 
 KEY_FILE = "secret_key"
@@ -42,13 +41,7 @@ def load_key(data_dir: Path, configured: str = "") -> bytes:
             ) from None
         return key
     path = data_dir / KEY_FILE
-    if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(Fernet.generate_key())
-    if stat.S_IMODE(path.stat().st_mode) != 0o600:
-        path.chmod(0o600)
-    key = path.read_bytes().strip()
+    key = read_or_create(path, Fernet.generate_key)
     try:
         Fernet(key)
     except ValueError:
