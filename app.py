@@ -20,7 +20,7 @@ from services.demo import seed_demo
 from services.mailer import BackgroundSender, SmtpConfig, startup_notice
 from services.online_payments import settle_processing
 from services.pdf.fonts import preload_fonts
-from services.settings import Settings, SettingsError, load_settings
+from services.settings import Settings, StartupError, load_settings
 from services.setup import needs_setup
 from services.smtp_settings import smtp_config_provider
 
@@ -157,7 +157,7 @@ def main() -> None:
         settings = load_settings(host=flags.host, port=flags.port, data_dir=flags.data_dir, demo=flags.demo)
         started = configure(settings)
         secret = portal.storage_secret(settings.data_dir.resolve())
-    except SettingsError as error:
+    except StartupError as error:
         print(error, file=sys.stderr)
         raise SystemExit(2) from None
     ui.run(

@@ -12,6 +12,7 @@ from models.outbox import EmailDeliveryAttempt, OutboxAttachment, OutboxEmail, P
 from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
 from models.payment_method import GatewayCustomer, SavedPaymentMethod
 from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
+from models.sandbox_charge import SandboxCharge
 from models.security import AuditEvent, LoginSession, LoginThrottle, PasswordToken
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "RefundSource",
     "RefundStatus",
     "Review",
+    "SandboxCharge",
     "SavedPaymentMethod",
     "StaffUser",
     "TaxRate",

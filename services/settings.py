@@ -63,7 +63,11 @@ class Settings(BaseSettings):
         return self.base_url or f"http://{self.host}:{self.port}"
 
 
-class SettingsError(Exception):
+class StartupError(Exception):
+    """The portal cannot start; the message says why in one line, which is all the operator sees."""
+
+
+class SettingsError(StartupError):
     """A setting has a value the portal cannot run with; the message names it in one line."""
 
 

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 import models
-from services.database import Database, make_engine
+from services.database import Database, make_engine, normalize_url
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 BACKENDS = [
@@ -28,10 +28,32 @@ BACKENDS = [
 _postgres_engine: Engine | None = None
 
 
+def postgres_test_url(purpose: str = "") -> str:
+    """A PostgreSQL database of this test process's own, created if missing.
+
+    Parallel workers (pytest-xdist) and tests that need a database to themselves (migrations,
+    faults) each get one named after ``PORTAL_TEST_DATABASE_URL``'s, so they never meet.
+    """
+    url = make_url(normalize_url(POSTGRES_URL))
+    parts = [url.database or "test", os.environ.get("PYTEST_XDIST_WORKER", ""), purpose]
+    name = "_".join(part for part in parts if part)
+    maintenance = url.set(database="postgres").render_as_string(hide_password=False)
+    server = make_engine(maintenance, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            query = text("SELECT 1 FROM pg_database WHERE datname = :name")
+            exists = connection.scalar(query, {"name": name})
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 def _postgres() -> Engine:
     global _postgres_engine
     if _postgres_engine is None:
-        _postgres_engine = make_engine(POSTGRES_URL)
+        _postgres_engine = make_engine(postgres_test_url())
         with _postgres_engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         models.Base.metadata.create_all(_postgres_engine)

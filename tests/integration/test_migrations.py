@@ -8,29 +8,16 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, make_url, text
+from sqlalchemy import Engine, inspect, text
 
 import models
-from services.database import make_engine, normalize_url, upgrade_to_head
-from tests.conftest import POSTGRES_URL
-
-# Its own database, so the shared test database (built with create_all by conftest) is left alone.
-MIGRATIONS_DATABASE = "portal_migrations_test"
+from services.database import make_engine, upgrade_to_head
+from tests.conftest import POSTGRES_URL, postgres_test_url
 
 
 def postgres_engine() -> Iterator[Engine]:
-    url = make_url(normalize_url(POSTGRES_URL))
-    server = make_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as connection:
-            exists = connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": MIGRATIONS_DATABASE}
-            )
-            if not exists:
-                connection.execute(text(f'CREATE DATABASE "{MIGRATIONS_DATABASE}"'))
-    finally:
-        server.dispose()
-    engine = make_engine(url.set(database=MIGRATIONS_DATABASE).render_as_string(hide_password=False))
+    # Its own database, so the shared test database (built with create_all by conftest) is left alone.
+    engine = make_engine(postgres_test_url("migrations"))
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     try:
