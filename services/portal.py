@@ -14,6 +14,7 @@ from services.database import Database
 from services.events import Events
 from services.gateways.base import PaymentGateway
 from services.gateways.sandbox import SandboxGateway
+from services.gateways.sandbox_records import DatabaseRecords
 from services.gateways.switch import SwitchableGateway
 from services.payment_settings import configured_settings
 from services.private_files import read_or_create
@@ -58,10 +59,14 @@ def prepare_data_dir(settings: Settings) -> Path:
     return path
 
 
-def choose_gateway(settings: Settings) -> PaymentGateway:
-    """Stripe when its secret key is set (and then every key it needs), the sandbox otherwise."""
+def choose_gateway(settings: Settings, db: Database | None = None) -> PaymentGateway:
+    """Stripe when its secret key is set (and then every key it needs), the sandbox otherwise.
+
+    The sandbox keeps its charges in ``db`` (in memory without one), as a real gateway keeps them on its
+    servers: an attempt whose answer was lost is found there again after a restart.
+    """
     if not settings.stripe_secret_key:
-        return SandboxGateway()
+        return SandboxGateway(records=DatabaseRecords(db) if db is not None else None)
     for name in ("stripe_publishable_key", "stripe_webhook_secret"):
         if not getattr(settings, name):
             raise SettingsError(
@@ -90,7 +95,7 @@ def use_configured_gateway(gateway: SwitchableGateway, db: Database, settings: S
     if configured is settings:
         return
     try:
-        gateway.replace(choose_gateway(configured))
+        gateway.replace(choose_gateway(configured, db))
     except SettingsError as error:  # keys checked when saved, so only a row edited by hand gets here
         logger.error("the gateway chosen in Settings cannot be used (%s); the environment's is", error)
 
@@ -100,7 +105,7 @@ def switch_gateway(portal: Portal, settings: Settings) -> PaymentGateway:
 
     Raises ``SettingsError`` when the keys are incomplete; the running gateway is then unchanged.
     """
-    chosen = choose_gateway(settings)
+    chosen = choose_gateway(settings, portal.db)
     if isinstance(portal.gateway, SwitchableGateway):
         portal.gateway.replace(chosen)
     else:  # a portal built by hand (tests) with a fixed gateway: install a copy with the new one
@@ -121,8 +126,8 @@ def start(settings: Settings) -> Portal:
     """
     data_dir = prepare_data_dir(settings)
     secret_key.install(data_dir, settings.secret_key)
-    gateway = SwitchableGateway(choose_gateway(settings))
     database = Database.from_url(settings.resolved_database_url)
+    gateway = SwitchableGateway(choose_gateway(settings, database))
     database.migrate()
     secret_key.seal_stored_secrets(database)
     use_configured_gateway(gateway, database, settings)

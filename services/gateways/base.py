@@ -8,6 +8,7 @@ four digits, expiry).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -107,6 +108,18 @@ class ChargeResult:
     failure_code: str = ""
     failure_message: str = ""
     client_secret: str = ""  # REQUIRES_ACTION: the browser completes the challenge with it
+    # Our payment's id as the gateway keeps it (the request's idempotency key, in its metadata), so an
+    # answer about a charge we never learnt the gateway's id of still finds its attempt.
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class ChargeQuery:
+    """What identifies an attempt to the gateway when we never heard its answer."""
+
+    idempotency_key: str  # our payment's public id
+    customer_id: str  # the gateway's customer the attempt charged, if any
+    attempted_at: datetime
 
 
 @dataclass(frozen=True)
@@ -170,6 +183,26 @@ class PaymentGateway(Protocol):
 
     def retrieve(self, gateway_payment_id: str) -> ChargeResult:
         """The current state of a charge, for settling PROCESSING ones."""
+        ...
+
+    def find_charge(self, query: ChargeQuery) -> ChargeResult | None:
+        """The charge made for our attempt ``query.idempotency_key``, or None if the gateway has none.
+
+        This is how an attempt whose answer was lost (the process killed, the database failing while
+        booking) is found from our side alone.
+        """
+        ...
+
+    def close_attempt(self, query: ChargeQuery) -> ChargeResult | None:
+        """Make sure no charge is made for this attempt from now on; the charge if one was made after all.
+
+        Called once an unanswered attempt is old enough that no request for it can still be under way.
+        """
+        ...
+
+    def cancel(self, gateway_payment_id: str) -> ChargeResult:
+        """Stop a charge still waiting for the customer (an abandoned 3-D Secure challenge); returns its
+        final state, which is SUCCEEDED if the customer completed it after all."""
         ...
 
     def refund(self, gateway_payment_id: str, amount_minor: int, idempotency_key: str) -> RefundResult:

@@ -1,23 +1,28 @@
 """The sandbox gateway: in-process, no real money, Stripe's published test cards and two test IBANs.
 
 A charge's outcome is written into the ids it returns (``sbx_card_4242_...``, ``sbx_bank_ok_<settle
-time>_...``), so saved methods keep working and processing debits settle after a restart, with
-nothing stored in memory but the idempotency replies.
+time>_...``), so saved methods keep working and processing debits settle after a restart. Each answer
+is kept under its idempotency key (``sandbox_records``: the portal's database, or memory in tests), as a
+real gateway keeps its charges: a repeated request gets the first answer, and an attempt whose answer
+was lost is found again by its key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, SchwiftyException
 
 from services.clock import Clock, utc_now
 from services.gateways.base import (
+    BillingAddress,
     CardSetup,
+    ChargeQuery,
     ChargeRequest,
     ChargeResult,
     ChargeStatus,
@@ -29,6 +34,7 @@ from services.gateways.base import (
     RefundResult,
     WebhookEvent,
 )
+from services.gateways.sandbox_records import MemoryRecords, Record, SandboxRecords
 
 SANDBOX_NOTICE = "Sandbox - no real money"
 BANK_SETTLE_DELAY = timedelta(seconds=5)
@@ -41,6 +47,8 @@ TEST_CARDS = {
     "4000000000000069": ("expired_card", "Your card has expired."),
 }
 TEST_IBANS = {"DE89370400440532013000": True, "DE62370400440532013001": False}  # settles or fails
+CLOSED: Record = {"closed": True}  # kept for an attempt closed without a charge: its key charges nothing
+ATTEMPT_CLOSED = "This payment attempt was closed before it reached the payment service; nothing was charged."
 
 
 def luhn_valid(digits: str) -> bool:
@@ -68,18 +76,23 @@ class SandboxGateway:
     is_sandbox = True
     collects_cards_in_browser = False  # the sandbox takes test numbers on the payment form itself
 
-    def __init__(self, *, clock: Clock = utc_now, settle_delay: timedelta = BANK_SETTLE_DELAY) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock = utc_now,
+        settle_delay: timedelta = BANK_SETTLE_DELAY,
+        records: SandboxRecords | None = None,
+    ) -> None:
         self.clock = clock
         self.settle_delay = settle_delay
-        self._replies: dict[str, ChargeResult] = {}
-        self._lock = threading.Lock()
+        self.records = records if records is not None else MemoryRecords()
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         if request.amount_minor <= 0:
             raise InvalidPaymentDetails("amount", "The amount must be more than zero.")
-        with self._lock:
-            if request.idempotency_key in self._replies:
-                return self._replies[request.idempotency_key]
+        kept = self.records.get(request.idempotency_key)
+        if kept is not None:
+            return _answer(kept)
         if request.saved_method_id:
             result = self._charge_saved(request.saved_method_id, request.idempotency_key)
         elif request.card is not None:
@@ -88,8 +101,19 @@ class SandboxGateway:
             result = self._charge_bank(request)
         else:
             raise InvalidPaymentDetails("method", "Choose a card or a bank account.")
-        with self._lock:
-            return self._replies.setdefault(request.idempotency_key, result)
+        record = _record(replace(result, reference=request.idempotency_key))
+        return _answer(self.records.keep(request.idempotency_key, record))
+
+    def find_charge(self, query: ChargeQuery) -> ChargeResult | None:
+        kept = self.records.get(query.idempotency_key)
+        return None if kept is None or kept.get("closed") else _answer(kept)
+
+    def close_attempt(self, query: ChargeQuery) -> ChargeResult | None:
+        kept = self.records.keep(query.idempotency_key, CLOSED)
+        return None if kept.get("closed") else _answer(kept)
+
+    def cancel(self, gateway_payment_id: str) -> ChargeResult:
+        return self.retrieve(gateway_payment_id)  # the sandbox asks for no challenge: nothing waits
 
     def retrieve(self, gateway_payment_id: str) -> ChargeResult:
         parts = gateway_payment_id.split("_")
@@ -207,3 +231,18 @@ class SandboxGateway:
         payment_id = f"sbx_bank_{outcome}_{settles}_{secrets.token_hex(4)}_{last4}"
         method = MethodInfo(method_id, MethodKind.BANK_ACCOUNT, "SEPA Direct Debit", last4)
         return ChargeResult(payment_id, ChargeStatus.PROCESSING, method, saved=saved)
+
+
+def _record(result: ChargeResult) -> Record:
+    return asdict(result)
+
+
+def _answer(record: Record) -> ChargeResult:
+    """The answer kept in ``record``; a closed attempt's key is refused, as nothing may be charged."""
+    if record.get("closed"):
+        raise InvalidPaymentDetails("payment", ATTEMPT_CLOSED)
+    fields: dict[str, Any] = dict(record)
+    method = dict(fields.pop("method"))
+    method["kind"] = MethodKind(method["kind"])
+    method["billing_address"] = BillingAddress(**method["billing_address"])
+    return ChargeResult(status=ChargeStatus(fields.pop("status")), method=MethodInfo(**method), **fields)

@@ -37,6 +37,7 @@ from services.errors import GatewayUnavailable
 from services.gateways.base import (
     BillingAddress,
     CardSetup,
+    ChargeQuery,
     ChargeRequest,
     ChargeResult,
     ChargeStatus,
@@ -57,6 +58,11 @@ STRIPE_JS_URL = "https://js.stripe.com/v3/"
 LOCALSTRIPE_LACKS = {"description", "mandate_data", "setup_future_usage", "off_session"}
 SEPA_BRAND = "SEPA Direct Debit"
 DECLINED = "Your card was declined."
+# One request waits at most this long (the SDK's default is 80 s); with its retries, a charge's requests
+# are over within a few minutes, well inside the time reconciliation waits before closing an attempt.
+REQUEST_TIMEOUT_SECONDS = 30
+# An attempt's PaymentIntent is created after the attempt is stored; its clock may differ from ours.
+CLOCK_SKEW_SECONDS = 600
 PAYMENT_EVENTS = {
     "payment_intent.succeeded",
     "payment_intent.processing",
@@ -127,7 +133,10 @@ class StripeGateway:
         self._webhook_secret = webhook_secret
         # Retries reuse the idempotency key, so a request lost on the wire is not carried out twice.
         self._client = stripe.StripeClient(
-            secret_key, base_addresses={"api": api_base}, max_network_retries=2
+            secret_key,
+            base_addresses={"api": api_base},
+            max_network_retries=2,
+            http_client=stripe.new_default_http_client(timeout=REQUEST_TIMEOUT_SECONDS),
         )
         self._real_stripe = urlparse(api_base).hostname == urlparse(STRIPE_API_BASE).hostname
 
@@ -198,6 +207,42 @@ class StripeGateway:
                 gateway_payment_id, params={"expand": ["payment_method"]}
             )
         return _charge_result(intent, _intent_method(intent))
+
+    def find_charge(self, query: ChargeQuery) -> ChargeResult | None:
+        """Our attempt's PaymentIntent, found by the payment id ``charge`` put in its metadata.
+
+        Listing the customer's PaymentIntents since the attempt is strongly consistent, unlike Stripe's
+        search. localstripe filters lists by nothing, so there every PaymentIntent is looked at.
+        """
+        params: dict[str, Any] = {"limit": 100}
+        if self._real_stripe:
+            params["created"] = {"gte": int(query.attempted_at.timestamp()) - CLOCK_SKEW_SECONDS}
+            if query.customer_id:
+                params["customer"] = query.customer_id
+        with _stripe_errors("payment lookup", "changed"):
+            intents = self._client.v1.payment_intents.list(params=cast(Any, params))
+            for intent in intents.auto_paging_iter():
+                if _field(_field(intent, "metadata"), "payment_id") == query.idempotency_key:
+                    return self.retrieve(str(intent.id))
+        return None
+
+    def close_attempt(self, query: ChargeQuery) -> ChargeResult | None:
+        """Stripe cannot be told to refuse a key; requests time out (``REQUEST_TIMEOUT_SECONDS``, with
+        retries), so once reconciliation closes an attempt no request of it is still on its way. A
+        PaymentIntent created but never confirmed is cancelled, so that it can never be confirmed later."""
+        found = self.find_charge(query)
+        if found is not None and found.status in (ChargeStatus.FAILED, ChargeStatus.REQUIRES_ACTION):
+            return self.cancel(found.gateway_payment_id)
+        return found
+
+    def cancel(self, gateway_payment_id: str) -> ChargeResult:
+        with _stripe_errors("payment cancellation", "changed"):
+            intent = self._client.v1.payment_intents.retrieve(gateway_payment_id)
+            if intent.status in ("requires_payment_method", "requires_confirmation", "requires_action"):
+                self._client.v1.payment_intents.cancel(
+                    gateway_payment_id, options={"idempotency_key": f"{gateway_payment_id}:cancel"}
+                )
+        return self.retrieve(gateway_payment_id)
 
     def refund(self, gateway_payment_id: str, amount_minor: int, idempotency_key: str) -> RefundResult:
         if amount_minor <= 0:
@@ -423,13 +468,18 @@ def _charge_result(intent: Any, method: MethodInfo) -> ChargeResult:
     status = intent.status
     metadata = _field(intent, "metadata")
     saved = _field(metadata, "save_method") == "true"
+    reference = _text(metadata, "payment_id")
     if status == "succeeded":
-        return ChargeResult(intent.id, ChargeStatus.SUCCEEDED, method, saved=saved)
+        return ChargeResult(intent.id, ChargeStatus.SUCCEEDED, method, saved=saved, reference=reference)
     if status in ("processing", "requires_capture"):
-        return ChargeResult(intent.id, ChargeStatus.PROCESSING, method, saved=saved)
+        return ChargeResult(intent.id, ChargeStatus.PROCESSING, method, saved=saved, reference=reference)
     if status == "requires_action":
         return ChargeResult(
-            intent.id, ChargeStatus.REQUIRES_ACTION, method, client_secret=intent.client_secret
+            intent.id,
+            ChargeStatus.REQUIRES_ACTION,
+            method,
+            client_secret=intent.client_secret,
+            reference=reference,
         )
     error = _field(intent, "last_payment_error")
     if status == "canceled":
@@ -442,6 +492,7 @@ def _charge_result(intent: Any, method: MethodInfo) -> ChargeResult:
         method,
         failure_code=_field(error, "code") or code,
         failure_message=_field(error, "message") or message,
+        reference=reference,
     )
 
 

@@ -11,6 +11,7 @@ import threading
 
 from services.gateways.base import (
     CardSetup,
+    ChargeQuery,
     ChargeRequest,
     ChargeResult,
     MethodInfo,
@@ -79,6 +80,15 @@ class SwitchableGateway:
 
     def retrieve(self, gateway_payment_id: str) -> ChargeResult:
         return self._gateway.retrieve(gateway_payment_id)
+
+    def find_charge(self, query: ChargeQuery) -> ChargeResult | None:
+        return self._gateway.find_charge(query)
+
+    def close_attempt(self, query: ChargeQuery) -> ChargeResult | None:
+        return self._gateway.close_attempt(query)
+
+    def cancel(self, gateway_payment_id: str) -> ChargeResult:
+        return self._gateway.cancel(gateway_payment_id)
 
     def refund(self, gateway_payment_id: str, amount_minor: int, idempotency_key: str) -> RefundResult:
         return self._gateway.refund(gateway_payment_id, amount_minor, idempotency_key)
