@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per noun. Importing this package registers every table."""
 
 from models.api_key import ApiKey
+from models.backup_schedule import BackupSchedule
 from models.base import Base
 from models.business_settings import IntegrationSettings, TaxRate
 from models.client import Client, PortalUser
@@ -21,6 +22,7 @@ __all__ = [
     "AllocationKind",
     "ApiKey",
     "AuditEvent",
+    "BackupSchedule",
     "Base",
     "Client",
     "Comment",

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     demo: bool = False
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     secret_key: str = ""  # seals the secrets saved in Settings (else data_dir/secret_key)
+    # Scheduled backups until the owner chooses in Settings > Backups: every N hours (0: off), the newest
+    # N kept; the folder is the environment's alone, as a page must not choose where the server writes.
+    backup_every: int = Field(default=0, ge=0, le=8760)
+    backup_keep: int = Field(default=7, ge=1, le=1000)
+    backup_dir: Path | None = None
 
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -43,6 +48,11 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -53,6 +63,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'portal.db').resolve()}"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return (self.backup_dir or self.data_dir / "backups").resolve()
 
     @property
     def secure_cookies(self) -> bool:
