@@ -11,6 +11,7 @@ from pathlib import Path
 from services import secret_key
 from services.clock import Clock, utc_now
 from services.database import Database
+from services.database_faults import check_database
 from services.events import Events
 from services.gateways.base import PaymentGateway
 from services.gateways.sandbox import SandboxGateway
@@ -126,6 +127,7 @@ def start(settings: Settings) -> Portal:
     """
     data_dir = prepare_data_dir(settings)
     secret_key.install(data_dir, settings.secret_key)
+    check_database(settings.resolved_database_url)  # one line naming the problem, not a traceback
     database = Database.from_url(settings.resolved_database_url)
     gateway = SwitchableGateway(choose_gateway(settings, database))
     database.migrate()
