@@ -9,11 +9,19 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from services.settings import StartupError
 
 WRITE_OPTION = "portal_writes"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Instances sharing a PostgreSQL database migrate one after the other: the later finds nothing to do.
+MIGRATION_LOCK = 0x706F7274616C  # "portal"
+MAX_REASON_LENGTH = 200
 
 
 def normalize_url(url: str) -> str:
@@ -88,8 +96,131 @@ def alembic_config() -> Config:
     return config
 
 
+class MigrationFailed(StartupError):
+    """A migration failed; its transaction was rolled back, so the database is as it was before."""
+
+    def __init__(self, current: str | None, target: str, reason: str) -> None:
+        self.current, self.target, self.reason = current, target, reason
+        start = f"revision {current}" if current else "an empty database"
+        super().__init__(
+            f"Cannot upgrade the database from {start} to revision {target}: {reason}. Nothing was "
+            "changed, so the version of the portal that ran on it before still does."
+        )
+
+
+class UnknownRevision(StartupError):
+    """The database was migrated by a newer version of the portal than this one."""
+
+    def __init__(self, current: str, newest: str) -> None:
+        self.current, self.newest = current, newest
+        super().__init__(
+            f"The database is at revision {current}, which this version of the portal does not know "
+            f"(its newest is {newest}): run the version that upgraded it, or restore a backup made "
+            "before that."
+        )
+
+
+class BrokenForeignKeys(Exception):
+    """Rows that refer to rows that do not exist, found by SQLite's foreign key check."""
+
+    def __init__(self, violations: list[tuple[str, int, str]]) -> None:
+        self.violations = violations
+        table, row_id, parent = violations[0]
+        more = f" (and {len(violations) - 1} more such rows)" if len(violations) > 1 else ""
+        super().__init__(f"{table} row {row_id} refers to a row of {parent} that does not exist{more}")
+
+
 def upgrade_to_head(engine: Engine) -> None:
+    """Bring the schema to the newest migration; see ``upgrade_to``."""
+    upgrade_to(engine, "head")
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    """Run the migrations up to ``revision`` in one transaction: all of them, or none.
+
+    Raises ``MigrationFailed`` if one fails and ``UnknownRevision`` for a database newer than this
+    code, both with the one line an operator sees. A database that cannot be reached at all raises
+    what connecting raised: that is no migration's fault.
+    """
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    scripts = ScriptDirectory.from_config(config)
+    target = scripts.get_revision(revision).revision
+    applied: list[str] = []  # filled by migrations/env.py as each migration completes
+    config.attributes["applied"] = applied
+    current: str | None = None
+    read = False
+    try:
+        with migration_transaction(engine) as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            read = True
+            if current is not None and not _known(scripts, current):
+                raise UnknownRevision(current, scripts.get_current_head() or "")
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except StartupError:
+        raise
+    except Exception as error:  # whatever failed, the transaction was rolled back
+        if not read:
+            raise
+        raise MigrationFailed(current, target, _failure(scripts, current, target, applied, error)) from error
+
+
+@contextmanager
+def migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction for migrations, committed only if every one of them succeeds.
+
+    SQLite alters a table by copying it, dropping the old one and renaming the copy ("batch" mode),
+    which foreign keys refuse while other rows refer to the table; and the pragma that turns them off
+    is ignored inside a transaction. So here they are off before the transaction begins, checked with
+    ``PRAGMA foreign_key_check`` before it commits (raising ``BrokenForeignKeys``, which rolls it
+    back), and on again before the connection goes back to the pool.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            _set_foreign_keys(connection, on=False)
+        try:
+            # The write lock first, so that a second instance waits for this upgrade instead of racing it.
+            with connection.execution_options(**{WRITE_OPTION: True}).begin():
+                if engine.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                yield connection
+                if sqlite:
+                    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if violations:
+                        raise BrokenForeignKeys([(row[0], row[1], row[2]) for row in violations])
+        finally:
+            if sqlite:
+                _set_foreign_keys(connection, on=True)
+
+
+def _set_foreign_keys(connection: Connection, *, on: bool) -> None:
+    # On the driver's connection, outside any transaction: through SQLAlchemy, the statement would
+    # begin one first (see _on_begin), and SQLite ignores this pragma inside a transaction.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
+def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    return any(script.revision == revision for script in scripts.walk_revisions())
+
+
+def _failure(
+    scripts: ScriptDirectory, current: str | None, target: str, applied: list[str], error: Exception
+) -> str:
+    """What went wrong, in a clause: which migration failed, and the database's own words for why."""
+    if isinstance(error, BrokenForeignKeys):
+        return str(error)
+    steps = [script.revision for script in scripts.iterate_revisions(target, current)][::-1]
+    failed = next((step for step in steps if step not in applied), None)
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        words = str(error.orig)
+    else:
+        words = str(error) or type(error).__name__
+    words = (words.strip().splitlines() or [type(error).__name__])[0].rstrip(".")
+    if len(words) > MAX_REASON_LENGTH:
+        words = words[: MAX_REASON_LENGTH - 3] + "..."
+    return f"migration {failed} failed: {words}" if failed else words
