@@ -18,8 +18,8 @@ from components.offload import io_bound
 from services import portal
 from services.demo import seed_demo
 from services.mailer import BackgroundSender, SmtpConfig, startup_notice
-from services.online_payments import settle_processing
 from services.pdf.fonts import preload_fonts
+from services.reconciliation import Reconciler
 from services.settings import Settings, StartupError, load_settings
 from services.setup import needs_setup
 from services.smtp_settings import smtp_config_provider
@@ -43,7 +43,8 @@ def configure(settings: Settings) -> portal.Portal:
     """The composition root: wires settings, database and routes; returns the started portal."""
     started = portal.start(settings)
     _start_mail(started)
-    app.on_startup(lambda: background_tasks.create(_settle_payments(started), name="payment settling"))
+    reconciler = Reconciler(started.db, started.gateway, clock=started.clock)
+    app.on_startup(lambda: background_tasks.create(_settle_payments(reconciler), name="payment settling"))
     # Fonts are prepared once per process; doing it now spares the first customer's PDF the wait.
     app.on_startup(lambda: run.io_bound(preload_fonts))
     if settings.demo:
@@ -102,15 +103,16 @@ def configure(settings: Settings) -> portal.Portal:
     return started
 
 
-async def _settle_payments(started: portal.Portal) -> None:
-    """Book bank debits once the gateway says they settled or failed."""
+async def _settle_payments(reconciler: Reconciler) -> None:
+    """Book every payment the gateway has not given us a final answer for: at start-up, then every
+    round (bank debits settling, answers lost to a crash or an outage)."""
     while True:
         try:
             # offload's io_bound passes a shutdown's cancellation on (NiceGUI's own returns None), so the
             # loop ends at once instead of sleeping through the shutdown's two-second grace period
-            await io_bound(settle_processing, started.db, started.gateway, clock=started.clock)
+            await io_bound(reconciler.run)
         except Exception:  # a failed round is logged and tried again; the loop must not die
-            log.exception("settling processing payments failed")
+            log.exception("reconciling payments failed")
         await asyncio.sleep(SETTLE_INTERVAL_SECONDS)
 
 

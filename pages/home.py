@@ -24,7 +24,7 @@ from services.credit_actions import CreditOptions, credit_options
 from services.dashboard import Dashboard, get_dashboard
 from services.dates import format_day
 from services.live_topics import documents_topic
-from services.money import format_money
+from services.money import Money, format_money
 from services.principal import Principal
 from services.saved_methods import list_saved_methods
 
@@ -171,14 +171,25 @@ def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> No
     if balances.reserved_retainer:
         retainer_note = f"{money(balances.reserved_retainer)} of it is held for your refund request."
     last = balances.last_payment
+    outstanding_note = (
+        "Total of your unpaid invoices." if balances.outstanding else "Nothing to pay. Thank you!"
+    )
+    confirming = sum(invoice.confirming.minor for invoice in options.invoices)
+    if confirming:  # a payment whose answer we have not had: paying again could pay twice
+        amount = money(Money(confirming, balances.outstanding.currency))
+        outstanding_note = f"We are confirming your payment of {amount}; you will not be charged twice."
+    # Pay Now while some of it can be paid: not while payments on their way cover all of it.
+    payable = not options.invoices or any(invoice.can_take.minor > 0 for invoice in options.invoices)
     with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 xl:grid-cols-4"):
         figure_card(
             "Outstanding Invoices",
             money(balances.outstanding),
             icon="receipt_long",
-            note="Total of your unpaid invoices." if balances.outstanding else "Nothing to pay. Thank you!",
+            note=outstanding_note,
             test_id="outstanding-invoices",
-            actions=[("Pay Now", lambda: ui.navigate.to("/pay"))] if balances.outstanding.minor > 0 else [],
+            actions=[("Pay Now", lambda: ui.navigate.to("/pay"))]
+            if balances.outstanding.minor > 0 and payable
+            else [],
         )
         figure_card(
             "Available Credits",

@@ -135,11 +135,17 @@ def _in_flight_note(document: InvoiceDocument, options: CreditOptions, money: Fo
     if mine is None or mine.can_take == mine.balance_due:
         return
     busy = Money(mine.balance_due.minor - mine.can_take.minor, mine.balance_due.currency)
-    with ui.row().classes("w-full items-center gap-2 rounded bg-blue-1 text-blue-10 p-3 -mt-2"):
+    with ui.row().classes("w-full items-center gap-2 rounded bg-blue-1 text-blue-10 p-3 -mt-2 no-wrap"):
         ui.icon("schedule")
-        ui.label(
-            f"A payment of {money(busy)} is being processed. The invoice is marked paid once it clears."
-        ).mark("payment-processing")
+        if mine.confirming.minor > 0:  # an answer from the gateway we have not had yet
+            ui.label(
+                f"We are confirming your payment of {money(busy)} with the payment service. You will not "
+                "be charged twice; the invoice is updated as soon as it is confirmed."
+            ).mark("payment-processing")
+        else:
+            ui.label(
+                f"A payment of {money(busy)} is being processed. The invoice is marked paid once it clears."
+            ).mark("payment-processing")
 
 
 def _apply_credits(

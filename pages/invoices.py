@@ -24,6 +24,7 @@ from services.invoice_list import (
     InvoiceFilter,
     InvoiceListQuery,
     InvoicePage,
+    InvoiceRow,
     list_invoices,
 )
 from services.live_topics import documents_topic
@@ -96,7 +97,7 @@ async def invoices_page(request: Request) -> None:
 
     async def load(query: InvoiceListQuery) -> InvoicePage:
         return await io_bound(
-            list_invoices, current.db, principal, query, today=current.clock().date(), now=current.clock()
+            list_invoices, current.db, principal, query, today=current.clock().date()
         )
 
     topic = await io_bound(documents_topic, current.db, principal)
@@ -183,8 +184,15 @@ def _row(row: Any, locale: str) -> dict[str, Any]:
         "total": format_money(row.total, locale),
         "balance": format_money(row.balance_due, locale),
         "payable": row.is_payable,
-        "processing": f"{format_money(row.processing, locale)} processing" if row.processing else "",
+        "processing": _in_flight(row, locale),
     }
+
+
+def _in_flight(row: InvoiceRow, locale: str) -> str:
+    if row.processing is None:
+        return ""
+    amount = format_money(row.processing, locale)
+    return f"We are confirming your payment of {amount}" if row.confirming else f"{amount} processing"
 
 
 def _day(value: date, locale: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import HTTPException, Request
 from nicegui import ui
 
@@ -13,7 +15,7 @@ from components.offload import io_bound
 from components.stripe_card import StripeCardField
 from services import portal
 from services.branding import get_branding
-from services.errors import DomainError, NotFound, human_message
+from services.errors import DomainError, NotFound, PaymentInDoubt, human_message
 from services.gateways.base import (
     BankAccountDetails,
     BillingAddress,
@@ -37,6 +39,7 @@ from services.payment_settings import AcceptedMethods, accepted_methods
 from services.principal import Principal
 from services.saved_methods import gateway_customer, list_saved_methods
 
+log = logging.getLogger(__name__)
 NEW_CARD = "new-card"
 NEW_ACCOUNT = "new-account"
 MANDATE = (
@@ -70,7 +73,7 @@ async def pay_page(request: Request, invoice: str = "") -> None:
                 ui.icon("science")
                 ui.label(SANDBOX_NOTICE).classes("font-medium")
         if plan is None or not plan.lines:
-            ui.label(problem if plan is None else "There is nothing to pay. Thank you!").classes("text-lg")
+            ui.label(problem if plan is None else _nothing_to_pay(plan, branding.locale)).classes("text-lg")
             ui.link("Back to Invoices", "/invoices")
             return
         PaymentForm(current, principal, plan, branding.name, branding.locale, saved, accepted)
@@ -94,6 +97,7 @@ class PaymentForm:
         self.locale = locale
         self.business = business
         self.busy = False
+        self.attempt: PaymentOutcome | None = None  # an attempt the gateway may be charging
         self.stripe_card: StripeCardField | None = None
         self.root = ui.column().classes("w-full gap-6")
         with self.root:
@@ -283,6 +287,7 @@ class PaymentForm:
             pay, current.db, current.gateway, self.principal, plan, request, clock=current.clock
         )
         if outcome.status == ChargeStatus.REQUIRES_ACTION and self.stripe_card is not None:
+            self.attempt = outcome  # from here on the charge may go through: never say it did not
             await self.stripe_card.authenticate(outcome.client_secret)
             outcome = await io_bound(
                 complete_action,
@@ -326,10 +331,23 @@ class PaymentForm:
         self.error.text = ""
         self.button.props("loading")
         self.button.disable()
+        self.attempt = None
         try:
             outcome = await self.charge()
+        except PaymentInDoubt as error:
+            self.show_confirming(error.amount)
+            return
         except DomainError as error:
             self.error.text = human_message(error, locale=self.locale)
+            return
+        except Exception:
+            # ``pay`` answers every fault of its own with a domain error; this is the page's own work
+            # (the card form, the 3-D Secure window). Before an attempt exists nothing was charged.
+            log.exception("the payment page failed")
+            if self.attempt is not None:
+                self.show_confirming(self.attempt.amount)
+            else:
+                self.error.text = "Something went wrong, so nothing was charged. Please try again."
             return
         finally:
             self.busy = False
@@ -354,9 +372,36 @@ class PaymentForm:
                 ui.icon("check_circle").classes("text-4xl text-positive")
                 ui.label(f"Thank you! Payment received: {self.money(outcome.amount)}.").classes("text-lg")
                 ui.label(f"Receipt {outcome.receipt_number}").classes("text-grey-8")
-            with ui.row().classes("gap-2"):
-                ui.button("Back to Home", on_click=lambda: ui.navigate.to("/")).props("unelevated no-caps")
-                ui.button("Invoices", on_click=lambda: ui.navigate.to("/invoices")).props("flat no-caps")
+            _onward_buttons()
+
+    def show_confirming(self, amount: Money) -> None:
+        """The outcome is not known yet: say so, and offer no second Pay button."""
+        self.root.clear()
+        with self.root, ui.card().classes("w-full p-6 gap-3 items-start").props("flat bordered"):
+            ui.icon("hourglass_top").classes("text-4xl text-blue-8")
+            ui.label(f"We are confirming your payment of {self.money(amount)}.").classes("text-lg").mark(
+                "pay-confirming"
+            )
+            ui.label(
+                "You will not be charged twice. We are checking with the payment service and will update "
+                "your invoices and e-mail your receipt as soon as it is confirmed."
+            ).classes("text-grey-8")
+            _onward_buttons()
+
+
+def _onward_buttons() -> None:
+    with ui.row().classes("gap-2"):
+        ui.button("Back to Home", on_click=lambda: ui.navigate.to("/")).props("unelevated no-caps")
+        ui.button("Invoices", on_click=lambda: ui.navigate.to("/invoices")).props("flat no-caps")
+
+
+def _nothing_to_pay(plan: PaymentPlan, locale: str) -> str:
+    if plan.on_its_way is not None:
+        return (
+            f"We are confirming your payment of {format_money(plan.on_its_way, locale)}; you will not be "
+            "charged twice. Your invoices are updated as soon as it is confirmed."
+        )
+    return "There is nothing to pay. Thank you!"
 
 
 def _field(label: str, autocomplete: str, *, mark: str = "") -> ui.input:

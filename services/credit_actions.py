@@ -20,7 +20,7 @@ from services.database import Database
 from services.errors import InsufficientCredit, InvalidAmount, NotFound, PaymentInProgress, TextTooLong
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money, format_money
-from services.online_payments import in_flight
+from services.online_payments import being_confirmed, in_flight
 from services.outbox import queue_email
 from services.principal import Principal
 from services.records import client_invoice, get_client
@@ -35,6 +35,8 @@ class ApplicableInvoice:
     due_date: date
     balance_due: Money
     can_take: Money  # the balance less what payments in flight will cover
+    # The part of those payments still being confirmed with the gateway (the rest is processing debits).
+    confirming: Money
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ def credit_options(db: Database, principal: Principal, *, clock: Clock = utc_now
     with db.reading() as session:
         currency = get_client(session, principal.client_id).currency
         balances = client_balances(session, principal.client_id, currency)
-        reserved = in_flight(session, principal.client_id, clock())
+        reserved = in_flight(session, principal.client_id)
+        confirming = being_confirmed(session, principal.client_id) if reserved else {}
         rows = session.scalars(
             select(Invoice)
             .where(
@@ -69,6 +72,7 @@ def credit_options(db: Database, principal: Principal, *, clock: Clock = utc_now
                 row.due_date,
                 Money(row.balance_due_minor, currency),
                 Money(max(0, row.balance_due_minor - reserved.get(row.id, 0)), currency),
+                Money(confirming.get(row.id, 0), currency),
             )
             for row in rows
         )
@@ -93,7 +97,7 @@ def apply_available(
         invoice = client_invoice(session, principal, invoice_public_id)
         if invoice.kind != InvoiceKind.INVOICE:
             raise NotFound("invoice", invoice_public_id)  # a retainer invoice is paid, not credited
-        reserved = in_flight(session, principal.client_id, clock()).get(invoice.id, 0)
+        reserved = in_flight(session, principal.client_id).get(invoice.id, 0)
         if reserved and amount.minor > invoice.balance_due_minor - reserved:
             raise PaymentInProgress(Money(reserved, invoice.currency), invoice.number)
         invoice_id = invoice.id

@@ -122,6 +122,26 @@ class GatewayUnavailable(DomainError):
         self.gateway_payment_id = gateway_payment_id
 
 
+class PaymentInDoubt(DomainError):
+    """A payment attempt whose outcome we do not know yet: the gateway may have charged it.
+
+    It stays pending, its invoices reserved, until reconciliation (or a webhook) books the gateway's
+    answer; paying again meanwhile is refused, so the customer is never charged twice.
+    """
+
+    def __init__(self, payment_public_id: str, amount: Money) -> None:
+        super().__init__(f"payment {payment_public_id} of {amount} is being confirmed")
+        self.payment_public_id = payment_public_id
+        self.amount = amount
+
+
+class PaymentNotStarted(DomainError):
+    """Something failed before the payment attempt was stored, so the gateway was never asked."""
+
+    def __init__(self) -> None:
+        super().__init__("the payment could not be started; nothing was charged")
+
+
 class TextTooLong(DomainError):
     def __init__(self, field: str, limit: int) -> None:
         super().__init__(f"{field} is longer than {limit} characters")
@@ -337,6 +357,14 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             )
         case InvalidPaymentDetails(message=message):
             return message
+        case PaymentInDoubt(amount=amount):
+            return (
+                f"Your payment of {money(amount)} is being confirmed; you will not be charged twice. "
+                "We are confirming it with the payment service and will update your invoices and e-mail "
+                "your receipt as soon as it is confirmed."
+            )
+        case PaymentNotStarted():
+            return "The payment could not be started, so nothing was charged. Please try again in a moment."
         case GatewayUnavailable():
             return (
                 "The payment service did not answer clearly, so we cannot tell yet whether the payment went "

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
 
 from models import Invoice, InvoiceKind, InvoiceStatus
-from services.clock import utc_now
 from services.database import Database
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money
-from services.online_payments import in_flight
+from services.online_payments import being_confirmed, in_flight
 from services.principal import Principal
 
 MAX_PAGE_SIZE = 100
@@ -83,6 +82,7 @@ class InvoiceRow:
     total: Money
     balance_due: Money
     processing: Money | None = None  # a payment towards it that the gateway has not answered yet
+    confirming: bool = False  # that payment's answer is still being confirmed (not a processing debit)
 
     @property
     def is_payable(self) -> bool:
@@ -155,9 +155,7 @@ def _conditions(
     return conditions
 
 
-def list_invoices(
-    db: Database, principal: Principal, query: InvoiceListQuery, *, today: date, now: datetime | None = None
-) -> InvoicePage:
+def list_invoices(db: Database, principal: Principal, query: InvoiceListQuery, *, today: date) -> InvoicePage:
     """One page of the signed-in client's issued invoices and retainer invoices; drafts never show."""
     query = normalized(query)
     where = and_(*_conditions(principal, query, today, db.engine.dialect.name))
@@ -193,7 +191,8 @@ def list_invoices(
         ).all()
         # Which of the page's unpaid invoices a payment is on its way for: one more query, only then.
         unpaid = any(row.status in PAYABLE_STATUSES and row.balance_due_minor > 0 for row in rows)
-        waiting = in_flight(session, principal.client_id, now or utc_now()) if unpaid else {}
+        waiting = in_flight(session, principal.client_id) if unpaid else {}
+        confirming = being_confirmed(session, principal.client_id) if waiting else {}
     return InvoicePage(
         rows=tuple(
             InvoiceRow(
@@ -207,6 +206,7 @@ def list_invoices(
                 total=Money(row.total_minor, row.currency),
                 balance_due=Money(row.balance_due_minor, row.currency),
                 processing=Money(waiting[row.id], row.currency) if row.id in waiting else None,
+                confirming=row.id in confirming,
             )
             for row in rows
         ),

@@ -3,22 +3,29 @@
 Every attempt is a payments row (status pending) committed before the gateway is called; its public
 id is the idempotency key, so a retried call never charges twice. An invoice is paid only when the
 gateway says the charge succeeded; bank debits stay processing until it says so later. While a
-payment of an amount is processing, a second payment of the same amount is refused. A card that
-asks for 3-D Secure leaves the attempt pending until the browser has completed the challenge and
+payment of an amount is pending or processing, a second payment of the same amount is refused. A card
+that asks for 3-D Secure leaves the attempt pending until the browser has completed the challenge and
 ``complete_action`` books the answer.
+
+Whatever fails after the attempt is stored (the gateway not answering, the database failing while the
+answer is booked, any error at all), the attempt stays pending with its invoices reserved, the customer
+is told it is being confirmed (``PaymentInDoubt``), and ``services.reconciliation`` books the gateway's
+answer later. Whatever fails before, nothing was charged (``PaymentNotStarted``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from models import Client, Invoice, InvoiceKind, Payment, PaymentKind, PaymentStatus, SavedPaymentMethod
+from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import (
@@ -27,7 +34,9 @@ from services.errors import (
     InvalidAmount,
     InvalidPaymentDetails,
     NotFound,
+    PaymentInDoubt,
     PaymentInProgress,
+    PaymentNotStarted,
 )
 from services.gateways.base import ChargeRequest, ChargeResult, ChargeStatus, MethodKind, PaymentGateway
 from services.invoices import PAYABLE_STATUSES, check_payable
@@ -47,6 +56,10 @@ METHOD_NOT_ACCEPTED = {
 }
 ACTION_TIMEOUT = timedelta(hours=1)  # a 3-D Secure challenge left open this long is given up
 NOT_VERIFIED = "Your bank's verification was not completed, so nothing was charged."
+UNANSWERED = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class PaymentPlan:
     kind: PaymentKind
     lines: tuple[PlannedLine, ...]
     total: Money
+    on_its_way: Money | None = None  # what payments not answered yet cover, so it is not planned again
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,7 @@ def plan_pay_all(db: Database, principal: Principal, *, clock: Clock = utc_now) 
     """Pay Now on Home: the whole outstanding amount not already being paid, oldest due date first."""
     with db.reading() as session:
         currency = get_client(session, principal.client_id).currency
-        reserved = in_flight(session, principal.client_id, clock())
+        reserved = in_flight(session, principal.client_id)
         invoices = [
             replace(invoice, balance_minor=invoice.balance_minor - reserved.get(invoice.id, 0))
             for invoice in open_invoices(session, principal.client_id)
@@ -90,7 +104,13 @@ def plan_pay_all(db: Database, principal: Principal, *, clock: Clock = utc_now) 
                         Money(share, currency))
             for i, share in shares.items()
         )  # fmt: skip
-    return PaymentPlan(PaymentKind.INVOICE, lines, Money(sum(shares.values()), currency))
+    waiting = sum(reserved.get(invoice.id, 0) for invoice in invoices)
+    return PaymentPlan(
+        PaymentKind.INVOICE,
+        lines,
+        Money(sum(shares.values()), currency),
+        Money(waiting, currency) if waiting else None,
+    )
 
 
 def plan_pay_invoice(
@@ -100,7 +120,7 @@ def plan_pay_invoice(
     with db.reading() as session:
         invoice = client_invoice(session, principal, public_id)
         balance = Money(invoice.balance_due_minor, invoice.currency)
-        reserved = in_flight(session, principal.client_id, clock()).get(invoice.id, 0)
+        reserved = in_flight(session, principal.client_id).get(invoice.id, 0)
         share = amount if amount is not None else Money(max(0, balance.minor - reserved), balance.currency)
         _check_share(invoice, share, reserved)
         kind = PaymentKind.RETAINER if invoice.kind == InvoiceKind.RETAINER else PaymentKind.INVOICE
@@ -108,15 +128,26 @@ def plan_pay_invoice(
     return PaymentPlan(kind, (line,), share)
 
 
-def in_flight(session: Session, client_id: int, now: datetime) -> dict[int, int]:
-    """Invoice id -> the amount of payments towards it that the gateway has not answered yet.
+def in_flight(session: Session, client_id: int) -> dict[int, int]:
+    """Invoice id -> the amount of payments towards it that the gateway has not given a final answer for.
 
-    Processing bank debits, and attempts still waiting for the gateway or a 3-D Secure challenge
-    (up to ``ACTION_TIMEOUT``): that much of the invoice cannot be paid again meanwhile.
+    Processing bank debits, and attempts still waiting for the gateway's answer or a 3-D Secure
+    challenge: that much of the invoice cannot be paid again until reconciliation books the answer,
+    however long that takes (never a time-out: the money may have been taken).
     """
+    return _reserved(session, client_id, UNANSWERED)
+
+
+def being_confirmed(session: Session, client_id: int) -> dict[int, int]:
+    """Invoice id -> the part of ``in_flight`` whose charge we are still confirming with the gateway
+    (not a bank debit it accepted and that is now processing)."""
+    return _reserved(session, client_id, (PaymentStatus.PENDING,))
+
+
+def _reserved(session: Session, client_id: int, statuses: tuple[str, ...]) -> dict[int, int]:
     rows = session.execute(
         select(Payment.retainer_invoice_id, Payment.amount_minor, Payment.planned_allocations).where(
-            Payment.client_id == client_id, _unanswered(now)
+            Payment.client_id == client_id, Payment.status.in_(statuses)
         )
     ).all()
     reserved: dict[int, int] = {}
@@ -127,13 +158,6 @@ def in_flight(session: Session, client_id: int, now: datetime) -> dict[int, int]
         for invoice_id, share in shares:
             reserved[invoice_id] = reserved.get(invoice_id, 0) + share
     return reserved
-
-
-def _unanswered(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        Payment.status == PaymentStatus.PROCESSING,
-        (Payment.status == PaymentStatus.PENDING) & (Payment.created_at > now - ACTION_TIMEOUT),
-    )
 
 
 def _check_share(invoice: Invoice, share: Money, reserved: int) -> None:
@@ -156,11 +180,15 @@ def pay(
     """Charge ``plan.total`` through the gateway and book what it answers.
 
     ``request`` carries the method (new card, new account or saved method); its idempotency key and
-    amount are replaced by the stored attempt's.
+    amount are replaced by the stored attempt's. Raises a ``DomainError`` for everything: a refusal
+    (nothing was charged), ``PaymentNotStarted`` when a fault came before the attempt was stored, and
+    ``PaymentInDoubt`` when one came after it (reconciliation books the gateway's answer).
     """
-    method = _method_kind(db, principal, gateway, request)
-    customer_id = request.customer_id or gateway_customer(db, gateway, principal, clock=clock)
-    payment_public_id = _store_attempt(db, principal, plan, gateway, method, clock())
+    method = _before_attempt(_method_kind, db, principal, gateway, request)
+    customer_id = request.customer_id or _before_attempt(
+        gateway_customer, db, gateway, principal, clock=clock
+    )
+    payment_public_id = _before_attempt(_store_attempt, db, principal, plan, gateway, method, clock())
     charge = ChargeRequest(
         idempotency_key=payment_public_id,
         amount_minor=plan.total.minor,
@@ -175,17 +203,59 @@ def pay(
     )
     try:
         result = gateway.charge(charge)
-    except (
-        GatewayUnavailable
-    ) as error:  # money may have moved: keep the attempt open for the gateway to settle
-        _await_gateway(db, payment_public_id, error.gateway_payment_id)
+    except GatewayUnavailable as error:  # money may have moved: keep the attempt open for reconciliation
+        _keep_gateway_id(db, payment_public_id, error.gateway_payment_id)
+        raise PaymentInDoubt(payment_public_id, plan.total) from error
+    except DomainError as error:  # a refusal: nothing was charged
+        _fail(db, payment_public_id, str(error))
         raise
-    except DomainError as error:
-        _fail(db, payment_public_id, str(error), clock)
-        raise
-    return book_result(
-        db, payment_public_id, result, gateway_name=gateway.name, customer_id=customer_id, clock=clock
+    except Exception as error:
+        log.exception(
+            "payment %s: the gateway call failed; it stays open for reconciliation", payment_public_id
+        )
+        raise PaymentInDoubt(payment_public_id, plan.total) from error
+    return _book_or_doubt(
+        db,
+        payment_public_id,
+        result,
+        plan.total,
+        gateway_name=gateway.name,
+        customer_id=customer_id,
+        clock=clock,
     )
+
+
+def _before_attempt(step: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Run a step that comes before the attempt is stored: a fault there means nothing was charged."""
+    try:
+        return step(*args, **kwargs)
+    except DomainError:
+        raise
+    except Exception as error:
+        log.exception("a payment could not be started")
+        raise PaymentNotStarted() from error
+
+
+def _book_or_doubt(
+    db: Database,
+    payment_public_id: str,
+    result: ChargeResult,
+    amount: Money,
+    *,
+    gateway_name: str,
+    customer_id: str = "",
+    clock: Clock,
+) -> PaymentOutcome:
+    """Book the gateway's answer; if booking fails, the charge stands and reconciliation books it."""
+    try:
+        return book_result(
+            db, payment_public_id, result, gateway_name=gateway_name, customer_id=customer_id, clock=clock
+        )
+    except Exception as error:
+        log.exception(
+            "payment %s: the gateway answered %s but booking failed", payment_public_id, result.status
+        )
+        raise PaymentInDoubt(payment_public_id, amount) from error
 
 
 def _method_kind(db: Database, principal: Principal, gateway: PaymentGateway, request: ChargeRequest) -> str:
@@ -228,8 +298,17 @@ def complete_action(
         if payment is None or not payment.gateway_payment_id:
             raise NotFound("payment", payment_public_id)
         gateway_payment_id = payment.gateway_payment_id
-    result = gateway.retrieve(gateway_payment_id)
-    if result.status == ChargeStatus.REQUIRES_ACTION:  # closed or failed the challenge: nothing was taken
+        amount = Money(payment.amount_minor, payment.currency)
+    try:
+        result = gateway.retrieve(gateway_payment_id)
+        if result.status == ChargeStatus.REQUIRES_ACTION:  # closed or failed the challenge
+            # Cancelled at the gateway before it is booked as failed, so it cannot be completed later.
+            result = gateway.cancel(gateway_payment_id)
+    except Exception as error:
+        log.warning("payment %s: no answer after the challenge (%s); reconciliation asks again",
+                    payment_public_id, error)  # fmt: skip
+        raise PaymentInDoubt(payment_public_id, amount) from error
+    if result.status == ChargeStatus.REQUIRES_ACTION:
         result = ChargeResult(
             result.gateway_payment_id,
             ChargeStatus.FAILED,
@@ -237,7 +316,7 @@ def complete_action(
             failure_code="authentication_required",
             failure_message=NOT_VERIFIED,
         )
-    return book_result(db, payment_public_id, result, gateway_name=gateway.name, clock=clock)
+    return _book_or_doubt(db, payment_public_id, result, amount, gateway_name=gateway.name, clock=clock)
 
 
 def book_result(
@@ -256,14 +335,16 @@ def book_result(
     """
     with db.transaction() as session:
         payment = _locked(session, payment_public_id)
-        if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
+        now = clock()
+        if _succeeded_after_failure(session, payment, result, now):
+            payment.status = PaymentStatus.PENDING  # booked below like any success
+        elif payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
             return _outcome(payment)  # already booked: a repeated answer changes nothing
         was_processing = payment.status == PaymentStatus.PROCESSING
-        payment.gateway_payment_id = result.gateway_payment_id
+        payment.gateway_payment_id = result.gateway_payment_id or payment.gateway_payment_id
         payment.method = result.method.kind
         payment.method_brand = result.method.brand or payment.method_brand
         payment.method_last4 = result.method.last4 or payment.method_last4
-        now = clock()
         if result.saved and result.method.gateway_method_id and result.status != ChargeStatus.FAILED:
             store_method(session, payment.client_id, gateway_name, result.method, customer_id, now)
         if result.status == ChargeStatus.SUCCEEDED:
@@ -281,52 +362,29 @@ def book_result(
         return _outcome(payment)
 
 
-def settle_processing(db: Database, gateway: PaymentGateway, *, clock: Clock = utc_now) -> int:
-    """Ask the gateway about processing payments and book those that settled; returns how many.
-
-    Pending attempts the gateway knows of are asked about too: a charge whose answer was lost, and
-    3-D Secure challenges, which are given up after ``ACTION_TIMEOUT`` so that an abandoned attempt
-    does not reserve its invoices for ever.
-    """
-    stale = clock() - ACTION_TIMEOUT
-    with db.reading() as session:
-        waiting = session.execute(
-            select(Payment.public_id, Payment.gateway_payment_id, Payment.status, Payment.created_at).where(
-                Payment.status.in_((PaymentStatus.PROCESSING, PaymentStatus.PENDING)),
-                Payment.gateway == gateway.name,
-                Payment.gateway_payment_id.is_not(None),
-            )
-        ).all()
-    booked = 0
-    for public_id, gateway_payment_id, status, created_at in waiting:
-        if not gateway_payment_id:
-            continue
-        result = gateway.retrieve(gateway_payment_id)
-        if result.status == ChargeStatus.REQUIRES_ACTION:
-            if status == PaymentStatus.PENDING and created_at > stale:
-                continue  # the customer may still be answering the challenge
-            result = ChargeResult(
-                result.gateway_payment_id, ChargeStatus.FAILED, result.method, failure_message=NOT_VERIFIED
-            )
-        if result.status != ChargeStatus.PROCESSING:
-            book_result(db, public_id, result, gateway_name=gateway.name, clock=clock)
-            booked += 1
-    return booked
-
-
 def book_gateway_update(
     db: Database, gateway_name: str, result: ChargeResult, *, clock: Clock = utc_now
 ) -> bool:
-    """A webhook reported a charge's state: book it on the attempt it belongs to; False if none does."""
+    """A webhook reported a charge's state: book it on the attempt it belongs to; False if none does.
+
+    The attempt is found by the gateway's id or, when its answer never reached us (so we do not know
+    that id), by our payment id in the charge's metadata.
+    """
     with db.reading() as session:
         public_id = session.scalar(
             select(Payment.public_id).where(
                 Payment.gateway == gateway_name, Payment.gateway_payment_id == result.gateway_payment_id
             )
         )
+        if public_id is None and result.reference:
+            public_id = session.scalar(
+                select(Payment.public_id).where(
+                    Payment.gateway == gateway_name, Payment.public_id == result.reference
+                )
+            )
     if public_id is None:
         return False
-    if result.status in (ChargeStatus.SUCCEEDED, ChargeStatus.FAILED):
+    if result.status != ChargeStatus.REQUIRES_ACTION:  # a challenge is the browser's to finish
         book_result(db, public_id, result, gateway_name=gateway_name, clock=clock)
     return True
 
@@ -341,7 +399,7 @@ def _store_attempt(
         client = session.scalars(
             select(Client).where(Client.id == principal.client_id).with_for_update()
         ).one()
-        invoices = _planned_invoices(session, principal, plan, in_flight(session, client.id, now))
+        invoices = _planned_invoices(session, principal, plan, in_flight(session, client.id))
         retainer = plan.kind == PaymentKind.RETAINER
         planned = [
             {"invoice_id": invoices[line.invoice_public_id], "amount_minor": line.amount.minor}
@@ -379,19 +437,48 @@ def _planned_invoices(
     return ids
 
 
-def _await_gateway(db: Database, payment_public_id: str, gateway_payment_id: str) -> None:
-    """Keep the attempt pending, reserving its invoices, until the settle loop or a webhook books it."""
+def _keep_gateway_id(db: Database, payment_public_id: str, gateway_payment_id: str) -> None:
+    """The attempt stays pending, reserving its invoices, until reconciliation or a webhook books it;
+    the gateway's id, when the charge got that far, saves reconciliation a search."""
     if not gateway_payment_id:
         return
-    with db.transaction() as session:
-        _locked(session, payment_public_id).gateway_payment_id = gateway_payment_id
+    try:
+        with db.transaction() as session:
+            _locked(session, payment_public_id).gateway_payment_id = gateway_payment_id
+    except Exception:  # reconciliation finds the charge by our id all the same
+        log.exception("payment %s: could not keep the gateway's id %s", payment_public_id, gateway_payment_id)
 
 
-def _fail(db: Database, payment_public_id: str, message: str, clock: Clock) -> None:
-    with db.transaction() as session:
-        payment = _locked(session, payment_public_id)
-        payment.status = PaymentStatus.FAILED
-        payment.failure_message = message[:500]
+def _fail(db: Database, payment_public_id: str, message: str) -> None:
+    """The gateway refused: nothing was charged. If even this cannot be written, reconciliation finds no
+    charge for the attempt and closes it the same way."""
+    try:
+        with db.transaction() as session:
+            payment = _locked(session, payment_public_id)
+            payment.status = PaymentStatus.FAILED
+            payment.failure_message = message[:500]
+    except Exception:
+        log.exception("payment %s: could not record the gateway's refusal", payment_public_id)
+
+
+def _succeeded_after_failure(session: Session, payment: Payment, result: ChargeResult, now: datetime) -> bool:
+    """The gateway says an attempt we booked as failed succeeded after all: the money was taken, so it
+    is booked (a charge completed after its attempt was given up). Recorded for the business to see."""
+    if payment.status != PaymentStatus.FAILED or result.status != ChargeStatus.SUCCEEDED:
+        return False
+    log.warning(
+        "payment %s was booked as failed, but the gateway says it succeeded: booking it", payment.public_id
+    )
+    record_event(
+        session,
+        "payment.succeeded_after_failure",
+        at=now,
+        client_id=payment.client_id,
+        subject=("payment", payment.id),
+        details={"gateway_payment_id": result.gateway_payment_id, "failure": payment.failure_message[:200]},
+    )
+    payment.failure_message = ""
+    return True
 
 
 def _locked(session: Session, public_id: str) -> Payment:

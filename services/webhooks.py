@@ -2,7 +2,9 @@
 
 Booking is idempotent by itself (a payment row is locked and never booked twice), so the event id is
 recorded after the booking: a crash in between only means the next delivery is handled again, to no
-effect, whereas recording first could lose an event for good.
+effect, whereas recording first could lose an event for good. An event that could not be booked (the
+database failing: answered with an error, so the gateway delivers it again) or that matched none of our
+records is not recorded at all.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def handle_webhook(
         booked = book_gateway_update(db, gateway_name, event.charge, clock=clock)
     elif event.kind == WebhookKind.REFUND and event.refund is not None:
         booked = _book_refund(db, gateway_name, event, clock)
+    if not booked and event.kind != WebhookKind.OTHER:
+        return WebhookOutcome.IGNORED  # about nothing of ours: nothing to remember
     try:
         with db.transaction() as session:
             session.add(

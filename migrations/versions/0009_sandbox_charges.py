@@ -1,4 +1,5 @@
-"""sandbox charges: the sandbox gateway's own record, so an unanswered attempt can be found again
+"""sandbox charges: the sandbox gateway's own record, so an unanswered attempt can be found again;
+an index of the payments reconciliation asks about
 
 Revision ID: 0009
 Revises: 0008
@@ -32,9 +33,14 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f('ix_sandbox_charges_gateway_payment_id'), ['gateway_payment_id'], unique=False
         )
+    unanswered = sa.text("status IN ('pending', 'processing')")
+    op.create_index(
+        'ix_payments_unanswered', 'payments', ['status'], sqlite_where=unanswered, postgresql_where=unanswered
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('ix_payments_unanswered', table_name='payments')
     with op.batch_alter_table('sandbox_charges', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sandbox_charges_gateway_payment_id'))
     op.drop_table('sandbox_charges')

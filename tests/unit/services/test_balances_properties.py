@@ -66,9 +66,10 @@ from services.gateways.base import BankAccountDetails, CardDetails, ChargeReques
 from services.gateways.sandbox import SandboxGateway
 from services.invoices import create_invoice, mark_viewed, send_invoice, void_invoice
 from services.money import Money
-from services.online_payments import pay, plan_pay_all, plan_pay_invoice, settle_processing
+from services.online_payments import pay, plan_pay_all, plan_pay_invoice
 from services.payments import allocate_oldest_first, open_invoices, record_payment
 from services.principal import Principal
+from services.reconciliation import reconcile_payments
 from services.statement import PeriodPreset, check_statement, resolve_period
 from services.totals import LineInput, document_totals
 from tests.factories import NOW, TODAY, make_client, make_organization, make_portal_user
@@ -432,7 +433,7 @@ class LedgerMachine(RuleBasedStateMachine):
                     )
                 ).all()
             )
-        settle_processing(self.db, self.gateway, clock=self.current_time)
+        reconcile_payments(self.db, [self.gateway], clock=self.current_time)
         with self.db.reading() as session:
             settled = session.scalars(
                 select(Payment.id).where(

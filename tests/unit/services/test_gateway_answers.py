@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, Invoice, OutboxEmail, Payment, ProcessedWebhookEvent
-from services.errors import GatewayUnavailable, PaymentInProgress, human_message
+from services.errors import GatewayUnavailable, PaymentInDoubt, PaymentInProgress, human_message
 from services.gateways.base import (
     ChargeRequest,
     ChargeResult,
@@ -21,7 +20,8 @@ from services.gateways.base import (
     WebhookKind,
 )
 from services.gateways.sandbox import SandboxGateway
-from services.online_payments import ACTION_TIMEOUT, complete_action, pay, plan_pay_invoice, settle_processing
+from services.online_payments import ACTION_TIMEOUT, complete_action, pay, plan_pay_invoice
+from services.reconciliation import reconcile_payments
 from services.webhooks import WebhookOutcome, handle_webhook
 from tests.factories import Clock, make_customer, make_sent_invoice
 
@@ -101,9 +101,9 @@ def test_an_abandoned_challenge_is_given_up_after_the_timeout(db, books, clock):
     principal, invoice, gateway = books
     charge(db, gateway, principal, invoice, clock)
     gateway.later = gateway.first
-    assert settle_processing(db, gateway, clock=clock) == 0  # the customer may still be answering
+    assert reconcile_payments(db, [gateway], clock=clock).booked == 0  # the customer may still answer
     clock.advance(seconds=ACTION_TIMEOUT.total_seconds() + 1)
-    assert settle_processing(db, gateway, clock=clock) == 1
+    assert reconcile_payments(db, [gateway], clock=clock).booked == 1
     with db.reading() as session:
         assert session.scalar(select(Payment.status)) == "failed"
     assert invoice_state(db) == ("sent", 25000)
@@ -181,11 +181,15 @@ def test_a_refund_made_at_the_gateway_is_flagged_for_the_business(db, books, clo
     assert flagged.client_id == principal.client_id
 
 
-def test_stale_pending_attempts_stop_blocking_after_the_timeout(db, books, clock):
+def test_an_unanswered_attempt_blocks_paying_again_until_its_answer_is_booked_however_long(db, books, clock):
     principal, invoice, gateway = books
     charge(db, gateway, principal, invoice, clock)
-    clock.advance(seconds=(ACTION_TIMEOUT + timedelta(seconds=1)).total_seconds())
+    gateway.later = gateway.first  # the challenge is never answered
+    clock.advance(seconds=(10 * ACTION_TIMEOUT).total_seconds())  # no time-out frees money in doubt
     gateway.first = ChargeResult("pi_3", ChargeStatus.SUCCEEDED, CARD)
+    with pytest.raises(PaymentInProgress):
+        charge(db, gateway, principal, invoice, clock)
+    reconcile_payments(db, [gateway], clock=clock)  # the challenge was never answered: cancelled
     assert charge(db, gateway, principal, invoice, clock).status == "succeeded"
 
 
@@ -196,9 +200,9 @@ def test_no_clear_answer_keeps_the_attempt_open_and_the_gateway_settles_it(db, b
         raise GatewayUnavailable("confirm", "pi_7")
 
     gateway.charge = unreachable
-    with pytest.raises(GatewayUnavailable) as unknown:
+    with pytest.raises(PaymentInDoubt) as unknown:
         charge(db, gateway, principal, invoice, clock)
-    assert "do not pay again" in human_message(unknown.value)
+    assert "you will not be charged twice" in human_message(unknown.value)
     with db.reading() as session:
         assert tuple(session.execute(select(Payment.status, Payment.gateway_payment_id)).one()) == (
             "pending",
@@ -207,5 +211,5 @@ def test_no_clear_answer_keeps_the_attempt_open_and_the_gateway_settles_it(db, b
     with pytest.raises(PaymentInProgress):  # the money may have moved: the invoice stays reserved
         plan_pay_invoice(db, principal, invoice.public_id, clock=clock)
     gateway.later = ChargeResult("pi_7", ChargeStatus.SUCCEEDED, CARD)
-    assert settle_processing(db, gateway, clock=clock) == 1
+    assert reconcile_payments(db, [gateway], clock=clock).booked == 1
     assert invoice_state(db) == ("paid", 0)

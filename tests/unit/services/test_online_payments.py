@@ -16,7 +16,8 @@ from services.gateways.base import BankAccountDetails, CardDetails, ChargeReques
 from services.gateways.sandbox import SandboxGateway
 from services.invoices import create_invoice, send_invoice
 from services.money import Money
-from services.online_payments import book_result, pay, plan_pay_all, plan_pay_invoice, settle_processing
+from services.online_payments import book_result, pay, plan_pay_all, plan_pay_invoice
+from services.reconciliation import reconcile_payments
 from services.totals import LineInput
 from tests.factories import TODAY, Clock, make_customer, make_sent_invoice
 
@@ -91,9 +92,9 @@ def test_a_bank_debit_pays_the_invoices_only_when_it_settles(db, books, clock):
     outcome = pay(db, books["gateway"], books["principal"], plan, bank(), clock=clock)
     assert outcome.status == "processing"
     assert state(db, books["principal"])[0].outstanding == Money(50000, "USD")
-    assert settle_processing(db, books["gateway"], clock=clock) == 0
+    assert reconcile_payments(db, [books["gateway"]], clock=clock).booked == 0
     clock.now += timedelta(seconds=6)
-    assert settle_processing(db, books["gateway"], clock=clock) == 1
+    assert reconcile_payments(db, [books["gateway"]], clock=clock).booked == 1
     balances, statuses = state(db, books["principal"])
     assert balances.outstanding == Money(30000, "USD")
     assert statuses[books["older"].number] == "paid"
@@ -103,7 +104,7 @@ def test_a_failed_debit_leaves_the_invoice_unpaid(db, books, clock):
     plan = plan_pay_invoice(db, books["principal"], books["older"].public_id)
     pay(db, books["gateway"], books["principal"], plan, bank("DE62370400440532013001"), clock=clock)
     clock.now += timedelta(seconds=6)
-    settle_processing(db, books["gateway"], clock=clock)
+    reconcile_payments(db, [books["gateway"]], clock=clock)
     with db.reading() as session:
         assert session.scalars(select(Payment.failure_message)).one() == "The bank refused the direct debit."
     assert state(db, books["principal"])[0].outstanding == Money(50000, "USD")
@@ -125,7 +126,7 @@ def test_a_processing_payment_reserves_its_invoice_until_the_bank_answers(db, bo
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(Payment)) == 2
     clock.advance(seconds=6)
-    settle_processing(db, books["gateway"], clock=clock)
+    reconcile_payments(db, [books["gateway"]], clock=clock)
     balances, statuses = state(db, principal)
     assert balances.outstanding == Money(0, "USD")
     assert set(statuses.values()) == {"paid"}

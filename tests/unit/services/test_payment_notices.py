@@ -9,7 +9,8 @@ from models import OutboxEmail, Payment
 from services.gateways.base import BankAccountDetails, CardDetails, ChargeRequest
 from services.gateways.sandbox import SandboxGateway
 from services.money import Money
-from services.online_payments import book_result, pay, plan_pay_all, plan_pay_invoice, settle_processing
+from services.online_payments import book_result, pay, plan_pay_all, plan_pay_invoice
+from services.reconciliation import reconcile_payments
 from tests.factories import Clock, make_customer, make_sent_invoice
 
 
@@ -80,7 +81,7 @@ def test_a_bank_debit_sends_the_receipt_when_it_settles_and_only_once(db, books,
     pay(db, gateway, principal, plan_pay_all(db, principal), bank("DE89370400440532013000"), clock=clock)
     assert mails(db) == []  # processing: no receipt for money that has not arrived
     clock.advance(seconds=6)
-    assert settle_processing(db, gateway, clock=clock) == 1
+    assert reconcile_payments(db, [gateway], clock=clock).booked == 1
     with db.reading() as session:
         payment = session.scalars(select(Payment)).one()
         public_id, gateway_id = payment.public_id, payment.gateway_payment_id
@@ -95,7 +96,7 @@ def test_a_failed_debit_tells_the_customer_the_invoices_are_still_due(db, books,
     principal, _, _, gateway = books
     pay(db, gateway, principal, plan_pay_all(db, principal), bank("DE62370400440532013001"), clock=clock)
     clock.advance(seconds=6)
-    settle_processing(db, gateway, clock=clock)
+    reconcile_payments(db, [gateway], clock=clock)
     ((to, subject, body, _),) = mails(db)
     assert to == "ann@client.example"
     assert subject == "Your payment of $200.50 to Acme Studio failed"
