@@ -318,9 +318,12 @@ def test_an_old_processing_debit_is_asked_about_less_often_as_it_ages(db, books,
     principal, invoice, gateway = books
     asked = []
     retrieve = gateway.retrieve
-    gateway.retrieve = lambda gateway_payment_id: (
-        asked.append(gateway_payment_id) or retrieve(gateway_payment_id)
-    )
+
+    def counted(payment_id):
+        asked.append(payment_id)
+        return retrieve(payment_id)
+
+    gateway.retrieve = counted
     gateway.settle_delay = timedelta(days=3)  # a debit that takes days to settle
     bank = ChargeRequest("", 0, "USD", "", bank_account=card_account())
     pay_invoice(db, gateway, principal, invoice, clock, bank)
