@@ -9,7 +9,6 @@ its old rows add up to, and render every invoice, credit note and receipt with i
 
 from __future__ import annotations
 
-import functools
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 from pypdf import PdfReader
-from sqlalchemy import Engine, MetaData, select, text
+from sqlalchemy import Engine, select, text
 
 import models
 from models import CreditNoteStatus, InvoiceKind, InvoiceStatus, PaymentKind, PaymentStatus, RefundStatus
@@ -47,7 +46,8 @@ from services.principal import Principal
 from services.staff_auth import sign_in_staff
 from services.statement import LineKind, PeriodPreset, build_statement, resolve_period
 from tests.conftest import BACKENDS, postgres_test_url
-from tests.upgrade_fixtures.make_fixtures import Fixture, fixture_paths, read_fixture
+from tests.upgrade_fixtures.loading import fixture_of, load_fixture
+from tests.upgrade_fixtures.make_fixtures import Fixture, fixture_paths
 
 REVISIONS = [path.stem for path in fixture_paths()]
 ADDRESS = "192.0.2.10"
@@ -63,7 +63,7 @@ def test_there_is_a_fixture_for_every_revision():
 def test_an_upgrade_keeps_every_sign_in_balance_and_document(backend, revision, tmp_path, tmp_path_factory):
     fixture = fixture_of(revision)
     with database_at(backend, revision, tmp_path, tmp_path_factory) as engine:
-        load(engine, fixture)
+        load_fixture(engine, fixture)
         db = Database(engine)
 
         db.migrate()  # as start-up does
@@ -79,11 +79,6 @@ def test_an_upgrade_keeps_every_sign_in_balance_and_document(backend, revision, 
 
 
 # --- the database at the fixture's revision, with its rows ---------------------------------------------
-
-
-@functools.cache
-def fixture_of(revision: str) -> Fixture:
-    return read_fixture(next(path for path in fixture_paths() if path.stem == revision))
 
 
 _sqlite_schemas: dict[str, Path] = {}
@@ -112,27 +107,6 @@ def database_at(
         yield engine
     finally:
         engine.dispose()
-
-
-def load(engine: Engine, fixture: Fixture) -> None:
-    """The fixture's rows, ids and all, into the tables as that revision's migrations made them."""
-    metadata = MetaData()
-    metadata.reflect(engine)
-    tables = [table for table in metadata.sorted_tables if table.name != "alembic_version"]
-    # The schema at that revision is the one its own code wrote these rows into.
-    assert {table.name for table in tables} == set(fixture.tables)
-    with engine.begin() as connection:
-        for table in tables:
-            rows = fixture.tables[table.name]
-            if not rows:
-                continue
-            assert set(rows[0]) == set(table.columns.keys()), table.name
-            connection.execute(table.insert(), rows)
-            if engine.dialect.name == "postgresql" and "id" in table.columns:
-                # as if the rows had been inserted one by one: the next id follows the last
-                highest = max(row["id"] for row in rows)
-                query = text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :id)")
-                connection.execute(query, {"table": table.name, "id": highest})
 
 
 def rows_changed(engine: Engine, fixture: Fixture) -> list[str]:
