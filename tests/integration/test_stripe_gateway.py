@@ -30,6 +30,7 @@ from services.gateways.base import (
     BankAccountDetails,
     BillingAddress,
     CardDetails,
+    ChargeQuery,
     ChargeRequest,
     ChargeStatus,
     InvalidPaymentDetails,
@@ -284,6 +285,62 @@ def test_a_failed_3d_secure_challenge_leaves_the_payment_failed(
     after = gateway.retrieve(result.gateway_payment_id)
     assert after.status == ChargeStatus.FAILED
     assert after.failure_code == "payment_intent_authentication_failure"
+
+
+def test_an_attempt_whose_answer_was_lost_is_found_by_our_payment_id(
+    gateway: StripeGateway, customer: str, browser_card: Callable[[str], str]
+) -> None:
+    charged = request(payment_method_id=browser_card(VISA), customer_id=customer)
+    result = gateway.charge(charged)  # the answer that was lost
+    other = gateway.charge(request(payment_method_id=browser_card(VISA), customer_id=customer))
+
+    found = gateway.find_charge(ChargeQuery(charged.idempotency_key, customer, NOW))
+
+    assert found is not None
+    assert (found.gateway_payment_id, found.status) == (result.gateway_payment_id, ChargeStatus.SUCCEEDED)
+    assert found.reference == charged.idempotency_key
+    assert found.gateway_payment_id != other.gateway_payment_id
+    assert (found.method.kind, found.method.last4) == (MethodKind.CARD, "4242")
+    assert gateway.find_charge(ChargeQuery("pay_never_sent", customer, NOW)) is None
+
+
+def test_closing_an_attempt_cancels_a_payment_intent_created_but_never_confirmed(
+    gateway: StripeGateway, stripe_api: stripe.StripeClient, customer: str, browser_card: Callable[[str], str]
+) -> None:
+    key = f"pay_{uuid.uuid4().hex}"
+    half_done = stripe_api.v1.payment_intents.create(  # the process died between create and confirm
+        params={
+            "amount": 1234,
+            "currency": "eur",
+            "customer": customer,
+            "payment_method": browser_card(VISA),
+            "metadata": {"payment_id": key},
+        }
+    )
+
+    closed = gateway.close_attempt(ChargeQuery(key, customer, NOW))
+
+    assert closed is not None
+    assert (closed.gateway_payment_id, closed.status, closed.failure_code) == (
+        half_done.id,
+        ChargeStatus.FAILED,
+        "canceled",
+    )
+    assert stripe_api.v1.payment_intents.retrieve(half_done.id).status == "canceled"
+    with pytest.raises(stripe.InvalidRequestError):  # it can never be confirmed behind our back
+        stripe_api.v1.payment_intents.confirm(half_done.id)
+    assert gateway.close_attempt(ChargeQuery("pay_never_sent", customer, NOW)) is None
+
+
+def test_an_abandoned_challenge_is_cancelled_and_a_completed_one_is_left_alone(
+    gateway: StripeGateway, localstripe: LocalStripe, customer: str, browser_card: Callable[[str], str]
+) -> None:
+    abandoned = gateway.charge(request(payment_method_id=browser_card(NEEDS_3DS), customer_id=customer))
+    completed = gateway.charge(request(payment_method_id=browser_card(NEEDS_3DS), customer_id=customer))
+    authenticate(localstripe, completed.gateway_payment_id, completed.client_secret, success=True)
+
+    assert gateway.cancel(abandoned.gateway_payment_id).status == ChargeStatus.FAILED
+    assert gateway.cancel(completed.gateway_payment_id).status == ChargeStatus.SUCCEEDED
 
 
 def test_a_sepa_debit_succeeds_is_reported_by_a_signed_webhook_and_can_be_debited_again(
