@@ -19,6 +19,7 @@ from services.settings import StartupError
 
 WRITE_OPTION = "portal_writes"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_BUSY_TIMEOUT = 10.0  # seconds a SQLite write waits for another writer (PORTAL_SQLITE_BUSY_TIMEOUT)
 # Instances sharing a PostgreSQL database migrate one after the other: the later finds nothing to do.
 MIGRATION_LOCK = 0x706F7274616C  # "portal"
 MAX_REASON_LENGTH = 200
@@ -32,16 +33,17 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT, **kwargs: Any) -> Engine:
+    """An engine for ``url``; on SQLite a write waits up to ``busy_timeout`` seconds for another's lock."""
     url = normalize_url(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, **kwargs)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
-    _configure_sqlite(engine)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout}, **kwargs)
+    _configure_sqlite(engine, busy_timeout)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling defers BEGIN and breaks savepoints; we emit BEGIN ourselves.
@@ -50,7 +52,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -69,8 +71,8 @@ class Database:
         self.session_factory = session_factory or sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT) -> Database:
+        return cls(make_engine(url, busy_timeout=busy_timeout))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

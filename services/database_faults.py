@@ -9,13 +9,17 @@ with status 2), instead of a traceback or, for a read-only file, a start whose e
 away, a connection was reset, another program holds the SQLite file locked) from a bug. Pages, routes
 and background loops wait such an error out and say so in a sentence (``outage_reason``), since
 nothing they could do would help and a traceback would only bury the one line that matters.
+``OutageLog`` is that sentence in the log: one line when an outage begins, one when it ends.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,6 +32,8 @@ from sqlalchemy.pool import NullPool
 
 from services.database import WRITE_OPTION, make_engine, normalize_url
 from services.settings import SettingsError, StartupError
+
+logger = logging.getLogger("portal.database")
 
 CONNECT_TIMEOUT_SECONDS = 10
 MAX_REASON_LENGTH = 300
@@ -77,6 +83,49 @@ def outage_reason(error: BaseException) -> str:
         if isinstance(link, (psycopg.Error, sqlite3.Error)):
             return _one_line(str(link))
     return _one_line(str(getattr(error, "orig", None) or error))
+
+
+class OutageLog:
+    """Logs one line when the database becomes unavailable to ``name`` and one when it is back.
+
+    Whoever meets database errors (a background loop, the pages) reports each failure to ``failed``
+    and each success to ``succeeded``; however many rounds or requests fail in between, the log says
+    when the outage began, why, and how long it lasted. Both lines are warnings: the portal configures
+    no log levels of its own, and an operator reading the log needs the second line as much as the first.
+    """
+
+    def __init__(self, name: str, *, meanwhile: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self.meanwhile = meanwhile  # what happens until it is back: "retrying every 2 s"
+        self._clock = clock
+        self._since: float | None = None
+        self._lock = threading.Lock()  # pages report from the event loop and from worker threads
+
+    @property
+    def is_down(self) -> bool:
+        return self._since is not None
+
+    def failed(self, error: BaseException) -> bool:
+        """Note a failure; True when it is an outage (logged if it is the first of one), else False."""
+        if not is_outage(error):
+            return False
+        with self._lock:
+            if self._since is None:
+                self._since = self._clock()
+                logger.warning(
+                    "%s: database unavailable: %s; %s", self.name, outage_reason(error), self.meanwhile
+                )
+        return True
+
+    def succeeded(self) -> None:
+        """Note that the database answered; ends the outage, if there was one."""
+        if self._since is None:  # the common case, without taking the lock
+            return
+        with self._lock:
+            if self._since is not None:
+                lasted = self._clock() - self._since
+                self._since = None
+                logger.warning("%s: database available again after %.0f s", self.name, lasted)
 
 
 def _check_sqlite(url: str, parsed: URL) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import EmailDeliveryAttempt, OutboxAttachment, OutboxEmail
+from services.background import Rounds
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.outbox import FAILED, PENDING, SENDING, SENT
@@ -369,7 +370,8 @@ class BackgroundSender:
         app.on_shutdown(sender.stop)
 
     ``run`` sends through ``deliver_due`` in a worker thread (``asyncio.to_thread``), so the event
-    loop never waits for the mail server; an error is logged and the loop goes on. It returns when
+    loop never waits for the mail server; an error is logged and the loop goes on (a database outage
+    in one line when it begins and one when it ends: ``services.background.Rounds``). It returns when
     ``stop()`` is called or ``stop_event`` is set, at the latest once the current batch is done.
     (NiceGUI also cancels its background tasks at shutdown; a batch in its worker thread then
     finishes on its own, and a message it had claimed but not sent is retried after the lease.)
@@ -395,6 +397,7 @@ class BackgroundSender:
         self.policy = policy
         self._stop = asyncio.Event()
         self._server: tuple[str, int] | None = None  # the last one announced in the log
+        self._rounds = Rounds("E-mail sender", interval=interval)
 
     def stop(self) -> None:
         """Ask ``run`` to return; safe to call before, during or after it."""
@@ -414,11 +417,9 @@ class BackgroundSender:
                 await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
 
     async def _deliver_once(self) -> DeliveryReport | None:
-        try:
+        with self._rounds.guard():
             return await asyncio.to_thread(self._deliver_with_current_config)
-        except Exception:
-            logger.exception("E-mail: the outbox could not be delivered; trying again shortly")
-            return None
+        return None  # the round failed; Rounds logged it
 
     def _deliver_with_current_config(self) -> DeliveryReport | None:
         config = self.config()

@@ -128,7 +128,7 @@ def start(settings: Settings) -> Portal:
     data_dir = prepare_data_dir(settings)
     secret_key.install(data_dir, settings.secret_key)
     check_database(settings.resolved_database_url)  # one line naming the problem, not a traceback
-    database = Database.from_url(settings.resolved_database_url)
+    database = Database.from_url(settings.resolved_database_url, busy_timeout=settings.sqlite_busy_timeout)
     gateway = SwitchableGateway(choose_gateway(settings, database))
     database.migrate()
     secret_key.seal_stored_secrets(database)

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     )
     demo: bool = False
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    sqlite_busy_timeout: float = Field(default=10.0, gt=0, le=600)  # seconds a write waits for a lock
     secret_key: str = ""  # seals the secrets saved in Settings (else data_dir/secret_key)
     # Scheduled backups until the owner chooses in Settings > Backups: every N hours (0: off), the newest
     # N kept; the folder is the environment's alone, as a page must not choose where the server writes.

@@ -1,0 +1,47 @@
+"""Periodic work in the background (the outbox, payment settling): loops that never die and never flood.
+
+Every loop runs its rounds through ``Rounds.guard``: a round that fails because the database is
+unavailable is logged once when the outage begins and once when it ends (``OutageLog``), not with a
+traceback every few seconds; any other failure is a bug and is logged with its traceback. Either way
+the loop goes on, and picks up again by itself once the database is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+
+from services.database_faults import OutageLog
+
+logger = logging.getLogger("portal.background")
+
+
+class Rounds:
+    """The failures of one loop's rounds, told apart and logged as ``Rounds.guard`` describes."""
+
+    def __init__(self, name: str, *, interval: float) -> None:
+        self.name = name
+        self.interval = interval
+        self.outage = OutageLog(name, meanwhile=f"retrying every {interval:g} s")
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Run one round; whatever it raises (but a cancellation) is logged and swallowed."""
+        try:
+            yield
+        except Exception as error:
+            if not self.outage.failed(error):
+                logger.exception("%s failed; trying again in %g s", self.name, self.interval)
+        else:
+            self.outage.succeeded()
+
+
+async def repeat(name: str, step: Callable[[], Awaitable[object]], *, interval: float) -> None:
+    """Await ``step()`` every ``interval`` seconds until the task is cancelled (at shutdown)."""
+    rounds = Rounds(name, interval=interval)
+    while True:
+        with rounds.guard():
+            await step()
+        await asyncio.sleep(interval)
