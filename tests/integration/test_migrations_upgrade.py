@@ -53,9 +53,14 @@ REVISIONS = [path.stem for path in fixture_paths()]
 ADDRESS = "192.0.2.10"
 
 
-def test_there_is_a_fixture_for_every_revision():
-    scripts = ScriptDirectory.from_config(alembic_config())
-    assert sorted(script.revision for script in scripts.walk_revisions()) == REVISIONS
+def test_there_is_a_fixture_for_every_earlier_revision():
+    """The newest may lack one (it is today's code); when the next migration comes, it must not."""
+    revisions = sorted(
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    )
+    missing = sorted(set(revisions[:-1]) - set(REVISIONS))
+    assert missing == [], "make them with: python tests/upgrade_fixtures/make_fixtures.py"
+    assert set(REVISIONS) <= set(revisions)
 
 
 @pytest.mark.parametrize("revision", REVISIONS)

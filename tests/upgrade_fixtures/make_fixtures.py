@@ -10,8 +10,9 @@ temporary data folder, with the interpreter running this script, and writes ever
     python tests/upgrade_fixtures/make_fixtures.py             # the revisions without a file yet
     python tests/upgrade_fixtures/make_fixtures.py 0005 0006   # these, made again
 
-So far every revision was the newest in some commit, so each file holds what that revision's own code
-wrote. Should a commit ever add two migrations at once, the earlier one has no such commit: make its
+The upgrade test needs a file for every revision but the newest: after committing a new migration, run
+this to add the one before it. So far every revision was the newest in some commit, so each file holds
+what that revision's own code wrote. Should a commit ever add two migrations at once, the earlier one has no such commit: make its
 file from the previous revision's data upgraded by the new migration, and say so in its commit.
 
 Values keep their types through JSON (``{"datetime": ...}``, ``{"date": ...}``, ``{"decimal": ...}``,
