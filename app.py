@@ -1,6 +1,8 @@
 """Entry point: read flags and settings, migrate, optionally fill the demo, start the portal.
 
 python app.py [--demo] [--host HOST] [--port PORT] [--data-dir DIR]
+python app.py backup [--data-dir DIR] [FILE]
+python app.py restore [--data-dir DIR] FILE
 """
 
 from __future__ import annotations
@@ -16,6 +18,16 @@ from nicegui import app, background_tasks, run, ui
 
 from components.offload import io_bound
 from services import portal
+from services.background import repeat
+from services.backup import (
+    KEY_FROM_ENVIRONMENT,
+    KEY_INCLUDED,
+    BackupError,
+    create_backup,
+    format_size,
+    restore_backup,
+)
+from services.backup_schedule import run_due_backup
 from services.demo import seed_demo
 from services.mailer import BackgroundSender, SmtpConfig, startup_notice
 from services.pdf.fonts import preload_fonts
@@ -26,6 +38,7 @@ from services.smtp_settings import smtp_config_provider
 
 log = logging.getLogger("portal")
 SETTLE_INTERVAL_SECONDS = 2.0
+BACKUP_CHECK_SECONDS = 60.0
 
 
 def parse_flags(argv: list[str]) -> argparse.Namespace:
@@ -36,6 +49,21 @@ def parse_flags(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--demo", action="store_true", default=None, help="fill an empty database with a demo"
     )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    backup = commands.add_parser("backup", help="write a backup archive, also while the portal runs")
+    backup.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="archive to write (default: portal-<UTC time>.tar.gz in PORTAL_BACKUP_DIR)",
+    )
+    restore = commands.add_parser("restore", help="restore an archive into an empty data folder and database")
+    restore.add_argument("file", type=Path, help="archive written by the backup command")
+    for command in (backup, restore):
+        # SUPPRESS: without the flag after the command, one given before it stays
+        command.add_argument(
+            "--data-dir", type=Path, default=argparse.SUPPRESS, help="the data folder (PORTAL_DATA_DIR)"
+        )
     return parser.parse_args(argv)
 
 
@@ -43,6 +71,9 @@ def configure(settings: Settings) -> portal.Portal:
     """The composition root: wires settings, database and routes; returns the started portal."""
     started = portal.start(settings)
     _start_mail(started)
+    # after the sender stops: the database file is left complete, without its write-ahead log
+    app.on_shutdown(started.db.close)
+    app.on_startup(lambda: background_tasks.create(_scheduled_backups(started), name="scheduled backups"))
     reconciler = Reconciler(started.db, started.gateway, clock=started.clock)
     app.on_startup(lambda: background_tasks.create(_settle_payments(reconciler), name="payment settling"))
     # Fonts are prepared once per process; doing it now spares the first customer's PDF the wait.
@@ -85,6 +116,7 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.admin.refunds
     import pages.admin.settings
     import pages.admin.settings_api_keys
+    import pages.admin.settings_backups
     import pages.admin.settings_documents
     import pages.admin.settings_email
     import pages.admin.settings_payments
@@ -114,6 +146,15 @@ async def _settle_payments(reconciler: Reconciler) -> None:
         except Exception:  # a failed round is logged and tried again; the loop must not die
             log.exception("reconciling payments failed")
         await asyncio.sleep(SETTLE_INTERVAL_SECONDS)
+
+
+async def _scheduled_backups(started: portal.Portal) -> None:
+    """Make the backups Settings > Backups (or PORTAL_BACKUP_EVERY) asks for; a failed one logs a line."""
+    await repeat(
+        "Scheduled backups",
+        lambda: io_bound(run_due_backup, started.db, started.settings, clock=started.clock),
+        interval=BACKUP_CHECK_SECONDS,
+    )
 
 
 def _start_mail(started: portal.Portal) -> None:
@@ -152,9 +193,46 @@ def _announce_demo(settings: Settings, filled: bool) -> None:
     )
 
 
+def backup_command(flags: argparse.Namespace) -> int:
+    """``backup`` and ``restore``: one service call, then what it did or one line saying why not."""
+    try:
+        settings = load_settings(data_dir=getattr(flags, "data_dir", None))
+        if flags.command == "backup":
+            made = create_backup(settings, flags.file)
+            print(f"Backup written: {made.path} ({format_size(made.size)})")
+            key = made.manifest.secret_key
+            if key == KEY_FROM_ENVIRONMENT:
+                print(
+                    "The secret key is not in the archive: PORTAL_SECRET_KEY is set. Keep that key with the "
+                    "archive; without it the Stripe keys and SMTP password saved in Settings cannot be read."
+                )
+            elif key != KEY_INCLUDED:
+                print("The data folder has no secret key yet, so the archive holds none.")
+        else:
+            restored = restore_backup(settings, flags.file)
+            manifest = restored.manifest
+            print(f"Restored the backup of {manifest.created_at:%Y-%m-%d %H:%M UTC} into {restored.data_dir}")
+            if manifest.secret_key != KEY_INCLUDED:
+                print(
+                    "The archive holds no secret key: set PORTAL_SECRET_KEY to the key the portal used "
+                    "when the backup was made."
+                )
+            if restored.migrates:
+                print(
+                    f"Its database is at revision {manifest.revision}; the portal's next start migrates it "
+                    f"to {restored.code_revision}."
+                )
+    except (StartupError, BackupError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
 def main() -> None:
     simulated = os.environ.get("NICEGUI_USER_SIMULATION") == "true"  # NiceGUI's test fixture runs this file
     flags = parse_flags([] if simulated else sys.argv[1:])
+    if flags.command is not None:
+        raise SystemExit(backup_command(flags))
     try:
         settings = load_settings(host=flags.host, port=flags.port, data_dir=flags.data_dir, demo=flags.demo)
         started = configure(settings)
@@ -172,6 +250,9 @@ def main() -> None:
         show_welcome_message=False,
         favicon="🧾",
     )
+    if not simulated:  # (under NiceGUI's test fixture ui.run returns at once, and the test goes on)
+        # Requests that ended after the shutdown's close may have written since: close once more.
+        started.db.close()
     del started
 
 

@@ -22,6 +22,7 @@ SECTIONS = (
     ("E-mail", "/admin/settings/email"),
     ("Staff", "/admin/settings/staff"),
     ("API keys", "/admin/settings/api-keys"),
+    ("Backups", "/admin/settings/backups"),
 )
 SELECTED = "bg-amber-1 text-grey-10 font-medium border-b-2 border-amber-8"
 
