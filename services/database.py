@@ -193,8 +193,8 @@ def migration_transaction(engine: Engine) -> Iterator[Connection]:
     SQLite alters a table by copying it, dropping the old one and renaming the copy ("batch" mode),
     which foreign keys refuse while other rows refer to the table; and the pragma that turns them off
     is ignored inside a transaction. So here they are off before the transaction begins, checked with
-    ``PRAGMA foreign_key_check`` before it commits (raising ``BrokenForeignKeys``, which rolls it
-    back), and on again before the connection goes back to the pool.
+    ``PRAGMA foreign_key_check`` before it commits if a migration ran (raising ``BrokenForeignKeys``,
+    which rolls it back), and on again before the connection goes back to the pool.
     """
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
