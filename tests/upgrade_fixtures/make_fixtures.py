@@ -12,8 +12,9 @@ temporary data folder, with the interpreter running this script, and writes ever
 
 The upgrade test needs a file for every revision but the newest: after committing a new migration, run
 this to add the one before it. So far every revision was the newest in some commit, so each file holds
-what that revision's own code wrote. Should a commit ever add two migrations at once, the earlier one has no such commit: make its
-file from the previous revision's data upgraded by the new migration, and say so in its commit.
+what that revision's own code wrote. Should a commit ever add two migrations at once, the earlier one
+has no such commit: make its file from the previous revision's data upgraded by the new migration, and
+say so in its commit.
 
 Values keep their types through JSON (``{"datetime": ...}``, ``{"date": ...}``, ``{"decimal": ...}``,
 ``{"bytes": <base64>}``, ``{"json": ...}``), so one file loads into SQLite and PostgreSQL alike.
