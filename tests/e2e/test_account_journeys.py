@@ -17,9 +17,9 @@ from models import Client, PasswordToken, PortalUser
 from services.database import Database
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, OTHER_CUSTOMER_EMAIL
 from services.invitations import invite_contact
-from tests.e2e.conftest import RunningPortal, _free_port, running_portal
 from tests.e2e.test_sign_in_journey import sign_in
 from tests.integration.test_smtp_delivery import Inbox
+from tests.portal_process import RunningPortal, free_port, running_portal
 
 pytestmark = pytest.mark.e2e
 
@@ -30,10 +30,10 @@ LINK = re.compile(r"https?://\S+/set-password\?token=[A-Za-z0-9_\-]+")
 @pytest.fixture(scope="module")
 def mail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningPortal, Inbox]]:
     inbox = Inbox()
-    smtp_port = _free_port()
+    smtp_port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port, server_hostname="localhost")
     controller.start()
-    port = _free_port()
+    port = free_port()
     settings = {
         "PORTAL_SMTP_HOST": "127.0.0.1",
         "PORTAL_SMTP_PORT": str(smtp_port),

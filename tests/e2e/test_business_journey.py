@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.e2e.conftest import RunningPortal, _free_port, running_portal
 from tests.e2e.test_account_journeys import body_of, link_in, wait_for_mail
 from tests.e2e.test_first_run_journey import PASSWORD, fill, fill_business_details
 from tests.integration.test_smtp_delivery import Inbox
+from tests.portal_process import RunningPortal, free_port, running_portal
 
 pytestmark = pytest.mark.e2e
 
@@ -25,10 +25,10 @@ CONTACT_PASSWORD = "Salt-Harbour-Kettle-58"
 @pytest.fixture(scope="module")
 def new_business(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningPortal, Inbox]]:
     inbox = Inbox()
-    smtp_port = _free_port()
+    smtp_port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port, server_hostname="localhost")
     controller.start()
-    port = _free_port()
+    port = free_port()
     settings = {
         "PORTAL_SMTP_HOST": "127.0.0.1",
         "PORTAL_SMTP_PORT": str(smtp_port),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import RunningPortal, running_portal
+from tests.portal_process import RunningPortal, running_portal
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,82 @@
+"""The real portal as a subprocess (``python app.py``), started as a user would and stopped at the end."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class RunningPortal:
+    url: str
+    data_dir: Path
+    output: Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_portal(
+    data_dir: Path, *, port: int = 0, settings: dict[str, str] | None = None, demo: bool = True
+) -> Iterator[RunningPortal]:
+    """``python app.py --demo`` on a free port with a fresh data folder, as a user would start it.
+
+    ``demo=False`` starts it without ``--demo``: an empty portal that shows its first-run setup.
+    """
+    output = data_dir.parent / f"{data_dir.name}-output.txt"
+    port = port or free_port()
+    # A clean environment: NiceGUI switches to test mode when it sees pytest's variables.
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PORTAL_", "PYTEST_", "NICEGUI_"))
+    }
+    environment.pop("DATABASE_URL", None)
+    environment |= settings or {}
+    flags = ["--demo"] if demo else []
+    with output.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "app.py", *flags, "--port", str(port), "--data-dir", str(data_dir)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the portal exited early:\n{output.read_text()}")
+            try:
+                # An empty portal answers /login with a redirect to its setup page.
+                if httpx.get(f"{url}/login", timeout=2, follow_redirects=True).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the portal did not answer within 60 s:\n{output.read_text()}")
+            time.sleep(0.3)
+        yield RunningPortal(url, data_dir, output)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
