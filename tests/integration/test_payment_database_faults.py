@@ -30,7 +30,7 @@ from tests.unit.services.test_online_payments import card
 class Outage:
     """Takes the database away and gives it back, as the backend's real fault."""
 
-    def __init__(self, start: Callable[[], None], end: Callable[[], None]) -> None:
+    def __init__(self, start: Callable[[], object], end: Callable[[], object]) -> None:
         self.start, self.end = start, end
 
 
