@@ -8,7 +8,6 @@ python app.py restore [--data-dir DIR] FILE
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -16,6 +15,8 @@ from pathlib import Path
 
 from nicegui import app, background_tasks, run, ui
 
+from api.unavailable import DatabaseOutageGuard
+from components import unavailable as outage_notice
 from components.offload import io_bound
 from services import portal
 from services.background import repeat
@@ -104,6 +105,10 @@ def configure(settings: Settings) -> portal.Portal:
     v1.mount(app)  # the REST API: /api/v1 (its own API-key check), /api/docs, /api/openapi.json
     if not any(middleware.cls is auth.SessionGuard for middleware in app.user_middleware):
         app.add_middleware(auth.SessionGuard)
+    # Added last, so outermost: it answers 503 for what the session check raises as well as the routes.
+    if not any(middleware.cls is DatabaseOutageGuard for middleware in app.user_middleware):
+        app.add_middleware(DatabaseOutageGuard)
+    outage_notice.install()  # and a click on an open page says so instead of failing in silence
     import pages.access
     import pages.admin.client
     import pages.admin.clients
@@ -138,14 +143,9 @@ def configure(settings: Settings) -> portal.Portal:
 async def _settle_payments(reconciler: Reconciler) -> None:
     """Book every payment the gateway has not given us a final answer for: at start-up, then every
     round (bank debits settling, answers lost to a crash or an outage)."""
-    while True:
-        try:
-            # offload's io_bound passes a shutdown's cancellation on (NiceGUI's own returns None), so the
-            # loop ends at once instead of sleeping through the shutdown's two-second grace period
-            await io_bound(reconciler.run)
-        except Exception:  # a failed round is logged and tried again; the loop must not die
-            log.exception("reconciling payments failed")
-        await asyncio.sleep(SETTLE_INTERVAL_SECONDS)
+    # offload's io_bound passes a shutdown's cancellation on (NiceGUI's own returns None), so the loop
+    # ends at once instead of sleeping through the shutdown's two-second grace period
+    await repeat("Payment settling", lambda: io_bound(reconciler.run), interval=SETTLE_INTERVAL_SECONDS)
 
 
 async def _scheduled_backups(started: portal.Portal) -> None:

@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.routing import Mount
 
+from api.unavailable import DatabaseOutageGuard
 from api.v1 import clients, credit_notes, invoices, payments
-from api.v1.problems import PROBLEM_RESPONSES, install_handlers, unauthorized
+from api.v1.problems import PROBLEM_RESPONSES, database_unavailable, install_handlers, unauthorized
 from services import portal
 from services.api_keys import authenticate_api_key
 from services.errors import ApiKeyRefused
@@ -65,6 +66,8 @@ def build_api() -> FastAPI:
         api.include_router(module.router)
     install_handlers(api)
     api.add_middleware(ApiKeyGuard)
+    # Outside the key check, which reads the database too; inside the API's own 500 handler.
+    api.add_middleware(DatabaseOutageGuard, answer=database_unavailable)
     return api
 
 

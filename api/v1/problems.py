@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.unavailable import RETRY_AFTER_SECONDS
 from services.errors import (
     AmountExceedsBalance,
     ApiKeyRefused,
@@ -39,6 +40,7 @@ TITLES = {
     409: "Conflict",
     422: "Unprocessable content",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 CONFLICTS = (
     InvalidStatusChange,
@@ -102,6 +104,16 @@ def problem_response(
 def unauthorized() -> JSONResponse:
     return problem_response(
         401, "unauthorized", human_message(ApiKeyRefused()), headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def database_unavailable(_request: Request) -> JSONResponse:
+    """The answer to a request the database's absence failed (``api.unavailable.DatabaseOutageGuard``)."""
+    return problem_response(
+        503,
+        "database-unavailable",
+        "The portal is temporarily unavailable; nothing was changed. Try again in a moment.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
