@@ -332,27 +332,29 @@ class PaymentForm:
         self.button.props("loading")
         self.button.disable()
         self.attempt = None
+        outcome: PaymentOutcome | None = None
+        in_doubt: Money | None = None  # a charge whose outcome we do not know yet
         try:
             outcome = await self.charge()
         except PaymentInDoubt as error:
-            self.show_confirming(error.amount)
-            return
+            in_doubt = error.amount
         except DomainError as error:
             self.error.text = human_message(error, locale=self.locale)
-            return
         except Exception:
             # ``pay`` answers every fault of its own with a domain error; this is the page's own work
             # (the card form, the 3-D Secure window). Before an attempt exists nothing was charged.
             log.exception("the payment page failed")
             if self.attempt is not None:
-                self.show_confirming(self.attempt.amount)
+                in_doubt = self.attempt.amount
             else:
                 self.error.text = "Something went wrong, so nothing was charged. Please try again."
-            return
         finally:
             self.busy = False
             self.button.props(remove="loading")
             self.button.enable()
+        if in_doubt is not None:
+            self.show_confirming(in_doubt)
+            return
         if outcome is None:
             return
         if outcome.status == "failed":

@@ -128,3 +128,47 @@ async def test_a_processing_bank_payment_shows_on_the_invoice_and_in_the_list(us
     (table,) = user.find(kind=ui.table).elements
     (row,) = [row for row in table.rows if row["number"] == "INV-00013"]
     assert (row["processing"], row["payable"]) == (f"{shown} processing", False)
+
+
+async def test_a_payment_in_doubt_says_it_is_being_confirmed_and_offers_no_second_pay_button(user, caplog):
+    await post_login(user)
+    owed = outstanding()
+    await user.open("/pay")
+    fill_card(user, "4242 4242 4242 4242")
+    gateway = portal.current().gateway
+
+    def connection_reset(request):  # no answer from the payment service: did it charge? we cannot tell
+        raise ConnectionResetError("connection reset by peer")
+
+    gateway.charge = connection_reset
+    try:
+        user.find(marker="pay-submit").click()
+        await user.should_see(f"We are confirming your payment of {format_money(owed)}.", retries=40)
+    finally:
+        del gateway.charge
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert ["open for reconciliation" in r.getMessage() for r in logged] == [True]  # for the operator
+    caplog.clear()
+    await user.should_see("You will not be charged twice.")
+    await user.should_not_see(marker="pay-submit")
+
+    await user.open("/")
+    await user.should_see(
+        f"We are confirming your payment of {format_money(owed)}; you will not be charged twice."
+    )
+    await user.should_not_see("Pay Now")
+    await user.open("/pay")
+    await user.should_see(
+        f"We are confirming your payment of {format_money(owed)}; you will not be charged twice."
+    )
+    await user.should_not_see(marker="pay-submit")
+    await user.open("/invoices")
+    (table,) = user.find(kind=ui.table).elements
+    unpaid = [row for row in table.rows if row["processing"]]
+    assert unpaid
+    assert all(row["processing"].startswith("We are confirming your payment of") for row in unpaid)
+    assert not any(row["payable"] for row in unpaid)
+    await user.open(f"/invoices/{unpaid[0]['id']}")
+    await user.should_see("We are confirming your payment of")
+    await user.should_not_see(marker="pay-now")
+    assert outstanding() == owed  # nothing is paid before the gateway says so
