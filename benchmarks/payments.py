@@ -32,6 +32,7 @@ from models import Invoice, OutboxEmail, Payment  # noqa: E402
 from services.database import Database  # noqa: E402
 from services.gateways.base import CardDetails, ChargeRequest  # noqa: E402
 from services.gateways.sandbox import SandboxGateway  # noqa: E402
+from services.gateways.sandbox_records import DatabaseRecords  # noqa: E402
 from services.invoices import create_invoice, send_invoice  # noqa: E402
 from services.online_payments import pay, plan_pay_all  # noqa: E402
 from services.principal import Principal  # noqa: E402
@@ -67,7 +68,7 @@ def main() -> None:
         client = make_client(db, organization)
         user = make_portal_user(db, client, "bench@client.example")
         principal = Principal(user, client, organization, "Bench", "bench@client.example", 1)
-        gateway = SandboxGateway()
+        gateway = SandboxGateway(records=DatabaseRecords(db))  # as the portal runs it: its record kept
         timings = []
         for run in range(args.runs):
             owe(db, client, args.invoices, run)
