@@ -139,8 +139,8 @@ def _in_flight_note(document: InvoiceDocument, options: CreditOptions, money: Fo
         ui.icon("schedule")
         if mine.confirming.minor > 0:  # an answer from the gateway we have not had yet
             ui.label(
-                f"We are confirming your payment of {money(busy)} with the payment service. You will not "
-                "be charged twice; the invoice is updated as soon as it is confirmed."
+                f"We are confirming a payment of {money(busy)} towards this invoice with the payment "
+                "service. You will not be charged twice; the invoice is updated as soon as it is confirmed."
             ).mark("payment-processing")
         else:
             ui.label(

@@ -96,9 +96,7 @@ async def invoices_page(request: Request) -> None:
     state = {"query": query_from_params(request.query_params)}
 
     async def load(query: InvoiceListQuery) -> InvoicePage:
-        return await io_bound(
-            list_invoices, current.db, principal, query, today=current.clock().date()
-        )
+        return await io_bound(list_invoices, current.db, principal, query, today=current.clock().date())
 
     topic = await io_bound(documents_topic, current.db, principal)
     watch = LiveTopics(current.events, topic)  # before the first read, so no change is missed
@@ -192,7 +190,7 @@ def _in_flight(row: InvoiceRow, locale: str) -> str:
     if row.processing is None:
         return ""
     amount = format_money(row.processing, locale)
-    return f"We are confirming your payment of {amount}" if row.confirming else f"{amount} processing"
+    return f"{amount} being confirmed" if row.confirming else f"{amount} processing"
 
 
 def _day(value: date, locale: str) -> str:

@@ -166,9 +166,9 @@ async def test_a_payment_in_doubt_says_it_is_being_confirmed_and_offers_no_secon
     (table,) = user.find(kind=ui.table).elements
     unpaid = [row for row in table.rows if row["processing"]]
     assert unpaid
-    assert all(row["processing"].startswith("We are confirming your payment of") for row in unpaid)
+    assert all(row["processing"].endswith(" being confirmed") for row in unpaid)
     assert not any(row["payable"] for row in unpaid)
     await user.open(f"/invoices/{unpaid[0]['id']}")
-    await user.should_see("We are confirming your payment of")
+    await user.should_see(f"We are confirming a payment of {unpaid[0]['processing'].split()[0]} towards")
     await user.should_not_see(marker="pay-now")
     assert outstanding() == owed  # nothing is paid before the gateway says so
