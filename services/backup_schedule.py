@@ -163,11 +163,12 @@ def run_due_backup(db: Database, settings: Settings, *, clock: Clock = utc_now) 
     new one was written.
     """
     now = clock()
+    if not _due(get_schedule(db, settings), now):  # most rounds: a read, no write lock
+        return None
     with db.transaction() as session:
         row = _row(session)
         schedule = _schedule(row, settings)
-        due = schedule.next_due
-        if not schedule.enabled or (due is not None and now < due):
+        if not _due(schedule, now):  # claimed by another instance meanwhile
             return None
         row.last_started_at = now
     try:
@@ -180,6 +181,11 @@ def run_due_backup(db: Database, settings: Settings, *, clock: Clock = utc_now) 
     _prune(settings.resolved_backup_dir, schedule.keep)
     _record(db, archive=made.path.name, at=clock())
     return made
+
+
+def _due(schedule: Schedule, now: datetime) -> bool:
+    due = schedule.next_due
+    return schedule.enabled and (due is None or due <= now)
 
 
 def _prune(directory: Path, keep: int) -> None:
