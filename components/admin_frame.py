@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
-from components.frame import NavEntry, business_mark, demo_banner
+from components.frame import NavEntry, business_mark, demo_banner, sidebar_drawer
 from components.live import LiveTopics
 from components.offload import io_bound
 from components.theme import apply_theme
@@ -38,7 +38,7 @@ def admin_frame(title: str, *, branding: Branding, staff: StaffPrincipal, active
     """Lay out a back-office page; the caller fills the returned column with the page's content."""
     apply_theme()
     ui.page_title(f"{title} · Back office · {branding.name}")
-    with ui.left_drawer(bordered=True).props("width=232 breakpoint=1023").classes("bg-grey-2 p-0") as drawer:
+    with sidebar_drawer("bg-grey-2") as drawer:
         unread = _sidebar(staff, active)
     with ui.header(elevated=False).classes("column gap-0 bg-grey-10 text-white p-0"):
         with ui.row().classes("w-full items-center gap-3 px-3 py-2 no-wrap"):

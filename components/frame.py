@@ -38,7 +38,7 @@ def frame(title: str, *, branding: Branding, principal: Principal, active: str) 
     apply_theme()
     ui.page_title(f"{title} · {branding.name}")
     # Quasar lays the drawer out beside the header whatever the order; made first for the menu button.
-    with ui.left_drawer(bordered=True).props("width=232 breakpoint=1023").classes("bg-grey-1 p-0") as drawer:
+    with sidebar_drawer("bg-grey-1") as drawer:
         _sidebar(active)
     with ui.header(elevated=False).classes("column gap-0 bg-primary text-white p-0"):
         with ui.row().classes("w-full items-center gap-3 px-3 py-2 no-wrap"):
@@ -53,6 +53,20 @@ def frame(title: str, *, branding: Branding, principal: Principal, active: str) 
     with ui.column().classes("w-full max-w-6xl mx-auto gap-6 p-4 md:p-8") as content:
         ui.label(title).classes("text-2xl font-semibold text-grey-9")
         yield content
+
+
+def sidebar_drawer(background: str) -> ui.left_drawer:
+    """The sidebar: beside the page from 1024 px wide, else a drawer behind the header's menu button.
+
+    It starts closed on the server and Quasar opens it on a wide screen (``show-if-above``), telling
+    the server so. NiceGUI's default (``value=None``) instead asks the browser once it connects and
+    awaits the answer for a second, and a page left sooner logged a time-out with a traceback.
+    """
+    return (
+        ui.left_drawer(value=False, bordered=True)
+        .props("width=232 breakpoint=1023 show-if-above")
+        .classes(f"{background} p-0")
+    )
 
 
 def business_mark(branding: Branding, *, large: bool = False) -> None:
