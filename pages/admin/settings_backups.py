@@ -139,10 +139,11 @@ class ArchiveList:
                 )
             self.notice = ui.column().classes("w-full gap-2").mark("backup-notice")
             self.rows = ui.column().classes("w-full gap-0").mark("backup-archives")
-            ui.label(
-                "To restore one, stop the portal and run: python app.py restore FILE, with an empty data "
-                "folder" + (" and an empty database" if overview.database == "postgresql" else "") + "."
-            ).classes("text-sm text-grey-7")
+            empty = "an empty data folder" + (" and database" if overview.database == "postgresql" else "")
+            with ui.row().classes("w-full gap-x-1 gap-y-0 items-baseline text-sm text-grey-7"):
+                ui.label("To restore one, stop the portal and run")
+                ui.label("python app.py restore FILE").classes("font-mono text-grey-9")
+                ui.label(f"with {empty}.")
         self.show(overview)
 
     def show(self, overview: BackupsOverview) -> None:
@@ -151,9 +152,8 @@ class ArchiveList:
             if not overview.archives:
                 ui.label("No backups yet.").classes("text-sm text-grey-7").mark("backup-archives-empty")
             for archive in overview.archives:
-                row = ui.row().classes(
-                    "w-full items-center gap-x-3 gap-y-0 py-2 border-b border-grey-3 no-wrap max-sm:flex-wrap"
-                )
+                row = ui.row().classes("w-full items-center gap-x-3 gap-y-0 py-2 border-b border-gray-200")
+                row.classes("no-wrap max-sm:flex-wrap")
                 with row.mark("backup-archive"):
                     ui.icon("inventory_2", size="sm").classes("text-grey-7")
                     ui.label(archive.name).classes("grow min-w-0 font-mono text-sm break-all")
