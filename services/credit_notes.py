@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from models import Client, CreditNote, CreditNoteLine, CreditNoteStatus, RefundSource
+from services.amount_bounds import check_document
 from services.clock import Clock, utc_now
 from services.credits import _available
 from services.database import Database
@@ -92,12 +93,14 @@ def issue_credit_note(
     reason: str = "",
     clock: Clock = utc_now,
 ) -> DocumentRef:
-    """Create and issue a credit note; its total becomes available credit at once."""
+    """Create and issue a credit note; its total becomes available credit at once. ``InvalidLine`` for a
+    bad line and ``AmountTooLarge`` for an amount above the bound write nothing."""
     if not lines:
         raise ValueError("a credit note needs at least one line")
     with db.transaction() as session:
         client = get_client(session, client_id)
         totals = document_totals(lines, client.currency)
+        check_document(lines, totals)
         now = clock()
         note = CreditNote(
             organization_id=client.organization_id,

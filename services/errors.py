@@ -26,6 +26,34 @@ class InvalidAmount(DomainError):
         self.problem = problem
 
 
+class AmountTooLarge(DomainError):
+    """An amount above ``limit``, the most the portal takes for one amount (``services.amount_bounds``).
+
+    ``name`` is the figure (rate, amount, tax, subtotal, total), ``line`` the line it is on (1 for the
+    first; 0 for a document's own figures or a payment) and ``of`` what carries it: document or payment.
+    """
+
+    def __init__(
+        self, name: str, amount: Money, limit: Money, *, line: int = 0, of: str = "document"
+    ) -> None:
+        super().__init__(f"{self.path(name, line)} {amount.minor} is above {limit.minor} {limit.currency}")
+        self.name = name
+        self.amount = amount
+        self.limit = limit
+        self.line = line
+        self.of = of
+
+    @property
+    def field(self) -> str:
+        """Where the amount is, as the API names it: ``lines.0.amount_minor``, ``total_minor`` ..."""
+        return self.path(self.name, self.line)
+
+    @staticmethod
+    def path(name: str, line: int) -> str:
+        column = "unit_price_minor" if name == "rate" else f"{name}_minor"
+        return f"lines.{line - 1}.{column}" if line else column
+
+
 class WrongCurrency(DomainError):
     def __init__(self, expected: str, given: str) -> None:
         super().__init__(f"expected {expected}, got {given}")
@@ -325,6 +353,10 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             return "This item does not exist or is not yours to see."
         case InvalidAmount(amount=amount, problem=problem):
             return f"The amount {money(amount)} {problem}."
+        case AmountTooLarge(name=name, amount=amount, limit=limit, line=line, of=of):
+            most = f"the most one {of} can {'carry' if of == 'document' else 'be'}"
+            where = f"Line {line}: the {name}" if line else f"The {name}"
+            return f"{where} {money(amount)} is more than {money(limit)}, {most}."
         case WrongCurrency(expected=expected, given=given):
             return f"Amounts must be in {expected}, not {given}."
         case CurrencyMismatch():

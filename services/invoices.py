@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from services.amount_bounds import check_document
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import (
@@ -95,8 +96,10 @@ def add_draft(
 
 
 def replace_lines(invoice: Invoice, lines: Sequence[LineInput]) -> None:
-    """Give a draft these lines and the totals computed from them (``InvalidLine`` for a bad line)."""
+    """Give a draft these lines and the totals computed from them (``InvalidLine`` for a bad line,
+    ``AmountTooLarge`` for an amount above the bound)."""
     totals = document_totals(lines, invoice.currency)
+    check_document(lines, totals)
     invoice.subtotal_minor = totals.subtotal.minor
     invoice.discount_minor = totals.discount.minor
     invoice.tax_minor = totals.tax.minor

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Allocation, AllocationKind, Invoice, InvoiceKind, Payment, PaymentKind, PaymentStatus
+from services.amount_bounds import check_amount
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidAmount, InvalidStatusChange, NotFound, WrongCurrency
@@ -85,7 +86,8 @@ def record_payment(
     """Record money received and settle it at once: allocate it, keep any excess as credit.
 
     ``allocations`` maps invoice ids to minor amounts; each must be open, the client's, and no more
-    than its balance, and together no more than ``amount``.
+    than its balance, and together no more than ``amount``, which is at most the bound of
+    ``services.amount_bounds`` (``AmountTooLarge``).
     """
     plan = dict(allocations or {})
     with db.transaction() as session:
@@ -94,6 +96,7 @@ def record_payment(
             raise WrongCurrency(client.currency, amount.currency)
         if amount.minor <= 0:
             raise InvalidAmount(amount, "must be more than zero")
+        check_amount(amount)
         if kind == PaymentKind.RETAINER:
             if plan:
                 raise ValueError("a retainer payment pays its retainer invoice only")

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.unavailable import RETRY_AFTER_SECONDS
 from services.errors import (
     AmountExceedsBalance,
+    AmountTooLarge,
     ApiKeyRefused,
     ContactHasLogin,
     CurrencyFixed,
@@ -131,6 +132,9 @@ def domain_problem(error: Exception) -> JSONResponse:
         case InvalidLine(position=position, field=field):
             errors = [FieldError(field=f"lines.{position - 1}.{field.replace(' ', '_')}", message=detail)]
             return problem_response(422, "invalid-line", detail, errors=errors)
+        case AmountTooLarge(field=field):
+            errors = [FieldError(field=field, message=detail)]
+            return problem_response(422, "amount-too-large", detail, errors=errors)
         case AmountExceedsBalance():
             return problem_response(422, "amount-exceeds-balance", detail)
         case UnknownCurrency() | CurrencyMismatch():
