@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
 
 from nicegui import ui
 
+from components.amount_field import AmountField
 from components.offload import io_bound
 from models import RefundSource
 from services.credit_actions import (
@@ -18,23 +18,11 @@ from services.credit_actions import (
 )
 from services.dates import format_day
 from services.errors import DomainError, human_message
-from services.money import Money, exponent, format_money
+from services.money import Money, format_money
 from services.portal import Portal
 from services.principal import Principal
 
 SOURCE_TITLES = {RefundSource.CREDIT: "Credits", RefundSource.RETAINER: "Retainer Payments"}
-
-
-def parse_amount(text: str, currency: str) -> Money | None:
-    """What a person typed ("1,200.50" or "1200.5"); None for anything else, or for more decimals
-    than the currency has (10.005 dollars is a typing mistake, not an amount to round)."""
-    try:
-        value = Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value.as_tuple().exponent < -exponent(currency):  # type: ignore[operator]
-        return None
-    return Money.from_decimal(value, currency)
 
 
 class ApplyDialog:
@@ -67,9 +55,14 @@ class ApplyDialog:
                 .classes("w-full")
                 .mark("apply-invoice")
             )
-            self.amount = ui.input("Amount to apply").props("outlined inputmode=decimal").classes("w-full")
-            self.amount.mark("apply-amount")
-            self.hint = ui.label().classes("text-xs text-grey-7 -mt-2")
+            self.amount = AmountField(
+                "Amount to apply",
+                currency=available.currency,
+                locale=locale,
+                marker="apply-amount",
+                echo="You will apply {}.".format,
+            )
+            self.hint = ui.label().classes("text-xs text-grey-7")
             self.error = ui.label().classes("text-sm text-negative").mark("apply-error")
             with ui.row().classes("w-full justify-end gap-2"):
                 ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
@@ -93,7 +86,7 @@ class ApplyDialog:
             self.submit_button.disable()
             return
         most = min(self.options.available(self.source).minor, invoice.can_take.minor)
-        self.amount.value = str(Money(most, invoice.balance_due.currency).to_decimal())
+        self.amount.set(Money(most, invoice.balance_due.currency))
         self.hint.text = f"Up to {self.money(Money(most, invoice.balance_due.currency))}."
         if invoice.can_take != invoice.balance_due:
             self.hint.text += " Part of this invoice is already being paid."
@@ -103,9 +96,10 @@ class ApplyDialog:
         if invoice is None:
             self.error.text = "Choose an invoice."
             return
-        amount = parse_amount(self.amount.value or "", invoice.balance_due.currency)
-        if amount is None:
-            self.error.text = "Enter the amount as a number, for example 120.50."
+        try:
+            amount = self.amount.read()
+        except DomainError as error:
+            self.error.text = human_message(error, locale=self.locale)
             return
         self.error.text = ""
         self.submit_button.props("loading disable")
@@ -151,11 +145,13 @@ class RefundDialog:
                 f"Available: {self.money(self.available)}. The amount is held until the business approves "
                 "or declines your request."
             ).classes("text-sm text-grey-8")
-            self.amount = (
-                ui.input("Amount", value=str(self.available.to_decimal()))
-                .props("outlined inputmode=decimal")
-                .classes("w-full")
-                .mark("refund-amount")
+            self.amount = AmountField(
+                "Amount",
+                currency=self.available.currency,
+                locale=locale,
+                marker="refund-amount",
+                echo="You will ask for {}.".format,
+                value=self.available,
             )
             self.reason = (
                 ui.textarea("Reason (optional)")
@@ -176,9 +172,10 @@ class RefundDialog:
         return format_money(value, self.locale)
 
     async def submit(self) -> None:
-        amount = parse_amount(self.amount.value or "", self.available.currency)
-        if amount is None:
-            self.error.text = "Enter the amount as a number, for example 120.50."
+        try:
+            amount = self.amount.read()
+        except DomainError as error:
+            self.error.text = human_message(error, locale=self.locale)
             return
         self.error.text = ""
         self.submit_button.props("loading disable")

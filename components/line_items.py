@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from nicegui import ui
 
-from services.draft_invoices import line_key, line_problem, parse_line
+from services.draft_invoices import line_key, line_problem, parse_line, totals_problem
 from services.errors import InvalidDetails
 from services.money import Money, format_money
 from services.tax_rates import TaxRateView
@@ -89,6 +89,12 @@ class LineItems:
                     self.figures[name] = (
                         ui.label().classes(f"text-right tabular-nums{bold}").mark(f"totals-{name}")
                     )
+        self.totals_message = (
+            ui.label()
+            .classes("w-full text-right text-sm text-negative")
+            .props("role=alert")
+            .mark("totals-message")
+        )
         for line in lines or [LineText(tax_key=default_tax)]:
             self.add(line)
         self.refresh()
@@ -121,13 +127,14 @@ class LineItems:
                 continue
             # A line still being typed has no description yet; its amounts count all the same.
             counted = line if line.description else replace(line, description="-")
-            problem = line_problem(counted, position)
+            problem = line_problem(counted, position, self.currency, self.locale)
             if problem:
                 row.show(None, problem)
                 continue
             readable.append(counted)
             row.show(document_totals([counted], self.currency).subtotal, "")
         totals = document_totals(readable, self.currency)
+        self.totals_message.text = totals_problem(readable, self.currency, self.locale) or ""
         self.figures["subtotal"].text = self._money(totals.subtotal)
         self.figures["discount"].text = "-" + self._money(totals.discount) if totals.discount else "-"
         self.figures["tax"].text = self._money(totals.tax)
@@ -150,13 +157,16 @@ class LineItems:
                 row.show(None, next(iter(error.errors.values()), ""))
                 wrong = True
                 continue
-            problem = line_problem(line, position)
+            problem = line_problem(line, position, self.currency, self.locale)
             if problem:
                 row.show(None, problem)
                 wrong = True
                 continue
             lines.append(line)
-        return None if wrong else lines
+        if wrong:
+            return None
+        self.totals_message.text = totals_problem(lines, self.currency, self.locale) or ""
+        return None if self.totals_message.text else lines
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Messages from the service, keyed ``line 1`` ..., beside their lines."""
@@ -237,6 +247,7 @@ class _LineRow:
             tax_name=choice.name if choice else "",
             tax_rate_percent=choice.rate_percent if choice else Decimal(0),
             currency=self.owner.currency,
+            locale=self.owner.locale,
         )
 
     def show(self, amount: Money | None, message: str) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 
 from nicegui import ui
 
-from components.credit_dialogs import parse_amount
+from components.amount_field import AmountField
 from components.offload import io_bound
 from models import PaymentMethodKind, RefundSource
 from services.admin_payments import (
@@ -21,8 +21,9 @@ from services.admin_payments import (
     plan_oldest_first,
     record_received_payment,
 )
+from services.amount_input import amount_text, read_amount
 from services.dates import format_day
-from services.errors import DomainError, InvalidDetails, human_message
+from services.errors import DomainError, InvalidDetails, InvalidNumber, human_message
 from services.events import client_documents_topic
 from services.money import Money, format_money
 from services.portal import Portal
@@ -148,7 +149,7 @@ class RecordPaymentDialog:
                     with ui.row().classes("w-full items-center gap-2 no-wrap"):
                         ui.label(self.describe(invoice)).classes("text-sm grow")
                         share = plan.get(invoice.public_id, 0)
-                        typed = str(Money(share, self.currency).to_decimal()) if share else ""
+                        typed = amount_text(Money(share, self.currency), self.locale) if share else ""
                         self.shares[invoice.public_id] = (
                             ui.input(value=typed, on_change=self.preview)
                             .props(AMOUNT_PROPS)
@@ -161,38 +162,42 @@ class RecordPaymentDialog:
         due = format_day(invoice.due_date, self.locale)
         return f"{invoice.number} · due {due} · {self.money(invoice.balance_due)} owed"
 
-    def parsed_amount(self) -> Money | None:
-        return parse_amount(self.amount.value or "", self.currency) if self.currency else None
+    def typed_amount(self) -> Money:
+        """The amount received as typed, read in the page's locale; ``InvalidNumber`` if it cannot be."""
+        return read_amount(self.amount.value or "", self.currency, self.locale)
 
-    def chosen_shares(self) -> dict[str, int] | None:
-        """The amounts typed per invoice; None when one is not a number."""
+    def parsed_amount(self) -> Money | None:
+        try:
+            return self.typed_amount() if self.currency else None
+        except InvalidNumber:
+            return None
+
+    def chosen_shares(self) -> dict[str, int]:
+        """The amounts typed per invoice; ``InvalidNumber`` (naming the invoice) when one cannot be read."""
+        numbers = {invoice.public_id: invoice.number for invoice in self.invoices}
         shares: dict[str, int] = {}
         for public_id, field in self.shares.items():
             text = (field.value or "").strip()
-            if not text:
-                continue
-            share = parse_amount(text, self.currency)
-            if share is None:
-                return None
-            shares[public_id] = share.minor
+            if text:
+                name = f"amount for {numbers.get(public_id, 'the invoice')}"
+                shares[public_id] = read_amount(text, self.currency, self.locale, field=name).minor
         return shares
 
     def preview(self) -> None:
-        """What the payment will pay and what is kept as credit, as the amount is typed."""
-        amount = self.parsed_amount()
+        """The amount as it was read, what it will pay and what is kept as credit, as it is typed."""
         if not self.client.value:
             self.summary.text = "Choose the client who paid."
             return
-        if amount is None or amount.minor <= 0:
+        try:
+            amount = self.typed_amount()
+            shares = self.chosen_shares() if self.choose.value else plan_oldest_first(self.invoices, amount)
+        except InvalidNumber as error:
+            empty = error.problem == "empty" and error.field == "amount"
+            self.summary.text = "Enter the amount received." if empty else human_message(error)
+            return
+        if amount.minor <= 0:
             self.summary.text = "Enter the amount received."
             return
-        if self.choose.value:
-            shares = self.chosen_shares()
-            if shares is None:
-                self.summary.text = "Enter each invoice's amount as a number, for example 120.50."
-                return
-        else:
-            shares = plan_oldest_first(self.invoices, amount)
         numbers = {i.public_id: i.number for i in self.invoices}
         paid = ", ".join(
             f"{numbers[key]} {self.money(Money(share, self.currency))}"
@@ -200,7 +205,7 @@ class RecordPaymentDialog:
             if share
         )
         left = Money(amount.minor - sum(shares.values()), self.currency)
-        text = f"Pays {paid}." if paid else "Pays no invoice."
+        text = f"{self.money(amount)} received. " + (f"Pays {paid}." if paid else "Pays no invoice.")
         if left.minor > 0:
             text += f" {self.money(left)} is kept as the client's credit, to apply later or refund."
         elif left.minor < 0:
@@ -211,17 +216,22 @@ class RecordPaymentDialog:
         errors: dict[str, str] = {}
         if not self.client.value:
             errors["client"] = "Choose the client who paid."
-        amount = self.parsed_amount()
-        if self.client.value and amount is None:
-            errors["amount"] = "Enter the amount as a number, for example 120.50."
+        amount: Money | None = None
+        if self.client.value:
+            try:
+                amount = self.typed_amount()
+            except InvalidNumber as error:
+                errors["amount"] = human_message(error, locale=self.locale)
         try:
             received_on = date.fromisoformat(self.received_on.value or "")
         except ValueError:
             errors["date"] = "Enter the date the money arrived."
             received_on = self.portal.clock().date()
-        shares = self.chosen_shares() if self.choose.value else None
-        if self.choose.value and shares is None:
-            errors["allocations"] = "Enter each invoice's amount as a number, for example 120.50."
+        shares: dict[str, int] | None = None
+        try:
+            shares = self.chosen_shares() if self.choose.value else None
+        except InvalidNumber as error:
+            errors["allocations"] = human_message(error, locale=self.locale)
         if errors or amount is None:
             self.show(errors)
             return
@@ -288,11 +298,13 @@ class RefundCreditDialog:
                 .mark("refund-source")
             )  # fmt: skip
             self.available = ui.label().classes("text-sm text-grey-8").mark("refund-available")
-            self.amount = (
-                ui.input("Amount paid back")
-                .props("outlined dense inputmode=decimal hide-bottom-space input-class=text-right")
-                .classes("w-full")
-                .mark("refund-amount")
+            self.amount = AmountField(
+                "Amount paid back",
+                currency="",
+                locale=locale,
+                marker="refund-amount",
+                echo="Records {} paid back.".format,
+                props="outlined dense hide-bottom-space input-class=text-right",
             )
             self.error = ui.label().classes("text-sm text-negative").mark("refund-error")
             with ui.row().classes("w-full justify-end gap-2"):
@@ -318,16 +330,19 @@ class RefundCreditDialog:
         source = RefundSource(self.source.value)
         most = self.credit.credits if source == RefundSource.CREDIT else self.credit.retainer
         self.available.text = f"Available to refund: {format_money(most, self.locale)}"
-        self.amount.value = str(most.to_decimal()) if most.minor > 0 else ""
+        self.amount.set_currency(most.currency)
+        self.amount.set(most if most.minor > 0 else None)
 
     async def submit(self) -> None:
         client = self.clients.get(self.client.value or "")
         if client is None:
             self.error.text = "Choose the client."
             return
-        amount = parse_amount(self.amount.value or "", client.currency)
-        if amount is None:
-            self.error.text = "Enter the amount as a number, for example 120.50."
+        self.amount.set_currency(client.currency)
+        try:
+            amount = self.amount.read()
+        except InvalidNumber as error:
+            self.error.text = human_message(error, locale=self.locale)
             return
         self.error.text = ""
         self.submit_button.props("loading disable")

@@ -9,11 +9,11 @@ from nicegui import ui
 
 from components.card_details import read_expiry
 from components.countries import COUNTRIES
-from components.credit_dialogs import parse_amount
 from components.frame import frame
 from components.offload import io_bound
 from components.stripe_card import StripeCardField
 from services import portal
+from services.amount_input import amount_text, read_amount
 from services.branding import get_branding
 from services.errors import DomainError, NotFound, PaymentInDoubt, human_message
 from services.gateways.base import (
@@ -124,7 +124,9 @@ class PaymentForm:
                 line = plan.lines[0]
                 self.amount = (
                     ui.input(
-                        "Amount to pay", value=str(line.amount.to_decimal()), on_change=self.amount_changed
+                        "Amount to pay",
+                        value=amount_text(line.amount, self.locale),
+                        on_change=self.amount_changed,
                     )
                     .props("outlined dense inputmode=decimal")
                     .classes("w-48")
@@ -181,10 +183,15 @@ class PaymentForm:
         return format_money(value, self.locale)
 
     def amount_changed(self) -> None:
-        """The Pay button always names the amount that will be charged."""
+        """The Pay button always names the amount that will be charged, read as the locale writes it;
+        text that cannot be read without guessing says why, and the button names no amount."""
         if self.amount is None or not hasattr(self, "button"):
             return
-        amount = parse_amount(self.amount.value or "", self.plan.total.currency)
+        try:
+            amount: Money | None = read_amount(self.amount.value or "", self.plan.total.currency, self.locale)
+            self.error.text = ""
+        except DomainError as error:
+            amount, self.error.text = None, human_message(error, locale=self.locale)
         self.button.text = f"Pay {self.money(amount)}" if amount and amount.minor > 0 else "Pay"
 
     def card_form(self) -> None:
@@ -265,10 +272,8 @@ class PaymentForm:
         """Plan again (an invoice may have changed since the page was drawn), charge, finish 3-D Secure."""
         current, plan = self.current, self.plan
         if self.amount is not None:
-            amount = parse_amount(self.amount.value or "", plan.total.currency)
-            if amount is None:
-                self.error.text = "Enter the amount as a number, for example 120.50."
-                return None
+            # Text that is not an amount here raises InvalidNumber, shown by ``submit``: nothing is charged.
+            amount = read_amount(self.amount.value or "", plan.total.currency, self.locale)
             plan = await io_bound(
                 plan_pay_invoice,
                 current.db,

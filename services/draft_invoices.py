@@ -8,30 +8,39 @@ Every check is made before anything is written, and each error names its field (
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Invoice, InvoiceKind, InvoiceStatus, Organization
+from services.amount_bounds import check_document, check_line
+from services.amount_input import read_amount, read_number
 from services.business_documents import InvoiceView, get_invoice
 from services.clients import client_id_for
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.errors import InvalidDetails, InvalidStatusChange, NotFound
+from services.errors import (
+    AmountTooLarge,
+    InvalidDetails,
+    InvalidNumber,
+    InvalidStatusChange,
+    NotFound,
+    human_message,
+)
 from services.invoices import add_draft, replace_lines
-from services.money import UnknownCurrency, exponent
+from services.money import DEFAULT_LOCALE, Money
 from services.records import get_client
-from services.totals import HUNDRED, InvalidLine, LineInput, line_totals
+from services.totals import HUNDRED, InvalidLine, LineInput, document_totals, line_totals
 
 QUANTITY_DECIMALS = 4  # the stored precision of quantities, discounts and tax rates
-MAX_QUANTITY = Decimal("9999999999")  # Numeric(14, 4)
-MAX_RATE_MINOR = 10**15  # far above any invoice line, far below BigInteger's limit
-TOO_LARGE = Decimal(10) ** 12
+MAX_QUANTITY = Decimal("9999999999")  # Numeric(14, 4); rates and amounts have ``services.amount_bounds``
 MAX_LINES = 200
+Number = TypeVar("Number", Decimal, Money)
 MAX_TEXT_LENGTH = 5000  # notes, terms and a line's description
 
 
@@ -69,34 +78,63 @@ def parse_line(
     tax_name: str,
     tax_rate_percent: Decimal,
     currency: str,
+    locale: str,
 ) -> LineInput:
-    """A line as typed in the editor (rate in major units, "19.99"), read exactly, never via float.
+    """A line as typed in the editor, its numbers written as ``locale`` writes them ("19,99" in de_DE,
+    rate in major units) and read by ``services.amount_input``: exactly, never via float or a guess.
 
-    Raises ``InvalidDetails`` keyed ``quantity``, ``rate`` or ``discount`` for text that is not a
-    number the line can carry; the line's own rules (quantity above zero ...) are ``line_totals``'.
+    Raises ``InvalidDetails`` keyed ``quantity``, ``rate`` or ``discount`` with the sentence for each
+    number that cannot be read; the line's own rules (quantity above zero ...) are ``line_totals``'.
     """
     errors: dict[str, str] = {}
-    amount = _number(quantity, "quantity", QUANTITY_DECIMALS, errors, empty="Enter a quantity.")
-    price = _number(rate, "rate", _decimals(currency), errors, empty="Enter a rate.")
-    discount = _number(discount_percent or "0", "discount", QUANTITY_DECIMALS, errors, empty="")
-    if amount is not None and abs(amount) > MAX_QUANTITY:
-        errors["quantity"] = "The quantity is too large."
-    rate_minor = 0 if price is None else int(price.scaleb(_decimals(currency)))
-    if abs(rate_minor) > MAX_RATE_MINOR:
-        errors["rate"] = "The rate is too large."
-    if errors or amount is None or discount is None:
+
+    def read(field: str, reader: Callable[[], Number]) -> Number | None:
+        try:
+            return reader()
+        except InvalidNumber as error:
+            errors[field] = human_message(error)
+            return None
+
+    def percent_or_count(field: str, text: str, most: Decimal) -> Decimal:
+        return read_number(text, locale, field=field, decimals=QUANTITY_DECIMALS, most=most)
+
+    amount = read("quantity", lambda: percent_or_count("quantity", quantity, MAX_QUANTITY))
+    price = read("rate", lambda: read_amount(rate, currency, locale, field="rate"))
+    discount = read(
+        "discount", lambda: percent_or_count("discount", discount_percent.strip() or "0", HUNDRED)
+    )
+    if errors or amount is None or price is None or discount is None:
         raise InvalidDetails(errors)
-    return LineInput(description.strip(), amount, rate_minor, discount, tax_rate_percent, tax_name)
+    return LineInput(description.strip(), amount, price.minor, discount, tax_rate_percent, tax_name)
 
 
-def line_problem(line: LineInput, position: int) -> str | None:
-    """What is wrong with a line, as a sentence, or None when it can be saved."""
+def line_problem(
+    line: LineInput, position: int, currency: str = "", locale: str = DEFAULT_LOCALE
+) -> str | None:
+    """What is wrong with a line, as a sentence, or None when it can be saved.
+
+    With the ``currency``, a rate, amount or tax above the bound of ``services.amount_bounds`` is
+    wrong too (saving checks that in any case, once the client's currency is certain).
+    """
     try:
-        line_totals(line, position)
+        totals = line_totals(line, position)
+        if currency:
+            check_line(line, totals, currency, position)
     except InvalidLine as error:
         return f"The {error.field} {error.problem}."
+    except AmountTooLarge as error:
+        return human_message(AmountTooLarge(error.name, error.amount, error.limit), locale=locale)
     if len(line.description) > MAX_TEXT_LENGTH:
         return f"The description can be at most {MAX_TEXT_LENGTH:,} characters long."
+    return None
+
+
+def totals_problem(lines: Sequence[LineInput], currency: str, locale: str = DEFAULT_LOCALE) -> str | None:
+    """What is wrong with the totals of lines that are each right: a figure above the bound."""
+    try:
+        check_document(lines, document_totals(lines, currency))
+    except AmountTooLarge as error:
+        return human_message(error, locale=locale)
     return None
 
 
@@ -212,41 +250,3 @@ def _client_id(session: Session, organization_id: int, client_public_id: str) ->
         return client_id_for(session, organization_id, client_public_id)
     except NotFound:
         raise InvalidDetails({"client": "Choose a client of the business."}) from None
-
-
-def _decimals(currency: str) -> int:
-    try:
-        return exponent(currency)
-    except UnknownCurrency:
-        return 2
-
-
-def _number(text: str, field: str, decimals: int, errors: dict[str, str], *, empty: str) -> Decimal | None:
-    # A comma is refused rather than guessed at: "1,250" is 1250 to some and 1.25 to others.
-    cleaned = text.strip()
-    if not cleaned:
-        if empty:
-            errors[field] = empty
-        return None
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        errors[field] = "Enter a number, such as 2 or 19.99."
-        return None
-    if not value.is_finite():
-        errors[field] = "Enter a number, such as 2 or 19.99."
-        return None
-    if abs(value) >= TOO_LARGE:  # checked first: quantizing a huge number overflows the context
-        errors[field] = f"The {field} is too large."
-        return None
-    if value != value.quantize(Decimal(1).scaleb(-decimals)):
-        errors[field] = (
-            f"Enter the {field} with at most {decimals} decimal{'s' if decimals != 1 else ''}."
-            if decimals
-            else f"Enter the {field} as a whole number."
-        )
-        return None
-    if field == "discount" and not (0 <= value <= HUNDRED):
-        errors[field] = "The discount must be between 0 and 100 %."
-        return None
-    return value

@@ -54,6 +54,41 @@ class AmountTooLarge(DomainError):
         return f"lines.{line - 1}.{column}" if line else column
 
 
+class InvalidNumber(DomainError):
+    """A number a person typed (an amount, a quantity, a percentage) that cannot be used as it is.
+
+    ``problem`` says why: empty | not_a_number | negative | ambiguous | decimals | too_large. The
+    reader (``services.amount_input``) adds, written as the page's locale writes numbers: ``example``
+    (one way to type it), ``readings`` (the two things an ambiguous text could mean), ``limit`` (the
+    most the field takes) and ``decimal_sign``; ``decimals`` is how many decimals the field takes and
+    ``currency`` the amount's currency, if it is an amount.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        text: str,
+        problem: str,
+        *,
+        example: str = "",
+        readings: tuple[str, ...] = (),
+        limit: str = "",
+        decimals: int = 0,
+        decimal_sign: str = ".",
+        currency: str = "",
+    ) -> None:
+        super().__init__(f"{field} {text!r}: {problem}")
+        self.field = field
+        self.text = text
+        self.problem = problem
+        self.example = example
+        self.readings = readings
+        self.limit = limit
+        self.decimals = decimals
+        self.decimal_sign = decimal_sign
+        self.currency = currency
+
+
 class WrongCurrency(DomainError):
     def __init__(self, expected: str, given: str) -> None:
         super().__init__(f"expected {expected}, got {given}")
@@ -357,6 +392,27 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             most = f"the most one {of} can {'carry' if of == 'document' else 'be'}"
             where = f"Line {line}: the {name}" if line else f"The {name}"
             return f"{where} {money(amount)} is more than {money(limit)}, {most}."
+        case InvalidNumber(problem="empty", field=field):
+            return f"Enter the {field}."
+        case InvalidNumber(problem="negative", field=field):
+            return f"The {field} cannot be negative."
+        case InvalidNumber(problem="ambiguous", text=text, readings=(first, second), decimal_sign=sign):
+            return (
+                f"“{text}” could mean {first} or {second}, so it was not used. "
+                f"Here “{sign}” marks the decimals, as in {error.example}."
+            )
+        case InvalidNumber(problem="decimals", currency=currency, decimals=0, decimal_sign=sign) if currency:
+            return f"Amounts in {currency} are whole numbers: type the {error.field} without “{sign}”."
+        case InvalidNumber(problem="decimals", currency=currency, decimals=places) if currency:
+            return f"Amounts in {currency} have at most {places} decimal{'s' if places != 1 else ''}."
+        case InvalidNumber(problem="decimals", decimals=0, field=field):
+            return f"Enter the {field} as a whole number."
+        case InvalidNumber(problem="decimals", decimals=places, field=field):
+            return f"Enter the {field} with at most {places} decimal{'s' if places != 1 else ''}."
+        case InvalidNumber(problem="too_large", field=field, limit=limit):
+            return f"The {field} can be at most {limit}."
+        case InvalidNumber(field=field, example=example):
+            return f"Enter the {field} as a number, like {example}."
         case WrongCurrency(expected=expected, given=given):
             return f"Amounts must be in {expected}, not {given}."
         case CurrencyMismatch():

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import TaxRate
+from services.amount_input import read_number
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.errors import InvalidDetails, NotFound
+from services.errors import InvalidDetails, InvalidNumber, NotFound, human_message
+from services.money import DEFAULT_LOCALE
+from services.totals import HUNDRED
 
 TAX_RATE_ADDED = "tax_rate.added"
 TAX_RATE_CHANGED = "tax_rate.changed"
@@ -51,11 +54,13 @@ def create_tax_rate(
     rate: str,
     *,
     is_default: bool = False,
+    locale: str = DEFAULT_LOCALE,
     staff_user_id: int | None = None,
     clock: Clock = utc_now,
 ) -> TaxRateView:
-    """Add a named rate ("VAT", "20"); ``InvalidDetails`` (keys ``name``, ``rate``) writes nothing."""
-    clean_name, percent = _clean(name, rate)
+    """Add a named rate ("VAT", "20", "5,5 %" in de_DE: the rate is read as ``locale`` writes numbers);
+    ``InvalidDetails`` (keys ``name``, ``rate``) writes nothing."""
+    clean_name, percent = _clean(name, rate, locale)
     with db.transaction() as session:
         _check_unique(session, organization_id, clean_name)
         row = TaxRate(
@@ -76,12 +81,13 @@ def update_tax_rate(
     name: str,
     rate: str,
     *,
+    locale: str = DEFAULT_LOCALE,
     staff_user_id: int | None = None,
     clock: Clock = utc_now,
 ) -> TaxRateView:
-    """Rename a rate or change its percentage. Invoices already written keep the percentage and name
-    their lines were given: only new lines get the new rate."""
-    clean_name, percent = _clean(name, rate)
+    """Rename a rate or change its percentage (read as ``create_tax_rate`` reads it). Invoices already
+    written keep the percentage and name their lines were given: only new lines get the new rate."""
+    clean_name, percent = _clean(name, rate, locale)
     with db.transaction() as session:
         row = _owned(session, organization_id, public_id)
         _check_unique(session, organization_id, clean_name, leaving=row.id)
@@ -125,7 +131,7 @@ def set_default_tax_rate(
         _audit(session, TAX_RATE_DEFAULT, row, staff_user_id, clock, {})
 
 
-def _clean(name: str, rate: str) -> tuple[str, Decimal]:
+def _clean(name: str, rate: str, locale: str) -> tuple[str, Decimal]:
     errors: dict[str, str] = {}
     clean_name = " ".join(name.split())
     if not clean_name:
@@ -134,17 +140,12 @@ def _clean(name: str, rate: str) -> tuple[str, Decimal]:
         errors["name"] = f"Use at most {MAX_NAME_LENGTH} characters."
     elif any(not char.isprintable() for char in clean_name):
         errors["name"] = "Remove the special (control) characters."
-    text = rate.strip().removesuffix("%").strip().replace(",", ".")
     percent = Decimal(0)
     try:
-        percent = Decimal(text)
-    except InvalidOperation:
-        errors["rate"] = "Enter the rate as a number, like 20 or 7.5." if text else "Enter the rate."
-    else:
-        if not percent.is_finite() or not 0 <= percent <= 100:
-            errors["rate"] = "Enter a rate from 0 to 100 %."
-        elif percent != percent.quantize(Decimal(1).scaleb(-RATE_DECIMALS)):
-            errors["rate"] = f"Use at most {RATE_DECIMALS} decimals."
+        text = rate.strip().removesuffix("%")
+        percent = read_number(text, locale, field="rate", decimals=RATE_DECIMALS, most=HUNDRED)
+    except InvalidNumber as error:
+        errors["rate"] = human_message(error)
     if errors:
         raise InvalidDetails(errors)
     return clean_name, percent.quantize(Decimal(1).scaleb(-RATE_DECIMALS))

@@ -19,6 +19,7 @@ from components.line_items import NO_TAX, LineItems, LineText, TaxChoice, saved_
 from components.offload import io_bound
 from models import InvoiceKind
 from services import portal
+from services.amount_input import amount_text, number_text
 from services.branding import Branding, get_branding
 from services.business_documents import InvoiceView, LineView
 from services.clients import ClientView, list_clients
@@ -160,7 +161,7 @@ class DraftForm:
         self.due_changed_by_hand = invoice is not None
         client_options = {client.public_id: client.display_name for client in context.clients}
         chosen = client_public_id if client_public_id in client_options else None
-        locale = context.branding.locale
+        locale = self.locale = context.branding.locale
         with ui.card().classes("w-full gap-4").props("flat bordered"):
             with ui.row().classes("w-full items-start gap-4 max-sm:flex-col"):
                 with ui.column().classes("gap-0 w-full sm:w-80"):
@@ -192,7 +193,7 @@ class DraftForm:
                 locale=locale,
                 choices=context.choices,
                 default_tax=context.default_tax,
-                lines=[_line_text(line, context.choices, invoice.currency) for line in invoice.lines]
+                lines=[_line_text(line, context.choices, invoice.currency, locale) for line in invoice.lines]
                 if invoice
                 else (),
             )
@@ -284,7 +285,7 @@ class DraftForm:
             self._fail(" ".join(others) or "Nothing was saved: please correct what is marked in red.")
             return
         except DomainError as error:
-            self._fail(human_message(error))
+            self._fail(human_message(error, locale=self.locale))
             return
         finally:
             self.save_button.enable()
@@ -316,14 +317,13 @@ def _parse_day(value: object) -> date | None:
         return None
 
 
-def _line_text(line: LineView, choices: list[TaxChoice], currency: str) -> LineText:
+def _line_text(line: LineView, choices: list[TaxChoice], currency: str, locale: str) -> LineText:
+    """A saved line as the editor shows it, its numbers written as ``locale`` writes them."""
     choice = _choice_for(choices, line.tax_name, line.tax_rate_percent) if line.tax_rate_percent else None
-    rate = Money(line.unit_price_minor, currency).to_decimal()
-    discount = line.discount_percent.normalize()
     return LineText(
         description=line.description,
-        quantity=f"{line.quantity.normalize():f}",
-        rate=f"{rate:f}",
+        quantity=number_text(line.quantity, locale),
+        rate=amount_text(Money(line.unit_price_minor, currency), locale),
         tax_key=choice.key if choice else NO_TAX,
-        discount=f"{discount:f}" if discount else "",
+        discount=number_text(line.discount_percent, locale) if line.discount_percent else "",
     )

@@ -12,6 +12,8 @@ from components.field_errors import save_form, show_field_errors
 from components.offload import io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
+from services.amount_input import number_text
+from services.branding import get_branding
 from services.document_settings import (
     KINDS,
     MAX_PREFIX_LENGTH,
@@ -48,7 +50,8 @@ async def settings_documents_page(request: Request) -> None:
         staff = owner_of(request)
         settings = await io_bound(get_document_settings, current.db, staff.organization_id)
         DocumentsForm(current, staff, settings)
-        rates = TaxRatesCard(current, staff)
+        branding = await io_bound(get_branding, current.db)
+        rates = TaxRatesCard(current, staff, branding.locale)
         await rates.load()
 
 
@@ -168,8 +171,8 @@ class DocumentsForm:
 class TaxRatesCard:
     """The rates offered in the invoice editor: add, edit, delete, and the default for new lines."""
 
-    def __init__(self, current: portal.Portal, staff: StaffPrincipal) -> None:
-        self.current, self.staff = current, staff
+    def __init__(self, current: portal.Portal, staff: StaffPrincipal, locale: str) -> None:
+        self.current, self.staff, self.locale = current, staff, locale  # rates are typed as it writes them
         self.dialogs = DialogHost()
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
             with ui.row().classes("w-full items-center justify-between"):
@@ -200,7 +203,9 @@ class TaxRatesCard:
                 ui.label(rate.name).classes("font-medium truncate")
                 if rate.is_default:
                     ui.label("Default for new lines").classes("text-xs text-primary")
-            ui.label(f"{rate.rate_percent.normalize():f} %").classes("tabular-nums text-right w-20")
+            ui.label(f"{number_text(rate.rate_percent, self.locale)} %").classes(
+                "tabular-nums text-right w-20"
+            )
             with ui.row().classes("gap-0 no-wrap"):
                 if not rate.is_default:
                     ui.button(icon="star_outline", on_click=lambda: self.make_default(rate)).props(
@@ -266,7 +271,9 @@ class TaxRateDialog:
                 .props(f"outlined dense maxlength={MAX_NAME_LENGTH}")
                 .classes("w-full")
                 .mark("tax-name"),
-                "rate": ui.input("Rate (%)", value=f"{rate.rate_percent.normalize():f}" if rate else "")
+                "rate": ui.input(
+                    "Rate (%)", value=number_text(rate.rate_percent, card.locale) if rate else ""
+                )
                 .props("outlined dense inputmode=decimal maxlength=9")
                 .classes("w-full")
                 .mark("tax-rate"),
@@ -283,7 +290,7 @@ class TaxRateDialog:
     async def save(self) -> None:
         card, current = self.card, self.card.current
         name, rate = (str(self.fields[key].value or "") for key in ("name", "rate"))
-        audit = {"staff_user_id": card.staff.staff_user_id, "clock": current.clock}
+        audit = {"staff_user_id": card.staff.staff_user_id, "clock": current.clock, "locale": card.locale}
         self.save_button.props("loading")
         self.error.text = ""
         try:

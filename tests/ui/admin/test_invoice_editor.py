@@ -133,7 +133,7 @@ async def test_a_negative_quantity_is_refused_on_its_line_and_nothing_is_saved(o
     before = invoice_count()
     await owner.open(f"/admin/invoices/new?client={client_id}")
     type_line(owner, 0, description="Refund of sorts", quantity="-2", rate="10")
-    await owner.should_see("The quantity must be more than zero.")
+    await owner.should_see("The quantity cannot be negative.")
     owner.find(kind=ui.button, content="Save as draft").click()
     await owner.should_see("Nothing was saved", retries=WAIT)
     assert invoice_count() == before
@@ -144,7 +144,7 @@ async def test_a_rate_that_is_not_a_number_is_refused(owner: User) -> None:
     before = invoice_count()
     await owner.open(f"/admin/invoices/new?client={client_id}")
     type_line(owner, 0, description="Hours", quantity="1", rate="ten")
-    await owner.should_see("Enter a number, such as 2 or 19.99.")
+    await owner.should_see("Enter the rate as a number, like 123,456.50.")
     owner.find(kind=ui.button, content="Save as draft").click()
     await owner.should_see("Nothing was saved", retries=WAIT)
     assert invoice_count() == before

@@ -91,8 +91,9 @@ async def test_bad_amounts_and_dates_are_refused_and_nothing_is_recorded(owner: 
     await open_record_dialog(owner, client_public_id)
     for typed, message in (
         ("0", "Enter an amount more than zero."),
-        ("-20", "Enter an amount more than zero."),
-        ("twelve", "Enter the amount as a number, for example 120.50."),
+        ("-20", "The amount cannot be negative."),
+        ("twelve", "Enter the amount as a number, like 123,456.50."),
+        ("1,50", "“1,50” could mean $1.50 or $150.00, so it was not used."),
     ):
         set_value(owner, "payment-amount", typed)
         owner.find(marker="payment-submit").click()

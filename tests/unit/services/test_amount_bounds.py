@@ -14,7 +14,7 @@ from models import Client, CreditNote, Invoice, InvoiceKind, Payment
 from services.amount_bounds import MAX_AMOUNT_MINOR
 from services.credit_notes import issue_credit_note
 from services.database import Database
-from services.draft_invoices import create_draft, update_draft
+from services.draft_invoices import create_draft, totals_problem, update_draft
 from services.errors import AmountTooLarge, human_message
 from services.invoices import create_invoice
 from services.money import Money
@@ -127,3 +127,7 @@ def test_the_editor_keeps_a_draft_as_it_was_when_an_edit_goes_over_the_bound(db:
         update_draft(db, organization_id, draft.public_id, lines=[line(MAX), line(1)], **fields)
     with db.reading() as session:
         assert session.get_one(Invoice, draft.id).total_minor == MAX
+    assert totals_problem([line(MAX), line(1)], "EUR", "de_DE") == (
+        "The subtotal 100.000.000.000,01\xa0€ is more than 100.000.000.000,00\xa0€, "
+        "the most one document can carry."
+    )

@@ -159,6 +159,7 @@ def test_typed_numbers_that_a_line_cannot_carry_are_named(
             tax_name="",
             tax_rate_percent=Decimal(0),
             currency="USD",
+            locale="en_US",
         )
     assert field in refused.value.errors
 
@@ -173,6 +174,49 @@ def test_typed_rates_are_read_in_the_currency_minor_unit() -> None:
             tax_name="",
             tax_rate_percent=Decimal(0),
             currency=currency,
+            locale="en_US",
         ).unit_price_minor
 
     assert (rate("19.99", "USD"), rate("1500", "JPY"), rate("1.234", "KWD")) == (1999, 1500, 1234)
+
+
+def test_a_line_is_read_as_the_business_locale_writes_numbers() -> None:
+    line = parse_line(
+        description="Translation",
+        quantity="2,5",
+        rate="1.234,50",
+        discount_percent="7,5",
+        tax_name="",
+        tax_rate_percent=Decimal(0),
+        currency="EUR",
+        locale="de_DE",
+    )
+    assert (line.quantity, line.unit_price_minor, line.discount_percent) == (
+        Decimal("2.5"),
+        123450,
+        Decimal("7.5"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("quantity", "rate", "field", "message"),
+    [("1", "1.23", "rate", "“1.23” could mean 1,23\xa0€ or 123,00\xa0€"),
+     ("2.5", "10", "quantity", "“2.5” could mean 2,5 or 25"),
+     ("1", "1,505", "rate", "Amounts in EUR have at most 2 decimals."),
+     ("1", "-5", "rate", "The rate cannot be negative.")],
+)  # fmt: skip
+def test_a_number_the_locale_does_not_write_so_is_refused_with_its_reason(
+    quantity: str, rate: str, field: str, message: str
+) -> None:
+    with pytest.raises(InvalidDetails) as refused:
+        parse_line(
+            description="Work",
+            quantity=quantity,
+            rate=rate,
+            discount_percent="",
+            tax_name="",
+            tax_rate_percent=Decimal(0),
+            currency="EUR",
+            locale="de_DE",
+        )
+    assert message in refused.value.errors[field]
