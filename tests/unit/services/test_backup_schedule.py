@@ -23,7 +23,7 @@ from services.backup_schedule import (
 from services.clock import Clock as ClockType
 from services.database import Database
 from services.errors import InvalidDetails
-from services.settings import Settings
+from services.settings import Settings, SettingsError, load_settings
 from tests.factories import NOW, Clock
 
 
@@ -248,3 +248,20 @@ def test_a_scheduled_run_writes_a_real_archive(db: Database, tmp_path: Path):
     assert made.path.parent == settings.resolved_backup_dir
     assert made.manifest.revision == "0010"
     source.db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("PORTAL_BACKUP_EVERY", "-1"), ("PORTAL_BACKUP_EVERY", "daily"), ("PORTAL_BACKUP_KEEP", "0")],
+)
+def test_a_bad_backup_setting_is_named(monkeypatch: pytest.MonkeyPatch, variable: str, value: str):
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(SettingsError, match=rf"^Invalid setting {variable}: "):
+        load_settings()
+
+
+def test_an_empty_backup_folder_setting_means_the_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("PORTAL_BACKUP_DIR", "")
+
+    assert load_settings(data_dir=tmp_path).resolved_backup_dir == tmp_path / "backups"
