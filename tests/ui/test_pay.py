@@ -140,7 +140,7 @@ async def test_a_payment_in_doubt_says_it_is_being_confirmed_and_offers_no_secon
     def connection_reset(request):  # no answer from the payment service: did it charge? we cannot tell
         raise ConnectionResetError("connection reset by peer")
 
-    gateway.charge = connection_reset
+    gateway.charge = connection_reset  # type: ignore[method-assign]
     try:
         user.find(marker="pay-submit").click()
         await user.should_see(f"We are confirming your payment of {format_money(owed)}.", retries=40)
