@@ -6,8 +6,8 @@ are named by their public id, as in URLs. Lists are paged by a cursor, the id of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -59,6 +59,49 @@ class ClientInput:
     tax_number: str = ""
     address: AddressInput = field(default_factory=AddressInput)  # the billing address
     shipping: AddressInput = field(default_factory=AddressInput)  # empty: ship to the billing address
+
+
+@dataclass(frozen=True)
+class AddressChange:
+    """The address fields to change; a field left None stays as it is."""
+
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+    def applied_to(self, address: AddressInput) -> AddressInput:
+        return replace(address, **{name: value for name, value in asdict(self).items() if value is not None})
+
+
+@dataclass(frozen=True)
+class ClientChange:
+    """The details of a client to change; a field left None stays as it is, an address field by field."""
+
+    display_name: str | None = None
+    currency: str | None = None
+    company_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    tax_number: str | None = None
+    address: AddressChange | None = None
+    shipping: AddressChange | None = None
+
+    def applied_to(self, details: ClientInput) -> ClientInput:
+        texts = {
+            name: value
+            for name, value in vars(self).items()
+            if value is not None and name not in ("address", "shipping")
+        }
+        return replace(
+            details,
+            **texts,
+            address=self.address.applied_to(details.address) if self.address else details.address,
+            shipping=self.shipping.applied_to(details.shipping) if self.shipping else details.shipping,
+        )
 
 
 @dataclass(frozen=True)
@@ -142,9 +185,25 @@ def create_client(
 
 def update_client(db: Database, organization_id: int, public_id: str, details: ClientInput) -> ClientView:
     """Replace a client's details. The currency is fixed once the client has a document or payment."""
-    clean = _clean(details)
+    _clean(details)  # wrong details are refused before the client is locked
+    return _update(db, organization_id, public_id, lambda _stored: details)
+
+
+def change_client(db: Database, organization_id: int, public_id: str, change: ClientChange) -> ClientView:
+    """Change only the details ``change`` gives; every other stays as it is, even one changed meanwhile.
+
+    The stored details are read and changed under the client's lock in one transaction, so two changes
+    of different fields at once both stay. Checked as ``update_client`` checks the whole.
+    """
+    return _update(db, organization_id, public_id, change.applied_to)
+
+
+def _update(
+    db: Database, organization_id: int, public_id: str, changed: Callable[[ClientInput], ClientInput]
+) -> ClientView:
     with db.transaction() as session:
         client = _client(session, organization_id, public_id, lock=True)
+        clean = _clean(changed(_details(client)))
         if clean.currency != client.currency and _has_records(session, client.id):
             raise CurrencyFixed(client.display_name, client.currency)
         _apply(client, clean)
@@ -160,18 +219,8 @@ def get_client(db: Database, organization_id: int, public_id: str) -> ClientView
 
 def client_details(db: Database, organization_id: int, public_id: str) -> ClientInput:
     """The stored details, as ``update_client`` takes them: change a field with ``dataclasses.replace``."""
-    view = get_client(db, organization_id, public_id)
-    return ClientInput(
-        view.display_name,
-        view.currency,
-        view.company_name,
-        view.email,
-        view.phone,
-        view.website,
-        view.tax_number,
-        view.address,
-        view.shipping,
-    )
+    with db.reading() as session:
+        return _details(_client(session, organization_id, public_id))
 
 
 def new_client_details(db: Database, organization_id: int) -> ClientInput:
@@ -357,16 +406,33 @@ def _apply(client: Client, details: ClientInput) -> None:
 
 
 def _view(client: Client, balances: ClientBalanceFigures) -> ClientView:
+    details = _details(client)
     return ClientView(
         client.id,
         client.public_id,
+        details.display_name,
+        details.company_name,
+        details.email,
+        details.phone,
+        details.website,
+        details.tax_number,
+        details.currency,
+        details.address,
+        balances,
+        client.created_at,
+        details.shipping,
+    )
+
+
+def _details(client: Client) -> ClientInput:
+    return ClientInput(
         client.display_name,
+        client.currency,
         client.company_name,
         client.email,
         client.phone,
         client.website,
         client.tax_number,
-        client.currency,
         AddressInput(
             client.address_line1,
             client.address_line2,
@@ -375,8 +441,6 @@ def _view(client: Client, balances: ClientBalanceFigures) -> ClientView:
             client.postal_code,
             client.country,
         ),
-        balances,
-        client.created_at,
         AddressInput(
             client.shipping_line1,
             client.shipping_line2,

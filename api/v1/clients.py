@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from fastapi import APIRouter
 
 from api.v1.common import Caller, Cursor, Limit, decode_cursor, encode_cursor, public_id
@@ -51,14 +49,10 @@ def get_client(caller: Caller, client_id: str) -> ClientOut:
 
 @router.patch("/{client_id}", response_model=ClientOut)
 def update_client(caller: Caller, client_id: str, body: ClientUpdate) -> ClientOut:
+    """Change the fields sent, and only those (of an address, only its fields sent); null is refused."""
     db = portal.current().db
-    client_id = public_id(client_id, "client")
-    stored = clients.client_details(db, caller.organization_id, client_id)
-    changes = body.model_dump(exclude_unset=True, exclude_none=True, exclude={"address"})
-    if body.address is not None:
-        changes["address"] = body.address.as_input()
-    details = dataclasses.replace(stored, **changes)
-    return ClientOut.of(clients.update_client(db, caller.organization_id, client_id, details))
+    changed = clients.change_client(db, caller.organization_id, public_id(client_id, "client"), body.change())
+    return ClientOut.of(changed)
 
 
 @router.get("/{client_id}/contacts", response_model=ContactList)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from models import InvoiceKind, InvoiceStatus, PaymentMethodKind
 from services.account_details import AddressInput
-from services.amount_bounds import MAX_AMOUNT_MINOR
 from services.business_documents import CreditNoteView, InvoiceView, LineView, PaymentView
-from services.clients import ClientView, ContactView
+from services.clients import AddressChange, ClientChange, ClientView, ContactView
 
-MAX_MINOR = MAX_AMOUNT_MINOR  # the one bound on amounts, so every sum stays far inside 64 bits
+MAX_MINOR = 10**15  # a thousand billion dollars; keeps every sum far inside a 64-bit column
 MAX_QUANTITY = 100_000
 MAX_LINES = 100
 EARLIEST = date(1900, 1, 1)
@@ -98,17 +97,46 @@ class ClientCreate(Body):
     address: Address = Field(default_factory=lambda: Address())
 
 
-class ClientUpdate(Body):
-    """Only the fields sent change."""
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
-    display_name: Text200 | None = None
-    currency: Text3 | None = None
-    company_name: Text200 | None = None
-    email: Text254 | None = None
-    phone: Text50 | None = None
-    website: Text200 | None = None
-    tax_number: Text50 | None = None
-    address: Address | None = None
+
+def unless_sent(description: str | None = None) -> Any:
+    """A PATCH field: left out, it stays as it is; sent as null, it is refused (422), as its type has no
+    None. None is only the marker for "not sent", never validated, and not shown in the schema."""
+    return Field(default=None, description=description, json_schema_extra=_no_default)
+
+
+class AddressUpdate(Body):
+    """Only the address fields sent change."""
+
+    line1: Text200 = unless_sent()
+    line2: Text200 = unless_sent()
+    city: Text100 = unless_sent()
+    region: Text100 = unless_sent()
+    postal_code: Text20 = unless_sent()
+    country: Text2 = unless_sent("ISO 3166-1 alpha-2 code")
+
+    def change(self) -> AddressChange:
+        return AddressChange(**self.model_dump(include=self.model_fields_set))
+
+
+class ClientUpdate(Body):
+    """Only the fields sent change; of an address, only its fields sent."""
+
+    display_name: Text200 = unless_sent()
+    currency: Text3 = unless_sent()
+    company_name: Text200 = unless_sent()
+    email: Text254 = unless_sent()
+    phone: Text50 = unless_sent()
+    website: Text200 = unless_sent()
+    tax_number: Text50 = unless_sent()
+    address: AddressUpdate = unless_sent()
+
+    def change(self) -> ClientChange:
+        sent = self.model_fields_set
+        texts = self.model_dump(include=sent - {"address"})
+        return ClientChange(**texts, address=self.address.change() if "address" in sent else None)
 
 
 class Balances(BaseModel):
