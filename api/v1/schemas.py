@@ -10,10 +10,11 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from models import InvoiceKind, InvoiceStatus, PaymentMethodKind
 from services.account_details import AddressInput
+from services.amount_bounds import MAX_AMOUNT_MINOR
 from services.business_documents import CreditNoteView, InvoiceView, LineView, PaymentView
 from services.clients import AddressChange, ClientChange, ClientView, ContactView
 
-MAX_MINOR = 10**15  # a thousand billion dollars; keeps every sum far inside a 64-bit column
+MAX_MINOR = MAX_AMOUNT_MINOR  # the one bound on amounts, so every sum stays far inside 64 bits
 MAX_QUANTITY = 100_000
 MAX_LINES = 100
 EARLIEST = date(1900, 1, 1)
