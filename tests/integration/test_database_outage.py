@@ -75,6 +75,10 @@ def log_of(running: RunningPortal) -> str:
     return running.output.read_text()
 
 
+def logged(running: RunningPortal, line: str) -> Callable[[], bool]:
+    return lambda: line in log_of(running)
+
+
 def assert_unavailable_page(response: httpx.Response) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "5"
@@ -117,14 +121,12 @@ def test_while_sqlite_is_locked_writes_answer_503_and_all_works_again_after(tmp_
         with sqlite_lock(path):
             assert_unavailable_page(sign_in(customer))  # a sign-in writes the session
             assert_unavailable_problem(api.get("/api/v1/clients"))  # a key's first use is recorded
-            wait_for(lambda: "E-mail sender: database unavailable" in log_of(running), "the sender's line")
+            wait_for(logged(running, "E-mail sender: database unavailable"), "the sender's line")
 
         assert sign_in(customer).status_code == 303
         assert customer.get("/").status_code == 200
         assert api.get("/api/v1/clients").status_code == 200
-        wait_for(
-            lambda: "E-mail sender: database available again" in log_of(running), "the sender's recovery"
-        )
+        wait_for(logged(running, "E-mail sender: database available again"), "the sender's recovery")
         assert_one_line_per_outage(running, "E-mail sender", "Pages and API")
 
 
@@ -168,7 +170,7 @@ def test_while_postgresql_is_away_everything_answers_503_and_all_works_again_aft
         assert_unavailable_page(answers["sign-in"])
         assert_unavailable_problem(answers["api"])
         for loop in ("Payment settling", "E-mail sender"):
-            wait_for(lambda loop=loop: f"{loop}: database unavailable" in log_of(running), f"{loop}'s line")
+            wait_for(logged(running, f"{loop}: database unavailable"), f"{loop}'s line")
         time.sleep(2.5)  # another round of payment settling, which must not log again
 
         gate.open()
@@ -178,7 +180,5 @@ def test_while_postgresql_is_away_everything_answers_503_and_all_works_again_aft
         assert answers["api"].status_code == 200
         assert answers["sign-in"].status_code == 303
         for loop in ("Payment settling", "E-mail sender"):
-            wait_for(
-                lambda loop=loop: f"{loop}: database available again" in log_of(running), f"{loop}'s end"
-            )
+            wait_for(logged(running, f"{loop}: database available again"), f"{loop}'s end")
         assert_one_line_per_outage(running, "Payment settling", "E-mail sender", "Pages and API")
