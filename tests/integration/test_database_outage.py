@@ -63,6 +63,19 @@ def api_key_and_invoice(url: str) -> tuple[str, str]:
         return create_api_key(db, organization_id, "Books", staff_user_id=None).secret, invoice
 
 
+def unviewed_invoice(url: str) -> str:
+    """A sent invoice of the demo customer's that nobody opened yet: opening it writes (it becomes Viewed)."""
+    with database(url) as db, db.reading() as session:
+        invoice = session.scalars(
+            select(Invoice.public_id)
+            .join(Client, Client.id == Invoice.client_id)
+            .join(PortalUser, PortalUser.client_id == Client.id)
+            .where(PortalUser.email == CUSTOMER_EMAIL, Invoice.status == InvoiceStatus.SENT)
+        ).first()
+    assert invoice is not None
+    return invoice
+
+
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -115,16 +128,21 @@ def test_while_sqlite_is_locked_writes_answer_503_and_all_works_again_after(tmp_
     with running_portal(tmp_path / "data", settings=settings) as running:
         path = running.data_dir / "portal.db"
         key, _ = api_key_and_invoice(f"sqlite:///{path}")
+        invoice = unviewed_invoice(f"sqlite:///{path}")
         customer = httpx.Client(base_url=running.url)
         api = httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {key}"})
+        signed_in = httpx.Client(base_url=running.url)
+        assert sign_in(signed_in).status_code == 303
 
         with sqlite_lock(path):
             assert_unavailable_page(sign_in(customer))  # a sign-in writes the session
+            assert_unavailable_page(signed_in.get(f"/invoices/{invoice}"))  # the page's first look writes
             assert_unavailable_problem(api.get("/api/v1/clients"))  # a key's first use is recorded
             wait_for(logged(running, "E-mail sender: database unavailable"), "the sender's line")
 
         assert sign_in(customer).status_code == 303
         assert customer.get("/").status_code == 200
+        assert signed_in.get(f"/invoices/{invoice}").status_code == 200
         assert api.get("/api/v1/clients").status_code == 200
         wait_for(logged(running, "E-mail sender: database available again"), "the sender's recovery")
         assert_one_line_per_outage(running, "E-mail sender", "Pages and API")
