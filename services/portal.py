@@ -8,9 +8,11 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 from services import secret_key
 from services.clock import Clock, utc_now
-from services.database import Database
+from services.database import Database, normalize_url
 from services.database_faults import check_database
 from services.events import Events
 from services.gateways.base import PaymentGateway
@@ -18,7 +20,7 @@ from services.gateways.sandbox import SandboxGateway
 from services.gateways.sandbox_records import DatabaseRecords
 from services.gateways.switch import SwitchableGateway
 from services.payment_settings import configured_settings
-from services.private_files import read_or_create
+from services.private_files import keep_private, read_or_create
 from services.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ def prepare_data_dir(settings: Settings) -> Path:
         ) from None
     if not os.access(path, os.W_OK):
         raise SettingsError(f"Invalid setting PORTAL_DATA_DIR: {path} is not writable")
+    keep_private(path)  # the database and the secrets in it are the business's books
     return path
 
 
@@ -114,6 +117,15 @@ def switch_gateway(portal: Portal, settings: Settings) -> PaymentGateway:
     return chosen
 
 
+def _keep_sqlite_private(database_url: str) -> None:
+    """A SQLite database file and its ``-wal`` and ``-shm`` files, readable by the portal's user only."""
+    url = make_url(normalize_url(database_url))
+    if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+        path = Path(str(url.database))
+        for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+            keep_private(path.with_name(name))
+
+
 def storage_secret(data_dir: Path) -> str:
     """The secret that signs NiceGUI's storage cookie: made on first start, kept readable by us alone."""
     return read_or_create(data_dir / "storage_secret", lambda: secrets.token_urlsafe(48).encode()).decode()
@@ -128,6 +140,7 @@ def start(settings: Settings) -> Portal:
     data_dir = prepare_data_dir(settings)
     secret_key.install(data_dir, settings.secret_key)
     check_database(settings.resolved_database_url)  # one line naming the problem, not a traceback
+    _keep_sqlite_private(settings.resolved_database_url)
     database = Database.from_url(settings.resolved_database_url, busy_timeout=settings.sqlite_busy_timeout)
     gateway = SwitchableGateway(choose_gateway(settings, database))
     database.migrate()

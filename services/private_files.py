@@ -1,4 +1,5 @@
-"""Files in the data folder that only the portal's user may read: the storage secret, the secret key."""
+"""Files in the data folder that only the portal's user may read: the folder itself, the database, the
+storage secret, the secret key."""
 
 from __future__ import annotations
 
@@ -17,3 +18,20 @@ def read_or_create(path: Path, make: Callable[[], bytes]) -> bytes:
     if stat.S_IMODE(path.stat().st_mode) != 0o600:
         path.chmod(0o600)
     return path.read_bytes().strip()
+
+
+def keep_private(path: Path) -> None:
+    """Take every right of others away from a folder or file of ours; what we own stays as it is.
+
+    Only permissions are removed, never added: a file made read-only on purpose stays read-only (and
+    start-up then says so). SQLite makes its ``-wal`` and ``-shm`` files with the mode of the
+    database file, so a private database keeps them private too.
+    """
+    try:
+        if not path.exists() or path.stat().st_uid != os.getuid():
+            return  # a folder shared on purpose (a mount point, say) is the operator's to secure
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+    except OSError:
+        pass

@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app import parse_flags
 from models import Invoice, Organization
 from services.database import Database
 from services.demo import seed_demo
-from services.portal import prepare_data_dir, storage_secret
-from services.settings import SettingsError, load_settings
+from services.portal import prepare_data_dir, start, storage_secret
+from services.settings import Settings, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,6 +78,23 @@ def test_the_storage_secret_is_made_once_and_readable_only_by_its_owner(tmp_path
     assert len(secret) >= 48
     assert stat.S_IMODE((tmp_path / "storage_secret").stat().st_mode) == 0o600
     assert storage_secret(tmp_path) == secret
+
+
+def test_the_data_folder_and_its_database_are_readable_only_by_their_owner(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    started = start(Settings(data_dir=data))
+    with started.db.transaction() as session:  # a write, so the write-ahead log exists
+        session.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in [data, *data.iterdir()]}
+    started.db.engine.dispose()
+    assert modes["data"] == 0o700
+    assert {name: mode for name, mode in modes.items() if name.startswith("portal.db")} == {
+        "portal.db": 0o600,
+        "portal.db-wal": 0o600,
+        "portal.db-shm": 0o600,
+    }
+    assert all(mode == 0o600 for name, mode in modes.items() if name != "data")
 
 
 def test_a_data_folder_that_cannot_be_made_is_named(tmp_path):
