@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
-from babel.core import Locale, UnknownLocaleError
 from babel.numbers import get_currency_symbol
 
 from services.amount_bounds import MAX_AMOUNT_MINOR
 from services.errors import InvalidNumber
-from services.money import DEFAULT_LOCALE, Money, exponent, format_money
+from services.money import Money, babel_locale, exponent, format_money
 
 DIGITS = frozenset("0123456789")
 SPACES = frozenset(" \u00a0\u2007\u2009\u202f")  # space, no-break, figure, thin, narrow no-break
@@ -66,7 +65,7 @@ class NumberStyle:
 @cache
 def number_style(locale: str) -> NumberStyle:
     """The style of ``locale`` (en_US when it is not a locale), in Latin digits."""
-    parsed = _locale(locale)
+    parsed = babel_locale(locale)
     symbols = parsed.number_symbols["latn"]
     pattern = parsed.decimal_formats[None]
     primary, secondary = pattern.grouping
@@ -162,7 +161,7 @@ def _clean(text: str) -> str:
 
 def _without_currency(text: str, currency: str, locale: str) -> str:
     """The number without the currency's symbol or code before or after it."""
-    marks = {_clean(str(get_currency_symbol(currency, locale=_locale(locale)))), currency}
+    marks = {_clean(str(get_currency_symbol(currency, locale=babel_locale(locale)))), currency}
     for mark in sorted(marks, key=len, reverse=True):
         if text.upper().startswith(mark.upper()):
             return _clean(text[len(mark) :])
@@ -222,11 +221,3 @@ def _unclear(text: str, style: NumberStyle, places: int) -> _Unusable:
         if whole and 0 < len(fraction) <= places:
             return _Unusable("ambiguous", (Decimal(f"{whole}.{fraction}"), Decimal(whole + fraction)))
     return _Unusable("not_a_number")
-
-
-@cache
-def _locale(name: str) -> Locale:
-    try:
-        return Locale.parse(name)
-    except (ValueError, UnknownLocaleError):
-        return Locale.parse(DEFAULT_LOCALE)

@@ -115,11 +115,12 @@ class Money:
 
 def format_money(money: Money, locale: str = DEFAULT_LOCALE) -> str:
     """The amount as people of ``locale`` write it, e.g. ``$1,234.50``, ``1.234,50 €``, ``¥1,235``."""
-    return str(format_currency(money.to_decimal(), money.currency, locale=_locale(locale)))
+    return str(format_currency(money.to_decimal(), money.currency, locale=babel_locale(locale)))
 
 
 @cache
-def _locale(name: str) -> Locale:
+def babel_locale(name: str) -> Locale:
+    """Babel's locale for a name such as ``de_DE``; the default one for a name Babel does not know."""
     try:
         return Locale.parse(name)
     except (ValueError, UnknownLocaleError):

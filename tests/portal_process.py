@@ -25,6 +25,32 @@ class RunningPortal:
     output: Path
 
 
+def clean_environment(**settings: str) -> dict[str, str]:
+    """The environment of a portal process: this one's without pytest's and NiceGUI's variables (NiceGUI
+    switches to test mode when it sees them) or the portal's own settings, then ``settings``."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PORTAL_", "PYTEST_", "NICEGUI_")) and key != "DATABASE_URL"
+    }
+    return environment | settings
+
+
+def run_app(
+    *args: str, prefix: list[str] | None = None, timeout: float = 120, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """``python app.py ARGS`` to its end (a command, or a start that fails), with ``settings`` only."""
+    return subprocess.run(
+        [*(prefix or []), sys.executable, "app.py", *args],
+        cwd=ROOT,
+        env=clean_environment(**settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -41,14 +67,7 @@ def running_portal(
     """
     output = data_dir.parent / f"{data_dir.name}-output.txt"
     port = port or free_port()
-    # A clean environment: NiceGUI switches to test mode when it sees pytest's variables.
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PORTAL_", "PYTEST_", "NICEGUI_"))
-    }
-    environment.pop("DATABASE_URL", None)
-    environment |= settings or {}
+    environment = clean_environment(**(settings or {}))
     flags = ["--demo"] if demo else []
     with output.open("w") as log:
         process = subprocess.Popen(

@@ -3,7 +3,6 @@ portal.db complete on its own, and `python app.py restore` with its one-line ref
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import sqlite3
@@ -19,29 +18,7 @@ import pytest
 import models
 from app import backup_command, parse_flags
 from services.demo import CUSTOMER_EMAIL, OWNER_EMAIL
-from tests.portal_process import ROOT, free_port
-
-
-def clean_environment(**settings: str) -> dict[str, str]:
-    # NiceGUI switches to test mode when it sees pytest's variables; the portal's own come from `settings`.
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PORTAL_", "PYTEST_", "NICEGUI_")) and key != "DATABASE_URL"
-    }
-    return environment | settings
-
-
-def app_py(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "app.py", *args],
-        cwd=ROOT,
-        env=clean_environment(**settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.portal_process import ROOT, clean_environment, free_port, run_app
 
 
 @dataclass(frozen=True)
@@ -74,7 +51,7 @@ def serve_then_stop(folder: Path, stop: signal.Signals, *, back_up: bool = True)
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        backup = app_py("backup", "--data-dir", str(data_dir), str(archive)) if back_up else None
+        backup = run_app("backup", "--data-dir", str(data_dir), str(archive)) if back_up else None
         process.send_signal(stop)
         exit_status = process.wait(timeout=30)
     finally:
@@ -124,7 +101,7 @@ def test_the_backup_command_writes_an_archive_while_the_portal_runs(stopped: Sto
     assert stopped.backup.stdout.startswith(f"Backup written: {stopped.archive} (")
     target = tmp_path / "restored"
 
-    restored = app_py("restore", "--data-dir", str(target), str(stopped.archive))
+    restored = run_app("restore", "--data-dir", str(target), str(stopped.archive))
 
     assert restored.returncode == 0, restored.stderr
     assert restored.stdout.startswith("Restored the backup of ")
@@ -142,7 +119,7 @@ def test_a_refused_restore_says_why_in_one_line_with_exit_status_2(stopped: Stop
     truncated = tmp_path / "truncated.tar.gz"
     truncated.write_bytes(stopped.archive.read_bytes()[:-100])
 
-    damaged = app_py("restore", "--data-dir", str(tmp_path / "new"), str(truncated))
+    damaged = run_app("restore", "--data-dir", str(tmp_path / "new"), str(truncated))
     into_used = backup_command(
         parse_flags(["restore", "--data-dir", str(stopped.data_dir), str(stopped.archive)])
     )

@@ -7,10 +7,8 @@ past. ``python app.py`` runs in a subprocess, as an operator starts it.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,25 +19,11 @@ from sqlalchemy import Engine, MetaData, select, text
 
 from services.database import alembic_config, make_engine, upgrade_to, upgrade_to_head
 from tests.conftest import POSTGRES_URL, postgres_test_url
+from tests.portal_process import run_app
 from tests.upgrade_fixtures.loading import fixture_of, load_fixture
 
-ROOT = Path(__file__).resolve().parents[2]
 BEFORE_0006 = "0005"
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
-def run_app(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "PYTEST_", "NICEGUI_"))}
-    clean.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "app.py", "--data-dir", str(data_dir)],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:
@@ -99,7 +83,7 @@ def test_rows_that_refer_to_nothing_stop_the_upgrade_and_change_nothing(sqlite_f
     shell.close()
     before = snapshot(engine)
 
-    result = run_app(folder)
+    result = run_app("--data-dir", str(folder))
 
     assert_one_line(
         result,
@@ -117,7 +101,7 @@ def test_a_migration_that_fails_midway_on_sqlite_changes_nothing(sqlite_folder):
         connection.execute(text("CREATE TABLE tax_rates (id INTEGER PRIMARY KEY, name TEXT)"))
     before = snapshot(engine)
 
-    result = run_app(folder)
+    result = run_app("--data-dir", str(folder))
 
     # 0006 rebuilt organizations with four new columns before it failed: that is undone too
     assert_one_line(
@@ -134,7 +118,7 @@ def test_a_migration_that_fails_midway_on_postgresql_changes_nothing(postgres_da
         connection.execute(text("CREATE TABLE tax_rates (id INTEGER PRIMARY KEY, name TEXT)"))
     before = snapshot(engine)
 
-    result = run_app(tmp_path / "data", DATABASE_URL=url)
+    result = run_app("--data-dir", str(tmp_path / "data"), DATABASE_URL=url)
 
     assert_one_line(
         result,
@@ -153,7 +137,7 @@ def test_a_database_newer_than_the_code_stops_start_up_with_one_line(tmp_path):
         connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
     before = snapshot(engine)
 
-    result = run_app(folder)
+    result = run_app("--data-dir", str(folder))
 
     assert_one_line(
         result,

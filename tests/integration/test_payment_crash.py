@@ -10,7 +10,6 @@ can then be paid. With the sandbox and with Stripe (localstripe), on SQLite and 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from services.settings import Settings
 from tests.conftest import POSTGRES_URL, postgres_test_url
 from tests.integration.localstripe_server import LocalStripe, start_localstripe
 from tests.integration.payment_crash_driver import demo_customer
-from tests.portal_process import ROOT, running_portal
+from tests.portal_process import ROOT, clean_environment, running_portal
 
 STRIPE_KEYS = {
     "PORTAL_STRIPE_SECRET_KEY": "sk_test_crash",
@@ -104,13 +103,11 @@ class Portal:
         return str(method.id)
 
     def kill_while_paying(self, step: str) -> None:
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "PYTEST_", "NICEGUI_"))}
-        clean.pop("DATABASE_URL", None)
         arguments = [step, self.card()] if self.gateway == "stripe" else [step]
         finished = subprocess.run(
             [sys.executable, "-m", "tests.integration.payment_crash_driver", *arguments],
             cwd=ROOT,
-            env=clean | self.environment,
+            env=clean_environment(**self.environment),
             capture_output=True,
             text=True,
             timeout=120,

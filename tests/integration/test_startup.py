@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -17,21 +13,7 @@ from services.database import Database
 from services.demo import seed_demo
 from services.portal import prepare_data_dir, start, storage_secret
 from services.settings import Settings, SettingsError, load_settings
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_app(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "PYTEST_", "NICEGUI_"))}
-    return subprocess.run(
-        [sys.executable, "app.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.portal_process import run_app
 
 
 @pytest.mark.parametrize(

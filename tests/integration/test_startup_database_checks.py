@@ -12,8 +12,6 @@ import shutil
 import socket
 import sqlite3
 import struct
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,26 +19,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import POSTGRES_URL
-from tests.integration.test_startup import ROOT
+from tests.portal_process import run_app
 
 NEEDS_POSTGRES = pytest.mark.skipif(
     not POSTGRES_URL, reason="PORTAL_TEST_DATABASE_URL is not set: no PostgreSQL server to test on"
 )
-
-
-def run_app(*args: str, prefix: list[str] | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    """``python app.py ARGS`` in a clean environment (NiceGUI turns to test mode on pytest's variables)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "PYTEST_", "NICEGUI_"))}
-    clean.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [*(prefix or []), sys.executable, "app.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def one_line(result) -> str:

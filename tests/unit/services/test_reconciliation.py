@@ -62,6 +62,15 @@ def lost_answer(monkeypatch, where="queue_receipt"):
     monkeypatch.setattr(online_payments, where, fail)
 
 
+def pay_and_lose_the_answer(db, gateway, principal, invoice, clock, monkeypatch) -> PaymentInDoubt:
+    """Pay the invoice; the gateway charges it, and the database fails as the answer is booked."""
+    with monkeypatch.context() as patched:
+        lost_answer(patched)
+        with pytest.raises(PaymentInDoubt) as doubt:
+            pay_invoice(db, gateway, principal, invoice, clock)
+    return doubt.value
+
+
 def pay_invoice(db, gateway, principal, invoice, clock, request=None):
     plan = plan_pay_invoice(db, principal, invoice.public_id, clock=clock)
     return pay(db, gateway, principal, plan, request or card(), clock=clock)
@@ -89,11 +98,8 @@ def count(db, model):
 
 def test_a_charge_whose_booking_failed_is_found_by_our_id_and_booked_once(db, books, clock, monkeypatch):
     principal, invoice, gateway = books
-    with monkeypatch.context() as patched:
-        lost_answer(patched)
-        with pytest.raises(PaymentInDoubt) as doubt:
-            pay_invoice(db, gateway, principal, invoice, clock)
-    assert "being confirmed; you will not be charged twice" in human_message(doubt.value)
+    doubt = pay_and_lose_the_answer(db, gateway, principal, invoice, clock, monkeypatch)
+    assert "being confirmed; you will not be charged twice" in human_message(doubt)
     assert payments(db) == [("pending", None, None)]  # the gateway took the money; we do not know its id
     assert count(db, SandboxCharge) == 1
     with pytest.raises(PaymentInProgress):  # the invoice cannot be paid a second time meanwhile
@@ -259,10 +265,7 @@ def test_a_webhook_for_a_charge_we_have_no_gateway_id_for_is_matched_by_our_paym
     db, books, clock, monkeypatch
 ):
     principal, invoice, gateway = books
-    with monkeypatch.context() as patched:
-        lost_answer(patched)
-        with pytest.raises(PaymentInDoubt):
-            pay_invoice(db, gateway, principal, invoice, clock)
+    pay_and_lose_the_answer(db, gateway, principal, invoice, clock, monkeypatch)
     [public_id] = payments_public_ids(db)
     charge = gateway.find_charge(ChargeQuery(public_id, "", clock()))
     assert charge is not None
@@ -304,10 +307,7 @@ def test_attempts_made_with_the_sandbox_are_reconciled_after_switching_to_anothe
     db, books, clock, monkeypatch
 ):
     principal, invoice, gateway = books
-    with monkeypatch.context() as patched:
-        lost_answer(patched)
-        with pytest.raises(PaymentInDoubt):
-            pay_invoice(db, gateway, principal, invoice, clock)
+    pay_and_lose_the_answer(db, gateway, principal, invoice, clock, monkeypatch)
     elsewhere = ChallengeGateway(clock)  # the owner switched the portal to another gateway meanwhile
     assert reconcile_payments(db, [elsewhere], clock=clock).unreachable == 1
     assert Reconciler(db, elsewhere, clock=clock).run().booked == 1  # the sandbox's record is at hand
