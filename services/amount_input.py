@@ -120,7 +120,7 @@ def read_number(text: str, locale: str, *, field: str, decimals: int, most: Deci
             unusable.problem,
             example=number_text(EXAMPLE_NUMBER if decimals else Decimal(2), locale),
             readings=tuple(number_text(reading, locale) for reading in unusable.readings),
-            limit=number_text(most, locale),
+            limit=number_style(locale).write(int(most)),
             decimals=decimals,
             decimal_sign=style.decimal,
         ) from None
@@ -136,9 +136,13 @@ def amount_text(money: Money, locale: str) -> str:
 
 
 def number_text(value: Decimal, locale: str) -> str:
-    """A quantity or percentage as a field shows it: ``2,5`` in de_DE, without trailing zeros."""
+    """A quantity or percentage as a field shows it: ``2,5`` in de_DE, without trailing zeros.
+
+    Not grouped: a quantity may have three decimals, so "1,500" would read back as ambiguous.
+    """
     whole, _, fraction = f"{abs(value).normalize():f}".partition(".")
-    text = number_style(locale).write(int(whole), fraction)
+    style = number_style(locale)
+    text = f"{whole}{style.decimal}{fraction}" if fraction else whole
     return f"-{text}" if value < 0 else text
 
 
@@ -188,6 +192,10 @@ def _digits(text: str, style: NumberStyle, places: int) -> tuple[str, str]:
     parts = _split(whole, style.group_signs)
     if not _well_grouped(parts, style, allow_empty=bool(has_fraction)):
         raise _unclear(text, style, places)
+    if not has_fraction and places >= 3 and len(parts) == 2 and set(text) & COMMON_SEPARATORS:
+        # "1,500" in en_US or "1.500" in de_DE where three decimals are allowed (dinars, quantities):
+        # a thousand and a half grouped, or one and a half with three decimals? Both are well formed.
+        raise _Unusable("ambiguous", (Decimal(f"{parts[0]}.{parts[1]}"), Decimal(parts[0] + parts[1])))
     if len(fraction) > places:
         raise _Unusable("decimals")
     return "".join(parts) or "0", fraction

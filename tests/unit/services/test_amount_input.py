@@ -71,6 +71,27 @@ def test_one_separator_that_could_group_or_mark_decimals_is_ambiguous(
     assert human_message(refused).startswith(f"“{text}” could mean {readings[0]} or {readings[1]}")
 
 
+@pytest.mark.parametrize(("locale", "text"), [("en_US", "1,500"), ("de_DE", "1.500"), ("en_US", "12,345")])
+def test_one_group_of_three_is_ambiguous_where_three_decimals_are_allowed(locale: str, text: str) -> None:
+    whole, _, fraction = text.replace(".", ",").partition(",")
+    refused = refusal(
+        text, "KWD", locale
+    )  # dinars have three decimals: a thousand and a half, or one and a half?
+    assert refused.problem == "ambiguous"
+    assert refused.readings == (
+        format_money(Money(int(whole + fraction), "KWD"), locale),
+        format_money(Money(int(whole + fraction) * 1000, "KWD"), locale),
+    )
+    with pytest.raises(InvalidNumber) as quantity:  # quantities have up to four decimals
+        read_number(text, locale, field="quantity", decimals=4, most=Decimal(10**9))
+    assert quantity.value.problem == "ambiguous"
+    assert read_amount(text, "USD", locale) == Money(int(whole + fraction) * 100, "USD")  # two: not ambiguous
+    assert (
+        read_amount(f"{text}{'.' if locale == 'en_US' else ','}000", "KWD", locale).minor
+        == int(whole + fraction) * 1000
+    )
+
+
 def test_the_ambiguity_message_says_how_the_locale_writes_amounts() -> None:
     assert human_message(refusal("1,50", "USD", "en_US")) == (
         "“1,50” could mean $1.50 or $150.00, so it was not used. Here “.” marks the decimals, as in "
@@ -133,8 +154,9 @@ def test_the_field_is_named_in_the_message() -> None:
 
 @pytest.mark.parametrize(
     ("locale", "text", "value"),
-    [("en_US", "2.5", Decimal("2.5")), ("de_DE", "2,5", Decimal("2.5")), ("de_DE", "1.000", Decimal(1000)),
-     ("fr_FR", "0,0001", Decimal("0.0001")), ("en_IN", "1,00,000", Decimal(100000))],
+    [("en_US", "2.5", Decimal("2.5")), ("de_DE", "2,5", Decimal("2.5")),
+     ("de_DE", "1.000,5", Decimal("1000.5")), ("fr_FR", "0,0001", Decimal("0.0001")),
+     ("en_IN", "1,00,000", Decimal(100000))],
 )  # fmt: skip
 def test_quantities_and_percentages_are_read_as_the_locale_writes_them(
     locale: str, text: str, value: Decimal
@@ -161,7 +183,7 @@ def test_fields_start_with_text_their_locale_reads_back() -> None:
     assert amount_text(Money(123456789, "INR"), "en_IN") == "12,34,567.89"
     assert amount_text(Money(1234, "JPY"), "en_US") == "1,234"
     assert amount_text(Money(5, "KWD"), "de_DE") == "0,005"
-    assert (number_text(Decimal("2.50"), "de_DE"), number_text(Decimal(1000), "de_DE")) == ("2,5", "1.000")
+    assert (number_text(Decimal("2.50"), "de_DE"), number_text(Decimal(1000), "de_DE")) == ("2,5", "1000")
 
 
 CURRENCIES = ("JPY", "USD", "KWD")  # exponents 0, 2 and 3
