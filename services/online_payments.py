@@ -39,6 +39,7 @@ from services.errors import (
     PaymentNotStarted,
 )
 from services.gateways.base import ChargeRequest, ChargeResult, ChargeStatus, MethodKind, PaymentGateway
+from services.gateways.switch import unwrap
 from services.invoices import PAYABLE_STATUSES, check_payable
 from services.money import Money
 from services.payment_notices import queue_debit_failed, queue_receipt
@@ -184,6 +185,7 @@ def pay(
     (nothing was charged), ``PaymentNotStarted`` when a fault came before the attempt was stored, and
     ``PaymentInDoubt`` when one came after it (reconciliation books the gateway's answer).
     """
+    gateway = unwrap(gateway)  # one gateway for the whole attempt, though Settings may switch meanwhile
     method = _before_attempt(_method_kind, db, principal, gateway, request)
     customer_id = request.customer_id or _before_attempt(
         gateway_customer, db, gateway, principal, clock=clock
@@ -301,7 +303,7 @@ def complete_action(
         amount = Money(payment.amount_minor, payment.currency)
     try:
         result = gateway.retrieve(gateway_payment_id)
-        if result.status == ChargeStatus.REQUIRES_ACTION:  # closed or failed the challenge
+        if result.status in (ChargeStatus.REQUIRES_ACTION, ChargeStatus.FAILED):  # closed or failed it
             # Cancelled at the gateway before it is booked as failed, so it cannot be completed later.
             result = gateway.cancel(gateway_payment_id)
     except Exception as error:

@@ -63,6 +63,7 @@ DECLINED = "Your card was declined."
 REQUEST_TIMEOUT_SECONDS = 30
 # An attempt's PaymentIntent is created after the attempt is stored; its clock may differ from ours.
 CLOCK_SKEW_SECONDS = 600
+CLOSING_AMOUNT = 100  # of the PaymentIntent that takes a closed attempt's key; it is never confirmed
 PAYMENT_EVENTS = {
     "payment_intent.succeeded",
     "payment_intent.processing",
@@ -227,11 +228,34 @@ class StripeGateway:
         return None
 
     def close_attempt(self, query: ChargeQuery) -> ChargeResult | None:
-        """Stripe cannot be told to refuse a key; requests time out (``REQUEST_TIMEOUT_SECONDS``, with
-        retries), so once reconciliation closes an attempt no request of it is still on its way. A
-        PaymentIntent created but never confirmed is cancelled, so that it can never be confirmed later."""
+        """Spend the attempt's idempotency key for creating its PaymentIntent on a PaymentIntent of our own,
+        cancelled at once and never confirmed: a request of the attempt still on its way (a process that
+        stalled) then gets Stripe's idempotency error instead of creating a charge. If the key was used
+        already, the attempt's PaymentIntent exists, and it is what is answered (cancelled first if it
+        was never completed, so that it can never be completed later)."""
         found = self.find_charge(query)
-        if found is not None and found.status in (ChargeStatus.FAILED, ChargeStatus.REQUIRES_ACTION):
+        if found is None:
+            params: PaymentIntentCreateParams = {
+                "amount": CLOSING_AMOUNT,
+                "currency": "usd",
+                "description": "Closes a payment attempt that never reached Stripe; never confirmed.",
+                "metadata": {"closes_payment_id": query.idempotency_key},
+            }
+            key = f"{query.idempotency_key}:create"
+            try:
+                with _stripe_errors("payment closing", "changed"):
+                    closing = self._client.v1.payment_intents.create(
+                        params=self._dialect(params), options={"idempotency_key": key}
+                    )
+                    self.cancel(str(closing.id))
+                    return None
+            except InvalidPaymentDetails as error:
+                if not isinstance(error.__cause__, stripe.IdempotencyError):
+                    raise
+            found = self.find_charge(query)  # the key was the attempt's own: its PaymentIntent exists
+            if found is None:
+                raise GatewayUnavailable("payment closing")  # not listed yet: ask again next round
+        if found.status in (ChargeStatus.FAILED, ChargeStatus.REQUIRES_ACTION):
             return self.cancel(found.gateway_payment_id)
         return found
 
@@ -434,7 +458,9 @@ def _stripe_errors(
             error.request_id,
             error.user_message,
         )
-        refused = error.http_status is not None and 400 <= error.http_status < 500
+        # 409: the same key's first request is still being carried out, so what it did is not known yet.
+        status = error.http_status
+        refused = status is not None and 400 <= status < 500 and status != 409
         if moves_money and not refused:
             raise GatewayUnavailable(operation, payment_id) from error
         problem = "could not do this" if refused else "could not be reached"

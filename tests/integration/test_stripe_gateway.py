@@ -332,6 +332,69 @@ def test_closing_an_attempt_cancels_a_payment_intent_created_but_never_confirmed
     assert gateway.close_attempt(ChargeQuery("pay_never_sent", customer, NOW)) is None
 
 
+def test_closing_an_attempt_spends_its_create_key_so_a_late_request_of_it_cannot_charge(
+    gateway: StripeGateway, stripe_api: stripe.StripeClient, customer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys: list[str] = []
+    create = gateway._client.v1.payment_intents.create
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        keys.append(kwargs["options"]["idempotency_key"])
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(gateway._client.v1.payment_intents, "create", recording)
+
+    assert gateway.close_attempt(ChargeQuery("pay_stalled", customer, NOW)) is None
+
+    # Stripe answers a later create with this key and other parameters with an idempotency error.
+    assert keys == ["pay_stalled:create"]
+    [closing] = [
+        intent
+        for intent in stripe_api.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
+        if intent.metadata and intent.metadata.to_dict().get("closes_payment_id") == "pay_stalled"
+    ]
+    assert closing.status == "canceled"
+    assert gateway.find_charge(ChargeQuery("pay_stalled", customer, NOW)) is None
+
+
+def test_closing_an_attempt_whose_create_key_was_used_answers_its_charge(
+    gateway: StripeGateway, customer: str, browser_card: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    charged = request(payment_method_id=browser_card(VISA), customer_id=customer)
+    result = gateway.charge(charged)
+    find = gateway.find_charge
+    answers = iter([None])  # the first look misses it (it was created just after)
+    monkeypatch.setattr(gateway, "find_charge", lambda query: next(answers, None) or find(query))
+
+    def key_in_use(*args: Any, **kwargs: Any) -> Any:
+        raise stripe.IdempotencyError(
+            "Keys for idempotent requests can only be used with the same parameters"
+        )
+
+    monkeypatch.setattr(gateway._client.v1.payment_intents, "create", key_in_use)
+
+    closed = gateway.close_attempt(ChargeQuery(charged.idempotency_key, customer, NOW))
+
+    assert closed is not None
+    assert (closed.gateway_payment_id, closed.status) == (result.gateway_payment_id, ChargeStatus.SUCCEEDED)
+
+
+def test_a_confirm_or_refund_still_under_way_at_stripe_is_in_doubt_not_refused(
+    gateway: StripeGateway, customer: str, browser_card: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def in_progress(*args: Any, **kwargs: Any) -> Any:  # 409: the key's first request is not finished
+        raise stripe.IdempotencyError("Another request with this key is in progress", http_status=409)
+
+    monkeypatch.setattr(gateway._client.v1.payment_intents, "confirm", in_progress)
+    with pytest.raises(GatewayUnavailable) as unknown:
+        gateway.charge(request(payment_method_id=browser_card(VISA), customer_id=customer))
+    assert unknown.value.gateway_payment_id.startswith("pi_")  # kept, so reconciliation asks about it
+
+    monkeypatch.setattr(gateway._client.v1.refunds, "create", in_progress)
+    with pytest.raises(GatewayUnavailable):
+        gateway.refund(unknown.value.gateway_payment_id, 100, "refund_1")
+
+
 def test_an_abandoned_challenge_is_cancelled_and_a_completed_one_is_left_alone(
     gateway: StripeGateway, localstripe: LocalStripe, customer: str, browser_card: Callable[[str], str]
 ) -> None:
