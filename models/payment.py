@@ -81,6 +81,9 @@ class Payment(PublicIdMixin, Base):
     method: Mapped[str] = mapped_column(String(20))
     gateway: Mapped[str] = mapped_column(String(20), default="offline")
     gateway_payment_id: Mapped[str | None] = mapped_column(String(100), default=None, index=True)
+    # Which account at the gateway the attempt was made with (its keys may be changed in Settings): an
+    # attempt is never closed as "not charged" because another account has no charge for it.
+    gateway_account: Mapped[str] = mapped_column(String(64), default="")
     saved_method_id: Mapped[int | None] = mapped_column(ForeignKey("saved_payment_methods.id"), default=None)
     method_brand: Mapped[str] = mapped_column(String(40), default="")
     method_last4: Mapped[str] = mapped_column(String(4), default="")

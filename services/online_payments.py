@@ -418,6 +418,7 @@ def _store_attempt(
             currency=plan.total.currency,
             method=method,
             gateway=gateway.name,
+            gateway_account=gateway.account,
             is_sandbox=gateway.is_sandbox,
             planned_allocations=[] if retainer else planned,
             created_at=now,

@@ -10,6 +10,8 @@ our side alone can always ask again:
 - an attempt without one (the answer was lost) is looked up by our id. If the gateway has no charge for
   it once no request of it can still be on its way (``IN_DOUBT_GRACE``), the attempt is closed at the
   gateway, so that nothing can be charged for it later, and booked as failed: nothing was charged.
+  Only the account the attempt was made with can say so: after the owner changed the gateway's keys
+  in Settings, such an attempt stays reserved (counted as unreachable) until that account is back.
 
 Only final answers are booked, exactly once (``book_result`` locks the row). Until then the attempt keeps
 its invoices reserved: money is never resolved by a time-out. This runs at start-up and then every few
@@ -69,6 +71,7 @@ class _Attempt:
     method: str
     created_at: datetime
     customer_id: str
+    account: str  # the gateway account it was made with; "" before accounts were recorded
 
 
 class AskSchedule:
@@ -127,14 +130,21 @@ def reconcile_payments(
         if schedule is not None and not schedule.due(attempt, now):
             waiting += 1
             continue
+        foreign = bool(attempt.account) and attempt.account != gateway.account
         try:
-            answer = _ask(gateway, attempt, now, grace)
-        except DomainError as error:  # the gateway did not answer; ask again next round
+            answer = _ask(gateway, attempt, now, grace, foreign=foreign)
+        except DomainError as error:
+            if foreign:  # the account configured now does not know the charge (Stripe: 404)
+                unreachable += 1
+                continue
             log.warning("could not ask %s about payment %s: %s", gateway.name, attempt.public_id, error)
-            waiting += 1
+            waiting += 1  # the gateway did not answer; ask again next round
             continue
         if answer is None:
-            waiting += 1
+            if foreign and not attempt.gateway_payment_id:
+                unreachable += 1
+            else:
+                waiting += 1
             continue
         outcome = book_result(
             db,
@@ -155,8 +165,15 @@ def reconcile_payments(
     return Reconciliation(booked=booked, waiting=waiting, unreachable=unreachable)
 
 
-def _ask(gateway: PaymentGateway, attempt: _Attempt, now: datetime, grace: timedelta) -> ChargeResult | None:
-    """The answer to book for ``attempt`` now, or None while there is nothing final (or new) to book."""
+def _ask(
+    gateway: PaymentGateway, attempt: _Attempt, now: datetime, grace: timedelta, *, foreign: bool
+) -> ChargeResult | None:
+    """The answer to book for ``attempt`` now, or None while there is nothing final (or new) to book.
+
+    ``foreign``: the attempt was made with another account of this gateway (its keys changed since). A
+    charge it made can still be asked about by its id (the same account under new keys answers), but
+    not finding one there proves nothing.
+    """
     age = now - attempt.created_at
     query = ChargeQuery(attempt.public_id, attempt.customer_id, attempt.created_at)
     if attempt.gateway_payment_id:
@@ -164,8 +181,8 @@ def _ask(gateway: PaymentGateway, attempt: _Attempt, now: datetime, grace: timed
     else:
         found = gateway.find_charge(query)
         if found is None:
-            if age < grace:
-                return None  # the request may still be on its way
+            if age < grace or foreign:
+                return None  # the request may still be on its way, or the charge is in another account
             found = gateway.close_attempt(query)
             if found is None:
                 return _never_charged(attempt)
@@ -211,6 +228,7 @@ def _unanswered_attempts(db: Database) -> list[_Attempt]:
                 Payment.method,
                 Payment.created_at,
                 GatewayCustomer.customer_id,
+                Payment.gateway_account,
             )
             .outerjoin(
                 GatewayCustomer,
@@ -232,6 +250,7 @@ def _unanswered_attempts(db: Database) -> list[_Attempt]:
             row.method,
             row.created_at,
             row.customer_id or "",
+            row.gateway_account,
         )
         for row in rows
     ]
@@ -250,6 +269,7 @@ class Reconciler:
         self.clock = clock
         self.sandbox = SandboxGateway(records=DatabaseRecords(db), clock=clock)
         self.schedule = AskSchedule()
+        self._unreachable = 0
 
     def run(self) -> Reconciliation:
         done = reconcile_payments(
@@ -257,4 +277,11 @@ class Reconciler:
         )
         if done.booked:
             log.info("reconciliation booked the gateway's answer for %d payment(s)", done.booked)
+        if done.unreachable != self._unreachable and done.unreachable:
+            log.warning(
+                "%d payment(s) made with a gateway or account not configured now cannot be confirmed; "
+                "their invoices stay reserved until it is configured again",
+                done.unreachable,
+            )
+        self._unreachable = done.unreachable
         return done

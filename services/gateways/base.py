@@ -164,6 +164,9 @@ class PaymentGateway(Protocol):
     name: str
     is_sandbox: bool
     collects_cards_in_browser: bool  # True: card numbers go to the gateway's form, never to our server
+    # The account at the gateway that charges are made in (a fingerprint of its keys): only this account
+    # can say that an attempt made with it was never charged.
+    account: str
 
     def accepts_bank_debits(self, currency: str) -> bool:
         """Whether a bank account can be debited in this currency (SEPA: euros only)."""

@@ -75,6 +75,7 @@ class SandboxGateway:
     name = "sandbox"
     is_sandbox = True
     collects_cards_in_browser = False  # the sandbox takes test numbers on the payment form itself
+    account = "sandbox"
 
     def __init__(
         self,

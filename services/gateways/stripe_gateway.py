@@ -12,6 +12,7 @@ for ``allowed_payment_method_types``. Stripe itself always gets everything.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -140,6 +141,8 @@ class StripeGateway:
             http_client=stripe.new_default_http_client(timeout=REQUEST_TIMEOUT_SECONDS),
         )
         self._real_stripe = urlparse(api_base).hostname == urlparse(STRIPE_API_BASE).hostname
+        mode = "live" if "_live_" in secret_key else "test"
+        self.account = f"{mode}:{hashlib.sha256(secret_key.encode()).hexdigest()[:16]}"
 
     def accepts_bank_debits(self, currency: str) -> bool:
         return currency.upper() == "EUR"  # SEPA Direct Debit

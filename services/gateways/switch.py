@@ -66,6 +66,14 @@ class SwitchableGateway:
     def collects_cards_in_browser(self, value: bool) -> None:
         self._gateway.collects_cards_in_browser = value
 
+    @property
+    def account(self) -> str:
+        return self._gateway.account
+
+    @account.setter
+    def account(self, value: str) -> None:
+        self._gateway.account = value
+
     def accepts_bank_debits(self, currency: str) -> bool:
         return self._gateway.accepts_bank_debits(currency)
 

@@ -32,7 +32,14 @@ from services.gateways.base import (
 from services.gateways.sandbox import SandboxGateway
 from services.gateways.sandbox_records import DatabaseRecords
 from services.online_payments import ACTION_TIMEOUT, book_result, pay, plan_pay_all, plan_pay_invoice
-from services.reconciliation import IN_DOUBT_GRACE, NEVER_CHARGED, AskSchedule, Reconciler, reconcile_payments
+from services.reconciliation import (
+    IN_DOUBT_GRACE,
+    NEVER_CHARGED,
+    AskSchedule,
+    Reconciler,
+    Reconciliation,
+    reconcile_payments,
+)
 from services.webhooks import WebhookOutcome, handle_webhook
 from tests.factories import Clock, make_customer, make_sent_invoice
 from tests.unit.services.test_online_payments import card
@@ -344,3 +351,41 @@ def card_account():
     from services.gateways.base import BankAccountDetails
 
     return BankAccountDetails("Ann", "DE89370400440532013000", "ann@client.example", mandate_accepted=True)
+
+
+class OtherAccount(SandboxGateway):
+    """The same gateway under keys of another account: it knows none of the first account's charges."""
+
+    account = "test:another-account"
+
+    def retrieve(self, gateway_payment_id):
+        raise InvalidPaymentDetails("payment", f"No such payment_intent: '{gateway_payment_id}'")
+
+
+def test_another_account_never_closes_an_attempt_as_not_charged(db, books, clock, monkeypatch):
+    principal, invoice, gateway = books
+    pay_and_lose_the_answer(db, gateway, principal, invoice, clock, monkeypatch)
+    clock.advance(seconds=IN_DOUBT_GRACE.total_seconds() * 10)
+    # The owner changed the keys to another account: it has no charge for the attempt, which proves nothing.
+    other = OtherAccount(clock=clock)
+    assert reconcile_payments(db, [other], clock=clock) == Reconciliation(booked=0, waiting=0, unreachable=1)
+    assert payments(db)[0][0] == "pending"
+    with pytest.raises(PaymentInProgress):
+        pay_invoice(db, other, principal, invoice, clock)
+    # Back to the account it was made with: the charge is found and booked.
+    assert reconcile_payments(db, [gateway], clock=clock).booked == 1
+    assert invoice_state(db, invoice) == ("paid", 0)
+
+
+def test_a_charge_another_account_does_not_know_stays_reserved_without_a_warning_every_round(
+    db, books, clock, caplog
+):
+    principal, invoice, _ = books
+    gateway = ChallengeGateway(clock)  # an open 3-D Secure challenge: the gateway's id is known
+    pay_invoice(db, gateway, principal, invoice, clock)
+    other = OtherAccount(clock=clock)
+    other.name = gateway.name
+    for _ in range(3):
+        assert reconcile_payments(db, [other], clock=clock).unreachable == 1
+    assert payments(db) == [("pending", "pi_3ds", None)]
+    assert not [record for record in caplog.records if record.levelname == "WARNING"]
