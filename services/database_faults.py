@@ -217,8 +217,12 @@ def _is_outage_link(error: BaseException) -> bool:
         return True
     if isinstance(error, PoolTimeout):  # every connection is stuck waiting for the server
         return True
-    if isinstance(error, psycopg.OperationalError):  # connection lost, server shutting down, cannot connect
-        return True
+    if isinstance(error, psycopg.OperationalError):
+        # Connection lost or refused (no SQLSTATE), connection exceptions (08), too many connections or no
+        # space (53), the server shutting down (57P01-57P03); not a deadlock or a limit a query ran into,
+        # which are the portal's own to report.
+        state = error.sqlstate or ""
+        return not state or state.startswith(("08", "53", "57P"))
     return isinstance(error, sqlite3.OperationalError) and bool(_SQLITE_OUTAGES.search(str(error)))
 
 

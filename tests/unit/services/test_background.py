@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import psycopg
+import psycopg.errors
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -56,6 +58,22 @@ def test_a_locked_database_is_an_outage_and_a_missing_table_is_not(sqlite_db):
     with pytest.raises(OperationalError) as bug, sqlite_db.transaction() as session:
         session.execute(text("SELECT * FROM no_such_table"))
     assert not is_outage(bug.value)
+
+
+@pytest.mark.parametrize(
+    ("error", "outage"),
+    [
+        (psycopg.OperationalError("connection failed: Connection refused"), True),
+        (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), True),
+        (psycopg.errors.TooManyConnections("sorry, too many clients already"), True),
+        (psycopg.errors.DeadlockDetected("deadlock detected"), False),
+        (psycopg.errors.ProgramLimitExceeded("index row size exceeds maximum"), False),
+        (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), False),
+    ],
+)
+def test_only_postgresqls_errors_of_availability_are_outages(error, outage):
+    """A deadlock or a limit a query ran into is the portal's own bug to report, not "try again later"."""
+    assert is_outage(error) is outage
 
 
 def test_a_loop_logs_one_line_when_an_outage_begins_and_one_when_it_ends(sqlite_db, caplog):
