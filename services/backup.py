@@ -191,8 +191,14 @@ def restore_backup(settings: Settings, archive: Path) -> Restored:
     _check_empty_folder(data_dir, settings.resolved_backup_dir)
     if kind == SQLITE:
         database = _sqlite_path(settings)
-        if database.exists():
-            raise RestoreRefused(f"Cannot restore: the database {database} already exists")
+        # A write-ahead log left beside it would be replayed into the restored database on first open.
+        for existing in (
+            database,
+            database.with_name(f"{database.name}-wal"),
+            database.with_name(f"{database.name}-shm"),
+        ):
+            if existing.exists():
+                raise RestoreRefused(f"Cannot restore: the database file {existing} already exists")
         if database.parent != data_dir and not database.parent.is_dir():
             raise RestoreRefused(f"Cannot restore: the folder {database.parent} does not exist")
         destinations = {SQLITE_MEMBER: database}

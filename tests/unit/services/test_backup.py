@@ -245,6 +245,20 @@ def test_a_data_folder_that_is_not_empty_is_refused(tmp_path: Path, archive: Pat
     )
 
 
+def test_a_write_ahead_log_left_beside_a_database_outside_the_folder_is_refused(
+    tmp_path: Path, archive: Path
+):
+    elsewhere = tmp_path / "databases"
+    elsewhere.mkdir()
+    (elsewhere / "portal.db-wal").write_bytes(b"pages of the database that was here before")
+    settings = Settings.model_validate(
+        {"data_dir": tmp_path / "fresh", "DATABASE_URL": f"sqlite:///{elsewhere / 'portal.db'}"}
+    )
+
+    refused(settings, archive, r"^Cannot restore: the database file .*portal\.db-wal already exists$")
+    assert not (elsewhere / "portal.db").exists()
+
+
 def test_the_backups_folder_alone_does_not_make_the_data_folder_in_use(tmp_path: Path, archive: Path):
     folder = tmp_path / "fresh"
     (folder / "backups").mkdir(parents=True)
