@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, make_url, text
 
 import models
-from services.database import Database, make_engine, normalize_url
+from services.database import Database, alembic_config, make_engine, normalize_url
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 BACKENDS = [
@@ -26,6 +27,7 @@ BACKENDS = [
 ]
 
 _postgres_engine: Engine | None = None
+MIGRATION_HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()  # the newest revision
 
 
 def postgres_test_url(purpose: str = "") -> str:

@@ -9,6 +9,7 @@ from models import BackupSchedule
 from services import portal
 from services.backup import list_archives, read_archive
 from services.backup_schedule import get_schedule
+from tests.conftest import MIGRATION_HEAD
 from tests.ui.admin.conftest import set_value, until
 
 PAGE = "/admin/settings/backups"
@@ -24,7 +25,7 @@ async def test_back_up_now_writes_an_archive_and_lists_it(owner: User) -> None:
 
     await owner.should_see("Backup written: portal-", retries=100)
     [archive] = list_archives(settings.resolved_backup_dir)
-    assert read_archive(archive.path).revision == "0010"
+    assert read_archive(archive.path).revision == MIGRATION_HEAD
     await owner.should_see(archive.path.name)
     await owner.should_not_see("No backups yet.")
 

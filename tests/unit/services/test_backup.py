@@ -37,10 +37,10 @@ from services.database import Database, alembic_config, make_engine
 from services.portal import storage_secret
 from services.secret_key import KEY_FILE, load_key
 from services.settings import Settings
-from tests.conftest import BACKENDS, POSTGRES_URL, postgres_test_url
+from tests.conftest import BACKENDS, MIGRATION_HEAD, POSTGRES_URL, postgres_test_url
 from tests.factories import NOW, Clock, make_client, make_organization, make_sent_invoice
 
-HEAD = "0010"
+HEAD = MIGRATION_HEAD
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from services.clock import Clock as ClockType
 from services.database import Database
 from services.errors import InvalidDetails
 from services.settings import Settings, SettingsError, load_settings
+from tests.conftest import MIGRATION_HEAD
 from tests.factories import NOW, Clock
 
 
@@ -42,7 +43,7 @@ class FakeArchives:
         path = directory / f"portal-{clock():%Y%m%d-%H%M%S}.tar.gz"
         path.write_bytes(b"archive")
         self.made.append(path)
-        manifest = Manifest(1, "sqlite", "0010", clock(), "included", ())
+        manifest = Manifest(1, "sqlite", MIGRATION_HEAD or "", clock(), "included", ())
         return Backup(path, 7, manifest)
 
 
@@ -246,7 +247,7 @@ def test_a_scheduled_run_writes_a_real_archive(db: Database, tmp_path: Path):
 
     assert made is not None
     assert made.path.parent == settings.resolved_backup_dir
-    assert made.manifest.revision == "0010"
+    assert made.manifest.revision == MIGRATION_HEAD
     source.db.engine.dispose()
 
 
