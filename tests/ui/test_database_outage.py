@@ -15,6 +15,7 @@ from models import Message
 from tests.faults import sqlite_lock
 from tests.ui.conftest import post_login
 from tests.ui.test_account import count, set_value
+from tests.ui.test_pay import fill_card, outstanding
 
 
 @pytest.fixture
@@ -46,3 +47,20 @@ async def test_send_email_while_the_database_is_locked_says_nothing_changed_and_
         "Pages and API: database unavailable: database is locked; answering 503 until it is back"
     ]
     assert not [r for r in caplog.records if r.exc_info]  # no traceback
+
+
+async def test_pay_while_the_database_is_locked_says_nothing_was_charged_and_works_after(
+    short_busy_timeout, user, demo_portal_env, caplog
+):
+    await post_login(user)
+    owed = outstanding()
+    await user.open("/pay")
+    fill_card(user, "4242 4242 4242 4242")
+    with sqlite_lock(demo_portal_env / "portal.db"):
+        user.find(marker="pay-submit").click()
+        await user.should_see("The payment could not be started, so nothing was charged.", retries=40)
+    caplog.clear()  # the failed start is logged for the operator, as it should be
+    assert outstanding() == owed
+    user.find(marker="pay-submit").click()  # the same form, once the database is back
+    await user.should_see("Thank you! Payment received", retries=40)
+    assert outstanding().minor == 0
