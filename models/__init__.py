@@ -15,6 +15,7 @@ from models.payment_method import GatewayCustomer, SavedPaymentMethod
 from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
 from models.sandbox_charge import SandboxCharge
 from models.security import AuditEvent, LoginSession, LoginThrottle, PasswordToken
+from models.two_factor import RecoveryCode, SignInChallenge, TwoFactorCredential
 
 __all__ = [
     "OPEN_INVOICE_STATUSES",
@@ -50,6 +51,7 @@ __all__ = [
     "PaymentStatus",
     "PortalUser",
     "ProcessedWebhookEvent",
+    "RecoveryCode",
     "Refund",
     "RefundRequest",
     "RefundRequestStatus",
@@ -58,6 +60,8 @@ __all__ = [
     "Review",
     "SandboxCharge",
     "SavedPaymentMethod",
+    "SignInChallenge",
     "StaffUser",
     "TaxRate",
+    "TwoFactorCredential",
 ]

@@ -20,6 +20,7 @@ class ApiKey(PublicIdMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(12))  # the first characters, to tell keys apart in Settings
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(20), default="read_write")  # read | read_write
     created_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)

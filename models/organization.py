@@ -28,6 +28,8 @@ class Organization(PublicIdMixin, AddressMixin, Base):
     accept_cards: Mapped[bool] = mapped_column(Boolean, default=True)
     accept_bank_debits: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Settings > Staff: every staff member signs in with a second step (services.two_factor).
+    require_staff_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
 
