@@ -1,7 +1,8 @@
 """API keys for the REST API: made and revoked by the owner, shown once, stored as a SHA-256 hash.
 
 A key is ``ipk_`` and 43 random URL-safe characters. It is looked up by its hash, so checking one
-compares no secret byte by byte and a leaked database holds no usable key.
+compares no secret byte by byte and a leaked database holds no usable key. A key's scope is ``read``
+(GET requests only) or ``read_write``; making and revoking a key are audit events.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from models import ApiKey, StaffUser
+from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import ApiKeyRefused, InvalidDetails, NotFound
@@ -24,6 +26,13 @@ MAX_NAME_LENGTH = 100
 MAX_KEY_LENGTH = 100  # a real key is 47 characters; longer ones are refused without a lookup
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # at most one write a minute per key, however busy
 
+READ = "read"
+READ_WRITE = "read_write"
+SCOPE_LABELS = {READ_WRITE: "Read and write", READ: "Read only"}
+
+CREATED = "api_key.created"
+REVOKED = "api_key.revoked"
+
 
 @dataclass(frozen=True)
 class CreatedKey:
@@ -31,6 +40,7 @@ class CreatedKey:
     name: str
     prefix: str
     secret: str  # shown once, never again
+    scope: str = READ_WRITE
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class ApiKeyInfo:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    scope: str = READ_WRITE
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,11 @@ class ApiPrincipal:
 
     organization_id: int
     key_id: int
+    scope: str = READ_WRITE
+
+    @property
+    def may_write(self) -> bool:
+        return self.scope == READ_WRITE
 
 
 def key_hash(secret: str) -> str:
@@ -61,9 +77,16 @@ def create_api_key(
     name: str,
     *,
     staff_user_id: int | None,
+    scope: str = READ_WRITE,
     clock: Clock = utc_now,
 ) -> CreatedKey:
-    """Make a key for the business; the returned ``secret`` is the only time the key is seen."""
+    """Make a key for the business; the returned ``secret`` is the only time the key is seen.
+
+    ``scope`` is ``read`` (the key may only read) or ``read_write``. Raises ``InvalidDetails`` (keys
+    ``name``, ``scope``) and ``NotFound`` for a staff user of another business.
+    """
+    if scope not in SCOPE_LABELS:
+        raise InvalidDetails({"scope": "Choose what the key may do: read only, or read and write."})
     clean_name = " ".join(name.split())
     if not clean_name:
         raise InvalidDetails({"name": "Give the key a name, such as the software that will use it."})
@@ -82,12 +105,21 @@ def create_api_key(
             name=clean_name,
             prefix=secret[:SHOWN_PREFIX_LENGTH],
             key_hash=key_hash(secret),
+            scope=scope,
             created_by_staff_id=staff_user_id,
             created_at=clock(),
         )
         session.add(key)
         session.flush()
-        return CreatedKey(key.public_id, key.name, key.prefix, secret)
+        record_event(
+            session,
+            CREATED,
+            at=key.created_at,
+            staff_user_id=staff_user_id,
+            subject=("api_key", key.id),
+            details={"name": key.name, "prefix": key.prefix, "scope": scope},
+        )
+        return CreatedKey(key.public_id, key.name, key.prefix, secret, scope)
 
 
 def list_api_keys(db: Database, organization_id: int) -> list[ApiKeyInfo]:
@@ -97,12 +129,19 @@ def list_api_keys(db: Database, organization_id: int) -> list[ApiKeyInfo]:
             select(ApiKey).where(ApiKey.organization_id == organization_id).order_by(ApiKey.id.desc())
         )
         return [
-            ApiKeyInfo(k.public_id, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at)
+            ApiKeyInfo(k.public_id, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at, k.scope)
             for k in keys
         ]
 
 
-def revoke_api_key(db: Database, organization_id: int, public_id: str, *, clock: Clock = utc_now) -> None:
+def revoke_api_key(
+    db: Database,
+    organization_id: int,
+    public_id: str,
+    *,
+    staff_user_id: int | None = None,
+    clock: Clock = utc_now,
+) -> None:
     """Stop a key from working, at once and for good. Revoking a revoked key changes nothing."""
     with db.transaction() as session:
         key = session.scalars(
@@ -112,6 +151,14 @@ def revoke_api_key(db: Database, organization_id: int, public_id: str, *, clock:
             raise NotFound("API key", public_id)
         if key.revoked_at is None:
             key.revoked_at = clock()
+            record_event(
+                session,
+                REVOKED,
+                at=key.revoked_at,
+                staff_user_id=staff_user_id,
+                subject=("api_key", key.id),
+                details={"name": key.name, "prefix": key.prefix},
+            )
 
 
 def authenticate_api_key(db: Database, secret: str, *, clock: Clock = utc_now) -> ApiPrincipal:
@@ -124,7 +171,7 @@ def authenticate_api_key(db: Database, secret: str, *, clock: Clock = utc_now) -
     digest = key_hash(secret)
     with db.reading() as session:
         found = session.execute(
-            select(ApiKey.id, ApiKey.organization_id, ApiKey.last_used_at).where(
+            select(ApiKey.id, ApiKey.organization_id, ApiKey.last_used_at, ApiKey.scope).where(
                 ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)
             )
         ).one_or_none()
@@ -136,4 +183,4 @@ def authenticate_api_key(db: Database, secret: str, *, clock: Clock = utc_now) -
             key = session.get_one(ApiKey, found.id)
             if key.revoked_at is None:
                 key.last_used_at = now
-    return ApiPrincipal(found.organization_id, found.id)
+    return ApiPrincipal(found.organization_id, found.id, found.scope)

@@ -14,7 +14,13 @@ from starlette.routing import Mount
 
 from api.unavailable import DatabaseOutageGuard
 from api.v1 import clients, credit_notes, invoices, payments
-from api.v1.problems import PROBLEM_RESPONSES, database_unavailable, install_handlers, unauthorized
+from api.v1.problems import (
+    PROBLEM_RESPONSES,
+    database_unavailable,
+    install_handlers,
+    read_only_key,
+    unauthorized,
+)
 from services import portal
 from services.api_keys import authenticate_api_key
 from services.errors import ApiKeyRefused
@@ -25,14 +31,21 @@ OPENAPI_PATH = "/api/openapi.json"
 DESCRIPTION = """The invoicing portal's API for accounting software.
 
 Authenticate every request with `Authorization: Bearer <key>`, a key the owner makes in Settings.
+A read-only key may send GET requests only; any other method is answered 403.
 Amounts are integers in minor units (`total_minor: 12345` is 123.45 in a currency with cents) beside
 their `currency` (ISO 4217). Lists are paged: pass a list's `next_cursor` as `cursor` for the next page.
 Errors are `application/problem+json` (RFC 9457), with `errors` naming each invalid field.
 """
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class ApiKeyGuard(BaseHTTPMiddleware):
-    """Every request needs a live key; without one it is answered 401 before routing or parsing."""
+    """Every request needs a live key; without one it is answered 401 before routing or parsing.
+
+    A read-only key's write (any method but GET, HEAD, OPTIONS) is answered 403 here, in one place.
+    """
 
     async def dispatch(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -47,6 +60,8 @@ class ApiKeyGuard(BaseHTTPMiddleware):
             )
         except ApiKeyRefused:
             return unauthorized()
+        if request.method not in READ_METHODS and not principal.may_write:
+            return read_only_key()
         request.state.api_principal = principal
         return await call_next(request)
 

@@ -36,6 +36,7 @@ PROBLEM_TYPE = "urn:invoicing-portal:problem:"
 TITLES = {
     400: "Bad request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
@@ -79,7 +80,7 @@ class ApiProblem(Exception):
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {"application/problem+json": {}}, "description": TITLES[status]}
-    for status in (400, 401, 404, 409, 422)
+    for status in (400, 401, 403, 404, 409, 422)
 }
 
 
@@ -105,6 +106,15 @@ def problem_response(
 def unauthorized() -> JSONResponse:
     return problem_response(
         401, "unauthorized", human_message(ApiKeyRefused()), headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def read_only_key() -> JSONResponse:
+    """The answer to a write with a key that may only read (its scope is ``read``)."""
+    return problem_response(
+        403,
+        "read-only-key",
+        "This API key may only read (GET). Ask the owner for a key that may read and write.",
     )
 
 

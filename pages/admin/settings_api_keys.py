@@ -1,4 +1,4 @@
-"""Settings > API keys: create and revoke keys for the REST API."""
+"""Settings > API keys: create keys for the REST API (read only, or read and write) and revoke them."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from components.settings_nav import owner_of, settings_page
 from services import portal
 from services.api_keys import (
     MAX_NAME_LENGTH,
+    READ_WRITE,
+    SCOPE_LABELS,
     ApiKeyInfo,
     CreatedKey,
     create_api_key,
@@ -57,10 +59,16 @@ class NewKeyForm:
                     f"outlined dense maxlength={MAX_NAME_LENGTH} hide-bottom-space autocomplete=off"
                 )
                 self.name.classes("grow max-sm:w-full").mark("api-key-name")
+                self.scope = ui.select(dict(SCOPE_LABELS), value=READ_WRITE, label="May")
+                self.scope.props("outlined dense options-dense hide-bottom-space")
+                self.scope.classes("w-44 max-sm:w-full").mark("api-key-scope")
                 self.button = ui.button("Create key", icon="key", on_click=self.create).props(
                     "unelevated no-caps"
                 )
                 self.button.classes("mt-1").mark("api-key-create")
+            ui.label("A read-only key can only fetch (GET); anything that changes data is refused.").classes(
+                "text-xs text-grey-7"
+            )
 
     async def create(self) -> None:
         current = portal.current()
@@ -72,6 +80,7 @@ class NewKeyForm:
                 self.owner.organization_id,
                 str(self.name.value or ""),
                 staff_user_id=self.owner.staff_user_id,
+                scope=str(self.scope.value or READ_WRITE),
                 clock=current.clock,
             )
         except InvalidDetails as error:
@@ -140,6 +149,9 @@ class KeyList:
                     ui.badge(state).props(f"color={'grey-7' if key.revoked_at else 'positive'}").classes(
                         "text-sm px-2"
                     )
+                    ui.badge(SCOPE_LABELS.get(key.scope, key.scope)).props("outline color=grey-8").classes(
+                        "text-sm px-2"
+                    ).mark(f"api-key-scope-{key.prefix}")
                 ui.label(f"{key.prefix}…").classes("text-sm font-mono text-grey-8")
                 used = f"last used {_when(key.last_used_at)}" if key.last_used_at else "never used"
                 revoked = f" · revoked {_when(key.revoked_at)}" if key.revoked_at else ""
@@ -169,7 +181,12 @@ class KeyList:
         self.notice.clear()
         try:
             await io_bound(
-                revoke_api_key, current.db, self.owner.organization_id, key.public_id, clock=current.clock
+                revoke_api_key,
+                current.db,
+                self.owner.organization_id,
+                key.public_id,
+                staff_user_id=self.owner.staff_user_id,
+                clock=current.clock,
             )
         except DomainError as error:
             with self.notice:

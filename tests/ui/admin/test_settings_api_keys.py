@@ -23,9 +23,11 @@ def organization_id() -> int:
         return found
 
 
-async def create_key(owner: User, name: str = "Books sync") -> str:
+async def create_key(owner: User, name: str = "Books sync", scope: str = "") -> str:
     await owner.open(PAGE)
     set_value(owner, "api-key-name", name)
+    if scope:
+        set_value(owner, "api-key-scope", scope)
     owner.find(marker="api-key-create").click()
     await owner.should_see("Copy the key now and keep it safe: it will not be shown again.", retries=40)
     secret = owner.find(marker="api-key-secret").elements.pop().value  # type: ignore[attr-defined]
@@ -108,3 +110,26 @@ async def test_cancelling_the_confirmation_keeps_the_key_working(owner: User) ->
     assert (await owner.http_client.get("/api/v1/clients", headers=bearer(secret))).status_code == 200
     (key,) = list_api_keys(portal.current().db, organization_id())
     assert key.revoked_at is None
+
+
+async def test_a_read_only_key_made_in_settings_reads_but_cannot_write(owner: User) -> None:
+    from sqlalchemy import select
+
+    from models import AuditEvent, StaffUser
+    from services.demo import OWNER_EMAIL
+
+    secret = await create_key(owner, "Reports", scope="read")
+    await owner.open(PAGE)
+    await owner.should_see("Read only")
+
+    assert (await owner.http_client.get("/api/v1/clients", headers=bearer(secret))).status_code == 200
+    refused = await owner.http_client.post(
+        "/api/v1/clients", json={"display_name": "New", "currency": "EUR"}, headers=bearer(secret)
+    )
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    with portal.current().db.reading() as session:
+        owner_id = session.scalar(select(StaffUser.id).where(StaffUser.email == OWNER_EMAIL))
+        made = session.scalars(select(AuditEvent).where(AuditEvent.action == "api_key.created")).one()
+    assert made.staff_user_id == owner_id
+    assert made.details["scope"] == "read"
