@@ -76,33 +76,43 @@ def sign_in(
     # bcrypt takes a quarter of a second on purpose; no transaction is held open meanwhile
     if user is None or not verify_password(password, password_hash):
         raise _record_failure(db, throttle_keys, email, ip_address, user, clock)
-    now = clock()
-    token = new_session_token()
     with db.transaction() as session:
-        reset_throttle(session, "account", email)
-        client = session.get_one(Client, user.client_id)
-        login = LoginSession(
-            token_hash=token_hash(token),
-            portal_user_id=user.id,
-            ip_address=ip_address[:45],
-            user_agent=user_agent[:300],
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + ABSOLUTE_TIMEOUT,
-        )
-        session.add(login)
-        session.execute(update(PortalUser).where(PortalUser.id == user.id).values(last_login_at=now))
-        session.flush()
-        record_event(
-            session,
-            "sign_in.succeeded",
-            at=now,
-            portal_user_id=user.id,
-            client_id=user.client_id,
-            ip_address=ip_address,
-        )
-        principal = Principal(user.id, client.id, client.organization_id, user.name, user.email, login.id)
-        return IssuedSession(token, principal, login.expires_at)
+        return open_session(session, user, ip_address=ip_address, user_agent=user_agent, now=clock())
+
+
+def open_session(
+    session: Session, user: PortalUser, *, ip_address: str, user_agent: str, now: datetime
+) -> IssuedSession:
+    """Open a session for a customer who proved who they are (password, and second step if any).
+
+    Forgets the account's failed sign-ins and records ``sign_in.succeeded``; the only way a customer
+    session starts.
+    """
+    token = new_session_token()
+    reset_throttle(session, "account", user.email)
+    client = session.get_one(Client, user.client_id)
+    login = LoginSession(
+        token_hash=token_hash(token),
+        portal_user_id=user.id,
+        ip_address=ip_address[:45],
+        user_agent=user_agent[:300],
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + ABSOLUTE_TIMEOUT,
+    )
+    session.add(login)
+    session.execute(update(PortalUser).where(PortalUser.id == user.id).values(last_login_at=now))
+    session.flush()
+    record_event(
+        session,
+        "sign_in.succeeded",
+        at=now,
+        portal_user_id=user.id,
+        client_id=user.client_id,
+        ip_address=ip_address,
+    )
+    principal = Principal(user.id, client.id, client.organization_id, user.name, user.email, login.id)
+    return IssuedSession(token, principal, login.expires_at)
 
 
 def resolve_session(db: Database, token: str | None, *, clock: Clock = utc_now) -> Principal | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from models import LoginSession, StaffUser
 from services.audit import record_event
@@ -114,24 +115,33 @@ def sign_in_staff(
             lock_action=LOCKED,
             staff_user_id=user.id if user else None,
         )
-    now = clock()
-    token = new_session_token()
     with db.transaction() as session:
-        reset_throttle(session, ACCOUNT_SCOPE, email)
-        login = LoginSession(
-            token_hash=token_hash(token),
-            staff_user_id=user.id,
-            ip_address=ip_address[:45],
-            user_agent=user_agent[:300],
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + ABSOLUTE_TIMEOUT,
-        )
-        session.add(login)
-        session.execute(update(StaffUser).where(StaffUser.id == user.id).values(last_login_at=now))
-        session.flush()
-        record_event(session, SIGNED_IN, at=now, staff_user_id=user.id, ip_address=ip_address)
-        return IssuedStaffSession(token, _principal(user, login.id), login.expires_at)
+        return open_staff_session(session, user, ip_address=ip_address, user_agent=user_agent, now=clock())
+
+
+def open_staff_session(
+    session: Session, user: StaffUser, *, ip_address: str, user_agent: str, now: datetime
+) -> IssuedStaffSession:
+    """Open a back-office session for a staff member who proved who they are; the only way one starts.
+
+    Forgets the account's failed sign-ins and records ``staff_sign_in.succeeded``.
+    """
+    token = new_session_token()
+    reset_throttle(session, ACCOUNT_SCOPE, user.email)
+    login = LoginSession(
+        token_hash=token_hash(token),
+        staff_user_id=user.id,
+        ip_address=ip_address[:45],
+        user_agent=user_agent[:300],
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + ABSOLUTE_TIMEOUT,
+    )
+    session.add(login)
+    session.execute(update(StaffUser).where(StaffUser.id == user.id).values(last_login_at=now))
+    session.flush()
+    record_event(session, SIGNED_IN, at=now, staff_user_id=user.id, ip_address=ip_address)
+    return IssuedStaffSession(token, _principal(user, login.id), login.expires_at)
 
 
 def resolve_staff_session(
