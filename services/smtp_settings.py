@@ -3,7 +3,12 @@
 The owner's server is kept in ``IntegrationSettings`` (an empty host means: use the ``PORTAL_SMTP_*``
 environment settings). ``smtp_config_provider`` gives the background sender the server to use on
 each round, so a saved change applies without a restart. The password is never handed back to a
-page: an empty password in a change keeps the stored one.
+page: an empty password in a change keeps the stored one, but only for the server it was saved with.
+
+A stored password is only ever sent to the host, port, security and user name it was saved with (the
+row's own): a change of any of them, saved or only tested, needs the password typed again, or, where
+no user name is left to sign in with, drops it. Otherwise whoever can open Settings could send it to
+a server of their own.
 """
 
 from __future__ import annotations
@@ -42,6 +47,11 @@ MAX_ADDRESS_LENGTH = 254
 
 SAVED_ACTION = "settings.smtp_changed"
 TEST_SENT_ACTION = "settings.smtp_test_sent"
+
+RETYPE_FOR_NEW_SERVER = (
+    "Type the password again: the stored password is only sent to the server, port, security and user "
+    "name it was saved with."
+)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HOST = re.compile(r"[A-Za-z0-9.\-:\[\]_]+")  # a name, an IPv4 or a bracketed IPv6 address
@@ -101,7 +111,9 @@ def save_smtp_settings(
     """Store the business's SMTP server; the background sender uses it from its next round.
 
     Raises ``InvalidDetails`` (per field: host, port, security, user, password, from_address) and
-    changes nothing when a value is wrong. An empty host means the environment's settings apply.
+    changes nothing when a value is wrong, or when the host, port, security or user name changes while
+    a password is stored and none is typed (``RETYPE_FOR_NEW_SERVER``). An empty host means the environment's
+    settings apply.
     """
     port = _validate(change)
     now = clock()
@@ -110,6 +122,10 @@ def save_smtp_settings(
         if row is None:
             row = IntegrationSettings(organization_id=organization_id)
             session.add(row)
+        # a stored password, none typed, and the server it was saved with changed
+        moved = not change.password and _stored_password_for(row, _endpoint_of(change, port)) is None
+        if moved and change.host.strip() and change.user.strip():
+            raise InvalidDetails({"password": RETYPE_FOR_NEW_SERVER})
         before = (row.smtp_host, row.smtp_port, row.smtp_security, row.smtp_user, row.smtp_from)
         row.smtp_host = change.host.strip()
         row.smtp_port = port
@@ -118,11 +134,13 @@ def save_smtp_settings(
         row.smtp_from = change.from_address.strip()
         if change.password:
             row.smtp_password = change.password
+        elif moved:  # without a user name to sign in with, or for the environment's server: not needed
+            row.smtp_password = ""
         row.updated_at = now
         after = (row.smtp_host, row.smtp_port, row.smtp_security, row.smtp_user, row.smtp_from)
         names = ("host", "port", "security", "user", "from_address")
         changed = [name for name, old, new in zip(names, before, after, strict=True) if old != new]
-        if change.password:
+        if change.password or moved:
             changed.append("password")
         record_event(
             session,
@@ -158,8 +176,11 @@ def send_test_email(
     """Send one message now, not through the outbox, with the settings as typed; return the recipient.
 
     Blocking for at most about ``timeout`` seconds per step: call it from a worker thread. An empty
-    host tests the environment's server (``fallback``). Raises ``InvalidDetails`` for a wrong
-    field or recipient and ``SmtpTestFailed`` with the server's answer in plain words.
+    host tests the environment's server (``fallback``). The stored password goes along only when no
+    password is typed and the host, port, security and user name are the ones it was saved with; for
+    another server with a user name and no password typed, ``InvalidDetails`` (``RETYPE_FOR_NEW_SERVER``)
+    is raised before anything is sent. Raises ``InvalidDetails`` for a wrong field or recipient and
+    ``SmtpTestFailed`` with the server's answer in plain words.
     """
     recipient = to.strip()
     if not _is_address(recipient):
@@ -292,10 +313,13 @@ def _config_to_test(
         return fallback
     port = _validate(change)
     password = change.password
-    if not password:
+    if not password and change.user.strip():
         with db.reading() as session:
             row = _row(session, organization_id)
-            password = row.smtp_password if row is not None else ""
+            stored = _stored_password_for(row, _endpoint_of(change, port)) if row is not None else ""
+        if stored is None:
+            raise InvalidDetails({"password": RETYPE_FOR_NEW_SERVER})
+        password = stored
     return SmtpConfig(
         host=change.host.strip(),
         port=port,
@@ -304,6 +328,19 @@ def _config_to_test(
         user=change.user.strip(),
         password=password,
     )
+
+
+def _endpoint_of(change: SmtpChange, port: int) -> tuple[str, int, str, str]:
+    return (change.host.strip(), port, change.security, change.user.strip())
+
+
+def _stored_password_for(row: IntegrationSettings, endpoint: tuple[str, int, str, str]) -> str | None:
+    """The row's password if ``endpoint`` is the server it was saved with ("" when none is stored);
+    None when one is stored for another server, so it must not go to this one."""
+    if not row.smtp_password:
+        return ""
+    saved_for = (row.smtp_host, row.smtp_port, row.smtp_security, row.smtp_user)
+    return row.smtp_password if saved_for == endpoint else None
 
 
 def _validate(change: SmtpChange) -> int:

@@ -15,6 +15,7 @@ from services.errors import DomainError, InvalidDetails, human_message
 from services.outbox import FAILED, PENDING, SENDING, SENT, OutboxEntry, list_outbox, retry_now
 from services.smtp_settings import (
     DEFAULT_PORTS,
+    RETYPE_FOR_NEW_SERVER,
     SECURITY_LABELS,
     SmtpChange,
     SmtpSettingsView,
@@ -27,6 +28,8 @@ from services.smtp_settings import (
 from services.staff_auth import StaffPrincipal
 
 OUTBOX_LIMIT = 50
+KEEP_STORED_HINT = "A password is stored. Leave empty to keep it."
+DROP_STORED_HINT = "Saving removes the stored password: it is only sent to the server it was saved with."
 STATE_COLORS = {
     "queued": "blue-grey-6",
     "waiting": "amber-8",
@@ -89,8 +92,6 @@ class SmtpForm:
                 self.user.props("autocomplete=off")
                 self.password = _input("Password", "", "smtp-password", "sm:col-span-3", password=True)
                 self.password.props("autocomplete=new-password")
-                if view.has_password:
-                    self.password.props('hint="A password is stored. Leave empty to keep it."')
                 self.from_address = _input(
                     "Send as (From)",
                     view.from_address,
@@ -100,6 +101,9 @@ class SmtpForm:
                     maxlength=254,
                 )
             self.security.on_value_change(self._suggest_port)
+            self._remember(view)
+            for endpoint_field in (self.host, self.port, self.security, self.user):
+                endpoint_field.on_value_change(self._password_hint)
             self.fields: dict[str, ui.input | ui.select] = {
                 "host": self.host,
                 "port": self.port,
@@ -126,6 +130,30 @@ class SmtpForm:
     def show_errors(self, errors: dict[str, str]) -> None:
         for key, field in self.fields.items():
             _field_error(field, errors.get(key, ""))
+
+    def _remember(self, view: SmtpSettingsView) -> None:
+        """The server a stored password was saved with: only there does an empty password keep it."""
+        self.has_password = view.has_password
+        self.saved_for = (view.host, str(view.port), view.security, view.user)
+        self._password_hint()
+
+    def _password_hint(self) -> None:
+        typed_for = (
+            str(self.host.value or "").strip(),
+            str(self.port.value or "").strip(),
+            str(self.security.value or ""),
+            str(self.user.value or "").strip(),
+        )
+        if not self.has_password:
+            hint = ""
+        elif typed_for == self.saved_for:
+            hint = KEEP_STORED_HINT
+        elif typed_for[0] and typed_for[3]:
+            hint = RETYPE_FOR_NEW_SERVER
+        else:  # no server of its own or no user name: nothing would sign in with it
+            hint = DROP_STORED_HINT
+        self.password.props["hint"] = hint
+        self.password.update()
 
     def _suggest_port(self) -> None:
         # Switching security usually means its usual port, unless the owner typed an unusual one.
@@ -158,8 +186,7 @@ class SmtpForm:
             self.save_button.props(remove="loading")
         self.show_errors({})
         self.password.value = ""
-        if saved.has_password:
-            self.password.props('hint="A password is stored. Leave empty to keep it."')
+        self._remember(saved)
         where = f"{saved.host}:{saved.port}" if saved.host else "the server set when the portal was started"
         with self.message:
             banner("positive", f"Saved. E-mail goes out through {where} from now on.")

@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from services.errors import InvalidDetails
 from services.mailer import BackgroundSender
 from services.outbox import list_outbox
 from services.smtp_settings import (
+    RETYPE_FOR_NEW_SERVER,
     SmtpChange,
     SmtpTestFailed,
     save_smtp_settings,
@@ -121,3 +125,68 @@ def test_a_test_email_to_a_closed_port_fails_quickly_with_a_plain_reason(db, por
     assert failed.value.reason == (
         f"Nothing answered at 127.0.0.1:{port}: the connection was refused. Check the host and the port."
     )
+
+
+class Server:
+    """An aiosmtpd server that records every AUTH and message, on its own loopback address."""
+
+    def __init__(self, host: str, password: bytes) -> None:
+        self.inbox, self.port = Inbox(), free_port()
+        self.logins: list[tuple[bytes, bytes]] = []
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            assert isinstance(auth_data, LoginPassword)
+            self.logins.append((auth_data.login, auth_data.password))
+            return AuthResult(success=auth_data.password == password, handled=False)
+
+        self.controller = Controller(
+            self.inbox,
+            hostname=host,
+            port=self.port,
+            server_hostname="localhost",
+            authenticator=authenticator,
+            auth_require_tls=False,
+        )
+
+
+@pytest.fixture
+def two_servers() -> Iterator[tuple[Server, Server]]:
+    """The business's own server, and another one (say, an attacker's) on another loopback address."""
+    own, other = Server("127.0.0.1", b"s3cret-pass"), Server("127.0.0.2", b"typed-pass")
+    own.controller.start()
+    other.controller.start()
+    yield own, other
+    own.controller.stop()
+    other.controller.stop()
+
+
+def test_the_stored_password_never_goes_to_a_server_it_was_not_saved_for(db, two_servers):
+    own, other = two_servers
+    organization = make_organization(db)
+    saved = replace(settings_for(own.port), user="mailer", password="s3cret-pass")
+    save_smtp_settings(db, organization, saved, staff_user_id=None)
+    send_test_email(
+        db, organization, replace(saved, password=""), "owner@acme.example", fallback=None, staff_user_id=None
+    )
+    assert own.logins == [(b"mailer", b"s3cret-pass")]  # the stored password works where it was saved
+
+    elsewhere = replace(saved, host="127.0.0.2", port=str(other.port), password="")
+    with pytest.raises(InvalidDetails) as refused:
+        send_test_email(db, organization, elsewhere, "owner@acme.example", fallback=None, staff_user_id=None)
+
+    assert refused.value.errors == {"password": RETYPE_FOR_NEW_SERVER}
+    assert other.logins == []
+    assert other.inbox.envelopes == []
+
+    # the password typed for that server is the one it gets
+    send_test_email(
+        db,
+        organization,
+        replace(elsewhere, password="typed-pass"),
+        "owner@acme.example",
+        fallback=None,
+        staff_user_id=None,
+    )
+    assert other.logins == [(b"mailer", b"typed-pass")]
+    assert len(other.inbox.envelopes) == 1
+    assert len(own.inbox.envelopes) == 1

@@ -15,11 +15,13 @@ from models import IntegrationSettings, OutboxEmail
 from services import portal
 from services.demo import OWNER_EMAIL
 from services.outbox import list_outbox, queue_email
-from services.smtp_settings import smtp_config_provider
+from services.smtp_settings import RETYPE_FOR_NEW_SERVER, smtp_config_provider
 from tests.integration.test_smtp_delivery import Inbox, free_port
 from tests.ui.admin.conftest import set_value, until
 
 PAGE = "/admin/settings/email"
+# the page's (a test that imports a page module registers the page too early)
+KEEP_STORED_HINT = "A password is stored. Leave empty to keep it."
 FROM = "Northwind Design Studio <billing@northwind.example>"
 
 
@@ -90,7 +92,42 @@ async def test_saved_settings_are_used_by_the_sender_and_the_password_is_not_sho
     await owner.open(PAGE)
     password = owner.find(marker="smtp-password").elements.pop()
     assert password.value == ""  # type: ignore[attr-defined]
-    assert password.props["hint"] == "A password is stored. Leave empty to keep it."
+    assert password.props["hint"] == KEEP_STORED_HINT
+
+
+async def test_another_server_needs_the_password_again_for_the_test_and_for_saving(
+    owner: User, smtp_server: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp_server
+    await owner.open(PAGE)
+    fill(owner, port="465", security="ssl", login="mailer", password="s3cret-pass")
+    owner.find(marker="smtp-save").click()
+    await owner.should_see("Saved. E-mail goes out through 127.0.0.1:465 from now on.", retries=40)
+    password = owner.find(marker="smtp-password").elements.pop()
+    assert password.props["hint"] == KEEP_STORED_HINT
+
+    # the same login at another server: the form says the password is needed again
+    set_value(owner, "smtp-security", "none")
+    set_value(owner, "smtp-port", str(port))
+    assert password.props["hint"] == RETYPE_FOR_NEW_SERVER
+
+    owner.find(marker="smtp-test-send").click()
+    await owner.should_see(
+        "The test e-mail was not sent. Please correct the fields marked in red.", retries=40
+    )
+    assert password.props["error-message"] == RETYPE_FOR_NEW_SERVER
+    assert inbox.envelopes == []
+
+    owner.find(marker="smtp-save").click()
+    await owner.should_see("Nothing was saved. Please correct the fields marked in red.", retries=40)
+    row = stored()
+    assert row is not None
+    assert (row.smtp_port, row.smtp_password) == (465, "s3cret-pass")
+
+    set_value(owner, "smtp-host", "127.0.0.1")
+    set_value(owner, "smtp-user", "")  # no login at all: nothing to send the password with
+    owner.find(marker="smtp-test-send").click()
+    await until(lambda: len(inbox.envelopes) == 1)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from models import AuditEvent
 from services.errors import InvalidDetails
 from services.mailer import SmtpConfig
 from services.smtp_settings import (
+    RETYPE_FOR_NEW_SERVER,
     SmtpChange,
     explain_smtp_error,
     get_smtp_settings,
@@ -58,16 +59,67 @@ def test_saved_settings_are_shown_back_without_the_password(db, organization):
     assert "s3cret-pass" not in repr(shown)
 
 
-def test_an_empty_password_keeps_the_stored_one(db, organization):
+def test_an_empty_password_keeps_the_stored_one_for_the_same_server(db, organization):
     save_smtp_settings(db, organization, change(), staff_user_id=None)
     save_smtp_settings(
-        db, organization, change(password="", port="587", security="starttls"), staff_user_id=None
+        db, organization, change(password="", from_address="billing@acme.example"), staff_user_id=None
     )
 
     config = smtp_config_provider(db, fallback=None)()
 
     assert config is not None
-    assert (config.port, config.security, config.password) == (587, "starttls", "s3cret-pass")
+    assert (config.port, config.from_address, config.password) == (465, "billing@acme.example", "s3cret-pass")
+
+
+@pytest.mark.parametrize(
+    "moved",
+    [{"host": "smtp.elsewhere.example"}, {"port": "587"}, {"security": "starttls"}, {"user": "other"}],
+)
+def test_another_server_without_the_password_typed_again_is_refused_and_nothing_changes(
+    db, organization, moved
+):
+    save_smtp_settings(db, organization, change(), staff_user_id=None)
+
+    with pytest.raises(InvalidDetails) as refused:
+        save_smtp_settings(db, organization, change(password="", **moved), staff_user_id=None)
+
+    assert refused.value.errors == {"password": RETYPE_FOR_NEW_SERVER}
+    config = smtp_config_provider(db, fallback=None)()
+    assert config is not None
+    assert (config.host, config.port, config.security, config.user, config.password) == (
+        "smtp.acme.example",
+        465,
+        "ssl",
+        "mailer",
+        "s3cret-pass",
+    )
+
+
+def test_another_server_with_the_password_typed_again_is_saved(db, organization):
+    save_smtp_settings(db, organization, change(), staff_user_id=None)
+
+    save_smtp_settings(
+        db, organization, change(host="smtp.elsewhere.example", password="new-pass"), staff_user_id=None
+    )
+
+    config = smtp_config_provider(db, fallback=None)()
+    assert config is not None
+    assert (config.host, config.password) == ("smtp.elsewhere.example", "new-pass")
+
+
+@pytest.mark.parametrize("moved", [{"user": ""}, {"host": ""}])
+def test_a_server_that_needs_no_password_drops_the_stored_one(db, organization, moved):
+    """Without a user name nothing signs in, and an empty host uses the environment's own password:
+    the stored one has nowhere left to go, so it is not kept for a server it was not saved with."""
+    save_smtp_settings(db, organization, change(), staff_user_id=None)
+
+    shown = save_smtp_settings(db, organization, change(password="", **moved), staff_user_id=None)
+
+    assert shown.has_password is False
+    save_smtp_settings(db, organization, change(password=""), staff_user_id=None)  # back: nothing to send
+    config = smtp_config_provider(db, fallback=None)()
+    assert config is not None
+    assert config.password == ""
 
 
 @pytest.mark.parametrize(
