@@ -49,6 +49,10 @@ from services.principal import Principal
 from services.records import client_invoice, get_client
 from services.saved_methods import gateway_customer, store_method
 
+SAVED_METHOD_GONE = (
+    "This saved payment method is no longer available, so nothing was charged. "
+    "Please choose another one or enter new details."
+)
 METHOD_NOT_ACCEPTED = {
     MethodKind.CARD: "Card payments are not accepted at the moment, so nothing was charged. "
     "Please pay by bank account.",
@@ -267,14 +271,19 @@ def _method_kind(db: Database, principal: Principal, gateway: PaymentGateway, re
         if request.bank_account is not None:
             kind = MethodKind.BANK_ACCOUNT
         elif request.saved_method_id:
+            # Only the client's own method, and not one removed since the page was drawn: a gateway may
+            # well charge any method id it knows (the sandbox does), whoever sends it.
             saved = session.scalar(
                 select(SavedPaymentMethod.kind).where(
                     SavedPaymentMethod.client_id == principal.client_id,
                     SavedPaymentMethod.gateway == gateway.name,
                     SavedPaymentMethod.gateway_method_id == request.saved_method_id,
+                    SavedPaymentMethod.removed_at.is_(None),
                 )
             )
-            kind = MethodKind(saved) if saved else MethodKind.CARD
+            if saved is None:
+                raise InvalidPaymentDetails("method", SAVED_METHOD_GONE)
+            kind = MethodKind(saved)
         else:
             kind = MethodKind.CARD
         if not accepted_methods_of_client(session, principal.client_id).allows(kind):
