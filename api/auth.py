@@ -143,6 +143,7 @@ def _signed_in(
             ip_address=client_address(request),
             user_agent=request.headers.get("user-agent", ""),
             clock=current.clock,
+            rounds=current.settings.bcrypt_rounds,
         )
     except SignInLocked as locked:
         return to_login(

@@ -22,7 +22,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import SignInLocked, SignInRefused
-from services.passwords import verify_password
+from services.passwords import DEFAULT_ROUNDS, verify_password
 from services.principal import Principal
 
 IDLE_TIMEOUT = timedelta(hours=2)
@@ -59,22 +59,29 @@ def sign_in(
     ip_address: str,
     user_agent: str = "",
     clock: Clock = utc_now,
+    rounds: int = DEFAULT_ROUNDS,
 ) -> IssuedSession:
-    """Check the password and open a new session; raises ``SignInRefused`` or ``SignInLocked``."""
+    """Check the password and open a new session; raises ``SignInRefused`` or ``SignInLocked``.
+
+    ``rounds`` is the bcrypt cost of new passwords (``Settings.bcrypt_rounds``): an unknown e-mail's
+    password is checked against a stand-in of that cost, so the answer takes as long as for a login.
+    """
     email = normalize_email(email)[:254]
     throttle_keys = _throttle_keys(email, ip_address)
     with db.reading() as session:
         locked_until = throttle_locked_until(session, throttle_keys, clock())
         user = session.scalars(select(PortalUser).where(PortalUser.email == email)).one_or_none()
-        password_hash = user.password_hash if user is not None and user.is_active else None
+        password_hash = user.password_hash if user is not None else None
     if locked_until is not None:
         with db.transaction() as session:
             record_event(
                 session, "sign_in.refused_locked", at=clock(), ip_address=ip_address, details={"email": email}
             )
         raise SignInLocked(locked_until)
-    # bcrypt takes a quarter of a second on purpose; no transaction is held open meanwhile
-    if user is None or not verify_password(password, password_hash):
+    # bcrypt takes a quarter of a second on purpose; no transaction is held open meanwhile. It runs for
+    # every e-mail, unknown or disabled too, so how long the answer takes does not tell them apart.
+    matches = verify_password(password, password_hash, rounds=rounds)
+    if user is None or not user.is_active or not matches:
         raise _record_failure(db, throttle_keys, email, ip_address, user, clock)
     with db.transaction() as session:
         return open_session(session, user, ip_address=ip_address, user_agent=user_agent, now=clock())

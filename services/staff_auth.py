@@ -31,7 +31,7 @@ from services.auth import (
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import OwnerOnly, SignInLocked
-from services.passwords import verify_password
+from services.passwords import DEFAULT_ROUNDS, verify_password
 
 OWNER = "owner"
 STAFF = "staff"
@@ -87,24 +87,28 @@ def sign_in_staff(
     ip_address: str,
     user_agent: str = "",
     clock: Clock = utc_now,
+    rounds: int = DEFAULT_ROUNDS,
 ) -> IssuedStaffSession:
     """Check a staff password and open a new back-office session.
 
-    Raises ``SignInRefused`` (unknown e-mail, wrong password, disabled account: one answer for all)
-    or ``SignInLocked`` while the account or the address is locked after repeated failures.
+    Raises ``SignInRefused`` (unknown e-mail, wrong password, disabled account: one answer for all,
+    after the same bcrypt work, of cost ``rounds`` for an unknown e-mail) or ``SignInLocked`` while
+    the account or the address is locked after repeated failures.
     """
     email = normalize_email(email)[:254]
     keys = ((ACCOUNT_SCOPE, email), ("address", ip_address))
     with db.reading() as session:
         locked_until = throttle_locked_until(session, keys, clock())
         user = session.scalars(select(StaffUser).where(StaffUser.email == email)).one_or_none()
-        password_hash = user.password_hash if user is not None and user.is_active else None
+        password_hash = user.password_hash if user is not None else None
     if locked_until is not None:
         with db.transaction() as session:
             record_event(session, REFUSED_LOCKED, at=clock(), ip_address=ip_address, details={"email": email})
         raise SignInLocked(locked_until)
-    # bcrypt takes a quarter of a second on purpose; no transaction is held open meanwhile
-    if user is None or not verify_password(password, password_hash):
+    # bcrypt takes a quarter of a second on purpose; no transaction is held open meanwhile. It runs for
+    # every e-mail, unknown or disabled too, so how long the answer takes does not tell them apart.
+    matches = verify_password(password, password_hash, rounds=rounds)
+    if user is None or not user.is_active or not matches:
         raise count_failed_sign_in(
             db,
             keys,

@@ -4,6 +4,8 @@ changed by a refusal."""
 from __future__ import annotations
 
 import asyncio
+import statistics
+import time
 
 from sqlalchemy import func, select
 
@@ -11,6 +13,7 @@ from models import Client, Message, OutboxEmail, PortalUser, Review
 from services import portal
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
 from services.events import BUSINESS_INBOX_TOPIC
+from tests.factories import make_portal_user
 from tests.ui.conftest import post_login
 
 NEW_PASSWORD = "Quiet-Harbor-Lantern-42"
@@ -174,6 +177,41 @@ async def test_forgot_password_answers_the_same_for_any_address(user):
         sent = session.scalars(select(OutboxEmail.to_addresses)).all()
     assert sent.count(CUSTOMER_EMAIL) == 1
     assert "nobody@nowhere.example" not in sent
+
+
+async def test_forgot_password_answers_after_the_same_time_for_a_login_and_an_unknown_address(user):
+    """A link for a login takes writes (a token, an e-mail) that an unknown address does not: the page's
+    answer must not come sooner for one than for the other."""
+    _, client = customer()
+    logins = [f"reset-{n}@client.example" for n in range(7)]  # each gets its link: no per-address limit
+    for email in logins:
+        make_portal_user(portal.current().db, client.id, email)
+
+    def answered() -> bool:
+        try:
+            return bool(user.find(marker="reset-sent").elements)
+        except AssertionError:  # (find insists on finding)
+            return False
+
+    async def answer_time(email: str) -> float:
+        await user.open("/forgot-password")
+        set_value(user, "reset-email", email)
+        started = time.perf_counter()
+        user.find(marker="reset-send").click()
+        while not answered():
+            await asyncio.sleep(0.002)
+        return time.perf_counter() - started
+
+    known, unknown = [], []
+    for n, email in enumerate(logins):
+        known.append(await answer_time(email))
+        unknown.append(await answer_time(f"nobody-{n}@nowhere.example"))
+
+    assert count(OutboxEmail) == len(logins)
+    assert abs(statistics.median(known) - statistics.median(unknown)) <= 0.25 * statistics.median(known), (
+        known,
+        unknown,
+    )
 
 
 async def test_a_tampered_link_gets_a_clear_page(user):

@@ -1,0 +1,85 @@
+"""How long a refused sign-in takes says nothing about the e-mail: an unknown, disabled or not yet set-up
+account costs the same bcrypt work as a wrong password for a real one, at the portal's bcrypt cost."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import update
+
+from models import PortalUser, StaffUser
+from services.auth import sign_in
+from services.database import Database
+from services.errors import SignInRefused
+from services.passwords import hash_password
+from services.staff_auth import sign_in_staff
+from tests.factories import NOW, Clock, make_client, make_organization, make_portal_user
+
+ROUNDS = 10  # slow enough to stand out of a busy machine's noise (about 60 ms a check here)
+TRIES = 7
+PASSWORD = "Correct-Horse-9"
+
+
+def median_refusal(attempt: Callable[..., object], db: Database, email: str) -> float:
+    """The median time of ``TRIES`` refused sign-ins of ``email`` with a wrong password."""
+    clock = Clock()
+    durations = []
+    for _ in range(TRIES):
+        clock.advance(hours=1)  # a new throttle window each time: no lock-out cuts a try short
+        started = time.perf_counter()
+        with pytest.raises(SignInRefused):
+            attempt(
+                db, email=email, password="Wrong-Battery-1", ip_address="10.0.0.9", clock=clock, rounds=ROUNDS
+            )
+        durations.append(time.perf_counter() - started)
+    return statistics.median(durations)
+
+
+def assert_alike(known: float, other: float) -> None:
+    assert abs(known - other) <= 0.25 * known, f"known {known * 1000:.1f} ms, other {other * 1000:.1f} ms"
+
+
+@pytest.fixture
+def customer(db: Database) -> int:
+    client_id = make_client(db, make_organization(db))
+    make_portal_user(db, client_id, "ann@client.example", PASSWORD, rounds=ROUNDS)
+    make_portal_user(db, client_id, "off@client.example", PASSWORD, rounds=ROUNDS)
+    make_portal_user(db, client_id, "invited@client.example", PASSWORD, rounds=ROUNDS)
+    with db.transaction() as session:
+        session.execute(
+            update(PortalUser).where(PortalUser.email == "off@client.example").values(is_active=False)
+        )
+        session.execute(
+            update(PortalUser).where(PortalUser.email == "invited@client.example").values(password_hash=None)
+        )
+    return client_id
+
+
+@pytest.mark.parametrize("other", ["nobody@client.example", "off@client.example", "invited@client.example"])
+def test_a_customer_sign_in_takes_as_long_for_an_unknown_disabled_or_invited_email(db, customer, other):
+    known = median_refusal(sign_in, db, "ann@client.example")
+    assert_alike(known, median_refusal(sign_in, db, other))
+
+
+@pytest.mark.parametrize("other", ["nobody@acme.example", "off@acme.example"])
+def test_a_staff_sign_in_takes_as_long_for_an_unknown_or_disabled_email(db, other):
+    organization_id = make_organization(db)
+    with db.transaction() as session:
+        for email, active in (("owner@acme.example", True), ("off@acme.example", False)):
+            session.add(
+                StaffUser(
+                    organization_id=organization_id,
+                    name="Owner",
+                    email=email,
+                    password_hash=hash_password(PASSWORD, rounds=ROUNDS),
+                    role="owner",
+                    is_active=active,
+                    created_at=NOW,
+                )
+            )
+
+    known = median_refusal(sign_in_staff, db, "owner@acme.example")
+    assert_alike(known, median_refusal(sign_in_staff, db, other))
