@@ -11,6 +11,11 @@ it again: more than 200 ms per document. Instead:
   for each other character. Those files are cached per combination of blocks, so a usual invoice
   embeds a font of about 120 glyphs, which fpdf2 subsets in a few milliseconds.
 
+Text reaches a page only through ``PortalPdf.normalize_text`` (fpdf2 calls it from every method that
+draws or measures text) and the file's metadata only through its setters: both pass it through
+``printable`` first, so no field of any document (a name with a zero-width space, an address with a
+right-to-left override) can fail a PDF or hide in it, whichever renderer draws it.
+
 fpdf2 changes a font object while it writes the file, so every document opens its own from the cached
 bytes. The caches are filled under a lock and only read afterwards: rendering is safe from any thread.
 This reaches into fpdf2's font classes (``TTFFont``, ``SubsetMap``); the PDF tests cover every step.
@@ -21,6 +26,7 @@ from __future__ import annotations
 import copy
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from io import BytesIO
@@ -61,6 +67,12 @@ _BASE = (
 _BLOCK_BITS = 6  # other characters come in blocks of 64 code points
 _BASE_BLOCK = -1
 _REPLACEMENT = "?"
+# Every way of breaking a line becomes "\n", the one the renderers split paragraphs at.
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\r\v\f\x85\u2028\u2029", "\n"))
+# Babel writes the narrow no-break space (U+202F, not in Windows-1252) in a few locales' amounts, e.g.
+# "1 234,56 €" in fr_FR: Helvetica prints it as a no-break space. The choice of font and the text drawn
+# use the same mapping (``drawn``).
+_TO_CORE = str.maketrans({"\u202f": "\u00a0"})
 # Tables fpdf2 leaves out of the embedded font anyway (layout, kerning, bitmaps).
 _UNUSED_TABLES = ("GSUB", "GPOS", "GDEF", "kern", "FFTM", "hdmx", "MATH")
 
@@ -109,16 +121,46 @@ def embed_fonts(pdf: FPDF, *, still_to_write: str = "") -> None:
         font.ttfont = _open(_font_file(style, frozenset(used - {_BASE_BLOCK})))
 
 
+class PortalPdf(FPDF):
+    """The base of the portal's PDFs: whatever text a renderer hands fpdf2, it is drawn as ``printable``
+    makes it, and in the standard Helvetica (``core_fonts_encoding`` set) as ``drawn`` maps it."""
+
+    def normalize_text(self, text: str) -> str:
+        return super().normalize_text(drawn(text, core_font=not self.is_ttf_font))
+
+    def set_title(self, title: str) -> None:
+        super().set_title(printable(title))
+
+    def set_subject(self, subject: str) -> None:
+        super().set_subject(printable(subject))
+
+    def set_author(self, author: str | Sequence[str]) -> None:
+        super().set_author(printable(author) if isinstance(author, str) else [printable(a) for a in author])
+
+
+def drawn(text: str, *, core_font: bool) -> str:
+    """``text`` exactly as a portal PDF draws it: ``printable``, and in Helvetica (``core_font``) with the
+    narrow no-break space as a no-break space. Applying it twice changes nothing."""
+    text = printable(text)
+    return text.translate(_TO_CORE) if core_font else text
+
+
 def printable(text: str) -> str:
     """``text`` in characters the embedded faces can draw.
 
-    Text is composed (NFC) first, so a decomposed ``é`` prints as one letter; a character outside the
-    faces gets its compatibility form when that one is printable (full-width ``￥`` becomes ``¥``);
-    invisible control and format characters (a right-to-left mark, a soft hyphen) are dropped; anything
-    else becomes ``?``.
+    Line and paragraph separators (``\r\n``, ``\r``, U+2028, ...) become ``\n`` and a tab a space;
+    unpaired surrogates (which no font or PDF string can hold) become U+FFFD. Text is then composed (NFC),
+    so a decomposed ``é`` prints as one letter; a character outside the faces gets its compatibility form
+    when that one is printable (full-width ``￥`` becomes ``¥``); invisible control and format characters
+    (a zero-width space, a right-to-left override, a byte-order mark, a soft hyphen) are dropped;
+    anything else becomes ``?``.
     """
     if text.isascii() and text.isprintable():
         return text
+    text = text.replace("\r\n", "\n").translate(_LINE_BREAKS)
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        # A pair written as two surrogates is one character again; a lone one is replaced.
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     text = unicodedata.normalize("NFC", text)
     covered = _covered()
     if all(ord(char) in covered for char in text):
@@ -132,7 +174,7 @@ def _printable_char(char: str, covered: frozenset[int]) -> str:
     compatible = unicodedata.normalize("NFKC", char)
     if all(ord(c) in covered for c in compatible):
         return compatible
-    if char in "\t\r":
+    if char == "\t":
         return " "
     if unicodedata.category(char) in ("Cc", "Cf"):
         return ""

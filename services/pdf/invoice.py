@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from services.dates import format_day
 from services.invoice_detail import DocumentLine, InvoiceDocument, Party
 from services.money import Money, format_money
-from services.pdf.fonts import BOLD, FAMILY, REGULAR, embed_fonts, install_fonts, printable
+from services.pdf.fonts import BOLD, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts, install_fonts
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +58,6 @@ SMALL_LINE_H = 3.5
 # down to the characters used, takes most of the time a one-page invoice takes to render.
 CORE_FAMILY = "Helvetica"
 CORE_ENCODING = "cp1252"
-# Babel writes the narrow no-break space (U+202F, not in Windows-1252) in a few locales' amounts, e.g.
-# "1 234,56 €" in fr_FR: Helvetica prints it as a no-break space. The decision and the text drawn
-# use the same mapping.
-_TO_CORE = str.maketrans({"\u202f": "\u00a0"})
 # Helvetica's widths are keyed by the character fpdf2 writes: the Windows-1252 byte, read as Latin-1.
 _TO_WINANSI = str.maketrans(
     {
@@ -104,7 +100,7 @@ def fits_core_font(texts: Iterable[str]) -> bool:
     in another script keeps the embedded font.
     """
     for text in texts:
-        printed = printable(text).translate(_TO_CORE)
+        printed = drawn(text, core_font=True)
         try:
             printed.encode(CORE_ENCODING)
         except UnicodeEncodeError:
@@ -134,7 +130,7 @@ class _Column:
     align: str  # "L" or "R"
 
 
-class _InvoicePdf(FPDF):
+class _InvoicePdf(PortalPdf):
     def __init__(self, document: InvoiceDocument, *, core_font: bool | None = None) -> None:
         """``core_font``: whether to use the standard Helvetica; by default, when the text allows it."""
         super().__init__(orientation="P", unit="mm", format="A4")
@@ -620,9 +616,8 @@ class _InvoicePdf(FPDF):
         return sum(widths[ord(char)] for char in text) * self.font_size_pt / 1000 / self.k
 
     def _printable(self, text: str) -> str:
-        """``text`` in characters the document's font draws (see ``printable`` and ``fits_core_font``)."""
-        text = printable(text)
-        return text if self.embeds_fonts else text.translate(_TO_CORE)
+        """``text`` in characters the document's font draws (see ``drawn`` and ``fits_core_font``)."""
+        return drawn(text, core_font=not self.embeds_fonts)
 
     def _rule(self, y: float, *, x: float | None = None, w: float | None = None, color: Color = RULE) -> None:
         self.set_draw_color(*color)

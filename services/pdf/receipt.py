@@ -12,14 +12,12 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC
 
-from fpdf import FPDF
-
 from services.dates import format_day
 from services.gateways.sandbox import SANDBOX_NOTICE
 from services.invoice_detail import Party
 from services.money import Money, format_money
 from services.payments_made import APPLIED_KINDS, PaymentDetail
-from services.pdf.fonts import BOLD, FAMILY, REGULAR, embed_fonts, install_fonts, printable
+from services.pdf.fonts import BOLD, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts, install_fonts
 from services.pdf.invoice import (
     CORE_ENCODING,
     CORE_FAMILY,
@@ -47,7 +45,7 @@ def render_receipt_pdf(payment: PaymentDetail, *, logo: bytes | None = None) -> 
     return bytes(pdf.output())
 
 
-class _ReceiptPdf(FPDF):
+class _ReceiptPdf(PortalPdf):
     def __init__(self, payment: PaymentDetail, logo: bytes | None = None) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.payment = payment
@@ -72,7 +70,7 @@ class _ReceiptPdf(FPDF):
         return format_money(value, self.payment.locale)
 
     def shown(self, value: str) -> str:
-        return printable(value) if self.embeds_fonts else value.replace("\u202f", "\u00a0")
+        return drawn(value, core_font=not self.embeds_fonts)
 
     def font(self, size: float, *, bold: bool = False, color: tuple[int, int, int] = INK) -> None:
         if self.embeds_fonts:

@@ -17,12 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from fpdf import FPDF
 from fpdf.fonts import CoreFont, TTFFont
 
 from services.dates import format_day
 from services.money import Money, format_money
-from services.pdf.fonts import BOLD, FAMILY, REGULAR, embed_fonts, install_fonts, printable
+from services.pdf.fonts import BOLD, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts, install_fonts
 from services.pdf.invoice import (
     BALANCE_FILL,
     BOTTOM_MARGIN,
@@ -57,9 +56,7 @@ BALANCE_W = 31.0
 SUMMARY_W = 82.0
 ELLIPSIS = "…"  # in Windows-1252 too
 
-# As in services/pdf/invoice.py: Babel's narrow no-break space prints as a no-break space in Helvetica,
-# and Helvetica's widths are keyed by the Windows-1252 byte read as Latin-1.
-_TO_CORE = str.maketrans({"\u202f": "\u00a0"})
+# As in services/pdf/invoice.py: Helvetica's widths are keyed by the Windows-1252 byte read as Latin-1.
 _TO_WINANSI = str.maketrans(
     {
         char: bytes([code]).decode("latin-1")
@@ -89,7 +86,7 @@ class _Row:
     balance: str
 
 
-class _StatementPdf(FPDF):
+class _StatementPdf(PortalPdf):
     def __init__(self, statement: Statement) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.statement = statement
@@ -420,8 +417,7 @@ class _StatementPdf(FPDF):
         return float(self.get_string_width(text))  # pragma: no cover - the document uses one of the two
 
     def _printable(self, text: str) -> str:
-        text = printable(text)
-        return text if self.embeds_fonts else text.translate(_TO_CORE)
+        return drawn(text, core_font=not self.embeds_fonts)
 
     def _rule(self, y: float, *, color: Color = RULE) -> None:
         self.set_draw_color(*color)
