@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nicegui import app, background_tasks, run, ui
 
+from api.forwarded import ForwardedHeaders
 from api.unavailable import DatabaseOutageGuard
 from components import unavailable as outage_notice
 from components.offload import io_bound
@@ -105,9 +106,12 @@ def configure(settings: Settings) -> portal.Portal:
     v1.mount(app)  # the REST API: /api/v1 (its own API-key check), /api/docs, /api/openapi.json
     if not any(middleware.cls is auth.SessionGuard for middleware in app.user_middleware):
         app.add_middleware(auth.SessionGuard)
-    # Added last, so outermost: it answers 503 for what the session check raises as well as the routes.
+    # Outside the session check: it answers 503 for what that check raises as well as the routes.
     if not any(middleware.cls is DatabaseOutageGuard for middleware in app.user_middleware):
         app.add_middleware(DatabaseOutageGuard)
+    # Outermost of all: the client's address and scheme, from a trusted proxy's headers or the connection.
+    if not any(middleware.cls is ForwardedHeaders for middleware in app.user_middleware):
+        app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxy_networks)
     outage_notice.install()  # and a click on an open page says so instead of failing in silence
     import pages.access
     import pages.admin.client
@@ -249,6 +253,7 @@ def main() -> None:
         show=False,
         show_welcome_message=False,
         favicon="🧾",
+        proxy_headers=False,  # uvicorn's would believe X-Forwarded-For from 127.0.0.1: api.forwarded decides
     )
     if not simulated:  # (under NiceGUI's test fixture ui.run returns at once, and the test goes on)
         # Requests that ended after the shutdown's close may have written since: close once more.

@@ -62,6 +62,8 @@ router = APIRouter()
 
 
 def client_address(request: Request) -> str:
+    """The client's IP address, for lock-outs and the audit log: the connection's, or what a trusted
+    proxy says it is (``api.forwarded`` sets it, and ignores anyone else's forwarded headers)."""
     return request.client.host if request.client else ""
 
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from fastapi import Request
 from nicegui import ui
 
+from api.auth import client_address
 from components.frame import business_mark, demo_banner
 from components.offload import io_bound
 from components.password_fields import NewPasswordFields
@@ -50,7 +51,7 @@ async def _header(title: str) -> None:
 @ui.page("/forgot-password")
 async def forgot_password_page(request: Request) -> None:
     current = portal.current()
-    address = request.client.host if request.client else ""
+    address = client_address(request)
     await _header("Forgot password?")
     with _public_card("Forgot password?") as card:
         ui.label("Enter your e-mail address and we send you a link to set a new password.").classes(

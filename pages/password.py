@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from nicegui import ui
 
+from api.auth import client_address
 from components.frame import frame
 from components.offload import io_bound
 from components.password_fields import NewPasswordFields, current_password_field
@@ -20,7 +21,7 @@ async def password_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    address = request.client.host if request.client else ""
+    address = client_address(request)
     with (
         frame("Change Password", branding=branding, principal=principal, active="/password"),
         ui.card().classes("w-full max-w-lg p-6 gap-3").props("flat bordered") as card,

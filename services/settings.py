@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
@@ -16,6 +19,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     base_url: str = ""
+    # Forwarded headers (X-Forwarded-For, -Proto, Forwarded) are believed only from these proxies:
+    # comma-separated addresses or networks (api.forwarded); none by default.
+    trusted_proxies: str = ""
     database_url: str = Field(
         default="", validation_alias=AliasChoices("DATABASE_URL", "PORTAL_DATABASE_URL")
     )
@@ -49,6 +55,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
     @field_validator("backup_dir", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
@@ -70,12 +82,29 @@ class Settings(BaseSettings):
         return (self.backup_dir or self.data_dir / "backups").resolve()
 
     @property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
+    @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
 
     @property
     def public_url(self) -> str:
         return self.base_url or f"http://{self.host}:{self.port}"
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """``"10.0.0.1, 192.168.0.0/16, ::1"`` as networks; raises ``ValueError`` naming a bad entry."""
+    networks = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or network (such as 10.0.0.0/8)") from None
+    return tuple(networks)
 
 
 class StartupError(Exception):

@@ -25,6 +25,7 @@ from tests.portal_process import run_app
         ("PORTAL_SMTP_SECURITY", "tls1.0"),
         ("PORTAL_BASE_URL", "billing.example.com"),
         ("PORTAL_SECRET_KEY", "too-short"),
+        ("PORTAL_TRUSTED_PROXIES", "10.0.0.1, proxy.internal"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable, value):
