@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nicegui import app, background_tasks, run, ui
 
+from api.body_limit import BodyLimit
 from api.forwarded import ForwardedHeaders
 from api.unavailable import DatabaseOutageGuard
 from components import unavailable as outage_notice
@@ -109,6 +110,9 @@ def configure(settings: Settings) -> portal.Portal:
     # Outside the session check: it answers 503 for what that check raises as well as the routes.
     if not any(middleware.cls is DatabaseOutageGuard for middleware in app.user_middleware):
         app.add_middleware(DatabaseOutageGuard)
+    # Outside it: a body over its path's limit is refused while it arrives (api.body_limit).
+    if not any(middleware.cls is BodyLimit for middleware in app.user_middleware):
+        app.add_middleware(BodyLimit)
     # Outermost of all: the client's address and scheme, from a trusted proxy's headers or the connection.
     if not any(middleware.cls is ForwardedHeaders for middleware in app.user_middleware):
         app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxy_networks)

@@ -27,6 +27,7 @@ from services.auth import (
     sign_out,
 )
 from services.errors import SignInLocked, SignInRefused
+from services.second_step import IssuedChallenge, SecondStepRequired
 from services.setup import needs_setup
 from services.staff_auth import IssuedStaffSession, resolve_staff_session, sign_in_staff, sign_out_staff
 
@@ -40,6 +41,10 @@ ADMIN_PUBLIC_PATHS = frozenset(
         ADMIN_LOGIN_PATH,
         "/admin/auth/login",
         "/admin/auth/logout",  # revokes the cookie it is sent, if any; harmless without one
+        "/admin/login/verify",  # the second step of a sign-in: its cookie is the key
+        "/admin/auth/verify",
+        "/admin/login/two-factor",  # setting two-factor sign-in up, where the owner requires it
+        "/admin/auth/two-factor",
     }
 )
 SETUP_PATH = "/setup"
@@ -52,6 +57,8 @@ PUBLIC_PATHS = frozenset(
         "/api/webhooks/stripe",
         "/forgot-password",  # asks for a reset link by e-mail
         "/set-password",  # the page an invitation or reset link opens; the token is the key
+        "/login/verify",  # the second step of a sign-in: its cookie is the key
+        "/auth/verify",
     }
 )
 PUBLIC_PREFIXES = ("/_nicegui",)
@@ -153,8 +160,44 @@ def _signed_in(
         )
     except SignInRefused:
         return to_login(error="invalid", next=target, email=email.strip()[:254])
+    except SecondStepRequired as pending:
+        staff = to_login is _to_admin_login
+        return second_step_redirect(
+            pending.challenge, staff=staff, target=target, secure=current.settings.secure_cookies
+        )
     response = RedirectResponse(target, status_code=303)
     _session_cookie(response, cookie, issued.token, path=path, secure=current.settings.secure_cookies)
+    return response
+
+
+CHALLENGE_COOKIE = "portal_second_step"  # the second step of a customer's sign-in (services.second_step)
+ADMIN_CHALLENGE_COOKIE = "admin_second_step"  # and of a staff member's, for /admin paths only
+VERIFY_PATH = "/login/verify"
+ADMIN_VERIFY_PATH = "/admin/login/verify"
+ADMIN_TWO_FACTOR_SETUP_PATH = "/admin/login/two-factor"
+
+
+def second_step_redirect(challenge: IssuedChallenge, *, staff: bool, target: str, secure: bool) -> Response:
+    """After a right password that is not enough: the challenge's cookie, and on to its page.
+
+    The cookie binds the second step to this browser; it lives as long as the challenge.
+    """
+    if not staff:
+        page, cookie, path = VERIFY_PATH, CHALLENGE_COOKIE, "/"
+    elif challenge.purpose == "setup":
+        page, cookie, path = ADMIN_TWO_FACTOR_SETUP_PATH, ADMIN_CHALLENGE_COOKIE, ADMIN_PREFIX
+    else:
+        page, cookie, path = ADMIN_VERIFY_PATH, ADMIN_CHALLENGE_COOKIE, ADMIN_PREFIX
+    response = _redirect(page, next=target)
+    response.set_cookie(
+        cookie,
+        challenge.token,
+        max_age=max(1, int((challenge.expires_at - portal.current().clock()).total_seconds())),
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path=path,
+    )
     return response
 
 

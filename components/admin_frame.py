@@ -25,12 +25,13 @@ PAYMENTS = NavEntry("Payments", "payments", "/admin/payments")
 REFUNDS = NavEntry("Refund Requests", "currency_exchange", "/admin/refunds")
 CONVERSATIONS = NavEntry("Conversations", "forum", "/admin/conversations")
 SETTINGS = NavEntry("Settings", "settings", "/admin/settings")
+ACCOUNT = NavEntry("My account", "account_circle", "/admin/account")  # two-factor sign-in
 WORK = (DASHBOARD, CLIENTS, INVOICES, CREDIT_NOTES, PAYMENTS, REFUNDS, CONVERSATIONS)
 
 
 def navigation(staff: StaffPrincipal) -> tuple[NavEntry, ...]:
     """The sidebar's entries for this person: Settings only for the owner."""
-    return (*WORK, SETTINGS) if staff.is_owner else WORK
+    return (*WORK, ACCOUNT, SETTINGS) if staff.is_owner else (*WORK, ACCOUNT)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from services import portal
 from services.auth import safe_local_path
 from services.branding import get_branding
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
-from services.errors import SignInLocked, SignInRefused, human_message
+from services.errors import SecondStepExpired, SignInLocked, SignInRefused, human_message
 
 NOTICES = {
     "signed_out": ("positive", "You have signed out."),
@@ -72,4 +72,6 @@ def sign_in_message(error: str | None, minutes: str | None, clock: portal.Clock)
         return human_message(SignInLocked(now + timedelta(minutes=min(wait, 24 * 60))), now=now)
     if error == "origin":
         return "Your sign-in could not be verified. Please try again."
+    if error == "second_step":
+        return human_message(SecondStepExpired())
     return ""

@@ -1,4 +1,7 @@
-"""Change Password: old password, new password, re-enter, Save. Other sessions are signed out."""
+"""Change Password: old password, new password, re-enter, Save. Other sessions are signed out.
+
+Below it, two-factor sign-in: turn it on with an authenticator app, new recovery codes, turn it off.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from api.auth import client_address
 from components.frame import frame
 from components.offload import io_bound
 from components.password_fields import NewPasswordFields, current_password_field
+from components.two_factor import TwoFactorPanel
 from services import portal
 from services.branding import get_branding
 from services.errors import DomainError, human_message
@@ -68,3 +72,7 @@ async def password_page(request: Request) -> None:
                 ).classes("text-sm text-grey-8")
 
         button = ui.button("Save", on_click=save).props("unelevated no-caps").mark("password-save")
+    assert card.parent_slot is not None  # noqa: S101 - the frame's content holds the card
+    with card.parent_slot:  # beside the password card, in the frame's content
+        two_factor = TwoFactorPanel(principal, ip_address=address)
+    await two_factor.reload()

@@ -24,6 +24,7 @@ from services.database import Database
 from services.errors import SignInLocked, SignInRefused
 from services.passwords import DEFAULT_ROUNDS, verify_password
 from services.principal import Principal
+from services.second_step import SecondStepRequired, open_second_step
 
 IDLE_TIMEOUT = timedelta(hours=2)
 ABSOLUTE_TIMEOUT = timedelta(days=14)
@@ -63,6 +64,9 @@ def sign_in(
 ) -> IssuedSession:
     """Check the password and open a new session; raises ``SignInRefused`` or ``SignInLocked``.
 
+    With two-factor sign-in on, a right password raises ``SecondStepRequired`` instead, carrying the
+    challenge that ``services.two_factor.verify_second_step`` turns into a session.
+
     ``rounds`` is the bcrypt cost of new passwords (``Settings.bcrypt_rounds``): an unknown e-mail's
     password is checked against a stand-in of that cost, so the answer takes as long as for a login.
     """
@@ -83,6 +87,9 @@ def sign_in(
     matches = verify_password(password, password_hash, rounds=rounds)
     if user is None or not user.is_active or not matches:
         raise _record_failure(db, throttle_keys, email, ip_address, user, clock)
+    second_step = open_second_step(db, portal_user_id=user.id, ip_address=ip_address, clock=clock)
+    if second_step is not None:  # two-factor sign-in: no session before the code
+        raise SecondStepRequired(second_step)
     with db.transaction() as session:
         return open_session(session, user, ip_address=ip_address, user_agent=user_agent, now=clock())
 

@@ -377,6 +377,38 @@ class SmtpTestFailed(DomainError):
         self.reason = reason
 
 
+class WrongTwoFactorCode(DomainError):
+    """A code from the authenticator app (or a recovery code) that is wrong, expired or used already."""
+
+
+class WrongTwoFactorProof(DomainError):
+    """Neither a current code nor the password, asked for before two-factor sign-in is changed."""
+
+
+class SecondStepExpired(DomainError):
+    """The second step of a sign-in that is unknown, expired, spent, or no longer needed."""
+
+
+class TwoFactorAlreadyOn(DomainError):
+    """Setting two-factor sign-in up for someone who has it on already."""
+
+
+class TwoFactorNotOn(DomainError):
+    """Turning off, resetting or renewing the codes of two-factor sign-in that is not on."""
+
+
+class TwoFactorRequired(DomainError):
+    """A staff member turning off two-factor sign-in that the business requires."""
+
+
+class OwnTwoFactorFirst(DomainError):
+    """The owner requires two-factor sign-in of all staff before having it on themselves."""
+
+
+class OwnTwoFactorReset(DomainError):
+    """The owner resetting their own two-factor sign-in, which they turn off in My account instead."""
+
+
 def human_message(error: Exception, *, now: datetime | None = None, locale: str = "en_US") -> str:
     """The sentence shown to a person for a domain error."""
 
@@ -546,6 +578,30 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             )
         case OwnerOnly():
             return "Only the owner of the business can do this."
+        case WrongTwoFactorCode():
+            return (
+                "That code is not correct, or it was used already. Enter the newest 6-digit code from "
+                "your authenticator app, or one of your recovery codes."
+            )
+        case WrongTwoFactorProof():
+            return (
+                "Neither a current code from your authenticator app nor your password: nothing was changed."
+            )
+        case SecondStepExpired():
+            return "This sign-in has expired or was finished already. Please sign in again."
+        case TwoFactorAlreadyOn():
+            return "Two-factor sign-in is on already."
+        case TwoFactorNotOn():
+            return "Two-factor sign-in is not on."
+        case TwoFactorRequired():
+            return "Your business requires two-factor sign-in for all staff, so it cannot be turned off."
+        case OwnTwoFactorFirst():
+            return (
+                "Turn on two-factor sign-in for your own account first (My account), "
+                "then require it for all staff."
+            )
+        case OwnTwoFactorReset():
+            return "To change your own two-factor sign-in, use My account."
         case InvalidPeriod(message=message) | SmtpTestFailed(reason=message):
             return message
         case _:

@@ -32,6 +32,7 @@ from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import OwnerOnly, SignInLocked
 from services.passwords import DEFAULT_ROUNDS, verify_password
+from services.second_step import SecondStepRequired, open_second_step
 
 OWNER = "owner"
 STAFF = "staff"
@@ -94,6 +95,8 @@ def sign_in_staff(
     Raises ``SignInRefused`` (unknown e-mail, wrong password, disabled account: one answer for all,
     after the same bcrypt work, of cost ``rounds`` for an unknown e-mail) or ``SignInLocked`` while
     the account or the address is locked after repeated failures.
+    A right password raises ``SecondStepRequired`` instead for a staff member with two-factor sign-in
+    on, or without it where the business requires it (``services.second_step``).
     """
     email = normalize_email(email)[:254]
     keys = ((ACCOUNT_SCOPE, email), ("address", ip_address))
@@ -119,6 +122,9 @@ def sign_in_staff(
             lock_action=LOCKED,
             staff_user_id=user.id if user else None,
         )
+    second_step = open_second_step(db, staff_user_id=user.id, ip_address=ip_address, clock=clock)
+    if second_step is not None:  # a code, or setting two-factor sign-in up, comes first
+        raise SecondStepRequired(second_step)
     with db.transaction() as session:
         return open_staff_session(session, user, ip_address=ip_address, user_agent=user_agent, now=clock())
 

@@ -23,6 +23,7 @@ class RunningPortal:
     url: str
     data_dir: Path
     output: Path
+    pid: int = 0  # the server process's
 
 
 def clean_environment(**settings: str) -> dict[str, str]:
@@ -92,7 +93,7 @@ def running_portal(
             if time.monotonic() > deadline:
                 pytest.fail(f"the portal did not answer within 60 s:\n{output.read_text()}")
             time.sleep(0.3)
-        yield RunningPortal(url, data_dir, output)
+        yield RunningPortal(url, data_dir, output, process.pid)
     finally:
         process.terminate()
         try:

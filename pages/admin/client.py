@@ -44,6 +44,7 @@ from services.dates import format_day
 from services.errors import DomainError, InvalidDetails, NotFound, human_message
 from services.money import format_money
 from services.staff_auth import StaffPrincipal
+from services.two_factor import contacts_with_two_factor, reset_contact_two_factor
 
 INVOICE_COLUMNS: list[dict[str, Any]] = [
     {"name": "number", "label": "Number", "field": "number", "align": "left"},
@@ -208,6 +209,9 @@ class ContactsSection:
         contacts = await io_bound(
             list_contacts, current.db, self.staff.organization_id, self.client_public_id
         )
+        self.two_factor = await io_bound(
+            contacts_with_two_factor, current.db, self.staff.organization_id, self.client_public_id
+        )
         self.list.clear()
         with self.list:
             if not contacts:
@@ -224,12 +228,22 @@ class ContactsSection:
                 ui.badge(
                     _state_label(contact, self.locale), color=STATE_COLORS.get(contact.state, "grey-6")
                 ).props("rounded").classes("text-sm px-2").mark(f"contact-state-{contact.email}")
+                if contact.public_id in self.two_factor:
+                    ui.badge("Two-factor on", color="teal-7").props("rounded outline").classes(
+                        "text-sm px-2"
+                    ).mark(f"contact-two-factor-{contact.email}")
                 with ui.row().classes("gap-1"):
                     if contact.is_active and not contact.has_login:
                         label = "Resend invitation" if contact.invited_at else "Send invitation"
                         ui.button(label, on_click=lambda c=contact: self.resend(c)).props(
                             "flat dense no-caps color=primary"
                         ).mark(f"contact-resend-{contact.email}")
+                    if contact.public_id in self.two_factor:
+                        ui.button(
+                            "Reset two-factor", on_click=lambda c=contact: self.confirm_reset_two_factor(c)
+                        ).props("flat dense no-caps color=negative").mark(
+                            f"contact-reset-two-factor-{contact.email}"
+                        )
                     if contact.is_active:
                         ui.button("Disable", on_click=lambda c=contact: self.confirm_disable(c)).props(
                             "flat dense no-caps color=negative"
@@ -290,6 +304,48 @@ class ContactsSection:
             return dialog
 
         self.host.show(build)
+
+    def confirm_reset_two_factor(self, contact: ContactView) -> None:
+        def build() -> ui.dialog:
+            with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
+                ui.label(f"Reset {contact.name}'s two-factor sign-in?").classes("text-lg font-semibold")
+                ui.label(
+                    "For a lost phone: their authenticator app and recovery codes stop working, and "
+                    f"{contact.email} signs in with the password alone until they turn it on again. "
+                    "Make sure it is really them asking."
+                ).classes("text-sm text-grey-8")
+                with ui.row().classes("w-full justify-end gap-2"):
+                    ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+
+                    async def confirmed() -> None:
+                        dialog.close()
+                        await self.reset_two_factor(contact)
+
+                    ui.button("Reset", on_click=confirmed).props("unelevated no-caps color=negative").mark(
+                        "contact-reset-two-factor-confirm"
+                    )
+            return dialog
+
+        self.host.show(build)
+
+    async def reset_two_factor(self, contact: ContactView) -> None:
+        current = portal.current()
+        try:
+            await io_bound(
+                reset_contact_two_factor,
+                current.db,
+                self.staff.organization_id,
+                contact.public_id,
+                staff_user_id=self.staff.staff_user_id,
+                clock=current.clock,
+            )
+        except DomainError as error:
+            self.say("negative", human_message(error, now=current.clock()))
+            return
+        self.say(
+            "positive", f"{contact.name}'s two-factor sign-in is reset; the password alone signs in now."
+        )
+        await self.reload()
 
     async def enable(self, contact: ContactView) -> None:
         await self.set_active(contact, active=True)

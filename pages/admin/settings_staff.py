@@ -1,4 +1,5 @@
-"""Settings > Staff: the business's staff accounts: add, change the role, disable and enable."""
+"""Settings > Staff: the business's staff accounts: add, change the role, disable and enable; require
+two-factor sign-in of all staff, and reset a staff member's when their phone is lost."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ from services.staff_accounts import (
     set_staff_active,
 )
 from services.staff_auth import STAFF, StaffPrincipal
+from services.two_factor import (
+    require_staff_two_factor,
+    reset_staff_two_factor,
+    staff_two_factor_required,
+    staff_with_two_factor,
+)
 
 ROLE_HELP = "Owners also manage settings, staff accounts and API keys."
 
@@ -42,6 +49,7 @@ async def settings_staff_page(request: Request) -> None:
                 ui.label(f"Everyone here signs in at /admin. {ROLE_HELP}").classes("text-sm text-grey-7")
             add = ui.button("Add staff member", icon="person_add").props("unelevated no-caps")
             add.mark("staff-add")
+        await TwoFactorRequirement.build(owner)
         staff_list = StaffList(owner)
         add.on_click(lambda: host.show(lambda: AddStaffDialog(owner, staff_list.reload)))
         await staff_list.reload()
@@ -55,6 +63,9 @@ class StaffList:
 
     async def reload(self) -> None:
         accounts = await io_bound(list_staff, portal.current().db, self.owner.organization_id)
+        self.two_factor = await io_bound(
+            staff_with_two_factor, portal.current().db, self.owner.organization_id
+        )
         self.rows.clear()
         with self.rows:
             for account in accounts:
@@ -72,6 +83,10 @@ class StaffList:
                     if not account.is_active:
                         ui.badge("Disabled").props("color=grey-7").classes("text-sm px-2")
                 ui.label(account.email).classes("text-sm text-grey-8 break-all")
+                two_factor = account.public_id in self.two_factor
+                ui.label("Two-factor sign-in on" if two_factor else "Two-factor sign-in off").classes(
+                    "text-sm " + ("text-positive" if two_factor else "text-grey-7")
+                ).mark(f"staff-two-factor-{account.email}")
                 ui.label(_last_sign_in(account.last_login_at)).classes("text-sm text-grey-7")
             role = ui.select(dict(ROLE_LABELS), value=account.role, label="Role")
             role.props("outlined dense options-dense").classes("w-32").mark(f"staff-role-{account.email}")
@@ -80,6 +95,43 @@ class StaffList:
             toggle = ui.button(label, on_click=lambda a=account: self.set_active(a, not a.is_active))
             toggle.props("outline no-caps" + (" color=negative" if account.is_active else ""))
             toggle.mark(f"staff-{label.lower()}-{account.email}")
+            if account.public_id in self.two_factor and not yourself:
+                reset = ui.button("Reset two-factor", on_click=lambda a=account: self.confirm_reset(a))
+                reset.props("flat no-caps color=negative").mark(f"staff-reset-two-factor-{account.email}")
+
+    def confirm_reset(self, account: StaffAccount) -> None:
+        with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
+            ui.label(f"Reset {account.name}'s two-factor sign-in?").classes("text-lg font-semibold")
+            ui.label(
+                "For a lost phone. Their authenticator app and recovery codes stop working; where two-factor "
+                "sign-in is required they are signed out and set it up again at their next sign-in."
+            ).classes("text-sm text-grey-8")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+
+                async def confirmed() -> None:
+                    dialog.close()
+                    await self.reset_two_factor(account)
+
+                ui.button("Reset", on_click=confirmed).props("unelevated no-caps color=negative").mark(
+                    "staff-reset-two-factor-confirm"
+                )
+        dialog.open()
+
+    async def reset_two_factor(self, account: StaffAccount) -> None:
+        current = portal.current()
+        self.notice.clear()
+        try:
+            await io_bound(
+                reset_staff_two_factor, current.db, self.owner, account.public_id, clock=current.clock
+            )
+        except DomainError as error:
+            with self.notice:
+                banner("negative", human_message(error))
+        else:
+            with self.notice:
+                banner("positive", f"{account.name}'s two-factor sign-in is reset.")
+        await self.reload()
 
     async def change_role(self, account: StaffAccount, role: str) -> None:
         if role == account.role:
@@ -132,6 +184,51 @@ class StaffList:
             with self.notice:
                 banner("positive", done)
         await self.reload()  # a refused change puts the controls back as they are stored
+
+
+class TwoFactorRequirement:
+    """The owner's switch: every staff member signs in with two-factor sign-in."""
+
+    def __init__(self, owner: StaffPrincipal, required: bool) -> None:
+        self.owner, self.stored = owner, required
+        with ui.card().classes("w-full p-4 gap-1").props("flat bordered"):
+            self.switch = ui.switch("Require two-factor sign-in for all staff", value=required)
+            self.switch.mark("staff-require-two-factor")
+            ui.label(
+                "Staff without it set it up right after their password, before any back-office page opens; "
+                "those signed in without it are signed out now. Turn it on for yourself first, in My account."
+            ).classes("text-sm text-grey-7")
+            self.notice = ui.column().classes("w-full gap-2").mark("staff-two-factor-notice")
+        self.switch.on_value_change(self.change)
+
+    @classmethod
+    async def build(cls, owner: StaffPrincipal) -> TwoFactorRequirement:
+        required = await io_bound(staff_two_factor_required, portal.current().db, owner.organization_id)
+        return cls(owner, required)
+
+    async def change(self) -> None:
+        current = portal.current()
+        wanted = bool(self.switch.value)
+        if wanted == self.stored:  # put back after a refusal
+            return
+        self.notice.clear()
+        try:
+            ended = await io_bound(
+                require_staff_two_factor, current.db, self.owner, wanted, clock=current.clock
+            )
+        except DomainError as error:
+            with self.notice:
+                banner("negative", human_message(error))
+            self.switch.set_value(self.stored)
+            return
+        self.stored = wanted
+        if wanted:
+            signed_out = f" {ended} session{'s' if ended != 1 else ''} without it ended." if ended else ""
+            text = "Two-factor sign-in is now required for all staff." + signed_out
+        else:
+            text = "Two-factor sign-in is no longer required; staff who have it keep it."
+        with self.notice:
+            banner("positive", text)
 
 
 class AddStaffDialog:

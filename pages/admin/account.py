@@ -1,0 +1,30 @@
+"""My account in the back office: who is signed in, and their two-factor sign-in."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from nicegui import ui
+
+from components.admin_frame import admin_frame
+from components.offload import io_bound
+from components.two_factor import TwoFactorPanel
+from services import portal
+from services.branding import get_branding
+from services.staff_auth import StaffPrincipal
+
+PATH = "/admin/account"
+
+
+@ui.page(PATH)
+async def admin_account_page(request: Request) -> None:
+    staff: StaffPrincipal = request.state.staff
+    current = portal.current()
+    branding = await io_bound(get_branding, current.db)
+    address = request.client.host if request.client else ""
+    with admin_frame("My account", branding=branding, staff=staff, active=PATH):
+        with ui.card().classes("w-full max-w-2xl p-4 sm:p-6 gap-1").props("flat bordered"):
+            ui.label(staff.name).classes("text-lg font-semibold")
+            ui.label(staff.email).classes("text-sm text-grey-8 break-all")
+            ui.label(staff.role.title()).classes("text-sm text-grey-7")
+        two_factor = TwoFactorPanel(staff, ip_address=address)
+    await two_factor.reload()
