@@ -517,7 +517,8 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
         case PasswordMismatch():
             return "The new password and its confirmation do not match."
         case WeakPassword(problems=problems):
-            return " ".join(("Please choose a stronger password.", *problems))
+            # "stronger" would not fit a password refused for being too long
+            return " ".join(("Please choose another password.", *problems))
         case PasswordUnchanged():
             return "The new password must be different from the current one."
         case InvalidToken(reason=reason, purpose=purpose):

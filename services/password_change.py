@@ -37,8 +37,12 @@ from services.principal import Principal
 
 MIN_LENGTH = 10
 MIN_SCORE = 3  # zxcvbn: 3 is "safely unguessable", about 10^10 guesses
-# zxcvbn's run time grows quickly with length; beyond this the start decides the score.
-_ZXCVBN_MAX_LENGTH = 100
+# zxcvbn refuses more than 72 characters (a ValueError) and its run time grows quickly with length:
+# beyond this the start decides the score. A password that long is refused for bcrypt's sake anyway.
+_ZXCVBN_MAX_LENGTH = 72
+TOO_LONG = (
+    f"Use at most {MAX_PASSWORD_BYTES} characters (letters with accents or in other scripts count as 2 to 4)."
+)
 
 CHANGED_ACTION = "password.changed"
 WRONG_CURRENT_ACTION = "password_change.wrong_current"
@@ -47,6 +51,8 @@ REQUIREMENTS = (
     f"At least {MIN_LENGTH} characters.",
     "Not your e-mail address or your name.",
     "Not a common or easily guessed password.",
+    # bcrypt reads 72 bytes of a password (services/passwords.py): refused beyond, never cut silently
+    f"At most {MAX_PASSWORD_BYTES} characters (accented letters and other scripts count as 2 to 4).",
 )
 
 
@@ -75,18 +81,24 @@ class PasswordChanged:
 
 
 def check_password(password: str, *, email: str, name: str) -> PasswordCheck:
-    """Check a new password against the rules; fast enough to run on every keystroke."""
+    """Check a new password against the rules; fast enough to run on every keystroke, and whatever
+    its length or characters it answers, never raises."""
     long_enough = len(password) >= MIN_LENGTH
+    short_enough = len(password.encode(errors="replace")) <= MAX_PASSWORD_BYTES
     personal = _is_personal(password, email=email, name=name)
     hard_to_guess, advice = (False, []) if personal else _strength(password, email=email, name=name)
     problems: list[str] = []
     if not long_enough:
         problems.append(f"Use at least {MIN_LENGTH} characters.")
+    if not short_enough:
+        problems.append(TOO_LONG)
+    if any("\ud800" <= char <= "\udfff" for char in password):  # half a character: no browser types it
+        problems.append("Type the password again: it holds a character that is not complete.")
     if personal:
         problems.append("Do not use your e-mail address or your name as the password.")
     elif password and not hard_to_guess:
         problems += ["This password is easy to guess.", *advice]
-    met = (long_enough, not personal, hard_to_guess)
+    met = (long_enough, not personal, hard_to_guess, short_enough)
     return PasswordCheck(
         tuple(Requirement(text, ok) for text, ok in zip(REQUIREMENTS, met, strict=True)), tuple(problems)
     )
