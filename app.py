@@ -88,7 +88,7 @@ def configure(settings: Settings) -> portal.Portal:
         print(f"First run: open {settings.public_url}/ to set up your business.", flush=True)
 
     # routes and pages need the portal installed first
-    from api import admin_documents, auth, branding, documents, statements, v1, webhooks
+    from api import admin_documents, auth, branding, documents, second_step, statements, v1, webhooks
 
     # NiceGUI's UI tests configure the same app for every test (its routes and middleware are reset
     # between tests, its lifespan is not): each include_router nests the router's (empty) lifespan in
@@ -97,6 +97,7 @@ def configure(settings: Settings) -> portal.Portal:
     for router in (
         admin_documents.router,
         auth.router,
+        second_step.router,
         branding.router,
         documents.router,
         statements.router,
@@ -118,6 +119,7 @@ def configure(settings: Settings) -> portal.Portal:
         app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxy_networks)
     outage_notice.install()  # and a click on an open page says so instead of failing in silence
     import pages.access
+    import pages.admin.account
     import pages.admin.client
     import pages.admin.clients
     import pages.admin.conversations
@@ -142,6 +144,7 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.pay
     import pages.payment
     import pages.payments
+    import pages.second_step
     import pages.setup
     import pages.statement  # noqa: F401 - importing registers the pages
 
