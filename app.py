@@ -106,6 +106,12 @@ def configure(settings: Settings) -> portal.Portal:
         app.include_router(router)
     app.router.lifespan_context = lifespan
     v1.mount(app)  # the REST API: /api/v1 (its own API-key check), /api/docs, /api/openapi.json
+    from components import authority
+
+    # Authority at each action: a page's events, socket and uploads only for its live session.
+    if not any(middleware.cls is authority.PageRouteGuard for middleware in app.user_middleware):
+        app.add_middleware(authority.PageRouteGuard)
+    authority.install()
     if not any(middleware.cls is auth.SessionGuard for middleware in app.user_middleware):
         app.add_middleware(auth.SessionGuard)
     # Outside the session check: it answers 503 for what that check raises as well as the routes.

@@ -1,9 +1,10 @@
 """Sign-in and sign-out as POST routes, and the middleware that requires a session everywhere else.
 
-Two doors, kept apart: customers sign in at /login (cookie ``portal_session``, path /) and the
-business's staff at /admin/login (cookie ``admin_session``, path /admin). ``SessionGuard`` lets a
-customer session open only customer pages and a staff session only /admin pages; until the portal
-has its first staff account every page leads to the setup page instead.
+Two doors, kept apart: customers sign in at /login (cookie ``portal_session``) and the business's
+staff at /admin/login (cookie ``staff_session``). ``SessionGuard`` lets a customer session open only
+customer pages and a staff session only /admin pages; until the portal has its first staff account
+every page leads to the setup page instead. Both cookies are for path /: an open page's socket and
+uploads (/_nicegui_ws, /_nicegui/client) must carry its session's cookie (``components.authority``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from services.staff_auth import IssuedStaffSession, resolve_staff_session, sign_
 
 SESSION_COOKIE = "portal_session"
 LOGIN_PATH = "/login"
-ADMIN_COOKIE = "admin_session"
+ADMIN_COOKIE = "staff_session"  # (it was "admin_session" for path /admin: such a cookie counts as none)
 ADMIN_PREFIX = "/admin"
 ADMIN_LOGIN_PATH = "/admin/login"
 ADMIN_PUBLIC_PATHS = frozenset(
@@ -210,6 +211,7 @@ def logout(request: Request) -> Response:
             request.cookies.get(SESSION_COOKIE),
             ip_address=client_address(request),
             clock=current.clock,
+            events=current.events,
         )
     response = _to_login(signed_out="1")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
@@ -227,7 +229,7 @@ def admin_login(
     password: str = Form(""),
     next: str = Form(ADMIN_PREFIX),
 ) -> Response:
-    """Staff sign-in: the customers' rules, a cookie of its own scoped to /admin."""
+    """Staff sign-in: the customers' rules, a cookie of its own."""
     return _signed_in(
         request,
         email,
@@ -236,7 +238,7 @@ def admin_login(
         sign_in_staff,
         _to_admin_login,
         ADMIN_COOKIE,
-        ADMIN_PREFIX,
+        "/",
     )
 
 
@@ -249,16 +251,18 @@ def admin_logout(request: Request) -> Response:
             request.cookies.get(ADMIN_COOKIE),
             ip_address=client_address(request),
             clock=current.clock,
+            events=current.events,
         )
     response = _to_admin_login(signed_out="1")
-    response.delete_cookie(ADMIN_COOKIE, path=ADMIN_PREFIX, httponly=True, samesite="lax")
+    response.delete_cookie(ADMIN_COOKIE, path="/", httponly=True, samesite="lax")
     return response
 
 
 class SessionGuard(BaseHTTPMiddleware):
     """Decides who may open a path; pages get the signed-in person from ``request.state``.
 
-    In order: the REST API and NiceGUI's assets pass (they check for themselves); while no staff
+    In order: the REST API and NiceGUI's paths pass (the API checks its key, ``components.authority``
+    a page's own routes under /_nicegui/client, the rest are public assets); while no staff
     account exists every other path leads to /setup; /setup is gone afterwards; /admin paths but the
     sign-in need a staff session (``request.state.staff``); every other path but the public ones
     needs a customer session (``request.state.principal``). A cookie of the other kind counts as none.
@@ -303,7 +307,7 @@ class SessionGuard(BaseHTTPMiddleware):
         if staff is None:
             response = _to_admin_login(next=admin_target(_asked_for(request)), expired="1" if token else "")
             if token:
-                response.delete_cookie(ADMIN_COOKIE, path=ADMIN_PREFIX)
+                response.delete_cookie(ADMIN_COOKIE, path="/")
             return response
         request.state.staff = staff
         return await call_next(request)

@@ -9,6 +9,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components.admin_frame import admin_frame
+from components.authority import owner_only
 from components.banner import banner
 from components.offload import io_bound
 from services import portal
@@ -44,6 +45,7 @@ async def settings_page(request: Request, path: str) -> AsyncIterator[ui.column 
             banner("negative", OWNER_ONLY_MESSAGE)
         yield None
         return
+    owner_only()  # its actions, and the page itself, end when its person is no longer the owner
     with admin_frame("Settings", branding=branding, staff=staff, active=path) as content:
         tabs = ui.row().classes("w-full gap-1 border-b border-grey-4 -mt-3")
         with tabs.props('role=navigation aria-label="Settings sections"'):

@@ -120,6 +120,7 @@ async def set_password_page(token: str = "") -> None:
                     confirm,
                     clock=current.clock,
                     rounds=current.settings.bcrypt_rounds,
+                    events=current.events,
                 )
             except DomainError as problem:
                 error.text = human_message(problem, now=current.clock())

@@ -49,6 +49,7 @@ async def password_page(request: Request) -> None:
                     ip_address=address,
                     clock=current.clock,
                     rounds=current.settings.bcrypt_rounds,
+                    events=current.events,
                 )
             except DomainError as problem:
                 error.text = human_message(problem, now=current.clock())

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models import ApiKey, StaffUser
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import ApiKeyRefused, InvalidDetails, NotFound
+from services.staff_auth import require_active_owner
 
 KEY_PREFIX = "ipk_"
 SHOWN_PREFIX_LENGTH = 8
@@ -83,7 +85,8 @@ def create_api_key(
     """Make a key for the business; the returned ``secret`` is the only time the key is seen.
 
     ``scope`` is ``read`` (the key may only read) or ``read_write``. Raises ``InvalidDetails`` (keys
-    ``name``, ``scope``) and ``NotFound`` for a staff user of another business.
+    ``name``, ``scope``), ``NotFound`` for a staff user of another business and ``OwnerOnly`` when
+    ``staff_user_id`` is no longer an active owner.
     """
     if scope not in SCOPE_LABELS:
         raise InvalidDetails({"scope": "Choose what the key may do: read only, or read and write."})
@@ -96,10 +99,7 @@ def create_api_key(
         )
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     with db.transaction() as session:
-        if staff_user_id is not None:
-            staff = session.get(StaffUser, staff_user_id)
-            if staff is None or staff.organization_id != organization_id:
-                raise NotFound("staff user", staff_user_id)
+        _check_owner(session, organization_id, staff_user_id)
         key = ApiKey(
             organization_id=organization_id,
             name=clean_name,
@@ -142,8 +142,12 @@ def revoke_api_key(
     staff_user_id: int | None = None,
     clock: Clock = utc_now,
 ) -> None:
-    """Stop a key from working, at once and for good. Revoking a revoked key changes nothing."""
+    """Stop a key from working, at once and for good. Revoking a revoked key changes nothing.
+
+    Raises ``OwnerOnly`` when ``staff_user_id`` is no longer an active owner.
+    """
     with db.transaction() as session:
+        _check_owner(session, organization_id, staff_user_id)
         key = session.scalars(
             select(ApiKey).where(ApiKey.organization_id == organization_id, ApiKey.public_id == public_id)
         ).one_or_none()
@@ -184,3 +188,13 @@ def authenticate_api_key(db: Database, secret: str, *, clock: Clock = utc_now) -
             if key.revoked_at is None:
                 key.last_used_at = now
     return ApiPrincipal(found.organization_id, found.id, found.scope)
+
+
+def _check_owner(session: Session, organization_id: int, staff_user_id: int | None) -> None:
+    """The staff member who asks must still be an active owner of this business (None: not a person)."""
+    if staff_user_id is None:
+        return
+    staff = session.get(StaffUser, staff_user_id)
+    if staff is None or staff.organization_id != organization_id:
+        raise NotFound("staff user", staff_user_id)
+    require_active_owner(staff)

@@ -22,6 +22,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import SignInLocked, SignInRefused
+from services.events import Events, customer_sessions_topic, staff_sessions_topic
 from services.passwords import DEFAULT_ROUNDS, verify_password
 from services.principal import Principal
 from services.second_step import SecondStepRequired, open_second_step
@@ -149,15 +150,32 @@ def resolve_session(db: Database, token: str | None, *, clock: Clock = utc_now) 
     return Principal(user.id, client.id, client.organization_id, user.name, user.email, login.id)
 
 
-def sign_out(db: Database, token: str | None, *, ip_address: str = "", clock: Clock = utc_now) -> None:
+def sign_out(
+    db: Database,
+    token: str | None,
+    *,
+    ip_address: str = "",
+    clock: Clock = utc_now,
+    events: Events | None = None,
+) -> None:
     """Revoke the session of this token; the cookie is worthless from now on."""
-    end_session(db, token, staff=False, action="sign_out", ip_address=ip_address, clock=clock)
+    end_session(db, token, staff=False, action="sign_out", ip_address=ip_address, clock=clock, events=events)
 
 
 def end_session(
-    db: Database, token: str | None, *, staff: bool, action: str, ip_address: str = "", clock: Clock = utc_now
+    db: Database,
+    token: str | None,
+    *,
+    staff: bool,
+    action: str,
+    ip_address: str = "",
+    clock: Clock = utc_now,
+    events: Events | None = None,
 ) -> None:
-    """Revoke a customer's (or, with ``staff``, a staff member's) session; the other kind is left alone."""
+    """Revoke a customer's (or, with ``staff``, a staff member's) session; the other kind is left alone.
+
+    Its pages still open elsewhere hear of it through ``events`` and leave for the sign-in page.
+    """
     if not token:
         return
     now = clock()
@@ -169,6 +187,7 @@ def end_session(
         if login is None or login.revoked_at is not None:
             return
         login.revoked_at = now
+        ended = sessions_topic(login)
         record_event(
             session,
             action,
@@ -177,6 +196,17 @@ def end_session(
             staff_user_id=login.staff_user_id,
             ip_address=ip_address,
         )
+    if events is not None:
+        events.publish(ended)
+
+
+def sessions_topic(login: LoginSession) -> str:
+    """The change notice of the person a session belongs to (``services.events``)."""
+    if login.staff_user_id is not None:
+        return staff_sessions_topic(login.staff_user_id)
+    if login.portal_user_id is not None:
+        return customer_sessions_topic(login.portal_user_id)
+    raise ValueError(f"session {login.id} belongs to nobody")
 
 
 def revoke_all_sessions(
@@ -244,9 +274,14 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def session_open(login: LoginSession, now: datetime) -> bool:
+    """Whether a session is neither revoked nor past either time-out, without renewing it."""
+    return login.revoked_at is None and now < login.expires_at and now < login.last_seen_at + IDLE_TIMEOUT
+
+
 def keep_alive(db: Database, login: LoginSession, now: datetime) -> bool:
     """Whether a session is still open (not revoked, neither time-out reached); renews its idle timer."""
-    if login.revoked_at is not None or now >= login.expires_at or now >= login.last_seen_at + IDLE_TIMEOUT:
+    if not session_open(login, now):
         return False
     if now - login.last_seen_at >= LAST_SEEN_RESOLUTION:
         with db.transaction() as session:

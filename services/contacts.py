@@ -19,6 +19,7 @@ from services.clients import ContactView, client_id_for, invite_client_contact, 
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
+from services.events import Events, customer_sessions_topic
 from services.invitations import resend_invitation
 
 DISABLED = "contact.disabled"
@@ -89,13 +90,14 @@ def disable_contact(
     *,
     staff_user_id: int | None = None,
     clock: Clock = utc_now,
+    events: Events | None = None,
 ) -> ContactView:
     """Take away a contact's portal access: sign-in is refused and their open sessions end at once.
 
-    Their invitation link, if one is out, does not work while they are disabled. Disabling a
-    disabled contact changes nothing.
+    Their open pages hear of it through ``events``. Their invitation link, if one is out, does not
+    work while they are disabled. Disabling a disabled contact changes nothing.
     """
-    return _set_active(db, organization_id, contact_public_id, False, staff_user_id, clock())
+    return _set_active(db, organization_id, contact_public_id, False, staff_user_id, clock(), events)
 
 
 def enable_contact(
@@ -117,6 +119,7 @@ def _set_active(
     active: bool,
     staff_user_id: int | None,
     now: datetime,
+    events: Events | None = None,
 ) -> ContactView:
     with db.transaction() as session:
         user, client = _locked(session, organization_id, contact_public_id)
@@ -133,7 +136,9 @@ def _set_active(
                 subject=("portal_user", user.id),
                 details={"email": user.email} | ({} if active else {"sessions_ended": ended}),
             )
-        client_public_id = client.public_id
+        client_public_id, portal_user_id = client.public_id, user.id
+    if events is not None and not active:
+        events.publish(customer_sessions_topic(portal_user_id))
     return _view(db, organization_id, client_public_id, contact_public_id)
 
 

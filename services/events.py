@@ -35,5 +35,17 @@ def client_documents_topic(client_public_id: str) -> str:
     return f"client:{client_public_id}:documents"
 
 
+def customer_sessions_topic(portal_user_id: int) -> str:
+    """Moves when a session of this customer contact may have ended (sign-out, a password change or
+    reset, access disabled): their open pages check whether theirs still stands."""
+    return f"portal_user:{portal_user_id}:sessions"
+
+
+def staff_sessions_topic(staff_user_id: int) -> str:
+    """Moves when a session of this staff member may have ended, or their role changed (sign-out,
+    disabled, owner made staff): their open back-office pages check whether theirs still stands."""
+    return f"staff_user:{staff_user_id}:sessions"
+
+
 BUSINESS_INBOX_TOPIC = "business:inbox"
 """Moves when a customer comments, writes a message, leaves a review or asks for a refund."""

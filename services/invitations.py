@@ -34,6 +34,7 @@ from services.errors import (
     PasswordMismatch,
     WeakPassword,
 )
+from services.events import Events, customer_sessions_topic
 from services.outbox import queue_email
 from services.password_change import password_problems
 from services.passwords import DEFAULT_ROUNDS, hash_password
@@ -314,12 +315,14 @@ def set_password(
     *,
     clock: Clock = utc_now,
     rounds: int = DEFAULT_ROUNDS,
+    events: Events | None = None,
 ) -> int:
     """Set the password of the person a link is for, and spend the link; returns the portal user's id.
 
     Raises ``InvalidToken``, ``PasswordMismatch`` or ``WeakPassword``, changing nothing. On success
-    every other outstanding link of the person stops working and every session of theirs ends. A link
-    is spent at most once, even when it is used twice at the same moment.
+    every other outstanding link of the person stops working and every session of theirs ends (their
+    open pages hear of it through ``events``). A link is spent at most once, even when it is used twice
+    at the same moment.
     """
     info = check_token(db, token, clock=clock)
     if new != confirm:
@@ -361,7 +364,10 @@ def set_password(
             portal_user_id=user.id,
             client_id=user.client_id,
         )
-        return user.id
+        portal_user_id = user.id
+    if events is not None:
+        events.publish(customer_sessions_topic(portal_user_id))
+    return portal_user_id
 
 
 def _issue(session: Session, portal_user_id: int, purpose: str, token: str, now: datetime) -> datetime:

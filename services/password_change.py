@@ -31,6 +31,7 @@ from services.errors import (
     WeakPassword,
     WrongCurrentPassword,
 )
+from services.events import Events, customer_sessions_topic
 from services.outbox import queue_email
 from services.passwords import DEFAULT_ROUNDS, MAX_PASSWORD_BYTES, hash_password, verify_password
 from services.principal import Principal
@@ -119,6 +120,7 @@ def change_password(
     ip_address: str,
     clock: Clock = utc_now,
     rounds: int = DEFAULT_ROUNDS,
+    events: Events | None = None,
 ) -> PasswordChanged:
     """Change the signed-in customer's password.
 
@@ -126,7 +128,8 @@ def change_password(
     address; ``PasswordMismatch``; ``WeakPassword`` with its problems; ``WrongCurrentPassword`` (which
     counts as a failed sign-in, and the failure that reaches the limit raises ``SignInLocked``
     instead); ``PasswordUnchanged``. On success the other sessions of this login end (the one in
-    ``principal.session_id`` stays), and a notice goes to the login's e-mail address.
+    ``principal.session_id`` stays; the others' open pages hear of it through ``events``), and a notice
+    goes to the login's e-mail address.
     """
     with db.reading() as session:
         user = _user(session, principal)
@@ -177,7 +180,10 @@ def change_password(
             ip_address=ip_address,
             details={"other_sessions_signed_out": signed_out},
         )
-        return PasswordChanged(signed_out, user.email)
+        changed = PasswordChanged(signed_out, user.email)
+    if events is not None:
+        events.publish(customer_sessions_topic(principal.portal_user_id))
+    return changed
 
 
 def _user(session: Session, principal: Principal, *, lock: bool = False) -> PortalUser:

@@ -23,6 +23,7 @@ from services.auth import normalize_email
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
+from services.events import Events, staff_sessions_topic
 from services.password_change import password_problems
 from services.passwords import DEFAULT_ROUNDS, hash_password
 from services.staff_auth import OWNER, ROLES
@@ -169,11 +170,13 @@ def set_staff_active(
     *,
     changed_by: int,
     clock: Clock = utc_now,
+    events: Events | None = None,
 ) -> StaffAccount:
     """Disable (ending every open session of the account at once) or enable a staff account.
 
-    Raises ``CannotChangeYourself`` for one's own account, ``LastActiveOwner`` for the only active
-    owner, ``NotFound`` for an account of another business. Doing what is already done changes nothing.
+    The disabled member's open pages hear of it through ``events``. Raises ``CannotChangeYourself``
+    for one's own account, ``LastActiveOwner`` for the only active owner, ``NotFound`` for an account
+    of another business. Doing what is already done changes nothing.
     """
     now = clock()
     with db.transaction() as session:
@@ -201,7 +204,10 @@ def set_staff_active(
             subject=("staff_user", user.id),
             details={"sessions_ended": ended} if not active else {},
         )
-        return _account(user)
+        account, user_id = _account(user), user.id
+    if events is not None and not active:
+        events.publish(staff_sessions_topic(user_id))
+    return account
 
 
 def change_staff_role(
@@ -212,10 +218,12 @@ def change_staff_role(
     *,
     changed_by: int,
     clock: Clock = utc_now,
+    events: Events | None = None,
 ) -> StaffAccount:
     """Make a staff member an owner, or an owner staff.
 
-    Raises ``InvalidDetails`` for an unknown role, ``CannotChangeYourself`` for one's own account,
+    Their open pages hear of it through ``events`` (a former owner's Settings page leaves). Raises
+    ``InvalidDetails`` for an unknown role, ``CannotChangeYourself`` for one's own account,
     ``LastActiveOwner`` when the only active owner would become staff, ``NotFound`` for an account
     of another business.
     """
@@ -239,7 +247,10 @@ def change_staff_role(
             subject=("staff_user", user.id),
             details={"from": previous, "to": role},
         )
-        return _account(user)
+        account, user_id = _account(user), user.id
+    if events is not None:
+        events.publish(staff_sessions_topic(user_id))
+    return account
 
 
 def _email_taken(db: Database, email: str) -> bool:

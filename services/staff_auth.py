@@ -31,6 +31,7 @@ from services.auth import (
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import OwnerOnly, SignInLocked
+from services.events import Events
 from services.passwords import DEFAULT_ROUNDS, verify_password
 from services.second_step import SecondStepRequired, open_second_step
 
@@ -78,6 +79,16 @@ def require_owner(principal: StaffPrincipal) -> StaffPrincipal:
     if not principal.is_owner:
         raise OwnerOnly(principal.staff_user_id, principal.role)
     return principal
+
+
+def require_active_owner(user: StaffUser) -> None:
+    """Raise ``OwnerOnly`` unless this staff account, as just read, is an active owner's.
+
+    An owner-only service reads the staff member again in its own transaction: the page that asks
+    was drawn for an owner, who may have been made staff or disabled since.
+    """
+    if not user.is_active or user.role != OWNER:
+        raise OwnerOnly(user.id, user.role if user.is_active else "disabled")
 
 
 def sign_in_staff(
@@ -175,9 +186,16 @@ def resolve_staff_session(
     return _principal(user, login.id)
 
 
-def sign_out_staff(db: Database, token: str | None, *, ip_address: str = "", clock: Clock = utc_now) -> None:
+def sign_out_staff(
+    db: Database,
+    token: str | None,
+    *,
+    ip_address: str = "",
+    clock: Clock = utc_now,
+    events: Events | None = None,
+) -> None:
     """Revoke the back-office session of this token; a customer's token is left alone."""
-    end_session(db, token, staff=True, action=SIGNED_OUT, ip_address=ip_address, clock=clock)
+    end_session(db, token, staff=True, action=SIGNED_OUT, ip_address=ip_address, clock=clock, events=events)
 
 
 def _principal(user: StaffUser, session_id: int) -> StaffPrincipal:

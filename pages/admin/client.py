@@ -353,14 +353,25 @@ class ContactsSection:
     async def set_active(self, contact: ContactView, *, active: bool) -> None:
         current = portal.current()
         try:
-            await io_bound(
-                enable_contact if active else disable_contact,
-                current.db,
-                self.staff.organization_id,
-                contact.public_id,
-                staff_user_id=self.staff.staff_user_id,
-                clock=current.clock,
-            )
+            if active:
+                await io_bound(
+                    enable_contact,
+                    current.db,
+                    self.staff.organization_id,
+                    contact.public_id,
+                    staff_user_id=self.staff.staff_user_id,
+                    clock=current.clock,
+                )
+            else:
+                await io_bound(
+                    disable_contact,
+                    current.db,
+                    self.staff.organization_id,
+                    contact.public_id,
+                    staff_user_id=self.staff.staff_user_id,
+                    clock=current.clock,
+                    events=current.events,  # their open pages leave
+                )
         except DomainError as error:
             self.say("negative", human_message(error, now=current.clock()))
             return

@@ -146,6 +146,7 @@ class StaffList:
                 role,
                 changed_by=self.owner.staff_user_id,
                 clock=current.clock,
+                events=current.events,
             ),
             f"{account.name} is now {ROLE_LABELS.get(role, role).lower()}.",
         )
@@ -166,6 +167,7 @@ class StaffList:
                 active,
                 changed_by=self.owner.staff_user_id,
                 clock=current.clock,
+                events=current.events,
             ),
             done,
         )

@@ -66,8 +66,8 @@ def test_a_business_sets_up_an_empty_portal_and_its_owner_signs_in(empty_portal,
     page.wait_for_selector("text=Welcome, Maeve Byrne.")
     assert page.get_by_text("Harbour Bakery").first.is_visible()
     assert page.get_by_text("Settings").first.is_visible()
-    cookie = next(c for c in page.context.cookies() if c["name"] == "admin_session")
-    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Lax", "/admin")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "staff_session")
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Lax", "/")
 
     page.goto(f"{empty_portal.url}/setup")  # gone for good
     page.wait_for_url("**/admin")
