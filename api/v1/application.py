@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
 from api.unavailable import DatabaseOutageGuard
 from api.v1 import clients, credit_notes, invoices, payments
@@ -28,6 +31,10 @@ from services.errors import ApiKeyRefused
 PREFIX = "/api/v1"
 DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
+# Swagger UI's script, styles and icon come with the pinned fastapi-offline package and are served by
+# the portal itself: the docs page loads nothing from another origin (no CDN to trust or to be down).
+DOCS_ASSETS_PATH = f"{DOCS_PATH}/assets"
+DOCS_ASSETS = Path(fastapi_offline.__file__).with_name("static")
 DESCRIPTION = """The invoicing portal's API for accounting software.
 
 Authenticate every request with `Authorization: Bearer <key>`, a key the owner makes in Settings.
@@ -98,7 +105,15 @@ def openapi_schema() -> JSONResponse:
 
 @docs_router.get(DOCS_PATH)
 def swagger_ui() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url=OPENAPI_PATH, title="Invoicing Portal API")
+    return get_swagger_ui_html(
+        openapi_url=OPENAPI_PATH,
+        title="Invoicing Portal API",
+        swagger_js_url=f"{DOCS_ASSETS_PATH}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS_PATH}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS_PATH}/favicon.png",
+        # Swagger UI would otherwise send the schema to swagger.io's online validator for its badge.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
 
 
 def mount(app: FastAPI) -> None:
@@ -110,4 +125,5 @@ def mount(app: FastAPI) -> None:
     if any(isinstance(route, Mount) and route.path == PREFIX for route in app.routes):
         return
     app.include_router(docs_router)
+    app.mount(DOCS_ASSETS_PATH, StaticFiles(directory=DOCS_ASSETS), name="api-docs-assets")
     app.mount(PREFIX, api_app)
