@@ -45,6 +45,7 @@ from api.auth import ADMIN_COOKIE, ADMIN_LOGIN_PATH, LOGIN_PATH, SESSION_COOKIE,
 from components.offload import io_bound
 from services import portal
 from services.auth import safe_local_path, token_hash
+from services.database_faults import is_outage
 from services.events import customer_sessions_topic, staff_sessions_topic
 from services.session_standing import Standing, customer_standing, staff_standing
 from services.staff_auth import OWNER
@@ -219,7 +220,13 @@ async def _check_in(client: Client, holder: Holder) -> None:
     """A page's follower, about once a second: asks only when a notice moved or a time-out is due."""
     if holder.gone or not holder.news(portal.current()):
         return
-    if not await holder.stands(renew=False):  # watching is not use: it must not keep the session alive
+    try:
+        stands = await holder.stands(renew=False)  # watching is not use: it must not keep the session alive
+    except Exception as error:
+        if is_outage(error):
+            return  # asked again in a second; a click meanwhile is what tells the person
+        raise
+    if not stands:
         _leave(client, holder)
 
 
