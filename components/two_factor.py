@@ -32,10 +32,10 @@ APP_HINT = (
 
 def setup_instructions(setup: TotpSetup) -> None:
     """Scan the QR code, or type the secret: the app then shows a new 6-digit code every 30 seconds."""
-    with ui.row().classes("w-full items-start gap-6 max-sm:flex-col max-sm:items-center"):
-        ui.image(setup.qr_data_url).props(f'alt="QR code for {setup.issuer}" fit=contain no-spinner').classes(
-            "w-48 h-48 shrink-0 border rounded bg-white"
-        ).mark("two-factor-qr")
+    with ui.row().classes("w-full items-start gap-6 sm:flex-nowrap max-sm:flex-col max-sm:items-center"):
+        ui.image(setup.qr_data_url).props(
+            f'alt="QR code for {setup.issuer}" fit=contain no-spinner no-transition'
+        ).classes("w-48 h-48 shrink-0 border rounded bg-white").mark("two-factor-qr")
         with ui.column().classes("gap-2 grow min-w-0"):
             ui.label("1. Scan the QR code with your authenticator app.").classes("text-sm")
             ui.label(APP_HINT).classes("text-xs text-grey-7")

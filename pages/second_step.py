@@ -124,7 +124,7 @@ async def admin_two_factor_setup_page(request: Request) -> None:
                     ).classes("w-full").mark("two-factor-continue")
 
         SetupForm(setup, confirm, on_done=done)
-        ui.link("Cancel and sign out", ADMIN_LOGIN_PATH).classes("text-sm text-primary self-center")
+        ui.link("Cancel and start again", ADMIN_LOGIN_PATH).classes("text-sm text-primary self-center")
 
 
 @contextmanager
@@ -159,7 +159,7 @@ def _code_form(action: str, target: str, error: str | None, *, button_color: str
     with ui.element("form").props(f"method=post action={action}").classes("w-full column gap-3"):
         field = code_input("Code", "second-step-code")
         # not numeric only: a recovery code has letters
-        field.props("name=code autofocus maxlength=40", remove="inputmode").classes("w-full")
+        field.props("name=code autofocus maxlength=40", remove="inputmode dense").classes("w-full")
         _hidden("next", target)
         ui.button("Verify").props(f"type=submit unelevated no-caps size=lg color={button_color}").classes(
             "w-full"

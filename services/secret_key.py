@@ -2,7 +2,9 @@
 
 It comes from ``PORTAL_SECRET_KEY`` when set (several instances on one database must share it), or
 from ``secret_key`` in the data folder, made on first start and readable by the portal's user alone.
-Losing it loses the stored Stripe keys and SMTP password (the owner enters them again), nothing else.
+Losing it loses the stored Stripe keys and SMTP password (the owner enters them again) and the
+two-factor secrets (their people sign in with a recovery code, or the business resets theirs),
+nothing else.
 """
 
 from __future__ import annotations

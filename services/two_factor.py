@@ -64,6 +64,7 @@ from services.errors import (
     WrongTwoFactorCode,
     WrongTwoFactorProof,
 )
+from services.events import Events, staff_sessions_topic
 from services.passwords import verify_password
 from services.principal import Principal
 from services.second_step import SETUP, VERIFY, challenge_hash
@@ -329,12 +330,18 @@ def staff_two_factor_required(db: Database, organization_id: int) -> bool:
 
 
 def reset_staff_two_factor(
-    db: Database, owner: StaffPrincipal, staff_public_id: str, *, clock: Clock = utc_now
+    db: Database,
+    owner: StaffPrincipal,
+    staff_public_id: str,
+    *,
+    clock: Clock = utc_now,
+    events: Events | None = None,
 ) -> None:
     """The owner turns off a staff member's two-factor sign-in (a lost device).
 
     Where the business requires it, that staff member's sessions end and the next sign-in sets it up
-    anew. Raises ``OwnerOnly``, ``NotFound``, ``OwnTwoFactorReset`` and ``TwoFactorNotOn``.
+    anew (their open pages hear of it through ``events``). Raises ``OwnerOnly``, ``NotFound``,
+    ``OwnTwoFactorReset`` and ``TwoFactorNotOn``.
     """
     require_owner(owner)
     now = clock()
@@ -362,16 +369,25 @@ def reset_staff_two_factor(
             subject=("staff_user", user.id),
             details={"by": "owner", "sessions_ended": ended},
         )
+        staff_user_id = user.id
+    if ended and events is not None:
+        events.publish(staff_sessions_topic(staff_user_id))
 
 
 def require_staff_two_factor(
-    db: Database, owner: StaffPrincipal, required: bool, *, clock: Clock = utc_now
+    db: Database,
+    owner: StaffPrincipal,
+    required: bool,
+    *,
+    clock: Clock = utc_now,
+    events: Events | None = None,
 ) -> int:
     """Require (or stop requiring) two-factor sign-in of every staff member; returns how many
     sessions ended.
 
     Requiring it ends the sessions of the staff without it: each sets it up at the next sign-in,
-    before any back-office page opens. The owner must have it on first (``OwnTwoFactorFirst``), so
+    before any back-office page opens; their open pages hear of it through ``events`` and leave. The
+    owner must have it on first (``OwnTwoFactorFirst``), so
     the owner is never the one sent away. Raises ``OwnerOnly``.
     """
     require_owner(owner)
@@ -386,17 +402,20 @@ def require_staff_two_factor(
             return 0
         organization.require_staff_two_factor = required
         ended = 0
+        without: list[int] = []
         if required:
-            without = session.scalars(
-                select(StaffUser.id)
-                .outerjoin(
-                    TwoFactorCredential,
-                    (TwoFactorCredential.staff_user_id == StaffUser.id)
-                    & TwoFactorCredential.confirmed_at.is_not(None),
+            without = list(
+                session.scalars(
+                    select(StaffUser.id)
+                    .outerjoin(
+                        TwoFactorCredential,
+                        (TwoFactorCredential.staff_user_id == StaffUser.id)
+                        & TwoFactorCredential.confirmed_at.is_not(None),
+                    )
+                    .where(StaffUser.organization_id == organization.id, TwoFactorCredential.id.is_(None))
                 )
-                .where(StaffUser.organization_id == organization.id, TwoFactorCredential.id.is_(None))
-            ).all()
-            ended = _end_staff_sessions(session, list(without), now)
+            )
+            ended = _end_staff_sessions(session, without, now)
         record_event(
             session,
             STAFF_REQUIRED if required else STAFF_NOT_REQUIRED,
@@ -404,7 +423,10 @@ def require_staff_two_factor(
             staff_user_id=owner.staff_user_id,
             details={"sessions_ended": ended},
         )
-        return ended
+    if events is not None:
+        for staff_user_id in without:
+            events.publish(staff_sessions_topic(staff_user_id))
+    return ended
 
 
 # --- the second step of a sign-in ---------------------------------------------------------------------

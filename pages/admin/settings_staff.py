@@ -123,7 +123,12 @@ class StaffList:
         self.notice.clear()
         try:
             await io_bound(
-                reset_staff_two_factor, current.db, self.owner, account.public_id, clock=current.clock
+                reset_staff_two_factor,
+                current.db,
+                self.owner,
+                account.public_id,
+                clock=current.clock,
+                events=current.events,  # their open pages leave, where it is required
             )
         except DomainError as error:
             with self.notice:
@@ -216,7 +221,12 @@ class TwoFactorRequirement:
         self.notice.clear()
         try:
             ended = await io_bound(
-                require_staff_two_factor, current.db, self.owner, wanted, clock=current.clock
+                require_staff_two_factor,
+                current.db,
+                self.owner,
+                wanted,
+                clock=current.clock,
+                events=current.events,  # the open pages of staff without it leave
             )
         except DomainError as error:
             with self.notice:

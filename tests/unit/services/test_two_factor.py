@@ -27,6 +27,7 @@ from services.errors import (
     WrongTwoFactorCode,
     WrongTwoFactorProof,
 )
+from services.events import Events, staff_sessions_topic
 from services.passwords import hash_password
 from services.principal import Principal
 from services.second_step import SETUP, VERIFY, SecondStepRequired
@@ -380,8 +381,11 @@ def test_the_owners_requirement_sends_staff_without_it_to_set_it_up_first(db, cu
     with pytest.raises(OwnTwoFactorFirst):
         require_staff_two_factor(db, owner, True, clock=clock)
     turn_on(db, owner, clock)
+    events = Events()
 
-    assert require_staff_two_factor(db, owner, True, clock=clock) == 1
+    assert require_staff_two_factor(db, owner, True, clock=clock, events=events) == 1
+
+    assert events.version(staff_sessions_topic(early.principal.staff_user_id)) == 1  # open pages leave
 
     assert resolve_staff_session(db, early.token, clock=clock) is None  # their session ended
     challenge = staff_password_step(db, clock, "sam@business.example")
