@@ -18,6 +18,7 @@ from nicegui import app, background_tasks, run, ui
 from api.body_limit import BodyLimit
 from api.forwarded import ForwardedHeaders
 from api.unavailable import DatabaseOutageGuard
+from api.url_guard import UrlGuard
 from components import unavailable as outage_notice
 from components.offload import io_bound
 from services import portal
@@ -117,6 +118,9 @@ def configure(settings: Settings) -> portal.Portal:
     # Outside the session check: it answers 503 for what that check raises as well as the routes.
     if not any(middleware.cls is DatabaseOutageGuard for middleware in app.user_middleware):
         app.add_middleware(DatabaseOutageGuard)
+    # Outside it: an address holding a NUL is answered 400 before any route reads it (api.url_guard).
+    if not any(middleware.cls is UrlGuard for middleware in app.user_middleware):
+        app.add_middleware(UrlGuard)
     # Outside it: a body over its path's limit is refused while it arrives (api.body_limit).
     if not any(middleware.cls is BodyLimit for middleware in app.user_middleware):
         app.add_middleware(BodyLimit)

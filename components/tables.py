@@ -7,6 +7,8 @@ from typing import Any
 
 from nicegui import ui
 
+from components.url_params import whole_number
+
 COMPACT_ON_PHONE = "compact-on-phone"
 _PHONE_CSS = "@media (max-width: 599px) { .compact-on-phone th, .compact-on-phone td { padding: 6px 8px; } }"
 
@@ -34,13 +36,15 @@ def server_pagination(
     }
 
 
-def requested_page(args: dict[str, Any], *, sorts: Collection[str], default_sort: str) -> dict[str, Any]:
-    """What a table's ``request`` event asks for, as query changes; an unknown sort falls back."""
-    pagination = args["pagination"]
+def requested_page(args: Any, *, sorts: Collection[str], default_sort: str) -> dict[str, Any]:
+    """What a table's ``request`` event asks for, as query changes. The browser sends it, so anything
+    in it may be anything: an unknown sort, a page or size that is not a usable number falls back."""
+    pagination = args.get("pagination") if isinstance(args, dict) else None
+    pagination = pagination if isinstance(pagination, dict) else {}
     sort = pagination.get("sortBy") or default_sort
     return {
-        "sort": sort if sort in sorts else default_sort,
+        "sort": sort if isinstance(sort, str) and sort in sorts else default_sort,
         "descending": bool(pagination.get("descending")),
-        "page": int(pagination.get("page") or 1),
-        "page_size": int(pagination.get("rowsPerPage") or 25),
+        "page": whole_number(pagination.get("page"), 1),
+        "page_size": whole_number(pagination.get("rowsPerPage"), 25, highest=100),
     }

@@ -15,6 +15,7 @@ from components.live import LiveTopics
 from components.offload import io_bound
 from components.status import STATUS_COLORS
 from components.tables import compact_on_phone, requested_page, server_pagination
+from components.url_params import UrlParams
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
@@ -66,19 +67,14 @@ STATUS_CELL = """
 """
 
 
-def query_from_params(params: Any) -> InvoiceListQuery:
+def query_from_params(url: UrlParams) -> InvoiceListQuery:
     """The list's state from the URL; anything unknown falls back to the default."""
-    try:
-        kind = InvoiceFilter(params.get("filter", "all"))
-    except ValueError:
-        kind = InvoiceFilter.ALL
-    page = params.get("page", "1")
     return InvoiceListQuery(
-        filter=kind,
-        search=params.get("q", ""),
-        sort=params.get("sort", "issue_date"),
-        descending=params.get("desc", "1") != "0",
-        page=int(page) if page.isdigit() else 1,
+        filter=InvoiceFilter(url.choice("filter", list(InvoiceFilter), InvoiceFilter.ALL)),
+        search=url.text("q", max_length=40),
+        sort=url.choice("sort", SORT_COLUMNS, "issue_date"),
+        descending=url.flag("desc", default=True),
+        page=url.number("page", 1),
     )
 
 
@@ -93,7 +89,7 @@ async def invoices_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    state = {"query": query_from_params(request.query_params)}
+    state = {"query": query_from_params(UrlParams(request.query_params))}
 
     async def load(query: InvoiceListQuery) -> InvoicePage:
         return await io_bound(list_invoices, current.db, principal, query, today=current.clock().date())

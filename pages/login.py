@@ -11,6 +11,7 @@ from components.banner import banner
 from components.frame import business_mark, demo_banner
 from components.offload import io_bound
 from components.theme import apply_theme
+from components.url_params import UrlParams, whole_number
 from services import portal
 from services.auth import safe_local_path
 from services.branding import get_branding
@@ -27,8 +28,8 @@ NOTICES = {
 async def login_page(request: Request) -> None:
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    params = request.query_params
-    target = safe_local_path(params.get("next"))
+    params = UrlParams(request.query_params)
+    target = safe_local_path(params.text("next", max_length=2000))
     apply_theme()
     ui.page_title(f"Sign in · {branding.name}")
     if branding.is_demo:
@@ -39,14 +40,14 @@ async def login_page(request: Request) -> None:
     ):
         business_mark(branding, large=True)
         ui.label("Sign in to see your invoices, payments and statement.").classes("text-grey-8")
-        message = sign_in_message(params.get("error"), params.get("minutes"), current.clock)
+        message = sign_in_message(params.text("error"), params.text("minutes"), current.clock)
         if message:
             banner("negative", message)
         for key, (kind, text) in NOTICES.items():
-            if params.get(key) and not message:
+            if params.given(key) and not message:
                 banner(kind, text)
         with ui.element("form").props("method=post action=/auth/login").classes("w-full column gap-3"):
-            ui.input("Email", value=params.get("email", "")[:254]).props(
+            ui.input("Email", value=params.text("email", max_length=254)).props(
                 "name=email type=email autocomplete=username outlined autofocus"
             ).classes("w-full")
             ui.input("Password", password=True, password_toggle_button=True).props(
@@ -67,7 +68,7 @@ def sign_in_message(error: str | None, minutes: str | None, clock: portal.Clock)
     if error == "invalid":
         return human_message(SignInRefused())
     if error == "locked":
-        wait = int(minutes) if minutes and minutes.isdigit() else 15
+        wait = whole_number(minutes, 15, lowest=0)
         now = clock()
         return human_message(SignInLocked(now + timedelta(minutes=min(wait, 24 * 60))), now=now)
     if error == "origin":

@@ -12,12 +12,14 @@ from nicegui import events, ui
 from components.frame import frame
 from components.offload import io_bound
 from components.tables import compact_on_phone, requested_page, server_pagination
+from components.url_params import UrlParams
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
 from services.money import format_money
 from services.payments_made import (
     FILTER_LABELS,
+    PAGE_SIZES,
     SORT_COLUMNS,
     PaymentFilter,
     PaymentRow,
@@ -52,19 +54,15 @@ STATUS_CELL = """
 """
 
 
-def query_from_params(params: Any) -> PaymentsQuery:
-    try:
-        kind = PaymentFilter(params.get("filter", "all"))
-    except ValueError:
-        kind = PaymentFilter.ALL
-
-    def number(name: str, default: int) -> int:
-        value = params.get(name, "")
-        return int(value) if value.isdigit() else default
-
-    sort = params.get("sort", "date")
-    return PaymentsQuery(kind, sort if sort in SORT_COLUMNS else "date", params.get("desc", "1") != "0",
-                         number("page", 1), number("size", 25))  # fmt: skip
+def query_from_params(url: UrlParams) -> PaymentsQuery:
+    """The list's state from the URL; anything unknown falls back to the default."""
+    return PaymentsQuery(
+        PaymentFilter(url.choice("filter", list(PaymentFilter), PaymentFilter.ALL)),
+        url.choice("sort", SORT_COLUMNS, "date"),
+        url.flag("desc", default=True),
+        url.number("page", 1),
+        url.number("size", 25, highest=max(PAGE_SIZES)),
+    )
 
 
 def url_for(query: PaymentsQuery) -> str:
@@ -83,7 +81,7 @@ async def payments_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    state = {"query": query_from_params(request.query_params)}
+    state = {"query": query_from_params(UrlParams(request.query_params))}
 
     async def load(query: PaymentsQuery) -> PaymentsPage:
         return await io_bound(list_payments, current.db, principal, query)

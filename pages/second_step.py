@@ -26,6 +26,7 @@ from components.frame import business_mark, demo_banner
 from components.offload import io_bound
 from components.theme import apply_theme
 from components.two_factor import SetupForm, code_input, recovery_codes_view
+from components.url_params import UrlParams
 from services import portal
 from services.auth import safe_local_path
 from services.branding import Branding, get_branding
@@ -47,13 +48,14 @@ async def verify_page(request: Request) -> None:
     branding = await io_bound(get_branding, current.db)
     token = request.cookies.get(CHALLENGE_COOKIE)
     info = await io_bound(challenge_info, current.db, token, staff=False, clock=current.clock)
-    target = safe_local_path(request.query_params.get("next"))
+    url = UrlParams(request.query_params)
+    target = safe_local_path(url.text("next", max_length=2000))
     with _card(branding, "Two-step sign-in"):
         if info is None or info.purpose != VERIFY:
             _ended(LOGIN_PATH)
             return
         ui.label(f"Signing in as {info.email}.").classes("text-sm text-grey-8 break-all")
-        _code_form("/auth/verify", target, request.query_params.get("error"), button_color="primary")
+        _code_form("/auth/verify", target, url.text("error"), button_color="primary")
         ui.label(
             f"Lost your phone and your recovery codes? Ask {branding.name} to reset two-factor sign-in."
         ).classes("text-xs text-grey-7")
@@ -66,13 +68,14 @@ async def admin_verify_page(request: Request) -> None:
     branding = await io_bound(get_branding, current.db)
     token = request.cookies.get(ADMIN_CHALLENGE_COOKIE)
     info = await io_bound(challenge_info, current.db, token, staff=True, clock=current.clock)
-    target = admin_target(request.query_params.get("next"))
+    url = UrlParams(request.query_params)
+    target = admin_target(url.text("next", max_length=2000))
     with _card(branding, "Back office: two-step sign-in"):
         if info is None or info.purpose != VERIFY:
             _ended(ADMIN_LOGIN_PATH)
             return
         ui.label(f"Signing in as {info.email}.").classes("text-sm text-grey-8 break-all")
-        _code_form("/admin/auth/verify", target, request.query_params.get("error"), button_color="grey-10")
+        _code_form("/admin/auth/verify", target, url.text("error"), button_color="grey-10")
         ui.label(
             "Lost your phone and your recovery codes? Ask the owner to reset two-factor sign-in."
         ).classes("text-xs text-grey-7")
@@ -85,7 +88,7 @@ async def admin_two_factor_setup_page(request: Request) -> None:
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
     token = request.cookies.get(ADMIN_CHALLENGE_COOKIE)
-    target = admin_target(request.query_params.get("next"))
+    target = admin_target(UrlParams(request.query_params).text("next", max_length=2000))
     info = await io_bound(challenge_info, current.db, token, staff=True, clock=current.clock)
     with _card(branding, "Set up two-factor sign-in", wide=True) as card:
         if info is None or info.purpose != SETUP or info.verified:

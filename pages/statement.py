@@ -13,7 +13,8 @@ from nicegui import events, ui
 
 from components.frame import frame
 from components.offload import io_bound
-from components.tables import PHONE_HIDDEN, compact_on_phone
+from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page
+from components.url_params import UrlParams
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
@@ -70,7 +71,9 @@ async def statement_page(request: Request) -> None:
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
     with frame("Statement of Accounts", branding=branding, principal=principal, active="/statement"):
-        params = dict(request.query_params)
+        url = UrlParams(request.query_params)
+        # The period as the address gives it; period_from_query falls back or says what is wrong.
+        params = {name: url.text(name, max_length=40) for name in ("period", "start", "end")}
         await StatementView(current, principal, branding.locale, params).load(params)
 
 
@@ -321,8 +324,8 @@ class StatementView:
             table.add_slot("body-cell-balance", BALANCE_CELL)
 
         def on_request(event: events.GenericEventArguments) -> None:
-            pagination = event.args["pagination"]
-            self._page(table, int(pagination.get("page") or 1), int(pagination.get("rowsPerPage") or 50))
+            wanted = requested_page(event.args, sorts=(), default_sort="")
+            self._page(table, wanted["page"], wanted["page_size"])
 
         table.on("request", on_request)
         self._page(table, 1, 50)

@@ -14,6 +14,7 @@ from services.database import Database
 from services.invoice_list import OVERDUE_LABEL, STATUS_LABELS, status_label
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money
+from services.paging import page_number
 
 MAX_PAGE_SIZE = 100
 MAX_SEARCH_LENGTH = 100
@@ -68,7 +69,7 @@ def normalized(query: StaffInvoiceQuery) -> StaffInvoiceQuery:
         status=query.status if query.status in STATUS_FILTERS else ALL,
         kind=query.kind if query.kind in KIND_FILTERS else ALL,
         search=query.search.strip()[:MAX_SEARCH_LENGTH],
-        page=max(1, query.page),
+        page=page_number(query.page),
         page_size=min(max(1, query.page_size), MAX_PAGE_SIZE),
     )
 

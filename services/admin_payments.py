@@ -23,6 +23,7 @@ from services.database import Database
 from services.errors import InvalidDetails
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money
+from services.paging import page_number
 from services.payments import OpenInvoice, allocate_oldest_first
 
 RECORDABLE_METHODS = {
@@ -192,7 +193,7 @@ def list_all_payments(
 ) -> PaymentsList:
     """Every payment of the business (or of one client), newest first, one page at a time."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    page = max(1, page)
+    page = page_number(page)
     conditions = [Payment.organization_id == organization_id]
     if client_public_id:
         conditions.append(Client.public_id == client_public_id)

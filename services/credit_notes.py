@@ -16,6 +16,7 @@ from services.database import Database
 from services.errors import DocumentHasApplications, InvalidStatusChange, NotFound
 from services.money import Money
 from services.numbering import next_number
+from services.paging import page_number
 from services.records import DocumentRef, get_client
 from services.totals import LineInput, document_totals, line_columns
 
@@ -50,7 +51,7 @@ def list_business_credit_notes(
 ) -> CreditNoteList:
     """The business's credit notes, newest first, one page at a time."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    page = max(1, page)
+    page = page_number(page)
     with db.reading() as session:
         total = session.scalar(
             select(func.count()).select_from(CreditNote).where(CreditNote.organization_id == organization_id)

@@ -14,6 +14,7 @@ from services.database import Database
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money
 from services.online_payments import being_confirmed, in_flight
+from services.paging import page_number
 from services.principal import Principal
 
 MAX_PAGE_SIZE = 100
@@ -116,7 +117,7 @@ def normalized(query: InvoiceListQuery) -> InvoiceListQuery:
         search=query.search.strip()[:40],
         sort=query.sort if query.sort in SORT_COLUMNS else "issue_date",
         descending=query.descending,
-        page=max(1, query.page),
+        page=page_number(query.page),
         page_size=min(max(1, query.page_size), MAX_PAGE_SIZE),
     )
 

@@ -21,6 +21,7 @@ from services.database import Database
 from services.errors import NotFound
 from services.invoice_detail import Party, business_party, client_party
 from services.money import Money
+from services.paging import page_number
 from services.payment_notices import method_text
 from services.principal import Principal
 
@@ -122,7 +123,7 @@ def normalized(query: PaymentsQuery) -> PaymentsQuery:
     """Anything out of range falls back to the default, so a hand-edited URL still shows a page."""
     sort = query.sort if query.sort in SORT_COLUMNS else "date"
     size = query.page_size if query.page_size in PAGE_SIZES else 25
-    return PaymentsQuery(query.filter, sort, query.descending, max(1, query.page), size)
+    return PaymentsQuery(query.filter, sort, query.descending, page_number(query.page), size)
 
 
 def list_payments(db: Database, principal: Principal, query: PaymentsQuery) -> PaymentsPage:

@@ -12,6 +12,7 @@ import pages.admin.client  # noqa: F401 - registers /admin/clients/new and /admi
 from components.admin_frame import admin_frame
 from components.offload import io_bound
 from components.tables import PHONE_HIDDEN, compact_on_phone
+from components.url_params import UrlParams
 from services import portal
 from services.branding import get_branding
 from services.clients import ClientPage, ClientView, list_clients
@@ -43,7 +44,7 @@ async def clients_page(request: Request) -> None:
     branding = await io_bound(get_branding, current.db)
     # The cursor of each page seen so far: Previous steps back through them.
     state: dict[str, Any] = {
-        "search": request.query_params.get("q", "")[:100],
+        "search": UrlParams(request.query_params).text("q", max_length=100),
         "cursors": [None],
         "next": None,
     }

@@ -14,7 +14,7 @@ from components.banner import banner
 from components.dialog_host import DialogHost
 from components.line_items import NO_TAX, LineItems, tax_choices
 from components.offload import io_bound
-from components.tables import PHONE_HIDDEN, compact_on_phone, server_pagination
+from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page, server_pagination
 from services import portal
 from services.admin_payments import ClientChoice, client_choices
 from services.branding import get_branding
@@ -103,9 +103,8 @@ async def credit_notes_page(request: Request) -> None:
         count.text = f"{found.total_count} credit note" + ("" if found.total_count == 1 else "s")
 
     async def on_request(event: events.GenericEventArguments) -> None:
-        pagination = event.args["pagination"]
-        state["page"] = int(pagination.get("page") or 1)
-        state["size"] = int(pagination.get("rowsPerPage") or 25)
+        wanted = requested_page(event.args, sorts=(), default_sort="")
+        state["page"], state["size"] = wanted["page"], wanted["page_size"]
         await reload()
 
     async def on_void(event: events.GenericEventArguments) -> None:

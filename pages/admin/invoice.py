@@ -16,6 +16,7 @@ from components.dialog_host import DialogHost
 from components.invoice_document import invoice_document
 from components.offload import io_bound
 from components.status import status_badge
+from components.url_params import UrlParams
 from services import business_documents, portal
 from services.branding import get_branding
 from services.business_documents import InvoiceSheet, invoice_sheet
@@ -46,7 +47,7 @@ async def invoice_page(request: Request, public_id: str) -> None:
     with admin_frame(
         f"{document.title} {document.number}", branding=branding, staff=staff, active="/admin/invoices"
     ):
-        done = DONE.get(request.query_params.get("done", ""))
+        done = DONE.get(UrlParams(request.query_params).choice("done", DONE, ""))
         if done:
             banner("positive", done)
         InvoiceActions(current, staff, sheet)

@@ -17,6 +17,7 @@ from components.admin_frame import admin_frame
 from components.banner import banner
 from components.line_items import NO_TAX, LineItems, LineText, TaxChoice, saved_tax_choice, tax_choices
 from components.offload import io_bound
+from components.url_params import UrlParams
 from models import InvoiceKind
 from services import portal
 from services.amount_input import amount_text, number_text
@@ -37,8 +38,8 @@ MAX_CLIENTS_OFFERED = 2000
 async def new_invoice_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    kind = request.query_params.get("kind", InvoiceKind.INVOICE.value)
-    kind = kind if kind in KINDS else InvoiceKind.INVOICE.value
+    url = UrlParams(request.query_params)
+    kind = url.choice("kind", KINDS, InvoiceKind.INVOICE.value)
     context = await _load(staff, None)
     title = "New retainer invoice" if kind == InvoiceKind.RETAINER else "New invoice"
     with admin_frame(title, branding=context.branding, staff=staff, active="/admin/invoices"):
@@ -48,7 +49,7 @@ async def new_invoice_page(request: Request) -> None:
             staff,
             context,
             invoice=None,
-            client_public_id=request.query_params.get("client", ""),
+            client_public_id=url.text("client", max_length=40),
             kind=kind,
             issue_date=defaults.issue_date,
             due_date=defaults.due_date,

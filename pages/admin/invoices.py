@@ -17,10 +17,13 @@ import pages.admin.invoice_editor  # noqa: F401
 from components.admin_frame import admin_frame
 from components.offload import io_bound
 from components.status import STATUS_COLORS
-from components.tables import PHONE_HIDDEN, compact_on_phone, server_pagination
+from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page, server_pagination
+from components.url_params import UrlParams
 from services import portal
 from services.admin_invoice_list import (
+    ALL,
     KIND_FILTERS,
+    MAX_SEARCH_LENGTH,
     STATUS_FILTERS,
     StaffInvoicePage,
     StaffInvoiceQuery,
@@ -58,13 +61,13 @@ STATUS_CELL = """
 """
 
 
-def query_from_params(params: Any) -> StaffInvoiceQuery:
-    page = params.get("page", "1")
+def query_from_params(url: UrlParams) -> StaffInvoiceQuery:
+    """The list's state from the URL; anything unknown falls back to the default."""
     return StaffInvoiceQuery(
-        status=params.get("status", ""),
-        kind=params.get("kind", ""),
-        search=params.get("q", ""),
-        page=int(page) if page.isdigit() else 1,
+        status=url.choice("status", STATUS_FILTERS, ALL),
+        kind=url.choice("kind", KIND_FILTERS, ALL),
+        search=url.text("q", max_length=MAX_SEARCH_LENGTH),
+        page=url.number("page", 1),
     )
 
 
@@ -73,7 +76,7 @@ async def invoices_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    state = {"query": query_from_params(request.query_params)}
+    state = {"query": query_from_params(UrlParams(request.query_params))}
 
     async def load(query: StaffInvoiceQuery) -> StaffInvoicePage:
         return await io_bound(
@@ -140,10 +143,8 @@ async def invoices_page(request: Request) -> None:
             show(page)
 
     async def on_request(event: events.GenericEventArguments) -> None:
-        pagination = event.args["pagination"]
-        await reload(
-            page=int(pagination.get("page") or 1), page_size=int(pagination.get("rowsPerPage") or 25)
-        )
+        wanted = requested_page(event.args, sorts=(), default_sort="")
+        await reload(page=wanted["page"], page_size=wanted["page_size"])
 
     async def on_status(event: events.ValueChangeEventArguments) -> None:
         await reload(status=event.value or "", page=1)

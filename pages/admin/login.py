@@ -10,6 +10,7 @@ from components.banner import banner
 from components.frame import business_mark, demo_banner
 from components.offload import io_bound
 from components.theme import apply_theme
+from components.url_params import UrlParams
 from pages.login import sign_in_message
 from services import portal
 from services.branding import get_branding
@@ -26,7 +27,7 @@ NOTICES = {
 async def admin_login_page(request: Request) -> None:
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    params = request.query_params
+    params = UrlParams(request.query_params)
     apply_theme()
     ui.page_title(f"Back office sign-in · {branding.name}")
     if branding.is_demo:
@@ -37,21 +38,21 @@ async def admin_login_page(request: Request) -> None:
     ):
         business_mark(branding, large=True)
         ui.label("Back office: sign in as the business's owner or staff.").classes("text-grey-8")
-        message = sign_in_message(params.get("error"), params.get("minutes"), current.clock)
+        message = sign_in_message(params.text("error"), params.text("minutes"), current.clock)
         if message:
             banner("negative", message)
         for key, (kind, text) in NOTICES.items():
-            if params.get(key) and not message:
+            if params.given(key) and not message:
                 banner(kind, text)
         with ui.element("form").props("method=post action=/admin/auth/login").classes("w-full column gap-3"):
-            ui.input("Email", value=params.get("email", "")[:254]).props(
+            ui.input("Email", value=params.text("email", max_length=254)).props(
                 "name=email type=email autocomplete=username outlined autofocus"
             ).classes("w-full")
             ui.input("Password", password=True, password_toggle_button=True).props(
                 "name=password autocomplete=current-password outlined"
             ).classes("w-full")
             hidden = ui.element("input").props("type=hidden name=next")
-            hidden.props["value"] = admin_target(params.get("next"))
+            hidden.props["value"] = admin_target(params.text("next", max_length=2000))
             ui.button("Sign in").props("type=submit unelevated no-caps size=lg color=grey-10").classes(
                 "w-full"
             )

@@ -11,7 +11,8 @@ from components.admin_frame import admin_frame
 from components.dialog_host import DialogHost
 from components.offload import io_bound
 from components.payment_dialogs import RecordPaymentDialog, RefundCreditDialog
-from components.tables import PHONE_HIDDEN, compact_on_phone, server_pagination
+from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page, server_pagination
+from components.url_params import UrlParams
 from services import portal
 from services.admin_payments import PaymentRow, PaymentsList, client_choices, list_all_payments
 from services.branding import get_branding
@@ -107,9 +108,8 @@ async def payments_page(request: Request) -> None:
         show(await load())
 
     async def on_request(event: events.GenericEventArguments) -> None:
-        pagination = event.args["pagination"]
-        state["page"] = int(pagination.get("page") or 1)
-        state["size"] = int(pagination.get("rowsPerPage") or 25)
+        wanted = requested_page(event.args, sorts=(), default_sort="")
+        state["page"], state["size"] = wanted["page"], wanted["page_size"]
         await reload()
 
     async def on_client(event: events.ValueChangeEventArguments) -> None:
@@ -119,7 +119,7 @@ async def payments_page(request: Request) -> None:
     table.on("request", on_request)
     client_filter.on_value_change(on_client)
     show(await load())
-    if request.query_params.get("record"):  # the dashboard's "Record payment" opens the form at once
+    if UrlParams(request.query_params).given("record"):  # the dashboard's "Record payment" opens the form
         host.show(lambda: RecordPaymentDialog(current, staff, clients, branding.locale, reload))
 
 
