@@ -65,6 +65,7 @@ from services.errors import (
     WrongTwoFactorProof,
 )
 from services.events import Events, staff_sessions_topic
+from services.outbox import queue_email
 from services.passwords import verify_password
 from services.principal import Principal
 from services.second_step import SETUP, VERIFY, challenge_hash
@@ -224,6 +225,7 @@ def disable_two_factor(
             raise TwoFactorNotOn()
         _remove(session, credential)
         _record(session, DISABLED, holder, at=now, ip_address=ip_address)
+        _notify_customer(session, holder.portal_user_id, DISABLED, now)
 
 
 def regenerate_recovery_codes(
@@ -245,6 +247,7 @@ def regenerate_recovery_codes(
             raise TwoFactorNotOn()
         codes = _new_recovery_codes(session, credential, now)
         _record(session, CODES_REGENERATED, holder, at=now, ip_address=ip_address)
+        _notify_customer(session, holder.portal_user_id, CODES_REGENERATED, now)
         return codes
 
 
@@ -303,6 +306,7 @@ def reset_contact_two_factor(
             client_id=row.client_id,
             details={"by": "business"},
         )
+        _notify_customer(session, row.id, RESET, now)
 
 
 def staff_with_two_factor(db: Database, organization_id: int) -> frozenset[str]:
@@ -659,6 +663,7 @@ def _confirm(
     credential.confirmed_at = now
     codes = _new_recovery_codes(session, credential, now)
     _record(session, ENABLED, holder, at=now, ip_address=ip_address)
+    _notify_customer(session, holder.portal_user_id, ENABLED, now)
     return codes
 
 
@@ -855,6 +860,48 @@ def _record(
         client_id=client_id,
         ip_address=ip_address,
         details=details,
+    )
+
+
+SUBJECTS = {ENABLED: "on", DISABLED: "off", CODES_REGENERATED: "new recovery codes", RESET: "reset"}
+NOTICES = {
+    ENABLED: "was turned on",
+    DISABLED: "was turned off",
+    CODES_REGENERATED: "got new recovery codes (the earlier ones no longer work)",
+    RESET: "was reset by {business}, as asked for when a phone is lost: your password alone signs you in now",
+}
+
+
+def _notify_customer(session: Session, portal_user_id: int | None, change: str, now: datetime) -> None:
+    """An e-mail to a customer about a change of their two-factor sign-in, so one they did not make
+    is noticed (as a changed password is)."""
+    if portal_user_id is None:  # staff: the owner sees their changes in the audit trail
+        return
+    user = session.get_one(PortalUser, portal_user_id)
+    client = session.get_one(Client, user.client_id)
+    business = session.get_one(Organization, client.organization_id)
+    what = NOTICES[change].format(business=business.name)
+    contact = f" or write to {business.name} at {business.email}" if business.email else ""
+    queue_email(
+        session,
+        to=[user.email],
+        subject=f"Your two-factor sign-in to {business.name}'s customer portal: {SUBJECTS[change]}",
+        body_text="\n".join(
+            [
+                f"Hello {user.name},",
+                "",
+                f"the two-factor sign-in of your login {user.email} to the customer portal of "
+                f"{business.name} {what} on {now.strftime('%d %B %Y at %H:%M UTC')}.",
+                "",
+                "If this was you, there is nothing more to do.",
+                "",
+                "If this was not you, choose a new password right away with “Forgot password?” on the "
+                f"sign-in page{contact}.",
+            ]
+        ),
+        reply_to=business.email,
+        client_id=client.id,
+        now=now,
     )
 
 

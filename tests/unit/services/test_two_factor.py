@@ -11,7 +11,7 @@ import pytest
 import segno
 from sqlalchemy import func, select, text
 
-from models import AuditEvent, LoginSession, LoginThrottle, PortalUser, RecoveryCode, StaffUser
+from models import AuditEvent, LoginSession, LoginThrottle, OutboxEmail, PortalUser, RecoveryCode, StaffUser
 from services.auth import resolve_session, sign_in
 from services.database import Database
 from services.errors import (
@@ -348,6 +348,9 @@ def test_the_business_resets_a_customers_two_factor_as_an_audit_event(db, custom
         customer.client_id,
     )
     assert not two_factor_status(db, customer.principal).enabled
+    with db.reading() as session:  # the customer hears of it, so a reset they did not ask for is noticed
+        notices = session.scalars(select(OutboxEmail.subject).where(OutboxEmail.to_addresses.contains(EMAIL)))
+        assert "Your two-factor sign-in to Acme Studio's customer portal: reset" in list(notices)
     with pytest.raises(SecondStepExpired):  # a second step begun before is void
         verify_second_step(db, pending.token, "123456", ip_address=IP, clock=clock)
     assert sign_in(db, email=EMAIL, password=PASSWORD, ip_address=IP, clock=clock).token
