@@ -17,6 +17,7 @@ from nicegui import app, background_tasks, run, ui
 
 from api.body_limit import BodyLimit
 from api.forwarded import ForwardedHeaders
+from api.security_headers import SecurityHeaders
 from api.unavailable import DatabaseOutageGuard
 from api.url_guard import UrlGuard
 from components import unavailable as outage_notice
@@ -33,6 +34,7 @@ from services.backup import (
 )
 from services.backup_schedule import run_due_backup
 from services.demo import seed_demo
+from services.gateways.switch import unwrap
 from services.mailer import BackgroundSender, SmtpConfig, startup_notice
 from services.pdf.fonts import preload_fonts
 from services.reconciliation import Reconciler
@@ -124,6 +126,9 @@ def configure(settings: Settings) -> portal.Portal:
     # Outside it: a body over its path's limit is refused while it arrives (api.body_limit).
     if not any(middleware.cls is BodyLimit for middleware in app.user_middleware):
         app.add_middleware(BodyLimit)
+    # Outside that: every response, the 413 and 503 ones too, carries the browser's defences.
+    if not any(middleware.cls is SecurityHeaders for middleware in app.user_middleware):
+        app.add_middleware(SecurityHeaders, https=settings.secure_cookies, stripe_js_url=_stripe_js_url)
     # Outermost of all: the client's address and scheme, from a trusted proxy's headers or the connection.
     if not any(middleware.cls is ForwardedHeaders for middleware in app.user_middleware):
         app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxy_networks)
@@ -176,6 +181,12 @@ async def _scheduled_backups(started: portal.Portal) -> None:
         lambda: io_bound(run_due_backup, started.db, started.settings, clock=started.clock),
         interval=BACKUP_CHECK_SECONDS,
     )
+
+
+def _stripe_js_url() -> str | None:
+    """Stripe.js's URL while the Stripe gateway is on (it can be switched at any time), else None."""
+    gateway = unwrap(portal.current().gateway)
+    return getattr(gateway, "js_url", None) if gateway.name == "stripe" else None
 
 
 def _start_mail(started: portal.Portal) -> None:

@@ -28,8 +28,7 @@ def pdf_response(content: bytes, name: str, *, download: bool) -> Response:
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'{disposition}; filename="{filename}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",  # (nosniff and the framing rules: api.security_headers)
         },
     )
 
