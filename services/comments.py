@@ -16,6 +16,7 @@ from services.database import Database
 from services.errors import CommentRejected, NotFound
 from services.events import BUSINESS_INBOX_TOPIC, Events, invoice_comments_topic
 from services.principal import Principal
+from services.rate_limits import COMMENTS, take
 from services.records import client_invoice
 
 MAX_COMMENT_LENGTH = 2000
@@ -46,11 +47,14 @@ def add_comment(
     events: Events | None = None,
     clock: Clock = utc_now,
 ) -> CommentView:
-    """The customer comments on their invoice."""
+    """The customer comments on their invoice; ``COMMENTS.most`` an hour per client
+    (``CommentLimitReached``)."""
     text = _checked(body)
+    now = clock()
     with db.transaction() as session:
         invoice = client_invoice(session, principal, invoice_public_id)
-        comment = _post(session, invoice, text, clock(), portal_user_id=principal.portal_user_id)
+        take(session, COMMENTS, principal.client_id, now=now)
+        comment = _post(session, invoice, text, now, portal_user_id=principal.portal_user_id)
         view = CommentView(comment.public_id, principal.name, False, text, comment.created_at)
     _notify(events, invoice_public_id)
     return view
@@ -115,7 +119,7 @@ def _post(
     session.flush()
     record_event(
         session,
-        "comment.added" if portal_user_id else "comment.replied",
+        COMMENTS.action if portal_user_id else "comment.replied",
         at=at,
         portal_user_id=portal_user_id,
         staff_user_id=staff_user_id,

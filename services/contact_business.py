@@ -5,24 +5,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models import Client, Message, Organization, PortalUser
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.errors import MessageLimitReached, NotFound, TextHasControlCharacters, TextRequired, TextTooLong
+from services.errors import NotFound, TextHasControlCharacters, TextRequired, TextTooLong
 from services.events import BUSINESS_INBOX_TOPIC, Events
 from services.outbox import MAX_SUBJECT_LENGTH as MAX_EMAIL_SUBJECT_LENGTH
 from services.outbox import queue_email
 from services.principal import Principal
+from services.rate_limits import MESSAGES, take
 
 MAX_SUBJECT_LENGTH = 150
 MAX_MESSAGE_LENGTH = 5000
-MESSAGES_PER_HOUR = 10
-SENT = "message.sent"
+MESSAGES_PER_HOUR = MESSAGES.most
+SENT = MESSAGES.action
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # In the message every control character but the line break and the tab is dropped.
@@ -65,7 +65,6 @@ def send_message(
     if len(text) > MAX_MESSAGE_LENGTH:
         raise TextTooLong("message", MAX_MESSAGE_LENGTH)
     now = clock()
-    since = now - timedelta(hours=1)
     with db.transaction() as session:
         row = session.execute(
             select(PortalUser, Client, Organization)
@@ -76,14 +75,7 @@ def send_message(
         if row is None:
             raise NotFound("client", principal.client_id)
         user, client, business = row
-        recent = session.execute(
-            select(func.count(), func.min(Message.created_at)).where(
-                Message.client_id == client.id, Message.created_at > since
-            )
-        ).one()
-        sent, oldest = recent[0] or 0, recent[1]
-        if sent >= MESSAGES_PER_HOUR:
-            raise MessageLimitReached(MESSAGES_PER_HOUR, (oldest or now) + timedelta(hours=1))
+        left = take(session, MESSAGES, client.id, now=now)
         message = Message(
             client_id=client.id, portal_user_id=user.id, subject=subject, body=text, created_at=now
         )
@@ -108,7 +100,7 @@ def send_message(
             subject=("message", message.id),
             details={"emailed": bool(business.email)},
         )
-        result = MessageSent(message.public_id, bool(business.email), MESSAGES_PER_HOUR - sent - 1)
+        result = MessageSent(message.public_id, bool(business.email), left)
     if events is not None:
         events.publish(BUSINESS_INBOX_TOPIC)
     return result

@@ -15,7 +15,7 @@ from models import Invoice, InvoiceKind, Organization, RefundSource
 from services.audit import record_event
 from services.balances import client_balances
 from services.clock import Clock, utc_now
-from services.credits import SOURCE_NAMES, apply_to_invoice, request_refund
+from services.credits import SOURCE_NAMES, add_refund_request, apply_to_invoice
 from services.database import Database
 from services.errors import InsufficientCredit, InvalidAmount, NotFound, PaymentInProgress, TextTooLong
 from services.invoices import PAYABLE_STATUSES
@@ -23,6 +23,7 @@ from services.money import Money, format_money
 from services.online_payments import being_confirmed, in_flight
 from services.outbox import queue_email
 from services.principal import Principal
+from services.rate_limits import REFUND_REQUESTS, take
 from services.records import client_invoice, get_client
 
 MAX_REASON_LENGTH = 1000
@@ -128,6 +129,7 @@ def ask_for_refund(
     """Ask the business to pay back credit or retainer; returns the request's reference.
 
     The amount is reserved at once; the business is told by e-mail and decides in the back office.
+    A client may ask ``REFUND_REQUESTS.most`` times a day (``RefundRequestLimitReached``).
     """
     reason = reason.strip()
     if len(reason) > MAX_REASON_LENGTH:
@@ -137,22 +139,25 @@ def ask_for_refund(
     options = credit_options(db, principal, clock=clock)
     if amount.minor > options.available(source).minor:
         raise InsufficientCredit(SOURCE_NAMES[source], options.available(source), amount)
-    ref = request_refund(
-        db,
-        client_id=principal.client_id,
-        portal_user_id=principal.portal_user_id,
-        source=source,
-        amount=amount,
-        reason=reason,
-        clock=clock,
-    )
+    now = clock()
+    # The limit, the request and its audit event in one transaction: parallel requests count each other.
     with db.transaction() as session:
+        take(session, REFUND_REQUESTS, principal.client_id, now=now)
+        ref = add_refund_request(
+            session,
+            client_id=principal.client_id,
+            portal_user_id=principal.portal_user_id,
+            source=source,
+            amount=amount,
+            reason=reason,
+            now=now,
+        )
         business = session.get_one(Organization, principal.organization_id)
         client = get_client(session, principal.client_id)
         record_event(
             session,
-            "refund.requested",
-            at=clock(),
+            REFUND_REQUESTS.action,
+            at=now,
             portal_user_id=principal.portal_user_id,
             client_id=principal.client_id,
             subject=("refund_request", ref.id),
@@ -172,6 +177,6 @@ def ask_for_refund(
                 body_text=body,
                 reply_to=principal.email,
                 client_id=client.id,
-                now=clock(),
+                now=now,
             )
     return ref.public_id

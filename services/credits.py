@@ -101,22 +101,44 @@ def request_refund(
 ) -> RefundRequestRef:
     """Ask the business to pay back available credit or retainer; the amount is reserved meanwhile."""
     with db.transaction() as session:
-        _check_amount(session, client_id, amount)
-        _rows, available = _available(session, client_id, source, own_request=None)
-        if amount.minor > available:
-            raise InsufficientCredit(SOURCE_NAMES[source], Money(max(available, 0), amount.currency), amount)
-        request = RefundRequest(
+        return add_refund_request(
+            session,
             client_id=client_id,
             portal_user_id=portal_user_id,
             source=source,
-            amount_minor=amount.minor,
-            currency=amount.currency,
+            amount=amount,
             reason=reason,
-            created_at=clock(),
+            now=clock(),
         )
-        session.add(request)
-        session.flush()
-        return RefundRequestRef(request.id, request.public_id, amount)
+
+
+def add_refund_request(
+    session: Session,
+    *,
+    client_id: int,
+    portal_user_id: int | None,
+    source: RefundSource,
+    amount: Money,
+    reason: str,
+    now: datetime,
+) -> RefundRequestRef:
+    """``request_refund`` in the caller's writing transaction (which may store more with it)."""
+    _check_amount(session, client_id, amount)
+    _rows, available = _available(session, client_id, source, own_request=None)
+    if amount.minor > available:
+        raise InsufficientCredit(SOURCE_NAMES[source], Money(max(available, 0), amount.currency), amount)
+    request = RefundRequest(
+        client_id=client_id,
+        portal_user_id=portal_user_id,
+        source=source,
+        amount_minor=amount.minor,
+        currency=amount.currency,
+        reason=reason,
+        created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    return RefundRequestRef(request.id, request.public_id, amount)
 
 
 def decline_refund_request(

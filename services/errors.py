@@ -147,11 +147,22 @@ class InvalidEmail(DomainError):
         self.problem = problem
 
 
-class ForwardLimitReached(DomainError):
-    def __init__(self, limit: int, until: datetime) -> None:
-        super().__init__(f"{limit} forwards an hour; next at {until.isoformat()}")
+class LimitReached(DomainError):
+    """A client sent the business as many of one kind of message as its window allows
+    (``services.rate_limits``); ``until`` is when the next one may go, ``at`` when this one was refused
+    (so the message says how long to wait wherever it is shown). ``rule`` words the limit."""
+
+    rule = "You can send {limit} of these an hour."
+
+    def __init__(self, limit: int, until: datetime, *, at: datetime | None = None) -> None:
+        super().__init__(f"{self.rule.format(limit=limit)} Next at {until.isoformat()}")
         self.limit = limit
         self.until = until
+        self.at = at
+
+
+class ForwardLimitReached(LimitReached):
+    rule = "Invoices can be forwarded {limit} times an hour."
 
 
 class PaymentInProgress(DomainError):
@@ -296,11 +307,8 @@ class TextHasControlCharacters(DomainError):
         self.field = field
 
 
-class MessageLimitReached(DomainError):
-    def __init__(self, limit: int, until: datetime) -> None:
-        super().__init__(f"{limit} messages an hour; next at {until.isoformat()}")
-        self.limit = limit
-        self.until = until
+class MessageLimitReached(LimitReached):
+    rule = "You can send {limit} messages an hour."
 
 
 class InvalidRating(DomainError):
@@ -309,11 +317,16 @@ class InvalidRating(DomainError):
         self.rating = rating
 
 
-class ReviewLimitReached(DomainError):
-    def __init__(self, limit: int, until: datetime) -> None:
-        super().__init__(f"{limit} reviews a day; next at {until.isoformat()}")
-        self.limit = limit
-        self.until = until
+class ReviewLimitReached(LimitReached):
+    rule = "You can write {limit} reviews a day. Thank you!"
+
+
+class CommentLimitReached(LimitReached):
+    rule = "You can post {limit} comments an hour."
+
+
+class RefundRequestLimitReached(LimitReached):
+    rule = "You can ask for {limit} refunds a day."
 
 
 class ApiKeyRefused(DomainError):
@@ -409,6 +422,17 @@ class OwnTwoFactorReset(DomainError):
     """The owner resetting their own two-factor sign-in, which they turn off in My account instead."""
 
 
+def _wait_until(until: datetime, now: datetime | None) -> str:
+    """When a limited action may go again, as people say it: "in 12 minutes", "in 5 hours"."""
+    if now is None:
+        return "later"
+    minutes = max(1, -(-int((until - now).total_seconds()) // 60))
+    if minutes <= 90:
+        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+    hours = -(-minutes // 60)
+    return f"in {hours} hours"
+
+
 def human_message(error: Exception, *, now: datetime | None = None, locale: str = "en_US") -> str:
     """The sentence shown to a person for a domain error."""
 
@@ -467,9 +491,9 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             shown = value if len(value) <= 60 else value[:57] + "..."
             name = {"to": "address", "reply_to": "reply-to address"}.get(field, field.replace("_", " "))
             return f"The {name} {shown!r} {problem}." if shown else f"The {name} {problem}."
-        case ForwardLimitReached(limit=limit, until=until):
-            wait = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 60
-            return f"Invoices can be forwarded {limit} times an hour. Please try again in {wait} minutes."
+        case LimitReached(limit=limit, until=until):
+            again = _wait_until(until, now or error.at)
+            return f"{error.rule.format(limit=limit)} Please try again {again}."
         case PaymentInProgress(amount=amount, invoice_number=number):
             return (
                 f"A payment of {money(amount)} towards invoice {number} is still being processed. "
@@ -553,13 +577,8 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             return f"Please write a {field}."
         case TextHasControlCharacters(field=field):
             return f"The {field} must be a single line without special control characters."
-        case MessageLimitReached(limit=limit, until=until):
-            wait = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 60
-            return f"You can send {limit} messages an hour. Please try again in {wait} minutes."
         case InvalidRating():
             return "Please choose a rating from 1 to 5 stars."
-        case ReviewLimitReached(limit=limit):
-            return f"You can write {limit} reviews a day. Thank you; please try again tomorrow."
         case ApiKeyRefused():
             return "A valid API key is needed: send it as 'Authorization: Bearer <key>'."
         case CurrencyFixed(client=client, currency=currency):

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from models import AuditEvent, Invoice
+from models import Invoice
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.errors import ForwardLimitReached, InvalidEmail
+from services.errors import InvalidEmail
 from services.invoice_detail import get_invoice
 from services.money import format_money
 from services.outbox import Attachment, queue_email
 from services.pdf.invoice import render_invoice_pdf
 from services.principal import Principal
+from services.rate_limits import FORWARDS, take
 
-FORWARDS_PER_HOUR = 20
+FORWARDS_PER_HOUR = FORWARDS.most
 MAX_RECIPIENTS = 5
 MAX_NOTE_LENGTH = 1000
-FORWARDED = "invoice.forwarded"
+FORWARDED = FORWARDS.action
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def forward_invoice(
     today: date,
     clock: Clock = utc_now,
 ) -> ForwardReceipt:
-    """E-mail the client's invoice, its PDF attached, to up to five addresses; 20 forwards an hour."""
+    """E-mail the client's invoice, its PDF attached, to up to five addresses; 20 forwards an hour per
+    client (``ForwardLimitReached``)."""
     unique = list(dict.fromkeys(address.strip().lower() for address in recipients if address.strip()))
     if not unique:
         raise InvalidEmail("recipient", "", "is missing: enter at least one e-mail address")
@@ -57,26 +59,7 @@ def forward_invoice(
     pdf = render_invoice_pdf(document)  # before the transaction: rendering holds no lock
     now = clock()
     with db.transaction() as session:
-        since = now - timedelta(hours=1)
-        sent = (
-            session.scalar(
-                select(func.count()).where(
-                    AuditEvent.action == FORWARDED,
-                    AuditEvent.client_id == principal.client_id,
-                    AuditEvent.created_at > since,
-                )
-            )
-            or 0
-        )
-        if sent >= FORWARDS_PER_HOUR:
-            oldest = session.scalar(
-                select(func.min(AuditEvent.created_at)).where(
-                    AuditEvent.action == FORWARDED,
-                    AuditEvent.client_id == principal.client_id,
-                    AuditEvent.created_at > since,
-                )
-            )
-            raise ForwardLimitReached(FORWARDS_PER_HOUR, (oldest or now) + timedelta(hours=1))
+        left = take(session, FORWARDS, principal.client_id, now=now)
         invoice_id = session.scalars(select(Invoice.id).where(Invoice.public_id == public_id)).one()
         business = document.business
         lines = [
@@ -112,4 +95,4 @@ def forward_invoice(
             subject=("invoice", invoice_id),
             details={"to": unique, "note": bool(note)},
         )
-    return ForwardReceipt(tuple(unique), FORWARDS_PER_HOUR - sent - 1)
+    return ForwardReceipt(tuple(unique), left)

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models import PortalUser, Review
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.errors import InvalidRating, NotFound, ReviewLimitReached, TextRequired, TextTooLong
+from services.errors import InvalidRating, NotFound, TextRequired, TextTooLong
 from services.events import BUSINESS_INBOX_TOPIC, Events
 from services.principal import Principal
+from services.rate_limits import REVIEWS, take
 
 MIN_RATING = 1
 MAX_RATING = 5
 MAX_REVIEW_LENGTH = 2000
-REVIEWS_PER_DAY = 5
-SUBMITTED = "review.submitted"
+REVIEWS_PER_DAY = REVIEWS.most
+SUBMITTED = REVIEWS.action
 
 # Every control character but the line break and the tab is dropped from the message.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -49,7 +49,6 @@ def submit_review(
     if len(text) > MAX_REVIEW_LENGTH:
         raise TextTooLong("review", MAX_REVIEW_LENGTH)
     now = clock()
-    since = now - timedelta(days=1)
     with db.transaction() as session:
         user = session.scalars(
             select(PortalUser).where(
@@ -58,13 +57,7 @@ def submit_review(
         ).one_or_none()
         if user is None:
             raise NotFound("client", principal.client_id)
-        count, oldest = session.execute(
-            select(func.count(), func.min(Review.created_at)).where(
-                Review.client_id == principal.client_id, Review.created_at > since
-            )
-        ).one()
-        if (count or 0) >= REVIEWS_PER_DAY:
-            raise ReviewLimitReached(REVIEWS_PER_DAY, (oldest or now) + timedelta(days=1))
+        take(session, REVIEWS, principal.client_id, now=now)
         review = Review(
             client_id=principal.client_id, portal_user_id=user.id, rating=rating, body=text, created_at=now
         )
