@@ -21,7 +21,8 @@ def read_expiry(text: str) -> tuple[int, int]:
     """``MM/YY`` or ``MM/YYYY`` as (month, year); zeros where it cannot be read, for the gateway to refuse."""
     month, _, year = text.strip().partition("/")
     month, year = month.strip(), year.strip()
-    if not (month.isdigit() and year.isdigit() and len(year) in (2, 4)):
+    # isdecimal, not isdigit: "²".isdigit() is true, yet int("²") raises ("١٢" is decimal and reads as 12)
+    if not (month.isdecimal() and year.isdecimal() and len(year) in (2, 4)):
         return 0, 0
     return int(month), int(year) + (2000 if len(year) == 2 else 0)
 

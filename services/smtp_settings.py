@@ -351,7 +351,7 @@ def _validate(change: SmtpChange) -> int:
         errors["host"] = "Enter a host name such as smtp.example.com, without spaces or a scheme."
     port = 0
     text = change.port.strip() if isinstance(change.port, str) else str(change.port)
-    if text.isdigit() and 1 <= int(text) <= 65535:
+    if text.isdecimal() and 1 <= int(text) <= 65535:  # not isdigit: "²".isdigit() is true, int("²") raises
         port = int(text)
     else:
         errors["port"] = "Enter a port number from 1 to 65535 (usually 587, 465 or 25)."

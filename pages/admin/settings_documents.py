@@ -117,7 +117,8 @@ class DocumentsForm:
         width = str(self.fields[f"{kind}.width"].value or "").strip()
         following = str(self.fields[f"{kind}.next_value"].value or "").strip()
         shown = "—"
-        if width.isdigit() and following.isdigit() and 1 <= int(width) <= 10 and len(following) <= 13:
+        # isdecimal, not isdigit: "²".isdigit() is true, yet int("²") raises
+        if width.isdecimal() and following.isdecimal() and 1 <= int(width) <= 10 and len(following) <= 13:
             shown = format_number(prefix, int(width), int(following))
         self.examples[kind].text = shown
 

@@ -173,10 +173,11 @@ class SandboxGateway:
         card = request.card
         assert card is not None  # noqa: S101 - charge() routes only card requests here
         number = card.number.replace(" ", "").replace("-", "")
-        if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
+        # isdecimal, not isdigit: "²".isdigit() is true, yet int("²") raises
+        if not number.isdecimal() or not 12 <= len(number) <= 19 or not luhn_valid(number):
             raise InvalidPaymentDetails("card_number", "The card number is not valid.")
         check_expiry(card.exp_month, card.exp_year, self.clock())
-        if not (card.cvc.isdigit() and len(card.cvc) in (3, 4)):
+        if not (card.cvc.isdecimal() and len(card.cvc) in (3, 4)):
             raise InvalidPaymentDetails("cvc", "The CVV must be 3 or 4 digits.")
         if number not in TEST_CARDS:
             raise InvalidPaymentDetails("card_number", "Sandbox mode accepts test cards only.")
