@@ -39,6 +39,7 @@ from services.secret_key import KEY_FILE, load_key
 from services.settings import Settings
 from tests.conftest import BACKENDS, MIGRATION_HEAD, POSTGRES_URL, postgres_test_url
 from tests.factories import NOW, Clock, make_client, make_organization, make_sent_invoice
+from tests.upgrade_fixtures.loading import fixture_of, load_fixture
 
 HEAD = MIGRATION_HEAD
 
@@ -73,6 +74,11 @@ def make_source(tmp_path: Path, backend: str, *, revision: str = "head", **setti
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    if revision != "head":  # the rows that revision's own code wrote: today's models may not fit its tables
+        fixture = fixture_of(revision)
+        load_fixture(db.engine, fixture)
+        numbers = [row["number"] for row in fixture.tables["invoices"]]
+        return Source(source_settings, db, numbers)
     client_id = make_client(db, make_organization(db))
     numbers = [make_sent_invoice(db, client_id, amount).number for amount in (12_500, 8_000, 40_001)]
     return Source(source_settings, db, numbers)
@@ -201,7 +207,7 @@ def test_an_archive_from_an_older_version_is_migrated_forward_by_the_next_start(
         started = portal.start(target)  # what `python app.py` does first
         with started.db.reading() as session:
             assert session.scalar(text("SELECT version_num FROM alembic_version")) == HEAD
-            assert session.scalar(select(func.count()).select_from(Invoice)) == 3
+            assert session.scalar(select(func.count()).select_from(Invoice)) == len(source.invoice_numbers)
         started.db.close()
     finally:
         models.sealed._fernet, portal._current = before
