@@ -1,7 +1,8 @@
 """Invitations and password resets: single-use links, sent by e-mail, to set a password.
 
 A link carries a random token; only its SHA-256 is stored (``PasswordToken``) and a link is found by
-that hash, so a leaked database holds no usable link. An invitation is valid for 72 hours, a reset for
+that hash, and the e-mail carrying it holds it sealed until it is sent (``services.outbox.secret_link``),
+so a leaked database holds no usable link. An invitation is valid for 72 hours, a reset for
 one hour. A new link replaces the outstanding ones of its kind; setting a password spends its link and
 replaces every other outstanding link of that person.
 
@@ -10,6 +11,7 @@ Pages pass ``base_url`` = ``Settings.public_url``; the link is ``{base_url}/set-
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, Client, Organization, PasswordToken, PortalUser, StaffUser
+from models import AuditEvent, Client, Organization, OutboxEmail, PasswordToken, PortalUser, StaffUser
 from services.audit import record_event
 from services.auth import normalize_email, reset_account_throttle, revoke_all_sessions, token_hash
 from services.clock import Clock, utc_now
@@ -35,7 +37,7 @@ from services.errors import (
     WeakPassword,
 )
 from services.events import Events, customer_sessions_topic
-from services.outbox import queue_email
+from services.outbox import LINK_EXPIRED, SENT, queue_email, secret_link
 from services.password_change import password_problems
 from services.passwords import DEFAULT_ROUNDS, hash_password
 
@@ -215,7 +217,9 @@ def _send_invitation(
         session,
         to=[user.email],
         subject=f"{business.name} invites you to its customer portal",
-        body_text=_invitation_text(user.name, user.email, business.name, inviter, _link(base_url, token)),
+        body_text=_invitation_text(
+            user.name, user.email, business.name, inviter, secret_link(_link(base_url, token), expires_at)
+        ),
         reply_to=business.email,
         client_id=client.id,
         now=now,
@@ -271,14 +275,16 @@ def request_password_reset(
             )
             if (recent or 0) < RESETS_PER_ADDRESS_PER_HOUR:
                 token = secrets.token_urlsafe(32)
-                _issue(session, user.id, RESET, token, now)
+                expires_at = _issue(session, user.id, RESET, token, now)
                 client = session.get_one(Client, user.client_id)
                 business = session.get_one(Organization, client.organization_id)
                 queue_email(
                     session,
                     to=[user.email],
                     subject=f"Reset your password for {business.name}'s customer portal",
-                    body_text=_reset_text(user.name, user.email, business.name, _link(base_url, token)),
+                    body_text=_reset_text(
+                        user.name, user.email, business.name, secret_link(_link(base_url, token), expires_at)
+                    ),
                     reply_to=business.email,
                     client_id=client.id,
                     now=now,
@@ -422,6 +428,39 @@ def _raise_if_unusable(row: PasswordToken, user: PortalUser, now: datetime) -> N
         raise InvalidToken("replaced", row.purpose)
     if now >= row.expires_at:
         raise InvalidToken("expired", row.purpose)
+
+
+def seal_plain_links(db: Database, *, clock: Clock = utc_now) -> int:
+    """Seal the set-password links that messages queued before sealing existed hold in clear.
+
+    A link still valid is sealed with its expiry; a used, replaced or expired one is removed. (A sent
+    message lost its link when it was sent.) Returns how many messages changed; run at start-up, like
+    the sealing of the secrets saved in Settings.
+    """
+    now = clock()
+    changed = 0
+    with db.transaction() as session:
+        emails = session.scalars(
+            select(OutboxEmail).where(
+                OutboxEmail.status != SENT, OutboxEmail.body_text.contains(LINK_PATH + "?token=")
+            )
+        ).all()
+        for email in emails:
+
+            def sealed(link: re.Match[str]) -> str:
+                found = _find(session, link.group(2))
+                if found is None or found[0].used_at or found[0].revoked_at or now >= found[0].expires_at:
+                    return LINK_EXPIRED
+                return secret_link(link.group(0), found[0].expires_at)
+
+            body = _PLAIN_LINK.sub(sealed, email.body_text)
+            if body != email.body_text:
+                email.body_text = body
+                changed += 1
+    return changed
+
+
+_PLAIN_LINK = re.compile(r"(\S*" + re.escape(LINK_PATH) + r"\?token=)([A-Za-z0-9_-]+)")
 
 
 def _link(base_url: str, token: str) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import smtplib
 import ssl
 from collections.abc import Callable, Mapping
@@ -30,10 +29,17 @@ from models import EmailDeliveryAttempt, OutboxAttachment, OutboxEmail
 from services.background import Rounds
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.outbox import FAILED, PENDING, SENDING, SENT
+from services.outbox import (
+    FAILED,
+    LINK_SENT,
+    PENDING,
+    SENDING,
+    SENT,
+    expire_links,
+    links_for_delivery,
+    links_hidden,
+)
 from services.settings import Settings, SettingsError
-
-SECRET_LINK = re.compile(r"(/set-password\?token=)[A-Za-z0-9_\-]+")
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +287,7 @@ def _build_message(email: _ClaimedEmail, config: SmtpConfig, now: datetime) -> E
     message["Date"] = format_datetime(now)
     domain = parseaddr(config.from_address)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{email.public_id}@{domain}>"  # the same on every attempt
-    message.set_content(email.body_text)
+    message.set_content(links_for_delivery(email.body_text, now))  # a secret link opened only here
     for filename, mime_type, content in email.attachments:
         maintype, _, subtype = mime_type.partition("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
@@ -343,7 +349,7 @@ def _record(
             email.status = SENT
             email.sent_at = finished
             # A sent set-password link lives on only in the recipient's mailbox, not in our database.
-            email.body_text = SECRET_LINK.sub(r"\1[link removed after sending]", email.body_text)
+            email.body_text = links_hidden(email.body_text, LINK_SENT)
         elif result.permanent or email.attempts >= policy.max_attempts:
             email.status = FAILED
             email.next_attempt_at = finished
@@ -422,6 +428,7 @@ class BackgroundSender:
         return None  # the round failed; Rounds logged it
 
     def _deliver_with_current_config(self) -> DeliveryReport | None:
+        expire_links(self.db, self.clock())  # also while no server is set: waiting is no reason to keep them
         config = self.config()
         server = None if config is None else (config.host, config.port)
         if server != self._server:

@@ -11,6 +11,12 @@ A message's status is one of:
   lease has run out is due again, so a sender that stopped half-way loses nothing;
 - ``sent``: the SMTP server accepted it (``sent_at``);
 - ``failed``: every attempt failed, or the address was refused for good; ``retry_now`` revives it.
+
+A link that grants something (an invitation's or a reset's set-password link) is never stored in clear:
+``secret_link`` puts it in the body sealed under the portal's secret key (``models.sealed``) with its
+expiry, ``links_for_delivery`` opens it only for the message being sent and only before it expires,
+the sender removes it from the stored message once sent (``links_hidden``), and ``expire_links``
+removes it from a message still waiting once it has expired. Screens show ``[link hidden]``.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import OutboxAttachment, OutboxEmail
+from models.sealed import SecretUnreadable, seal, unseal
 from services.database import Database
 from services.errors import InvalidEmail, InvalidStatusChange, NotFound
 
@@ -44,6 +51,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_IN_ADDRESS = re.compile(r"[\s,;<>()\[\]\"\\]")
 _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
+LINK_HIDDEN = "[link hidden]"
+LINK_SENT = "[link removed after sending]"
+LINK_EXPIRED = "[this link has expired: please ask for a new one]"
+_LINK_MARK = "[[sealed link until "
+# A sealed link: its expiry in clear (for expire_links), the link and its expiry again under the seal.
+_SEALED_LINK = re.compile(re.escape(_LINK_MARK) + r"(\S+) (sealed:v1:[A-Za-z0-9_=-]+)\]\]")
+# A set-password link as messages held it before links were sealed (services.invitations seals those
+# still waiting at start-up; this catches one queued meanwhile by an instance not yet upgraded).
+_PLAIN_SECRET_LINK = re.compile(r"\S*/set-password\?token=[A-Za-z0-9_-]+")
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -63,6 +80,7 @@ class OutboxEntry:
     created_at: datetime
     sent_at: datetime | None
     next_attempt_at: datetime  # when a pending message is tried next
+    body: str  # the text, with any secret link hidden
 
 
 def queue_email(
@@ -114,6 +132,63 @@ def queue_email(
     return email.id
 
 
+def secret_link(url: str, expires_at: datetime) -> str:
+    """What a message's body holds for ``url``, a link that must not be stored readable (it grants
+    something until ``expires_at``): sent as the link itself while it is valid, stored only sealed."""
+    until = _utc(expires_at).isoformat()
+    return f"{_LINK_MARK}{until} {seal(f'{until} {url}')}]]"
+
+
+def links_for_delivery(body: str, now: datetime) -> str:
+    """The body as it is sent at ``now``: each sealed link opened, or a line saying it has expired
+    (expired, or sealed with a key the portal no longer has)."""
+
+    def opened(match: re.Match[str]) -> str:
+        try:
+            until, _, url = unseal(match.group(2)).partition(" ")
+        except SecretUnreadable:
+            return LINK_EXPIRED
+        return url if url and _utc(now) < datetime.fromisoformat(until) else LINK_EXPIRED
+
+    return _SEALED_LINK.sub(opened, body)
+
+
+def links_hidden(body: str, replacement: str = LINK_HIDDEN) -> str:
+    """The body with every secret link, sealed or (from before sealing) plain, replaced."""
+    return _PLAIN_SECRET_LINK.sub(replacement, _SEALED_LINK.sub(replacement, body))
+
+
+def expire_links(db: Database, now: datetime) -> int:
+    """Remove the links that have expired from the messages not sent yet; returns how many changed.
+
+    A sent message holds none (the sender removed them); a waiting or failed one keeps a sealed link
+    only while it works, so even the secret key cannot bring back an expired one from the database.
+    """
+    with db.reading() as session:  # most rounds find nothing: no write lock for them
+        waiting = session.execute(
+            select(OutboxEmail.id, OutboxEmail.body_text).where(
+                OutboxEmail.status != SENT, OutboxEmail.body_text.contains(_LINK_MARK)
+            )
+        ).all()
+    expired = {}
+    for email_id, body in waiting:
+        kept = _SEALED_LINK.sub(
+            lambda link: LINK_EXPIRED if datetime.fromisoformat(link.group(1)) <= _utc(now) else link[0], body
+        )
+        if kept != body:
+            expired[email_id] = (body, kept)
+    if expired:
+        with db.transaction() as session:
+            for email_id, (body, kept) in expired.items():
+                # unless the sender changed it meanwhile (sent it, and removed the link itself)
+                session.execute(
+                    update(OutboxEmail)
+                    .where(OutboxEmail.id == email_id, OutboxEmail.body_text == body)
+                    .values(body_text=kept)
+                )
+    return len(expired)
+
+
 def list_outbox(db: Database, *, limit: int) -> list[OutboxEntry]:
     """The newest ``limit`` messages, newest first, for the business's outbox screen."""
     with db.reading() as session:
@@ -153,7 +228,12 @@ def _entry(email: OutboxEmail) -> OutboxEntry:
         created_at=email.created_at,
         sent_at=email.sent_at,
         next_attempt_at=email.next_attempt_at,
+        body=links_hidden(email.body_text),
     )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _recipients(to: Sequence[str]) -> list[str]:

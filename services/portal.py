@@ -19,6 +19,7 @@ from services.gateways.base import PaymentGateway
 from services.gateways.sandbox import SandboxGateway
 from services.gateways.sandbox_records import DatabaseRecords
 from services.gateways.switch import SwitchableGateway
+from services.invitations import seal_plain_links
 from services.payment_settings import configured_settings
 from services.private_files import keep_private, read_or_create
 from services.settings import Settings, SettingsError
@@ -145,6 +146,7 @@ def start(settings: Settings) -> Portal:
     gateway = SwitchableGateway(choose_gateway(settings, database))
     database.migrate()
     secret_key.seal_stored_secrets(database)
+    seal_plain_links(database)  # set-password links that messages queued by an earlier version hold
     use_configured_gateway(gateway, database, settings)
     portal = Portal(settings=settings, db=database, gateway=gateway)
     install(portal)

@@ -285,6 +285,11 @@ class OutboxList:
             details = _details(entry, state)
             if details:
                 ui.label(details).classes("text-sm text-grey-8")
+            # the text as stored: a set-password link in it shows as [link hidden] (services.outbox)
+            with ui.expansion("Message").props("dense").classes("w-full text-sm text-grey-8"):
+                ui.label(entry.body).classes("whitespace-pre-wrap break-words").mark(
+                    f"outbox-body-{entry.public_id}"
+                )
             if entry.last_error and entry.status != SENT:
                 ui.label(f"Last error: {entry.last_error}").classes("text-sm text-negative break-words")
             if state in ("waiting", FAILED):

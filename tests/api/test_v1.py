@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from models import ApiKey, Client, Invoice, OutboxEmail, Payment
 from services.api_keys import create_api_key, revoke_api_key
+from services.outbox import links_for_delivery
 from tests.factories import make_sent_invoice
 
 PROBLEM = "application/problem+json"
@@ -245,7 +246,9 @@ def test_a_contact_is_invited_by_email_and_listed(api):
     assert [c["id"] for c in listed] == [contact["id"]]
     with api.db.reading() as session:
         email = session.scalars(select(OutboxEmail)).one()
-    assert "https://billing.example.com/set-password?token=" in email.body_text
+    assert "https://billing.example.com/set-password?token=" in links_for_delivery(
+        email.body_text, email.created_at
+    )
 
 
 def test_inviting_with_a_bad_address_is_422(api):

@@ -16,6 +16,7 @@ from services import portal
 from services.demo import CUSTOMER_EMAIL
 from services.errors import InvalidToken
 from services.invitations import check_token
+from services.outbox import links_for_delivery
 from tests.ui.admin.conftest import set_value, until
 from tests.ui.conftest import location, post_login, query
 
@@ -47,10 +48,14 @@ def client_count() -> int:
 
 
 def links_to(email: str) -> list[str]:
+    """The tokens of the links mailed to ``email``, as the sender opens them (they are stored sealed)."""
     with portal.current().db.reading() as session:
-        bodies = session.scalars(
-            select(OutboxEmail.body_text).where(OutboxEmail.to_addresses == email).order_by(OutboxEmail.id)
+        sent = session.execute(
+            select(OutboxEmail.body_text, OutboxEmail.created_at)
+            .where(OutboxEmail.to_addresses == email)
+            .order_by(OutboxEmail.id)
         ).all()
+    bodies = [links_for_delivery(body, created_at) for body, created_at in sent]
     return [match.group(1) for body in bodies if (match := re.search(r"/set-password\?token=([\w-]+)", body))]
 
 

@@ -11,9 +11,10 @@ from aiosmtpd.controller import Controller
 from nicegui.testing import User
 from sqlalchemy import select, update
 
-from models import IntegrationSettings, OutboxEmail
+from models import Client, IntegrationSettings, OutboxEmail
 from services import portal
 from services.demo import OWNER_EMAIL
+from services.invitations import invite_contact
 from services.outbox import list_outbox, queue_email
 from services.smtp_settings import RETYPE_FOR_NEW_SERVER, smtp_config_provider
 from tests.integration.test_smtp_delivery import Inbox, free_port
@@ -252,3 +253,22 @@ async def test_retrying_a_message_sent_meanwhile_does_not_send_it_again(owner: U
     await owner.should_see("is sent and cannot be retried", retries=40)
     entry = next(e for e in list_outbox(portal.current().db, limit=50) if e.public_id == public_id)
     assert entry.status == "sent"
+
+
+async def test_the_outbox_shows_an_invitation_with_its_link_hidden(owner: User) -> None:
+    current = portal.current()
+    with current.db.reading() as session:
+        client_id = session.scalars(select(Client.id).order_by(Client.id)).first()
+    assert client_id is not None
+    invite_contact(
+        current.db, client_id, name="Robin Park", email="robin@client.example", base_url="http://portal.test"
+    )
+
+    await owner.open(PAGE)
+
+    await owner.should_see("invites you to its customer portal")
+    [entry] = [e for e in list_outbox(current.db, limit=50) if e.to == ("robin@client.example",)]
+    [body] = owner.find(marker=f"outbox-body-{entry.public_id}").elements
+    assert "Choose your password here" in body.text  # type: ignore[attr-defined]
+    assert "[link hidden]" in body.text  # type: ignore[attr-defined]
+    assert "token=" not in body.text  # type: ignore[attr-defined]

@@ -41,6 +41,7 @@ from services.errors import (
     human_message,
 )
 from services.invitations import ContactDisabled, InvitationLimitReached, check_token, set_password
+from services.outbox import links_for_delivery
 from tests.factories import NOW, TODAY, Clock, make_organization, make_sent_invoice
 from tests.snapshots import snapshot
 
@@ -61,10 +62,14 @@ def client_public_id(db, organization_id):
 
 
 def links(db, email):
+    """The tokens of the links mailed to ``email``, as the sender opens them (they are stored sealed)."""
     with db.reading() as session:
-        bodies = session.scalars(
-            select(OutboxEmail.body_text).where(OutboxEmail.to_addresses == email).order_by(OutboxEmail.id)
+        sent = session.execute(
+            select(OutboxEmail.body_text, OutboxEmail.created_at)
+            .where(OutboxEmail.to_addresses == email)
+            .order_by(OutboxEmail.id)
         ).all()
+    bodies = [links_for_delivery(body, created_at) for body, created_at in sent]
     return [match.group(1) for body in bodies if (match := re.search(r"set-password\?token=([\w-]+)", body))]
 
 
