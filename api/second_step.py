@@ -112,8 +112,7 @@ def admin_two_factor_done(request: Request, next: str = Form(ADMIN_PREFIX)) -> R
 def _staff_session(token: str, target: str, current: portal.Portal) -> Response:
     response = _forget(RedirectResponse(target, status_code=303), True)
     # the same cookie, name and path as the password-only sign-in of api.auth gives
-    path = "/" if ADMIN_COOKIE != "admin_session" else ADMIN_PREFIX
-    _session_cookie(response, ADMIN_COOKIE, token, path=path, secure=current.settings.secure_cookies)
+    _session_cookie(response, ADMIN_COOKIE, token, path="/", secure=current.settings.secure_cookies)
     return response
 
 

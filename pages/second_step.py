@@ -20,6 +20,7 @@ from api.auth import (
     CHALLENGE_COOKIE,
     LOGIN_PATH,
     admin_target,
+    client_address,
 )
 from components.banner import banner
 from components.frame import business_mark, demo_banner
@@ -105,7 +106,7 @@ async def admin_two_factor_setup_page(request: Request) -> None:
             "Set it up now to continue; it takes a minute.",
         )
         ui.label(f"Signing in as {info.email}.").classes("text-sm text-grey-8 break-all")
-        address = request.client.host if request.client else ""
+        address = client_address(request)
 
         async def confirm(code: str) -> RecoveryCodes:
             return await io_bound(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from nicegui import ui
 
+from api.auth import client_address
 from components.admin_frame import admin_frame
 from components.offload import io_bound
 from components.two_factor import TwoFactorPanel
@@ -20,7 +21,7 @@ async def admin_account_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    address = request.client.host if request.client else ""
+    address = client_address(request)
     with admin_frame("My account", branding=branding, staff=staff, active=PATH):
         with ui.card().classes("w-full max-w-2xl p-4 sm:p-6 gap-1").props("flat bordered"):
             ui.label(staff.name).classes("text-lg font-semibold")
