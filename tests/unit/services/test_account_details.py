@@ -45,7 +45,10 @@ def contact(**changes):
 
 def events(db, action):
     with db.reading() as session:
-        return session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+        # in the order they were recorded (PostgreSQL returns rows in no particular order otherwise)
+        return session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        ).all()
 
 
 def test_the_form_starts_with_the_stored_values(db, ann):
