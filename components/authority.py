@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from urllib.parse import parse_qs, urlencode
 from weakref import WeakKeyDictionary
 
 from nicegui import Client, app, background_tasks, core, ui
+from nicegui.timer import Timer
 from socketio.exceptions import ConnectionRefusedError as Refused  # type: ignore[import-untyped]
 from starlette.requests import Request, cookie_parser
 from starlette.responses import PlainTextResponse
@@ -52,8 +54,13 @@ from services.staff_auth import OWNER
 
 POLL_SECONDS = 1.0  # how soon an open page leaves after its session ended
 TRUSTED_SECONDS = 1.0  # how long a yes from the database is believed without asking again
+LEAVE_SECONDS = 2.0  # how long a page whose session ended has to go before it is deleted
+BROWSER_LOG_LENGTH = 300  # of a message a browser reports for the server's log
+BROWSER_LOGS_PER_MINUTE = 10  # per page; more are dropped
 PAGE_ROUTES = "/_nicegui/client/"  # a page's own routes: /_nicegui/client/<client id>/upload/<element id>
 REFUSED = "This page's session has ended, or it is not yours. Sign in again."
+
+browser_log = logging.getLogger("portal.browser")
 
 
 @dataclass(frozen=True)
@@ -177,15 +184,27 @@ def _holder_for(client: Client) -> Holder | None:
 
 
 def _leave(client: Client, holder: Holder) -> None:
-    """Send the page to its sign-in page, once; whatever it is sent later is dropped."""
+    """Send the page to its sign-in page, once, and stop it: whatever it is sent later is dropped, its
+    timers (live refreshes, the comment thread) stop at once, and a moment later, once the browser had
+    the time to go, the page itself is deleted, so that a tab that refuses to leave is sent nothing new."""
     if holder.gone:
         return
     holder.gone = True
     holder.backlog.clear()
     if client.is_deleted:
         return
+    for element in list(client.elements.values()):
+        if isinstance(element, Timer):
+            element.cancel()
     with client:
         ui.navigate.to(f"{holder.door.login_path}?{urlencode({'next': holder.page, 'expired': '1'})}")
+    background_tasks.create(_delete_later(client), name=f"authority leave {client.id}")
+
+
+async def _delete_later(client: Client) -> None:
+    await asyncio.sleep(LEAVE_SECONDS)
+    if not client.is_deleted:
+        client.delete()
 
 
 def _admit(client: Client, act: Callable[[], Any]) -> None:
@@ -253,12 +272,12 @@ def _guard_sockets() -> None:
     handlers = core.sio.handlers["/"]
     connect, handshake = handlers["connect"], handlers["handshake"]
     event, answer = handlers["event"], handlers["javascript_response"]
-    ack, log = handlers["ack"], handlers["log"]
+    ack = handlers["ack"]
 
     async def on_connect(sid: str, environ: dict[str, Any], auth: Any = None) -> Any:
         client_ids = parse_qs(environ.get("QUERY_STRING", "")).get("client_id", [])
         client = Client.instances.get(client_ids[0]) if client_ids else None
-        if client is not None and not _may_handshake(client, environ):
+        if client is not None and not await _may_handshake(client, environ):
             # NiceGUI's own refusal of an implicit handshake: the browser reloads the page, and
             # SessionGuard sends a page whose session ended to the sign-in page
             raise Refused("Implicit handshake failed")
@@ -266,7 +285,7 @@ def _guard_sockets() -> None:
 
     async def on_handshake(sid: str, data: Any) -> bool:
         client = Client.instances.get(data.get("client_id", "")) if isinstance(data, dict) else None
-        if client is not None and not _may_handshake(client, core.sio.get_environ(sid)):
+        if client is not None and not await _may_handshake(client, core.sio.get_environ(sid)):
             return False
         return bool(await handshake(sid, data))
 
@@ -283,8 +302,8 @@ def _guard_sockets() -> None:
             ack(sid, message)
 
     def on_log(sid: str, message: Any) -> None:
-        if _sent_by(sid, message):
-            log(sid, message)
+        if client := _sent_by(sid, message):
+            _browser_log(client, message)
 
     handlers.update(
         connect=on_connect,
@@ -296,9 +315,41 @@ def _guard_sockets() -> None:
     )
 
 
-def _may_handshake(client: Client, environ: dict[str, Any] | None) -> bool:
+async def _may_handshake(client: Client, environ: dict[str, Any] | None) -> bool:
+    """A socket may speak for a page only with the cookie of the session that owns it, while that
+    session stands: a page that left, or a revoked cookie, cannot attach a new socket to it."""
     holder = holder_of(client)
-    return holder is None or holder.owns(cookie_parser((environ or {}).get("HTTP_COOKIE", "")))
+    if holder is None:
+        return True
+    if holder.gone or not holder.owns(cookie_parser((environ or {}).get("HTTP_COOKIE", ""))):
+        return False
+    try:
+        return await holder.stands(renew=False)
+    except Exception as error:
+        if is_outage(error):
+            return False  # the page reloads and gets the portal's "temporarily unavailable" page
+        raise
+
+
+_browser_logs: WeakKeyDictionary[Client, list[float]] = WeakKeyDictionary()
+
+
+def _browser_log(client: Client, message: dict[str, Any]) -> None:
+    """What a page's browser reports (a script error) goes to the log as one short warning line.
+
+    Anyone can open a public page and send such reports: they are never more than a warning (nothing
+    grepped for as an error), cut short, with line breaks and control characters shown escaped (so no
+    line of the log can be forged), and at most a few a minute per page.
+    """
+    now = time.monotonic()
+    recent = [at for at in _browser_logs.get(client, []) if now - at < 60]
+    if len(recent) >= BROWSER_LOGS_PER_MINUTE:
+        return
+    _browser_logs[client] = [*recent, now]
+    text = str(message.get("message", ""))[:BROWSER_LOG_LENGTH]
+    shown = text.encode("unicode_escape", "backslashreplace").decode("ascii")
+    level = logging.DEBUG if message.get("level") in ("debug", "info") else logging.WARNING
+    browser_log.log(level, "browser of page %s: %s", client.page.path, shown)
 
 
 def _sent_by(sid: str, message: Any) -> Client | None:

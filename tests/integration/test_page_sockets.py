@@ -163,5 +163,85 @@ async def test_a_socket_without_the_pages_session_can_do_nothing_on_the_page(
                 await socket.disconnect()
 
 
+def listening(socket: socketio.AsyncClient) -> list[str]:
+    """Everything the portal sends this socket from now on, as text."""
+    received: list[str] = []
+
+    async def keep(event: str, *args: Any) -> None:
+        received.append(json.dumps([event, *args], default=str))
+
+    socket.on("*", keep)
+    return received
+
+
+async def test_a_page_whose_session_ended_is_sent_nothing_new_and_cannot_be_attached_again(
+    demo_portal: RunningPortal,
+) -> None:
+    leaving = signed_in(demo_portal)  # the browser that signs out, with its tab left open
+    staying = signed_in(demo_portal)  # the same customer in another browser
+    invoice = an_invoice(leaving)
+    page = open_page(leaving, f"/invoices/{invoice}")
+    tab_id = str(uuid.uuid4())
+    old = await connect(demo_portal, handshake(page, tab_id), leaving)
+    received = listening(old)
+    revoked = dict(leaving.cookies.items())
+    other = open_page(staying, f"/invoices/{invoice}")
+    writer = await connect(demo_portal, handshake(other, str(uuid.uuid4())), staying)
+    reattached = None
+    try:
+        assert leaving.post("/auth/logout").status_code == 303
+        await asyncio.sleep(3)  # the old page is told to leave, and is stopped
+
+        await write_comment(writer, other, "Posted after the sign-out")
+        for _ in range(100):
+            if "Posted after the sign-out" in comments_shown(staying, invoice):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(2)  # longer than an open page takes to show a new comment
+        assert not [message for message in received if "Posted after the sign-out" in message]
+
+        # The revoked cookie cannot attach a new socket to the page and have it sent again.
+        await old.disconnect()
+        stale = httpx.Client(base_url=demo_portal.url, cookies=revoked)
+        try:
+            reattached = await connect(demo_portal, handshake(page, tab_id), stale)
+        except socketio.exceptions.ConnectionError:
+            reattached = None
+        if reattached is not None:
+            replayed = listening(reattached)
+            await asyncio.sleep(2)
+            assert not [message for message in replayed if "Posted after the sign-out" in message]
+    finally:
+        for socket in (old, writer, reattached):
+            if socket is not None and socket.connected:
+                await socket.disconnect()
+
+
+async def test_what_a_browser_reports_for_the_log_is_short_escaped_and_limited(
+    demo_portal: RunningPortal,
+) -> None:
+    anyone = httpx.Client(base_url=demo_portal.url, timeout=10)
+    page = open_page(anyone, "/login")  # a public page: anyone on the internet can open it
+    socket = await connect(demo_portal, handshake(page, str(uuid.uuid4())), anyone)
+    try:
+        for _ in range(40):
+            await socket.emit(
+                "log",
+                {
+                    "client_id": page.client_id,
+                    "level": "error",
+                    "message": "x" * 100_000 + "\nERROR portal FORGED-LINE",
+                },
+            )
+        await asyncio.sleep(2)
+    finally:
+        await socket.disconnect()
+    lines = Path(demo_portal.output).read_text().splitlines()
+    reported = [line for line in lines if "browser of page /login" in line]
+    assert 1 <= len(reported) <= 10  # a few a minute per page, whatever is sent
+    assert all(len(line) < 500 for line in reported)
+    assert not [line for line in lines if line.startswith("ERROR portal FORGED-LINE")]
+
+
 def test_the_portal_log_has_no_traceback(demo_portal: RunningPortal) -> None:
     assert "Traceback" not in Path(demo_portal.output).read_text()
