@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Client, LoginSession, LoginThrottle, PortalUser
+from models import Client, LoginSession, PortalUser
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
@@ -26,16 +26,17 @@ from services.events import Events, customer_sessions_topic, staff_sessions_topi
 from services.passwords import DEFAULT_ROUNDS, verify_password
 from services.principal import Principal
 from services.second_step import SecondStepRequired, open_second_step
+from services.sign_in_throttle import (
+    claim_attempt,
+    count_failed_sign_in,
+    release_attempt,
+    reset_throttle,
+    throttle_locked_until,
+)
 
 IDLE_TIMEOUT = timedelta(hours=2)
 ABSOLUTE_TIMEOUT = timedelta(days=14)
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)  # how stale last_seen_at may get before it is written
-
-FAILURE_WINDOW = timedelta(minutes=15)
-ACCOUNT_FAILURE_LIMIT = 5
-ADDRESS_FAILURE_LIMIT = 20
-FIRST_LOCK = timedelta(minutes=15)
-LONGEST_LOCK = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -73,21 +74,22 @@ def sign_in(
     """
     email = normalize_email(email)[:254]
     throttle_keys = _throttle_keys(email, ip_address)
-    with db.reading() as session:
-        locked_until = throttle_locked_until(session, throttle_keys, clock())
-        user = session.scalars(select(PortalUser).where(PortalUser.email == email)).one_or_none()
-        password_hash = user.password_hash if user is not None else None
+    locked_until = claim_attempt(db, throttle_keys, email=email, ip_address=ip_address, clock=clock)
     if locked_until is not None:
         with db.transaction() as session:
             record_event(
                 session, "sign_in.refused_locked", at=clock(), ip_address=ip_address, details={"email": email}
             )
         raise SignInLocked(locked_until)
+    with db.reading() as session:
+        user = session.scalars(select(PortalUser).where(PortalUser.email == email)).one_or_none()
+        password_hash = user.password_hash if user is not None else None
     # bcrypt takes a quarter of a second on purpose; no transaction is held open meanwhile. It runs for
     # every e-mail, unknown or disabled too, so how long the answer takes does not tell them apart.
     matches = verify_password(password, password_hash, rounds=rounds)
     if user is None or not user.is_active or not matches:
-        raise _record_failure(db, throttle_keys, email, ip_address, user, clock)
+        raise _record_failure(db, throttle_keys, email, ip_address, user, clock, claimed=True)
+    release_attempt(db, throttle_keys, clock=clock)
     second_step = open_second_step(db, portal_user_id=user.id, ip_address=ip_address, clock=clock)
     if second_step is not None:  # two-factor sign-in: no session before the code
         raise SecondStepRequired(second_step)
@@ -289,88 +291,6 @@ def keep_alive(db: Database, login: LoginSession, now: datetime) -> bool:
     return True
 
 
-def throttle_locked_until(
-    session: Session, keys: tuple[tuple[str, str], ...], now: datetime
-) -> datetime | None:
-    """Until when any of the ``(scope, key)`` throttles is locked; None when none is."""
-    locks = session.scalars(
-        select(LoginThrottle.locked_until).where(
-            or_(*[and_(LoginThrottle.scope == scope, LoginThrottle.key == key) for scope, key in keys]),
-            LoginThrottle.locked_until > now,
-        )
-    ).all()
-    return max((lock for lock in locks if lock is not None), default=None)
-
-
-def count_failed_sign_in(
-    db: Database,
-    keys: tuple[tuple[str, str], ...],
-    *,
-    email: str,
-    ip_address: str,
-    clock: Clock,
-    action: str = "sign_in.failed",
-    lock_action: str = "sign_in.locked",
-    portal_user_id: int | None = None,
-    staff_user_id: int | None = None,
-    client_id: int | None = None,
-) -> SignInRefused | SignInLocked:
-    """Count a failure against each ``(scope, key)`` throttle; returns the error to raise.
-
-    An ``account``-like scope locks after ``ACCOUNT_FAILURE_LIMIT`` failures, the ``address`` scope
-    after ``ADDRESS_FAILURE_LIMIT``; each lock lasts twice as long as the one before. The ids name who
-    tried, in the audit event ``action``.
-    """
-    now = clock()
-    locked_until: datetime | None = None
-    with db.transaction() as session:
-        for scope, key in keys:
-            limit = ADDRESS_FAILURE_LIMIT if scope == "address" else ACCOUNT_FAILURE_LIMIT
-            throttle = session.scalars(
-                select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key)
-            ).one_or_none()
-            if throttle is None:
-                throttle = LoginThrottle(scope=scope, key=key, failures=0, window_started_at=now, lockouts=0)
-                session.add(throttle)
-            if now - throttle.window_started_at >= FAILURE_WINDOW:
-                throttle.failures = 0
-                throttle.window_started_at = now
-            throttle.failures += 1
-            if throttle.failures >= limit:
-                lock = min(FIRST_LOCK * 2**throttle.lockouts, LONGEST_LOCK)
-                throttle.lockouts += 1
-                throttle.failures = 0
-                throttle.window_started_at = now
-                throttle.locked_until = now + lock
-                locked_until = max(locked_until or throttle.locked_until, throttle.locked_until)
-                record_event(
-                    session,
-                    lock_action,
-                    at=now,
-                    ip_address=ip_address,
-                    details={"scope": scope, "email": email, "until": throttle.locked_until.isoformat()},
-                )
-        record_event(
-            session,
-            action,
-            at=now,
-            portal_user_id=portal_user_id,
-            staff_user_id=staff_user_id,
-            client_id=client_id,
-            ip_address=ip_address,
-            details={"email": email},
-        )
-    return SignInLocked(locked_until) if locked_until is not None else SignInRefused()
-
-
-def reset_throttle(session: Session, scope: str, key: str) -> None:
-    session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.scope == scope, LoginThrottle.key == key)
-        .values(failures=0, lockouts=0, locked_until=None)
-    )
-
-
 def _throttle_keys(email: str, ip_address: str) -> tuple[tuple[str, str], ...]:
     return (("account", email), ("address", ip_address))
 
@@ -384,6 +304,7 @@ def _record_failure(
     clock: Clock,
     *,
     action: str = "sign_in.failed",
+    claimed: bool = False,
 ) -> SignInRefused | SignInLocked:
     """Count a customer's failure against the account and the address; returns the error to raise."""
     return count_failed_sign_in(
@@ -395,4 +316,5 @@ def _record_failure(
         action=action,
         portal_user_id=user.id if user else None,
         client_id=user.client_id if user else None,
+        claimed=claimed,
     )

@@ -19,13 +19,10 @@ from models import LoginSession, StaffUser
 from services.audit import record_event
 from services.auth import (
     ABSOLUTE_TIMEOUT,
-    count_failed_sign_in,
     end_session,
     keep_alive,
     new_session_token,
     normalize_email,
-    reset_throttle,
-    throttle_locked_until,
     token_hash,
 )
 from services.clock import Clock, utc_now
@@ -34,6 +31,7 @@ from services.errors import OwnerOnly, SignInLocked
 from services.events import Events
 from services.passwords import DEFAULT_ROUNDS, verify_password
 from services.second_step import SecondStepRequired, open_second_step
+from services.sign_in_throttle import claim_attempt, count_failed_sign_in, release_attempt, reset_throttle
 
 OWNER = "owner"
 STAFF = "staff"
@@ -111,14 +109,16 @@ def sign_in_staff(
     """
     email = normalize_email(email)[:254]
     keys = ((ACCOUNT_SCOPE, email), ("address", ip_address))
-    with db.reading() as session:
-        locked_until = throttle_locked_until(session, keys, clock())
-        user = session.scalars(select(StaffUser).where(StaffUser.email == email)).one_or_none()
-        password_hash = user.password_hash if user is not None else None
+    locked_until = claim_attempt(
+        db, keys, email=email, ip_address=ip_address, clock=clock, lock_action=LOCKED
+    )
     if locked_until is not None:
         with db.transaction() as session:
             record_event(session, REFUSED_LOCKED, at=clock(), ip_address=ip_address, details={"email": email})
         raise SignInLocked(locked_until)
+    with db.reading() as session:
+        user = session.scalars(select(StaffUser).where(StaffUser.email == email)).one_or_none()
+        password_hash = user.password_hash if user is not None else None
     # bcrypt takes a quarter of a second on purpose; no transaction is held open meanwhile. It runs for
     # every e-mail, unknown or disabled too, so how long the answer takes does not tell them apart.
     matches = verify_password(password, password_hash, rounds=rounds)
@@ -132,7 +132,9 @@ def sign_in_staff(
             action=FAILED,
             lock_action=LOCKED,
             staff_user_id=user.id if user else None,
+            claimed=True,
         )
+    release_attempt(db, keys, clock=clock)
     second_step = open_second_step(db, staff_user_id=user.id, ip_address=ip_address, clock=clock)
     if second_step is not None:  # a code, or setting two-factor sign-in up, comes first
         raise SecondStepRequired(second_step)

@@ -44,12 +44,7 @@ from models import (
 )
 from models.sealed import SecretUnreadable
 from services.audit import record_event
-from services.auth import (
-    IssuedSession,
-    count_failed_sign_in,
-    open_session,
-    throttle_locked_until,
-)
+from services.auth import IssuedSession, open_session
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import (
@@ -69,6 +64,7 @@ from services.outbox import queue_email
 from services.passwords import verify_password
 from services.principal import Principal
 from services.second_step import SETUP, VERIFY, challenge_hash
+from services.sign_in_throttle import claim_attempt, count_failed_sign_in, release_attempt
 from services.staff_auth import (
     ACCOUNT_SCOPE,
     IssuedStaffSession,
@@ -545,28 +541,36 @@ def _verify(db: Database, token: str | None, code: str, *, staff: bool, ip_addre
         challenge, email = found
         holder = _Holder(portal_user_id=challenge.portal_user_id, staff_user_id=challenge.staff_user_id)
         keys = _throttle_keys(holder, email, ip_address)
-        locked_until = throttle_locked_until(session, keys, now)
+    locked_until = claim_attempt(
+        db, keys, email=email, ip_address=ip_address, clock=clock, lock_action=_lock_action(holder)
+    )
     if locked_until is not None:
         raise SignInLocked(locked_until)
-    with db.transaction() as session:
-        challenge = session.scalars(
-            select(SignInChallenge).where(SignInChallenge.id == challenge.id).with_for_update()
-        ).one()
-        if challenge.used_at is not None:
-            raise SecondStepExpired()
-        credential = _confirmed(session, holder)
-        if credential is None:  # turned off or reset since the password: sign in again
-            raise SecondStepExpired()
-        matched = _accept_code(session, credential, code, now, ip_address=ip_address, holder=holder)
-        if matched:
-            _spend(session, challenge, now)
-            user_id = challenge.portal_user_id or challenge.staff_user_id
-            assert user_id is not None  # noqa: S101 - a challenge always names its user
-            return user_id
-        challenge.failures += 1
-        if challenge.failures >= MAX_CHALLENGE_FAILURES:
-            challenge.used_at = now
-    raise _counted_failure(db, keys, email, holder, ip_address=ip_address, clock=clock)
+    user_id: int | None = None
+    try:
+        with db.transaction() as session:
+            challenge = session.scalars(
+                select(SignInChallenge).where(SignInChallenge.id == challenge.id).with_for_update()
+            ).one()
+            if challenge.used_at is not None:
+                raise SecondStepExpired()
+            credential = _confirmed(session, holder)
+            if credential is None:  # turned off or reset since the password: sign in again
+                raise SecondStepExpired()
+            if _accept_code(session, credential, code, now, ip_address=ip_address, holder=holder):
+                _spend(session, challenge, now)
+                user_id = challenge.portal_user_id or challenge.staff_user_id
+            else:
+                challenge.failures += 1
+                if challenge.failures >= MAX_CHALLENGE_FAILURES:
+                    challenge.used_at = now
+    except SecondStepExpired:
+        release_attempt(db, keys, clock=clock)  # no code was judged
+        raise
+    if user_id is not None:
+        release_attempt(db, keys, clock=clock)
+        return user_id
+    raise _counted_failure(db, keys, email, holder, ip_address=ip_address, clock=clock, claimed=True)
 
 
 def _counted_failure(
@@ -578,6 +582,7 @@ def _counted_failure(
     ip_address: str,
     clock: Clock,
     action: str = "",
+    claimed: bool = False,
 ) -> WrongTwoFactorCode | SignInLocked:
     """Count a wrong code (or proof) against the account and the address, as a wrong password is."""
     staff = holder.is_staff
@@ -588,11 +593,16 @@ def _counted_failure(
         ip_address=ip_address,
         clock=clock,
         action=action or (STAFF_CODE_FAILED if staff else CUSTOMER_CODE_FAILED),
-        lock_action="staff_sign_in.locked" if staff else "sign_in.locked",
+        lock_action=_lock_action(holder),
         portal_user_id=holder.portal_user_id,
         staff_user_id=holder.staff_user_id,
+        claimed=claimed,
     )
     return error if isinstance(error, SignInLocked) else WrongTwoFactorCode()
+
+
+def _lock_action(holder: _Holder) -> str:
+    return "staff_sign_in.locked" if holder.is_staff else "sign_in.locked"
 
 
 def _prove(db: Database, holder: _Holder, proof: str, *, ip_address: str, clock: Clock) -> None:
@@ -602,20 +612,28 @@ def _prove(db: Database, holder: _Holder, proof: str, *, ip_address: str, clock:
     with db.reading() as session:
         email, password_hash = _login_of(session, holder)
         keys = _throttle_keys(holder, email, ip_address)
-        locked_until = throttle_locked_until(session, keys, now)
+    locked_until = claim_attempt(
+        db, keys, email=email, ip_address=ip_address, clock=clock, lock_action=_lock_action(holder)
+    )
     if locked_until is not None:
         raise SignInLocked(locked_until)
     candidate = proof.strip()
+    proven = False
     if _looks_like_totp(candidate):
         with db.transaction() as session:
             credential = _confirmed(session, holder, lock=True)
-            if credential is None:
-                raise TwoFactorNotOn()
-            if _accept_totp(session, credential, candidate, now):
-                return
-    elif candidate and verify_password(proof, password_hash):
+            proven = credential is not None and _accept_totp(session, credential, candidate, now)
+        if credential is None:
+            release_attempt(db, keys, clock=clock)
+            raise TwoFactorNotOn()
+    else:
+        proven = bool(candidate) and verify_password(proof, password_hash)
+    if proven:
+        release_attempt(db, keys, clock=clock)
         return
-    error = _counted_failure(db, keys, email, holder, ip_address=ip_address, clock=clock, action=WRONG_PROOF)
+    error = _counted_failure(
+        db, keys, email, holder, ip_address=ip_address, clock=clock, action=WRONG_PROOF, claimed=True
+    )
     raise error if isinstance(error, SignInLocked) else WrongTwoFactorProof()
 
 
