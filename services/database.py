@@ -37,10 +37,34 @@ def make_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT, **kwargs
     """An engine for ``url``; on SQLite a write waits up to ``busy_timeout`` seconds for another's lock."""
     url = normalize_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, **kwargs)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout}, **kwargs)
-    _configure_sqlite(engine, busy_timeout)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        connect_args = {"check_same_thread": False, "timeout": busy_timeout}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        _configure_sqlite(engine, busy_timeout)
+    event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
     return engine
+
+
+def _without_nul(
+    _connection: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
+) -> tuple[str, Any]:
+    """Text with a NUL character, from any field a person fills in, is stored with U+FFFD instead.
+
+    PostgreSQL cannot hold a NUL in text at all (every such query fails), and SQLite would keep a value
+    that no other program reads whole; one place for every query keeps both alike and none failing.
+    """
+    return statement, _replace_nul(parameters)
+
+
+def _replace_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: _replace_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_replace_nul(item) for item in value)
+    return value
 
 
 def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:

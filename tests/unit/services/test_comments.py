@@ -86,3 +86,10 @@ def test_another_clients_invoice_is_not_found(db, thread):
         add_comment(db, thread["customer"], thread["foreign"].public_id, "Hello")
     with pytest.raises(NotFound):
         list_comments(db, thread["customer"], thread["foreign"].public_id)
+
+
+def test_text_with_a_nul_character_is_kept_with_a_replacement_character_on_every_database(db, thread):
+    invoice = thread["invoice"].public_id
+    add_comment(db, thread["customer"], invoice, "Please check\x00 line 2")
+    [comment] = list_comments(db, thread["customer"], invoice)
+    assert comment.body == "Please check\ufffd line 2"

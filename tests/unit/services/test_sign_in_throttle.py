@@ -73,3 +73,8 @@ def test_two_first_attempts_at_once_make_one_throttle_row_each(db, racers):
     for thread in threads:
         thread.join()
     assert answers == ["judged wrong"] * racers
+
+
+def test_an_address_with_a_nul_character_is_an_unknown_account_not_a_server_error(db):
+    make_customer(db)
+    assert attempt(db, "ann\x00@client.example", "Wrong-guess-0000") == "judged wrong"
