@@ -61,8 +61,7 @@ def admin_frame(title: str, *, branding: Branding, staff: StaffPrincipal, active
 def _follow_unread(badge: ui.badge, staff: StaffPrincipal) -> None:
     """Conversations' unread count, read once the browser is connected and again when the inbox changes.
 
-    Started on connection rather than by a timer now: a timer would make NiceGUI answer the request
-    before the page's own content is built.
+    The first read waits for the connection, so that the page itself is answered without waiting for it.
     """
     current = portal.current()
     client = ui.context.client
@@ -78,9 +77,10 @@ def _follow_unread(badge: ui.badge, staff: StaffPrincipal) -> None:
 
     async def start() -> None:
         nonlocal started
-        if started:  # a reconnection: the timer is still running
+        if started:  # a reconnection: it follows already
             return
         started = True
+        watch.catch_up()  # the read just below takes in whatever changed until now
         watch.follow(show)
         await show()
 

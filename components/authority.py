@@ -15,9 +15,11 @@ page, and no page can forget it:
   session still stands at that moment (``services.session_standing``, off the event loop; a yes is
   trusted for a second, so a burst of events asks once). If not, nothing happens and the page goes
   to the sign-in page. Events wait their turn, so they reach the page in the order they came.
-- An open page follows its person's sessions topic (``services.events``), which moves wherever a
-  session ends, and the time-outs it learnt at its last check: it leaves for the sign-in page about
-  a second after its session ended, without waiting for a click.
+- An open page subscribes to its person's sessions topic (``services.events``), published wherever a
+  session ends, in any instance: a notice has it ask at once. Time-outs announce nothing, so one sweep
+  for the whole process looks every second at the time-out each open page learnt at its last check
+  (and asks again for a page whose last question found the database unavailable). Either way the
+  page leaves for the sign-in page about a second after its session ended, without waiting for a click.
 
 Handlers may keep the principal they were built with for what they show; whether they may act is
 decided here. ``install`` wires it in once, from app.py.
@@ -44,6 +46,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import ADMIN_COOKIE, ADMIN_LOGIN_PATH, LOGIN_PATH, SESSION_COOKIE, admin_target
+from components import live
 from components.offload import io_bound
 from services import portal
 from services.auth import safe_local_path, token_hash
@@ -52,20 +55,25 @@ from services.events import customer_sessions_topic, staff_sessions_topic
 from services.session_standing import Standing, customer_standing, staff_standing
 from services.staff_auth import OWNER
 
-POLL_SECONDS = 1.0  # how soon an open page leaves after its session ended
+SWEEP_SECONDS = 1.0  # how soon an open page leaves after its session timed out
 TRUSTED_SECONDS = 1.0  # how long a yes from the database is believed without asking again
 LEAVE_SECONDS = 2.0  # how long a page whose session ended has to go before it is deleted
 BROWSER_LOG_LENGTH = 300  # of a message a browser reports for the server's log
 BROWSER_LOGS_PER_MINUTE = 10  # per page; more are dropped
 PAGE_ROUTES = "/_nicegui/client/"  # a page's own routes: /_nicegui/client/<client id>/upload/<element id>
 REFUSED = "This page's session has ended, or it is not yours. Sign in again."
+# A page whose session ended while the browser was leaving it by itself (Logout's form, a link) must
+# not be sent elsewhere as well: the browser would drop its own navigation ("You have signed out.") for
+# ours. A page found ended by its follower, not by an event, waits up to this long for its socket to go.
+BROWSER_LEAVING_SECONDS = 0.5
 
+logger = logging.getLogger("portal.authority")
 browser_log = logging.getLogger("portal.browser")
 
 
 @dataclass(frozen=True)
 class Door:
-    """A kind of session: its cookie, its sign-in page, its check, the notice that moves when one ends."""
+    """A kind of session: its cookie, its sign-in page, its check, the notice published when one ends."""
 
     cookie: str
     login_path: str
@@ -92,6 +100,7 @@ class Holder:
     trusted_until: float = 0.0  # time.monotonic() until which that yes is believed
     gone: bool = False  # the page was sent to the sign-in page; nothing more reaches it
     following: bool = False
+    looking: bool = False  # a follower's check is under way
     backlog: list[Callable[[], Any]] = field(default_factory=list)
     checking: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -132,6 +141,8 @@ class Holder:
 
 
 _holders: WeakKeyDictionary[Client, Holder | None] = WeakKeyDictionary()
+_followed: WeakKeyDictionary[Client, Holder] = WeakKeyDictionary()  # the pages the sweep looks at
+_sweep: asyncio.Task[None] | None = None
 _sockets_guarded = False
 
 
@@ -183,25 +194,37 @@ def _holder_for(client: Client) -> Holder | None:
     )
 
 
-def _leave(client: Client, holder: Holder) -> None:
+def _leave(client: Client, holder: Holder, *, wait: bool = False) -> None:
     """Send the page to its sign-in page, once, and stop it: whatever it is sent later is dropped, its
-    timers (live refreshes, the comment thread) stop at once, and a moment later, once the browser had
-    the time to go, the page itself is deleted, so that a tab that refuses to leave is sent nothing new."""
+    change notices (live refreshes, the comment thread) and timers stop at once, and a moment later,
+    once the browser had the time to go, the page itself is deleted, so that a tab that refuses to leave
+    is sent nothing new. ``wait``: the ending was found by the page's follower, not at an event, so the
+    browser may be leaving by itself already (``BROWSER_LEAVING_SECONDS``)."""
     if holder.gone:
         return
     holder.gone = True
     holder.backlog.clear()
+    _followed.pop(client, None)
     if client.is_deleted:
         return
+    live.stop(client)
     for element in list(client.elements.values()):
         if isinstance(element, Timer):
             element.cancel()
-    with client:
-        ui.navigate.to(f"{holder.door.login_path}?{urlencode({'next': holder.page, 'expired': '1'})}")
-    background_tasks.create(_delete_later(client), name=f"authority leave {client.id}")
+    target = f"{holder.door.login_path}?{urlencode({'next': holder.page, 'expired': '1'})}"
+    background_tasks.create(_send_away(client, target, wait=wait), name=f"authority leave {client.id}")
 
 
-async def _delete_later(client: Client) -> None:
+async def _send_away(client: Client, target: str, *, wait: bool) -> None:
+    """Navigate the page to ``target`` (unless its browser left by itself within ``BROWSER_LEAVING_SECONDS``
+    when ``wait``), then delete it ``LEAVE_SECONDS`` later."""
+    waited = 0.0
+    while wait and waited < BROWSER_LEAVING_SECONDS and client.has_socket_connection:
+        await asyncio.sleep(0.05)
+        waited += 0.05
+    if not client.is_deleted and (client.has_socket_connection or not wait):
+        with client:
+            ui.navigate.to(target)
     await asyncio.sleep(LEAVE_SECONDS)
     if not client.is_deleted:
         client.delete()
@@ -235,27 +258,66 @@ async def _work_off(client: Client, holder: Holder) -> None:
         raise
 
 
-async def _check_in(client: Client, holder: Holder) -> None:
-    """A page's follower, about once a second: asks only when a notice moved or a time-out is due."""
-    if holder.gone or not holder.news(portal.current()):
-        return
-    try:
-        stands = await holder.stands(renew=False)  # watching is not use: it must not keep the session alive
-    except Exception as error:
-        if is_outage(error):
-            return  # asked again in a second; a click meanwhile is what tells the person
-        raise
-    if not stands:
-        _leave(client, holder)
-
-
 def _follow(client: Client) -> None:
-    """On a page's connection: follow its session's end (once; a reconnection finds it running)."""
+    """On a page's connection: follow its session's end (once; a reconnection finds it followed).
+
+    The page subscribes to its person's sessions topic, joins the sweep's pages, and is checked at once.
+    """
     holder = holder_of(client)
     if holder is None or holder.following:
         return
     holder.following = True
-    ui.timer(POLL_SECONDS, lambda: _check_in(client, holder))
+    live.subscribe(client, portal.current().events, holder.topic, lambda: _look(client, holder))
+    _followed[client] = holder
+    _ensure_sweep()
+    _look(client, holder)
+
+
+def _look(client: Client, holder: Holder) -> None:
+    """Have the follower check the page's session, unless a check of it is under way already."""
+    if holder.gone or holder.looking:
+        return
+    holder.looking = True
+    background_tasks.create(_check_in(client, holder), name=f"authority follow {client.id}", context=client)
+
+
+async def _check_in(client: Client, holder: Holder) -> None:
+    """The follower's check: asks the database only when a notice came or a time-out is due."""
+    try:
+        if holder.gone or not holder.news(portal.current()):
+            return
+        stands = await holder.stands(renew=False)  # watching is not use: it must not keep the session alive
+    except Exception as error:
+        if is_outage(error):
+            return  # the sweep asks again in a second; a click meanwhile is what tells the person
+        raise
+    finally:
+        holder.looking = False
+    if not stands:
+        _leave(client, holder, wait=True)
+
+
+def _ensure_sweep() -> None:
+    """One sweep per process (and per event loop: NiceGUI's tests start one for each test)."""
+    global _sweep
+    if _sweep is None or _sweep.done() or _sweep.get_loop() is not asyncio.get_running_loop():
+        _sweep = background_tasks.create(_sweep_followed(), name="authority sweep")
+
+
+async def _sweep_followed() -> None:
+    """Every second, look at each followed page with news: a time-out due, a notice heard during its
+    last check, or a last check that found the database unavailable. No database work for the others."""
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        try:
+            current = portal.current()
+            for client, holder in list(_followed.items()):
+                if client.is_deleted or holder.gone:
+                    _followed.pop(client, None)
+                elif not holder.looking and holder.news(current):
+                    _look(client, holder)
+        except Exception:  # a bug; the sweep itself must go on, or no page would notice a time-out
+            logger.exception("the session sweep failed")
 
 
 # Socket.IO: NiceGUI's handlers look a client up by the id a message names and do not ask which socket

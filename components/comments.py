@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from components.live import LiveTopics
 from components.offload import io_bound
 from services.comments import MAX_COMMENT_LENGTH, CommentView, add_comment, list_comments
 from services.dates import format_day
@@ -12,18 +13,16 @@ from services.events import invoice_comments_topic
 from services.portal import Portal
 from services.principal import Principal
 
-REFRESH_SECONDS = 1.0
-
 
 class CommentThread:
-    """Shows the thread and a box to add to it; refreshes when the thread's change notice moves."""
+    """Shows the thread and a box to add to it; refreshes when the thread's change notice arrives."""
 
     def __init__(self, portal: Portal, principal: Principal, invoice_public_id: str) -> None:
         self.portal = portal
         self.principal = principal
         self.invoice_public_id = invoice_public_id
-        self.topic = invoice_comments_topic(invoice_public_id)
-        self.seen_version = portal.events.version(self.topic)
+        # before the first read, so a comment written meanwhile is not missed
+        self.watch = LiveTopics(portal.events, invoice_comments_topic(invoice_public_id))
         self.comments: tuple[CommentView, ...] = ()
 
     @classmethod
@@ -51,7 +50,7 @@ class CommentThread:
             self.send = ui.button("Add Comment", icon="send", on_click=self.submit).props(
                 "unelevated no-caps"
             )
-        ui.timer(REFRESH_SECONDS, self.poll)
+        self.watch.follow(self.reload)
 
     @ui.refreshable_method
     def thread(self) -> None:
@@ -86,13 +85,9 @@ class CommentThread:
         finally:
             self.send.props(remove="loading")
         self.box.value = ""
+        self.watch.catch_up()  # the thread is read just below, with this comment in it
         await self.reload()
 
-    async def poll(self) -> None:
-        if self.portal.events.version(self.topic) != self.seen_version:
-            await self.reload()
-
     async def reload(self) -> None:
-        self.seen_version = self.portal.events.version(self.topic)
         self.comments = await io_bound(list_comments, self.portal.db, self.principal, self.invoice_public_id)
         self.thread.refresh()
