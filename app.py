@@ -13,15 +13,17 @@ import os
 import sys
 from pathlib import Path
 
-from nicegui import app, background_tasks, run, ui
+from nicegui import app, background_tasks, ui
 
 from api.body_limit import BodyLimit
 from api.forwarded import ForwardedHeaders
+from api.metrics import RequestMetrics
 from api.security_headers import SecurityHeaders
 from api.unavailable import DatabaseOutageGuard
 from api.url_guard import UrlGuard
+from components import offload
 from components import unavailable as outage_notice
-from components.offload import io_bound
+from components.offload import gateway_bound, io_bound, pdf_bound
 from services import portal
 from services.background import repeat
 from services.backup import (
@@ -82,8 +84,10 @@ def configure(settings: Settings) -> portal.Portal:
     app.on_startup(lambda: background_tasks.create(_scheduled_backups(started), name="scheduled backups"))
     reconciler = Reconciler(started.db, started.gateway, clock=started.clock)
     app.on_startup(lambda: background_tasks.create(_settle_payments(reconciler), name="payment settling"))
+    app.on_shutdown(reconciler.leadership.release)  # another instance takes over at its next round
     # Fonts are prepared once per process; doing it now spares the first customer's PDF the wait.
-    app.on_startup(lambda: run.io_bound(preload_fonts))
+    app.on_startup(lambda: pdf_bound(preload_fonts))
+    app.on_shutdown(offload.shut_down)  # work still queued is dropped, not run after the app has stopped
     if settings.demo:
         logins = seed_demo(started.db, clock=started.clock, password_rounds=settings.bcrypt_rounds)
         _announce_demo(settings, logins is not None)
@@ -91,7 +95,18 @@ def configure(settings: Settings) -> portal.Portal:
         print(f"First run: open {settings.public_url}/ to set up your business.", flush=True)
 
     # routes and pages need the portal installed first
-    from api import admin_documents, auth, branding, documents, second_step, statements, v1, webhooks
+    from api import (
+        admin_documents,
+        auth,
+        branding,
+        documents,
+        health,
+        metrics,
+        second_step,
+        statements,
+        v1,
+        webhooks,
+    )
 
     # NiceGUI's UI tests configure the same app for every test (its routes and middleware are reset
     # between tests, its lifespan is not): each include_router nests the router's (empty) lifespan in
@@ -105,6 +120,8 @@ def configure(settings: Settings) -> portal.Portal:
         documents.router,
         statements.router,
         webhooks.router,
+        health.router,
+        metrics.router,
     ):
         app.include_router(router)
     app.router.lifespan_context = lifespan
@@ -129,6 +146,9 @@ def configure(settings: Settings) -> portal.Portal:
     # Outside that: every response, the 413 and 503 ones too, carries the browser's defences.
     if not any(middleware.cls is SecurityHeaders for middleware in app.user_middleware):
         app.add_middleware(SecurityHeaders, https=settings.secure_cookies, stripe_js_url=_stripe_js_url)
+    # Around all of those: every request counted and timed by its route (api.metrics), whatever answers it.
+    if not any(middleware.cls is RequestMetrics for middleware in app.user_middleware):
+        app.add_middleware(RequestMetrics)
     # Outermost of all: the client's address and scheme, from a trusted proxy's headers or the connection.
     if not any(middleware.cls is ForwardedHeaders for middleware in app.user_middleware):
         app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxy_networks)
@@ -169,9 +189,10 @@ def configure(settings: Settings) -> portal.Portal:
 async def _settle_payments(reconciler: Reconciler) -> None:
     """Book every payment the gateway has not given us a final answer for: at start-up, then every
     round (bank debits settling, answers lost to a crash or an outage)."""
-    # offload's io_bound passes a shutdown's cancellation on (NiceGUI's own returns None), so the loop
-    # ends at once instead of sleeping through the shutdown's two-second grace period
-    await repeat("Payment settling", lambda: io_bound(reconciler.run), interval=SETTLE_INTERVAL_SECONDS)
+    # offload passes a shutdown's cancellation on (NiceGUI's run.io_bound returns None), so the loop
+    # ends at once instead of sleeping through the shutdown's two-second grace period. It asks the
+    # gateway: a gateway slow to answer holds gateway threads, not the database's.
+    await repeat("Payment settling", lambda: gateway_bound(reconciler.run), interval=SETTLE_INTERVAL_SECONDS)
 
 
 async def _scheduled_backups(started: portal.Portal) -> None:

@@ -7,6 +7,7 @@ import re
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from components.offload import io_bound, pdf_bound
 from services import portal
 from services.branding import get_logo
 from services.errors import NotFound
@@ -34,27 +35,30 @@ def pdf_response(content: bytes, name: str, *, download: bool) -> Response:
 
 
 @router.get("/invoices/{public_id}/pdf")
-def invoice_pdf(request: Request, public_id: str, download: bool = False) -> Response:
-    """Runs in a worker thread: the query and the rendering stay off the event loop."""
+async def invoice_pdf(request: Request, public_id: str, download: bool = False) -> Response:
+    """The query in the database's workers, the rendering in the PDF's (components.offload)."""
     principal: Principal = request.state.principal
     current = portal.current()
     try:
-        document = get_invoice(current.db, principal, public_id, today=current.clock().date(), with_logo=True)
+        document = await io_bound(
+            get_invoice, current.db, principal, public_id, today=current.clock().date(), with_logo=True
+        )
     except NotFound:
         raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
-    return pdf_response(render_invoice_pdf(document), document.number, download=download)
+    return pdf_response(await pdf_bound(render_invoice_pdf, document), document.number, download=download)
 
 
 @router.get("/payments/{public_id}/pdf")
-def receipt_pdf(request: Request, public_id: str, download: bool = False) -> Response:
+async def receipt_pdf(request: Request, public_id: str, download: bool = False) -> Response:
     """The receipt of a payment that succeeded; an attempt that failed or is processing has none."""
     principal: Principal = request.state.principal
+    db = portal.current().db
     try:
-        payment = get_payment(portal.current().db, principal, public_id)
+        payment = await io_bound(get_payment, db, principal, public_id)
     except NotFound:
         raise HTTPException(status_code=404, detail="This payment does not exist.") from None
     if not payment.is_receipt:
         raise HTTPException(status_code=404, detail="This payment has no receipt: it did not go through.")
-    logo = get_logo(portal.current().db)
-    content = render_receipt_pdf(payment, logo=logo[0] if logo else None)
+    logo = await io_bound(get_logo, db)
+    content = await pdf_bound(render_receipt_pdf, payment, logo=logo[0] if logo else None)
     return pdf_response(content, f"Receipt-{payment.receipt_number}", download=download)

@@ -8,7 +8,7 @@ from nicegui import ui
 
 from components.countries import COUNTRIES
 from components.dialog_host import DialogHost
-from components.offload import io_bound
+from components.offload import gateway_bound
 from services.dashboard import country_name
 from services.errors import DomainError, human_message
 from services.gateways.base import BillingAddress, MethodUpdate
@@ -90,7 +90,7 @@ def _method_row(
 
 async def _make_default(portal: Portal, principal: Principal, method: SavedMethodView, on_done: Done) -> None:
     try:
-        await io_bound(
+        await gateway_bound(
             make_default, portal.db, portal.gateway, principal, method.public_id, clock=portal.clock
         )
     except DomainError as error:
@@ -106,7 +106,7 @@ def _confirm_remove(
     async def remove() -> None:
         button.props("loading disable")
         try:
-            await io_bound(
+            await gateway_bound(
                 remove_saved_method,
                 portal.db,
                 portal.gateway,
@@ -186,7 +186,7 @@ class EditCardDialog:
         self.error.text = ""
         self.save.props("loading disable")
         try:
-            await io_bound(
+            await gateway_bound(
                 update_saved_card,
                 self.portal.db,
                 self.portal.gateway,

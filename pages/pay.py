@@ -10,7 +10,7 @@ from nicegui import ui
 from components.card_details import read_expiry
 from components.countries import COUNTRIES
 from components.frame import frame
-from components.offload import io_bound
+from components.offload import gateway_bound, io_bound
 from components.stripe_card import StripeCardField
 from services import portal
 from services.amount_input import amount_text, read_amount
@@ -242,10 +242,10 @@ class PaymentForm:
             self.error.text = "Enter the name on the card."
             return None
         current = self.current
-        customer = await io_bound(
+        customer = await gateway_bound(
             gateway_customer, current.db, current.gateway, self.principal, clock=current.clock
         )
-        setup = await io_bound(current.gateway.start_card_setup, customer)
+        setup = await gateway_bound(current.gateway.start_card_setup, customer)
         address = self.billing_address()
         fields = {
             "line1": address.line1,
@@ -288,13 +288,14 @@ class PaymentForm:
                 return None
         else:
             request = self.charge_request()
-        outcome = await io_bound(
+        # Its database steps too: a gateway slow to answer holds gateway threads only (components.offload).
+        outcome = await gateway_bound(
             pay, current.db, current.gateway, self.principal, plan, request, clock=current.clock
         )
         if outcome.status == ChargeStatus.REQUIRES_ACTION and self.stripe_card is not None:
             self.attempt = outcome  # from here on the charge may go through: never say it did not
             await self.stripe_card.authenticate(outcome.client_secret)
-            outcome = await io_bound(
+            outcome = await gateway_bound(
                 complete_action,
                 current.db,
                 current.gateway,

@@ -23,6 +23,12 @@ SQLITE_BUSY_TIMEOUT = 10.0  # seconds a SQLite write waits for another writer (P
 # Instances sharing a PostgreSQL database migrate one after the other: the later finds nothing to do.
 MIGRATION_LOCK = 0x706F7274616C  # "portal"
 MAX_REASON_LENGTH = 200
+# Connections kept open, and opened beyond them at busy moments. components.offload runs blocking work in
+# 26 threads (8 database, 2 PDF, 16 gateway), and the background loops and the sign-in check take a few
+# more: 30 in all, so no worker waits for a connection; PostgreSQL's default max_connections of 100
+# leaves room for three instances.
+POOL_SIZE = 10
+MAX_OVERFLOW = 20
 
 
 def normalize_url(url: str) -> str:
@@ -36,6 +42,8 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT, **kwargs: Any) -> Engine:
     """An engine for ``url``; on SQLite a write waits up to ``busy_timeout`` seconds for another's lock."""
     url = normalize_url(url)
+    if "poolclass" not in kwargs and not _in_memory(url):
+        kwargs = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW} | kwargs
     if not url.startswith("sqlite"):
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     else:
@@ -44,6 +52,13 @@ def make_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT, **kwargs
         _configure_sqlite(engine, busy_timeout)
     event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
     return engine
+
+
+def _in_memory(url: str) -> bool:
+    """SQLite in memory keeps one connection per thread (SQLAlchemy's pool for it takes no size)."""
+    if not url.startswith("sqlite"):
+        return False
+    return url.rstrip("/") in ("sqlite:", "sqlite:/") or ":memory:" in url or "mode=memory" in url
 
 
 def _without_nul(

@@ -12,7 +12,7 @@ from nicegui import ui
 from components.admin_frame import admin_frame
 from components.banner import banner
 from components.dialog_host import DialogHost
-from components.offload import io_bound
+from components.offload import gateway_bound, io_bound
 from components.payment_dialogs import DeclineDialog
 from services import portal
 from services.branding import get_branding
@@ -137,7 +137,7 @@ async def refunds_page(request: Request) -> None:
     async def approve(view: RefundRequestView) -> None:
         notice.clear()
         try:
-            outcome = await io_bound(
+            outcome = await gateway_bound(
                 approve_refund_request,
                 current.db,
                 current.gateway,
@@ -170,7 +170,7 @@ async def refunds_page(request: Request) -> None:
     async def retry(refund_public_id: str, client_public_id: str) -> None:
         notice.clear()
         try:
-            status = await io_bound(
+            status = await gateway_bound(
                 retry_gateway_refund,
                 current.db,
                 current.gateway,

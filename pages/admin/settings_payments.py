@@ -6,7 +6,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components.banner import banner
-from components.offload import io_bound
+from components.offload import gateway_bound, io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
 from services.errors import DomainError, InvalidDetails, human_message
@@ -155,7 +155,7 @@ class GatewayCard:
         self.result.clear()
         self.check_button.props("loading")
         try:
-            answer = await io_bound(
+            answer = await gateway_bound(
                 check_connection,
                 self.current.db,
                 self.staff.organization_id,
