@@ -63,6 +63,9 @@ PUBLIC_PATHS = frozenset(
     }
 )
 PUBLIC_PREFIXES = ("/_nicegui",)
+# The load balancer's probes, public and answered before the first-run setup too; /metrics checks the
+# client's address itself (api.health, api.metrics).
+PUBLIC_PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 # The REST API authenticates each request by its API key, never by a cookie.
 SELF_AUTHENTICATED = ("/api/v1", "/api/docs", "/api/openapi.json")
 
@@ -261,8 +264,9 @@ def admin_logout(request: Request) -> Response:
 class SessionGuard(BaseHTTPMiddleware):
     """Decides who may open a path; pages get the signed-in person from ``request.state``.
 
-    In order: the REST API and NiceGUI's paths pass (the API checks its key, ``components.authority``
-    a page's own routes under /_nicegui/client, the rest are public assets); while no staff
+    In order: the REST API, NiceGUI's paths and the probes pass (the API checks its key,
+    ``components.authority`` a page's own routes under /_nicegui/client, /metrics the client's address,
+    the rest are public assets or probes); while no staff
     account exists every other path leads to /setup; /setup is gone afterwards; /admin paths but the
     sign-in need a staff session (``request.state.staff``); every other path but the public ones
     needs a customer session (``request.state.principal``). A cookie of the other kind counts as none.
@@ -276,7 +280,7 @@ class SessionGuard(BaseHTTPMiddleware):
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         path = request.url.path
-        if _self_authenticated(path) or path.startswith(PUBLIC_PREFIXES):
+        if _self_authenticated(path) or path.startswith(PUBLIC_PREFIXES) or path in PUBLIC_PROBES:
             return await call_next(request)
         current = portal.current()
         if not self._set_up:

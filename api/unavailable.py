@@ -23,8 +23,9 @@ from services.database_faults import OutageLog
 RETRY_AFTER_SECONDS = 5
 HEADING = "The portal is temporarily unavailable"
 EXPLANATION = "Nothing was changed. Please try again in a moment."
-# Requests for NiceGUI's scripts and styles never touch the database: their success says nothing.
-_NO_DATABASE = ("/_nicegui", "/favicon.ico")
+# Requests for NiceGUI's scripts and styles never touch the database: their success says nothing. Nor does
+# /healthz's, nor that of /metrics, which answers while the database is away.
+_NO_DATABASE = ("/_nicegui", "/favicon.ico", "/healthz", "/metrics")
 
 requests_outage = OutageLog("Pages and API", meanwhile="answering 503 until it is back")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import BackupSchedule
@@ -204,12 +205,20 @@ def _record(db: Database, *, error: str = "", archive: str = "", at: datetime | 
 
 
 def _row(session: Session) -> BackupSchedule:
-    """The schedule's one row, locked for this transaction; made on first use."""
+    """The schedule's one row, locked for this transaction; made on first use.
+
+    Two instances making it at once would both insert it: the second waits for the first's row instead
+    of failing on the primary key (``ON CONFLICT DO NOTHING``, then the locked read).
+    """
     row = session.get(BackupSchedule, SCHEDULE_ROW, with_for_update=True)
     if row is None:
-        row = BackupSchedule(id=SCHEDULE_ROW, last_archive="", last_error="")
-        session.add(row)
-        session.flush()
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(
+            dialect.insert(BackupSchedule)
+            .values(id=SCHEDULE_ROW, last_archive="", last_error="")
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        row = session.get_one(BackupSchedule, SCHEDULE_ROW, with_for_update=True, populate_existing=True)
     return row
 
 

@@ -2,10 +2,12 @@
 
 Each message is claimed in a short transaction of its own (a conditional UPDATE to ``sending``
 with a lease in ``next_attempt_at``), so two senders never take the same message; it is sent with
-no transaction open; the result is recorded in a second short transaction. A sender that stops
-between claiming and recording loses nothing: once the lease runs out the message is due again.
-Delivery is therefore at least once; the Message-ID stays the same on every attempt, so a
-repeat can be recognised as one.
+no transaction open; the result is recorded in a second short transaction. On PostgreSQL the claim
+reads the next due message with ``FOR UPDATE SKIP LOCKED``, so senders of several instances take
+different messages side by side instead of queueing for the same row; SQLite has one writer at a
+time. A sender that stops between claiming and recording loses nothing: once the lease runs out
+the message is due again. Delivery is therefore at least once; the Message-ID stays the same on
+every attempt, so a repeat can be recognised as one.
 """
 
 from __future__ import annotations
@@ -247,7 +249,11 @@ def _claim_next(db: Database, now: datetime) -> _ClaimedEmail | None:
     )
     with db.transaction() as session:
         for email_id in session.scalars(
-            select(OutboxEmail.id).where(due).order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(5)
+            select(OutboxEmail.id)
+            .where(due)
+            .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+            .limit(5)
+            .with_for_update(skip_locked=True)  # another sender's claim in progress is passed over
         ):
             # Only the sender whose UPDATE still finds the message due gets it: the WHERE clause is
             # checked again under the row lock (PostgreSQL) or the write lock (SQLite).

@@ -15,7 +15,8 @@ our side alone can always ask again:
 
 Only final answers are booked, exactly once (``book_result`` locks the row). Until then the attempt keeps
 its invoices reserved: money is never resolved by a time-out. This runs at start-up and then every few
-seconds (``app.py``); several instances may run it at once.
+seconds (``app.py``). Several instances sharing a database could all run it safely, but only one asks the
+gateway: ``Reconciler`` runs its rounds while it leads (``services.leadership``), and the others skip theirs.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from services.gateways.base import (
 )
 from services.gateways.sandbox import SandboxGateway
 from services.gateways.sandbox_records import DatabaseRecords
+from services.leadership import RECONCILIATION_LOCK, Leadership
 from services.online_payments import ACTION_TIMEOUT, NOT_VERIFIED, book_result
 
 log = logging.getLogger(__name__)
@@ -261,17 +263,29 @@ class Reconciler:
 
     It asks the configured gateway (which Settings may switch; ``gateway`` follows the switch) and the
     sandbox, whose record is always at hand: attempts made before a switch are answered all the same.
+    Of the instances sharing a database, only the one that leads (``leadership``) asks; on the others a
+    round does nothing and says so with an empty ``Reconciliation``.
     """
 
-    def __init__(self, db: Database, gateway: PaymentGateway, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        db: Database,
+        gateway: PaymentGateway,
+        *,
+        clock: Clock = utc_now,
+        leadership: Leadership | None = None,
+    ) -> None:
         self.db = db
         self.gateway = gateway
         self.clock = clock
         self.sandbox = SandboxGateway(records=DatabaseRecords(db), clock=clock)
         self.schedule = AskSchedule()
+        self.leadership = leadership or Leadership(db, RECONCILIATION_LOCK, name="Payment settling")
         self._unreachable = 0
 
     def run(self) -> Reconciliation:
+        if not self.leadership.held():
+            return Reconciliation(booked=0, waiting=0, unreachable=0)
         done = reconcile_payments(
             self.db, (self.gateway, self.sandbox), clock=self.clock, schedule=self.schedule
         )

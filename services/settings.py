@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # Forwarded headers (X-Forwarded-For, -Proto, Forwarded) are believed only from these proxies:
     # comma-separated addresses or networks (api.forwarded); none by default.
     trusted_proxies: str = ""
+    # /metrics answers only these addresses or networks (the client as api.forwarded resolves it); "" for
+    # nobody. Prometheus scrapes each instance directly, so loopback is the default.
+    metrics_allow: str = "127.0.0.1, ::1"
     database_url: str = Field(
         default="", validation_alias=AliasChoices("DATABASE_URL", "PORTAL_DATABASE_URL")
     )
@@ -55,7 +58,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _networks(cls, value: str) -> str:
         parse_networks(value)
@@ -84,6 +87,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_networks(self) -> tuple[Network, ...]:
         return parse_networks(self.trusted_proxies)
+
+    @property
+    def metrics_allow_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.metrics_allow)
 
     @property
     def secure_cookies(self) -> bool:
