@@ -79,6 +79,9 @@ def configure(settings: Settings) -> portal.Portal:
     """The composition root: wires settings, database and routes; returns the started portal."""
     started = portal.start(settings)
     _start_mail(started)
+    # Every instance follows the gateway saved in Settings by any of them (services.events' SETTINGS_TOPIC).
+    app.on_startup(lambda: _follow_settings(started))
+    app.on_shutdown(started.events.close)  # stops listening for other instances' change notices
     # after the sender stops: the database file is left complete, without its write-ahead log
     app.on_shutdown(started.db.close)
     app.on_startup(lambda: background_tasks.create(_scheduled_backups(started), name="scheduled backups"))
@@ -202,6 +205,17 @@ async def _scheduled_backups(started: portal.Portal) -> None:
         lambda: io_bound(run_due_backup, started.db, started.settings, clock=started.clock),
         interval=BACKUP_CHECK_SECONDS,
     )
+
+
+_settings_follower: portal.SettingsFollower | None = None
+
+
+def _follow_settings(started: portal.Portal) -> None:
+    """On the event loop at start-up; kept here, as the notices hold their subscribers weakly."""
+    global _settings_follower
+    if _settings_follower is not None:  # NiceGUI's UI tests start the app once per test
+        _settings_follower.stop()
+    _settings_follower = portal.follow_settings(started, io_bound)
 
 
 def _stripe_js_url() -> str | None:

@@ -19,6 +19,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
+from services.events import SETTINGS_TOPIC, Events
 from services.gateways.base import MethodKind
 from services.settings import Settings
 
@@ -164,10 +165,12 @@ def save_gateway(
     *,
     staff_user_id: int | None = None,
     clock: Clock = utc_now,
+    events: Events | None = None,
 ) -> Settings:
     """Store the chosen gateway and its keys; returns the settings to build the running gateway from
     (``services.portal.choose_gateway``). ``InvalidDetails`` (keys ``gateway``, ``secret_key``,
-    ``publishable_key``, ``webhook_secret``) writes nothing.
+    ``publishable_key``, ``webhook_secret``) writes nothing. ``SETTINGS_TOPIC`` is published after the
+    commit, so every instance loads the gateway again (``services.portal.follow_settings``).
     """
     with db.transaction() as session:
         _organization(session, organization_id, lock=True)
@@ -195,6 +198,8 @@ def save_gateway(
                 "secret_key": key_hint(keys.secret_key) if change.gateway == STRIPE else "",
             },
         )
+    if events is not None:
+        events.publish(SETTINGS_TOPIC)
     return gateway_settings(settings, change.gateway, keys)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -14,12 +16,13 @@ from services import secret_key
 from services.clock import Clock, utc_now
 from services.database import Database, normalize_url
 from services.database_faults import check_database
-from services.events import Events
+from services.events import SETTINGS_TOPIC, Events
 from services.gateways.base import PaymentGateway
 from services.gateways.sandbox import SandboxGateway
 from services.gateways.sandbox_records import DatabaseRecords
 from services.gateways.switch import SwitchableGateway
 from services.invitations import seal_plain_links
+from services.notices import choose as choose_transport
 from services.payment_settings import configured_settings
 from services.private_files import keep_private, read_or_create
 from services.settings import Settings, SettingsError
@@ -95,14 +98,17 @@ def choose_gateway(settings: Settings, db: Database | None = None) -> PaymentGat
 
 
 def use_configured_gateway(gateway: SwitchableGateway, db: Database, settings: Settings) -> None:
-    """Switch to the gateway the owner chose in Settings, if any (the environment's stays otherwise)."""
+    """Use the gateway the owner chose in Settings, or the environment's when none is chosen (any more).
+
+    At start-up, and in every instance whenever one of them saves Settings (``follow_settings``).
+    """
     configured = configured_settings(db, settings)
-    if configured is settings:
-        return
     try:
-        gateway.replace(choose_gateway(configured, db))
+        chosen = choose_gateway(configured, db)
     except SettingsError as error:  # keys checked when saved, so only a row edited by hand gets here
         logger.error("the gateway chosen in Settings cannot be used (%s); the environment's is", error)
+        chosen = choose_gateway(settings, db)
+    gateway.replace(chosen)
 
 
 def switch_gateway(portal: Portal, settings: Settings) -> PaymentGateway:
@@ -116,6 +122,49 @@ def switch_gateway(portal: Portal, settings: Settings) -> PaymentGateway:
     else:  # a portal built by hand (tests) with a fixed gateway: install a copy with the new one
         install(replace(portal, gateway=SwitchableGateway(chosen)))
     return chosen
+
+
+Offload = Callable[..., Awaitable[object]]
+"""Runs blocking work off the event loop: ``components.offload.io_bound`` (``asyncio.to_thread`` in tests)."""
+
+
+class SettingsFollower:
+    """Loads the gateway from the database again after each ``SETTINGS_TOPIC`` notice, from whichever
+    instance saved Settings (and after notices may have been missed), one load at a time."""
+
+    def __init__(self, portal: Portal, offload: Offload) -> None:
+        self.portal, self.offload = portal, offload
+        self.again = False  # a notice came while a load was running: load once more after it
+        self.task: asyncio.Task[None] | None = None
+        self.subscription = portal.events.subscribe(SETTINGS_TOPIC, self._notice)
+
+    def stop(self) -> None:
+        self.subscription.cancel()
+        if self.task is not None:
+            self.task.cancel()
+
+    def _notice(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.again = True
+        else:
+            self.task = asyncio.get_running_loop().create_task(self._load())
+
+    async def _load(self) -> None:
+        gateway = self.portal.gateway
+        if not isinstance(gateway, SwitchableGateway):  # a portal built by hand with a fixed gateway
+            return
+        self.again = True
+        while self.again:
+            self.again = False
+            try:
+                await self.offload(use_configured_gateway, gateway, self.portal.db, self.portal.settings)
+            except Exception:  # the database is away, say: the running gateway stays until the next notice
+                logger.exception("the gateway could not be loaded again after a change in Settings")
+
+
+def follow_settings(portal: Portal, offload: Offload) -> SettingsFollower:
+    """On the event loop: from now on, follow the gateway saved in Settings by any instance."""
+    return SettingsFollower(portal, offload)
 
 
 def _keep_sqlite_private(database_url: str) -> None:
@@ -136,7 +185,9 @@ def start(settings: Settings) -> Portal:
     """Create the data folder, migrate the database and install the portal for pages and routes.
 
     The gateway is the environment's (``choose_gateway``), unless the owner chose one in Settings >
-    Payments; either way it is a ``SwitchableGateway``, so a later choice applies without a restart.
+    Payments; either way it is a ``SwitchableGateway``, so a later choice applies without a restart, in
+    every instance (``follow_settings``). Change notices travel between instances through the transport
+    ``services.notices.choose`` picks; close ``Portal.events`` at shutdown.
     """
     data_dir = prepare_data_dir(settings)
     secret_key.install(data_dir, settings.secret_key)
@@ -148,6 +199,7 @@ def start(settings: Settings) -> Portal:
     secret_key.seal_stored_secrets(database)
     seal_plain_links(database)  # set-password links that messages queued by an earlier version hold
     use_configured_gateway(gateway, database, settings)
-    portal = Portal(settings=settings, db=database, gateway=gateway)
+    events = Events(choose_transport(settings, settings.resolved_database_url))
+    portal = Portal(settings=settings, db=database, events=events, gateway=gateway)
     install(portal)
     return portal

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", validation_alias=AliasChoices("DATABASE_URL", "PORTAL_DATABASE_URL")
     )
+    # Change notices between instances through Redis pub/sub instead of PostgreSQL's LISTEN/NOTIFY
+    # (services.notices); "" for LISTEN/NOTIFY on PostgreSQL, in-process on SQLite.
+    redis_url: str = ""
     demo: bool = False
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     sqlite_busy_timeout: float = Field(default=10.0, gt=0, le=600)  # seconds a write waits for a lock
@@ -74,6 +77,13 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
         return value
 
     @property

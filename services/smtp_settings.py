@@ -31,6 +31,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, SmtpTestFailed
+from services.events import SETTINGS_TOPIC, Events
 from services.mailer import SmtpConfig, SmtpSender
 from services.settings import Settings, SettingsError
 
@@ -107,8 +108,10 @@ def save_smtp_settings(
     *,
     staff_user_id: int | None,
     clock: Clock = utc_now,
+    events: Events | None = None,
 ) -> SmtpSettingsView:
-    """Store the business's SMTP server; the background sender uses it from its next round.
+    """Store the business's SMTP server; every instance's background sender uses it from its next round
+    (it reads the server each round); ``SETTINGS_TOPIC`` is published after the commit.
 
     Raises ``InvalidDetails`` (per field: host, port, security, user, password, from_address) and
     changes nothing when a value is wrong, or when the host, port, security or user name changes while
@@ -151,7 +154,7 @@ def save_smtp_settings(
             details={"changed": changed},  # names only: never a password
         )
         session.flush()
-        return SmtpSettingsView(
+        saved = SmtpSettingsView(
             host=row.smtp_host,
             port=row.smtp_port,
             security=row.smtp_security,
@@ -160,6 +163,9 @@ def save_smtp_settings(
             has_password=bool(row.smtp_password),
             environment_host="",
         )
+    if events is not None:
+        events.publish(SETTINGS_TOPIC)
+    return saved
 
 
 def send_test_email(

@@ -172,6 +172,7 @@ class SmtpForm:
                 self.change(),
                 staff_user_id=self.owner.staff_user_id,
                 clock=current.clock,
+                events=current.events,
             )
         except InvalidDetails as error:
             self.show_errors(error.errors)

@@ -184,6 +184,7 @@ class GatewayCard:
                 current.settings,
                 staff_user_id=self.staff.staff_user_id,
                 clock=current.clock,
+                events=current.events,  # every instance loads the gateway again
             )
             portal.switch_gateway(current, chosen)
         except InvalidDetails as error:
