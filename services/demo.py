@@ -6,12 +6,14 @@ accounting rules as real ones.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from models import (
     Client,
@@ -42,6 +44,10 @@ OTHER_CUSTOMER_EMAIL = "other@client.example"
 CUSTOMER_PASSWORD = "Demo-Portal-2026"  # noqa: S105 - published demo login
 OWNER_EMAIL = "owner@business.example"
 OWNER_PASSWORD = "Demo-Owner-2026"  # noqa: S105 - published demo login
+
+# Instances started at once with --demo on one PostgreSQL database fill it one after the other: "portal"
+# and this use's number (services.database's MIGRATION_LOCK is "portal" alone, leadership's end in 02).
+DEMO_LOCK = 0x706F7274616C03
 
 
 @dataclass(frozen=True)
@@ -114,13 +120,44 @@ _OTHER_INVOICES = (
 
 
 def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12) -> DemoLogins | None:
-    """Fill an empty database with the demo business; a database with any data is left untouched."""
-    with db.reading() as session:
-        if session.scalar(select(func.count()).select_from(Organization)):
-            return None
+    """Fill an empty database with the demo business; a database with any data is left untouched.
+
+    Several instances may run this at once on one database: on PostgreSQL the first to take ``DEMO_LOCK``
+    fills it while the others wait, then find it filled. (On SQLite the demo's first transaction looks
+    again, holding the write lock, so a second process finds the business the first one made.)
+    """
+    with _one_at_a_time(db):
+        with db.reading() as session:
+            if session.scalar(select(func.count()).select_from(Organization)):
+                return None
+        return _fill(db, clock, password_rounds)
+
+
+@contextmanager
+def _one_at_a_time(db: Database) -> Iterator[None]:
+    """A session-level advisory lock held on a connection of its own for the block (PostgreSQL only)."""
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": DEMO_LOCK})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": DEMO_LOCK})
+
+
+class _AlreadyFilled(Exception):
+    """Another process made the demo business first (SQLite, see ``seed_demo``)."""
+
+
+def _fill(db: Database, clock: Clock, password_rounds: int) -> DemoLogins | None:
     now = clock()
     today = now.date()
-    organization_id, main_id, other_id, main_user_id = _people(db, now, password_rounds)
+    try:
+        organization_id, main_id, other_id, main_user_id = _people(db, now, password_rounds)
+    except _AlreadyFilled:
+        return None
 
     def days_ago(days: int) -> datetime:
         return _at(today - timedelta(days=days))
@@ -204,7 +241,10 @@ def seed_demo(db: Database, *, clock: Clock = utc_now, password_rounds: int = 12
 
 def _people(db: Database, now: datetime, rounds: int) -> tuple[int, int, int, int]:
     customer_hash = hash_password(CUSTOMER_PASSWORD, rounds=rounds)
-    with db.transaction() as session:
+    owner_hash = hash_password(OWNER_PASSWORD, rounds=rounds)
+    with db.transaction() as session:  # (on SQLite it holds the write lock from its start)
+        if session.scalar(select(func.count()).select_from(Organization)):
+            raise _AlreadyFilled
         organization = Organization(
             name="Northwind Design Studio",
             email="hello@northwind.example",
@@ -227,7 +267,7 @@ def _people(db: Database, now: datetime, rounds: int) -> tuple[int, int, int, in
                 organization_id=organization.id,
                 name="Olivia Owner",
                 email=OWNER_EMAIL,
-                password_hash=hash_password(OWNER_PASSWORD, rounds=rounds),
+                password_hash=owner_hash,
                 created_at=now,
             )
         )

@@ -99,6 +99,31 @@ def test_demo_data_goes_only_into_an_empty_database(tmp_path):
         assert session.scalar(select(func.count()).select_from(Organization)) == 1
 
 
+def test_two_demo_seeds_at_once_on_one_sqlite_file_fill_it_once(tmp_path):
+    """Two processes started with --demo on one data folder (each its own engine): one fills it."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"sqlite:///{tmp_path / 'portal.db'}"
+    Database.from_url(url).migrate()
+    together = threading.Barrier(2)
+
+    def seed() -> bool:
+        db = Database.from_url(url)
+        together.wait()
+        try:
+            return seed_demo(db, password_rounds=10) is not None  # slow enough hashes to meet
+        finally:
+            db.engine.dispose()
+
+    with ThreadPoolExecutor(2) as pool:
+        filled = list(pool.map(lambda _: seed(), range(2)))
+
+    assert sorted(filled) == [False, True]
+    with Database.from_url(url).reading() as session:
+        assert session.scalar(select(func.count()).select_from(Organization)) == 1
+
+
 def test_secrets_saved_under_another_key_stop_start_up_with_one_line(tmp_path):
     from services.payment_settings import GatewayChange, save_gateway
     from services.secret_key import KEY_FILE, install
