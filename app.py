@@ -85,7 +85,7 @@ def configure(settings: Settings) -> portal.Portal:
     # after the sender stops: the database file is left complete, without its write-ahead log
     app.on_shutdown(started.db.close)
     app.on_startup(lambda: background_tasks.create(_scheduled_backups(started), name="scheduled backups"))
-    reconciler = Reconciler(started.db, started.gateway, clock=started.clock)
+    reconciler = Reconciler(started.db, started.gateway, clock=started.clock, events=started.events)
     app.on_startup(lambda: background_tasks.create(_settle_payments(reconciler), name="payment settling"))
     app.on_shutdown(reconciler.leadership.release)  # another instance takes over at its next round
     # Fonts are prepared once per process; doing it now spares the first customer's PDF the wait.

@@ -25,5 +25,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         event = current.gateway.parse_webhook(payload, request.headers.get("stripe-signature", ""))
     except InvalidWebhook as error:
         return JSONResponse({"error": str(error)}, status_code=400)
-    outcome = await io_bound(handle_webhook, current.db, current.gateway.name, event, clock=current.clock)
+    outcome = await io_bound(
+        handle_webhook, current.db, current.gateway.name, event, clock=current.clock, events=current.events
+    )
     return JSONResponse({"received": True, "outcome": outcome})

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 from components.amount_field import AmountField
+from components.live import announce_documents
 from components.offload import io_bound
 from models import RefundSource
 from services.credit_actions import (
@@ -118,6 +119,7 @@ class ApplyDialog:
             return
         finally:
             self.submit_button.props(remove="loading disable")
+        await announce_documents(self.portal.events, self.portal.db, self.principal)
         self.dialog.close()
         ui.notify(f"{self.money(amount)} applied to {invoice.number}.", type="positive")
         await self.on_done()
@@ -194,6 +196,7 @@ class RefundDialog:
             return
         finally:
             self.submit_button.props(remove="loading disable")
+        await announce_documents(self.portal.events, self.portal.db, self.principal)  # the amount is held
         self.card.clear()
         with self.card:
             ui.icon("task_alt").classes("text-4xl text-positive")

@@ -9,16 +9,22 @@ deleted, and ``stop`` ends them at once (a page whose session ended, ``component
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from weakref import WeakKeyDictionary
 
 from nicegui import Client, background_tasks, ui
 
+from components.offload import io_bound
+from services.database import Database
 from services.events import Events, Subscription
+from services.live_topics import documents_topic
+from services.principal import Principal
 
 Refresh = Callable[[], Awaitable[None] | None]
 
 _subscriptions: WeakKeyDictionary[Client, list[Subscription]] = WeakKeyDictionary()
+log = logging.getLogger(__name__)
 
 
 def subscribe(client: Client, events: Events, topic: str, callback: Callable[[], None]) -> None:
@@ -97,3 +103,12 @@ class Loads:
 
     def is_latest(self, ticket: int) -> bool:
         return ticket == self.started
+
+
+async def announce_documents(events: Events, db: Database, principal: Principal) -> None:
+    """After a customer's own change (a payment, credit applied, a refund asked for): their pages open in
+    other tabs, on any instance, show it too. The change is committed already, so a failure only logs."""
+    try:
+        events.publish(await io_bound(documents_topic, db, principal))
+    except Exception:
+        log.warning("the customer's other open pages were not told of their change", exc_info=True)

@@ -10,6 +10,7 @@ from nicegui import ui
 from components.card_details import read_expiry
 from components.countries import COUNTRIES
 from components.frame import frame
+from components.live import announce_documents
 from components.offload import gateway_bound, io_bound
 from components.stripe_card import StripeCardField
 from services import portal
@@ -358,6 +359,9 @@ class PaymentForm:
             self.busy = False
             self.button.props(remove="loading")
             self.button.enable()
+        if outcome is not None or in_doubt is not None:  # paid, or invoices reserved while it is in doubt
+            current = portal.current()
+            await announce_documents(current.events, current.db, self.principal)
         if in_doubt is not None:
             self.show_confirming(in_doubt)
             return

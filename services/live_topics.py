@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
 
-from models import Client
+from sqlalchemy import or_, select
+
+from models import Client, Payment
 from services.database import Database
 from services.errors import NotFound
 from services.events import client_documents_topic
@@ -18,3 +20,33 @@ def documents_topic(db: Database, principal: Principal) -> str:
     if public_id is None:
         raise NotFound("client", principal.client_id)
     return client_documents_topic(public_id)
+
+
+def payments_topics(db: Database, payment_public_ids: Iterable[str]) -> set[str]:
+    """The topics of the clients these payments belong to: their pages show the payments' state."""
+    wanted = set(payment_public_ids)
+    if not wanted:
+        return set()
+    with db.reading() as session:
+        ids = session.scalars(
+            select(Client.public_id)
+            .join(Payment, Payment.client_id == Client.id)
+            .where(Payment.public_id.in_(wanted))
+        ).all()
+    return {client_documents_topic(public_id) for public_id in ids}
+
+
+def charge_topics(db: Database, gateway_name: str, gateway_payment_id: str, reference: str) -> set[str]:
+    """The topic of the client whose payment a gateway's charge is (by the gateway's id or ours)."""
+    found = [Payment.gateway_payment_id == gateway_payment_id] if gateway_payment_id else []
+    if reference:
+        found.append(Payment.public_id == reference)
+    if not found:
+        return set()
+    with db.reading() as session:
+        ids = session.scalars(
+            select(Client.public_id)
+            .join(Payment, Payment.client_id == Client.id)
+            .where(Payment.gateway == gateway_name, or_(*found))
+        ).all()
+    return {client_documents_topic(public_id) for public_id in ids}

@@ -34,6 +34,7 @@ from models import GatewayCustomer, Payment, PaymentStatus
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import DomainError
+from services.events import Events
 from services.gateways.base import (
     ChargeQuery,
     ChargeResult,
@@ -45,6 +46,7 @@ from services.gateways.base import (
 from services.gateways.sandbox import SandboxGateway
 from services.gateways.sandbox_records import DatabaseRecords
 from services.leadership import RECONCILIATION_LOCK, Leadership
+from services.live_topics import payments_topics
 from services.online_payments import ACTION_TIMEOUT, NOT_VERIFIED, book_result
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class Reconciliation:
     booked: int  # attempts whose answer was booked this round
     waiting: int  # attempts asked about that have no final answer yet
     unreachable: int  # attempts made with a gateway that is not configured now
+    settled: tuple[str, ...] = ()  # public ids of the payments booked this round
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ def reconcile_payments(
         by_name.setdefault(reachable.name, reachable)
     now = clock()
     booked = waiting = unreachable = 0
+    settled: list[str] = []
     attempts = _unanswered_attempts(db)
     for attempt in attempts:
         gateway = by_name.get(attempt.gateway)
@@ -158,13 +162,14 @@ def reconcile_payments(
         )
         if outcome.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
             booked += 1
+            settled.append(attempt.public_id)
             if attempt.status == PaymentStatus.PENDING and not attempt.gateway_payment_id:
                 log.info("payment %s had no answer; the gateway says %s", attempt.public_id, outcome.status)
         else:
             waiting += 1
     if schedule is not None:
         schedule.forget(a.public_id for a in attempts if a.gateway not in by_name)
-    return Reconciliation(booked=booked, waiting=waiting, unreachable=unreachable)
+    return Reconciliation(booked=booked, waiting=waiting, unreachable=unreachable, settled=tuple(settled))
 
 
 def _ask(
@@ -274,8 +279,10 @@ class Reconciler:
         *,
         clock: Clock = utc_now,
         leadership: Leadership | None = None,
+        events: Events | None = None,
     ) -> None:
         self.db = db
+        self.events = events  # told of each payment booked, for the customer's open pages
         self.gateway = gateway
         self.clock = clock
         self.sandbox = SandboxGateway(records=DatabaseRecords(db), clock=clock)
@@ -291,6 +298,9 @@ class Reconciler:
         )
         if done.booked:
             log.info("reconciliation booked the gateway's answer for %d payment(s)", done.booked)
+            if self.events is not None:
+                for topic in payments_topics(self.db, done.settled):
+                    self.events.publish(topic)
         if done.unreachable != self._unreachable and done.unreachable:
             log.warning(
                 "%d payment(s) made with a gateway or account not configured now cannot be confirmed; "

@@ -18,7 +18,9 @@ from models import Payment, ProcessedWebhookEvent, Refund
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
+from services.events import Events
 from services.gateways.base import WebhookEvent, WebhookKind
+from services.live_topics import charge_topics
 from services.online_payments import book_gateway_update
 from services.refund_approval import settle_gateway_refund
 
@@ -30,7 +32,12 @@ class WebhookOutcome(StrEnum):
 
 
 def handle_webhook(
-    db: Database, gateway_name: str, event: WebhookEvent, *, clock: Clock = utc_now
+    db: Database,
+    gateway_name: str,
+    event: WebhookEvent,
+    *,
+    clock: Clock = utc_now,
+    events: Events | None = None,
 ) -> WebhookOutcome:
     with db.reading() as session:
         seen = session.scalar(
@@ -44,6 +51,10 @@ def handle_webhook(
     booked = False
     if event.kind == WebhookKind.PAYMENT and event.charge is not None:
         booked = book_gateway_update(db, gateway_name, event.charge, clock=clock)
+        if booked and events is not None:  # the customer's open pages show the payment's new state
+            charge = event.charge
+            for topic in charge_topics(db, gateway_name, charge.gateway_payment_id, charge.reference):
+                events.publish(topic)
     elif event.kind == WebhookKind.REFUND and event.refund is not None:
         booked = _book_refund(db, gateway_name, event, clock)
     if not booked and event.kind != WebhookKind.OTHER:

@@ -19,6 +19,7 @@ from services.errors import (
     PaymentNotStarted,
     human_message,
 )
+from services.events import Events
 from services.gateways.base import (
     ChargeQuery,
     ChargeRequest,
@@ -31,6 +32,7 @@ from services.gateways.base import (
 )
 from services.gateways.sandbox import SandboxGateway
 from services.gateways.sandbox_records import DatabaseRecords
+from services.live_topics import documents_topic
 from services.online_payments import ACTION_TIMEOUT, book_result, pay, plan_pay_all, plan_pay_invoice
 from services.reconciliation import (
     IN_DOUBT_GRACE,
@@ -389,3 +391,32 @@ def test_a_charge_another_account_does_not_know_stays_reserved_without_a_warning
         assert reconcile_payments(db, [other], clock=clock).unreachable == 1
     assert payments(db) == [("pending", "pi_3ds", None)]
     assert not [record for record in caplog.records if record.levelname == "WARNING"]
+
+
+def test_a_debit_settled_by_the_reconciler_is_announced_to_the_customers_open_pages(db, books, clock):
+    principal, invoice, gateway = books
+    events = Events()
+    topic = documents_topic(db, principal)
+    pay_invoice(
+        db, gateway, principal, invoice, clock, ChargeRequest("", 0, "USD", "", bank_account=card_account())
+    )
+    reconciler = Reconciler(db, gateway, clock=clock, events=events)
+    reconciler.run()
+    assert events.version(topic) == 0  # still processing: nothing changed
+    clock.advance(seconds=gateway.settle_delay.total_seconds() + 1)
+    assert reconciler.run().booked == 1
+    assert events.version(topic) == 1
+
+
+def test_a_payment_booked_from_a_webhook_is_announced_to_the_customers_open_pages(
+    db, books, clock, monkeypatch
+):
+    principal, invoice, gateway = books
+    events = Events()
+    pay_and_lose_the_answer(db, gateway, principal, invoice, clock, monkeypatch)
+    [public_id] = payments_public_ids(db)
+    charge = gateway.find_charge(ChargeQuery(public_id, "", clock()))
+    assert charge is not None
+    outcome = handle_webhook(db, "sandbox", webhook("evt_1", charge), clock=clock, events=events)
+    assert outcome == WebhookOutcome.BOOKED
+    assert events.version(documents_topic(db, principal)) == 1
