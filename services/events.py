@@ -13,6 +13,11 @@ database. Nothing polls: a page that hears nothing costs nothing.
 - A subscription lives as long as its owner keeps the ``Subscription`` (the topic's subscribers are
   held weakly) or until it is cancelled: an open page keeps its own and cancels them when it is
   deleted (``components.live``).
+- Between instances (``services.notices``: PostgreSQL ``LISTEN/NOTIFY`` or Redis pub/sub; nothing on
+  SQLite), ``publish`` delivers here at once and the transport passes the topic on; it never hands an
+  instance its own notices back. A transport that lost its connection delivers ``None`` once it
+  listens again: notices may have been missed, so it counts as a notice of every topic and calls every
+  subscriber (a page reads again, a session follower checks again, the gateway is loaded again).
 - Bursts are coalesced: a subscription is called at once, then at most once per
   ``COALESCE_SECONDS``; notices meanwhile call it once more at the end of that time, so the last
   change is never missed. A callback should read what changed after it is called, not before.
