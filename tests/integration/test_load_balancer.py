@@ -198,7 +198,15 @@ def outstanding(page: Any) -> str:
     return page.locator("[data-testid=outstanding-invoices] .figure-amount").inner_text().strip()
 
 
-def test_a_customer_signs_in_through_the_balancer_and_stays_on_one_instance(cluster, browser):
+def test_two_instances_behind_haproxy(cluster, browser):
+    """One test, so that one worker starts the instances and the balancer (pytest-xdist spreads tests)."""
+    sign_in_through_the_balancer_stays_on_one_instance(cluster, browser)
+    a_payment_on_a_reaches_a_page_open_on_b(cluster, browser)
+    a_gateway_saved_on_a_is_the_pay_page_s_on_b(cluster, browser)
+    each_email_is_delivered_once(cluster)  # the receipt of the payment above among them
+
+
+def sign_in_through_the_balancer_stays_on_one_instance(cluster: Cluster, browser: Any) -> None:
     offset = cluster.log_size()
     context = pinned(browser, cluster, None)
     page = context.new_page()
@@ -226,7 +234,7 @@ def test_a_customer_signs_in_through_the_balancer_and_stays_on_one_instance(clus
     assert any(request.startswith("POST /auth/login") for request in requests)
 
 
-def test_a_payment_on_instance_a_reaches_a_page_open_on_instance_b(cluster, browser):
+def a_payment_on_a_reaches_a_page_open_on_b(cluster: Cluster, browser: Any) -> None:
     watcher = pinned(browser, cluster, SERVERS[1])
     on_b = watcher.new_page()
     sign_in(on_b, cluster.url, "/login", CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
@@ -260,7 +268,7 @@ def test_a_payment_on_instance_a_reaches_a_page_open_on_instance_b(cluster, brow
     watcher.close()
 
 
-def test_the_owner_switches_the_gateway_on_a_and_the_pay_page_on_b_follows(cluster, browser):
+def a_gateway_saved_on_a_is_the_pay_page_s_on_b(cluster: Cluster, browser: Any) -> None:
     customer = pinned(browser, cluster, SERVERS[1])
     on_b = customer.new_page()
     sign_in(on_b, cluster.url, "/login", CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
@@ -293,7 +301,7 @@ def test_the_owner_switches_the_gateway_on_a_and_the_pay_page_on_b_follows(clust
     customer.close()
 
 
-def test_each_email_is_delivered_once(cluster):
+def each_email_is_delivered_once(cluster: Cluster) -> None:
     db = Database(cluster.engine)
     with db.transaction() as session:
         for number in range(QUEUED):
