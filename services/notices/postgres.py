@@ -58,7 +58,6 @@ class PostgresNotices(Relay):
             keepalives_count=KEEPALIVE_COUNT,
         )
 
-
     def connection_name(self, role: str) -> str:
         """``pg_stat_activity``'s ``application_name`` of this instance's connection for ``role``."""
         return f"portal notices {role} {self.instance}"
