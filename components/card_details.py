@@ -6,8 +6,10 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from components import markup
 from components.countries import COUNTRIES
 from components.dialog_host import DialogHost
+from components.markup import Markup
 from components.offload import gateway_bound
 from services.dashboard import country_name
 from services.errors import DomainError, human_message
@@ -15,6 +17,11 @@ from services.gateways.base import BillingAddress, MethodUpdate
 from services.portal import Portal
 from services.principal import Principal
 from services.saved_methods import SavedMethodView, make_default, remove_saved_method, update_saved_card
+
+NO_METHODS = (
+    "No saved cards or bank accounts. Tick “Save this card for future payments” when you pay "
+    "to keep one here."
+)
 
 
 def read_expiry(text: str) -> tuple[int, int]:
@@ -39,15 +46,17 @@ def card_details(
     on_done: Done,
 ) -> None:
     with ui.card().classes("w-full gap-3 p-5").props("flat bordered data-testid=card-details"):
-        with ui.row().classes("items-center gap-2"):
-            ui.icon("credit_card").classes("text-xl text-primary")
-            ui.label("Card Details").classes("text-lg font-semibold")
+        heading = markup.row(
+            "items-center gap-2",
+            markup.icon("credit_card", "text-xl text-primary"),
+            markup.text("Card Details", "text-lg font-semibold"),
+        )
         if not methods:
-            ui.label(
-                "No saved cards or bank accounts. Tick “Save this card for future payments” when you pay "
-                "to keep one here."
-            ).classes("text-sm text-grey-7")
+            Markup(
+                heading, markup.text(NO_METHODS, "text-sm text-grey-7"), texts=["Card Details", NO_METHODS]
+            )
             return
+        Markup(heading, texts=["Card Details"])
         for index, method in enumerate(methods):
             if index:
                 ui.separator()

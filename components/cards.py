@@ -7,6 +7,11 @@ from typing import Any
 
 from nicegui import ui
 
+from components import markup
+from components.markup import Markup
+
+ROWS_COLUMNS = "grid-template-columns: minmax(7rem, auto) 1fr"  # label, value
+
 
 def figure_card(
     title: str,
@@ -19,12 +24,16 @@ def figure_card(
 ) -> None:
     """A headline figure: a label, a large amount, a line of explanation and buttons (label, handler)."""
     with ui.card().classes("w-full gap-1 p-5").props("flat bordered") as card:
-        with ui.row().classes("items-center gap-2 text-grey-7 no-wrap"):
-            ui.icon(icon).classes("text-xl text-primary")
-            ui.label(title).classes("text-sm font-medium uppercase tracking-wide")
-        ui.label(amount).classes("text-3xl font-semibold text-grey-10 figure-amount")
-        if note:
-            ui.label(note).classes("text-sm text-grey-7")
+        Markup(
+            markup.row(
+                "items-center gap-2 text-grey-7 no-wrap",
+                markup.icon(icon, "text-xl text-primary"),
+                markup.text(title, "text-sm font-medium uppercase tracking-wide"),
+            ),
+            markup.text(amount, "text-3xl font-semibold text-grey-10 figure-amount"),
+            markup.text(note, "text-sm text-grey-7") if note else "",
+            texts=[title, amount, note],
+        )
         if actions:
             with ui.row().classes("mt-2 gap-2"):
                 for index, (label, handler) in enumerate(actions):
@@ -49,22 +58,39 @@ def detail_card(
     The card is returned so the caller can add buttons below the rows.
     """
     with ui.card().classes("w-full gap-3 p-5").props("flat bordered") as card:
-        with ui.row().classes("w-full items-center gap-2 no-wrap"):
-            ui.icon(icon).classes("text-xl text-primary")
-            ui.label(title).classes("text-lg font-semibold flex-1")
-            if edit is not None:
+        heading = [
+            markup.icon(icon, "text-xl text-primary"),
+            markup.text(title, "text-lg font-semibold flex-1"),
+        ]
+        if edit is None:
+            Markup(markup.row("w-full items-center gap-2 no-wrap", *heading), texts=[title])
+        else:
+            with ui.row().classes("w-full items-center gap-2 no-wrap"):
+                Markup(*heading, texts=[title])
                 ui.button(icon="edit", on_click=edit).props(
                     f'flat round dense aria-label="{edit_label}"'
                 ).classes("text-grey-7").mark(edit_label.lower().replace(" ", "-"))
-        with ui.grid(columns="minmax(7rem, auto) 1fr").classes("w-full gap-x-4 gap-y-2 text-sm"):
-            for label, value in rows:
-                lines = value if isinstance(value, list) else [value]
-                if not any(lines):
-                    continue
-                ui.label(label).classes("text-grey-7")
-                with ui.column().classes("gap-0 min-w-0"):
-                    for line in lines:
-                        ui.label(line).classes("text-grey-10 break-words").style("overflow-wrap: anywhere")
+        shown = [(label, lines) for label, value in rows if any(lines := _lines(value))]
+        Markup(
+            f'<div class="nicegui-grid w-full gap-x-4 gap-y-2 text-sm" style="{ROWS_COLUMNS}">',
+            *(
+                markup.text(label, "text-grey-7")
+                + markup.column(
+                    "gap-0 min-w-0",
+                    *(
+                        markup.text(line, "text-grey-10 break-words", "overflow-wrap: anywhere")
+                        for line in lines
+                    ),
+                )
+                for label, lines in shown
+            ),
+            "</div>",
+            texts=[part for label, lines in shown for part in (label, *lines)],
+        )
     if test_id:
         card.props(f"data-testid={test_id}")
     return card
+
+
+def _lines(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]

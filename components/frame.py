@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from components import markup
+from components.markup import Markup
 from components.theme import apply_theme
 from services.branding import Branding
 from services.principal import Principal
@@ -29,6 +31,7 @@ NAVIGATION = (
     NavEntry("Change Password", "lock", "/password"),
 )
 
+ITEM_SECTION = "q-item__section column justify-center"  # what Quasar renders for ui.item_section
 DEMO_NOTICE = "Demo portal: sample data for trying things out. No real money moves."
 
 
@@ -45,9 +48,15 @@ def frame(title: str, *, branding: Branding, principal: Principal, active: str) 
             ui.button(icon="menu", on_click=drawer.toggle).props(
                 'flat round dense color=white aria-label="Open navigation"'
             ).classes("lg:hidden")
-            business_mark(branding)
-            ui.space()
-            ui.label(principal.name).classes("text-sm opacity-90 max-sm:hidden")
+            mark = _plain_business_mark(branding)
+            if branding.has_logo:
+                business_mark(branding)  # Quasar's image, as on the sign-in page
+            Markup(
+                mark,
+                '<div class="q-space"></div>',
+                markup.text(principal.name, "text-sm opacity-90 max-sm:hidden"),
+                texts=[branding.name, principal.name],
+            )
         if branding.is_demo:
             demo_banner()
     with ui.column().classes("w-full max-w-6xl mx-auto gap-6 p-4 md:p-8") as content:
@@ -79,12 +88,23 @@ def business_mark(branding: Branding, *, large: bool = False) -> None:
         ui.label(branding.name).classes("font-semibold " + ("text-2xl" if large else "text-lg"))
 
 
+def _plain_business_mark(branding: Branding) -> str:
+    """``business_mark`` as markup when there is no logo; else nothing (the caller draws the element)."""
+    if branding.has_logo:
+        return ""
+    return markup.row("items-center gap-2 no-wrap", markup.text(branding.name, "font-semibold text-lg"))
+
+
 def demo_banner() -> None:
-    with ui.row().classes(
-        "w-full items-center justify-center gap-2 bg-amber-2 text-amber-10 py-1 px-4 no-wrap"
-    ):
-        ui.icon("science").classes("text-lg")
-        ui.label(DEMO_NOTICE).classes("text-sm").props("data-testid=demo-banner")
+    notice = markup.text(DEMO_NOTICE, "text-sm").replace("<div ", '<div data-testid="demo-banner" ', 1)
+    Markup(
+        markup.row(
+            "w-full items-center justify-center gap-2 bg-amber-2 text-amber-10 py-1 px-4 no-wrap",
+            markup.icon("science", "text-lg"),
+            notice,
+        ),
+        texts=[DEMO_NOTICE],
+    )
 
 
 def _sidebar(active: str) -> None:
@@ -99,9 +119,12 @@ def _sidebar(active: str) -> None:
                         "rounded-r-full mr-3" + (" bg-blue-1 text-primary font-medium" if selected else "")
                     )
                 ):
-                    with ui.item_section().props("avatar"):
-                        ui.icon(entry.icon)
-                    ui.item_section(entry.label)
+                    Markup(
+                        f'<div class="{ITEM_SECTION} q-item__section--avatar q-item__section--side">'
+                        f"{markup.icon(entry.icon)}</div>",
+                        markup.text(entry.label, f"{ITEM_SECTION} q-item__section--main"),
+                        texts=[entry.label],
+                    )
         # A real form post: sign-out needs the session cookie, which only a request carries.
         with ui.element("form").props("method=post action=/auth/logout").classes("w-full px-3"):
             ui.button("Logout", icon="logout").props("type=submit flat no-caps align=left").classes(

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 from nicegui import ui
+from nicegui.client import ClientConnectionTimeout
 
 from components.account_forms import address_dialog, contact_dialog
 from components.business_contact import ReviewDialog, SendEmailDialog
@@ -28,18 +29,26 @@ from services.money import Money, format_money
 from services.principal import Principal
 from services.saved_methods import list_saved_methods
 
+CONNECTION_WAIT = 60.0  # seconds a browser may take to connect its socket once it has the page
+
 
 @ui.page("/")
 async def home_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    topic = await io_bound(documents_topic, current.db, principal)
     with frame("Home", branding=branding, principal=principal, active="/"):
         home = HomeView(current, principal)
-        watch = LiveTopics(current.events, topic)  # before the first read, so no change is missed
-        await home.render()
-        watch.follow(home.render)
+    # The frame is answered at once; the figures follow over the page's connection. A burst of Home
+    # loads (month-end) then never waits on the database for its answer, and none times out.
+    try:
+        await ui.context.client.connected(timeout=CONNECTION_WAIT)
+    except ClientConnectionTimeout:
+        return  # the browser never connected: nobody to show the figures to
+    topic = await io_bound(documents_topic, current.db, principal)
+    watch = LiveTopics(current.events, topic)  # before the first read, so no change is missed
+    await home.render()
+    watch.follow(home.render)
 
 
 class HomeView:

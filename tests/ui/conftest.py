@@ -82,6 +82,12 @@ async def post_login(
     )
 
 
+async def open_home(user: User) -> None:
+    """Open Home signed in and wait for its content, which follows the page over its connection."""
+    await user.open("/")
+    await user.should_see("My Account Details")
+
+
 def location(response: httpx.Response) -> str:
     assert response.status_code == 303, response.text
     return response.headers["location"]

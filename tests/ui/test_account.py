@@ -14,7 +14,7 @@ from services import portal
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
 from services.events import BUSINESS_INBOX_TOPIC
 from tests.factories import make_portal_user
-from tests.ui.conftest import post_login
+from tests.ui.conftest import open_home, post_login
 
 NEW_PASSWORD = "Quiet-Harbor-Lantern-42"
 
@@ -45,7 +45,7 @@ async def until(condition, seconds: float = 10) -> None:
 
 async def test_the_details_pencil_saves_valid_details_and_refuses_a_bad_phone(user):
     await post_login(user)
-    await user.open("/")
+    await open_home(user)
     user.find(marker="edit-account-details").click()
     await user.should_see("Update Account Details")
     set_value(user, "account-phone", "12")
@@ -68,7 +68,7 @@ async def test_the_details_pencil_saves_valid_details_and_refuses_a_bad_phone(us
 async def test_the_address_pencil_needs_a_postal_code_and_saves_a_shipping_address(user):
     await post_login(user)
     before = customer()[1].postal_code
-    await user.open("/")
+    await open_home(user)
     user.find(marker="edit-addresses").click()
     await user.should_see("Ship to the billing address")
     set_value(user, "account-billing-postal-code", "")
@@ -91,7 +91,7 @@ async def test_the_address_pencil_needs_a_postal_code_and_saves_a_shipping_addre
 
 async def test_cancel_changes_nothing(user):
     await post_login(user)
-    await user.open("/")
+    await open_home(user)
     user.find(marker="edit-account-details").click()
     await user.should_see("Update Account Details")
     set_value(user, "account-name", "Someone Else")
@@ -130,7 +130,7 @@ async def test_change_password_refuses_each_bad_input_then_changes_it(user):
 
 async def test_send_email_refuses_an_empty_message_then_reaches_the_business(user):
     await post_login(user)
-    await user.open("/")
+    await open_home(user)
     user.find("Send Email").click()
     set_value(user, "email-subject", "Invoice question")
     user.find(marker="email-send").click()
@@ -151,7 +151,7 @@ async def test_send_email_refuses_an_empty_message_then_reaches_the_business(use
 
 async def test_a_review_needs_stars_then_says_thank_you(user):
     await post_login(user)
-    await user.open("/")
+    await open_home(user)
     user.find("Review").click()
     set_value(user, "review-message", "Great work on the new website.")
     user.find(marker="review-submit").click()

@@ -30,7 +30,7 @@ from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
 from services.invitations import set_password
 from services.password_change import change_password
 from tests.ui.browser_events import checked, left_for, marked, send_event, until
-from tests.ui.conftest import post_login
+from tests.ui.conftest import open_home, post_login
 from tests.ui.test_pay import fill_card
 
 NEW_PASSWORD = "Quiet-Harbour-Lantern-47"
@@ -170,7 +170,7 @@ async def test_after_the_absolute_time_out_a_review_is_not_kept(user: User) -> N
             .where(LoginSession.token_hash == token_hash(session_token(user)))
             .values(expires_at=current.clock() + timedelta(hours=1))
         )
-    await user.open("/")
+    await open_home(user)
     await checked(user)
     user.find("Review").click()
     marked(user, "review-rating").value = 5  # type: ignore[attr-defined]

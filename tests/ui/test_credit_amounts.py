@@ -10,7 +10,7 @@ from models import RefundRequest
 from services import portal
 from services.demo import CUSTOMER_EMAIL
 from services.money import Money
-from tests.ui.conftest import balances_of, post_login
+from tests.ui.conftest import balances_of, open_home, post_login
 from tests.ui.test_credits_and_cards import first_button, free, set_value, until
 from tests.ui.test_pay_amounts import portal_in
 
@@ -24,7 +24,7 @@ async def test_credit_typed_the_german_way_is_echoed_and_applied(user: User) -> 
     portal_in("de_DE")
     await post_login(user)
     credit, outstanding = free("credit"), balances_of(CUSTOMER_EMAIL).outstanding
-    await user.open("/")
+    await open_home(user)
     first_button(user, "Apply to Invoice").click()
     await user.should_see("Apply Credits")
     set_value(user, "apply-amount", "1,50")
@@ -38,7 +38,7 @@ async def test_an_ambiguous_credit_amount_is_refused_and_nothing_is_applied(user
     portal_in("de_DE")
     await post_login(user)
     credit = free("credit")
-    await user.open("/")
+    await open_home(user)
     first_button(user, "Apply to Invoice").click()
     await user.should_see("Apply Credits")
     set_value(user, "apply-amount", "1.50")
@@ -52,7 +52,7 @@ async def test_an_ambiguous_credit_amount_is_refused_and_nothing_is_applied(user
 async def test_a_refund_request_typed_the_german_way_holds_that_amount(user: User) -> None:
     portal_in("de_DE")
     await post_login(user)
-    await user.open("/")
+    await open_home(user)
     first_button(user, "Request Refund").click()
     await user.should_see("Request a Refund of Credits")
     set_value(user, "refund-amount", "2,25")

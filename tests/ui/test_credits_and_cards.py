@@ -12,7 +12,7 @@ from models import Invoice, RefundRequest, SavedPaymentMethod
 from services import portal
 from services.demo import CUSTOMER_EMAIL
 from services.money import Money, format_money
-from tests.ui.conftest import balances_of, post_login
+from tests.ui.conftest import balances_of, open_home, post_login
 from tests.ui.test_pay import fill_card
 
 
@@ -71,7 +71,7 @@ async def test_home_applies_credit_to_the_oldest_invoice(user):
     await post_login(user)
     credit, outstanding = free("credit"), balances_of(CUSTOMER_EMAIL).outstanding
     assert credit.minor > 0, "the demo has credit to apply"
-    await user.open("/")
+    await open_home(user)
     first_button(user, "Apply to Invoice").click()  # Available Credits comes first
     await user.should_see("Apply Credits")
     set_value(user, "apply-amount", "1.00")
@@ -84,7 +84,7 @@ async def test_home_applies_credit_to_the_oldest_invoice(user):
 async def test_applying_more_than_is_available_is_refused_and_changes_nothing(user):
     await post_login(user)
     credit = free("credit")
-    await user.open("/")
+    await open_home(user)
     first_button(user, "Apply to Invoice").click()
     await user.should_see("Apply Credits")
     set_value(user, "apply-amount", str((credit + Money(1, credit.currency)).to_decimal()))
@@ -115,7 +115,7 @@ async def test_the_invoice_page_applies_retainer_to_that_invoice(user):
 async def test_a_refund_request_is_confirmed_and_holds_the_amount(user):
     await post_login(user)
     retainer = free("retainer")
-    await user.open("/")
+    await open_home(user)
     last_button(user, "Request Refund").click()  # Available Retainer Payments
     await user.should_see("Request a Refund of Retainer Payments")
     set_value(user, "refund-amount", "0")
@@ -145,10 +145,10 @@ async def save_a_card(user) -> None:
 
 async def test_card_details_lists_a_saved_card_and_edits_it(user):
     await post_login(user)
-    await user.open("/")
+    await open_home(user)
     await user.should_see("No saved cards or bank accounts")
     await save_a_card(user)
-    await user.open("/")
+    await open_home(user)
     await user.should_see("Visa •••• 4242, expires 12/2030")
     await user.should_see("Default")
     user.find(marker="card-edit").click()
@@ -159,7 +159,7 @@ async def test_card_details_lists_a_saved_card_and_edits_it(user):
     set_value(user, "edit-name", "Dana Q. Demo")
     user.find(marker="edit-save").click()
     await until(lambda: saved_labels() == ["4242 04/2032"])
-    await user.open("/")
+    await open_home(user)
     await user.should_see("Visa •••• 4242, expires 04/2032")
     await user.should_see("Dana Q. Demo")
 
@@ -174,7 +174,7 @@ async def test_a_removed_card_is_no_longer_offered(user):
         "New card",
         "New bank account",
     ]
-    await user.open("/")
+    await open_home(user)
     user.find("Remove").click()
     await user.should_see("Remove Visa •••• 4242, expires 12/2030?")
     user.find(marker="remove-confirm").click()

@@ -13,7 +13,7 @@ import pytest
 from components.unavailable import NOTICE
 from models import Message
 from tests.faults import sqlite_lock
-from tests.ui.conftest import post_login
+from tests.ui.conftest import open_home, post_login
 from tests.ui.test_account import count, set_value
 from tests.ui.test_pay import fill_card, outstanding
 
@@ -29,7 +29,7 @@ async def test_send_email_while_the_database_is_locked_says_nothing_changed_and_
 ):
     caplog.set_level(logging.WARNING)
     await post_login(user)
-    await user.open("/")
+    await open_home(user)
     user.find("Send Email").click()
     set_value(user, "email-subject", "Invoice question")
     set_value(user, "email-message", "Could you split INV-00012 into two payments?")
