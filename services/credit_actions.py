@@ -20,7 +20,7 @@ from services.database import Database
 from services.errors import InsufficientCredit, InvalidAmount, NotFound, PaymentInProgress, TextTooLong
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money, format_money
-from services.online_payments import being_confirmed, in_flight
+from services.online_payments import in_flight, in_flight_and_confirming
 from services.outbox import queue_email
 from services.principal import Principal
 from services.rate_limits import REFUND_REQUESTS, take
@@ -54,10 +54,9 @@ def credit_options(db: Database, principal: Principal, *, clock: Clock = utc_now
     with db.reading() as session:
         currency = get_client(session, principal.client_id).currency
         balances = client_balances(session, principal.client_id, currency)
-        reserved = in_flight(session, principal.client_id)
-        confirming = being_confirmed(session, principal.client_id) if reserved else {}
-        rows = session.scalars(
-            select(Invoice)
+        reserved, confirming = in_flight_and_confirming(session, principal.client_id)
+        rows = session.execute(  # the columns shown, not whole invoices: there may be many open
+            select(Invoice.public_id, Invoice.number, Invoice.due_date, Invoice.balance_due_minor, Invoice.id)
             .where(
                 Invoice.client_id == principal.client_id,
                 Invoice.kind == InvoiceKind.INVOICE,

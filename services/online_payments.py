@@ -16,7 +16,7 @@ answer later. Whatever fails before, nothing was charged (``PaymentNotStarted``)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -149,20 +149,43 @@ def being_confirmed(session: Session, client_id: int) -> dict[int, int]:
     return _reserved(session, client_id, (PaymentStatus.PENDING,))
 
 
-def _reserved(session: Session, client_id: int, statuses: tuple[str, ...]) -> dict[int, int]:
-    rows = session.execute(
-        select(Payment.retainer_invoice_id, Payment.amount_minor, Payment.planned_allocations).where(
-            Payment.client_id == client_id, Payment.status.in_(statuses)
-        )
-    ).all()
+def in_flight_and_confirming(session: Session, client_id: int) -> tuple[dict[int, int], dict[int, int]]:
+    """``in_flight`` and ``being_confirmed`` in one query."""
     reserved: dict[int, int] = {}
-    for retainer_invoice_id, amount_minor, planned in rows:
-        shares = [(retainer_invoice_id, amount_minor)] if retainer_invoice_id else [
-            (int(line["invoice_id"]), int(line["amount_minor"])) for line in planned
-        ]  # fmt: skip
-        for invoice_id, share in shares:
-            reserved[invoice_id] = reserved.get(invoice_id, 0) + share
+    confirming: dict[int, int] = {}
+    for status, invoice_id, share in _unanswered_shares(session, client_id, UNANSWERED):
+        reserved[invoice_id] = reserved.get(invoice_id, 0) + share
+        if status == PaymentStatus.PENDING:
+            confirming[invoice_id] = confirming.get(invoice_id, 0) + share
+    return reserved, confirming
+
+
+def _reserved(session: Session, client_id: int, statuses: tuple[str, ...]) -> dict[int, int]:
+    reserved: dict[int, int] = {}
+    for _, invoice_id, share in _unanswered_shares(session, client_id, statuses):
+        reserved[invoice_id] = reserved.get(invoice_id, 0) + share
     return reserved
+
+
+def _unanswered_shares(
+    session: Session, client_id: int, statuses: tuple[str, ...]
+) -> Iterator[tuple[str, int, int]]:
+    """(status, invoice id, amount) of each invoice share of the client's payments in ``statuses``.
+
+    Only those few payments are read (``ix_payments_client_received`` starts with client and status),
+    however many the client made before.
+    """
+    rows = session.execute(
+        select(
+            Payment.status, Payment.retainer_invoice_id, Payment.amount_minor, Payment.planned_allocations
+        ).where(Payment.client_id == client_id, Payment.status.in_(statuses))
+    ).all()
+    for status, retainer_invoice_id, amount_minor, planned in rows:
+        if retainer_invoice_id:
+            yield status, retainer_invoice_id, amount_minor
+            continue
+        for line in planned:
+            yield status, int(line["invoice_id"]), int(line["amount_minor"])
 
 
 def _check_share(invoice: Invoice, share: Money, reserved: int) -> None:
