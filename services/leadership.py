@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import weakref
 
 from sqlalchemy import Connection, text
 
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 RECONCILIATION_LOCK = 0x706F7274616C02  # "portal" and the job's number; MIGRATION_LOCK is "portal" alone
 
-_by_name: dict[str, Leadership] = {}  # the newest per job, for /metrics
+_by_name: weakref.WeakValueDictionary[str, Leadership] = weakref.WeakValueDictionary()  # newest per job
 
 
 def leaders() -> dict[str, bool]:
@@ -41,14 +42,17 @@ class Leadership:
         self.db = db
         self.key = key
         self.name = name
-        self._connection: Connection | None = None
+        self._held = _Held()
+        # A leadership dropped without release() (a test's, a portal rebuilt) must not leave its lock in a
+        # pooled connection's session, where it would outlive it: its connection is closed with it.
+        weakref.finalize(self, self._held.drop)
         self._lock = threading.Lock()
         _by_name[name] = self
 
     @property
     def elected(self) -> bool:
         """Whether this instance held the lock when last asked (for metrics; no database access)."""
-        return self.db.engine.dialect.name != "postgresql" or self._connection is not None
+        return self.db.engine.dialect.name != "postgresql" or self._held.connection is not None
 
     def held(self) -> bool:
         """Whether this instance leads now: keeps the lock it has, or takes it when no one holds it.
@@ -59,9 +63,9 @@ class Leadership:
         if self.db.engine.dialect.name != "postgresql":
             return True
         with self._lock:
-            if self._connection is not None:
+            if self._held.connection is not None:
                 try:
-                    self._connection.exec_driver_sql("SELECT 1")  # still our session, so still our lock
+                    self._held.connection.exec_driver_sql("SELECT 1")  # still our session, so still our lock
                     return True
                 except Exception:
                     self._discard()
@@ -79,23 +83,33 @@ class Leadership:
             if not taken:
                 connection.close()
                 return False
-            self._connection = connection
+            self._held.connection = connection
             logger.info("%s: this instance runs it now", self.name)
             return True
 
     def release(self) -> None:
         """Give the lock up (at shutdown), so that another instance takes over at its next round."""
         with self._lock:
-            if self._connection is None:
+            if self._held.connection is None:
                 return
             with contextlib.suppress(Exception):  # a broken connection has released it already
-                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+                self._held.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
             self._discard()
 
     def _discard(self) -> None:
+        self._held.drop()
+
+
+class _Held:
+    """The connection whose session holds a leadership's lock, if any."""
+
+    connection: Connection | None = None
+
+    def drop(self) -> None:
         """Close the lock's connection for good: back in the pool, its session would keep the lock."""
-        assert self._connection is not None  # noqa: S101 - callers checked
+        if self.connection is None:
+            return
         with contextlib.suppress(Exception):
-            self._connection.invalidate()
-            self._connection.close()
-        self._connection = None
+            self.connection.invalidate()
+            self.connection.close()
+        self.connection = None

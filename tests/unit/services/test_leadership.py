@@ -3,6 +3,8 @@ lost connection, and then taken by the next instance that asks; on SQLite every 
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from sqlalchemy import text
 
@@ -39,6 +41,24 @@ def test_one_instance_leads_and_keeps_leading_round_after_round(instances):
         assert (first.elected, second.elected) == (True, False)
     finally:
         first.release()
+        second.release()
+
+
+@needs_postgres
+def test_a_leader_dropped_without_release_lets_the_next_one_lead(instances):
+    first = Leadership(instances[0], KEY, name="Test job")
+    assert first.held()
+    second = Leadership(instances[1], KEY, name="Test job")
+    try:
+        assert not second.held()
+
+        del (
+            first
+        )  # a portal rebuilt, a test's reconciler forgotten: its pooled connection must not keep the lock
+        gc.collect()
+
+        assert second.held()
+    finally:
         second.release()
 
 
