@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -63,8 +64,18 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def open_page(browser: httpx.AsyncClient, url: str) -> socketio.AsyncClient:
-    """GET Home as a browser does, then connect its socket with NiceGUI's implicit handshake."""
+async def open_page(
+    browser: httpx.AsyncClient,
+    url: str,
+    *,
+    on_update: Callable[[], None] | None = None,
+    needle: str = "",
+) -> socketio.AsyncClient:
+    """GET Home as a browser does, then connect its socket with NiceGUI's implicit handshake.
+
+    ``on_update`` is called when the page's HTML or an update it receives over the socket holds
+    ``needle`` (Home's figures come after the connection).
+    """
     html = (await browser.get("/")).text
     found = re.search(r"'client_id': '([0-9a-f-]+)'", html)
     if found is None:
@@ -78,6 +89,15 @@ async def open_page(browser: httpx.AsyncClient, url: str) -> socketio.AsyncClien
     }
     cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
     client = socketio.AsyncClient(reconnection=False)
+    if on_update is not None:
+        if needle in html:
+            on_update()
+
+        @client.on("update")
+        def update(data: object) -> None:
+            if needle in json.dumps(data):
+                on_update()
+
     await client.connect(
         f"{url}?{urlencode(query)}",
         socketio_path=SOCKET_PATH,
