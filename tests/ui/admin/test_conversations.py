@@ -193,6 +193,7 @@ async def test_markup_in_what_customers_write_is_shown_as_the_text_it_is(owner: 
     await owner.should_see("<i>subject</i>")
     await owner.should_see("<script>alert(1)</script>")
     # Only the frame's own text is markup (``Markup`` escapes all it is given); no raw HTML anywhere.
+    assert owner.client is not None
     raw = [e for e in owner.client.elements.values() if isinstance(e, ui.html) and not isinstance(e, Markup)]
     assert not raw
 
