@@ -216,18 +216,23 @@ def _leave(client: Client, holder: Holder, *, wait: bool = False) -> None:
 
 
 async def _send_away(client: Client, target: str, *, wait: bool) -> None:
-    """Navigate the page to ``target`` (unless its browser left by itself within ``BROWSER_LEAVING_SECONDS``
-    when ``wait``), then delete it ``LEAVE_SECONDS`` later."""
+    """Navigate the page to ``target`` (unless, when ``wait``, its browser left by itself within
+    ``BROWSER_LEAVING_SECONDS``), then delete it ``LEAVE_SECONDS`` later."""
     waited = 0.0
     while wait and waited < BROWSER_LEAVING_SECONDS and client.has_socket_connection:
         await asyncio.sleep(0.05)
         waited += 0.05
-    if not client.is_deleted and (client.has_socket_connection or not wait):
+    if _held(client) and (client.has_socket_connection or not wait):
         with client:
             ui.navigate.to(target)
     await asyncio.sleep(LEAVE_SECONDS)
-    if not client.is_deleted:
+    if _held(client):
         client.delete()
+
+
+def _held(client: Client) -> bool:
+    """Whether NiceGUI still holds the page (an app reset, as between UI tests, lets go of every page)."""
+    return not client.is_deleted and Client.instances.get(client.id) is client
 
 
 def _admit(client: Client, act: Callable[[], Any]) -> None:

@@ -23,19 +23,28 @@ TRIES = 7
 PASSWORD = "Correct-Horse-9"
 
 
-def median_refusal(attempt: Callable[..., object], db: Database, email: str) -> float:
-    """The median time of ``TRIES`` refused sign-ins of ``email`` with a wrong password."""
+def median_refusals(
+    attempt: Callable[..., object], db: Database, known: str, other: str
+) -> tuple[float, float]:
+    """The median times of ``TRIES`` refused sign-ins of ``known`` and of ``other`` with a wrong password,
+    taken in turns, so that a moment when the machine is busy slows both alike."""
     clock = Clock()
-    durations = []
+    durations: dict[str, list[float]] = {known: [], other: []}
     for _ in range(TRIES):
-        clock.advance(hours=1)  # a new throttle window each time: no lock-out cuts a try short
-        started = time.perf_counter()
-        with pytest.raises(SignInRefused):
-            attempt(
-                db, email=email, password="Wrong-Battery-1", ip_address="10.0.0.9", clock=clock, rounds=ROUNDS
-            )
-        durations.append(time.perf_counter() - started)
-    return statistics.median(durations)
+        for email in (known, other):
+            clock.advance(hours=1)  # a new throttle window each time: no lock-out cuts a try short
+            started = time.perf_counter()
+            with pytest.raises(SignInRefused):
+                attempt(
+                    db,
+                    email=email,
+                    password="Wrong-Battery-1",
+                    ip_address="10.0.0.9",
+                    clock=clock,
+                    rounds=ROUNDS,
+                )
+            durations[email].append(time.perf_counter() - started)
+    return statistics.median(durations[known]), statistics.median(durations[other])
 
 
 def assert_alike(known: float, other: float) -> None:
@@ -60,8 +69,7 @@ def customer(db: Database) -> int:
 
 @pytest.mark.parametrize("other", ["nobody@client.example", "off@client.example", "invited@client.example"])
 def test_a_customer_sign_in_takes_as_long_for_an_unknown_disabled_or_invited_email(db, customer, other):
-    known = median_refusal(sign_in, db, "ann@client.example")
-    assert_alike(known, median_refusal(sign_in, db, other))
+    assert_alike(*median_refusals(sign_in, db, "ann@client.example", other))
 
 
 @pytest.mark.parametrize("other", ["nobody@acme.example", "off@acme.example"])
@@ -81,5 +89,4 @@ def test_a_staff_sign_in_takes_as_long_for_an_unknown_or_disabled_email(db, othe
                 )
             )
 
-    known = median_refusal(sign_in_staff, db, "owner@acme.example")
-    assert_alike(known, median_refusal(sign_in_staff, db, other))
+    assert_alike(*median_refusals(sign_in_staff, db, "owner@acme.example", other))
