@@ -146,6 +146,24 @@ def locked_invoice(session: Session, invoice_id: int) -> Invoice:
     return invoice
 
 
+def locked_invoices(session: Session, invoice_ids: Sequence[int]) -> dict[int, Invoice]:
+    """Invoice id -> invoice for each of ``invoice_ids``, locked in one statement in the order of their
+    ids, so two payments over the same invoices take them in the same order; ``NotFound`` for the first
+    of ``invoice_ids`` not found."""
+    if not invoice_ids:
+        return {}
+    found = {
+        invoice.id: invoice
+        for invoice in session.scalars(
+            select(Invoice).where(Invoice.id.in_(set(invoice_ids))).order_by(Invoice.id).with_for_update()
+        )
+    }
+    for invoice_id in invoice_ids:
+        if invoice_id not in found:
+            raise NotFound("invoice", invoice_id)
+    return found
+
+
 def check_payable(invoice: Invoice, amount: Money) -> None:
     """Raise the precise error if ``amount`` cannot be taken off the invoice's balance now."""
     if invoice.status not in PAYABLE_STATUSES:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -44,9 +44,9 @@ from services.invoices import PAYABLE_STATUSES, check_payable
 from services.money import Money
 from services.payment_notices import queue_debit_failed, queue_receipt
 from services.payment_settings import accepted_methods_of_client
-from services.payments import allocate_oldest_first, open_invoices, settle_payment
+from services.payments import OpenInvoice, allocate_oldest_first, open_invoice_rows, settle_payment
 from services.principal import Principal
-from services.records import client_invoice, get_client
+from services.records import client_invoice, client_invoices
 from services.saved_methods import gateway_customer, store_method
 
 SAVED_METHOD_GONE = (
@@ -96,14 +96,17 @@ class PaymentOutcome:
 def plan_pay_all(db: Database, principal: Principal, *, clock: Clock = utc_now) -> PaymentPlan:
     """Pay Now on Home: the whole outstanding amount not already being paid, oldest due date first."""
     with db.reading() as session:
-        currency = get_client(session, principal.client_id).currency
+        currency = session.scalar(select(Client.currency).where(Client.id == principal.client_id))
+        if currency is None:
+            raise NotFound("client", principal.client_id)
         reserved = in_flight(session, principal.client_id)
+        open_rows = open_invoice_rows(session, principal.client_id)
         invoices = [
-            replace(invoice, balance_minor=invoice.balance_minor - reserved.get(invoice.id, 0))
-            for invoice in open_invoices(session, principal.client_id)
+            OpenInvoice(row.id, row.due_date, row.balance_due_minor - reserved.get(row.id, 0))
+            for row in open_rows
         ]
         shares = allocate_oldest_first(invoices, sum(max(0, i.balance_minor) for i in invoices))
-        rows = {row.id: row for row in session.scalars(select(Invoice).where(Invoice.id.in_(list(shares))))}
+        rows = {row.id: row for row in open_rows}
         lines = tuple(
             PlannedLine(rows[i].public_id, rows[i].number, Money(rows[i].balance_due_minor, currency),
                         Money(share, currency))
@@ -430,8 +433,10 @@ def _store_attempt(
         raise InvalidAmount(plan.total, "must be more than zero")
     with db.transaction() as session:
         # One attempt at a time per client: two tabs paying at once see each other's reservation.
-        client = session.scalars(
-            select(Client).where(Client.id == principal.client_id).with_for_update()
+        client = session.execute(
+            select(Client.id, Client.organization_id)
+            .where(Client.id == principal.client_id)
+            .with_for_update()
         ).one()
         invoices = _planned_invoices(session, principal, plan, in_flight(session, client.id))
         retainer = plan.kind == PaymentKind.RETAINER
@@ -464,9 +469,12 @@ def _planned_invoices(
     session: Session, principal: Principal, plan: PaymentPlan, reserved: Mapping[int, int]
 ) -> Mapping[str, int]:
     """Check every planned amount against the invoice as it is now; return public id -> id."""
+    found = client_invoices(session, principal, [line.invoice_public_id for line in plan.lines])
     ids = {}
     for line in plan.lines:
-        invoice = client_invoice(session, principal, line.invoice_public_id)
+        invoice = found.get(line.invoice_public_id)
+        if invoice is None:
+            raise NotFound("invoice", line.invoice_public_id)
         _check_share(invoice, line.amount, reserved.get(invoice.id, 0))
         ids[line.invoice_public_id] = invoice.id
     return ids

@@ -6,9 +6,11 @@ booked without its receipt, and a receipt never goes out for a payment that was 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from models import Allocation, Client, Invoice, Organization, Payment, PaymentKind, PortalUser
@@ -107,10 +109,41 @@ def method_text(payment: Payment) -> str:
     return payment.method.replace("_", " ").capitalize()
 
 
-def _parties(session: Session, payment: Payment) -> tuple[Organization, Client, str]:
-    client = session.get_one(Client, payment.client_id)
-    business = session.get_one(Organization, client.organization_id)
-    email = ""
-    if payment.portal_user_id is not None:
-        email = session.get_one(PortalUser, payment.portal_user_id).email
-    return business, client, email or client.email
+@dataclass(frozen=True)
+class _Business:
+    name: str
+    email: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class _Client:
+    id: int
+    display_name: str
+    company_name: str
+
+
+def _parties(session: Session, payment: Payment) -> tuple[_Business, _Client, str]:
+    """The business, the client and the address of the customer who paid (else the client's), in one
+    query."""
+    row = session.execute(
+        select(
+            Organization.name,
+            Organization.email,
+            Organization.locale,
+            Client.id,
+            Client.display_name,
+            Client.company_name,
+            Client.email,
+            PortalUser.email,
+        )
+        .select_from(Client)
+        .join(Organization, Organization.id == Client.organization_id)
+        .outerjoin(PortalUser, PortalUser.id == payment.portal_user_id)
+        .where(Client.id == payment.client_id)
+    ).one()
+    name, business_email, locale, client_id, display_name, company_name, client_email, user_email = row
+    if payment.portal_user_id is not None and user_email is None:
+        raise NoResultFound(f"no portal user {payment.portal_user_id}")
+    business = _Business(name, business_email, locale)
+    return business, _Client(client_id, display_name, company_name), user_email or client_email

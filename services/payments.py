@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from models import Allocation, AllocationKind, Invoice, InvoiceKind, Payment, PaymentKind, PaymentStatus
@@ -18,7 +18,7 @@ from services.amount_bounds import check_amount
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidAmount, InvalidStatusChange, NotFound, WrongCurrency
-from services.invoices import PAYABLE_STATUSES, check_payable, locked_invoice, reduce_balance
+from services.invoices import PAYABLE_STATUSES, check_payable, locked_invoice, locked_invoices, reduce_balance
 from services.money import Money
 from services.numbering import next_number
 from services.records import get_client
@@ -55,15 +55,24 @@ def allocate_oldest_first(invoices: Sequence[OpenInvoice], amount_minor: int) ->
 
 
 def open_invoices(session: Session, client_id: int) -> list[OpenInvoice]:
-    rows = session.execute(
-        select(Invoice.id, Invoice.due_date, Invoice.balance_due_minor).where(
+    return [
+        OpenInvoice(row.id, row.due_date, row.balance_due_minor)
+        for row in open_invoice_rows(session, client_id)
+    ]
+
+
+def open_invoice_rows(session: Session, client_id: int) -> Sequence[Row[int, date, int, str, str]]:
+    """The client's open invoices (not retainers): id, due date, balance due, public id and number."""
+    return session.execute(
+        select(
+            Invoice.id, Invoice.due_date, Invoice.balance_due_minor, Invoice.public_id, Invoice.number
+        ).where(
             Invoice.client_id == client_id,
             Invoice.kind == InvoiceKind.INVOICE,
             Invoice.balance_due_minor > 0,
             Invoice.status.in_(PAYABLE_STATUSES),
         )
-    )
-    return [OpenInvoice(row.id, row.due_date, row.balance_due_minor) for row in rows]
+    ).all()
 
 
 def record_payment(
@@ -168,8 +177,11 @@ def settle_payment(
             # available retainer, on account rather than on that invoice.
             payment.retainer_invoice_id = None
     else:
+        locked = locked_invoices(
+            session, [int(planned["invoice_id"]) for planned in payment.planned_allocations]
+        )
         for planned in payment.planned_allocations:
-            invoice = locked_invoice(session, int(planned["invoice_id"]))
+            invoice = locked[int(planned["invoice_id"])]
             if invoice.status not in PAYABLE_STATUSES or invoice.client_id != payment.client_id:
                 continue
             share = min(int(planned["amount_minor"]), invoice.balance_due_minor, left)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -38,3 +39,15 @@ def client_invoice(session: Session, principal: Principal, public_id: str) -> In
     if invoice is None:
         raise NotFound("invoice", public_id)
     return invoice
+
+
+def client_invoices(session: Session, principal: Principal, public_ids: Sequence[str]) -> dict[str, Invoice]:
+    """``client_invoice`` for several public ids in one query: public id -> invoice, for those found."""
+    invoices = session.scalars(
+        select(Invoice).where(
+            Invoice.public_id.in_(set(public_ids)),
+            Invoice.client_id == principal.client_id,
+            Invoice.status != InvoiceStatus.DRAFT,
+        )
+    )
+    return {invoice.public_id: invoice for invoice in invoices}
