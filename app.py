@@ -21,7 +21,7 @@ from api.metrics import RequestMetrics
 from api.security_headers import SecurityHeaders
 from api.unavailable import DatabaseOutageGuard
 from api.url_guard import UrlGuard
-from components import offload
+from components import handler_signatures, offload
 from components import unavailable as outage_notice
 from components.offload import gateway_bound, io_bound, pdf_bound
 from services import portal
@@ -135,6 +135,7 @@ def configure(settings: Settings) -> portal.Portal:
     if not any(middleware.cls is authority.PageRouteGuard for middleware in app.user_middleware):
         app.add_middleware(authority.PageRouteGuard)
     authority.install()
+    handler_signatures.install()  # NiceGUI reads each element's handlers' signatures once, not each time
     if not any(middleware.cls is auth.SessionGuard for middleware in app.user_middleware):
         app.add_middleware(auth.SessionGuard)
     # Outside the session check: it answers 503 for what that check raises as well as the routes.

@@ -70,13 +70,17 @@ async def open_page(
     *,
     on_update: Callable[[], None] | None = None,
     needle: str = "",
+    on_answered: Callable[[], None] | None = None,
 ) -> socketio.AsyncClient:
     """GET Home as a browser does, then connect its socket with NiceGUI's implicit handshake.
 
     ``on_update`` is called when the page's HTML or an update it receives over the socket holds
-    ``needle`` (Home's figures come after the connection).
+    ``needle`` (Home's figures come after the connection); ``on_answered`` when the page itself (its
+    frame) has arrived, which a browser draws at once.
     """
     html = (await browser.get("/")).text
+    if on_answered is not None:
+        on_answered()
     found = re.search(r"'client_id': '([0-9a-f-]+)'", html)
     if found is None:
         raise RuntimeError("Home did not render a page (is the customer signed in?)")

@@ -21,13 +21,13 @@ from components.offload import io_bound
 from models import RefundSource
 from services import portal
 from services.branding import get_branding
-from services.credit_actions import CreditOptions, credit_options
-from services.dashboard import Dashboard, get_dashboard
+from services.credit_actions import CreditOptions
+from services.dashboard import Dashboard
 from services.dates import format_day
+from services.home import home_data
 from services.live_topics import documents_topic
 from services.money import Money, format_money
 from services.principal import Principal
-from services.saved_methods import list_saved_methods
 
 CONNECTION_WAIT = 60.0  # seconds a browser may take to connect its socket once it has the page
 
@@ -66,9 +66,8 @@ class HomeView:
     async def render(self) -> None:
         current, principal = self.current, self.principal
         ticket = self.loads.start()
-        dashboard = await io_bound(get_dashboard, current.db, principal)
-        options = await io_bound(credit_options, current.db, principal, clock=current.clock)
-        methods = await io_bound(list_saved_methods, current.db, principal, current.gateway.name)
+        data = await io_bound(home_data, current.db, principal, current.gateway.name)
+        dashboard, options, methods = data.dashboard, data.options, data.methods
         if not self.loads.is_latest(ticket):
             return
         self.body.clear()

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models import Invoice, InvoiceKind, Organization, RefundSource
 from services.audit import record_event
-from services.balances import client_balances
+from services.balances import ClientBalances, client_balances
 from services.clock import Clock, utc_now
 from services.credits import SOURCE_NAMES, add_refund_request, apply_to_invoice
 from services.database import Database
@@ -54,28 +55,33 @@ def credit_options(db: Database, principal: Principal, *, clock: Clock = utc_now
     with db.reading() as session:
         currency = get_client(session, principal.client_id).currency
         balances = client_balances(session, principal.client_id, currency)
-        reserved, confirming = in_flight_and_confirming(session, principal.client_id)
-        rows = session.execute(  # the columns shown, not whole invoices: there may be many open
-            select(Invoice.public_id, Invoice.number, Invoice.due_date, Invoice.balance_due_minor, Invoice.id)
-            .where(
-                Invoice.client_id == principal.client_id,
-                Invoice.kind == InvoiceKind.INVOICE,
-                Invoice.status.in_(PAYABLE_STATUSES),
-                Invoice.balance_due_minor > 0,
-            )
-            .order_by(Invoice.due_date, Invoice.id)
-        ).all()
-        invoices = tuple(
-            ApplicableInvoice(
-                row.public_id,
-                row.number,
-                row.due_date,
-                Money(row.balance_due_minor, currency),
-                Money(max(0, row.balance_due_minor - reserved.get(row.id, 0)), currency),
-                Money(confirming.get(row.id, 0), currency),
-            )
-            for row in rows
+        return options_for(session, principal.client_id, currency, balances)
+
+
+def options_for(session: Session, client_id: int, currency: str, balances: ClientBalances) -> CreditOptions:
+    """``credit_options`` inside a transaction that has the client's ``balances`` already (Home)."""
+    reserved, confirming = in_flight_and_confirming(session, client_id)
+    rows = session.execute(  # the columns shown, not whole invoices: there may be many open
+        select(Invoice.public_id, Invoice.number, Invoice.due_date, Invoice.balance_due_minor, Invoice.id)
+        .where(
+            Invoice.client_id == client_id,
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status.in_(PAYABLE_STATUSES),
+            Invoice.balance_due_minor > 0,
         )
+        .order_by(Invoice.due_date, Invoice.id)
+    ).all()
+    invoices = tuple(
+        ApplicableInvoice(
+            row.public_id,
+            row.number,
+            row.due_date,
+            Money(row.balance_due_minor, currency),
+            Money(max(0, row.balance_due_minor - reserved.get(row.id, 0)), currency),
+            Money(confirming.get(row.id, 0), currency),
+        )
+        for row in rows
+    )
     return CreditOptions(  # what an open refund request holds is not available to use
         balances.available_credits - balances.reserved_credits,
         balances.available_retainer - balances.reserved_retainer,

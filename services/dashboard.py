@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pycountry
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models import Client, Organization, PortalUser
 from services.balances import ClientBalances, client_balances
@@ -95,39 +96,44 @@ def _shipping(client: Client) -> Address | None:
 def get_dashboard(db: Database, principal: Principal) -> Dashboard:
     """Everything on Home, in two queries whatever the size of the client's history."""
     with db.reading() as session:
-        row = session.execute(
-            select(PortalUser, Client, Organization)
-            .join(Client, Client.id == PortalUser.client_id)
-            .join(Organization, Organization.id == Client.organization_id)
-            .where(PortalUser.id == principal.portal_user_id, Client.id == principal.client_id)
-        ).one_or_none()
-        if row is None:
-            raise NotFound("client", principal.client_id)
-        user, client, organization = row
-        balances = client_balances(session, client.id, client.currency)
-        return Dashboard(
-            account=AccountDetails(
-                contact_name=user.name,
-                contact_email=user.email,
-                contact_phone=user.phone,
-                client_name=client.display_name,
-                company_name=client.company_name,
-                email=client.email,
-                phone=client.phone,
-                currency=client.currency,
-                billing_address=_address(client),
-                website=client.website,
-                tax_number=client.tax_number,
-                shipping_address=_shipping(client),
-            ),
-            business=BusinessContact(
-                name=organization.name,
-                email=organization.email,
-                phone=organization.phone,
-                website=organization.website,
-                address=_address(organization),
-                locale=organization.locale,
-                is_demo=organization.is_demo,
-            ),
-            balances=balances,
-        )
+        return dashboard_in(session, principal)
+
+
+def dashboard_in(session: Session, principal: Principal) -> Dashboard:
+    """``get_dashboard`` inside a transaction of the caller's."""
+    row = session.execute(
+        select(PortalUser, Client, Organization)
+        .join(Client, Client.id == PortalUser.client_id)
+        .join(Organization, Organization.id == Client.organization_id)
+        .where(PortalUser.id == principal.portal_user_id, Client.id == principal.client_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("client", principal.client_id)
+    user, client, organization = row
+    balances = client_balances(session, client.id, client.currency)
+    return Dashboard(
+        account=AccountDetails(
+            contact_name=user.name,
+            contact_email=user.email,
+            contact_phone=user.phone,
+            client_name=client.display_name,
+            company_name=client.company_name,
+            email=client.email,
+            phone=client.phone,
+            currency=client.currency,
+            billing_address=_address(client),
+            website=client.website,
+            tax_number=client.tax_number,
+            shipping_address=_shipping(client),
+        ),
+        business=BusinessContact(
+            name=organization.name,
+            email=organization.email,
+            phone=organization.phone,
+            website=organization.website,
+            address=_address(organization),
+            locale=organization.locale,
+            is_demo=organization.is_demo,
+        ),
+        balances=balances,
+    )

@@ -51,14 +51,21 @@ class SavedMethodView:
 def list_saved_methods(db: Database, principal: Principal, gateway_name: str) -> tuple[SavedMethodView, ...]:
     """The client's saved cards and accounts at this gateway: the default first, then newest first."""
     with db.reading() as session:
-        rows = session.scalars(
-            _active(principal.client_id, gateway_name).order_by(
-                SavedPaymentMethod.is_default.desc(),
-                SavedPaymentMethod.created_at.desc(),
-                SavedPaymentMethod.id.desc(),
-            )
-        ).all()
-        return tuple(_view(row) for row in rows)
+        return saved_methods_in(session, principal, gateway_name)
+
+
+def saved_methods_in(
+    session: Session, principal: Principal, gateway_name: str
+) -> tuple[SavedMethodView, ...]:
+    """``list_saved_methods`` inside a transaction of the caller's."""
+    rows = session.scalars(
+        _active(principal.client_id, gateway_name).order_by(
+            SavedPaymentMethod.is_default.desc(),
+            SavedPaymentMethod.created_at.desc(),
+            SavedPaymentMethod.id.desc(),
+        )
+    ).all()
+    return tuple(_view(row) for row in rows)
 
 
 def gateway_customer(

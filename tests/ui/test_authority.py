@@ -38,7 +38,10 @@ NEW_PASSWORD = "Quiet-Harbour-Lantern-47"
 
 async def open_signed_in(user: User, path: str) -> None:
     await post_login(user)
-    await user.open(path)
+    if path == "/":
+        await open_home(user)  # its content follows over the connection
+    else:
+        await user.open(path)
     await checked(user)
 
 

@@ -1,0 +1,30 @@
+"""What Home shows, read in one transaction: the dashboard, what credits can do, the saved methods.
+
+One transaction and one trip to a database thread, with the client's balances worked out once (the
+figures and the credit actions both need them): Home is the page every customer opens at month-end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.credit_actions import CreditOptions, options_for
+from services.dashboard import Dashboard, dashboard_in
+from services.database import Database
+from services.principal import Principal
+from services.saved_methods import SavedMethodView, saved_methods_in
+
+
+@dataclass(frozen=True)
+class HomeData:
+    dashboard: Dashboard
+    options: CreditOptions
+    methods: tuple[SavedMethodView, ...]
+
+
+def home_data(db: Database, principal: Principal, gateway_name: str) -> HomeData:
+    with db.reading() as session:
+        dashboard = dashboard_in(session, principal)
+        balances = dashboard.balances
+        options = options_for(session, principal.client_id, dashboard.account.currency, balances)
+        return HomeData(dashboard, options, saved_methods_in(session, principal, gateway_name))
