@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -12,13 +12,16 @@ DEFAULT_PREFIXES = {"invoice": "INV-", "retainer": "RET-", "receipt": "RCPT-", "
 
 
 def next_number(session: Session, organization_id: int, kind: str) -> str:
-    locked = (
-        select(NumberSequence)
+    """The next number of ``kind``, taken in one ``UPDATE ... RETURNING``: it locks the sequence's row
+    until the caller's transaction ends, and a second caller waits and takes the number after."""
+    take = (
+        update(NumberSequence)
         .where(NumberSequence.organization_id == organization_id, NumberSequence.kind == kind)
-        .with_for_update()
+        .values(next_value=NumberSequence.next_value + 1)
+        .returning(NumberSequence.prefix, NumberSequence.next_value, NumberSequence.width)
     )
-    sequence = session.scalars(locked).one_or_none()
-    if sequence is None:
+    taken = session.execute(take).one_or_none()
+    if taken is None:
         # Two first documents of a kind at once would both insert the row; the second must wait for
         # the first and then take the next number, not fail on the unique constraint.
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -28,8 +31,6 @@ def next_number(session: Session, organization_id: int, kind: str) -> str:
             .values(organization_id=organization_id, kind=kind, **values)
             .on_conflict_do_nothing(index_elements=["organization_id", "kind"])
         )
-        sequence = session.scalars(locked).one()
-    value = sequence.next_value
-    sequence.next_value = value + 1
-    session.flush()
-    return f"{sequence.prefix}{value:0{sequence.width}d}"
+        taken = session.execute(take).one()
+    prefix, after, width = taken
+    return f"{prefix}{after - 1:0{width}d}"

@@ -25,8 +25,12 @@ def queue_receipt(session: Session, payment: Payment, now: datetime) -> None:
     business, client, customer_email = _parties(session, payment)
     locale = business.locale
 
+    formatted: dict[int, str] = {}  # the same amounts come up several times in the two messages
+
     def money(minor: int) -> str:
-        return format_money(Money(minor, payment.currency), locale)
+        if minor not in formatted:
+            formatted[minor] = format_money(Money(minor, payment.currency), locale)
+        return formatted[minor]
 
     lines = [
         f"Thank you for your payment to {business.name}.",

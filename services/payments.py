@@ -165,7 +165,6 @@ def settle_payment(
         raise InvalidStatusChange("payment", payment.public_id, payment.status, "settled")
     payment.status = PaymentStatus.SUCCEEDED
     payment.received_at = received_at
-    payment.receipt_number = next_number(session, payment.organization_id, "receipt")
     left = payment.amount_minor
     now = clock()
     if payment.kind == PaymentKind.RETAINER and payment.retainer_invoice_id is not None:
@@ -199,6 +198,8 @@ def settle_payment(
             )
             left -= share
     payment.unapplied_minor = left
+    # Last, so that the sequence's row (every receipt's) is locked for as short a time as can be.
+    payment.receipt_number = next_number(session, payment.organization_id, "receipt")
     session.flush()
 
 
