@@ -44,7 +44,7 @@ from services.credit_actions import credit_options  # noqa: E402
 from services.database import Database  # noqa: E402
 from services.online_payments import in_flight  # noqa: E402
 
-FIGURES_SHOWN = "outstanding-invoices"  # in the update that brings Home's figures
+FIGURES_SHOWN = live_pages.FIGURES_SHOWN
 TARGET_MB_PER_PAGE = 0.5
 TARGET_IDLE_CPU = 20.0
 TARGET_BURST_P95_S = 2.0
