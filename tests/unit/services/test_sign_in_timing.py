@@ -3,7 +3,6 @@ account costs the same bcrypt work as a wrong password for a real one, at the po
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 
@@ -23,11 +22,12 @@ TRIES = 7
 PASSWORD = "Correct-Horse-9"
 
 
-def median_refusals(
+def fastest_refusals(
     attempt: Callable[..., object], db: Database, known: str, other: str
 ) -> tuple[float, float]:
-    """The median times of ``TRIES`` refused sign-ins of ``known`` and of ``other`` with a wrong password,
-    taken in turns, so that a moment when the machine is busy slows both alike."""
+    """The fastest of ``TRIES`` refused sign-ins of ``known`` and of ``other`` with a wrong password, taken
+    in turns: a busy machine only ever adds time, so the fastest of each is the work it costs (a missing
+    stand-in hash would still show as the whole bcrypt check)."""
     clock = Clock()
     durations: dict[str, list[float]] = {known: [], other: []}
     for _ in range(TRIES):
@@ -44,7 +44,7 @@ def median_refusals(
                     rounds=ROUNDS,
                 )
             durations[email].append(time.perf_counter() - started)
-    return statistics.median(durations[known]), statistics.median(durations[other])
+    return min(durations[known]), min(durations[other])
 
 
 def assert_alike(known: float, other: float) -> None:
@@ -69,7 +69,7 @@ def customer(db: Database) -> int:
 
 @pytest.mark.parametrize("other", ["nobody@client.example", "off@client.example", "invited@client.example"])
 def test_a_customer_sign_in_takes_as_long_for_an_unknown_disabled_or_invited_email(db, customer, other):
-    assert_alike(*median_refusals(sign_in, db, "ann@client.example", other))
+    assert_alike(*fastest_refusals(sign_in, db, "ann@client.example", other))
 
 
 @pytest.mark.parametrize("other", ["nobody@acme.example", "off@acme.example"])
@@ -89,4 +89,4 @@ def test_a_staff_sign_in_takes_as_long_for_an_unknown_or_disabled_email(db, othe
                 )
             )
 
-    assert_alike(*median_refusals(sign_in_staff, db, "owner@acme.example", other))
+    assert_alike(*fastest_refusals(sign_in_staff, db, "owner@acme.example", other))
