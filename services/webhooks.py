@@ -14,11 +14,11 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models import Payment, ProcessedWebhookEvent, Refund
+from models import Client, Payment, ProcessedWebhookEvent, Refund
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
-from services.events import Events
+from services.events import Events, client_documents_topic
 from services.gateways.base import WebhookEvent, WebhookKind
 from services.live_topics import charge_topics
 from services.online_payments import book_gateway_update
@@ -56,7 +56,11 @@ def handle_webhook(
             for topic in charge_topics(db, gateway_name, charge.gateway_payment_id, charge.reference):
                 events.publish(topic)
     elif event.kind == WebhookKind.REFUND and event.refund is not None:
-        booked = _book_refund(db, gateway_name, event, clock)
+        clients = _book_refund(db, gateway_name, event, clock)
+        booked = clients is not None
+        if clients and events is not None:  # the refund's new state, or the money given back on failure
+            for public_id in sorted(clients):
+                events.publish(client_documents_topic(public_id))
     if not booked and event.kind != WebhookKind.OTHER:
         return WebhookOutcome.IGNORED  # about nothing of ours: nothing to remember
     try:
@@ -74,8 +78,11 @@ def handle_webhook(
     return WebhookOutcome.BOOKED if booked else WebhookOutcome.IGNORED
 
 
-def _book_refund(db: Database, gateway_name: str, event: WebhookEvent, clock: Clock) -> bool:
-    """A refund we asked for gets its final state; one made at the gateway itself is flagged."""
+def _book_refund(db: Database, gateway_name: str, event: WebhookEvent, clock: Clock) -> set[str] | None:
+    """A refund we asked for gets its final state; one made at the gateway itself is flagged.
+
+    Returns the public ids of the clients whose refunds changed (none for a flag), or None when the event
+    is about nothing of ours."""
     refund = event.refund
     assert refund is not None  # noqa: S101 - handle_webhook routes only refund events here
     with db.transaction() as session:
@@ -86,14 +93,18 @@ def _book_refund(db: Database, gateway_name: str, event: WebhookEvent, clock: Cl
             # Never a second row for a refund we made: settle ours (a failure gives the money back).
             settle_gateway_refund(session, row, refund.succeeded, at=clock(), reason=refund.failure_message)
         if ours:
-            return True
+            return set(
+                session.scalars(
+                    select(Client.public_id).where(Client.id.in_({row.client_id for row in ours}))
+                )
+            )
         payment = session.scalar(
             select(Payment).where(
                 Payment.gateway == gateway_name, Payment.gateway_payment_id == event.refunded_payment_id
             )
         )
         if payment is None:
-            return False
+            return None
         record_event(
             session,
             "payment.refunded_at_gateway",
@@ -106,4 +117,4 @@ def _book_refund(db: Database, gateway_name: str, event: WebhookEvent, clock: Cl
                 "succeeded": refund.succeeded,
             },
         )
-        return True
+        return set()  # flagged for the business; nothing the customer's pages show changed

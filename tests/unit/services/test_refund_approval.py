@@ -22,9 +22,11 @@ from services.balances import client_balances, ledger_balance
 from services.credits import request_refund
 from services.database import Database
 from services.errors import GatewayUnavailable, InsufficientCredit, InvalidPaymentDetails, NotFound
+from services.events import Events
 from services.gateways.base import CardDetails, ChargeRequest, RefundResult, WebhookEvent, WebhookKind
 from services.gateways.sandbox import SandboxGateway
 from services.invoices import create_invoice, send_invoice
+from services.live_topics import documents_topic
 from services.money import Money
 from services.online_payments import pay, plan_pay_invoice
 from services.payments import record_payment
@@ -257,6 +259,26 @@ def test_a_webhook_saying_our_refund_failed_gives_the_money_back(db, customer, g
     assert available_retainer(db, customer) == usd(20000)
     [line] = list_refund_requests(db, customer.organization_id)[0].refunds
     assert line.failure_reason == "The card was closed."  # the owner sees why
+
+
+def test_a_refund_webhook_is_announced_to_the_customers_open_pages(db, customer, gateway):
+    card_retainer(db, gateway, customer, 20000)
+    approve_refund_request(
+        db, gateway, customer.organization_id, ask(db, customer, 20000), staff_user_id=None, clock=fixed_clock
+    )
+    [(_m, _s, _a, refund_id)] = refund_rows(db)
+    assert refund_id
+    events = Events()
+    topic = documents_topic(db, customer)
+    answer = RefundResult(refund_id, False, failure_message="The card was closed.")
+
+    handle_webhook(
+        db, "sandbox", WebhookEvent("evt_2", "x", WebhookKind.REFUND, refund=answer), events=events
+    )
+    assert events.version(topic) == 1  # the money is back: Home and Payments Made show it at once
+    nobodys = WebhookEvent("evt_9", "x", WebhookKind.REFUND, refund=RefundResult("re_x", True))
+    handle_webhook(db, "sandbox", nobodys, events=events)
+    assert events.version(topic) == 1  # a refund of nobody's: nothing to announce
 
 
 def test_declining_makes_the_amount_available_again(db, customer, gateway):
