@@ -17,11 +17,12 @@ from nicegui import app, background_tasks, ui
 
 from api.body_limit import BodyLimit
 from api.forwarded import ForwardedHeaders
+from api.language import ReaderLanguage
 from api.metrics import RequestMetrics
 from api.security_headers import SecurityHeaders
 from api.unavailable import DatabaseOutageGuard
 from api.url_guard import UrlGuard
-from components import handler_signatures, offload
+from components import handler_signatures, language, offload
 from components import unavailable as outage_notice
 from components.offload import gateway_bound, io_bound, pdf_bound
 from services import portal
@@ -136,6 +137,10 @@ def configure(settings: Settings) -> portal.Portal:
         app.add_middleware(authority.PageRouteGuard)
     authority.install()
     handler_signatures.install()  # NiceGUI reads each element's handlers' signatures once, not each time
+    language.install()  # a page's handlers, <html lang> and Quasar's words follow the page's reader
+    # Inside the session check (added before it, so nearer the routes): the signed-in person's language.
+    if not any(middleware.cls is ReaderLanguage for middleware in app.user_middleware):
+        app.add_middleware(ReaderLanguage)
     if not any(middleware.cls is auth.SessionGuard for middleware in app.user_middleware):
         app.add_middleware(auth.SessionGuard)
     # Outside the session check: it answers 503 for what that check raises as well as the routes.

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 
 from nicegui import core
 
+from services.i18n import carried
+
 T = TypeVar("T")
 
 DATABASE_THREADS = 8  # enough to keep PostgreSQL busy while others wait on the network; SQLite writes queue
@@ -48,7 +50,8 @@ class WorkerPool:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix=f"portal-{self.name}")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
+        # The reader (language, time zone) of the page or request goes with its work into the thread.
+        return await loop.run_in_executor(self._executor, functools.partial(carried(func), *args, **kwargs))
 
     def shut_down(self) -> None:
         """Cancel the work still queued; what runs already finishes in its thread."""

@@ -42,6 +42,9 @@ class PortalUser(PublicIdMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     phone: Mapped[str] = mapped_column(String(50), default="")
+    # Pages, e-mails and PDFs for this person; "" until they choose (the browser's, then the business's).
+    language: Mapped[str] = mapped_column(String(20), default="")
+    time_zone: Mapped[str] = mapped_column(String(64), default="")  # "" for the business's
     password_hash: Mapped[str | None] = mapped_column(String(100), default=None)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     invited_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -21,7 +21,9 @@ class Organization(PublicIdMixin, AddressMixin, Base):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
     logo_mime: Mapped[str] = mapped_column(String(50), default="")
     default_currency: Mapped[str] = mapped_column(String(3), default="USD")
-    locale: Mapped[str] = mapped_column(String(20), default="en_US")
+    locale: Mapped[str] = mapped_column(String(20), default="en_US")  # how numbers and dates are written
+    default_language: Mapped[str] = mapped_column(String(20), default="en")  # for readers who chose none
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")  # an IANA name
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
     default_terms: Mapped[str] = mapped_column(Text, default="")  # printed on new invoices
     default_notes: Mapped[str] = mapped_column(Text, default="")
@@ -44,6 +46,8 @@ class StaffUser(PublicIdMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20), default="owner")
+    language: Mapped[str] = mapped_column(String(20), default="")  # the back office's; "" for the browser's
+    time_zone: Mapped[str] = mapped_column(String(64), default="")  # "" for the business's
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]

@@ -149,7 +149,16 @@ def resolve_session(db: Database, token: str | None, *, clock: Clock = utc_now) 
     login, user, client = row
     if not user.is_active or not keep_alive(db, login, now):
         return None
-    return Principal(user.id, client.id, client.organization_id, user.name, user.email, login.id)
+    return Principal(
+        user.id,
+        client.id,
+        client.organization_id,
+        user.name,
+        user.email,
+        login.id,
+        language=user.language,
+        time_zone=user.time_zone,
+    )
 
 
 def sign_out(

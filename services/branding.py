@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from models import Organization
 from services.database import Database
+from services.i18n import DEFAULT_LANGUAGE
+from services.money import DEFAULT_LOCALE
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,42 @@ def get_branding(db: Database) -> Branding:
     if row is None:
         return NOT_SET_UP
     return Branding(name=row.name, has_logo=bool(row.logo_mime), is_demo=row.is_demo, locale=row.locale)
+
+
+@dataclass(frozen=True)
+class LanguageDefaults:
+    """What the business chose for readers who chose nothing themselves (Settings > Business)."""
+
+    language: str = DEFAULT_LANGUAGE
+    locale: str = DEFAULT_LOCALE
+    time_zone: str = "UTC"
+
+
+_defaults_version = 0  # moves when Settings changes them, so this process's caches read them again
+
+
+def language_defaults(db: Database) -> LanguageDefaults:
+    """The business's default language, locale and time zone; English, en_US and UTC before set-up."""
+    with db.reading() as session:
+        row = session.execute(
+            select(Organization.default_language, Organization.locale, Organization.time_zone).order_by(
+                Organization.id
+            )
+        ).first()
+    if row is None:
+        return LanguageDefaults()
+    return LanguageDefaults(language=row.default_language, locale=row.locale, time_zone=row.time_zone)
+
+
+def defaults_version() -> int:
+    """A number that changes whenever this process saved new language defaults."""
+    return _defaults_version
+
+
+def defaults_changed() -> None:
+    """Called by whatever saves the defaults: this process's readers see the change at once."""
+    global _defaults_version
+    _defaults_version += 1
 
 
 def get_logo(db: Database) -> tuple[bytes, str] | None:

@@ -13,3 +13,5 @@ class Principal:
     name: str
     email: str
     session_id: int
+    language: str = ""  # their own choice; "" for their browser's, then the business's
+    time_zone: str = ""  # their own choice; "" for the business's

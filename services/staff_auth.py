@@ -56,6 +56,8 @@ class StaffPrincipal:
     email: str
     role: str  # owner | staff
     session_id: int
+    language: str = ""  # their own choice for the back office; "" for their browser's
+    time_zone: str = ""  # their own choice; "" for the business's
 
     @property
     def is_owner(self) -> bool:
@@ -201,4 +203,13 @@ def sign_out_staff(
 
 
 def _principal(user: StaffUser, session_id: int) -> StaffPrincipal:
-    return StaffPrincipal(user.id, user.organization_id, user.name, user.email, user.role, session_id)
+    return StaffPrincipal(
+        user.id,
+        user.organization_id,
+        user.name,
+        user.email,
+        user.role,
+        session_id,
+        language=user.language,
+        time_zone=user.time_zone,
+    )

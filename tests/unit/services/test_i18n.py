@@ -1,0 +1,95 @@
+"""The language mechanism: who the reader is, and how their language is chosen."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from services import i18n
+from services.dates import format_moment
+from services.i18n import Reader, current_reader, pick_language, using_language
+
+
+def test_nobody_in_particular_reads_english_in_utc() -> None:
+    assert current_reader() == Reader("en", "UTC", "en_US")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("de-CH,de;q=0.9,en;q=0.8", "de"),
+        ("fr-CA", "fr"),
+        ("en-GB,fr;q=0.5", "en"),
+        ("it,es;q=0.3", "es"),
+        ("pt-BR", None),
+        ("*", None),
+        ("", None),
+        ("xx;q=abc, fr", "fr"),
+    ],
+)
+def test_a_browser_gets_the_best_language_the_portal_has(header: str, expected: str | None) -> None:
+    assert i18n.negotiate(header) == expected
+
+
+def test_a_persons_own_choice_beats_their_browser_which_beats_the_business() -> None:
+    assert pick_language("es", "de", "fr") == "es"
+    assert pick_language("", "de", "fr") == "de"
+    assert pick_language("", "pt-BR", "fr") == "fr"
+    assert pick_language("xx", None, "zz") == "en"
+
+
+def test_using_a_language_lasts_for_its_block_only() -> None:
+    with using_language("de", time_zone="Europe/Berlin") as reader:
+        assert reader.language == "de"
+        assert i18n.current_language() == "de"
+        assert i18n.current_time_zone() == "Europe/Berlin"
+        with using_language("xx"):
+            assert i18n.current_language() == "en"  # no catalogue: the default, not an unknown code
+        assert i18n.current_language() == "de"
+    assert i18n.current_language() == "en"
+
+
+async def test_each_task_has_its_own_reader() -> None:
+    seen: dict[str, str] = {}
+
+    async def read_as(language: str) -> None:
+        with using_language(language):
+            await asyncio.sleep(0.01)  # the other task runs meanwhile
+            seen[language] = i18n.current_language()
+
+    await asyncio.gather(read_as("de"), read_as("fr"))
+    assert seen == {"de": "de", "fr": "fr"}
+
+
+def test_carried_work_keeps_the_reader_in_another_thread() -> None:
+    seen: list[str] = []
+    with using_language("fr"):
+        work = i18n.carried(lambda: seen.append(i18n.current_language()))
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert seen == ["fr"]
+
+
+def test_a_reader_who_shares_the_business_language_gets_its_locale() -> None:
+    assert i18n.formatting_locale("fr_CA", "fr") == "fr_CA"
+    assert i18n.formatting_locale("fr_CA", "en") == "en_CA"  # English as written in Canada
+    assert i18n.formatting_locale("en_US", "de") == "de"  # Babel has no German of the US
+    assert i18n.formatting_locale("nonsense", "es") == "es"
+
+
+def test_moments_are_shown_in_the_readers_time_zone() -> None:
+    moment = datetime(2026, 7, 22, 12, 5, tzinfo=UTC)
+    assert format_moment(moment, "de_DE", "Europe/Berlin") == "22.07.2026, 14:05"
+    naive = moment.replace(tzinfo=None)  # as the database keeps moments: UTC
+    assert format_moment(naive, "en_US", "America/New_York") == "Jul 22, 2026, 8:05\u202fAM"
+    assert format_moment(moment, "en_US", "Not/AZone") == "Jul 22, 2026, 12:05\u202fPM"
+
+
+def test_right_to_left_languages_turn_the_layout_round() -> None:
+    assert i18n.direction("ar") == "rtl"
+    assert i18n.direction("he-IL") == "rtl"
+    assert i18n.direction("de") == "ltr"
