@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import BackupSchedule
 from services.audit import record_event
 from services.backup import Backup, create_backup, database_kind, list_archives, prune_archives
 from services.clock import Clock, utc_now
-from services.database import Database
+from services.database import Database, insert_unless_present
 from services.errors import InvalidDetails
 from services.settings import Settings
 
@@ -212,11 +211,8 @@ def _row(session: Session) -> BackupSchedule:
     """
     row = session.get(BackupSchedule, SCHEDULE_ROW, with_for_update=True)
     if row is None:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(
-            dialect.insert(BackupSchedule)
-            .values(id=SCHEDULE_ROW, last_archive="", last_error="")
-            .on_conflict_do_nothing(index_elements=["id"])
+        insert_unless_present(
+            session, BackupSchedule, ["id"], id=SCHEDULE_ROW, last_archive="", last_error=""
         )
         row = session.get_one(BackupSchedule, SCHEDULE_ROW, with_for_update=True, populate_existing=True)
     return row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,10 +13,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.settings import StartupError
+from services.sqlite_writers import WriterTurns
 
 WRITE_OPTION = "portal_writes"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -23,6 +26,7 @@ SQLITE_BUSY_TIMEOUT = 10.0  # seconds a SQLite write waits for another writer (P
 # Instances sharing a PostgreSQL database migrate one after the other: the later finds nothing to do.
 MIGRATION_LOCK = 0x706F7274616C  # "portal"
 MAX_REASON_LENGTH = 200
+PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may rest before it is checked
 # Connections kept open, and opened beyond them at busy moments. components.offload runs blocking work in
 # 26 threads (8 database, 2 PDF, 16 gateway), and the background loops and the sign-in check take a few
 # more: 30 in all, so no worker waits for a connection; PostgreSQL's default max_connections of 100
@@ -45,13 +49,40 @@ def make_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT, **kwargs
     if "poolclass" not in kwargs and not _in_memory(url):
         kwargs = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW} | kwargs
     if not url.startswith("sqlite"):
-        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _ping_when_idle(engine)
     else:
         connect_args = {"check_same_thread": False, "timeout": busy_timeout}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine, busy_timeout)
     event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection that has rested a while before handing it out again.
+
+    After a restart or a network cut the pool still holds connections to the old server, and their
+    first query would fail. ``pool_pre_ping`` checks on every checkout, a round trip per transaction
+    (eight in a payment); a connection back in use within ``PING_AFTER_IDLE`` seconds was just
+    working, so only the rested ones are checked. A failed check makes the pool open a new connection.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["rested_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        rested_since = record.info.get("rested_since")
+        if rested_since is None or time.monotonic() - rested_since < PING_AFTER_IDLE:
+            return
+        try:
+            if engine.dialect.do_ping(dbapi_connection):
+                return
+        except Exception as error:
+            raise DisconnectionError(f"a pooled connection stopped answering: {error}") from error
+        raise DisconnectionError("a pooled connection stopped answering")
 
 
 def _in_memory(url: str) -> bool:
@@ -95,11 +126,36 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    turns = WriterTurns(engine, busy_timeout)
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A write transaction takes the write lock first, so it waits its turn instead of failing later.
-        writes = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        if not connection.get_execution_options().get(WRITE_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        turns.take(connection.info)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            turns.end(connection.info)
+            raise
+
+
+def insert_unless_present(session: Session, model: type[Any], keys: list[str], **values: Any) -> bool:
+    """Insert a row unless one with the same ``keys`` exists (``ON CONFLICT DO NOTHING``): True if
+    inserted. Two transactions inserting the same row at once do not fail: the second waits for the
+    first and inserts nothing."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = model.__table__
+    # RETURNING tells whether a row went in: psycopg reports no row count for ON CONFLICT (-1).
+    insert = (
+        dialect.insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(table.c[keys[0]])
+    )
+    return session.execute(insert).first() is not None
 
 
 class Database:

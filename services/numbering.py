@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import NumberSequence
+from services.database import insert_unless_present
 
 DEFAULT_PREFIXES = {"invoice": "INV-", "retainer": "RET-", "receipt": "RCPT-", "credit_note": "CN-"}
 
@@ -24,12 +24,15 @@ def next_number(session: Session, organization_id: int, kind: str) -> str:
     if taken is None:
         # Two first documents of a kind at once would both insert the row; the second must wait for
         # the first and then take the next number, not fail on the unique constraint.
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        values = {"prefix": DEFAULT_PREFIXES[kind], "next_value": 1, "width": 5}
-        session.execute(
-            dialect.insert(NumberSequence)
-            .values(organization_id=organization_id, kind=kind, **values)
-            .on_conflict_do_nothing(index_elements=["organization_id", "kind"])
+        insert_unless_present(
+            session,
+            NumberSequence,
+            ["organization_id", "kind"],
+            organization_id=organization_id,
+            kind=kind,
+            prefix=DEFAULT_PREFIXES[kind],
+            next_value=1,
+            width=5,
         )
         taken = session.execute(take).one()
     prefix, after, width = taken

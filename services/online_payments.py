@@ -24,7 +24,17 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Client, Invoice, InvoiceKind, Payment, PaymentKind, PaymentStatus, SavedPaymentMethod
+from models import (
+    Client,
+    GatewayCustomer,
+    Invoice,
+    InvoiceKind,
+    Organization,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    SavedPaymentMethod,
+)
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
@@ -43,11 +53,11 @@ from services.gateways.switch import unwrap
 from services.invoices import PAYABLE_STATUSES, check_payable
 from services.money import Money
 from services.payment_notices import queue_debit_failed, queue_receipt
-from services.payment_settings import accepted_methods_of_client
+from services.payment_settings import AcceptedMethods
 from services.payments import OpenInvoice, allocate_oldest_first, open_invoice_rows, settle_payment
 from services.principal import Principal
 from services.records import client_invoice, client_invoices
-from services.saved_methods import gateway_customer, store_method
+from services.saved_methods import KnownCustomer, new_gateway_customer, store_method
 
 SAVED_METHOD_GONE = (
     "This saved payment method is no longer available, so nothing was charged. "
@@ -216,11 +226,12 @@ def pay(
     ``PaymentInDoubt`` when one came after it (reconciliation books the gateway's answer).
     """
     gateway = unwrap(gateway)  # one gateway for the whole attempt, though Settings may switch meanwhile
-    method = _before_attempt(_method_kind, db, principal, gateway, request)
-    customer_id = request.customer_id or _before_attempt(
-        gateway_customer, db, gateway, principal, clock=clock
+    payment_public_id, customer = _before_attempt(
+        _store_attempt, db, principal, plan, gateway, request, clock()
     )
-    payment_public_id = _before_attempt(_store_attempt, db, principal, plan, gateway, method, clock())
+    customer_id = request.customer_id or customer.customer_id
+    if not customer_id:
+        customer_id = _first_customer(db, gateway, principal, customer.name, payment_public_id, clock)
     charge = ChargeRequest(
         idempotency_key=payment_public_id,
         amount_minor=plan.total.minor,
@@ -290,30 +301,55 @@ def _book_or_doubt(
         raise PaymentInDoubt(payment_public_id, amount) from error
 
 
-def _method_kind(db: Database, principal: Principal, gateway: PaymentGateway, request: ChargeRequest) -> str:
+def _first_customer(
+    db: Database,
+    gateway: PaymentGateway,
+    principal: Principal,
+    name: str,
+    payment_public_id: str,
+    clock: Clock,
+) -> str:
+    """The client's first payment at this gateway: its customer is made there before the charge. If
+    that fails, no charge was asked for under the stored attempt, so it is closed as failed at once."""
+    try:
+        return new_gateway_customer(db, gateway, principal, name, clock=clock)
+    except Exception as error:
+        _fail(db, payment_public_id, "The payment could not be started; nothing was charged.")
+        if isinstance(error, DomainError):
+            raise
+        log.exception("payment %s: the gateway's customer could not be made", payment_public_id)
+        raise PaymentNotStarted() from error
+
+
+def _method_kind(
+    session: Session,
+    principal: Principal,
+    gateway: PaymentGateway,
+    request: ChargeRequest,
+    accepted: AcceptedMethods,
+) -> str:
     """Card or bank account; refused before anything is stored or charged if the business turned the
     method off in Settings > Payments (a page drawn before then may still offer it)."""
-    with db.reading() as session:
-        if request.bank_account is not None:
-            kind = MethodKind.BANK_ACCOUNT
-        elif request.saved_method_id:
-            # Only the client's own method, and not one removed since the page was drawn: a gateway may
-            # well charge any method id it knows (the sandbox does), whoever sends it.
-            saved = session.scalar(
-                select(SavedPaymentMethod.kind).where(
-                    SavedPaymentMethod.client_id == principal.client_id,
-                    SavedPaymentMethod.gateway == gateway.name,
-                    SavedPaymentMethod.gateway_method_id == request.saved_method_id,
-                    SavedPaymentMethod.removed_at.is_(None),
-                )
+    if request.bank_account is not None:
+        kind = MethodKind.BANK_ACCOUNT
+    elif request.saved_method_id:
+        # Only the client's own method, and not one removed since the page was drawn: a gateway may
+        # well charge any method id it knows (the sandbox does), whoever sends it.
+        saved = session.scalar(
+            select(SavedPaymentMethod.kind).where(
+                SavedPaymentMethod.client_id == principal.client_id,
+                SavedPaymentMethod.gateway == gateway.name,
+                SavedPaymentMethod.gateway_method_id == request.saved_method_id,
+                SavedPaymentMethod.removed_at.is_(None),
             )
-            if saved is None:
-                raise InvalidPaymentDetails("method", SAVED_METHOD_GONE)
-            kind = MethodKind(saved)
-        else:
-            kind = MethodKind.CARD
-        if not accepted_methods_of_client(session, principal.client_id).allows(kind):
-            raise InvalidPaymentDetails("method", METHOD_NOT_ACCEPTED[kind])
+        )
+        if saved is None:
+            raise InvalidPaymentDetails("method", SAVED_METHOD_GONE)
+        kind = MethodKind(saved)
+    else:
+        kind = MethodKind.CARD
+    if not accepted.allows(kind):
+        raise InvalidPaymentDetails("method", METHOD_NOT_ACCEPTED[kind])
     return str(kind)
 
 
@@ -427,26 +463,29 @@ def book_gateway_update(
 
 
 def _store_attempt(
-    db: Database, principal: Principal, plan: PaymentPlan, gateway: PaymentGateway, method: str, now: datetime
-) -> str:
+    db: Database,
+    principal: Principal,
+    plan: PaymentPlan,
+    gateway: PaymentGateway,
+    request: ChargeRequest,
+    now: datetime,
+) -> tuple[str, KnownCustomer]:
+    """Check the method and the plan and store the attempt, in one transaction: its public id, and the
+    client's customer at the gateway if known."""
     if plan.total.minor <= 0:
         raise InvalidAmount(plan.total, "must be more than zero")
     with db.transaction() as session:
-        # One attempt at a time per client: two tabs paying at once see each other's reservation.
-        client = session.execute(
-            select(Client.id, Client.organization_id)
-            .where(Client.id == principal.client_id)
-            .with_for_update()
-        ).one()
-        invoices = _planned_invoices(session, principal, plan, in_flight(session, client.id))
+        payer = _locked_payer(session, principal, gateway)
+        method = _method_kind(session, principal, gateway, request, payer.accepted)
+        invoices = _planned_invoices(session, principal, plan, in_flight(session, principal.client_id))
         retainer = plan.kind == PaymentKind.RETAINER
         planned = [
             {"invoice_id": invoices[line.invoice_public_id], "amount_minor": line.amount.minor}
             for line in plan.lines
         ]
         payment = Payment(
-            organization_id=client.organization_id,
-            client_id=client.id,
+            organization_id=payer.organization_id,
+            client_id=principal.client_id,
             portal_user_id=principal.portal_user_id,
             kind=plan.kind,
             retainer_invoice_id=planned[0]["invoice_id"] if retainer else None,
@@ -462,7 +501,44 @@ def _store_attempt(
         )
         session.add(payment)
         session.flush()
-        return payment.public_id
+        return payment.public_id, payer.customer
+
+
+@dataclass(frozen=True)
+class _Payer:
+    organization_id: int
+    accepted: AcceptedMethods
+    customer: KnownCustomer
+
+
+def _locked_payer(session: Session, principal: Principal, gateway: PaymentGateway) -> _Payer:
+    """The client's row, locked, with the methods its business accepts and its customer at the gateway,
+    in one query. The lock keeps to one attempt at a time per client: two tabs paying at once see each
+    other's reservation."""
+    row = session.execute(
+        select(
+            Client.organization_id,
+            Client.company_name,
+            Client.display_name,
+            Organization.accept_cards,
+            Organization.accept_bank_debits,
+            GatewayCustomer.customer_id,
+        )
+        .join(Organization, Organization.id == Client.organization_id)
+        .outerjoin(
+            GatewayCustomer,
+            (GatewayCustomer.client_id == Client.id) & (GatewayCustomer.gateway == gateway.name),
+        )
+        .where(Client.id == principal.client_id)
+        .with_for_update(of=Client)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("client", principal.client_id)
+    return _Payer(
+        row.organization_id,
+        AcceptedMethods(bool(row.accept_cards), bool(row.accept_bank_debits)),
+        KnownCustomer(row.customer_id or "", row.company_name or row.display_name),
+    )
 
 
 def _planned_invoices(

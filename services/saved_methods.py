@@ -11,17 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import GatewayCustomer, SavedPaymentMethod
+from models import Client, GatewayCustomer, SavedPaymentMethod
 from services.audit import record_event
 from services.clock import Clock, utc_now
-from services.database import Database
+from services.database import Database, insert_unless_present
 from services.errors import NotFound
 from services.gateways.base import BillingAddress, MethodInfo, MethodKind, MethodUpdate, PaymentGateway
 from services.principal import Principal
-from services.records import get_client
 
 
 @dataclass(frozen=True)
@@ -68,31 +66,53 @@ def saved_methods_in(
     return tuple(_view(row) for row in rows)
 
 
+@dataclass(frozen=True)
+class KnownCustomer:
+    customer_id: str  # "" until the client's first payment or card saved at this gateway
+    name: str  # what the gateway's customer record is named when it is made
+
+
+def known_customer(session: Session, client_id: int, gateway_name: str) -> KnownCustomer:
+    """The client's customer id at the gateway if kept already, in a transaction of the caller's."""
+    row = session.execute(
+        select(Client.company_name, Client.display_name, GatewayCustomer.customer_id)
+        .outerjoin(
+            GatewayCustomer,
+            (GatewayCustomer.client_id == Client.id) & (GatewayCustomer.gateway == gateway_name),
+        )
+        .where(Client.id == client_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("client", client_id)
+    return KnownCustomer(row.customer_id or "", row.company_name or row.display_name)
+
+
 def gateway_customer(
     db: Database, gateway: PaymentGateway, principal: Principal, *, clock: Clock = utc_now
 ) -> str:
     """The client's customer id at the gateway, created there on first use and kept."""
     with db.reading() as session:
-        existing = _customer_id(session, principal.client_id, gateway.name)
-        client = get_client(session, principal.client_id)
-        name = client.company_name or client.display_name
-    if existing:
-        return existing
+        known = known_customer(session, principal.client_id, gateway.name)
+    return known.customer_id or new_gateway_customer(db, gateway, principal, known.name, clock=clock)
+
+
+def new_gateway_customer(
+    db: Database, gateway: PaymentGateway, principal: Principal, name: str, *, clock: Clock = utc_now
+) -> str:
+    """Create the client's customer at the gateway and keep its id; if another tab kept one at the same
+    moment, that one is used (the one made here stays unused at the gateway)."""
     customer_id = gateway.ensure_customer("", email=principal.email, name=name)
-    try:
-        with db.transaction() as session:
-            session.add(
-                GatewayCustomer(
-                    client_id=principal.client_id,
-                    gateway=gateway.name,
-                    customer_id=customer_id,
-                    created_at=clock(),
-                )
-            )
-    except IntegrityError:  # another tab created one at the same moment: use the stored one
-        with db.reading() as session:
-            return _customer_id(session, principal.client_id, gateway.name)
-    return customer_id
+    with db.transaction() as session:
+        kept = insert_unless_present(
+            session,
+            GatewayCustomer,
+            ["client_id", "gateway"],
+            client_id=principal.client_id,
+            gateway=gateway.name,
+            customer_id=customer_id,
+            created_at=clock(),
+        )
+        return customer_id if kept else _customer_id(session, principal.client_id, gateway.name)
 
 
 def store_method(

@@ -91,9 +91,7 @@ class SandboxGateway:
     def charge(self, request: ChargeRequest) -> ChargeResult:
         if request.amount_minor <= 0:
             raise InvalidPaymentDetails("amount", "The amount must be more than zero.")
-        kept = self.records.get(request.idempotency_key)
-        if kept is not None:
-            return _answer(kept)
+        # Worked out first and then kept, in one write: a repeated key gets the answer kept the first time.
         if request.saved_method_id:
             result = self._charge_saved(request.saved_method_id, request.idempotency_key)
         elif request.card is not None:

@@ -11,11 +11,10 @@ import threading
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from models import SandboxCharge
 from services.clock import Clock, utc_now
-from services.database import Database
+from services.database import Database, insert_unless_present
 
 Record = dict[str, Any]
 
@@ -58,19 +57,19 @@ class DatabaseRecords:
             return session.scalar(select(SandboxCharge.answer).where(SandboxCharge.idempotency_key == key))
 
     def keep(self, key: str, record: Record) -> Record:
-        try:
-            with self.db.transaction() as session:
-                session.add(
-                    SandboxCharge(
-                        idempotency_key=key,
-                        gateway_payment_id=str(record.get("gateway_payment_id", "")),
-                        answer=record,
-                        created_at=self.clock(),
-                    )
-                )
-        except IntegrityError:  # the same key at the same moment: the first one kept stands
-            kept = self.get(key)
-            if kept is None:
-                raise
-            return kept
-        return record
+        with self.db.transaction() as session:
+            kept = insert_unless_present(
+                session,
+                SandboxCharge,
+                ["idempotency_key"],
+                idempotency_key=key,
+                gateway_payment_id=str(record.get("gateway_payment_id", "")),
+                answer=record,
+                created_at=self.clock(),
+            )
+            if kept:
+                return record
+            # The same key before, or at the same moment: the first one kept stands.
+            return session.scalars(
+                select(SandboxCharge.answer).where(SandboxCharge.idempotency_key == key)
+            ).one()

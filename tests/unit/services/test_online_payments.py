@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 
 from models import Allocation, Invoice, InvoiceKind, Payment, SavedPaymentMethod
 from services.balances import client_balances, ledger_balance
-from services.errors import AmountExceedsBalance, InvalidPaymentDetails, PaymentInProgress, human_message
+from services.errors import (
+    AmountExceedsBalance,
+    InvalidPaymentDetails,
+    PaymentInProgress,
+    PaymentNotStarted,
+    human_message,
+)
 from services.gateways.base import BankAccountDetails, CardDetails, ChargeRequest
 from services.gateways.sandbox import SandboxGateway
 from services.invoices import create_invoice, send_invoice
@@ -236,3 +242,25 @@ def test_no_card_number_or_cvc_reaches_a_log_line_or_a_row(db, books, clock, cap
         alone = re.compile(rf"(?<![0-9A-Za-z]){cvc}(?![0-9A-Za-z])")
         assert not alone.search(caplog.text)
         assert not alone.search(stored)
+
+
+def test_a_first_payment_whose_gateway_customer_cannot_be_made_charges_nothing(db, books, clock, monkeypatch):
+    charges = []
+    monkeypatch.setattr(books["gateway"], "charge", lambda request: charges.append(request))
+
+    def unreachable(customer_id, *, email, name):
+        raise ConnectionError("the gateway did not answer")
+
+    monkeypatch.setattr(books["gateway"], "ensure_customer", unreachable)
+    plan = plan_pay_all(db, books["principal"])
+    with pytest.raises(PaymentNotStarted):
+        pay(db, books["gateway"], books["principal"], plan, card(), clock=clock)
+    assert charges == []
+    with db.reading() as session:  # closed at once, so nothing stays reserved
+        assert session.execute(select(Payment.status, Payment.failure_message)).one() == (
+            "failed",
+            "The payment could not be started; nothing was charged.",
+        )
+    monkeypatch.undo()
+    assert plan_pay_all(db, books["principal"]).total == Money(50000, "USD")
+    assert pay(db, books["gateway"], books["principal"], plan, card(), clock=clock).status == "succeeded"
