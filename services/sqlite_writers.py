@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
 
 HOLDS = "portal_holds_writer_turn"
 _turns: dict[str, threading.Lock] = {}
@@ -40,7 +41,8 @@ class WriterTurns:
         if self._turn is None or info.get(HOLDS):
             return
         if not self._turn.acquire(timeout=self.busy_timeout):
-            raise sqlite3.OperationalError("database is locked")
+            # As SQLite's own busy timeout would end, so that callers see the same error either way.
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         info[HOLDS] = True
 
     def end(self, info: dict[str, Any]) -> None:

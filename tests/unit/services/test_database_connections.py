@@ -1,0 +1,160 @@
+"""Pooled connections: PostgreSQL's are checked only after resting, SQLite's writers take turns."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+
+import services.database as database_module
+from models import Organization
+from services.database import Database
+from tests.conftest import POSTGRES_URL, postgres_test_url
+from tests.factories import make_organization
+
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES_URL, reason="PORTAL_TEST_DATABASE_URL is not set (.ci/run sets it)"
+)
+
+
+@pytest.fixture
+def postgres() -> Iterator[Database]:
+    db = Database.from_url(postgres_test_url("connections"))
+    yield db
+    db.engine.dispose()
+
+
+def backend_pid(db: Database) -> int:
+    with db.reading() as session:
+        return int(session.scalar(text("SELECT pg_backend_pid()")))
+
+
+def count_pings(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    pings: list[int] = []
+    ping = db.engine.dialect.do_ping
+
+    def counted(dbapi_connection: Any) -> bool:
+        pings.append(1)
+        return ping(dbapi_connection)
+
+    monkeypatch.setattr(db.engine.dialect, "do_ping", counted)
+    return pings
+
+
+@needs_postgres
+def test_a_connection_the_server_dropped_while_it_rested_is_replaced_unseen(postgres, monkeypatch):
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE", 0.05)
+    pid = backend_pid(postgres)  # the pool now holds this one connection
+    other = Database.from_url(postgres.engine.url.render_as_string(hide_password=False))
+    with other.transaction() as session:  # another client ends that connection's server process
+        session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.engine.dispose()
+    time.sleep(0.1)
+    assert backend_pid(postgres) != pid  # no error: the dead connection was found and replaced
+
+
+@needs_postgres
+def test_a_connection_back_in_use_at_once_is_not_checked_again(postgres, monkeypatch):
+    pings = count_pings(postgres, monkeypatch)
+    for _ in range(5):
+        backend_pid(postgres)
+    assert pings == []  # a payment's eight transactions cost no extra round trip
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE", 0.05)
+    time.sleep(0.1)
+    backend_pid(postgres)
+    assert pings == [1]
+
+
+@pytest.fixture
+def sqlite(tmp_path: Path) -> Iterator[Database]:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'turns.db'}", busy_timeout=2.0)
+    db.migrate()
+    yield db
+    db.engine.dispose()
+
+
+def organization_names(db: Database) -> list[str]:
+    with db.reading() as session:
+        return list(session.scalars(select(Organization.name).order_by(Organization.id)))
+
+
+def add_organization(db: Database, name: str) -> None:
+    make_organization(db, name=name)
+
+
+def test_a_sqlite_writer_starts_the_moment_the_one_before_commits(sqlite):
+    order: list[str] = []
+    first_writing, first_may_commit = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with sqlite.transaction() as session:
+            session.execute(select(1))
+            order.append("first began")
+            first_writing.set()
+            first_may_commit.wait(5)
+            order.append("first commits")
+
+    def second() -> None:
+        first_writing.wait(5)
+        with sqlite.transaction():
+            order.append("second began")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_writing.wait(5)
+    time.sleep(0.3)  # the second writer is waiting all this time
+    assert order == ["first began"]
+    first_may_commit.set()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["first began", "first commits", "second began"]
+
+
+def test_a_writer_that_failed_or_rolled_back_gives_up_its_turn(sqlite):
+    def fails() -> None:
+        with sqlite.transaction() as session:
+            session.execute(select(1))
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        fails()
+    add_organization(sqlite, "After a rollback")
+    with pytest.raises(OperationalError), sqlite.transaction() as session:
+        session.execute(text("INSERT INTO no_such_table VALUES (1)"))
+    add_organization(sqlite, "After a failed statement")
+    assert organization_names(sqlite)[-2:] == ["After a rollback", "After a failed statement"]
+
+
+def test_a_writer_waits_no_longer_than_the_busy_timeout(tmp_path):
+    db = Database.from_url(f"sqlite:///{tmp_path / 'timeout.db'}", busy_timeout=0.2)
+    db.migrate()
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with db.transaction() as session:
+            session.execute(select(1))
+            holding.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="database is locked"):
+            add_organization(db, "Too late")
+        assert time.monotonic() - started < 2
+    finally:
+        release.set()
+        holder.join(5)
+    add_organization(db, "In time")  # the turn came back when the holder finished
+    assert organization_names(db)[-1] == "In time"
+    db.engine.dispose()
