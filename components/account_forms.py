@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from components.language_choice import PreferenceFields
 from components.offload import io_bound
 from services.account_details import (
     AccountForm,
@@ -20,6 +21,8 @@ from services.account_details import (
     update_contact,
 )
 from services.errors import DomainError, InvalidDetails, human_message
+from services.i18n import _
+from services.language_settings import Preferences, get_customer_preferences, set_customer_preferences
 from services.portal import Portal
 from services.principal import Principal
 
@@ -35,7 +38,9 @@ ADDRESS_INPUTS = (
 
 
 async def contact_dialog(portal: Portal, principal: Principal, on_done: Done) -> ContactDialog:
-    return ContactDialog(portal, principal, await io_bound(get_account, portal.db, principal), on_done)
+    account = await io_bound(get_account, portal.db, principal)
+    preferences = await io_bound(get_customer_preferences, portal.db, principal)
+    return ContactDialog(portal, principal, account, on_done, preferences)
 
 
 async def address_dialog(portal: Portal, principal: Principal, on_done: Done) -> AddressDialog:
@@ -59,7 +64,14 @@ def _show_errors(fields: dict[str, ui.input | ui.select], errors: dict[str, str]
 
 
 class ContactDialog:
-    def __init__(self, portal: Portal, principal: Principal, account: AccountForm, on_done: Done) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        principal: Principal,
+        account: AccountForm,
+        on_done: Done,
+        preferences: Preferences | None = None,
+    ) -> None:
         self.portal, self.principal, self.on_done = portal, principal, on_done
         contact = account.contact
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-2 p-6"):
@@ -81,6 +93,10 @@ class ContactDialog:
                 "website": _field("Website", contact.website, "website", autocomplete="url"),
                 "tax_number": _field("Tax number", contact.tax_number, "tax-number", maxlength=40),
             }
+            # The customer's own language (pages, e-mails, PDFs) and time zone belong to their account.
+            self.preferences = PreferenceFields(
+                preferences or Preferences(), browser_default=_("As my browser is set"), mark="account"
+            )
             self.error = ui.label().classes("text-sm text-negative").mark("account-error")
             with ui.row().classes("w-full justify-end gap-2"):
                 ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
@@ -104,6 +120,20 @@ class ContactDialog:
             return
         finally:
             self.save.props(remove="loading")
+        if self.preferences.changed:
+            try:
+                await io_bound(
+                    set_customer_preferences,
+                    self.portal.db,
+                    self.principal,
+                    self.preferences.change(),
+                    clock=self.portal.clock,
+                )
+            except InvalidDetails as error:
+                _show_errors(dict(self.preferences.fields), error.errors)
+                return
+            ui.navigate.reload()  # every word of the page in the new language
+            return
         self.dialog.close()
         ui.notify("Your details are saved." if saved.changed else "Nothing was changed.", type="positive")
         await self.on_done()

@@ -30,6 +30,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import AlreadySetUp, InvalidDetails
+from services.i18n import known_language
 from services.money import UnknownCurrency, check_currency
 from services.password_change import check_password
 from services.passwords import DEFAULT_ROUNDS, hash_password
@@ -238,6 +239,8 @@ def _apply(organization: Organization, cleaned: _Cleaned) -> None:
     organization.website = cleaned.website
     organization.default_currency = cleaned.currency
     organization.locale = cleaned.locale
+    # The owner's browser language, when the portal has it, for customers who choose none (Settings).
+    organization.default_language = known_language(Locale.parse(cleaned.locale).language)
 
 
 def _lock_staff_accounts(session: Session) -> None:
