@@ -14,6 +14,7 @@ from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import NotFound, TextHasControlCharacters, TextRequired, TextTooLong
 from services.events import BUSINESS_INBOX_TOPIC, Events
+from services.i18n import _, using_language
 from services.outbox import MAX_SUBJECT_LENGTH as MAX_EMAIL_SUBJECT_LENGTH
 from services.outbox import queue_email
 from services.principal import Principal
@@ -82,15 +83,16 @@ def send_message(
         session.add(message)
         session.flush()
         if business.email:
-            queue_email(
-                session,
-                to=[business.email],
-                subject=_email_subject(subject, client.display_name),
-                body_text=_email_text(user.name, user.email, client.display_name, subject, text),
-                reply_to=user.email,
-                client_id=client.id,
-                now=now,
-            )
+            with using_language(business.default_language, time_zone=business.time_zone):  # the business's
+                queue_email(
+                    session,
+                    to=[business.email],
+                    subject=_email_subject(subject, client.display_name),
+                    body_text=_email_text(user.name, user.email, client.display_name, subject, text),
+                    reply_to=user.email,
+                    client_id=client.id,
+                    now=now,
+                )
         record_event(
             session,
             SENT,
@@ -108,7 +110,7 @@ def send_message(
 
 def _email_subject(subject: str, client_name: str) -> str:
     """ "[Portal] <subject> — from <client>", the client's name shortened to fit an e-mail subject."""
-    start = f"[Portal] {subject} — from "
+    start = _("[Portal] {subject} — from ").format(subject=subject)
     room = MAX_EMAIL_SUBJECT_LENGTH - len(start)
     name = client_name if len(client_name) <= room else client_name[: room - 1] + "…"
     return start + name
@@ -117,10 +119,12 @@ def _email_subject(subject: str, client_name: str) -> str:
 def _email_text(name: str, email: str, client_name: str, subject: str, text: str) -> str:
     return "\n".join(
         [
-            f"{name} ({email}) of {client_name} sent this message from the customer portal.",
-            "Reply to this e-mail to answer them.",
+            _("{name} ({email}) of {client} sent this message from the customer portal.").format(
+                name=name, email=email, client=client_name
+            ),
+            _("Reply to this e-mail to answer them."),
             "",
-            f"Subject: {subject}",
+            _("Subject: {subject}").format(subject=subject),
             "",
             text,
         ]

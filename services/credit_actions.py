@@ -7,18 +7,20 @@ what a payment in flight has reserved out of reach, and leaves a trail for the b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Invoice, InvoiceKind, Organization, RefundSource
+from models import Client, Invoice, InvoiceKind, Organization, RefundSource
 from services.audit import record_event
 from services.balances import ClientBalances, client_balances
 from services.clock import Clock, utc_now
 from services.credits import SOURCE_NAMES, add_refund_request, apply_to_invoice
 from services.database import Database
 from services.errors import InsufficientCredit, InvalidAmount, NotFound, PaymentInProgress, TextTooLong
+from services.i18n import _, formatting_locale, using_language
+from services.i18n.terms import term
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money, format_money
 from services.online_payments import in_flight, in_flight_and_confirming
@@ -169,19 +171,41 @@ def ask_for_refund(
             details={"amount_minor": amount.minor, "source": str(source)},
         )
         if business.email:
-            shown = format_money(amount, business.locale)
-            body = (
-                f"{principal.name} of {client.display_name} asks for a refund of {shown} of their available "
-                f"{SOURCE_NAMES[source]}.\n\nReason: {reason or '(none given)'}\n\n"
-                "The amount is held until you approve or decline the request in the back office."
-            )
-            queue_email(
-                session,
-                to=[business.email],
-                subject=f"Refund request: {shown} from {client.display_name}",
-                body_text=body,
-                reply_to=principal.email,
-                client_id=client.id,
-                now=now,
-            )
+            with using_language(business.default_language, time_zone=business.time_zone):
+                _queue_refund_request(session, business, client, principal, amount, source, reason, now)
     return ref.public_id
+
+
+def _queue_refund_request(
+    session: Session,
+    business: Organization,
+    client: Client,
+    principal: Principal,
+    amount: Money,
+    source: RefundSource,
+    reason: str,
+    now: datetime,
+) -> None:
+    """The business's notice of a refund request, in its own language."""
+    shown = format_money(amount, formatting_locale(business.locale))
+    body = "\n\n".join(
+        (
+            _("{name} of {client} asks for a refund of {amount} of their available {source}.").format(
+                name=principal.name,
+                client=client.display_name,
+                amount=shown,
+                source=term(SOURCE_NAMES[source]),
+            ),
+            _("Reason: {reason}").format(reason=reason or _("(none given)")),
+            _("The amount is held until you approve or decline the request in the back office."),
+        )
+    )
+    queue_email(
+        session,
+        to=[business.email],
+        subject=_("Refund request: {amount} from {client}").format(amount=shown, client=client.display_name),
+        body_text=body,
+        reply_to=principal.email,
+        client_id=client.id,
+        now=now,
+    )

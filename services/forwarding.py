@@ -13,6 +13,8 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidEmail
+from services.i18n import _
+from services.i18n.terms import term
 from services.invoice_detail import get_invoice
 from services.money import format_money
 from services.outbox import Attachment, queue_email
@@ -62,24 +64,30 @@ def forward_invoice(
         left = take(session, FORWARDS, principal.client_id, now=now)
         invoice_id = session.scalars(select(Invoice.id).where(Invoice.public_id == public_id)).one()
         business = document.business
+        # Written by the customer who forwards it, so in their language (the page's reader).
+        values = {"name": principal.name, "number": document.number, "business": business.name}
         lines = [
-            f"{principal.name} forwarded you {document.title.lower()} {document.number} "
-            f"from {business.name}.",
+            _("{name} forwarded you {document} {number} from {business}.").format(
+                document=term(document.title.lower()), **values
+            ),
             "",
         ]
         if note:
-            lines += [f"Their message: {note}", ""]
+            lines += [_("Their message: {note}").format(note=note), ""]
         lines += [
-            f"Total: {format_money(document.total, document.locale)}",
-            f"Balance due: {format_money(document.balance_due, document.locale)}",
+            _("Total: {amount}").format(amount=format_money(document.total, document.locale)),
+            _("Balance due: {amount}").format(amount=format_money(document.balance_due, document.locale)),
             "",
-            f"The invoice is attached as a PDF. Questions about it go to {business.name}"
-            + (f" at {business.email}." if business.email else "."),
+            (
+                _("The invoice is attached as a PDF. Questions about it go to {business} at {email}.")
+                if business.email
+                else _("The invoice is attached as a PDF. Questions about it go to {business}.")
+            ).format(business=business.name, email=business.email),
         ]
         queue_email(
             session,
             to=unique,
-            subject=f"{document.title} {document.number} from {business.name}",
+            subject=_("{document} {number} from {business}").format(document=term(document.title), **values),
             body_text="\n".join(lines),
             reply_to=business.email,
             attachments=[Attachment(f"{document.number}.pdf", "application/pdf", pdf)],

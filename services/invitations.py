@@ -37,6 +37,7 @@ from services.errors import (
     WeakPassword,
 )
 from services.events import Events, customer_sessions_topic
+from services.i18n import _, using_language
 from services.outbox import LINK_EXPIRED, SENT, queue_email, secret_link
 from services.password_change import password_problems
 from services.passwords import DEFAULT_ROUNDS, hash_password
@@ -213,17 +214,18 @@ def _send_invitation(
     user.invited_at = now
     expires_at = _issue(session, user.id, INVITE, token, now)
     business = session.get_one(Organization, client.organization_id)
-    queue_email(
-        session,
-        to=[user.email],
-        subject=f"{business.name} invites you to its customer portal",
-        body_text=_invitation_text(
-            user.name, user.email, business.name, inviter, secret_link(_link(base_url, token), expires_at)
-        ),
-        reply_to=business.email,
-        client_id=client.id,
-        now=now,
-    )
+    with using_language(user.language or business.default_language):
+        queue_email(
+            session,
+            to=[user.email],
+            subject=_("{business} invites you to its customer portal").format(business=business.name),
+            body_text=_invitation_text(
+                user.name, user.email, business.name, inviter, secret_link(_link(base_url, token), expires_at)
+            ),
+            reply_to=business.email,
+            client_id=client.id,
+            now=now,
+        )
     record_event(
         session,
         INVITED,
@@ -278,17 +280,23 @@ def request_password_reset(
                 expires_at = _issue(session, user.id, RESET, token, now)
                 client = session.get_one(Client, user.client_id)
                 business = session.get_one(Organization, client.organization_id)
-                queue_email(
-                    session,
-                    to=[user.email],
-                    subject=f"Reset your password for {business.name}'s customer portal",
-                    body_text=_reset_text(
-                        user.name, user.email, business.name, secret_link(_link(base_url, token), expires_at)
-                    ),
-                    reply_to=business.email,
-                    client_id=client.id,
-                    now=now,
-                )
+                with using_language(user.language or business.default_language):
+                    queue_email(
+                        session,
+                        to=[user.email],
+                        subject=_("Reset your password for {business}'s customer portal").format(
+                            business=business.name
+                        ),
+                        body_text=_reset_text(
+                            user.name,
+                            user.email,
+                            business.name,
+                            secret_link(_link(base_url, token), expires_at),
+                        ),
+                        reply_to=business.email,
+                        client_id=client.id,
+                        now=now,
+                    )
                 sent = True
         record_event(
             session,
@@ -468,20 +476,24 @@ def _link(base_url: str, token: str) -> str:
 
 
 def _invitation_text(name: str, email: str, business: str, inviter: str, link: str) -> str:
-    by = f" ({inviter})" if inviter else ""
+    who = f"{business} ({inviter})" if inviter else business
     return "\n".join(
         [
-            f"Hello {name},",
+            _("Hello {name},").format(name=name),
             "",
-            f"{business}{by} invites you to its customer portal, where you can see and pay your invoices "
-            "and download your statements.",
+            _(
+                "{business} invites you to its customer portal, where you can see and pay your invoices "
+                "and download your statements."
+            ).format(business=who),
             "",
-            "Choose your password here. The link works once, within the next 72 hours:",
+            _("Choose your password here. The link works once, within the next 72 hours:"),
             link,
             "",
-            f"Afterwards you sign in with your e-mail address, {email}, and that password.",
+            _("Afterwards you sign in with your e-mail address, {email}, and that password.").format(
+                email=email
+            ),
             "",
-            "If you did not expect this invitation, you can ignore this e-mail.",
+            _("If you did not expect this invitation, you can ignore this e-mail."),
         ]
     )
 
@@ -489,14 +501,16 @@ def _invitation_text(name: str, email: str, business: str, inviter: str, link: s
 def _reset_text(name: str, email: str, business: str, link: str) -> str:
     return "\n".join(
         [
-            f"Hello {name},",
+            _("Hello {name},").format(name=name),
             "",
-            f"someone, hopefully you, asked to reset the password of your login {email} to the customer "
-            f"portal of {business}.",
+            _(
+                "someone, hopefully you, asked to reset the password of your login {email} to the customer "
+                "portal of {business}."
+            ).format(email=email, business=business),
             "",
-            "Choose a new password here. The link works once, within the next hour:",
+            _("Choose a new password here. The link works once, within the next hour:"),
             link,
             "",
-            "If you did not ask for this, ignore this e-mail: your password stays as it is.",
+            _("If you did not ask for this, ignore this e-mail: your password stays as it is."),
         ]
     )

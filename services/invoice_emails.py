@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from models import Client, Invoice, InvoiceKind, Organization, PortalUser
 from services.dates import format_day
+from services.i18n import _, formatting_locale
+from services.language_settings import writing_for_client
 from services.money import Money, format_money
 from services.outbox import queue_email
 
@@ -42,30 +44,55 @@ def queue_invoice_sent_email(
     if not to:
         return None
     organization = session.get_one(Organization, invoice.organization_id)
-    locale = organization.locale
-    title = "retainer invoice" if invoice.kind == InvoiceKind.RETAINER else "invoice"
+    with writing_for_client(session, client.id):
+        return _queue_invoice_sent(session, invoice, client, organization, to, base_url=base_url, now=now)
+
+
+def _queue_invoice_sent(
+    session: Session,
+    invoice: Invoice,
+    client: Client,
+    organization: Organization,
+    to: list[str],
+    *,
+    base_url: str,
+    now: datetime,
+) -> int:
+    locale = formatting_locale(organization.locale)
+    retainer = invoice.kind == InvoiceKind.RETAINER
     amount = format_money(Money(invoice.balance_due_minor, invoice.currency), locale)
     due = format_day(invoice.due_date, locale)
+    values = {"business": organization.name, "number": invoice.number, "amount": amount, "due": due}
+    sent = (
+        _("{business} has sent you retainer invoice {number}.")
+        if retainer
+        else _("{business} has sent you invoice {number}.")
+    )
     body = "\n".join(
         (
-            f"Hello {client.display_name},",
+            _("Hello {name},").format(name=client.display_name),
             "",
-            f"{organization.name} has sent you {title} {invoice.number}.",
+            sent.format(**values),
             "",
-            f"Amount due: {amount}",
-            f"Due date: {due}",
+            _("Amount due: {amount}").format(amount=amount),
+            _("Due date: {due}").format(due=due),
             "",
-            "View, download or pay it in the portal:",
+            _("View, download or pay it in the portal:"),
             invoice_link(base_url, invoice.public_id),
             "",
-            "Thank you for your business.",
+            _("Thank you for your business."),
             organization.name,
         )
+    )
+    subject = (
+        _("Retainer invoice {number} from {business}: {amount} due {due}")
+        if retainer
+        else _("Invoice {number} from {business}: {amount} due {due}")
     )
     return queue_email(
         session,
         to=to,
-        subject=f"{title.capitalize()} {invoice.number} from {organization.name}: {amount} due {due}",
+        subject=subject.format(**values),
         body_text=body,
         reply_to=organization.email,
         client_id=client.id,

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from models import Allocation, Client, Invoice, Organization, Payment, PaymentKind, PortalUser
 from services.dates import format_day
 from services.gateways.sandbox import SANDBOX_NOTICE
+from services.i18n import _, formatting_locale, using_language
+from services.i18n.terms import term
 from services.money import Money, format_money
 from services.outbox import queue_email
 
@@ -23,65 +25,90 @@ from services.outbox import queue_email
 def queue_receipt(session: Session, payment: Payment, now: datetime) -> None:
     """Receipt to the customer who paid and a notice to the business, for a payment that succeeded."""
     business, client, customer_email = _parties(session, payment)
-    locale = business.locale
-
-    formatted: dict[int, str] = {}  # the same amounts come up several times in the two messages
+    formatted: dict[tuple[int, str], str] = {}  # the same amounts come up several times in the two messages
 
     def money(minor: int) -> str:
-        if minor not in formatted:
-            formatted[minor] = format_money(Money(minor, payment.currency), locale)
-        return formatted[minor]
+        locale = formatting_locale(business.locale)
+        if (minor, locale) not in formatted:
+            formatted[minor, locale] = format_money(Money(minor, payment.currency), locale)
+        return formatted[minor, locale]
 
-    lines = [
-        f"Thank you for your payment to {business.name}.",
-        "",
-        f"Receipt number: {payment.receipt_number}",
-        f"Date: {format_day((payment.received_at or now).date(), locale)}",
-        f"Amount: {money(payment.amount_minor)}",
-        f"Paid with: {method_text(payment)}",
-    ]
     paid = session.execute(
         select(Invoice.number, Allocation.amount_minor, Invoice.balance_due_minor)
         .join(Invoice, Invoice.id == Allocation.invoice_id)
         .where(Allocation.payment_id == payment.id)
         .order_by(Allocation.id)
     ).all()
-    if paid:
-        lines += ["", "Applied to:"]
-        lines += [f"  {number}: {money(amount)} (still due: {money(left)})" for number, amount, left in paid]
-    if payment.unapplied_minor:
-        kept_as = "retainer" if payment.kind == PaymentKind.RETAINER else "credit"
-        lines += ["", f"Available as {kept_as} for future invoices: {money(payment.unapplied_minor)}"]
-    if payment.is_sandbox:
-        lines += ["", f"{SANDBOX_NOTICE}: this payment was made in the portal's test mode."]
     if customer_email:
-        queue_email(
-            session,
-            to=[customer_email],
-            subject=f"Receipt {payment.receipt_number} from {business.name}",
-            body_text="\n".join(lines),
-            reply_to=business.email,
-            client_id=client.id,
-            now=now,
-        )
+        with using_language(client.language, time_zone=client.time_zone):
+            lines = [
+                _("Thank you for your payment to {business}.").format(business=business.name),
+                "",
+                _("Receipt number: {number}").format(number=payment.receipt_number),
+                _("Date: {date}").format(
+                    date=format_day((payment.received_at or now).date(), formatting_locale(business.locale))
+                ),
+                _("Amount: {amount}").format(amount=money(payment.amount_minor)),
+                _("Paid with: {method}").format(method=method_text(payment)),
+            ]
+            if paid:
+                lines += ["", _("Applied to:")]
+                lines += [
+                    "  "
+                    + _("{number}: {amount} (still due: {left})").format(
+                        number=number, amount=money(amount), left=money(left)
+                    )
+                    for number, amount, left in paid
+                ]
+            if payment.unapplied_minor:
+                kept = (
+                    _("Available as retainer for future invoices: {amount}")
+                    if payment.kind == PaymentKind.RETAINER
+                    else _("Available as credit for future invoices: {amount}")
+                )
+                lines += ["", kept.format(amount=money(payment.unapplied_minor))]
+            if payment.is_sandbox:
+                lines += [
+                    "",
+                    _("{notice}: this payment was made in the portal's test mode.").format(
+                        notice=term(SANDBOX_NOTICE)
+                    ),
+                ]
+            queue_email(
+                session,
+                to=[customer_email],
+                subject=_("Receipt {number} from {business}").format(
+                    number=payment.receipt_number, business=business.name
+                ),
+                body_text="\n".join(lines),
+                reply_to=business.email,
+                client_id=client.id,
+                now=now,
+            )
     if business.email:
-        notice = [
-            f"{client.company_name or client.display_name} paid {money(payment.amount_minor)} "
-            f"({method_text(payment)}) in the portal.",
-            f"Receipt number: {payment.receipt_number}",
-        ]
-        notice += [f"  {number}: {money(amount)}" for number, amount, _ in paid]
-        if payment.is_sandbox:
-            notice.append(SANDBOX_NOTICE)
-        queue_email(
-            session,
-            to=[business.email],
-            subject=f"Payment received: {money(payment.amount_minor)} from {client.display_name}",
-            body_text="\n".join(notice),
-            reply_to=customer_email,
-            client_id=client.id,
-            now=now,
-        )
+        with using_language(business.language, time_zone=business.time_zone):
+            notice = [
+                _("{client} paid {amount} ({method}) in the portal.").format(
+                    client=client.company_name or client.display_name,
+                    amount=money(payment.amount_minor),
+                    method=method_text(payment),
+                ),
+                _("Receipt number: {number}").format(number=payment.receipt_number),
+            ]
+            notice += [f"  {number}: {money(amount)}" for number, amount, _left in paid]
+            if payment.is_sandbox:
+                notice.append(term(SANDBOX_NOTICE))
+            queue_email(
+                session,
+                to=[business.email],
+                subject=_("Payment received: {amount} from {client}").format(
+                    amount=money(payment.amount_minor), client=client.display_name
+                ),
+                body_text="\n".join(notice),
+                reply_to=customer_email,
+                client_id=client.id,
+                now=now,
+            )
 
 
 def queue_debit_failed(session: Session, payment: Payment, now: datetime) -> None:
@@ -89,28 +116,40 @@ def queue_debit_failed(session: Session, payment: Payment, now: datetime) -> Non
     business, client, customer_email = _parties(session, payment)
     if not customer_email:
         return
-    amount = format_money(Money(payment.amount_minor, payment.currency), business.locale)
-    body = (
-        f"Your payment of {amount} to {business.name} ({method_text(payment)}) did not go through: "
-        f"{payment.failure_message}\n\nNothing was taken from your account and the invoices are still due. "
-        "You can pay them again from the portal."
-    )
-    queue_email(
-        session,
-        to=[customer_email],
-        subject=f"Your payment of {amount} to {business.name} failed",
-        body_text=body,
-        reply_to=business.email,
-        client_id=client.id,
-        now=now,
-    )
+    with using_language(client.language, time_zone=client.time_zone):
+        amount = format_money(
+            Money(payment.amount_minor, payment.currency), formatting_locale(business.locale)
+        )
+        values = {"amount": amount, "business": business.name, "method": method_text(payment)}
+        body = "\n\n".join(
+            (
+                _("Your payment of {amount} to {business} ({method}) did not go through: {reason}").format(
+                    reason=payment.failure_message, **values
+                ),
+                _(
+                    "Nothing was taken from your account and the invoices are still due. "
+                    "You can pay them again from the portal."
+                ),
+            )
+        )
+        queue_email(
+            session,
+            to=[customer_email],
+            subject=_("Your payment of {amount} to {business} failed").format(**values),
+            body_text=body,
+            reply_to=business.email,
+            client_id=client.id,
+            now=now,
+        )
 
 
 def method_text(payment: Payment) -> str:
     """ "Visa ending 4242", "SEPA Direct Debit ending 3000", or the offline method's name."""
     if payment.method_last4:
-        return f"{payment.method_brand or 'Card'} ending {payment.method_last4}"
-    return payment.method.replace("_", " ").capitalize()
+        return _("{brand} ending {last4}").format(
+            brand=payment.method_brand or _("Card"), last4=payment.method_last4
+        )
+    return term(payment.method.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -118,6 +157,8 @@ class _Business:
     name: str
     email: str
     locale: str
+    language: str  # its default, for the notice it gets itself
+    time_zone: str
 
 
 @dataclass(frozen=True)
@@ -125,6 +166,8 @@ class _Client:
     id: int
     display_name: str
     company_name: str
+    language: str  # the payer's own, else the business's default: the receipt's language
+    time_zone: str
 
 
 def _parties(session: Session, payment: Payment) -> tuple[_Business, _Client, str]:
@@ -135,19 +178,25 @@ def _parties(session: Session, payment: Payment) -> tuple[_Business, _Client, st
             Organization.name,
             Organization.email,
             Organization.locale,
+            Organization.default_language,
+            Organization.time_zone,
             Client.id,
             Client.display_name,
             Client.company_name,
             Client.email,
             PortalUser.email,
+            PortalUser.language,
+            PortalUser.time_zone,
         )
         .select_from(Client)
         .join(Organization, Organization.id == Client.organization_id)
         .outerjoin(PortalUser, PortalUser.id == payment.portal_user_id)
         .where(Client.id == payment.client_id)
     ).one()
-    name, business_email, locale, client_id, display_name, company_name, client_email, user_email = row
+    (name, business_email, locale, language, zone, client_id, display_name, company_name, client_email,
+     user_email, user_language, user_zone) = row  # fmt: skip
     if payment.portal_user_id is not None and user_email is None:
         raise NoResultFound(f"no portal user {payment.portal_user_id}")
-    business = _Business(name, business_email, locale)
-    return business, _Client(client_id, display_name, company_name), user_email or client_email
+    business = _Business(name, business_email, locale, language, zone)
+    client = _Client(client_id, display_name, company_name, user_language or language, user_zone or zone)
+    return business, client, user_email or client_email

@@ -47,6 +47,7 @@ from services.audit import record_event
 from services.auth import IssuedSession, open_session
 from services.clock import Clock, utc_now
 from services.database import Database
+from services.dates import format_moment
 from services.errors import (
     NotFound,
     OwnTwoFactorFirst,
@@ -60,6 +61,7 @@ from services.errors import (
     WrongTwoFactorProof,
 )
 from services.events import Events, staff_sessions_topic
+from services.i18n import N_, _, formatting_locale, using_language
 from services.outbox import queue_email
 from services.passwords import verify_password
 from services.principal import Principal
@@ -772,7 +774,7 @@ def _looks_like_totp(text: str) -> bool:
 def _new_recovery_codes(session: Session, credential: TwoFactorCredential, now: datetime) -> RecoveryCodes:
     session.execute(delete(RecoveryCode).where(RecoveryCode.credential_id == credential.id))
     codes = []
-    for _ in range(RECOVERY_CODE_COUNT):
+    for _number in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
         salt = secrets.token_hex(16)
         session.add(
@@ -881,12 +883,29 @@ def _record(
     )
 
 
-SUBJECTS = {ENABLED: "on", DISABLED: "off", CODES_REGENERATED: "new recovery codes", RESET: "reset"}
+SUBJECTS = {
+    ENABLED: N_("Your two-factor sign-in to {business}'s customer portal: on"),
+    DISABLED: N_("Your two-factor sign-in to {business}'s customer portal: off"),
+    CODES_REGENERATED: N_("Your two-factor sign-in to {business}'s customer portal: new recovery codes"),
+    RESET: N_("Your two-factor sign-in to {business}'s customer portal: reset"),
+}
 NOTICES = {
-    ENABLED: "was turned on",
-    DISABLED: "was turned off",
-    CODES_REGENERATED: "got new recovery codes (the earlier ones no longer work)",
-    RESET: "was reset by {business}, as asked for when a phone is lost: your password alone signs you in now",
+    ENABLED: N_(
+        "the two-factor sign-in of your login {email} to the customer portal of {business} was turned on "
+        "on {moment}."
+    ),
+    DISABLED: N_(
+        "the two-factor sign-in of your login {email} to the customer portal of {business} was turned off "
+        "on {moment}."
+    ),
+    CODES_REGENERATED: N_(
+        "the two-factor sign-in of your login {email} to the customer portal of {business} got new recovery "
+        "codes (the earlier ones no longer work) on {moment}."
+    ),
+    RESET: N_(
+        "the two-factor sign-in of your login {email} to the customer portal of {business} was reset by "
+        "{business}, as asked for when a phone is lost, on {moment}: your password alone signs you in now."
+    ),
 }
 
 
@@ -898,29 +917,39 @@ def _notify_customer(session: Session, portal_user_id: int | None, change: str, 
     user = session.get_one(PortalUser, portal_user_id)
     client = session.get_one(Client, user.client_id)
     business = session.get_one(Organization, client.organization_id)
-    what = NOTICES[change].format(business=business.name)
-    contact = f" or write to {business.name} at {business.email}" if business.email else ""
-    queue_email(
-        session,
-        to=[user.email],
-        subject=f"Your two-factor sign-in to {business.name}'s customer portal: {SUBJECTS[change]}",
-        body_text="\n".join(
-            [
-                f"Hello {user.name},",
-                "",
-                f"the two-factor sign-in of your login {user.email} to the customer portal of "
-                f"{business.name} {what} on {now.strftime('%d %B %Y at %H:%M UTC')}.",
-                "",
-                "If this was you, there is nothing more to do.",
-                "",
+    with using_language(
+        user.language or business.default_language, time_zone=user.time_zone or business.time_zone
+    ):
+        moment = format_moment(now, formatting_locale(business.locale))
+        what = _(NOTICES[change]).format(email=user.email, business=business.name, moment=moment)
+        advice = (
+            _(
                 "If this was not you, choose a new password right away with “Forgot password?” on the "
-                f"sign-in page{contact}.",
-            ]
-        ),
-        reply_to=business.email,
-        client_id=client.id,
-        now=now,
-    )
+                "sign-in page or write to {business} at {email}."
+            )
+            if business.email
+            # Translators: “Forgot password?” is the link's text on the sign-in page.
+            else _("If this was not you, choose a new password right away with “Forgot password?”.")
+        )
+        queue_email(
+            session,
+            to=[user.email],
+            subject=_(SUBJECTS[change]).format(business=business.name),
+            body_text="\n".join(
+                [
+                    _("Hello {name},").format(name=user.name),
+                    "",
+                    what,
+                    "",
+                    _("If this was you, there is nothing more to do."),
+                    "",
+                    advice.format(business=business.name, email=business.email),
+                ]
+            ),
+            reply_to=business.email,
+            client_id=client.id,
+            now=now,
+        )
 
 
 def _throttle_keys(holder: _Holder, email: str, ip_address: str) -> tuple[tuple[str, str], ...]:

@@ -1,0 +1,49 @@
+"""Words that reach people as data rather than as sentences in the code: statuses, payment methods,
+the names of fields in error messages, notices kept as constants elsewhere.
+
+Each is marked here for the catalogues (``N_``) and translated where it is shown, with ``term``.
+"""
+
+from __future__ import annotations
+
+from services.i18n.messages import N_, _
+
+TERMS = (
+    # Document and payment statuses, as the services name them
+    N_("draft"),
+    N_("sent"),
+    N_("viewed"),
+    N_("partially paid"),
+    N_("paid"),
+    N_("void"),
+    N_("overdue"),
+    N_("processing"),
+    N_("succeeded"),
+    N_("failed"),
+    N_("refunded"),
+    N_("pending"),
+    # Payment methods (offline ones by name)
+    N_("Card"),
+    N_("Bank transfer"),
+    N_("Cash"),
+    N_("Cheque"),
+    N_("Check"),
+    N_("Other"),
+    N_("Bank account"),
+    # Documents
+    N_("invoice"),
+    N_("retainer invoice"),
+    N_("credit note"),
+    N_("payment"),
+    N_("document"),
+    # What a refund is asked of (services.credits.SOURCE_NAMES)
+    N_("credits"),
+    N_("retainer payments"),
+    # The sandbox gateway's notice (services.gateways.sandbox.SANDBOX_NOTICE)
+    N_("Sandbox - no real money"),
+)
+
+
+def term(word: str) -> str:
+    """A word that came as data, in the reader's language (as it is if the catalogues lack it)."""
+    return _(word) if word else word
