@@ -52,9 +52,15 @@ from services.gateways.base import ChargeRequest, ChargeResult, ChargeStatus, Me
 from services.gateways.switch import unwrap
 from services.invoices import PAYABLE_STATUSES, check_payable
 from services.money import Money
-from services.payment_notices import queue_debit_failed, queue_receipt
+from services.payment_notices import prepare_receipt, queue_debit_failed
 from services.payment_settings import AcceptedMethods
-from services.payments import OpenInvoice, allocate_oldest_first, open_invoice_rows, settle_payment
+from services.payments import (
+    OpenInvoice,
+    allocate_oldest_first,
+    allocate_payment,
+    number_receipt,
+    open_invoice_rows,
+)
 from services.principal import Principal
 from services.records import client_invoice, client_invoices
 from services.saved_methods import KnownCustomer, new_gateway_customer, store_method
@@ -421,8 +427,10 @@ def book_result(
         if result.saved and result.method.gateway_method_id and result.status != ChargeStatus.FAILED:
             store_method(session, payment.client_id, gateway_name, result.method, customer_id, now)
         if result.status == ChargeStatus.SUCCEEDED:
-            settle_payment(session, payment, received_at=now, clock=clock)
-            queue_receipt(session, payment, now)
+            allocate_payment(session, payment, received_at=now, clock=clock)
+            receipt = prepare_receipt(session, payment, now)
+            number_receipt(session, payment)  # from here to the commit, every other receipt waits
+            receipt.queue(session, str(payment.receipt_number), now)
         elif result.status == ChargeStatus.PROCESSING:
             payment.status = PaymentStatus.PROCESSING
         elif result.status == ChargeStatus.REQUIRES_ACTION:

@@ -100,12 +100,40 @@ def queue_email(
     ``InvalidEmail`` for an empty or malformed address, an empty or over-long subject, or a
     control character (CR, LF, ...) in any header value, so no header can be injected.
     """
+    for attachment in attachments:
+        _check_attachment(attachment)
+    email = add_email(
+        session, to=to, subject=subject, body_text=body_text, reply_to=reply_to, client_id=client_id, now=now
+    )
+    session.flush()
+    for attachment in attachments:
+        session.add(
+            OutboxAttachment(
+                email_id=email.id,
+                filename=attachment.filename,
+                mime_type=attachment.mime_type.lower(),
+                content=bytes(attachment.content),
+            )
+        )
+    return email.id
+
+
+def add_email(
+    session: Session,
+    *,
+    to: Sequence[str],
+    subject: str,
+    body_text: str,
+    reply_to: str = "",
+    client_id: int | None = None,
+    now: datetime,
+) -> OutboxEmail:
+    """``queue_email`` without attachments and without writing it yet: it goes in with the
+    transaction's next flush, together with whatever else is pending (one statement for several)."""
     recipients = _recipients(to)
     if reply_to:
         reply_to = _address("reply_to", reply_to)
     _check_header("subject", subject, MAX_SUBJECT_LENGTH)
-    for attachment in attachments:
-        _check_attachment(attachment)
     email = OutboxEmail(
         client_id=client_id,
         to_addresses=",".join(recipients),
@@ -119,17 +147,7 @@ def queue_email(
         created_at=now,
     )
     session.add(email)
-    session.flush()
-    for attachment in attachments:
-        session.add(
-            OutboxAttachment(
-                email_id=email.id,
-                filename=attachment.filename,
-                mime_type=attachment.mime_type.lower(),
-                content=bytes(attachment.content),
-            )
-        )
-    return email.id
+    return email
 
 
 def secret_link(url: str, expires_at: datetime) -> str:

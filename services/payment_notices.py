@@ -19,12 +19,50 @@ from services.gateways.sandbox import SANDBOX_NOTICE
 from services.i18n import _, formatting_locale, using_language
 from services.i18n.terms import term
 from services.money import Money, format_money
-from services.outbox import queue_email
+from services.outbox import add_email, queue_email
+
+# Where the receipt's number goes in the messages until it is taken: a private-use character that no
+# name or amount contains, so replacing it cannot touch anything else.
+RECEIPT_NUMBER = "\ue000receipt\ue000"
 
 
-def queue_receipt(session: Session, payment: Payment, now: datetime) -> None:
-    """Receipt to the customer who paid and a notice to the business, for a payment that succeeded."""
+@dataclass(frozen=True)
+class _Message:
+    to: str
+    subject: str
+    body_text: str
+    reply_to: str
+    client_id: int
+
+
+@dataclass(frozen=True)
+class PreparedReceipt:
+    """The receipt and the business's notice, written but for the receipt's number."""
+
+    messages: tuple[_Message, ...]
+
+    def queue(self, session: Session, receipt_number: str, now: datetime) -> None:
+        """Put both in the outbox with the number, in the caller's transaction (written at its commit)."""
+        for message in self.messages:
+            add_email(
+                session,
+                to=[message.to],
+                subject=message.subject.replace(RECEIPT_NUMBER, receipt_number),
+                body_text=message.body_text.replace(RECEIPT_NUMBER, receipt_number),
+                reply_to=message.reply_to,
+                client_id=message.client_id,
+                now=now,
+            )
+
+
+def prepare_receipt(session: Session, payment: Payment, now: datetime) -> PreparedReceipt:
+    """Receipt to the customer who paid and a notice to the business, for a payment that succeeded.
+
+    Written before the receipt has its number: the number is taken last, and the row every receipt
+    shares stays locked from then until the commit, so nothing slow may come between.
+    """
     business, client, customer_email = _parties(session, payment)
+    messages: list[_Message] = []
     formatted: dict[tuple[int, str], str] = {}  # the same amounts come up several times in the two messages
 
     def money(minor: int) -> str:
@@ -44,7 +82,7 @@ def queue_receipt(session: Session, payment: Payment, now: datetime) -> None:
             lines = [
                 _("Thank you for your payment to {business}.").format(business=business.name),
                 "",
-                _("Receipt number: {number}").format(number=payment.receipt_number),
+                _("Receipt number: {number}").format(number=RECEIPT_NUMBER),
                 _("Date: {date}").format(
                     date=format_day((payment.received_at or now).date(), formatting_locale(business.locale))
                 ),
@@ -74,17 +112,10 @@ def queue_receipt(session: Session, payment: Payment, now: datetime) -> None:
                         notice=term(SANDBOX_NOTICE)
                     ),
                 ]
-            queue_email(
-                session,
-                to=[customer_email],
-                subject=_("Receipt {number} from {business}").format(
-                    number=payment.receipt_number, business=business.name
-                ),
-                body_text="\n".join(lines),
-                reply_to=business.email,
-                client_id=client.id,
-                now=now,
+            subject = _("Receipt {number} from {business}").format(
+                number=RECEIPT_NUMBER, business=business.name
             )
+            messages.append(_Message(customer_email, subject, "\n".join(lines), business.email, client.id))
     if business.email:
         with using_language(business.language, time_zone=business.time_zone):
             notice = [
@@ -93,22 +124,16 @@ def queue_receipt(session: Session, payment: Payment, now: datetime) -> None:
                     amount=money(payment.amount_minor),
                     method=method_text(payment),
                 ),
-                _("Receipt number: {number}").format(number=payment.receipt_number),
+                _("Receipt number: {number}").format(number=RECEIPT_NUMBER),
             ]
             notice += [f"  {number}: {money(amount)}" for number, amount, _left in paid]
             if payment.is_sandbox:
                 notice.append(term(SANDBOX_NOTICE))
-            queue_email(
-                session,
-                to=[business.email],
-                subject=_("Payment received: {amount} from {client}").format(
-                    amount=money(payment.amount_minor), client=client.display_name
-                ),
-                body_text="\n".join(notice),
-                reply_to=customer_email,
-                client_id=client.id,
-                now=now,
+            subject = _("Payment received: {amount} from {client}").format(
+                amount=money(payment.amount_minor), client=client.display_name
             )
+            messages.append(_Message(business.email, subject, "\n".join(notice), customer_email, client.id))
+    return PreparedReceipt(tuple(messages))
 
 
 def queue_debit_failed(session: Session, payment: Payment, now: datetime) -> None:

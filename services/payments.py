@@ -156,7 +156,24 @@ def _check_payable(session: Session, client_id: int, plan: Mapping[int, int], ki
 def settle_payment(
     session: Session, payment: Payment, *, received_at: datetime, clock: Clock = utc_now
 ) -> None:
-    """The gateway (or the business) says the money arrived: number the receipt and allocate it.
+    """The gateway (or the business) says the money arrived: allocate it and number the receipt."""
+    allocate_payment(session, payment, received_at=received_at, clock=clock)
+    number_receipt(session, payment)
+    session.flush()
+
+
+def number_receipt(session: Session, payment: Payment) -> None:
+    """Give a settled payment its receipt number: the last thing its transaction does before it writes
+    what is pending and commits. The sequence's row, every receipt's, stays locked from here until the
+    commit, so nothing slow may come after this."""
+    with session.no_autoflush:
+        payment.receipt_number = next_number(session, payment.organization_id, "receipt")
+
+
+def allocate_payment(
+    session: Session, payment: Payment, *, received_at: datetime, clock: Clock = utc_now
+) -> None:
+    """Settle a payment but for its receipt number (``number_receipt``): allocate it to its invoices.
 
     Planned allocations are clamped to what is still due, since an invoice may have been paid by other
     means meanwhile; whatever is not allocated stays on the payment as available credit (or retainer).
@@ -198,8 +215,6 @@ def settle_payment(
             )
             left -= share
     payment.unapplied_minor = left
-    # Last, so that the sequence's row (every receipt's) is locked for as short a time as can be.
-    payment.receipt_number = next_number(session, payment.organization_id, "receipt")
     session.flush()
 
 

@@ -54,7 +54,7 @@ def main(step: str, payment_method_id: str = "") -> None:
     elif step == "after_gateway":
         gateway.charge = lambda request: die(charge(request))
     elif step == "during_booking":
-        online_payments.queue_receipt = die  # called in book_result's transaction, after the allocations
+        online_payments.prepare_receipt = die  # called in book_result's transaction, after the allocations
     else:
         raise SystemExit(f"unknown step {step!r}; one of {', '.join(STEPS)}")
     principal = demo_customer(started)

@@ -63,7 +63,7 @@ def books(db, clock):
     return principal, invoice, gateway
 
 
-def lost_answer(monkeypatch, where="queue_receipt"):
+def lost_answer(monkeypatch, where="prepare_receipt"):
     """The database fails while the gateway's answer is being booked (after the charge)."""
 
     def fail(*args, **kwargs):
