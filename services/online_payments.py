@@ -427,8 +427,8 @@ def book_result(
         if result.saved and result.method.gateway_method_id and result.status != ChargeStatus.FAILED:
             store_method(session, payment.client_id, gateway_name, result.method, customer_id, now)
         if result.status == ChargeStatus.SUCCEEDED:
-            allocate_payment(session, payment, received_at=now, clock=clock)
-            receipt = prepare_receipt(session, payment, now)
+            paid = allocate_payment(session, payment, received_at=now, clock=clock)
+            receipt = prepare_receipt(session, payment, paid, now)
             number_receipt(session, payment)  # from here to the commit, every other receipt waits
             receipt.queue(session, str(payment.receipt_number), now)
         elif result.status == ChargeStatus.PROCESSING:

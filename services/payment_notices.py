@@ -6,6 +6,7 @@ booked without its receipt, and a receipt never goes out for a payment that was 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
-from models import Allocation, Client, Invoice, Organization, Payment, PaymentKind, PortalUser
+from models import Client, Organization, Payment, PaymentKind, PortalUser
 from services.dates import format_day
 from services.gateways.sandbox import SANDBOX_NOTICE
 from services.i18n import _, formatting_locale, using_language
 from services.i18n.terms import term
 from services.money import Money, format_money
 from services.outbox import add_email, queue_email
+from services.payments import PaidInvoice
 
 # Where the receipt's number goes in the messages until it is taken: a private-use character that no
 # name or amount contains, so replacing it cannot touch anything else.
@@ -55,7 +57,9 @@ class PreparedReceipt:
             )
 
 
-def prepare_receipt(session: Session, payment: Payment, now: datetime) -> PreparedReceipt:
+def prepare_receipt(
+    session: Session, payment: Payment, paid: Sequence[PaidInvoice], now: datetime
+) -> PreparedReceipt:
     """Receipt to the customer who paid and a notice to the business, for a payment that succeeded.
 
     Written before the receipt has its number: the number is taken last, and the row every receipt
@@ -71,12 +75,6 @@ def prepare_receipt(session: Session, payment: Payment, now: datetime) -> Prepar
             formatted[minor, locale] = format_money(Money(minor, payment.currency), locale)
         return formatted[minor, locale]
 
-    paid = session.execute(
-        select(Invoice.number, Allocation.amount_minor, Invoice.balance_due_minor)
-        .join(Invoice, Invoice.id == Allocation.invoice_id)
-        .where(Allocation.payment_id == payment.id)
-        .order_by(Allocation.id)
-    ).all()
     if customer_email:
         with using_language(client.language, time_zone=client.time_zone):
             lines = [
@@ -94,9 +92,9 @@ def prepare_receipt(session: Session, payment: Payment, now: datetime) -> Prepar
                 lines += [
                     "  "
                     + _("{number}: {amount} (still due: {left})").format(
-                        number=number, amount=money(amount), left=money(left)
+                        number=line.number, amount=money(line.amount_minor), left=money(line.left_minor)
                     )
-                    for number, amount, left in paid
+                    for line in paid
                 ]
             if payment.unapplied_minor:
                 kept = (
@@ -126,7 +124,7 @@ def prepare_receipt(session: Session, payment: Payment, now: datetime) -> Prepar
                 ),
                 _("Receipt number: {number}").format(number=RECEIPT_NUMBER),
             ]
-            notice += [f"  {number}: {money(amount)}" for number, amount, _left in paid]
+            notice += [f"  {line.number}: {money(line.amount_minor)}" for line in paid]
             if payment.is_sandbox:
                 notice.append(term(SANDBOX_NOTICE))
             subject = _("Payment received: {amount} from {client}").format(

@@ -170,10 +170,18 @@ def number_receipt(session: Session, payment: Payment) -> None:
         payment.receipt_number = next_number(session, payment.organization_id, "receipt")
 
 
+@dataclass(frozen=True)
+class PaidInvoice:
+    number: str
+    amount_minor: int  # what the payment paid of it
+    left_minor: int  # what is still due after
+
+
 def allocate_payment(
     session: Session, payment: Payment, *, received_at: datetime, clock: Clock = utc_now
-) -> None:
-    """Settle a payment but for its receipt number (``number_receipt``): allocate it to its invoices.
+) -> list[PaidInvoice]:
+    """Settle a payment but for its receipt number (``number_receipt``): allocate it to its invoices,
+    and return what it paid of each, in order (none for a retainer, which is paid but not allocated).
 
     Planned allocations are clamped to what is still due, since an invoice may have been paid by other
     means meanwhile; whatever is not allocated stays on the payment as available credit (or retainer).
@@ -184,6 +192,7 @@ def allocate_payment(
     payment.received_at = received_at
     left = payment.amount_minor
     now = clock()
+    paid: list[PaidInvoice] = []
     if payment.kind == PaymentKind.RETAINER and payment.retainer_invoice_id is not None:
         retainer = locked_invoice(session, payment.retainer_invoice_id)
         if retainer.status in PAYABLE_STATUSES and left <= retainer.balance_due_minor:
@@ -204,6 +213,7 @@ def allocate_payment(
             if share <= 0:
                 continue
             reduce_balance(invoice, Money(share, payment.currency))
+            paid.append(PaidInvoice(invoice.number, share, invoice.balance_due_minor))
             session.add(
                 Allocation(
                     invoice_id=invoice.id,
@@ -216,6 +226,7 @@ def allocate_payment(
             left -= share
     payment.unapplied_minor = left
     session.flush()
+    return paid
 
 
 def get_payment(session: Session, payment_id: int) -> Payment:
