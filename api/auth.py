@@ -9,14 +9,13 @@ uploads (/_nicegui_ws, /_nicegui/client) must carry its session's cookie (``comp
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services import portal
 from services.auth import (
@@ -261,7 +260,7 @@ def admin_logout(request: Request) -> Response:
     return response
 
 
-class SessionGuard(BaseHTTPMiddleware):
+class SessionGuard:
     """Decides who may open a path; pages get the signed-in person from ``request.state``.
 
     In order: the REST API, NiceGUI's paths and the probes pass (the API checks its key,
@@ -270,41 +269,53 @@ class SessionGuard(BaseHTTPMiddleware):
     account exists every other path leads to /setup; /setup is gone afterwards; /admin paths but the
     sign-in need a staff session (``request.state.staff``); every other path but the public ones
     needs a customer session (``request.state.principal``). A cookie of the other kind counts as none.
+
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` runs every request, assets and page
+    sockets included, through a task group and memory streams of its own, which a month-end burst pays
+    for on every request.
     """
 
     def __init__(self, app: ASGIApp) -> None:
-        super().__init__(app)
+        self.app = app
         self._set_up = False  # once set up, always set up: stop asking the database
 
-    async def dispatch(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = await self._refusal(Request(scope))
+        if refusal is None:
+            await self.app(scope, receive, send)
+        else:
+            await refusal(scope, receive, send)
+
+    async def _refusal(self, request: Request) -> Response | None:
+        """The answer for a request that may not go on; None, with the person on ``request.state``,
+        for one that may."""
         path = request.url.path
         if _self_authenticated(path) or path.startswith(PUBLIC_PREFIXES) or path in PUBLIC_PROBES:
-            return await call_next(request)
+            return None
         current = portal.current()
         if not self._set_up:
             self._set_up = not await run_in_threadpool(needs_setup, current.db)
         if not self._set_up:
             if path == SETUP_PATH or path in ("/branding/logo", "/favicon.ico"):
-                return await call_next(request)
+                return None
             if path.startswith("/api/"):
                 return JSONResponse({"detail": "The portal is not set up yet."}, status_code=503)
             return RedirectResponse(SETUP_PATH, status_code=303)
         if path == SETUP_PATH:  # done for good: whoever comes here is most likely the owner
             return RedirectResponse(ADMIN_PREFIX, status_code=303)
         if is_admin_path(path):
-            return await self._staff_only(request, call_next)
+            return await self._staff_only(request)
         if path in PUBLIC_PATHS:
-            return await call_next(request)
-        return await self._customers_only(request, call_next)
+            return None
+        return await self._customers_only(request)
 
-    async def _staff_only(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def _staff_only(self, request: Request) -> Response | None:
         path = request.url.path
         if path in ADMIN_PUBLIC_PATHS:
-            return await call_next(request)
+            return None
         current = portal.current()
         token = request.cookies.get(ADMIN_COOKIE)
         staff = await run_in_threadpool(resolve_staff_session, current.db, token, clock=current.clock)
@@ -314,11 +325,9 @@ class SessionGuard(BaseHTTPMiddleware):
                 response.delete_cookie(ADMIN_COOKIE, path="/")
             return response
         request.state.staff = staff
-        return await call_next(request)
+        return None
 
-    async def _customers_only(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def _customers_only(self, request: Request) -> Response | None:
         path = request.url.path
         current = portal.current()
         token = request.cookies.get(SESSION_COOKIE)
@@ -331,7 +340,7 @@ class SessionGuard(BaseHTTPMiddleware):
                 response.delete_cookie(SESSION_COOKIE, path="/")
             return response
         request.state.principal = principal
-        return await call_next(request)
+        return None
 
 
 def _asked_for(request: Request) -> str:
