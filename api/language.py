@@ -18,7 +18,7 @@ from api.auth import PUBLIC_PROBES
 from services import portal
 from services.branding import LanguageDefaults, defaults_version, language_defaults
 from services.database_faults import is_outage
-from services.i18n import Reader, pick_language, reset_reader, set_reader
+from services.i18n import Reader, negotiate, pick_language, reset_reader, set_reader
 
 READER_STATE = "reader"  # request.state.reader
 # Answered for no reader in particular: the probes (which must not touch the database), NiceGUI's own
@@ -46,10 +46,12 @@ class ReaderLanguage:
         person = state.get("principal") or state.get("staff")
         defaults = await self._business_defaults()
         browser = Headers(scope=scope).get("accept-language")
+        own = getattr(person, "language", "") or negotiate(browser)
         reader = Reader(
-            language=pick_language(getattr(person, "language", ""), browser, defaults.language),
+            language=pick_language(own, browser, defaults.language),
             time_zone=getattr(person, "time_zone", "") or defaults.time_zone,
             business_locale=defaults.locale,
+            own_language=bool(own),
         )
         token = set_reader(reader)
         state[READER_STATE] = reader

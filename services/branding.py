@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from models import Organization
 from services.database import Database
-from services.i18n import DEFAULT_LANGUAGE
+from services.i18n import DEFAULT_LANGUAGE, formatting_locale
 from services.money import DEFAULT_LOCALE
 
 
@@ -36,7 +36,9 @@ def get_branding(db: Database) -> Branding:
         ).first()
     if row is None:
         return NOT_SET_UP
-    return Branding(name=row.name, has_logo=bool(row.logo_mime), is_demo=row.is_demo, locale=row.locale)
+    # The page's way of writing numbers and dates: the business's locale, or its reader's language.
+    locale = formatting_locale(row.locale)
+    return Branding(name=row.name, has_logo=bool(row.logo_mime), is_demo=row.is_demo, locale=locale)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from models import Client, Organization, PortalUser
 from services.balances import ClientBalances, client_balances
 from services.database import Database
 from services.errors import NotFound
+from services.i18n import formatting_locale
 from services.principal import Principal
 
 
@@ -132,7 +133,7 @@ def dashboard_in(session: Session, principal: Principal) -> Dashboard:
             phone=organization.phone,
             website=organization.website,
             address=_address(organization),
-            locale=organization.locale,
+            locale=formatting_locale(organization.locale),
             is_demo=organization.is_demo,
         ),
         balances=balances,

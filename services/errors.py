@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.numbers import format_number
+
+from services.i18n import N_, _, formatting_locale, ngettext
+from services.i18n.terms import term
 from services.money import CurrencyMismatch, Money, UnknownCurrency, format_money
 from services.totals import InvalidLine
 
@@ -152,7 +156,7 @@ class LimitReached(DomainError):
     (``services.rate_limits``); ``until`` is when the next one may go, ``at`` when this one was refused
     (so the message says how long to wait wherever it is shown). ``rule`` words the limit."""
 
-    rule = "You can send {limit} of these an hour."
+    rule = N_("You can send {limit} of these an hour.")  # translated where it is shown
 
     def __init__(self, limit: int, until: datetime, *, at: datetime | None = None) -> None:
         super().__init__(f"{self.rule.format(limit=limit)} Next at {until.isoformat()}")
@@ -162,7 +166,7 @@ class LimitReached(DomainError):
 
 
 class ForwardLimitReached(LimitReached):
-    rule = "Invoices can be forwarded {limit} times an hour."
+    rule = N_("Invoices can be forwarded {limit} times an hour.")  # translated where it is shown
 
 
 class PaymentInProgress(DomainError):
@@ -308,7 +312,7 @@ class TextHasControlCharacters(DomainError):
 
 
 class MessageLimitReached(LimitReached):
-    rule = "You can send {limit} messages an hour."
+    rule = N_("You can send {limit} messages an hour.")  # translated where it is shown
 
 
 class InvalidRating(DomainError):
@@ -318,15 +322,15 @@ class InvalidRating(DomainError):
 
 
 class ReviewLimitReached(LimitReached):
-    rule = "You can write {limit} reviews a day. Thank you!"
+    rule = N_("You can write {limit} reviews a day. Thank you!")  # translated where it is shown
 
 
 class CommentLimitReached(LimitReached):
-    rule = "You can post {limit} comments an hour."
+    rule = N_("You can post {limit} comments an hour.")  # translated where it is shown
 
 
 class RefundRequestLimitReached(LimitReached):
-    rule = "You can ask for {limit} refunds a day."
+    rule = N_("You can ask for {limit} refunds a day.")  # translated where it is shown
 
 
 class ApiKeyRefused(DomainError):
@@ -425,204 +429,275 @@ class OwnTwoFactorReset(DomainError):
 def _wait_until(until: datetime, now: datetime | None) -> str:
     """When a limited action may go again, as people say it: "in 12 minutes", "in 5 hours"."""
     if now is None:
-        return "later"
+        return _("later")
     minutes = max(1, -(-int((until - now).total_seconds()) // 60))
     if minutes <= 90:
-        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("in {count} minute", "in {count} minutes", minutes).format(count=minutes)
     hours = -(-minutes // 60)
-    return f"in {hours} hours"
+    return ngettext("in {count} hour", "in {count} hours", hours).format(count=hours)
 
 
-def human_message(error: Exception, *, now: datetime | None = None, locale: str = "en_US") -> str:
-    """The sentence shown to a person for a domain error."""
+def human_message(error: Exception, *, now: datetime | None = None, locale: str | None = None) -> str:
+    """The sentence shown to a person for a domain error, in the reader's language.
+
+    Words that come with the error as data (a field's name, a status, a problem such as "is empty")
+    are translated as terms (``services.i18n.terms``), so a sentence may read "The {field} {problem}."
+    in any language the catalogues give it.
+    """
+    where = locale or formatting_locale()
 
     def money(value: Money) -> str:
-        return format_money(value, locale)
+        return format_money(value, where)
 
     match error:
         case NotFound():
-            return "This item does not exist or is not yours to see."
+            return _("This item does not exist or is not yours to see.")
         case InvalidAmount(amount=amount, problem=problem):
-            return f"The amount {money(amount)} {problem}."
+            return _("The amount {amount} {problem}.").format(amount=money(amount), problem=term(problem))
         case AmountTooLarge(name=name, amount=amount, limit=limit, line=line, of=of):
-            most = f"the most one {of} can {'carry' if of == 'document' else 'be'}"
-            where = f"Line {line}: the {name}" if line else f"The {name}"
-            return f"{where} {money(amount)} is more than {money(limit)}, {most}."
-        case InvalidNumber(problem="empty", field=field):
-            return f"Enter the {field}."
-        case InvalidNumber(problem="negative", field=field):
-            return f"The {field} cannot be negative."
-        case InvalidNumber(problem="ambiguous", text=text, readings=(first, second), decimal_sign=sign):
-            return (
-                f"“{text}” could mean {first} or {second}, so it was not used. "
-                f"Here “{sign}” marks the decimals, as in {error.example}."
+            values = {"name": term(name), "amount": money(amount), "limit": money(limit), "line": line}
+            on_line = _(
+                "Line {line}: the {name} {amount} is more than {limit}, the most one document can carry."
             )
+            if of == "document":
+                message = (
+                    on_line
+                    if line
+                    else _("The {name} {amount} is more than {limit}, the most one document can carry.")
+                )
+            else:
+                message = (
+                    _("Line {line}: the {name} {amount} is more than {limit}, the most one {of} can be.")
+                    if line
+                    else _("The {name} {amount} is more than {limit}, the most one {of} can be.")
+                )
+            return message.format(of=term(of), **values)
+        case InvalidNumber(problem="empty", field=field):
+            return _("Enter the {field}.").format(field=term(field))
+        case InvalidNumber(problem="negative", field=field):
+            return _("The {field} cannot be negative.").format(field=term(field))
+        case InvalidNumber(problem="ambiguous", text=text, readings=(first, second), decimal_sign=sign):
+            return _(
+                "“{text}” could mean {first} or {second}, so it was not used. "
+                "Here “{sign}” marks the decimals, as in {example}."
+            ).format(text=text, first=first, second=second, sign=sign, example=error.example)
         case InvalidNumber(problem="decimals", currency=currency, decimals=0, decimal_sign=sign) if currency:
-            return f"Amounts in {currency} are whole numbers: type the {error.field} without “{sign}”."
+            return _("Amounts in {currency} are whole numbers: type the {field} without “{sign}”.").format(
+                currency=currency, field=term(error.field), sign=sign
+            )
         case InvalidNumber(problem="decimals", currency=currency, decimals=places) if currency:
-            return f"Amounts in {currency} have at most {places} decimal{'s' if places != 1 else ''}."
+            return ngettext(
+                "Amounts in {currency} have at most {count} decimal.",
+                "Amounts in {currency} have at most {count} decimals.",
+                places,
+            ).format(currency=currency, count=places)
         case InvalidNumber(problem="decimals", decimals=0, field=field):
-            return f"Enter the {field} as a whole number."
+            return _("Enter the {field} as a whole number.").format(field=term(field))
         case InvalidNumber(problem="decimals", decimals=places, field=field):
-            return f"Enter the {field} with at most {places} decimal{'s' if places != 1 else ''}."
+            return ngettext(
+                "Enter the {field} with at most {count} decimal.",
+                "Enter the {field} with at most {count} decimals.",
+                places,
+            ).format(field=term(field), count=places)
         case InvalidNumber(problem="too_large", field=field, limit=limit):
-            return f"The {field} can be at most {limit}."
+            return _("The {field} can be at most {limit}.").format(field=term(field), limit=limit)
         case InvalidNumber(field=field, example=example):
-            return f"Enter the {field} as a number, like {example}."
+            return _("Enter the {field} as a number, like {example}.").format(
+                field=term(field), example=example
+            )
         case WrongCurrency(expected=expected, given=given):
-            return f"Amounts must be in {expected}, not {given}."
+            return _("Amounts must be in {expected}, not {given}.").format(expected=expected, given=given)
         case CurrencyMismatch():
-            return "Amounts in different currencies cannot be combined."
+            return _("Amounts in different currencies cannot be combined.")
         case UnknownCurrency(code=code):
-            return f"{code} is not a known currency code."
+            return _("{code} is not a known currency code.").format(code=code)
         case InvalidLine(position=position, field=field, problem=problem):
-            return f"Line {position}: the {field} {problem}."
+            return _("Line {line}: the {field} {problem}.").format(
+                line=position, field=term(field), problem=term(problem)
+            )
         case InvoiceNotPayable(invoice_number=number, status=status):
-            return f"Invoice {number} is {status.replace('_', ' ')} and cannot be paid."
+            return _("Invoice {number} is {status} and cannot be paid.").format(
+                number=number, status=term(status.replace("_", " "))
+            )
         case AmountExceedsBalance(invoice_number=number, balance=balance, requested=requested):
-            return f"{money(requested)} is more than the {money(balance)} due on invoice {number}."
+            return _("{requested} is more than the {balance} due on invoice {number}.").format(
+                requested=money(requested), balance=money(balance), number=number
+            )
         case InvalidStatusChange(document=document, number=number, status=status, wanted=wanted):
-            return f"The {document} {number} is {status.replace('_', ' ')} and cannot be {wanted}."
+            return _("The {document} {number} is {status} and cannot be {wanted}.").format(
+                document=term(document),
+                number=number,
+                status=term(status.replace("_", " ")),
+                wanted=term(wanted),
+            )
         case DocumentHasApplications(document=document, number=number):
-            return f"The {document} {number} has payments or credits applied; remove them first."
+            return _("The {document} {number} has payments or credits applied; remove them first.").format(
+                document=term(document), number=number
+            )
         case InsufficientCredit(source=source, available=available, requested=requested):
-            return f"Only {money(available)} of {source} is available; {money(requested)} was asked for."
+            return _("Only {available} of {source} is available; {requested} was asked for.").format(
+                available=money(available), source=term(source), requested=money(requested)
+            )
         case InvalidEmail(field=field, value=value, problem=problem):
             shown = value if len(value) <= 60 else value[:57] + "..."
             name = {"to": "address", "reply_to": "reply-to address"}.get(field, field.replace("_", " "))
-            return f"The {name} {shown!r} {problem}." if shown else f"The {name} {problem}."
+            if shown:
+                return _("The {name} {value} {problem}.").format(
+                    name=term(name), value=repr(shown), problem=term(problem)
+                )
+            return _("The {name} {problem}.").format(name=term(name), problem=term(problem))
         case LimitReached(limit=limit, until=until):
             again = _wait_until(until, now or error.at)
-            return f"{error.rule.format(limit=limit)} Please try again {again}."
-        case PaymentInProgress(amount=amount, invoice_number=number):
-            return (
-                f"A payment of {money(amount)} towards invoice {number} is still being processed. "
-                "Please wait for it to finish before paying that part again."
+            return _("{rule} Please try again {when}.").format(
+                rule=_(error.rule).format(limit=limit), when=again
             )
+        case PaymentInProgress(amount=amount, invoice_number=number):
+            return _(
+                "A payment of {amount} towards invoice {number} is still being processed. "
+                "Please wait for it to finish before paying that part again."
+            ).format(amount=money(amount), number=number)
         case InvalidPaymentDetails(message=message):
-            return message
+            return term(message)
         case PaymentInDoubt(amount=amount):
-            return (
-                f"Your payment of {money(amount)} is being confirmed; you will not be charged twice. "
+            return _(
+                "Your payment of {amount} is being confirmed; you will not be charged twice. "
                 "We are confirming it with the payment service and will update your invoices and e-mail "
                 "your receipt as soon as it is confirmed."
-            )
+            ).format(amount=money(amount))
         case PaymentNotStarted():
-            return "The payment could not be started, so nothing was charged. Please try again in a moment."
+            return _(
+                "The payment could not be started, so nothing was charged. Please try again in a moment."
+            )
         case GatewayUnavailable():
-            return (
+            return _(
                 "The payment service did not answer clearly, so we cannot tell yet whether the payment went "
                 "through. Please do not pay again: we check with the payment service and update your "
                 "invoices and e-mail your receipt as soon as it answers."
             )
         case TextTooLong(field=field, limit=limit):
-            return f"The {field} can be at most {limit:,} characters long."
+            return _("The {field} can be at most {limit} characters long.").format(
+                field=term(field), limit=format_number(limit, where)
+            )
         case CommentRejected(reason="empty"):
-            return "Write something before sending the comment."
+            return _("Write something before sending the comment.")
         case CommentRejected():
-            return "The comment is too long; please keep it under 2,000 characters."
+            return _("The comment is too long; please keep it under 2,000 characters.")
         case SignInLocked(until=until):
             minutes = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 15
-            return (
+            return ngettext(
                 "Too many failed sign-in attempts. For your security, sign-in is paused; "
-                f"try again in {minutes} minute{'s' if minutes != 1 else ''}."
-            )
+                "try again in {count} minute.",
+                "Too many failed sign-in attempts. For your security, sign-in is paused; "
+                "try again in {count} minutes.",
+                minutes,
+            ).format(count=minutes)
         case SignInRefused():
-            return "The e-mail address or password is not correct."
+            return _("The e-mail address or password is not correct.")
         case InvalidDetails(errors=errors):
             count = len(errors)
-            return (
-                f"Nothing was saved: {count} field{'s need' if count != 1 else ' needs'} correcting."
-                if count
-                else "Nothing was saved: some details need correcting."
-            )
+            if not count:
+                return _("Nothing was saved: some details need correcting.")
+            return ngettext(
+                "Nothing was saved: {count} field needs correcting.",
+                "Nothing was saved: {count} fields need correcting.",
+                count,
+            ).format(count=count)
         case WrongCurrentPassword():
-            return "The current password is not correct."
+            return _("The current password is not correct.")
         case PasswordMismatch():
-            return "The new password and its confirmation do not match."
+            return _("The new password and its confirmation do not match.")
         case WeakPassword(problems=problems):
             # "stronger" would not fit a password refused for being too long
-            return " ".join(("Please choose another password.", *problems))
+            return " ".join((_("Please choose another password."), *(term(problem) for problem in problems)))
         case PasswordUnchanged():
-            return "The new password must be different from the current one."
+            return _("The new password must be different from the current one.")
         case InvalidToken(reason=reason, purpose=purpose):
             ask = (
-                "Please ask the business to send you a new invitation."
+                _("Please ask the business to send you a new invitation.")
                 if purpose == "invite"
-                else "You can ask for a new one with “Forgot password?” on the sign-in page."
+                else _("You can ask for a new one with “Forgot password?” on the sign-in page.")
             )
             if reason == "used":
-                return f"This link has already been used; each link works only once. {ask}"
+                return _("This link has already been used; each link works only once. {ask}").format(ask=ask)
             if reason == "expired":
-                return f"This link has expired. {ask}"
+                return _("This link has expired. {ask}").format(ask=ask)
             if reason == "replaced":
-                return (
+                return _(
                     "This link no longer works: a newer link was sent, or the password was set, since. "
-                    f"Please use the link in the latest e-mail. {ask}"
-                )
-            return (
+                    "Please use the link in the latest e-mail. {ask}"
+                ).format(ask=ask)
+            return _(
                 "This link is not valid. Please check that you opened the whole link from the e-mail, "
                 "or ask for a new one with “Forgot password?” on the sign-in page."
             )
         case ContactHasLogin(email=email):
-            return (
-                f"{email} has a login to the portal already. If the password is forgotten, "
+            return _(
+                "{email} has a login to the portal already. If the password is forgotten, "
                 "“Forgot password?” on the sign-in page sends a new link."
-            )
+            ).format(email=email)
         case EmailTaken(email=email):
-            return f"{email} is already the login of another customer; each login needs its own address."
+            return _(
+                "{email} is already the login of another customer; each login needs its own address."
+            ).format(email=email)
         case TextRequired(field="subject"):
-            return "Please enter a subject."
+            return _("Please enter a subject.")
         case TextRequired(field=field):
-            return f"Please write a {field}."
+            return _("Please write a {field}.").format(field=term(field))
         case TextHasControlCharacters(field=field):
-            return f"The {field} must be a single line without special control characters."
+            return _("The {field} must be a single line without special control characters.").format(
+                field=term(field)
+            )
         case InvalidRating():
-            return "Please choose a rating from 1 to 5 stars."
+            return _("Please choose a rating from 1 to 5 stars.")
         case ApiKeyRefused():
-            return "A valid API key is needed: send it as 'Authorization: Bearer <key>'."
+            return "A valid API key is needed: send it as 'Authorization: Bearer <key>'."  # for programs
         case CurrencyFixed(client=client, currency=currency):
-            return f"{client} already has documents in {currency}, so its currency cannot change."
+            return _("{client} already has documents in {currency}, so its currency cannot change.").format(
+                client=client, currency=currency
+            )
         case ContactDisabled(email=email):
-            return f"{email} is disabled. Enable the contact before sending an invitation."
+            return _("{email} is disabled. Enable the contact before sending an invitation.").format(
+                email=email
+            )
         case InvitationLimitReached(limit=limit, until=until):
             wait = max(1, -(-int((until - now).total_seconds()) // 60)) if now else 60
-            return (
-                f"At most {limit} invitations an hour can be sent to one contact. "
-                f"Please try again in {wait} minute{'s' if wait != 1 else ''}."
-            )
+            return ngettext(
+                "At most {limit} invitations an hour can be sent to one contact. "
+                "Please try again in {count} minute.",
+                "At most {limit} invitations an hour can be sent to one contact. "
+                "Please try again in {count} minutes.",
+                wait,
+            ).format(limit=limit, count=wait)
         case AlreadySetUp():
-            return (
-                "This portal has been set up already, so nothing was changed. "
-                "The owner signs in at /admin/login."
-            )
+            done = _("This portal has been set up already, so nothing was changed.")
+            return f"{done} {_('The owner signs in at /admin/login.')}"
         case OwnerOnly():
-            return "Only the owner of the business can do this."
+            return _("Only the owner of the business can do this.")
         case WrongTwoFactorCode():
-            return (
+            return _(
                 "That code is not correct, or it was used already. Enter the newest 6-digit code from "
                 "your authenticator app, or one of your recovery codes."
             )
         case WrongTwoFactorProof():
-            return (
+            return _(
                 "Neither a current code from your authenticator app nor your password: nothing was changed."
             )
         case SecondStepExpired():
-            return "This sign-in has expired or was finished already. Please sign in again."
+            return _("This sign-in has expired or was finished already. Please sign in again.")
         case TwoFactorAlreadyOn():
-            return "Two-factor sign-in is on already."
+            return _("Two-factor sign-in is on already.")
         case TwoFactorNotOn():
-            return "Two-factor sign-in is not on."
+            return _("Two-factor sign-in is not on.")
         case TwoFactorRequired():
-            return "Your business requires two-factor sign-in for all staff, so it cannot be turned off."
+            return _("Your business requires two-factor sign-in for all staff, so it cannot be turned off.")
         case OwnTwoFactorFirst():
-            return (
+            return _(
                 "Turn on two-factor sign-in for your own account first (My account), "
                 "then require it for all staff."
             )
         case OwnTwoFactorReset():
-            return "To change your own two-factor sign-in, use My account."
+            return _("To change your own two-factor sign-in, use My account.")
         case InvalidPeriod(message=message) | SmtpTestFailed(reason=message):
-            return message
-        case _:
-            return "Something went wrong. Nothing was changed; please try again."
+            return term(message)
+        case _unknown:
+            return _("Something went wrong. Nothing was changed; please try again.")

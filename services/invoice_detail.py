@@ -24,6 +24,7 @@ from models import (
 from services.clock import Clock, utc_now
 from services.dashboard import Address
 from services.database import Database
+from services.i18n import _, formatting_locale
 from services.invoice_list import status_label
 from services.invoices import mark_viewed
 from services.money import Money
@@ -88,7 +89,7 @@ class InvoiceDocument:
 
     @property
     def title(self) -> str:
-        return "Retainer Invoice" if self.is_retainer else "Invoice"
+        return _("Retainer Invoice") if self.is_retainer else _("Invoice")
 
 
 def get_invoice(
@@ -140,7 +141,7 @@ def get_invoice(
             balance_due=money(invoice.balance_due_minor),
             notes=invoice.notes,
             terms=invoice.terms,
-            locale=organization.locale,
+            locale=formatting_locale(organization.locale),  # the reader's way of writing numbers
             logo=organization.logo if with_logo else None,
             viewed_at=invoice.viewed_at,
         )
@@ -172,7 +173,7 @@ def open_invoice(
 def business_party(session: Session, organization_id: int) -> tuple[Party, str]:
     """The business as documents show it, and its locale."""
     organization = session.get_one(Organization, organization_id)
-    return _party(organization, organization.name, ""), organization.locale
+    return _party(organization, organization.name, ""), formatting_locale(organization.locale)
 
 
 def client_party(session: Session, client_id: int) -> Party:
@@ -202,11 +203,11 @@ def applied_amounts(session: Session, invoice: Invoice) -> tuple[AppliedAmount, 
     applied = []
     for allocation, payment, credit_note in rows:
         if credit_note is not None:
-            label = f"Credit note {credit_note.number}"
+            label = _("Credit note {number}").format(number=credit_note.number)
         elif allocation.kind == AllocationKind.RETAINER:
-            label = f"Retainer payment {payment.receipt_number}"
+            label = _("Retainer payment {number}").format(number=payment.receipt_number)
         elif allocation.kind == AllocationKind.CREDIT:
-            label = f"Credit from payment {payment.receipt_number}"
+            label = _("Credit from payment {number}").format(number=payment.receipt_number)
         else:
             label = _payment_label(payment)
         applied.append(
@@ -222,7 +223,7 @@ def applied_amounts(session: Session, invoice: Invoice) -> tuple[AppliedAmount, 
 
 def _payment_label(payment: Payment) -> str:
     method = f" · {payment.method_brand} •••• {payment.method_last4}" if payment.method_last4 else ""
-    return f"Payment {payment.receipt_number}{method}"
+    return _("Payment {number}").format(number=payment.receipt_number) + method
 
 
 def _retainer_payments(session: Session, invoice: Invoice) -> tuple[AppliedAmount, ...]:

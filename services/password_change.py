@@ -23,6 +23,7 @@ from services.auth import (
 )
 from services.clock import Clock, utc_now
 from services.database import Database
+from services.dates import format_moment
 from services.errors import (
     NotFound,
     PasswordMismatch,
@@ -32,6 +33,7 @@ from services.errors import (
     WrongCurrentPassword,
 )
 from services.events import Events, customer_sessions_topic
+from services.i18n import N_, _, formatting_locale, using_language
 from services.outbox import queue_email
 from services.passwords import DEFAULT_ROUNDS, MAX_PASSWORD_BYTES, hash_password, verify_password
 from services.principal import Principal
@@ -41,20 +43,21 @@ MIN_SCORE = 3  # zxcvbn: 3 is "safely unguessable", about 10^10 guesses
 # zxcvbn refuses more than 72 characters (a ValueError) and its run time grows quickly with length:
 # beyond this the start decides the score. A password that long is refused for bcrypt's sake anyway.
 _ZXCVBN_MAX_LENGTH = 72
-TOO_LONG = (
-    f"Use at most {MAX_PASSWORD_BYTES} characters (letters with accents or in other scripts count as 2 to 4)."
-)
+_TOO_LONG = N_("Use at most {count} characters (letters with accents or in other scripts count as 2 to 4).")
+TOO_LONG = _TOO_LONG.format(count=MAX_PASSWORD_BYTES)  # as English readers see it
 
 CHANGED_ACTION = "password.changed"
 WRONG_CURRENT_ACTION = "password_change.wrong_current"
 
-REQUIREMENTS = (
-    f"At least {MIN_LENGTH} characters.",
-    "Not your e-mail address or your name.",
-    "Not a common or easily guessed password.",
+_REQUIREMENTS = (
+    N_("At least {count} characters."),
+    N_("Not your e-mail address or your name."),
+    N_("Not a common or easily guessed password."),
     # bcrypt reads 72 bytes of a password (services/passwords.py): refused beyond, never cut silently
-    f"At most {MAX_PASSWORD_BYTES} characters (accented letters and other scripts count as 2 to 4).",
+    N_("At most {count} characters (accented letters and other scripts count as 2 to 4)."),
 )
+_COUNTS = (MIN_LENGTH, 0, 0, MAX_PASSWORD_BYTES)
+REQUIREMENTS = tuple(text.format(count=count) for text, count in zip(_REQUIREMENTS, _COUNTS, strict=True))
 
 
 @dataclass(frozen=True)
@@ -90,18 +93,19 @@ def check_password(password: str, *, email: str, name: str) -> PasswordCheck:
     hard_to_guess, advice = (False, []) if personal else _strength(password, email=email, name=name)
     problems: list[str] = []
     if not long_enough:
-        problems.append(f"Use at least {MIN_LENGTH} characters.")
+        problems.append(_("Use at least {count} characters.").format(count=MIN_LENGTH))
     if not short_enough:
-        problems.append(TOO_LONG)
+        problems.append(_(_TOO_LONG).format(count=MAX_PASSWORD_BYTES))
     if any("\ud800" <= char <= "\udfff" for char in password):  # half a character: no browser types it
-        problems.append("Type the password again: it holds a character that is not complete.")
+        problems.append(_("Type the password again: it holds a character that is not complete."))
     if personal:
-        problems.append("Do not use your e-mail address or your name as the password.")
+        problems.append(_("Do not use your e-mail address or your name as the password."))
     elif password and not hard_to_guess:
-        problems += ["This password is easy to guess.", *advice]
+        problems += [_("This password is easy to guess."), *advice]
     met = (long_enough, not personal, hard_to_guess, short_enough)
+    shown = (_(text).format(count=count) for text, count in zip(_REQUIREMENTS, _COUNTS, strict=True))
     return PasswordCheck(
-        tuple(Requirement(text, ok) for text, ok in zip(REQUIREMENTS, met, strict=True)), tuple(problems)
+        tuple(Requirement(text, ok) for text, ok in zip(shown, met, strict=True)), tuple(problems)
     )
 
 
@@ -162,15 +166,21 @@ def change_password(
         reset_account_throttle(session, user.email)
         client = session.get_one(Client, user.client_id)
         business = session.get_one(Organization, client.organization_id)
-        queue_email(
-            session,
-            to=[user.email],
-            subject=f"Your password for {business.name}'s customer portal was changed",
-            body_text=_notice(user.name, user.email, business, now.strftime("%d %B %Y at %H:%M UTC")),
-            reply_to=business.email,
-            client_id=client.id,
-            now=now,
-        )
+        zone = user.time_zone or business.time_zone
+        with using_language(user.language or business.default_language, time_zone=zone):
+            locale = formatting_locale(business.locale)
+            queue_email(
+                session,
+                to=[user.email],
+                subject=_("Your password for {business}'s customer portal was changed").format(
+                    business=business.name
+                ),
+                # The moment in the reader's time zone, named: an e-mail is read anywhere.
+                body_text=_notice(user.name, user.email, business, f"{format_moment(now, locale)} ({zone})"),
+                reply_to=business.email,
+                client_id=client.id,
+                now=now,
+            )
         record_event(
             session,
             CHANGED_ACTION,
@@ -199,18 +209,29 @@ def _user(session: Session, principal: Principal, *, lock: bool = False) -> Port
 
 
 def _notice(name: str, email: str, business: Organization, when: str) -> str:
-    contact = f" or write to {business.name} at {business.email}" if business.email else ""
+    advice = (
+        _(
+            "If this was not you, someone else knows your password: choose a new one right away with "
+            "“Forgot password?” on the sign-in page or write to {business} at {email}."
+        )
+        if business.email
+        else _(
+            "If this was not you, someone else knows your password: choose a new one right away with "
+            "“Forgot password?” on the sign-in page."
+        )
+    )
     return "\n".join(
         [
-            f"Hello {name},",
+            _("Hello {name},").format(name=name),
             "",
-            f"the password of your login {email} to the customer portal of {business.name} "
-            f"was changed on {when}. Every other browser signed in with it was signed out.",
+            _(
+                "the password of your login {email} to the customer portal of {business} was changed on "
+                "{moment}. Every other browser signed in with it was signed out."
+            ).format(email=email, business=business.name, moment=when),
             "",
-            "If this was you, there is nothing more to do.",
+            _("If this was you, there is nothing more to do."),
             "",
-            "If this was not you, someone else knows your password: choose a new one right away with "
-            f"“Forgot password?” on the sign-in page{contact}.",
+            advice.format(business=business.name, email=business.email),
         ]
     )
 

@@ -207,7 +207,7 @@ def get_payment(db: Database, principal: Principal, public_id: str, *, locale: s
             is_sandbox=payment.is_sandbox,
             business=business,
             client=client,
-            locale=locale or business_locale,
+            locale=locale or business_locale,  # business_party gives the reader's way of writing
         )
 
 

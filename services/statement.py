@@ -55,6 +55,8 @@ from services.dashboard import Address
 from services.database import Database
 from services.dates import format_day
 from services.errors import InvalidPeriod, NotFound
+from services.i18n import N_, _, formatting_locale
+from services.i18n.terms import term
 from services.invoice_detail import Party
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money
@@ -78,12 +80,12 @@ class PeriodPreset(StrEnum):
 
 
 PRESET_LABELS = {
-    PeriodPreset.THIS_MONTH: "This Month",
-    PeriodPreset.LAST_MONTH: "Last Month",
-    PeriodPreset.THIS_QUARTER: "This Quarter",
-    PeriodPreset.THIS_YEAR: "This Year",
-    PeriodPreset.LAST_YEAR: "Last Year",
-    PeriodPreset.CUSTOM: "Custom",
+    PeriodPreset.THIS_MONTH: N_("This Month"),
+    PeriodPreset.LAST_MONTH: N_("Last Month"),
+    PeriodPreset.THIS_QUARTER: N_("This Quarter"),
+    PeriodPreset.THIS_YEAR: N_("This Year"),
+    PeriodPreset.LAST_YEAR: N_("Last Year"),
+    PeriodPreset.CUSTOM: N_("Custom"),
 }
 DEFAULT_PRESET = PeriodPreset.THIS_YEAR
 
@@ -98,7 +100,7 @@ class Period:
 
     @property
     def label(self) -> str:
-        return PRESET_LABELS[self.preset]
+        return _(PRESET_LABELS[self.preset])
 
     def dates(self, locale: str = "en_US") -> str:
         """The first and last day, e.g. ``Jan 1, 2026 to Nov 28, 2026`` with an en dash."""
@@ -157,21 +159,32 @@ def _parse_day(text: str, which: str) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidPeriod("not_a_date", f"The {which} date {text.strip()[:20]!r} is not a date.") from None
+        message = (
+            _("The start date {text} is not a date.")
+            if which == "start"
+            else _("The end date {text} is not a date.")
+        )
+        raise InvalidPeriod("not_a_date", message.format(text=repr(text.strip()[:20]))) from None
 
 
 def _custom(start: date | None, end: date | None) -> Period:
     if start is None or end is None:
-        raise InvalidPeriod("missing", "Choose both a start date and an end date.")
+        raise InvalidPeriod("missing", _("Choose both a start date and an end date."))
     if not (EARLIEST_DAY <= start <= LATEST_DAY and EARLIEST_DAY <= end <= LATEST_DAY):
         raise InvalidPeriod(
-            "out_of_range", f"Choose dates between {EARLIEST_DAY.year} and {LATEST_DAY.year}."
+            "out_of_range",
+            _("Choose dates between {first} and {last}.").format(
+                first=EARLIEST_DAY.year, last=LATEST_DAY.year
+            ),
         )
     if end < start:
-        raise InvalidPeriod("end_before_start", "The end date is before the start date.")
+        raise InvalidPeriod("end_before_start", _("The end date is before the start date."))
     if end >= _years_later(start, MAX_PERIOD_YEARS):
         raise InvalidPeriod(
-            "too_long", f"A statement covers at most {MAX_PERIOD_YEARS} years; choose a shorter period."
+            "too_long",
+            _("A statement covers at most {count} years; choose a shorter period.").format(
+                count=MAX_PERIOD_YEARS
+            ),
         )
     return Period(PeriodPreset.CUSTOM, start, end)
 
@@ -207,7 +220,7 @@ LINE_ORDER = {
     LineKind.CREDIT_NOTE_VOID: 5,
 }
 
-AGEING_LABELS = ("Current", "1-30 days", "31-60 days", "61-90 days", "Over 90 days")
+AGEING_LABELS = (N_("Current"), N_("1-30 days"), N_("31-60 days"), N_("61-90 days"), N_("Over 90 days"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +250,9 @@ class StatementLine:
         """The description as people read it: ``Invoice, due Jan 12, 2026`` for an invoice."""
         if self.due_date is None:
             return self.description
-        return f"{self.description}, due {_format_day(self.due_date, locale)}"
+        return _("{description}, due {date}").format(
+            description=self.description, date=_format_day(self.due_date, locale)
+        )
 
 
 @lru_cache(maxsize=4096)
@@ -308,7 +323,7 @@ def build_statement(
         client = head.Client
         organization = head.Organization
         currency = client.currency
-        locale = locale or organization.locale
+        locale = locale or formatting_locale(organization.locale)
         charged = head.invoiced - head.invoices_voided + head.refunded
         opening = int(charged - head.credited + head.credits_voided - head.received)
         collector = _Collector(period, today)
@@ -572,12 +587,14 @@ class _Collector:
     def invoice(self, row: Any) -> None:
         issued = _counts_from(row.issue_date, row.sent_at)
         if self._in_period(issued):
-            self._add(issued, LineKind.INVOICE, row.id, row.number, "Invoice", row.total_minor, row.due_date)
+            self._add(
+                issued, LineKind.INVOICE, row.id, row.number, _("Invoice"), row.total_minor, row.due_date
+            )
         if row.status == InvoiceStatus.VOID and row.voided_at is not None:
             voided = row.voided_at.date()
             if self._in_period(voided):
                 self._add(
-                    voided, LineKind.INVOICE_VOID, row.id, row.number, "Invoice voided", -row.total_minor
+                    voided, LineKind.INVOICE_VOID, row.id, row.number, _("Invoice voided"), -row.total_minor
                 )
         if row.status in PAYABLE_STATUSES and row.balance_due_minor > 0:
             bucket = _ageing_bucket((self.today - row.due_date).days)
@@ -588,30 +605,30 @@ class _Collector:
         issued = _counts_from(row.issue_date, row.issued_at)
         if self._in_period(issued):
             reason = row.reason.strip().splitlines()[0] if row.reason.strip() else ""
-            text = f"Credit note · {reason}" if reason else "Credit note"
+            text = f"{_('Credit note')} · {reason}" if reason else _("Credit note")
             self._add(issued, LineKind.CREDIT_NOTE, row.id, row.number, text, -row.total_minor)
         if row.status == CreditNoteStatus.VOID and row.voided_at is not None:
             voided = row.voided_at.date()
             if self._in_period(voided):
                 kind = LineKind.CREDIT_NOTE_VOID
-                self._add(voided, kind, row.id, row.number, "Credit note voided", row.total_minor)
+                self._add(voided, kind, row.id, row.number, _("Credit note voided"), row.total_minor)
 
     def payment(self, row: Any) -> None:
         key = (row.kind, row.method, row.method_brand, row.method_last4)
         text = self._methods.get(key)
         if text is None:  # a client pays in a handful of ways: the same few texts, made once
-            label = "Retainer payment" if row.kind == PaymentKind.RETAINER else "Payment"
+            label = _("Retainer payment") if row.kind == PaymentKind.RETAINER else _("Payment")
             text = self._methods[key] = f"{label} · {_method(row.method, row.method_brand, row.method_last4)}"
         kind = LineKind.RETAINER_PAYMENT if row.kind == PaymentKind.RETAINER else LineKind.PAYMENT
         self._add(row.received_at.date(), kind, row.id, row.receipt_number or "", text, -row.amount_minor)
 
     def refund(self, row: Any) -> None:
         if row.credit_note_number is not None:
-            reference, text = row.credit_note_number, "Refund of credit note"
+            reference, text = row.credit_note_number, _("Refund of credit note")
         elif row.payment_kind == PaymentKind.RETAINER:
-            reference, text = row.receipt_number or "", "Refund of retainer payment"
+            reference, text = row.receipt_number or "", _("Refund of retainer payment")
         else:
-            reference, text = row.receipt_number or "", "Refund of overpayment"
+            reference, text = row.receipt_number or "", _("Refund of overpayment")
         self._add(row.refunded_at.date(), LineKind.REFUND, row.id, reference, text, row.amount_minor)
 
     def statement(
@@ -649,7 +666,7 @@ class _Collector:
             balance_due=money(running),
         )
         ageing = tuple(
-            AgeingBucket(label, money(amount), count)
+            AgeingBucket(_(label), money(amount), count)
             for label, amount, count in zip(AGEING_LABELS, self.ageing, self.ageing_counts, strict=True)
         )
         return Statement(
@@ -684,5 +701,5 @@ def _ageing_bucket(days_past_due: int) -> int:
 def _method(method: str, brand: str, last4: str) -> str:
     """ "Visa •••• 4242", "SEPA Direct Debit •••• 3000", "Bank transfer", "Cash" """
     if last4:
-        return f"{brand or ('Card' if method == 'card' else 'Bank account')} •••• {last4}"
-    return method.replace("_", " ").capitalize()
+        return f"{brand or (_('Card') if method == 'card' else _('Bank account'))} •••• {last4}"
+    return term(method.replace("_", " ").capitalize())

@@ -917,10 +917,10 @@ def _notify_customer(session: Session, portal_user_id: int | None, change: str, 
     user = session.get_one(PortalUser, portal_user_id)
     client = session.get_one(Client, user.client_id)
     business = session.get_one(Organization, client.organization_id)
-    with using_language(
-        user.language or business.default_language, time_zone=user.time_zone or business.time_zone
-    ):
-        moment = format_moment(now, formatting_locale(business.locale))
+    zone = user.time_zone or business.time_zone
+    with using_language(user.language or business.default_language, time_zone=zone):
+        # The moment in the reader's time zone, named: an e-mail is read anywhere.
+        moment = f"{format_moment(now, formatting_locale(business.locale))} ({zone})"
         what = _(NOTICES[change]).format(email=user.email, business=business.name, moment=moment)
         advice = (
             _(

@@ -33,6 +33,9 @@ class Reader:
     language: str = DEFAULT_LANGUAGE
     time_zone: str = "UTC"  # an IANA name
     business_locale: str = "en_US"
+    # Whether the language is the reader's own (chosen, or their browser's) rather than the business's
+    # default: only a reader's own language changes how numbers and dates are written.
+    own_language: bool = True
 
 
 _current: ContextVar[Reader | None] = ContextVar("portal_reader", default=None)
@@ -140,7 +143,15 @@ def formatting_locale(business_locale: str | None = None, language: str | None =
     where Babel knows that pair (``en_CA``), else the language alone (``de``: ``378,00 $``), so the
     month names and separators always match the words around them.
     """
-    reader = current_reader()
+    reader = _current.get()
+    if reader is None and _resolver is not None:
+        reader = _resolver()
+    if reader is None and language is None:
+        # Nobody in particular (a background job, a service called directly): as the business writes.
+        return business_locale or Reader().business_locale
+    reader = reader or Reader()
+    if language is None and not reader.own_language:
+        return business_locale or reader.business_locale
     return _formatting_locale(business_locale or reader.business_locale, language or reader.language)
 
 

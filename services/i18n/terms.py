@@ -22,6 +22,13 @@ TERMS = (
     N_("failed"),
     N_("refunded"),
     N_("pending"),
+    # Invoice statuses as labels (services.invoice_list.STATUS_LABELS, OVERDUE_LABEL)
+    N_("Draft"),
+    N_("Sent"),
+    N_("Viewed"),
+    N_("Partially Paid"),
+    N_("Void"),
+    N_("Overdue"),
     # Payment methods (offline ones by name)
     N_("Card"),
     N_("Bank transfer"),
@@ -39,6 +46,10 @@ TERMS = (
     # What a refund is asked of (services.credits.SOURCE_NAMES)
     N_("credits"),
     N_("retainer payments"),
+    # How a payment reached an invoice (services.payments_made.APPLIED_KINDS)
+    N_("Paid"),
+    N_("Later, from its credit"),
+    N_("Later, from its retainer"),
     # The sandbox gateway's notice (services.gateways.sandbox.SANDBOX_NOTICE)
     N_("Sandbox - no real money"),
 )

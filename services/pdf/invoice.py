@@ -16,6 +16,8 @@ from fpdf.fonts import CoreFont, TTFFont
 from PIL import Image, UnidentifiedImageError
 
 from services.dates import format_day
+from services.i18n import N_, _, html_lang
+from services.i18n.terms import term
 from services.invoice_detail import DocumentLine, InvoiceDocument, Party
 from services.money import Money, format_money
 from services.pdf.fonts import BOLD, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts, install_fonts
@@ -67,7 +69,7 @@ _TO_WINANSI = str.maketrans(
     }
 )
 
-STAMPS = {"paid": ("PAID", GREEN), "void": ("VOID", RED)}
+STAMPS = {"paid": (N_("PAID"), GREEN), "void": (N_("VOID"), RED)}  # translated where drawn
 STATUS_COLORS = {"paid": GREEN, "void": MUTED, "partially_paid": AMBER}
 
 
@@ -143,20 +145,25 @@ class _InvoicePdf(PortalPdf):
         self.set_auto_page_break(True, margin=BOTTOM_MARGIN)
         self.set_title(f"{document.title} {document.number}")
         self.set_author(document.business.name)
-        self.set_subject(f"{document.title} {document.number} for {document.client.name}")
+        self.set_subject(
+            _("{document} {number} for {client}").format(
+                document=document.title, number=document.number, client=document.client.name
+            )
+        )
         self.set_creator("Invoicing Portal")
-        self.set_lang(document.locale.replace("_", "-"))
+        self.set_lang(html_lang())  # the language its words are in
         # The PDF renders an issued document, so it carries the document's date, not the clock's:
         # the same invoice always gives the same bytes.
         self.set_creation_date(datetime.combine(document.issue_date, time(), tzinfo=UTC))
         description_w = self.epw - NUMBER_W - QUANTITY_W - RATE_W - TAX_W - AMOUNT_W
         self.columns = (
             _Column("#", NUMBER_W, "L"),
-            _Column("Description", description_w, "L"),
-            _Column("Qty", QUANTITY_W, "R"),
-            _Column("Rate", RATE_W, "R"),
-            _Column("Tax", TAX_W, "R"),
-            _Column("Amount", AMOUNT_W, "R"),
+            _Column(_("Description"), description_w, "L"),
+            # Translators: the quantity column's heading, in a narrow column of the invoice PDF.
+            _Column(_("Qty"), QUANTITY_W, "R"),
+            _Column(_("Rate"), RATE_W, "R"),
+            _Column(_("Tax"), TAX_W, "R"),
+            _Column(_("Amount"), AMOUNT_W, "R"),
         )
         # The font is decided once, up front, from every string the document prints.
         if core_font is None:
@@ -171,11 +178,22 @@ class _InvoicePdf(PortalPdf):
     def _printed_texts(self) -> Iterator[str]:
         """Every string the document prints, formatted as it is printed: what decides the font."""
         document = self.document
-        yield from (document.title, f"# {document.number}", "Balance Due", self._money(document.balance_due))
+        yield from (
+            document.title,
+            f"# {document.number}",
+            _("Balance Due"),
+            self._money(document.balance_due),
+        )
         for party in (document.business, document.client):
             yield from (party.name, party.company, party.email, party.phone, party.website)
             yield from party.address_lines
-        yield from ("BILL TO", "Issue Date:", "Due Date:", "Status:", document.status_label)
+        yield from (
+            _("Bill To").upper(),
+            _("Issue Date"),
+            _("Due Date"),
+            _("Status"),
+            term(document.status_label),
+        )
         yield from (format_day(document.issue_date, self.locale), format_day(document.due_date, self.locale))
         yield from (column.heading for column in self.columns)
         for line in document.lines:
@@ -183,9 +201,9 @@ class _InvoicePdf(PortalPdf):
             yield self._money(line.amount)
             yield from self._tax_cell(line)
             yield from self._line_notes(line)
-        for label, note, value, _ in self._totals_rows():
+        for label, note, value, _strong in self._totals_rows():
             yield from (label, note, value)
-        yield from ("Notes", document.notes, "Terms & Conditions", document.terms)
+        yield from (_("Notes"), document.notes, _("Terms & Conditions"), document.terms)
         yield self.footer_text()  # the footer label, page numbers and the stamp
 
     # --- the document, top to bottom ---------------------------------------------------------------
@@ -227,7 +245,7 @@ class _InvoicePdf(PortalPdf):
             width=right_w,
             line_h=5,
         )
-        y = self._write(right_x, y + 5, "Balance Due", size=8, color=MUTED, align="R", width=right_w)
+        y = self._write(right_x, y + 5, _("Balance Due"), size=8, color=MUTED, align="R", width=right_w)
         y = self._write(
             right_x,
             y,
@@ -245,7 +263,9 @@ class _InvoicePdf(PortalPdf):
         document = self.document
         top = self.get_y() + 5
         left_w = self.epw * 0.56
-        y = self._write(self.l_margin, top, "BILL TO", size=7.4, bold=True, color=MUTED, line_h=4.4)
+        y = self._write(
+            self.l_margin, top, _("Bill To").upper(), size=7.4, bold=True, color=MUTED, line_h=4.4
+        )
         client = document.client
         y = self._write(self.l_margin, y, client.name, size=10.5, bold=True, line_h=5, width=left_w)
         for detail in filter(None, [_company(client), *client.address_lines, client.email, client.phone]):
@@ -256,9 +276,9 @@ class _InvoicePdf(PortalPdf):
         value_w = 40.0
         label_x = self.l_margin + self.epw - label_w - value_w
         facts = [
-            ("Issue Date", format_day(document.issue_date, self.locale), INK),
-            ("Due Date", format_day(document.due_date, self.locale), INK),
-            ("Status", document.status_label, self._status_color()),
+            (_("Issue Date"), format_day(document.issue_date, self.locale), INK),
+            (_("Due Date"), format_day(document.due_date, self.locale), INK),
+            (_("Status"), term(document.status_label), self._status_color()),
         ]
         y = top + 4.4
         for label, value, color in facts:
@@ -286,11 +306,11 @@ class _InvoicePdf(PortalPdf):
     def _totals_rows(self) -> list[tuple[str, str, str, bool]]:
         """(label, note under it, amount, strong) for each row of the totals block."""
         document = self.document
-        rows: list[tuple[str, str, str, bool]] = [("Sub Total", "", self._money(document.subtotal), False)]
+        rows: list[tuple[str, str, str, bool]] = [(_("Sub Total"), "", self._money(document.subtotal), False)]
         if document.discount:
-            rows.append(("Discount", "", self._money(-document.discount), False))
+            rows.append((_("Discount"), "", self._money(-document.discount), False))
         rows.append((self._tax_label(), "", self._money(document.tax), False))
-        rows.append(("Total", "", self._money(document.total), True))
+        rows.append((_("Total"), "", self._money(document.total), True))
         for applied in document.applied:
             when = format_day(applied.applied_on, self.locale)
             rows.append((applied.label, when, self._money(-applied.amount), False))
@@ -355,7 +375,7 @@ class _InvoicePdf(PortalPdf):
         self.set_fill_color(*BALANCE_FILL)
         self.rect(x, y, block_w, band_h, style="F")
         middle = y + (band_h - 5.2) / 2
-        self._write(x + CELL_PAD, middle, "Balance Due", size=10, bold=True, line_h=5.2)
+        self._write(x + CELL_PAD, middle, _("Balance Due"), size=10, bold=True, line_h=5.2)
         self._write(
             x + label_w - 10,
             middle,
@@ -369,7 +389,10 @@ class _InvoicePdf(PortalPdf):
         self.set_y(y + band_h + 7)
 
     def _notes(self) -> None:
-        for heading, text in (("Notes", self.document.notes), ("Terms & Conditions", self.document.terms)):
+        for heading, text in (
+            (_("Notes"), self.document.notes),
+            (_("Terms & Conditions"), self.document.terms),
+        ):
             text = self._printable(text.strip())
             if not text:
                 continue
@@ -393,18 +416,21 @@ class _InvoicePdf(PortalPdf):
     def footer(self) -> None:
         stamp = STAMPS.get(self.document.status)
         if stamp is not None:
-            self._stamp(*stamp)
+            self._stamp(_(stamp[0]), stamp[1])
         y = self.h - 12
         self._rule(y - 2.5)
         self._write(self.l_margin, y, self._footer_label(), size=7.4, color=MUTED, line_h=4)
         # A cell, not FPDF.text: only cells get the page count filled in for the {nb} alias at the end.
         self.set_xy(self.l_margin, y)
-        self.cell(self.epw, 4, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.cell(
+            self.epw, 4, _("Page {page} of {pages}").format(page=self.page_no(), pages="{nb}"), align="R"
+        )
 
     def footer_text(self) -> str:
         """Everything a footer writes: fpdf2 writes the last page's only when the file is put together."""
         stamp = STAMPS.get(self.document.status)
-        return f"{self._footer_label()} Page 0123456789 of {stamp[0] if stamp else ''}"
+        pages = _("Page {page} of {pages}").format(page="0123456789", pages="")
+        return f"{self._footer_label()} {pages} {_(stamp[0]) if stamp else ''}"
 
     def _footer_label(self) -> str:
         return f"{self.document.title} {self.document.number}"
@@ -528,7 +554,7 @@ class _InvoicePdf(PortalPdf):
         if not line.discount:
             return []
         percent = self._percent(line.discount_percent)
-        return [f"Discount {percent}: {self._money(-line.discount)}"]
+        return [_("Discount {percent}: {amount}").format(percent=percent, amount=self._money(-line.discount))]
 
     def _tax_cell(self, line: DocumentLine) -> list[str]:
         if not line.tax and not line.tax_name and not line.tax_rate_percent:
@@ -540,8 +566,8 @@ class _InvoicePdf(PortalPdf):
         taxes = {(line.tax_name, line.tax_rate_percent) for line in self.document.lines if line.tax}
         if len(taxes) == 1:
             ((name, rate),) = taxes
-            return f"{name or 'Tax'} ({self._percent(rate)})"
-        return "Tax"
+            return f"{name or _('Tax')} ({self._percent(rate)})"
+        return _("Tax")
 
     # --- small drawing helpers -----------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from datetime import UTC
 
 from services.dates import format_day
 from services.gateways.sandbox import SANDBOX_NOTICE
+from services.i18n import _
+from services.i18n.terms import term
 from services.invoice_detail import Party
 from services.money import Money, format_money
 from services.payments_made import APPLIED_KINDS, PaymentDetail
@@ -53,7 +55,7 @@ class _ReceiptPdf(PortalPdf):
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.c_margin = 0
         self.set_auto_page_break(True, margin=18)
-        self.set_title(f"Payment Receipt {payment.receipt_number}")
+        self.set_title(_("Payment Receipt {number}").format(number=payment.receipt_number))
         self.set_author(payment.business.name)
         self.set_creator("Invoicing Portal")
         self.set_creation_date(
@@ -92,13 +94,11 @@ class _ReceiptPdf(PortalPdf):
     def footer(self) -> None:
         self.set_y(-12)
         self.font(7.5, color=MUTED)
-        note = f"{SANDBOX_NOTICE}. " if self.payment.is_sandbox else ""
-        self.cell(
-            0,
-            4,
-            self.shown(f"{note}Receipt {self.payment.receipt_number} · Page {self.page_no()}"),
-            align="C",
+        note = f"{term(SANDBOX_NOTICE)}. " if self.payment.is_sandbox else ""
+        where = _("Receipt {number} · Page {page}").format(
+            number=self.payment.receipt_number, page=self.page_no()
         )
+        self.cell(0, 4, self.shown(note + where), align="C")
 
     def draw(self) -> None:
         payment = self.payment
@@ -112,7 +112,7 @@ class _ReceiptPdf(PortalPdf):
                     "receipt %s: the business logo is not a readable image", payment.receipt_number
                 )
         self.font(20, bold=True)
-        self.cell(self.epw / 2, 9, "Payment Receipt")
+        self.cell(self.epw / 2, 9, self.shown(_("Payment Receipt")))
         self.font(10, color=MUTED)
         self.cell(
             self.epw / 2,
@@ -128,15 +128,19 @@ class _ReceiptPdf(PortalPdf):
             self.cell(
                 0,
                 6,
-                f"{SANDBOX_NOTICE} - a test payment made in the portal's sandbox.",
+                self.shown(
+                    _("{notice} - a test payment made in the portal's sandbox.").format(
+                        notice=term(SANDBOX_NOTICE)
+                    )
+                ),
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
         self.ln(4)
         top = self.get_y()
-        self._party("FROM", payment.business, self.l_margin, top)
+        self._party(_("From").upper(), payment.business, self.l_margin, top)
         bottom = self.get_y()
-        self._party("RECEIVED FROM", payment.client, self.l_margin + self.epw / 2, top)
+        self._party(_("Received from").upper(), payment.client, self.l_margin + self.epw / 2, top)
         self.set_y(max(bottom, self.get_y()) + 6)
         self._summary()
         self._applied()
@@ -145,7 +149,7 @@ class _ReceiptPdf(PortalPdf):
         self.set_xy(x, y)
         width = self.epw / 2 - 4
         self.font(7.5, bold=True, color=MUTED)
-        self.cell(width, 5, title, new_x="LEFT", new_y="NEXT")
+        self.cell(width, 5, self.shown(title), new_x="LEFT", new_y="NEXT")
         self.font(10, bold=True)
         self.multi_cell(width, 5, self.shown(party.company or party.name), new_x="LEFT", new_y="NEXT")
         self.font(9)
@@ -157,21 +161,21 @@ class _ReceiptPdf(PortalPdf):
     def _summary(self) -> None:
         payment = self.payment
         rows = [
-            ("Payment date", format_day(payment.paid_on.date(), payment.locale)),
-            ("Payment method", payment.method),
-            ("Receipt number", payment.receipt_number or ""),
+            (_("Payment date"), format_day(payment.paid_on.date(), payment.locale)),
+            (_("Payment method"), payment.method),
+            (_("Receipt number"), payment.receipt_number or ""),
         ]
         if payment.retainer_invoice_number:
-            rows.append(("Retainer invoice", payment.retainer_invoice_number))
+            rows.append((_("Retainer invoice"), payment.retainer_invoice_number))
         for label, value in rows:
             self.font(9.5, color=MUTED)
-            self.cell(45, 6, label)
+            self.cell(45, 6, self.shown(label))
             self.font(9.5)
             self.cell(0, 6, self.shown(value), new_x="LMARGIN", new_y="NEXT")
         self.ln(3)
         self.set_fill_color(*HEADER_FILL)
         self.font(12, bold=True)
-        self.cell(self.epw / 2, 11, "  Amount received", fill=True)
+        self.cell(self.epw / 2, 11, "  " + self.shown(_("Amount received")), fill=True)
         self.cell(
             self.epw / 2,
             11,
@@ -189,9 +193,9 @@ class _ReceiptPdf(PortalPdf):
             widths = (self.epw * 0.4, self.epw * 0.3, self.epw * 0.3)
             self.font(8.5, bold=True, color=MUTED)
             for heading, width, align in zip(
-                ("Invoice", "Amount applied", "Still due"), widths, "LRR", strict=True
+                (_("Invoice"), _("Amount applied"), _("Still due")), widths, "LRR", strict=True
             ):
-                self.cell(width, 7, heading, align=align)
+                self.cell(width, 7, self.shown(heading), align=align)
             self.ln(7)
             self.set_draw_color(*RULE)
             for line in payment.applied:
@@ -199,7 +203,7 @@ class _ReceiptPdf(PortalPdf):
                 self.font(9.5)
                 label = line.invoice_number
                 if line.kind != "payment":
-                    label += f" ({APPLIED_KINDS.get(line.kind, line.kind).lower()})"
+                    label += f" ({term(APPLIED_KINDS.get(line.kind, line.kind)).lower()})"
                 self.cell(widths[0], 7, self.shown(label))
                 self.cell(widths[1], 7, self.shown(self.money(line.amount)), align="R")
                 self.cell(
@@ -213,18 +217,26 @@ class _ReceiptPdf(PortalPdf):
             self.line(self.l_margin, self.get_y(), self.l_margin + self.epw, self.get_y())
             self.ln(4)
         self.font(9.5)
-        kept_as = "retainer" if payment.is_retainer else "credit"
+        kept = (
+            _("Available as retainer for future invoices: {amount}")
+            if payment.is_retainer
+            else _("Available as credit for future invoices: {amount}")
+        )
         if payment.unapplied.minor:
             self.cell(
                 0,
                 6,
-                self.shown(f"Available as {kept_as} for future invoices: {self.money(payment.unapplied)}"),
+                self.shown(kept.format(amount=self.money(payment.unapplied))),
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
         if payment.refunded.minor:
             self.cell(
-                0, 6, self.shown(f"Refunded: {self.money(payment.refunded)}"), new_x="LMARGIN", new_y="NEXT"
+                0,
+                6,
+                self.shown(_("Refunded: {amount}").format(amount=self.money(payment.refunded))),
+                new_x="LMARGIN",
+                new_y="NEXT",
             )
         self.ln(6)
         self.font(9, color=MUTED)
@@ -232,7 +244,10 @@ class _ReceiptPdf(PortalPdf):
             0,
             5,
             self.shown(
-                f"Thank you for your payment. Questions about it go to {payment.business.name}"
-                + (f" at {payment.business.email}." if payment.business.email else ".")
+                (
+                    _("Thank you for your payment. Questions about it go to {business} at {email}.")
+                    if payment.business.email
+                    else _("Thank you for your payment. Questions about it go to {business}.")
+                ).format(business=payment.business.name, email=payment.business.email)
             ),
         )

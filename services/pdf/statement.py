@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time
 from fpdf.fonts import CoreFont, TTFFont
 
 from services.dates import format_day
+from services.i18n import N_, _, html_lang
 from services.money import Money, format_money
 from services.pdf.fonts import BOLD, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts, install_fonts
 from services.pdf.invoice import (
@@ -38,11 +39,11 @@ from services.statement import Statement
 
 Color = tuple[int, int, int]
 
-TITLE = "Statement of Accounts"
-BROUGHT_FORWARD = "Balance brought forward"
-CARRIED_FORWARD = "Balance carried forward"
-CLOSING = "Closing balance"
-NO_LINES = "No transactions in this period."
+TITLE = N_("Statement of Accounts")  # each translated where it is drawn
+BROUGHT_FORWARD = N_("Balance brought forward")
+CARRIED_FORWARD = N_("Balance carried forward")
+CLOSING = N_("Closing balance")
+NO_LINES = N_("No transactions in this period.")
 
 BODY_SIZE = 8.4
 HEADING_SIZE = 7.6
@@ -100,20 +101,24 @@ class _StatementPdf(PortalPdf):
         self.set_auto_page_break(False)  # rows are placed by hand; ``_row_break`` starts new pages
         self.bottom = self.h - BOTTOM_MARGIN
         period = self.period_text = statement.period.dates(self.locale)
-        self.set_title(f"{TITLE} {period}")
+        self.set_title(f"{_(TITLE)} {period}")
         self.set_author(statement.business.name)
-        self.set_subject(f"{TITLE} for {statement.client.company or statement.client.name}, {period}")
+        self.set_subject(
+            _("{title} for {client}, {period}").format(
+                title=_(TITLE), client=statement.client.company or statement.client.name, period=period
+            )
+        )
         self.set_creator("Invoicing Portal")
-        self.set_lang(self.locale.replace("_", "-"))
+        self.set_lang(html_lang())  # the language its words are in
         # The same statement on the same day gives the same bytes.
         self.set_creation_date(datetime.combine(statement.today, time(), tzinfo=UTC))
         self.transaction_w = self.epw - DATE_W - REFERENCE_W - AMOUNT_W - BALANCE_W
         self.columns = (
-            ("Date", DATE_W, "L"),
-            ("Transaction", self.transaction_w, "L"),
-            ("Reference", REFERENCE_W, "L"),
-            ("Amount", AMOUNT_W, "R"),
-            ("Balance", BALANCE_W, "R"),
+            (_("Date"), DATE_W, "L"),
+            (_("Transaction"), self.transaction_w, "L"),
+            (_("Reference"), REFERENCE_W, "L"),
+            (_("Amount"), AMOUNT_W, "R"),
+            (_("Balance"), BALANCE_W, "R"),
         )
         currency = statement.currency
         self.rows = [
@@ -139,14 +144,20 @@ class _StatementPdf(PortalPdf):
         for party in (statement.business, statement.client):
             yield from (party.name, party.company, party.email, party.phone, party.website)
             yield from party.address_lines
-        yield from (TITLE, self.period_text, statement.period.label, self._day(statement.today))
-        for label, value, _ in self._summary_rows():
+        yield from (_(TITLE), self.period_text, statement.period.label, self._day(statement.today))
+        for label, value, _strong in self._summary_rows():
             yield from (label, value)
         for bucket in statement.ageing:
             yield from (bucket.label, self._money(bucket.amount))
         yield self._money(statement.outstanding)
         yield from (column[0] for column in self.columns)
-        yield from (BROUGHT_FORWARD, CARRIED_FORWARD, CLOSING, NO_LINES, self._money(statement.closing))
+        yield from (
+            _(BROUGHT_FORWARD),
+            _(CARRIED_FORWARD),
+            _(CLOSING),
+            _(NO_LINES),
+            self._money(statement.closing),
+        )
         for row in self.rows:
             yield from (row.day, row.description, row.reference, row.amount, row.balance)
         yield self.footer_text("0123456789")
@@ -170,11 +181,15 @@ class _StatementPdf(PortalPdf):
         ):
             y = self._write(self.l_margin, y, detail, size=8.2, color=MUTED, width=left_w, line_h=3.9)
         right_x, right_w = self.l_margin + left_w, self.epw - left_w
-        right = self._write(right_x, self.t_margin - 1, TITLE, size=17, bold=True, align="R", width=right_w)
+        right = self._write(
+            right_x, self.t_margin - 1, _(TITLE), size=17, bold=True, align="R", width=right_w
+        )
         right = self._write(
             right_x, right + 1, self.period_text, size=9.5, bold=True, align="R", width=right_w, line_h=5
         )
-        generated = f"{statement.period.label} · issued {self._day(statement.today)}"
+        generated = _("{period} · issued {date}").format(
+            period=statement.period.label, date=self._day(statement.today)
+        )
         right = self._write(right_x, right, generated, size=8, color=MUTED, align="R", width=right_w)
         y = max(y, right) + 4
         self._rule(y)
@@ -184,18 +199,18 @@ class _StatementPdf(PortalPdf):
         summary = self.statement.summary
         start = self._day(self.statement.period.start)
         return [
-            (f"Opening balance on {start}", self._money(summary.opening), False),
-            ("Invoiced", self._money(summary.invoiced), False),
-            ("Payments received", self._money(summary.received), False),
-            ("Credit notes", self._money(summary.credited), False),
-            ("Refunds", self._money(summary.refunded), False),
-            ("Balance due", self._money(summary.balance_due), True),
+            (_("Opening balance on {date}").format(date=start), self._money(summary.opening), False),
+            (_("Invoiced"), self._money(summary.invoiced), False),
+            (_("Payments received"), self._money(summary.received), False),
+            (_("Credit notes"), self._money(summary.credited), False),
+            (_("Refunds"), self._money(summary.refunded), False),
+            (_("Balance due"), self._money(summary.balance_due), True),
         ]
 
     def _parties_and_summary(self, top: float) -> float:
         client = self.statement.client
         left_w = self.epw - SUMMARY_W - 8
-        y = self._write(self.l_margin, top + 5, "STATEMENT FOR", size=7.4, bold=True, color=MUTED)
+        y = self._write(self.l_margin, top + 5, _("Statement for").upper(), size=7.4, bold=True, color=MUTED)
         y = self._write(self.l_margin, y, client.company or client.name, size=10.5, bold=True, width=left_w)
         details = [client.name if client.company and client.company != client.name else ""]
         details += [*client.address_lines, client.email, client.phone]
@@ -204,7 +219,7 @@ class _StatementPdf(PortalPdf):
 
         x = self.l_margin + self.epw - SUMMARY_W
         box_y = top + 5
-        self._write(x, box_y, "ACCOUNT SUMMARY", size=7.4, bold=True, color=MUTED)
+        self._write(x, box_y, _("Account summary").upper(), size=7.4, bold=True, color=MUTED)
         row_y = box_y + 5.5
         for label, value, strong in self._summary_rows():
             if strong:
@@ -220,10 +235,13 @@ class _StatementPdf(PortalPdf):
 
     def _ageing(self, top: float) -> float:
         statement = self.statement
-        heading = f"OUTSTANDING INVOICES BY DAYS PAST DUE, AS OF {self._day(statement.today).upper()}"
+        heading = _("Outstanding invoices by days past due, as of {date}").format(
+            date=self._day(statement.today)
+        )
+        heading = heading.upper()
         y = self._write(self.l_margin, top + 3, heading, size=7.4, bold=True, color=MUTED) + 0.8
         cells = [(bucket.label, self._money(bucket.amount)) for bucket in statement.ageing]
-        cells.append(("Total outstanding", self._money(statement.outstanding)))
+        cells.append((_("Total outstanding"), self._money(statement.outstanding)))
         width = self.epw / len(cells)
         self.set_fill_color(*HEADER_FILL)
         self.rect(self.l_margin, y, self.epw, 5.6, style="F")
@@ -249,11 +267,17 @@ class _StatementPdf(PortalPdf):
         self.set_y(top)
         self._table_header()
         self.in_table = True
-        self._balance_row(self._day(statement.period.start), BROUGHT_FORWARD, self._money(statement.opening))
+        self._balance_row(
+            self._day(statement.period.start), _(BROUGHT_FORWARD), self._money(statement.opening)
+        )
         if not self.rows:
             self._row_break()
             self._write(
-                self.l_margin + DATE_W + CELL_PAD, self.get_y() + 1.2, NO_LINES, size=BODY_SIZE, color=MUTED
+                self.l_margin + DATE_W + CELL_PAD,
+                self.get_y() + 1.2,
+                _(NO_LINES),
+                size=BODY_SIZE,
+                color=MUTED,
             )
             self.set_y(self.get_y() + ROW_H)
             self._rule(self.get_y())
@@ -279,7 +303,9 @@ class _StatementPdf(PortalPdf):
             self.carried = row.balance
         self._row_break(ROW_H + 2)
         self.in_table = False
-        self._balance_row(self._day(statement.period.end), CLOSING, self._money(statement.closing), fill=True)
+        self._balance_row(
+            self._day(statement.period.end), _(CLOSING), self._money(statement.closing), fill=True
+        )
 
     # --- every page ----------------------------------------------------------------------------------
 
@@ -288,7 +314,7 @@ class _StatementPdf(PortalPdf):
             return
         client = self.statement.client
         top = self.t_margin - 4
-        self._write(self.l_margin, top, TITLE, size=9, bold=True)
+        self._write(self.l_margin, top, _(TITLE), size=9, bold=True)
         self._write(self.l_margin, top + 4.4, self.period_text, size=8, color=MUTED)
         right_w = self.epw * 0.5
         right_x = self.l_margin + self.epw - right_w
@@ -300,7 +326,7 @@ class _StatementPdf(PortalPdf):
         self.set_y(top + 13)
         if self.in_table:
             self._table_header()
-            self._balance_row("", CARRIED_FORWARD, self.carried)
+            self._balance_row("", _(CARRIED_FORWARD), self.carried)
 
     def footer(self) -> None:
         y = self.h - 12
@@ -311,15 +337,17 @@ class _StatementPdf(PortalPdf):
         # A cell, not FPDF.text: only cells get the page count filled in for the {nb} alias at the end.
         self.set_font(self.typeface, REGULAR, 7.2)
         self.set_xy(self.l_margin, y)
-        self.cell(self.epw, 4, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.cell(
+            self.epw, 4, _("Page {page} of {pages}").format(page=self.page_no(), pages="{nb}"), align="R"
+        )
 
     def footer_text(self, digits: str) -> str:
         """Everything a footer writes: fpdf2 writes the last page's only when the file is put together."""
-        return f"{self._footer_label()} Page {digits} of"
+        return f"{self._footer_label()} {_('Page {page} of {pages}').format(page=digits, pages='')}"
 
     def _footer_label(self) -> str:
         client = self.statement.client
-        return f"{TITLE} · {client.company or client.name} · {self.period_text}"
+        return f"{_(TITLE)} · {client.company or client.name} · {self.period_text}"
 
     # --- the table -----------------------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ def test_a_change_keeps_this_browser_signs_out_the_others_and_sends_a_notice(db,
     [notice] = outbox(db)
     assert notice.to_addresses == "ann@client.example"
     assert notice.subject == "Your password for Acme Studio's customer portal was changed"
-    assert "was changed on 15 June 2026 at 12:05 UTC" in notice.body_text
+    assert "was changed on Jun 15, 2026, 12:05\u202fPM (UTC)" in notice.body_text  # the reader's zone
     assert "If this was not you" in notice.body_text
     assert "hello@acme.example" in notice.body_text
     assert notice.reply_to == "hello@acme.example"
