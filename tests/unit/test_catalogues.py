@@ -51,7 +51,7 @@ def test_the_code_has_messages_to_translate() -> None:
     assert len(extracted()) > 200  # the extraction itself works (a broken babel.cfg would find none)
 
 
-@pytest.mark.parametrize("language", ("en", *TRANSLATED))
+@pytest.mark.parametrize("language", ["en", *TRANSLATED])
 def test_every_message_is_in_the_catalogue(language: str) -> None:
     held = {message.id for message in catalogue(language) if message.id}
     missing = [f"{where}: {key!r}" for key, where in extracted().items() if key not in held]
@@ -60,7 +60,7 @@ def test_every_message_is_in_the_catalogue(language: str) -> None:
     )
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
+@pytest.mark.parametrize("language", list(TRANSLATED))
 def test_every_message_is_translated_and_checked(language: str) -> None:
     wanted = set(extracted())
     problems = []
@@ -74,7 +74,7 @@ def test_every_message_is_translated_and_checked(language: str) -> None:
             problems.append(f"fuzzy (not checked yet): {message.id!r}")
         else:
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            expected = set(PLACEHOLDER.findall(ids[-1]))
+            expected = set(PLACEHOLDER.findall(str(ids[-1])))
             for string in strings:
                 if set(PLACEHOLDER.findall(string)) != expected:
                     problems.append(f"placeholders differ: {message.id!r} -> {string!r}")
