@@ -76,7 +76,7 @@ def test_every_message_is_translated_and_checked(language: str) -> None:
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
             expected = set(PLACEHOLDER.findall(str(ids[-1])))
             for string in strings:
-                if set(PLACEHOLDER.findall(string)) != expected:
+                if set(PLACEHOLDER.findall(str(string))) != expected:
                     problems.append(f"placeholders differ: {message.id!r} -> {string!r}")
     assert not problems, f"{len(problems)} problems in {language}:\n" + "\n".join(problems[:40])
 
