@@ -11,6 +11,7 @@ from components.countries import COUNTRIES
 from components.dialog_host import DialogHost
 from components.markup import Markup
 from components.offload import gateway_bound
+from services.card_input import read_expiry
 from services.dashboard import country_name
 from services.errors import DomainError, human_message
 from services.gateways.base import BillingAddress, MethodUpdate
@@ -22,16 +23,6 @@ NO_METHODS = (
     "No saved cards or bank accounts. Tick “Save this card for future payments” when you pay "
     "to keep one here."
 )
-
-
-def read_expiry(text: str) -> tuple[int, int]:
-    """``MM/YY`` or ``MM/YYYY`` as (month, year); zeros where it cannot be read, for the gateway to refuse."""
-    month, _, year = text.strip().partition("/")
-    month, year = month.strip(), year.strip()
-    # isdecimal, not isdigit: "²".isdigit() is true, yet int("²") raises ("١٢" is decimal and reads as 12)
-    if not (month.isdecimal() and year.isdecimal() and len(year) in (2, 4)):
-        return 0, 0
-    return int(month), int(year) + (2000 if len(year) == 2 else 0)
 
 
 Done = Callable[[], Awaitable[None]]

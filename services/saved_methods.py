@@ -126,6 +126,25 @@ def store_method(
     )
     if known is not None:
         return  # paying again with a saved method saves nothing new
+    same = session.scalar(
+        _active(client_id, gateway_name)
+        .where(
+            SavedPaymentMethod.kind == method.kind,
+            SavedPaymentMethod.brand == method.brand,
+            SavedPaymentMethod.last4 == method.last4,
+            SavedPaymentMethod.exp_month == method.exp_month,
+            SavedPaymentMethod.exp_year == method.exp_year,
+        )
+        .limit(1)
+    )
+    if same is not None:
+        # The same card (or account) typed in again: the one saved keeps its place and default, with
+        # the gateway's newest id for it and the name and address given this time.
+        same.gateway_method_id = method.gateway_method_id
+        same.holder_name = method.holder_name[:200] or same.holder_name
+        if method.billing_address.line1 or method.billing_address.country:
+            _set_address(same, method.billing_address)
+        return
     customer_id = customer_id or _customer_id(session, client_id, gateway_name)
     has_default = session.scalar(
         _active(client_id, gateway_name).where(SavedPaymentMethod.is_default.is_(True)).limit(1)

@@ -41,8 +41,8 @@ def books(db, clock):
     return principal, other, invoices, SandboxGateway(clock=clock)
 
 
-def save_card(db, gateway, principal, invoice, clock, number="4242424242424242"):
-    details = CardDetails(number, 12, 2030, "123", "Ann Example", ADDRESS)
+def save_card(db, gateway, principal, invoice, clock, number="4242424242424242", expires=(12, 2030)):
+    details = CardDetails(number, *expires, "123", "Ann Example", ADDRESS)
     request = ChargeRequest("", 0, "USD", "", card=details, save_method=True)
     pay(db, gateway, principal, plan_pay_invoice(db, principal, invoice.public_id), request, clock=clock)
     return list_saved_methods(db, principal, "sandbox")
@@ -67,6 +67,32 @@ def test_paying_again_with_a_saved_card_saves_nothing_new(db, books, clock):
     plan = plan_pay_invoice(db, principal, invoices[1].public_id)
     assert pay(db, gateway, principal, plan, request, clock=clock).status == "succeeded"
     assert len(list_saved_methods(db, principal, "sandbox")) == 1
+
+
+def test_typing_a_saved_card_in_again_updates_it_instead_of_saving_it_twice(db, books, clock):
+    principal, _, invoices, gateway = books
+    (first,) = save_card(db, gateway, principal, invoices[0], clock)
+    moved = BillingAddress(line1="2 Oak Lane", city="York", postal_code="YO1 7HH", country="GB")
+    details = CardDetails("4242 4242 4242 4242", 12, 2030, "321", "Ann B. Example", moved)
+    request = ChargeRequest("", 0, "USD", "", card=details, save_method=True)
+    pay(db, gateway, principal, plan_pay_invoice(db, principal, invoices[1].public_id), request, clock=clock)
+    (again,) = list_saved_methods(db, principal, "sandbox")
+    assert (again.public_id, again.is_default, again.label) == (first.public_id, True, first.label)
+    assert (again.holder_name, again.billing_address) == ("Ann B. Example", moved)
+    assert again.gateway_method_id != first.gateway_method_id  # the gateway's newest id for the card
+    paid_with_it = ChargeRequest("", 0, "USD", "", saved_method_id=again.gateway_method_id)
+    plan = plan_pay_invoice(db, principal, invoices[2].public_id)
+    assert pay(db, gateway, principal, plan, paid_with_it, clock=clock).status == "succeeded"
+
+
+def test_the_same_number_with_another_expiry_is_another_card(db, books, clock):
+    principal, _, invoices, gateway = books
+    save_card(db, gateway, principal, invoices[0], clock)
+    renewed = save_card(db, gateway, principal, invoices[1], clock, expires=(1, 2031))
+    assert [m.label for m in renewed] == [
+        "Visa •••• 4242, expires 12/2030",
+        "Visa •••• 4242, expires 01/2031",
+    ]
 
 
 def test_editing_a_card_changes_expiry_name_and_address(db, books, clock):
@@ -133,7 +159,7 @@ def test_make_default_puts_that_method_first(db, books, clock):
     principal, _, invoices, gateway = books
     save_card(db, gateway, principal, invoices[0], clock)
     clock.advance(minutes=1)
-    newer = save_card(db, gateway, principal, invoices[1], clock)[1]
+    newer = save_card(db, gateway, principal, invoices[1], clock, expires=(1, 2031))[1]
     assert not newer.is_default
     make_default(db, gateway, principal, newer.public_id)
     methods = list_saved_methods(db, principal, "sandbox")
