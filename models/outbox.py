@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, PublicIdMixin
 
@@ -26,6 +26,8 @@ class OutboxEmail(PublicIdMixin, Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
+    # Written with the message in the same flush; read by the sender with a query of its own.
+    attachments: Mapped[list[OutboxAttachment]] = relationship(lazy="raise", order_by="OutboxAttachment.id")
 
 
 class OutboxAttachment(Base):
@@ -36,6 +38,9 @@ class OutboxAttachment(Base):
     filename: Mapped[str] = mapped_column(String(200))
     mime_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    # A document the sender renders when it first sends the message ("receipt:<payment>:<language>"),
+    # kept in ``content`` from then on; "" for content given when the message was queued.
+    rendered_from: Mapped[str] = mapped_column(String(100), default="")
 
 
 class EmailDeliveryAttempt(Base):

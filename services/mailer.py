@@ -18,7 +18,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -28,6 +28,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import EmailDeliveryAttempt, OutboxAttachment, OutboxEmail
+from services.attachment_rendering import render_attachment
 from services.background import Rounds
 from services.clock import Clock, utc_now
 from services.database import Database
@@ -193,6 +194,15 @@ def _connect(config: SmtpConfig) -> smtplib.SMTP:
 
 
 @dataclass(frozen=True)
+class _ClaimedAttachment:
+    id: int
+    filename: str
+    mime_type: str
+    content: bytes
+    rendered_from: str  # still to render when ``content`` is empty
+
+
+@dataclass(frozen=True)
 class _ClaimedEmail:
     id: int
     public_id: str
@@ -200,7 +210,7 @@ class _ClaimedEmail:
     reply_to: str
     subject: str
     body_text: str
-    attachments: tuple[tuple[str, str, bytes], ...]  # filename, MIME type, content
+    attachments: tuple[_ClaimedAttachment, ...]
 
 
 def deliver_due(
@@ -228,7 +238,13 @@ def deliver_due(
             email = _claim_next(db, started)
             if email is None:
                 break
-            result = _attempt(active, email, config, started)
+            try:
+                email = _rendered(db, email)
+            except Exception as error:  # retried like a failed send: the next attempt renders again
+                logger.exception("E-mail %s: an attachment could not be rendered", email.public_id)
+                result = _Result(False, f"an attachment could not be rendered: {_error_text(error)}")
+            else:
+                result = _attempt(active, email, config, started)
             outcome = _record(db, email.id, started, clock(), result, policy)
             if outcome == SENT:
                 sent += 1
@@ -279,8 +295,32 @@ def _load(session: Session, email_id: int) -> _ClaimedEmail:
         reply_to=email.reply_to,
         subject=email.subject,
         body_text=email.body_text,
-        attachments=tuple((a.filename, a.mime_type, a.content) for a in attachments),
+        attachments=tuple(
+            _ClaimedAttachment(a.id, a.filename, a.mime_type, a.content, a.rendered_from) for a in attachments
+        ),
     )
+
+
+def _rendered(db: Database, email: _ClaimedEmail) -> _ClaimedEmail:
+    """The message with every attachment it names rendered, each kept so that a retry sends the same.
+
+    Outside the claim's transaction: rendering a PDF takes a while, and the claim (its lease) is ours.
+    """
+    if not any(a.rendered_from and not a.content for a in email.attachments):
+        return email
+    attachments = []
+    for attachment in email.attachments:
+        if attachment.rendered_from and not attachment.content:
+            content = render_attachment(db, attachment.rendered_from)
+            with db.transaction() as session:
+                session.execute(
+                    update(OutboxAttachment)
+                    .where(OutboxAttachment.id == attachment.id)
+                    .values(content=content)
+                )
+            attachment = replace(attachment, content=content)
+        attachments.append(attachment)
+    return replace(email, attachments=tuple(attachments))
 
 
 def _build_message(email: _ClaimedEmail, config: SmtpConfig, now: datetime) -> EmailMessage:
@@ -294,9 +334,11 @@ def _build_message(email: _ClaimedEmail, config: SmtpConfig, now: datetime) -> E
     domain = parseaddr(config.from_address)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{email.public_id}@{domain}>"  # the same on every attempt
     message.set_content(links_for_delivery(email.body_text, now))  # a secret link opened only here
-    for filename, mime_type, content in email.attachments:
-        maintype, _, subtype = mime_type.partition("/")
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    for attachment in email.attachments:
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return message
 
 

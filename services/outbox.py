@@ -43,6 +43,7 @@ MAX_ADDRESS_LENGTH = 254
 MAX_SUBJECT_LENGTH = 300
 MAX_FILENAME_LENGTH = 200
 MAX_MIME_TYPE_LENGTH = 100
+MAX_RENDERED_FROM_LENGTH = 100
 
 # Control characters (CR and LF among them) would let a value end its header and start another.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -66,7 +67,8 @@ _PLAIN_SECRET_LINK = re.compile(r"\S*/set-password\?token=[A-Za-z0-9_-]+")
 class Attachment:
     filename: str
     mime_type: str  # "application/pdf"
-    content: bytes
+    content: bytes  # b"" when ``rendered_from`` names a document the sender renders
+    rendered_from: str = ""  # services.rendered_attachments
 
 
 @dataclass(frozen=True)
@@ -100,21 +102,17 @@ def queue_email(
     ``InvalidEmail`` for an empty or malformed address, an empty or over-long subject, or a
     control character (CR, LF, ...) in any header value, so no header can be injected.
     """
-    for attachment in attachments:
-        _check_attachment(attachment)
     email = add_email(
-        session, to=to, subject=subject, body_text=body_text, reply_to=reply_to, client_id=client_id, now=now
+        session,
+        to=to,
+        subject=subject,
+        body_text=body_text,
+        reply_to=reply_to,
+        attachments=attachments,
+        client_id=client_id,
+        now=now,
     )
     session.flush()
-    for attachment in attachments:
-        session.add(
-            OutboxAttachment(
-                email_id=email.id,
-                filename=attachment.filename,
-                mime_type=attachment.mime_type.lower(),
-                content=bytes(attachment.content),
-            )
-        )
     return email.id
 
 
@@ -125,15 +123,18 @@ def add_email(
     subject: str,
     body_text: str,
     reply_to: str = "",
+    attachments: Sequence[Attachment] = (),
     client_id: int | None = None,
     now: datetime,
 ) -> OutboxEmail:
-    """``queue_email`` without attachments and without writing it yet: it goes in with the
-    transaction's next flush, together with whatever else is pending (one statement for several)."""
+    """``queue_email`` without writing it yet: it goes in with the transaction's next flush, together
+    with whatever else is pending (one statement for several messages)."""
     recipients = _recipients(to)
     if reply_to:
         reply_to = _address("reply_to", reply_to)
     _check_header("subject", subject, MAX_SUBJECT_LENGTH)
+    for attachment in attachments:
+        _check_attachment(attachment)
     email = OutboxEmail(
         client_id=client_id,
         to_addresses=",".join(recipients),
@@ -145,6 +146,15 @@ def add_email(
         next_attempt_at=now,
         last_error="",
         created_at=now,
+        attachments=[
+            OutboxAttachment(
+                filename=attachment.filename,
+                mime_type=attachment.mime_type.lower(),
+                content=bytes(attachment.content),
+                rendered_from=attachment.rendered_from,
+            )
+            for attachment in attachments
+        ],
     )
     session.add(email)
     return email
@@ -296,6 +306,10 @@ def _check_header(field: str, value: str, max_length: int) -> None:
 
 def _check_attachment(attachment: Attachment) -> None:
     _check_header("attachment filename", attachment.filename, MAX_FILENAME_LENGTH)
+    if len(attachment.rendered_from) > MAX_RENDERED_FROM_LENGTH or (
+        attachment.rendered_from and attachment.content
+    ):
+        raise ValueError(f"an attachment is given or rendered, not both: {attachment.rendered_from!r}")
     mime_type = attachment.mime_type.lower()
     if len(mime_type) > MAX_MIME_TYPE_LENGTH or not _MIME_TYPE.fullmatch(mime_type):
         raise InvalidEmail("attachment type", attachment.mime_type, "is not a MIME type like application/pdf")

@@ -22,6 +22,7 @@ from services.i18n.terms import term
 from services.money import Money, format_money
 from services.outbox import add_email, queue_email
 from services.payments import PaidInvoice
+from services.rendered_attachments import receipt_attachment
 
 # Where the receipt's number goes in the messages until it is taken: a private-use character that no
 # name or amount contains, so replacing it cannot touch anything else.
@@ -35,6 +36,16 @@ class _Message:
     body_text: str
     reply_to: str
     client_id: int
+    receipt_pdf: ReceiptPdf | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptPdf:
+    """The receipt's PDF, which the sender renders for the customer (``services.rendered_attachments``)."""
+
+    payment_public_id: str
+    language: str
+    time_zone: str
 
 
 @dataclass(frozen=True)
@@ -46,12 +57,20 @@ class PreparedReceipt:
     def queue(self, session: Session, receipt_number: str, now: datetime) -> None:
         """Put both in the outbox with the number, in the caller's transaction (written at its commit)."""
         for message in self.messages:
+            pdf = message.receipt_pdf
             add_email(
                 session,
                 to=[message.to],
                 subject=message.subject.replace(RECEIPT_NUMBER, receipt_number),
                 body_text=message.body_text.replace(RECEIPT_NUMBER, receipt_number),
                 reply_to=message.reply_to,
+                attachments=[
+                    receipt_attachment(
+                        message.client_id, pdf.payment_public_id, receipt_number, pdf.language, pdf.time_zone
+                    )
+                ]
+                if pdf
+                else [],
                 client_id=message.client_id,
                 now=now,
             )
@@ -113,7 +132,10 @@ def prepare_receipt(
             subject = _("Receipt {number} from {business}").format(
                 number=RECEIPT_NUMBER, business=business.name
             )
-            messages.append(_Message(customer_email, subject, "\n".join(lines), business.email, client.id))
+            pdf = ReceiptPdf(payment.public_id, client.language, client.time_zone)
+            messages.append(
+                _Message(customer_email, subject, "\n".join(lines), business.email, client.id, pdf)
+            )
     if business.email:
         with using_language(business.language, time_zone=business.time_zone):
             notice = [

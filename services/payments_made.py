@@ -163,9 +163,15 @@ def list_payments(db: Database, principal: Principal, query: PaymentsQuery) -> P
 
 def get_payment(db: Database, principal: Principal, public_id: str, *, locale: str = "") -> PaymentDetail:
     """One payment of the signed-in client; another client's is ``NotFound``."""
+    return payment_of_client(db, principal.client_id, public_id, locale=locale)
+
+
+def payment_of_client(db: Database, client_id: int, public_id: str, *, locale: str = "") -> PaymentDetail:
+    """``get_payment`` for whoever acts for the client without a session: the e-mail sender that
+    renders a receipt it carries."""
     with db.reading() as session:
         payment = session.scalar(
-            select(Payment).where(Payment.public_id == public_id, Payment.client_id == principal.client_id)
+            select(Payment).where(Payment.public_id == public_id, Payment.client_id == client_id)
         )
         if payment is None:
             raise NotFound("payment", public_id)
