@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import nicegui
 from nicegui import context
@@ -18,7 +18,7 @@ from nicegui.language import Language
 from nicegui.page import page
 
 from api.language import READER_STATE
-from services.i18n import Reader, current_language, html_lang, set_resolver
+from services.i18n import Reader, _, current_language, html_lang, set_resolver
 
 QUASAR_FALLBACK = "en-US"  # Quasar has no plain "en" pack
 
@@ -42,12 +42,12 @@ def _quasar_packs() -> frozenset[str]:
 def quasar_language(language: str | None = None) -> str:
     """Quasar's language pack: ``de`` for German, ``en-US`` for English, ``ar`` (right to left) for Arabic."""
     tag = html_lang(language or current_language())
-    packs = _quasar_packs()
-    if tag in packs:
-        return tag
     base = tag.split("-")[0]
-    if base in packs:
-        return base
+    packs = _quasar_packs()
+    # The tag itself, the language alone, its home country's variant; English is Quasar's en-US.
+    for candidate in (tag, base, f"{base}-{base.upper()}", QUASAR_FALLBACK if base == "en" else ""):
+        if candidate in packs:
+            return candidate
     return next((pack for pack in sorted(packs) if pack.startswith(base + "-")), QUASAR_FALLBACK)
 
 
@@ -60,3 +60,9 @@ def install() -> None:
     """Wire the reader into NiceGUI once, from app.py."""
     set_resolver(page_reader)
     page.resolve_language = _resolve_language  # type: ignore[method-assign]
+
+
+def translated_columns(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A table's columns with their headings (marked with ``N_`` where the module defines them) in the
+    reader's language: a module's column list is made once, for everybody."""
+    return [{**column, "label": _(column["label"])} if column.get("label") else column for column in columns]

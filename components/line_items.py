@@ -71,7 +71,7 @@ class LineItems:
             with ui.row().classes("w-full gap-2 text-xs uppercase tracking-wide text-grey-7 max-md:hidden"):
                 ui.label("Description").classes("flex-1")
                 for title, width in _HEADINGS:
-                    ui.label(title).classes(f"{width} text-right")
+                    ui.label(title).classes(f"{width} text-end")
                 ui.element("div").classes("w-10")
             self.list = ui.column().classes("w-full gap-3")
         ui.button("Add line", icon="add", on_click=lambda: self.add()).props("flat no-caps").mark("add-line")
@@ -85,13 +85,13 @@ class LineItems:
                     ("total", "Total"),
                 ):
                     bold = " font-semibold text-base" if name == "total" else ""
-                    ui.label(label).classes(f"text-right text-grey-8{bold}")
+                    ui.label(label).classes(f"text-end text-grey-8{bold}")
                     self.figures[name] = (
-                        ui.label().classes(f"text-right tabular-nums{bold}").mark(f"totals-{name}")
+                        ui.label().classes(f"text-end tabular-nums{bold}").mark(f"totals-{name}")
                     )
         self.totals_message = (
             ui.label()
-            .classes("w-full text-right text-sm text-negative")
+            .classes("w-full text-end text-sm text-negative")
             .props("role=alert")
             .mark("totals-message")
         )
@@ -208,7 +208,7 @@ class _LineRow:
                     .mark("line-tax")
                 )
                 self.discount = self._number(text.discount, "Discount %", "w-24", "line-discount")
-                self.amount = ui.label().classes("w-28 text-right tabular-nums pt-2").mark("line-amount")
+                self.amount = ui.label().classes("w-28 text-end tabular-nums pt-2").mark("line-amount")
                 ui.button(icon="delete_outline", on_click=lambda: owner.remove(self)).props(
                     'flat round dense color=grey-7 aria-label="Remove line"'
                 ).classes("w-10").mark("remove-line")
@@ -221,7 +221,7 @@ class _LineRow:
     def _number(self, value: str, label: str, width: str, marker: str) -> ui.input:
         return (
             ui.input(value=value, placeholder=label)
-            .props(f'outlined dense input-class=text-right inputmode=decimal aria-label="{label}"')
+            .props(f'outlined dense input-class=text-end inputmode=decimal aria-label="{label}"')
             .classes(width)
             .mark(marker)
         )

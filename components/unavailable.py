@@ -15,8 +15,9 @@ from nicegui import app, context, ui
 
 from api.unavailable import requests_outage
 from services.database_faults import is_outage
+from services.i18n import N_, _
 
-NOTICE = "The portal is temporarily unavailable; nothing was changed. Please try again in a moment."
+NOTICE = N_("The portal is temporarily unavailable; nothing was changed. Please try again in a moment.")
 
 
 def install() -> None:
@@ -35,7 +36,7 @@ def _tell_who_clicked(error: Exception) -> None:
     except RuntimeError:
         return
     if client.has_socket_connection:
-        ui.notify(NOTICE, type="warning", position="top", timeout=8000)
+        ui.notify(_(NOTICE), type="warning", position="top", timeout=8000)
 
 
 class _OneLinePerOutage(logging.Filter):

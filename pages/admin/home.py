@@ -107,4 +107,4 @@ def _recent_payments(overview: BusinessOverview, locale: str) -> None:
                         "text-xs text-grey-7"
                     )
                 status = "" if payment.status == "succeeded" else " (processing)"
-                ui.label(format_money(payment.amount, locale) + status).classes("text-right font-medium")
+                ui.label(format_money(payment.amount, locale) + status).classes("text-end font-medium")

@@ -159,7 +159,7 @@ class ArchiveList:
                     ui.label(archive.name).classes("grow min-w-0 font-mono text-sm break-all")
                     with ui.row().classes("gap-3 text-sm text-grey-8 no-wrap max-sm:w-full max-sm:pl-9"):
                         ui.label(_when(archive.modified_at))
-                        ui.label(format_size(archive.size)).classes("w-20 text-right")
+                        ui.label(format_size(archive.size)).classes("w-20 text-end")
             older = overview.archive_count - len(overview.archives)
             if older > 0:
                 ui.label(f"and {older} older").classes("text-sm text-grey-7 pt-2")
