@@ -190,6 +190,7 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.payments
     import pages.second_step
     import pages.setup
+    import pages.sign_in_link
     import pages.statement  # noqa: F401 - importing registers the pages
 
     return started

@@ -26,9 +26,11 @@ from services.auth import (
     sign_in,
     sign_out,
 )
-from services.errors import SignInLocked, SignInRefused
+from services.errors import InvalidToken, SignInLocked, SignInRefused
 from services.second_step import IssuedChallenge, SecondStepRequired
 from services.setup import needs_setup
+from services.sign_in_links import LINK_PATH as SIGN_IN_LINK_PATH
+from services.sign_in_links import sign_in_with_link
 from services.staff_auth import IssuedStaffSession, resolve_staff_session, sign_in_staff, sign_out_staff
 
 SESSION_COOKIE = "portal_session"
@@ -59,6 +61,9 @@ PUBLIC_PATHS = frozenset(
         "/set-password",  # the page an invitation or reset link opens; the token is the key
         "/login/verify",  # the second step of a sign-in: its cookie is the key
         "/auth/verify",
+        "/sign-in-by-email",  # asks for a sign-in link by e-mail
+        "/sign-in-link",  # the page a sign-in link opens; the token is the key
+        "/auth/sign-in-link",
     }
 )
 PUBLIC_PREFIXES = ("/_nicegui",)
@@ -170,6 +175,30 @@ def _signed_in(
         )
     response = RedirectResponse(target, status_code=303)
     _session_cookie(response, cookie, issued.token, path=path, secure=current.settings.secure_cookies)
+    return response
+
+
+@router.post("/auth/sign-in-link")
+def sign_in_by_link(request: Request, token: str = Form("")) -> Response:
+    """The Sign in button of the page a sign-in link opens: spend the link, set the session cookie."""
+    if not _same_origin(request):
+        return _to_login(error="origin")
+    current = portal.current()
+    secure = current.settings.secure_cookies
+    try:
+        issued = sign_in_with_link(
+            current.db,
+            token,
+            ip_address=client_address(request),
+            user_agent=request.headers.get("user-agent", ""),
+            clock=current.clock,
+        )
+    except InvalidToken as refused:
+        return _redirect(SIGN_IN_LINK_PATH, error=refused.reason)
+    except SecondStepRequired as pending:
+        return second_step_redirect(pending.challenge, staff=False, target="/", secure=secure)
+    response = RedirectResponse("/", status_code=303)
+    _session_cookie(response, SESSION_COOKIE, issued.token, path="/", secure=secure)
     return response
 
 

@@ -32,6 +32,7 @@ class Organization(PublicIdMixin, AddressMixin, Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     # Settings > Staff: every staff member signs in with a second step (services.two_factor).
     require_staff_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_sign_in_links: Mapped[bool] = mapped_column(Boolean, default=True)  # services.sign_in_links
     created_at: Mapped[datetime]
 
 

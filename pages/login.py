@@ -57,6 +57,10 @@ async def login_page(request: Request) -> None:
             hidden.props["value"] = target
             ui.button("Sign in").props("type=submit unelevated no-caps size=lg").classes("w-full")
         ui.link("Forgot password?", "/forgot-password").classes("text-sm text-primary self-center")
+        if branding.allows_sign_in_links:
+            ui.link("E-mail me a sign-in link", "/sign-in-by-email").classes(
+                "text-sm text-primary self-center"
+            )
         if branding.is_demo:
             ui.label(f"Demo login: {CUSTOMER_EMAIL} / {CUSTOMER_PASSWORD}").classes(
                 "text-xs text-grey-7 self-center"

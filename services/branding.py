@@ -18,6 +18,7 @@ class Branding:
     has_logo: bool
     is_demo: bool
     locale: str
+    allows_sign_in_links: bool = False  # the sign-in page offers "E-mail me a sign-in link"
 
 
 NOT_SET_UP = Branding(name="Invoicing Portal", has_logo=False, is_demo=False, locale="en_US")
@@ -32,13 +33,20 @@ def get_branding(db: Database) -> Branding:
                 Organization.logo_mime,
                 Organization.is_demo,
                 Organization.locale,
+                Organization.allow_sign_in_links,
             ).order_by(Organization.id)
         ).first()
     if row is None:
         return NOT_SET_UP
     # The page's way of writing numbers and dates: the business's locale, or its reader's language.
     locale = formatting_locale(row.locale)
-    return Branding(name=row.name, has_logo=bool(row.logo_mime), is_demo=row.is_demo, locale=locale)
+    return Branding(
+        name=row.name,
+        has_logo=bool(row.logo_mime),
+        is_demo=row.is_demo,
+        locale=locale,
+        allows_sign_in_links=row.allow_sign_in_links,
+    )
 
 
 @dataclass(frozen=True)

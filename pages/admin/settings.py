@@ -13,6 +13,7 @@ from components.field_errors import save_form, show_field_errors
 from components.language_choice import RegionalCard
 from components.offload import io_bound
 from components.settings_nav import owner_of, settings_page
+from components.sign_in_links_card import SignInLinksCard
 from services import portal
 from services.account_details import AddressInput
 from services.business_profile import (
@@ -27,6 +28,7 @@ from services.business_profile import (
 )
 from services.errors import DomainError, InvalidDetails, human_message
 from services.language_settings import get_regional_settings
+from services.sign_in_links import sign_in_links_allowed
 from services.staff_auth import StaffPrincipal
 
 ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
@@ -42,12 +44,14 @@ async def admin_settings_page(request: Request) -> None:
         staff = owner_of(request)
         profile = await io_bound(get_profile, current.db, staff.organization_id)
         regional = await io_bound(get_regional_settings, current.db, staff.organization_id)
+        links = await io_bound(sign_in_links_allowed, current.db, staff.organization_id)
         with ui.element("div").classes("w-full grid grid-cols-1 lg:grid-cols-3 gap-4 items-start"):
             with ui.column().classes("lg:col-span-2 w-full"):
                 ProfileForm(current, staff, profile)
             with ui.column().classes("w-full"):
                 LogoCard(current, staff, profile.has_logo)
                 RegionalCard(current, staff, regional)
+                SignInLinksCard(current, staff, links)
 
 
 class ProfileForm:
