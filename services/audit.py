@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import AuditEvent
@@ -35,3 +36,16 @@ def record_event(
             created_at=at,
         )
     )
+
+
+def events_from_address(session: Session, action: str, ip_address: str, *, since: datetime) -> int:
+    """How many ``action`` events an IP address caused since then: a limit on requests that must not
+    tell whether an e-mail address has a login (a reset link, a sign-in link)."""
+    count = session.scalar(
+        select(func.count()).where(
+            AuditEvent.action == action,
+            AuditEvent.ip_address == ip_address[:45],
+            AuditEvent.created_at > since,
+        )
+    )
+    return int(count or 0)

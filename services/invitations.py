@@ -20,8 +20,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, Client, Organization, OutboxEmail, PasswordToken, PortalUser, StaffUser
-from services.audit import record_event
+from models import Client, Organization, OutboxEmail, PasswordToken, PortalUser, StaffUser
+from services.audit import events_from_address, record_event
 from services.auth import normalize_email, reset_account_throttle, revoke_all_sessions, token_hash
 from services.clock import Clock, utc_now
 from services.database import Database
@@ -254,14 +254,10 @@ def request_password_reset(
     now = clock()
     since = now - timedelta(hours=1)
     with db.transaction() as session:
-        from_this_ip = session.scalar(
-            select(func.count()).where(
-                AuditEvent.action == RESET_REQUESTED,
-                AuditEvent.ip_address == ip_address[:45],
-                AuditEvent.created_at > since,
-            )
-        )
-        if (from_this_ip or 0) >= RESET_REQUESTS_PER_IP_PER_HOUR:
+        if (
+            events_from_address(session, RESET_REQUESTED, ip_address, since=since)
+            >= RESET_REQUESTS_PER_IP_PER_HOUR
+        ):
             return None  # not even recorded: a spraying client would fill the audit trail
         user = session.scalars(
             select(PortalUser).where(PortalUser.email == address).with_for_update()

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, Client, Organization, PasswordToken, PortalUser
-from services.audit import record_event
+from models import Client, Organization, PasswordToken, PortalUser
+from services.audit import events_from_address, record_event
 from services.auth import IssuedSession, normalize_email, open_session, token_hash
 from services.clock import Clock, utc_now
 from services.database import Database
@@ -55,14 +55,7 @@ def request_sign_in_link(
     now = clock()
     since = now - timedelta(hours=1)
     with db.transaction() as session:
-        from_this_ip = session.scalar(
-            select(func.count()).where(
-                AuditEvent.action == REQUESTED,
-                AuditEvent.ip_address == ip_address[:45],
-                AuditEvent.created_at > since,
-            )
-        )
-        if (from_this_ip or 0) >= REQUESTS_PER_IP_PER_HOUR:
+        if events_from_address(session, REQUESTED, ip_address, since=since) >= REQUESTS_PER_IP_PER_HOUR:
             return None
         found = session.execute(
             select(PortalUser, Organization)
