@@ -25,6 +25,7 @@ from services.clock import Clock, utc_now
 from services.dashboard import country_name
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
+from services.i18n import _
 from services.principal import Principal
 
 DETAILS_UPDATED = "client.details_updated"
@@ -247,7 +248,7 @@ def _changes(old: Any, new: Any, *, prefix: str = "") -> dict[str, dict[str, str
 
 def _clean_contact(change: ContactChange, *, default_region: str) -> tuple[ContactChange, dict[str, str]]:
     errors: dict[str, str] = {}
-    name = _line(change.name, "name", MAX_NAME_LENGTH, errors, missing="Enter your name.")
+    name = _line(change.name, "name", MAX_NAME_LENGTH, errors, missing=_("Enter your name."))
     company_name = _line(change.company_name, "company_name", MAX_NAME_LENGTH, errors)
     tax_number = _line(change.tax_number, "tax_number", MAX_TAX_NUMBER_LENGTH, errors)
     email, problem = _email(change.email)
@@ -268,21 +269,21 @@ def _clean_address(prefix: str, address: AddressInput) -> tuple[AddressInput, di
     def line(name: str, limit: int, missing: str = "") -> str:
         return _line(getattr(address, name), f"{prefix}.{name}", limit, errors, missing=missing)
 
-    line1 = line("line1", MAX_LINE_LENGTH, "Enter the street and number.")
+    line1 = line("line1", MAX_LINE_LENGTH, _("Enter the street and number."))
     line2 = line("line2", MAX_LINE_LENGTH)
-    city = line("city", MAX_CITY_LENGTH, "Enter the city.")
+    city = line("city", MAX_CITY_LENGTH, _("Enter the city."))
     region = line("region", MAX_REGION_LENGTH)
     country = address.country.strip().upper()
     if not country:
-        errors[f"{prefix}.country"] = "Choose a country."
+        errors[f"{prefix}.country"] = _("Choose a country.")
     elif len(country) != 2 or pycountry.countries.get(alpha_2=country) is None:
-        errors[f"{prefix}.country"] = "Choose a country from the list."
+        errors[f"{prefix}.country"] = _("Choose a country from the list.")
     postal_code = " ".join(address.postal_code.upper().split())
     if not postal_code:
         if country not in POSTAL_CODE_OPTIONAL:
-            errors[f"{prefix}.postal_code"] = "Enter the postal code."
+            errors[f"{prefix}.postal_code"] = _("Enter the postal code.")
     elif len(postal_code) > MAX_POSTAL_CODE_LENGTH or not _POSTAL_CODE.fullmatch(postal_code):
-        errors[f"{prefix}.postal_code"] = "This is not a valid postal code."
+        errors[f"{prefix}.postal_code"] = _("This is not a valid postal code.")
     return AddressInput(line1, line2, city, region, postal_code, country), errors
 
 
@@ -294,7 +295,7 @@ def _line(value: str, key: str, limit: int, errors: dict[str, str], *, missing: 
     elif len(text) > limit:
         errors[key] = f"Use at most {limit} characters."
     elif _CONTROL.search(text):
-        errors[key] = "Remove the special (control) characters."
+        errors[key] = _("Remove the special (control) characters.")
     return text
 
 
@@ -313,14 +314,14 @@ def _phone(value: str, default_region: str) -> tuple[str, str]:
     if not text:
         return "", ""
     region = default_region.upper() if default_region.upper() in phonenumbers.SUPPORTED_REGIONS else None
-    invalid = "This is not a valid phone number."
+    invalid = _("This is not a valid phone number.")
     if len(text) > MAX_PHONE_LENGTH or _CONTROL.search(text):
         return text, invalid
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:
         if error.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
-            return text, "Enter the number with its country code, like +44 20 7946 0958."
+            return text, _("Enter the number with its country code, like +44 20 7946 0958.")
         return text, invalid
     if not phonenumbers.is_valid_number(number):
         return text, invalid
@@ -332,7 +333,7 @@ def _website(value: str) -> tuple[str, str]:
     text = value.strip()
     if not text:
         return "", ""
-    invalid = "Enter a web address like https://example.com."
+    invalid = _("Enter a web address like https://example.com.")
     if len(text) > MAX_WEBSITE_LENGTH or any(c.isspace() for c in text) or _CONTROL.search(text):
         return text, invalid
     url = text if "://" in text else f"https://{text}"

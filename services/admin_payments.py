@@ -21,6 +21,7 @@ from services.clients import client_id_for
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails
+from services.i18n import _
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money
 from services.paging import page_number
@@ -153,18 +154,18 @@ def record_received_payment(
     now = clock()
     errors: dict[str, str] = {}
     if amount.minor <= 0:
-        errors["amount"] = "Enter an amount more than zero."
+        errors["amount"] = _("Enter an amount more than zero.")
     if received_on > now.date():
-        errors["date"] = "The date cannot be in the future."
+        errors["date"] = _("The date cannot be in the future.")
     if method not in RECORDABLE_METHODS:
-        errors["method"] = "Choose cash, cheque or bank transfer."
+        errors["method"] = _("Choose cash, cheque or bank transfer.")
     if len(reference) > MAX_REFERENCE_LENGTH:
         errors["reference"] = f"The reference can be at most {MAX_REFERENCE_LENGTH} characters long."
     chosen = {key: share for key, share in (allocations or {}).items() if share != 0}
     if any(share < 0 for share in chosen.values()):
-        errors["allocations"] = "Amounts for invoices cannot be negative."
+        errors["allocations"] = _("Amounts for invoices cannot be negative.")
     elif sum(chosen.values()) > amount.minor > 0:
-        errors["allocations"] = "The amounts for invoices add up to more than the payment."
+        errors["allocations"] = _("The amounts for invoices add up to more than the payment.")
     if errors:
         raise InvalidDetails(errors)
     if allocations is None:

@@ -20,6 +20,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import ApiKeyRefused, InvalidDetails, NotFound
+from services.i18n import _
 from services.staff_auth import require_active_owner
 
 KEY_PREFIX = "ipk_"
@@ -89,10 +90,10 @@ def create_api_key(
     ``staff_user_id`` is no longer an active owner.
     """
     if scope not in SCOPE_LABELS:
-        raise InvalidDetails({"scope": "Choose what the key may do: read only, or read and write."})
+        raise InvalidDetails({"scope": _("Choose what the key may do: read only, or read and write.")})
     clean_name = " ".join(name.split())
     if not clean_name:
-        raise InvalidDetails({"name": "Give the key a name, such as the software that will use it."})
+        raise InvalidDetails({"name": _("Give the key a name, such as the software that will use it.")})
     if len(clean_name) > MAX_NAME_LENGTH or not clean_name.isprintable():
         raise InvalidDetails(
             {"name": f"Use at most {MAX_NAME_LENGTH} characters, without special characters."}

@@ -29,6 +29,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
+from services.i18n import _
 
 PROFILE_UPDATED = "business.profile_updated"
 LOGO_CHANGED = "business.logo_changed"
@@ -89,12 +90,12 @@ def update_profile(
     names, ``address.<field>`` for the address) and then nothing is written.
     """
     errors: dict[str, str] = {}
-    name = _line(change.name, "name", MAX_NAME_LENGTH, errors, missing="Enter the business's name.")
+    name = _line(change.name, "name", MAX_NAME_LENGTH, errors, missing=_("Enter the business's name."))
     address, address_errors = _clean_address("address", change.address)
     errors |= address_errors
     email, problem = _email(change.email)
     if problem or not email:
-        errors["email"] = problem or "Enter the business's e-mail address; customers write to it."
+        errors["email"] = problem or _("Enter the business's e-mail address; customers write to it.")
     phone, problem = _phone(change.phone, address.country)
     if problem:
         errors["phone"] = problem
@@ -151,7 +152,7 @@ def prepare_logo(data: bytes) -> PreparedLogo:
         if image_format not in LOGO_FORMATS or not width or not height:
             raise InvalidDetails({"logo": NOT_AN_IMAGE})
         if width * height > MAX_LOGO_PIXELS:
-            raise InvalidDetails({"logo": "This image is too large in pixels. Use one under 5000 x 5000."})
+            raise InvalidDetails({"logo": _("This image is too large in pixels. Use one under 5000 x 5000.")})
         with Image.open(BytesIO(data)) as image:
             image.load()
             return _shrunk(image, image_format)

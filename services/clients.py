@@ -30,6 +30,7 @@ from services.account_details import AddressInput, _clean_address, _email, _line
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import CurrencyFixed, InvalidDetails, NotFound
+from services.i18n import _
 from services.invitations import invite_contact
 from services.invoice_list import status_label
 from services.invoices import PAYABLE_STATUSES
@@ -341,7 +342,7 @@ def _has_records(session: Session, client_id: int) -> bool:
 def _clean(details: ClientInput) -> ClientInput:
     errors: dict[str, str] = {}
     display_name = _line(
-        details.display_name, "display_name", MAX_NAME_LENGTH, errors, missing="Enter the client's name."
+        details.display_name, "display_name", MAX_NAME_LENGTH, errors, missing=_("Enter the client's name.")
     )
     company_name = _line(details.company_name, "company_name", MAX_NAME_LENGTH, errors)
     tax_number = _line(details.tax_number, "tax_number", MAX_TAX_NUMBER_LENGTH, errors)
@@ -349,7 +350,7 @@ def _clean(details: ClientInput) -> ClientInput:
     try:
         check_currency(currency)
     except UnknownCurrency:
-        errors["currency"] = "Choose a currency by its ISO 4217 code, such as USD or EUR."
+        errors["currency"] = _("Choose a currency by its ISO 4217 code, such as USD or EUR.")
     email, problem = _email(details.email)
     if problem:
         errors["email"] = problem

@@ -19,6 +19,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
+from services.i18n import _
 from services.numbering import DEFAULT_PREFIXES
 
 SETTINGS_UPDATED = "business.document_settings_updated"
@@ -197,14 +198,14 @@ def _clean_format(
     if len(prefix) > MAX_PREFIX_LENGTH:
         errors[f"{kind}.prefix"] = f"Use at most {MAX_PREFIX_LENGTH} characters."
     elif not _PREFIX.fullmatch(prefix):
-        errors[f"{kind}.prefix"] = "Use only letters, digits, and - / . (no spaces)."
+        errors[f"{kind}.prefix"] = _("Use only letters, digits, and - / . (no spaces).")
     width = _whole_number(entry.width, f"{kind}.width", errors)
     if width is not None and not MIN_WIDTH <= width <= MAX_WIDTH:
         errors[f"{kind}.width"] = f"Enter a number of digits from {MIN_WIDTH} to {MAX_WIDTH}."
     next_value = _whole_number(entry.next_value, f"{kind}.next_value", errors)
     if next_value is not None:
         if not 1 <= next_value <= MAX_NEXT_VALUE:
-            errors[f"{kind}.next_value"] = "Enter a whole number of at least 1."
+            errors[f"{kind}.next_value"] = _("Enter a whole number of at least 1.")
         elif f"{kind}.prefix" not in errors:
             lowest = _lowest_next_value(session, organization_id, kind, prefix, sequence)
             if next_value < lowest:
@@ -221,7 +222,7 @@ def _clean_format(
 def _check_prefixes_differ(cleaned: dict[str, tuple[str, int, int]], errors: dict[str, str]) -> None:
     """Two kinds with one prefix would hand out the same numbers (invoices and retainers share a table)."""
     kinds_of: dict[str, list[str]] = {}
-    for kind, (prefix, _, _) in cleaned.items():
+    for kind, (prefix, _next, _width) in cleaned.items():
         kinds_of.setdefault(prefix.upper(), []).append(kind)
     for kinds in kinds_of.values():
         for kind in kinds[1:] if len(kinds) > 1 else ():
@@ -260,7 +261,7 @@ def _numbers_with_prefix(session: Session, organization_id: int, kind: str, pref
 def _whole_number(text: str, key: str, errors: dict[str, str]) -> int | None:
     value = str(text).strip()
     if not value.isdigit() or not value.isascii():
-        errors[key] = "Enter a whole number, like 30." if value else "Enter a number."
+        errors[key] = _("Enter a whole number, like 30.") if value else _("Enter a number.")
         return None
     return int(value)
 

@@ -32,6 +32,7 @@ from services.errors import (
     NotFound,
     human_message,
 )
+from services.i18n import _
 from services.invoices import add_draft, replace_lines
 from services.money import DEFAULT_LOCALE, Money
 from services.records import get_client
@@ -229,9 +230,9 @@ def _check(
 ) -> None:
     errors: dict[str, str] = {}
     if not client_public_id:
-        errors["client"] = "Choose a client."
+        errors["client"] = _("Choose a client.")
     if due_date < issue_date:
-        errors["due_date"] = "The due date cannot be before the issue date."
+        errors["due_date"] = _("The due date cannot be before the issue date.")
     if len(lines) > MAX_LINES:
         errors["lines"] = f"An invoice can have at most {MAX_LINES} lines."
     for position, line in enumerate(lines, start=1):
@@ -249,4 +250,4 @@ def _client_id(session: Session, organization_id: int, client_public_id: str) ->
     try:
         return client_id_for(session, organization_id, client_public_id)
     except NotFound:
-        raise InvalidDetails({"client": "Choose a client of the business."}) from None
+        raise InvalidDetails({"client": _("Choose a client of the business.")}) from None

@@ -21,6 +21,7 @@ from services.database import Database
 from services.errors import InvalidDetails, NotFound
 from services.events import SETTINGS_TOPIC, Events
 from services.gateways.base import MethodKind
+from services.i18n import _
 from services.settings import Settings
 
 METHODS_UPDATED = "business.payment_methods_updated"
@@ -270,7 +271,7 @@ def check_connection(
         _log.warning("stripe connection check: no connection: %s", error)
         return ConnectionCheck(
             False,
-            "Stripe could not be reached. Check the server's internet connection and try again.",
+            _("Stripe could not be reached. Check the server's internet connection and try again."),
         )
     except stripe.StripeError as error:
         _log.warning("stripe connection check failed: %s", error)
@@ -294,7 +295,7 @@ def key_hint(key: str) -> str:
 def _resolved_keys(change: GatewayChange, row: IntegrationSettings | None, settings: Settings) -> StripeKeys:
     """The keys as typed, an empty field meaning the key known already; checked for Stripe."""
     if change.gateway not in GATEWAYS:
-        raise InvalidDetails({"gateway": "Choose the sandbox or Stripe."})
+        raise InvalidDetails({"gateway": _("Choose the sandbox or Stripe.")})
     known = _known_keys(row, settings)
     if change.gateway == SANDBOX:
         return known
@@ -316,7 +317,7 @@ def _resolved_keys(change: GatewayChange, row: IntegrationSettings | None, setti
             errors[field] = f"This is not a whole {KEY_LABELS[field]}: copy it again, without spaces."
         values[field] = value
     if not errors and _mode(values["secret_key"]) != _mode(values["publishable_key"]):
-        errors["publishable_key"] = (
+        errors["publishable_key"] = _(
             "The secret and publishable keys must both be test keys or both live keys."
         )
     if errors:

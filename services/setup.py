@@ -30,7 +30,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import AlreadySetUp, InvalidDetails
-from services.i18n import known_language
+from services.i18n import _, known_language
 from services.money import UnknownCurrency, check_currency
 from services.password_change import check_password
 from services.passwords import DEFAULT_ROUNDS, hash_password
@@ -192,13 +192,13 @@ def suggested_locale(accept_language: str) -> str:
 def _clean(form: SetupForm) -> _Cleaned:
     errors: dict[str, str] = {}
     business_name = _line(
-        form.business_name, "business_name", MAX_NAME_LENGTH, errors, missing="Enter the business's name."
+        form.business_name, "business_name", MAX_NAME_LENGTH, errors, missing=_("Enter the business's name.")
     )
     address, address_errors = _clean_address("address", form.address)
     errors |= address_errors
     email, problem = _email(form.email)
     if problem or not email:
-        errors["email"] = problem or "Enter the business's e-mail address."
+        errors["email"] = problem or _("Enter the business's e-mail address.")
     phone, problem = _phone(form.phone, address.country)
     if problem:
         errors["phone"] = problem
@@ -207,19 +207,19 @@ def _clean(form: SetupForm) -> _Cleaned:
         errors["website"] = problem
     currency = form.currency.strip().upper()
     if not currency:
-        errors["currency"] = "Choose a currency."
+        errors["currency"] = _("Choose a currency.")
     elif currency not in dict(currencies()):
-        errors["currency"] = "Choose a currency from the list (an ISO 4217 code such as USD or EUR)."
-    owner_name = _line(form.owner_name, "owner_name", MAX_NAME_LENGTH, errors, missing="Enter your name.")
+        errors["currency"] = _("Choose a currency from the list (an ISO 4217 code such as USD or EUR).")
+    owner_name = _line(form.owner_name, "owner_name", MAX_NAME_LENGTH, errors, missing=_("Enter your name."))
     owner_email, problem = _email(form.owner_email)
     if problem or not owner_email:
-        errors["owner_email"] = problem or "Enter your e-mail address; it is your login."
+        errors["owner_email"] = problem or _("Enter your e-mail address; it is your login.")
     owner_email = owner_email.lower()
     check = check_password(form.password, email=owner_email, name=owner_name)
     if not check.acceptable:
         errors["password"] = " ".join(check.problems)
     elif form.password != form.confirm:
-        errors["confirm"] = "The passwords do not match."
+        errors["confirm"] = _("The passwords do not match.")
     locale = form.locale if _is_locale(form.locale) else DEFAULT_LOCALE
     return _Cleaned(
         business_name, address, email, phone, website, currency, locale, owner_name, owner_email, errors

@@ -32,6 +32,7 @@ from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, SmtpTestFailed
 from services.events import SETTINGS_TOPIC, Events
+from services.i18n import _
 from services.mailer import SmtpConfig, SmtpSender
 from services.settings import Settings, SettingsError
 
@@ -190,7 +191,7 @@ def send_test_email(
     """
     recipient = to.strip()
     if not _is_address(recipient):
-        raise InvalidDetails({"test_to": "Enter the e-mail address to send the test to."})
+        raise InvalidDetails({"test_to": _("Enter the e-mail address to send the test to.")})
     config = _config_to_test(db, organization_id, change, fallback)
     config = replace(config, timeout=timeout)
     with db.reading() as session:
@@ -315,7 +316,7 @@ def _config_to_test(
 ) -> SmtpConfig:
     if not change.host.strip():
         if fallback is None:
-            raise InvalidDetails({"host": "Enter the SMTP server's host name first."})
+            raise InvalidDetails({"host": _("Enter the SMTP server's host name first.")})
         return fallback
     port = _validate(change)
     password = change.password
@@ -354,22 +355,22 @@ def _validate(change: SmtpChange) -> int:
     errors: dict[str, str] = {}
     host = change.host.strip()
     if host and (len(host) > MAX_FIELD_LENGTH or not _HOST.fullmatch(host)):
-        errors["host"] = "Enter a host name such as smtp.example.com, without spaces or a scheme."
+        errors["host"] = _("Enter a host name such as smtp.example.com, without spaces or a scheme.")
     port = 0
     text = change.port.strip() if isinstance(change.port, str) else str(change.port)
     if text.isdecimal() and 1 <= int(text) <= 65535:  # not isdigit: "²".isdigit() is true, int("²") raises
         port = int(text)
     else:
-        errors["port"] = "Enter a port number from 1 to 65535 (usually 587, 465 or 25)."
+        errors["port"] = _("Enter a port number from 1 to 65535 (usually 587, 465 or 25).")
     if change.security not in SECURITY_CHOICES:
-        errors["security"] = "Choose STARTTLS, SSL/TLS or none."
+        errors["security"] = _("Choose STARTTLS, SSL/TLS or none.")
     if len(change.user) > MAX_FIELD_LENGTH or _CONTROL.search(change.user):
         errors["user"] = f"Use at most {MAX_FIELD_LENGTH} characters, without special characters."
     if len(change.password) > MAX_FIELD_LENGTH or _CONTROL.search(change.password):
         errors["password"] = f"Use at most {MAX_FIELD_LENGTH} characters, without special characters."
     from_address = change.from_address.strip()
     if (from_address or host) and not _is_sender(from_address):
-        errors["from_address"] = (
+        errors["from_address"] = _(
             "Enter the address e-mail comes from, such as billing@example.com "
             "or Acme Studio <billing@example.com>."
         )

@@ -24,6 +24,7 @@ from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
 from services.events import Events, staff_sessions_topic
+from services.i18n import _
 from services.password_change import password_problems
 from services.passwords import DEFAULT_ROUNDS, hash_password
 from services.staff_auth import OWNER, ROLES
@@ -115,7 +116,7 @@ def add_staff(
     errors: dict[str, str] = {}
     name = " ".join(new.name.split())
     if not name:
-        errors["name"] = "Enter the staff member's name."
+        errors["name"] = _("Enter the staff member's name.")
     elif len(name) > MAX_NAME_LENGTH or not name.isprintable():
         errors["name"] = f"Use at most {MAX_NAME_LENGTH} characters, without special characters."
     email = ""
@@ -124,12 +125,12 @@ def add_staff(
     except EmailNotValidError as error:
         errors["email"] = f"This is not a valid e-mail address. {error}"
     if new.role not in ROLES:
-        errors["role"] = "Choose Owner or Staff."
+        errors["role"] = _("Choose Owner or Staff.")
     problems = password_problems(new.password, email=email or new.email, name=name)
     if problems:
         errors["password"] = " ".join(problems)
     elif new.password != new.confirm:
-        errors["confirm"] = "The two passwords do not match."
+        errors["confirm"] = _("The two passwords do not match.")
     if errors:
         raise InvalidDetails(errors)
     if _email_taken(db, email):  # checked before bcrypt's quarter of a second, and again on insert
@@ -228,7 +229,7 @@ def change_staff_role(
     of another business.
     """
     if role not in ROLES:
-        raise InvalidDetails({"role": "Choose Owner or Staff."})
+        raise InvalidDetails({"role": _("Choose Owner or Staff.")})
     now = clock()
     with db.transaction() as session:
         user = _locked_user(session, organization_id, public_id)

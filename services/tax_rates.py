@@ -14,6 +14,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, InvalidNumber, NotFound, human_message
+from services.i18n import _
 from services.money import DEFAULT_LOCALE
 from services.totals import HUNDRED
 
@@ -135,11 +136,11 @@ def _clean(name: str, rate: str, locale: str) -> tuple[str, Decimal]:
     errors: dict[str, str] = {}
     clean_name = " ".join(name.split())
     if not clean_name:
-        errors["name"] = "Enter a name for the rate, like VAT or Sales tax."
+        errors["name"] = _("Enter a name for the rate, like VAT or Sales tax.")
     elif len(clean_name) > MAX_NAME_LENGTH:
         errors["name"] = f"Use at most {MAX_NAME_LENGTH} characters."
     elif any(not char.isprintable() for char in clean_name):
-        errors["name"] = "Remove the special (control) characters."
+        errors["name"] = _("Remove the special (control) characters.")
     percent = Decimal(0)
     try:
         text = rate.strip().removesuffix("%")
