@@ -59,6 +59,7 @@ class ForwardDialog:
                 recipients=split_addresses(self.to.value or ""),
                 note=self.note.value or "",
                 today=self.portal.clock().date(),
+                base_url=self.portal.settings.public_url,
                 clock=self.portal.clock,
             )
         except DomainError as error:

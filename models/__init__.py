@@ -11,6 +11,7 @@ from models.invoice import OPEN_INVOICE_STATUSES, Invoice, InvoiceKind, InvoiceL
 from models.organization import NumberSequence, Organization, StaffUser
 from models.outbox import EmailDeliveryAttempt, OutboxAttachment, OutboxEmail, ProcessedWebhookEvent
 from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
+from models.pay_link import PayLink
 from models.payment_method import GatewayCustomer, SavedPaymentMethod
 from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
 from models.sandbox_charge import SandboxCharge
@@ -45,6 +46,7 @@ __all__ = [
     "OutboxAttachment",
     "OutboxEmail",
     "PasswordToken",
+    "PayLink",
     "Payment",
     "PaymentKind",
     "PaymentMethodKind",

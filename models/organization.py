@@ -33,6 +33,7 @@ class Organization(PublicIdMixin, AddressMixin, Base):
     # Settings > Staff: every staff member signs in with a second step (services.two_factor).
     require_staff_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_sign_in_links: Mapped[bool] = mapped_column(Boolean, default=True)  # services.sign_in_links
+    pay_link_days: Mapped[int] = mapped_column(Integer, default=60)  # how long a pay link works
     created_at: Mapped[datetime]
 
 

@@ -213,6 +213,15 @@ class PaymentInDoubt(DomainError):
         self.amount = amount
 
 
+class PayLinkUnusable(DomainError):
+    """A pay link that cannot be used: ``reason`` is unknown, expired, revoked, paid, voided, or
+    throttled (too many tries from one address, or too many payments through one link)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"pay link {reason}")
+        self.reason = reason
+
+
 class PaymentNotStarted(DomainError):
     """Something failed before the payment attempt was stored, so the gateway was never asked."""
 
@@ -611,6 +620,16 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             return " ".join((_("Please choose another password."), *(term(problem) for problem in problems)))
         case PasswordUnchanged():
             return _("The new password must be different from the current one.")
+        case PayLinkUnusable(reason=reason):
+            return {
+                "expired": _("This payment link has expired. Please ask the business for a new one."),
+                "revoked": _(
+                    "This payment link was withdrawn by the business. Please ask them for a new one."
+                ),
+                "paid": _("This invoice is paid. Thank you!"),
+                "voided": _("This invoice was cancelled: there is nothing to pay."),
+                "throttled": _("Too many tries from here. Please wait an hour and try again."),
+            }.get(reason, _("This payment link is not valid. Please check that you copied all of it."))
         case InvalidToken(reason=reason, purpose=purpose):
             ask = (
                 _("Please ask the business to send you a new invitation.")

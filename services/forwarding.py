@@ -17,7 +17,8 @@ from services.i18n import _
 from services.i18n.terms import term
 from services.invoice_detail import get_invoice
 from services.money import format_money
-from services.outbox import Attachment, queue_email
+from services.outbox import Attachment, queue_email, secret_link
+from services.pay_links import issue_pay_link, pay_link_url
 from services.pdf.invoice import render_invoice_pdf
 from services.principal import Principal
 from services.rate_limits import FORWARDS, take
@@ -47,10 +48,12 @@ def forward_invoice(
     recipients: list[str],
     note: str = "",
     today: date,
+    base_url: str = "",
     clock: Clock = utc_now,
 ) -> ForwardReceipt:
     """E-mail the client's invoice, its PDF attached, to up to five addresses; 20 forwards an hour per
-    client (``ForwardLimitReached``)."""
+    client (``ForwardLimitReached``). With ``base_url`` (the portal's public address) an invoice with a
+    balance due carries a pay link (``services.pay_links``), for whoever pays it for the client."""
     unique = list(dict.fromkeys(address.strip().lower() for address in recipients if address.strip()))
     if not unique:
         raise InvalidEmail("recipient", "", "is missing: enter at least one e-mail address")
@@ -62,7 +65,8 @@ def forward_invoice(
     now = clock()
     with db.transaction() as session:
         left = take(session, FORWARDS, principal.client_id, now=now)
-        invoice_id = session.scalars(select(Invoice.id).where(Invoice.public_id == public_id)).one()
+        invoice = session.scalars(select(Invoice).where(Invoice.public_id == public_id)).one()
+        invoice_id = invoice.id
         business = document.business
         # Written by the customer who forwards it, so in their language (the page's reader).
         values = {"name": principal.name, "number": document.number, "business": business.name}
@@ -78,6 +82,12 @@ def forward_invoice(
             _("Total: {amount}").format(amount=format_money(document.total, document.locale)),
             _("Balance due: {amount}").format(amount=format_money(document.balance_due, document.locale)),
             "",
+        ]
+        if base_url and document.balance_due.minor > 0:
+            token, expires_at = issue_pay_link(session, invoice, now=now)
+            link = secret_link(pay_link_url(base_url, token), expires_at)
+            lines += [_("Pay it online now, no sign-in needed:"), link, ""]
+        lines += [
             (
                 _("The invoice is attached as a PDF. Questions about it go to {business} at {email}.")
                 if business.email

@@ -12,7 +12,8 @@ from services.dates import format_day
 from services.i18n import _, formatting_locale
 from services.language_settings import writing_for_client
 from services.money import Money, format_money
-from services.outbox import queue_email
+from services.outbox import queue_email, secret_link
+from services.pay_links import issue_pay_link, pay_link_url
 
 
 def invoice_link(base_url: str, invoice_public_id: str) -> str:
@@ -60,6 +61,7 @@ def _queue_invoice_sent(
 ) -> int:
     locale = formatting_locale(organization.locale)
     retainer = invoice.kind == InvoiceKind.RETAINER
+    token, expires_at = issue_pay_link(session, invoice, now=now)
     amount = format_money(Money(invoice.balance_due_minor, invoice.currency), locale)
     due = format_day(invoice.due_date, locale)
     values = {"business": organization.name, "number": invoice.number, "amount": amount, "due": due}
@@ -77,7 +79,10 @@ def _queue_invoice_sent(
             _("Amount due: {amount}").format(amount=amount),
             _("Due date: {due}").format(due=due),
             "",
-            _("View, download or pay it in the portal:"),
+            _("Pay it online now, no sign-in needed:"),
+            secret_link(pay_link_url(base_url, token), expires_at),
+            "",
+            _("Or view, download or pay it in the portal:"),
             invoice_link(base_url, invoice.public_id),
             "",
             _("Thank you for your business."),

@@ -61,7 +61,7 @@ from services.payments import (
     number_receipt,
     open_invoice_rows,
 )
-from services.principal import Principal
+from services.principal import ActsForClient, Principal
 from services.records import client_invoice, client_invoices
 from services.saved_methods import KnownCustomer, new_gateway_customer, store_method
 
@@ -138,7 +138,12 @@ def plan_pay_all(db: Database, principal: Principal, *, clock: Clock = utc_now) 
 
 
 def plan_pay_invoice(
-    db: Database, principal: Principal, public_id: str, amount: Money | None = None, *, clock: Clock = utc_now
+    db: Database,
+    principal: ActsForClient,
+    public_id: str,
+    amount: Money | None = None,
+    *,
+    clock: Clock = utc_now,
 ) -> PaymentPlan:
     """Pay Now on one invoice or retainer invoice: what is due and not being paid, or less."""
     with db.reading() as session:
@@ -218,7 +223,7 @@ def _check_share(invoice: Invoice, share: Money, reserved: int) -> None:
 def pay(
     db: Database,
     gateway: PaymentGateway,
-    principal: Principal,
+    principal: ActsForClient,
     plan: PaymentPlan,
     request: ChargeRequest,
     *,
@@ -310,7 +315,7 @@ def _book_or_doubt(
 def _first_customer(
     db: Database,
     gateway: PaymentGateway,
-    principal: Principal,
+    principal: ActsForClient,
     name: str,
     payment_public_id: str,
     clock: Clock,
@@ -329,7 +334,7 @@ def _first_customer(
 
 def _method_kind(
     session: Session,
-    principal: Principal,
+    principal: ActsForClient,
     gateway: PaymentGateway,
     request: ChargeRequest,
     accepted: AcceptedMethods,
@@ -472,7 +477,7 @@ def book_gateway_update(
 
 def _store_attempt(
     db: Database,
-    principal: Principal,
+    principal: ActsForClient,
     plan: PaymentPlan,
     gateway: PaymentGateway,
     request: ChargeRequest,
@@ -519,7 +524,7 @@ class _Payer:
     customer: KnownCustomer
 
 
-def _locked_payer(session: Session, principal: Principal, gateway: PaymentGateway) -> _Payer:
+def _locked_payer(session: Session, principal: ActsForClient, gateway: PaymentGateway) -> _Payer:
     """The client's row, locked, with the methods its business accepts and its customer at the gateway,
     in one query. The lock keeps to one attempt at a time per client: two tabs paying at once see each
     other's reservation."""
@@ -550,7 +555,7 @@ def _locked_payer(session: Session, principal: Principal, gateway: PaymentGatewa
 
 
 def _planned_invoices(
-    session: Session, principal: Principal, plan: PaymentPlan, reserved: Mapping[int, int]
+    session: Session, principal: ActsForClient, plan: PaymentPlan, reserved: Mapping[int, int]
 ) -> Mapping[str, int]:
     """Check every planned amount against the invoice as it is now; return public id -> id."""
     found = client_invoices(session, principal, [line.invoice_public_id for line in plan.lines])

@@ -3,6 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class ActsForClient(Protocol):
+    """Whoever a payment is made for: a signed-in customer (``Principal``), or someone paying one
+    invoice through its pay link, who has no login (``services.pay_links.LinkPayer``)."""
+
+    @property
+    def client_id(self) -> int: ...
+
+    @property
+    def portal_user_id(self) -> int | None: ...
+
+    @property
+    def email(self) -> str: ...
 
 
 @dataclass(frozen=True)

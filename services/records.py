@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import Client, Invoice, InvoiceStatus
 from services.errors import NotFound
-from services.principal import Principal
+from services.principal import ActsForClient
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ def get_client(session: Session, client_id: int) -> Client:
     return client
 
 
-def client_invoice(session: Session, principal: Principal, public_id: str) -> Invoice:
+def client_invoice(session: Session, principal: ActsForClient, public_id: str) -> Invoice:
     """The signed-in client's issued invoice; a draft or another client's invoice is ``NotFound``."""
     invoice = session.scalars(
         select(Invoice).where(
@@ -41,7 +41,9 @@ def client_invoice(session: Session, principal: Principal, public_id: str) -> In
     return invoice
 
 
-def client_invoices(session: Session, principal: Principal, public_ids: Sequence[str]) -> dict[str, Invoice]:
+def client_invoices(
+    session: Session, principal: ActsForClient, public_ids: Sequence[str]
+) -> dict[str, Invoice]:
     """``client_invoice`` for several public ids in one query: public id -> invoice, for those found."""
     invoices = session.scalars(
         select(Invoice).where(

@@ -19,7 +19,7 @@ from services.clock import Clock, utc_now
 from services.database import Database, insert_unless_present
 from services.errors import NotFound
 from services.gateways.base import BillingAddress, MethodInfo, MethodKind, MethodUpdate, PaymentGateway
-from services.principal import Principal
+from services.principal import ActsForClient, Principal
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def gateway_customer(
 
 
 def new_gateway_customer(
-    db: Database, gateway: PaymentGateway, principal: Principal, name: str, *, clock: Clock = utc_now
+    db: Database, gateway: PaymentGateway, principal: ActsForClient, name: str, *, clock: Clock = utc_now
 ) -> str:
     """Create the client's customer at the gateway and keep its id; if another tab kept one at the same
     moment, that one is used (the one made here stays unused at the gateway)."""
