@@ -6,6 +6,7 @@ from nicegui import ui
 
 from components.tables import PHONE_HIDDEN, compact_on_phone
 from services.dates import format_day
+from services.i18n import _
 from services.invoice_detail import InvoiceDocument, Party
 from services.money import Money, format_money
 
@@ -36,13 +37,13 @@ def _party(title: str, party: Party) -> None:
 
 def _parties(document: InvoiceDocument) -> None:
     with ui.row().classes("w-full p-5 gap-8 justify-between border-b"):
-        _party("From", document.business)
-        _party("Bill to", document.client)
+        _party(_("From"), document.business)
+        _party(_("Bill to"), document.client)
         with ui.grid(columns=2).classes("gap-x-4 gap-y-1 text-sm self-start"):
             for label, value in (
                 (f"{document.title} number", document.number),
-                ("Invoice date", format_day(document.issue_date, document.locale)),
-                ("Due date", format_day(document.due_date, document.locale)),
+                (_("Invoice date"), format_day(document.issue_date, document.locale)),
+                (_("Due date"), format_day(document.due_date, document.locale)),
             ):
                 ui.label(label).classes("text-grey-7")
                 ui.label(value).classes("font-medium")
@@ -50,12 +51,12 @@ def _parties(document: InvoiceDocument) -> None:
 
 def _lines(document: InvoiceDocument) -> None:
     columns = [
-        {"name": "description", "label": "Description", "field": "description", "align": "left",
+        {"name": "description", "label": _("Description"), "field": "description", "align": "left",
          "style": "white-space: normal; min-width: 12rem"},
-        {"name": "quantity", "label": "Quantity", "field": "quantity", "align": "right"},
-        {"name": "rate", "label": "Rate", "field": "rate", "align": "right", **PHONE_HIDDEN},
-        {"name": "tax", "label": "Tax", "field": "tax", "align": "right", **PHONE_HIDDEN},
-        {"name": "amount", "label": "Amount", "field": "amount", "align": "right"},
+        {"name": "quantity", "label": _("Quantity"), "field": "quantity", "align": "right"},
+        {"name": "rate", "label": _("Rate"), "field": "rate", "align": "right", **PHONE_HIDDEN},
+        {"name": "tax", "label": _("Tax"), "field": "tax", "align": "right", **PHONE_HIDDEN},
+        {"name": "amount", "label": _("Amount"), "field": "amount", "align": "right"},
     ]  # fmt: skip
     rows = []
     for index, line in enumerate(document.lines):
@@ -78,30 +79,30 @@ def _lines(document: InvoiceDocument) -> None:
 
 def _totals(document: InvoiceDocument) -> None:
     figures: list[tuple[str, str, str, str]] = [
-        ("Subtotal", _money(document, document.subtotal), "", "subtotal")
+        (_("Subtotal"), _money(document, document.subtotal), "", "subtotal")
     ]
     if document.discount.minor:
-        figures.append(("Discount", "-" + _money(document, document.discount), "", "discount"))
+        figures.append((_("Discount"), "-" + _money(document, document.discount), "", "discount"))
     figures += [
-        ("Tax", _money(document, document.tax), "", "tax"),
-        ("Total", _money(document, document.total), "font-semibold", "total"),
+        (_("Tax"), _money(document, document.tax), "", "tax"),
+        (_("Total"), _money(document, document.total), "font-semibold", "total"),
     ]
     for applied in document.applied:
         label = f"{applied.label} ({format_day(applied.applied_on, document.locale)})"
         figures.append((label, "-" + _money(document, applied.amount), "text-green-9", "applied"))
-    figures.append(("Balance Due", _money(document, document.balance_due), "text-lg font-bold", "balance"))
+    figures.append((_("Balance Due"), _money(document, document.balance_due), "text-lg font-bold", "balance"))
     with ui.row().classes("w-full justify-end p-5 border-b"):
         with ui.grid(columns="auto auto").classes("gap-x-8 gap-y-2 text-sm"):
             for label, value, style, marker in figures:
-                ui.label(label).classes(f"text-right text-grey-8 {style}")
-                ui.label(value).classes(f"text-right tabular-nums {style}").mark(f"document-{marker}")
+                ui.label(label).classes(f"text-end text-grey-8 {style}")
+                ui.label(value).classes(f"text-end tabular-nums {style}").mark(f"document-{marker}")
 
 
 def _notes(document: InvoiceDocument) -> None:
     if not (document.notes or document.terms):
         return
     with ui.column().classes("w-full p-5 gap-3"):
-        for title, text in (("Notes", document.notes), ("Terms", document.terms)):
+        for title, text in ((_("Notes"), document.notes), (_("Terms"), document.terms)):
             if text:
                 ui.label(title).classes("text-xs uppercase tracking-wide text-grey-7")
                 ui.label(text).classes("text-sm whitespace-pre-line")

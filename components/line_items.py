@@ -10,6 +10,7 @@ from nicegui import ui
 
 from services.draft_invoices import line_key, line_problem, parse_line, totals_problem
 from services.errors import InvalidDetails
+from services.i18n import N_, _
 from services.money import Money, format_money
 from services.tax_rates import TaxRateView
 from services.totals import LineInput, document_totals
@@ -43,7 +44,7 @@ def tax_choices(rates: Sequence[TaxRateView]) -> list[TaxChoice]:
 def saved_tax_choice(name: str, rate_percent: Decimal) -> TaxChoice:
     """A saved line's tax that is no longer among the named rates, kept as it was."""
     key = f"saved:{name}:{rate_percent.normalize():f}"
-    return TaxChoice(key, name, rate_percent, f"{name or 'Tax'} {rate_percent.normalize():f} %")
+    return TaxChoice(key, name, rate_percent, f"{name or _('Tax')} {rate_percent.normalize():f} %")
 
 
 class LineItems:
@@ -69,20 +70,22 @@ class LineItems:
         self.rows: list[_LineRow] = []
         with ui.column().classes("w-full gap-2").mark("line-items") as self.container:
             with ui.row().classes("w-full gap-2 text-xs uppercase tracking-wide text-grey-7 max-md:hidden"):
-                ui.label("Description").classes("flex-1")
+                ui.label(_("Description")).classes("flex-1")
                 for title, width in _HEADINGS:
-                    ui.label(title).classes(f"{width} text-end")
+                    ui.label(_(title)).classes(f"{width} text-end")
                 ui.element("div").classes("w-10")
             self.list = ui.column().classes("w-full gap-3")
-        ui.button("Add line", icon="add", on_click=lambda: self.add()).props("flat no-caps").mark("add-line")
+        ui.button(_("Add line"), icon="add", on_click=lambda: self.add()).props("flat no-caps").mark(
+            "add-line"
+        )
         with ui.row().classes("w-full justify-end"):
             with ui.grid(columns="auto auto").classes("gap-x-8 gap-y-1 text-sm min-w-[16rem]"):
                 self.figures: dict[str, ui.label] = {}
                 for name, label in (
-                    ("subtotal", "Subtotal"),
-                    ("discount", "Discount"),
-                    ("tax", "Tax"),
-                    ("total", "Total"),
+                    ("subtotal", _("Subtotal")),
+                    ("discount", _("Discount")),
+                    ("tax", _("Tax")),
+                    ("total", _("Total")),
                 ):
                     bold = " font-semibold text-base" if name == "total" else ""
                     ui.label(label).classes(f"text-end text-grey-8{bold}")
@@ -179,35 +182,35 @@ class LineItems:
 
 
 _HEADINGS = (
-    ("Quantity", "w-24"),
-    ("Rate", "w-32"),
-    ("Tax", "w-40"),
-    ("Discount %", "w-24"),
-    ("Amount", "w-28"),
+    (N_("Quantity"), "w-24"),
+    (N_("Rate"), "w-32"),
+    (N_("Tax"), "w-40"),
+    (N_("Discount %"), "w-24"),
+    (N_("Amount"), "w-28"),
 )
 
 
 class _LineRow:
     def __init__(self, owner: LineItems, text: LineText) -> None:
         self.owner = owner
-        options = {NO_TAX: "No tax", **{key: choice.label for key, choice in owner.choices.items()}}
+        options = {NO_TAX: _("No tax"), **{key: choice.label for key, choice in owner.choices.items()}}
         with ui.column().classes("w-full gap-0 border-b pb-2") as self.element:
             with ui.row().classes("w-full items-start gap-2 max-md:flex-wrap md:flex-nowrap"):
                 self.description = (
-                    ui.textarea(value=text.description, placeholder="Description")
+                    ui.textarea(value=text.description, placeholder=_("Description"))
                     .props("outlined dense autogrow rows=1 maxlength=5000 aria-label=Description")
                     .classes("flex-1 max-md:w-full max-md:basis-full")
                     .mark("line-description")
                 )
-                self.quantity = self._number(text.quantity, "Quantity", "w-24", "line-quantity")
-                self.rate = self._number(text.rate, "Rate", "w-32", "line-rate")
+                self.quantity = self._number(text.quantity, _("Quantity"), "w-24", "line-quantity")
+                self.rate = self._number(text.rate, _("Rate"), "w-32", "line-rate")
                 self.tax = (
                     ui.select(options, value=text.tax_key if text.tax_key in options else NO_TAX)
                     .props('outlined dense options-dense aria-label="Tax rate"')
                     .classes("w-40")
                     .mark("line-tax")
                 )
-                self.discount = self._number(text.discount, "Discount %", "w-24", "line-discount")
+                self.discount = self._number(text.discount, _("Discount %"), "w-24", "line-discount")
                 self.amount = ui.label().classes("w-28 text-end tabular-nums pt-2").mark("line-amount")
                 ui.button(icon="delete_outline", on_click=lambda: owner.remove(self)).props(
                     'flat round dense color=grey-7 aria-label="Remove line"'

@@ -16,6 +16,7 @@ from components.two_factor import TwoFactorPanel
 from services import portal
 from services.branding import get_branding
 from services.errors import DomainError, human_message
+from services.i18n import _
 from services.password_change import change_password
 from services.principal import Principal
 
@@ -27,7 +28,7 @@ async def password_page(request: Request) -> None:
     branding = await io_bound(get_branding, current.db)
     address = client_address(request)
     with (
-        frame("Change Password", branding=branding, principal=principal, active="/password"),
+        frame(_("Change Password"), branding=branding, principal=principal, active="/password"),
         ui.card().classes("w-full max-w-lg p-6 gap-3").props("flat bordered") as card,
     ):
         old = current_password_field()
@@ -59,7 +60,7 @@ async def password_page(request: Request) -> None:
             card.clear()
             with card:
                 ui.icon("lock_reset").classes("text-4xl text-positive")
-                ui.label("Your password is changed.").classes("text-lg font-semibold").mark(
+                ui.label(_("Your password is changed.")).classes("text-lg font-semibold").mark(
                     "password-changed"
                 )
                 signed_out = changed.other_sessions_signed_out
@@ -72,7 +73,7 @@ async def password_page(request: Request) -> None:
                     + f"A notice went to {changed.notice_sent_to}."
                 ).classes("text-sm text-grey-8")
 
-        button = ui.button("Save", on_click=save).props("unelevated no-caps").mark("password-save")
+        button = ui.button(_("Save"), on_click=save).props("unelevated no-caps").mark("password-save")
     assert card.parent_slot is not None  # noqa: S101 - the frame's content holds the card
     with card.parent_slot:  # beside the password card, in the frame's content
         two_factor = TwoFactorPanel(principal, ip_address=address)

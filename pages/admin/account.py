@@ -26,7 +26,7 @@ async def admin_account_page(request: Request) -> None:
     branding = await io_bound(get_branding, current.db)
     address = client_address(request)
     preferences = await io_bound(get_staff_preferences, current.db, staff)
-    with admin_frame("My account", branding=branding, staff=staff, active=PATH):
+    with admin_frame(_("My account"), branding=branding, staff=staff, active=PATH):
         with ui.card().classes("w-full max-w-2xl p-4 sm:p-6 gap-1").props("flat bordered"):
             ui.label(staff.name).classes("text-lg font-semibold")
             ui.label(staff.email).classes("text-sm text-grey-8 break-all")
