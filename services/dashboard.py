@@ -12,7 +12,8 @@ from models import Client, Organization, PortalUser
 from services.balances import ClientBalances, client_balances
 from services.database import Database
 from services.errors import NotFound
-from services.i18n import formatting_locale
+from services.i18n import DEFAULT_LANGUAGE, current_language, formatting_locale
+from services.money import babel_locale
 from services.principal import Principal
 
 
@@ -69,9 +70,15 @@ class Dashboard:
 
 
 def country_name(code: str) -> str:
-    """The country's common name for an ISO 3166 alpha-2 code; the code itself if unknown."""
+    """The country's common name for an ISO 3166 alpha-2 code, in the reader's language; the code
+    itself if unknown."""
     if not code:
         return ""
+    language = current_language()
+    if language != DEFAULT_LANGUAGE:  # Babel names the countries in each language ("Vereinigte Staaten")
+        named = babel_locale(language).territories.get(code.upper())
+        if named:
+            return str(named)
     country = pycountry.countries.get(alpha_2=code.upper())
     if country is None:
         return code
