@@ -106,6 +106,7 @@ def configure(settings: Settings) -> portal.Portal:
         documents,
         health,
         metrics,
+        pay_links,
         second_step,
         statements,
         v1,
@@ -126,6 +127,7 @@ def configure(settings: Settings) -> portal.Portal:
         webhooks.router,
         health.router,
         metrics.router,
+        pay_links.router,
     ):
         app.include_router(router)
     app.router.lifespan_context = lifespan
@@ -186,6 +188,7 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.login
     import pages.password
     import pages.pay
+    import pages.pay_link
     import pages.payment
     import pages.payments
     import pages.second_step

@@ -64,6 +64,8 @@ PUBLIC_PATHS = frozenset(
         "/sign-in-by-email",  # asks for a sign-in link by e-mail
         "/sign-in-link",  # the page a sign-in link opens; the token is the key
         "/auth/sign-in-link",
+        "/pay-link",  # one invoice, to pay without signing in; the link's token is the key
+        "/pay-link/pdf",
     }
 )
 PUBLIC_PREFIXES = ("/_nicegui",)

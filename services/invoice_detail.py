@@ -28,7 +28,7 @@ from services.i18n import _, formatting_locale
 from services.invoice_list import status_label
 from services.invoices import mark_viewed
 from services.money import Money
-from services.principal import Principal
+from services.principal import ActsForClient, Principal
 from services.records import client_invoice
 
 
@@ -93,9 +93,10 @@ class InvoiceDocument:
 
 
 def get_invoice(
-    db: Database, principal: Principal, public_id: str, *, today: date, with_logo: bool = False
+    db: Database, principal: ActsForClient, public_id: str, *, today: date, with_logo: bool = False
 ) -> InvoiceDocument:
-    """The signed-in client's issued invoice; a draft or another client's invoice is ``NotFound``."""
+    """The client's issued invoice (for a signed-in customer, or a pay link's payer); a draft or
+    another client's invoice is ``NotFound``."""
     with db.reading() as session:
         invoice = client_invoice(session, principal, public_id)
         client = session.get_one(Client, invoice.client_id)

@@ -1,0 +1,61 @@
+"""In Chromium, with the portal e-mailing through aiosmtpd on loopback: the business sends an invoice,
+and whoever receives the e-mail pays it from the link in it, with no account and no sign-in."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from models import Client, Invoice, PortalUser
+from services import secret_key
+from services.demo import CUSTOMER_EMAIL
+from services.invoice_emails import queue_invoice_sent_email
+from services.invoices import PAYABLE_STATUSES
+from tests.e2e.test_account_journeys import body_of, mail, portal_db, wait_for_mail  # noqa: F401 - mail is a fixture
+
+pytestmark = pytest.mark.e2e
+
+PAY_LINK = re.compile(r"https?://\S+/pay-link\?token=[A-Za-z0-9_\-]+")
+
+
+def test_an_invoice_is_paid_from_the_link_in_its_email_without_an_account(mail, browser):  # noqa: F811
+    portal, inbox = mail
+    db = portal_db(portal)
+    try:
+        secret_key.install(portal.data_dir)  # the portal's: the link waits sealed under it
+        with db.transaction() as session:
+            client_id = session.scalars(
+                select(Client.id).join(PortalUser).where(PortalUser.email == CUSTOMER_EMAIL)
+            ).one()
+            invoice = session.scalars(
+                select(Invoice)
+                .where(Invoice.client_id == client_id, Invoice.status.in_(PAYABLE_STATUSES))
+                .order_by(Invoice.due_date)
+            ).first()
+            assert invoice is not None
+            number = invoice.number
+            queue_invoice_sent_email(session, invoice, base_url=portal.url, now=datetime.now(UTC))
+    finally:
+        db.engine.dispose()
+    message = wait_for_mail(inbox, CUSTOMER_EMAIL, number)
+    found = PAY_LINK.search(body_of(message))
+    assert found, body_of(message)
+
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()  # no cookie at all
+    page.goto(found.group(0))
+    page.wait_for_selector(f"text=Invoice {number}")
+    page.fill("[aria-label='Card number']", "4242 4242 4242 4242")
+    page.fill("[aria-label='Expiry (MM/YY)']", "12/30")
+    page.fill("[aria-label='CVV']", "123")
+    page.fill("[aria-label='Name on card']", "Pat Payer")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    page.wait_for_selector("text=Thank you! Payment received", timeout=20_000)
+    assert page.get_by_text("Receipt RCPT-").is_visible()
+    page.goto(found.group(0))  # paid: the link has done its work
+    page.wait_for_selector("text=This invoice is paid. Thank you!")
+    page.goto(f"{portal.url}/invoices")  # and it opened no session
+    page.wait_for_url("**/login?**")
+    page.close()
