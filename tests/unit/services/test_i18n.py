@@ -93,3 +93,34 @@ def test_right_to_left_languages_turn_the_layout_round() -> None:
     assert i18n.direction("ar") == "rtl"
     assert i18n.direction("he-IL") == "rtl"
     assert i18n.direction("de") == "ltr"
+
+
+def test_a_business_default_language_keeps_the_business_way_of_writing() -> None:
+    """A reader who chose nothing and whose browser asked for nothing we have reads the business's
+    default language; numbers and dates then stay as the business writes them."""
+    token = i18n.set_reader(Reader("en", "UTC", "de_DE", own_language=False))
+    try:
+        assert i18n.formatting_locale() == "de_DE"
+    finally:
+        i18n.reset_reader(token)
+    token = i18n.set_reader(Reader("en", "UTC", "de_DE", own_language=True))
+    try:
+        assert i18n.formatting_locale() == "en_DE"  # the reader's own English, as written in Germany
+    finally:
+        i18n.reset_reader(token)
+
+
+def test_messages_and_countries_come_in_the_readers_language() -> None:
+    from services.dashboard import country_name
+
+    with using_language("de"):
+        assert (i18n._("Invoice"), i18n._("Credit note"), country_name("US")) == (
+            "Rechnung",
+            "Gutschrift",
+            "Vereinigte Staaten",
+        )
+    with using_language("fr"):
+        assert (i18n._("Credit note"), i18n._("Statement of Accounts")) == ("Avoir", "Relevé de compte")
+    with using_language("es"):
+        assert i18n.ngettext("{count} invoice", "{count} invoices", 3).format(count=3) == "3 facturas"
+    assert i18n._("Invoice") == "Invoice"
