@@ -59,3 +59,5 @@ def test_an_invoice_is_paid_from_the_link_in_its_email_without_an_account(mail, 
     page.goto(f"{portal.url}/invoices")  # and it opened no session
     page.wait_for_url("**/login?**")
     page.close()
+    token = found.group(0).rpartition("token=")[2]
+    assert token not in portal.output.read_text()  # the portal's log never holds a link's token
