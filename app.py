@@ -195,7 +195,9 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.setup
     import pages.sign_in_link
     import pages.statement  # noqa: F401 - importing registers the pages
+    from pages.errors import install as install_error_pages
 
+    install_error_pages()  # "Page not found" and "Something went wrong" in the portal's own frame
     return started
 
 

@@ -114,7 +114,10 @@ def test_change_password_signs_out_the_other_browser_and_only_the_new_one_works(
     notice = wait_for_mail(inbox, OTHER_CUSTOMER_EMAIL, "password")
     assert "changed" in body_of(notice)
 
-    phone.goto(f"{portal.url}/invoices")  # the other session ended: its next request asks for sign-in
+    # The other session ended: its open page leaves for the sign-in page by itself (a navigation of our
+    # own meanwhile would race it), and after that any request of that browser asks for sign-in.
+    phone.wait_for_url("**/login?**", timeout=15_000)
+    phone.goto(f"{portal.url}/invoices")
     phone.wait_for_url("**/login?**")
 
     desk.goto(f"{portal.url}/")
