@@ -169,7 +169,7 @@ def queue_debit_failed(session: Session, payment: Payment, now: datetime) -> Non
         body = "\n\n".join(
             (
                 _("Your payment of {amount} to {business} ({method}) did not go through: {reason}").format(
-                    reason=payment.failure_message, **values
+                    reason=term(payment.failure_message), **values
                 ),
                 _(
                     "Nothing was taken from your account and the invoices are still due. "
