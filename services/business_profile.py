@@ -29,7 +29,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
-from services.i18n import _
+from services.i18n import N_, _
 
 PROFILE_UPDATED = "business.profile_updated"
 LOGO_CHANGED = "business.logo_changed"
@@ -39,8 +39,9 @@ MAX_LOGO_BYTES = 1024 * 1024
 LOGO_SIZE = (600, 200)  # the largest stored logo in pixels; the PDF draws it 48 x 20 mm at most
 MAX_LOGO_PIXELS = 40_000_000  # refused before decoding: a small file may unpack to gigabytes
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
-NOT_AN_IMAGE = "This file is not a PNG or JPEG image. Choose a logo saved as PNG or JPEG."
-TOO_LARGE = "The logo is larger than 1 MB. Choose a smaller file (a PNG or JPEG up to 1 MB)."
+# Both are shown with _(), in the reader's language.
+NOT_AN_IMAGE = N_("This file is not a PNG or JPEG image. Choose a logo saved as PNG or JPEG.")
+TOO_LARGE = N_("The logo is larger than 1 MB. Choose a smaller file (a PNG or JPEG up to 1 MB).")
 
 
 @dataclass(frozen=True)
@@ -141,16 +142,16 @@ def prepare_logo(data: bytes) -> PreparedLogo:
     Raises ``InvalidDetails({"logo": ...})`` for anything but a PNG or JPEG image of at most 1 MB.
     """
     if len(data) > MAX_LOGO_BYTES:
-        raise InvalidDetails({"logo": TOO_LARGE})
+        raise InvalidDetails({"logo": _(TOO_LARGE)})
     if not data:
-        raise InvalidDetails({"logo": NOT_AN_IMAGE})
+        raise InvalidDetails({"logo": _(NOT_AN_IMAGE)})
     try:
         with Image.open(BytesIO(data)) as probe:
             image_format = probe.format or ""
             width, height = probe.size
             probe.verify()  # a truncated or corrupt file fails here, before it is decoded
         if image_format not in LOGO_FORMATS or not width or not height:
-            raise InvalidDetails({"logo": NOT_AN_IMAGE})
+            raise InvalidDetails({"logo": _(NOT_AN_IMAGE)})
         if width * height > MAX_LOGO_PIXELS:
             raise InvalidDetails({"logo": _("This image is too large in pixels. Use one under 5000 x 5000.")})
         with Image.open(BytesIO(data)) as image:
@@ -158,7 +159,7 @@ def prepare_logo(data: bytes) -> PreparedLogo:
             return _shrunk(image, image_format)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         # Pillow reports a damaged file through any of these, depending on the format and the damage.
-        raise InvalidDetails({"logo": NOT_AN_IMAGE}) from None
+        raise InvalidDetails({"logo": _(NOT_AN_IMAGE)}) from None
 
 
 def set_logo(
