@@ -13,8 +13,8 @@ from services.money import babel_locale
 
 
 def format_day(value: date | datetime, locale: str = "en_US") -> str:
-    """``Jul 22, 2026`` in en_US, ``22.07.2026`` in de_DE."""
-    day = value.date() if isinstance(value, datetime) else value
+    """``Jul 22, 2026`` in en_US, ``22.07.2026`` in de_DE; a moment's day in the reader's time zone."""
+    day = in_time_zone(value).date() if isinstance(value, datetime) else value
     return str(format_date(day, "medium", locale=babel_locale(locale)))
 
 

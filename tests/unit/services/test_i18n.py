@@ -124,3 +124,13 @@ def test_messages_and_countries_come_in_the_readers_language() -> None:
     with using_language("es"):
         assert i18n.ngettext("{count} invoice", "{count} invoices", 3).format(count=3) == "3 facturas"
     assert i18n._("Invoice") == "Invoice"
+
+
+def test_a_moments_day_is_the_readers_day() -> None:
+    from services.dates import format_day
+
+    # UTC without a zone, as the database keeps it: already the 23rd in Auckland
+    late_evening = datetime(2026, 7, 22, 20, 0, tzinfo=UTC).replace(tzinfo=None)
+    with using_language("en", time_zone="Pacific/Auckland"):
+        assert format_day(late_evening) == "Jul 23, 2026"
+    assert format_day(late_evening) == "Jul 22, 2026"
