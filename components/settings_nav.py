@@ -14,16 +14,17 @@ from components.banner import banner
 from components.offload import io_bound
 from services import portal
 from services.branding import get_branding
+from services.i18n import N_, _
 from services.staff_auth import OWNER_ONLY_MESSAGE, OwnerOnly, StaffPrincipal, require_owner
 
 SECTIONS = (
-    ("Business", "/admin/settings"),
-    ("Documents", "/admin/settings/documents"),
-    ("Payments", "/admin/settings/payments"),
+    (N_("Business"), "/admin/settings"),
+    (N_("Documents"), "/admin/settings/documents"),
+    (N_("Payments"), "/admin/settings/payments"),
     ("E-mail", "/admin/settings/email"),
-    ("Staff", "/admin/settings/staff"),
+    (N_("Staff"), "/admin/settings/staff"),
     ("API keys", "/admin/settings/api-keys"),
-    ("Backups", "/admin/settings/backups"),
+    (N_("Backups"), "/admin/settings/backups"),
 )
 SELECTED = "bg-amber-1 text-grey-10 font-medium border-b-2 border-amber-8"
 
@@ -41,17 +42,17 @@ async def settings_page(request: Request, path: str) -> AsyncIterator[ui.column 
         require_owner(staff)
     except OwnerOnly:
         ui.context.client.status_code = 403
-        with admin_frame("Not allowed", branding=branding, staff=staff, active=""):
+        with admin_frame(_("Not allowed"), branding=branding, staff=staff, active=""):
             banner("negative", OWNER_ONLY_MESSAGE)
         yield None
         return
     owner_only()  # its actions, and the page itself, end when its person is no longer the owner
-    with admin_frame("Settings", branding=branding, staff=staff, active=path) as content:
+    with admin_frame(_("Settings"), branding=branding, staff=staff, active=path) as content:
         tabs = ui.row().classes("w-full gap-1 border-b border-grey-4 -mt-3")
         with tabs.props('role=navigation aria-label="Settings sections"'):
             for label, target in SECTIONS:
                 selected = target == path
-                ui.link(label, target).classes(
+                ui.link(_(label), target).classes(
                     "px-3 py-2 no-underline text-sm rounded-t " + (SELECTED if selected else "text-grey-8")
                 ).props('aria-current="page"' if selected else "")
         yield content

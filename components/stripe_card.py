@@ -14,8 +14,10 @@ from typing import Any
 
 from nicegui import ui
 
+from services.i18n import N_, _
+
 BROWSER_WAIT = 600.0  # seconds a customer may take over a bank's 3-D Secure page
-NOT_LOADED = "The secure card form did not load; please reload the page."
+NOT_LOADED = N_("The secure card form did not load; please reload the page.")
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,11 @@ class StripeCardField:
     def __init__(self, publishable_key: str, js_url: str) -> None:
         self.publishable_key = publishable_key
         ui.add_head_html(f'<script src="{html.escape(js_url, quote=True)}"></script>')
-        ui.label("Card").classes("text-sm text-grey-8")
+        ui.label(_("Card")).classes("text-sm text-grey-8")
         self.box = ui.element("div").classes("w-full rounded-borders q-pa-sm bg-white")
         self.box.style("border: 1px solid rgba(0,0,0,.24); min-height: 2.5rem")
         self.box.props("data-testid=stripe-card")
-        ui.label("Card number, expiry and CVC go straight to Stripe; we never see them.").classes(
+        ui.label(_("Card number, expiry and CVC go straight to Stripe; we never see them.")).classes(
             "text-xs text-grey-7 -mt-1"
         )
 
@@ -50,7 +52,7 @@ class StripeCardField:
         """Hand the typed card to Stripe; returns the new PaymentMethod's id or Stripe's message."""
         answer = await ui.run_javascript(
             f"""
-            if (!window.portalStripe) return {{error: {json.dumps(NOT_LOADED)}}};
+            if (!window.portalStripe) return {{error: {json.dumps(_(NOT_LOADED))}}};
             const result = await window.portalStripe.confirmCardSetup({json.dumps(client_secret)}, {{
                 payment_method: {{card: window.portalCard, billing_details: {json.dumps(billing_details)}}},
             }});
@@ -61,7 +63,7 @@ class StripeCardField:
             timeout=BROWSER_WAIT,
         )
         if not isinstance(answer, dict):
-            return CardSetupAnswer(error="The secure card form did not answer; nothing was charged.")
+            return CardSetupAnswer(error=_("The secure card form did not answer; nothing was charged."))
         return CardSetupAnswer(str(answer.get("payment_method") or ""), str(answer.get("error") or ""))
 
     async def authenticate(self, client_secret: str) -> None:

@@ -25,6 +25,7 @@ from services.credit_actions import CreditOptions
 from services.dashboard import Dashboard
 from services.dates import format_day
 from services.home import home_data
+from services.i18n import _
 from services.live_topics import documents_topic
 from services.money import Money, format_money
 from services.principal import Principal
@@ -37,7 +38,7 @@ async def home_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    with frame("Home", branding=branding, principal=principal, active="/"):
+    with frame(_("Home"), branding=branding, principal=principal, active="/"):
         home = HomeView(current, principal)
     # The frame is answered at once; the figures follow over the page's connection. A burst of Home
     # loads (month-end) then never waits on the database for its answer, and none times out.
@@ -82,36 +83,36 @@ class HomeView:
     def account(self, dashboard: Dashboard) -> None:
         account = dashboard.account
         detail_card(
-            "My Account Details",
+            _("My Account Details"),
             [
-                ("Name", account.contact_name),
-                ("Company", account.company_name or account.client_name),
-                ("Email", account.contact_email),
-                ("Company email", account.email if account.email != account.contact_email else ""),
-                ("Phone", account.contact_phone or account.phone),
-                ("Website", account.website),
-                ("Tax number", account.tax_number),
-                ("Currency", account.currency),
+                (_("Name"), account.contact_name),
+                (_("Company"), account.company_name or account.client_name),
+                (_("Email"), account.contact_email),
+                (_("Company email"), account.email if account.email != account.contact_email else ""),
+                (_("Phone"), account.contact_phone or account.phone),
+                (_("Website"), account.website),
+                (_("Tax number"), account.tax_number),
+                (_("Currency"), account.currency),
             ],
             icon="person",
             edit=lambda: self.dialogs.show_loaded(
                 lambda: contact_dialog(self.current, self.principal, self.render)
             ),
-            edit_label="Edit account details",
+            edit_label=_("Edit account details"),
             test_id="account-details",
         )
 
     def addresses(self, dashboard: Dashboard) -> None:
         account = dashboard.account
-        shipping = account.shipping_address.lines() if account.shipping_address else ["Same as billing"]
+        shipping = account.shipping_address.lines() if account.shipping_address else [_("Same as billing")]
         detail_card(
-            "Addresses",
-            [("Billing address", account.billing_address.lines()), ("Shipping address", shipping)],
+            _("Addresses"),
+            [(_("Billing address"), account.billing_address.lines()), (_("Shipping address"), shipping)],
             icon="home_work",
             edit=lambda: self.dialogs.show_loaded(
                 lambda: address_dialog(self.current, self.principal, self.render)
             ),
-            edit_label="Edit addresses",
+            edit_label=_("Edit addresses"),
             test_id="addresses",
         )
 
@@ -120,24 +121,24 @@ class HomeView:
         card = detail_card(
             business.name,
             [
-                ("Address", business.address.lines()),
-                ("Phone", business.phone),
-                ("Email", business.email),
-                ("Website", business.website),
+                (_("Address"), business.address.lines()),
+                (_("Phone"), business.phone),
+                (_("Email"), business.email),
+                (_("Website"), business.website),
             ],
             icon="storefront",
             test_id="business-details",
         )
         with card, ui.row().classes("gap-2 mt-1"):
             ui.button(
-                "Send Email",
+                _("Send Email"),
                 icon="mail",
                 on_click=lambda: self.dialogs.show(
                     lambda: SendEmailDialog(self.current, self.principal, business.name)
                 ),
             ).props("unelevated no-caps")
             ui.button(
-                "Review",
+                _("Review"),
                 icon="star",
                 on_click=lambda: self.dialogs.show(
                     lambda: ReviewDialog(self.current, self.principal, business.name)
@@ -155,11 +156,11 @@ def _credit_actions(
     actions: list[tuple[str, Callable[[], Any]]] = []
     if options.invoices:
         actions.append(
-            ("Apply to Invoice", lambda: home.dialogs.show(
+            (_("Apply to Invoice"), lambda: home.dialogs.show(
                 lambda: ApplyDialog(current, principal, options, source, locale, on_done=home.render)))
         )  # fmt: skip
     actions.append(
-        ("Request Refund", lambda: home.dialogs.show(
+        (_("Request Refund"), lambda: home.dialogs.show(
             lambda: RefundDialog(current, principal, options, source, locale, on_done=home.render)))
     )  # fmt: skip
     return actions
@@ -172,15 +173,15 @@ def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> No
     def money(value: object) -> str:
         return format_money(value, locale)  # type: ignore[arg-type]
 
-    credits_note = "From credit notes and overpayments."
+    credits_note = _("From credit notes and overpayments.")
     if balances.reserved_credits:
         credits_note = f"{money(balances.reserved_credits)} of it is held for your refund request."
-    retainer_note = "Paid in advance, ready to use on invoices."
+    retainer_note = _("Paid in advance, ready to use on invoices.")
     if balances.reserved_retainer:
         retainer_note = f"{money(balances.reserved_retainer)} of it is held for your refund request."
     last = balances.last_payment
     outstanding_note = (
-        "Total of your unpaid invoices." if balances.outstanding else "Nothing to pay. Thank you!"
+        _("Total of your unpaid invoices.") if balances.outstanding else _("Nothing to pay. Thank you!")
     )
     confirming = sum(invoice.confirming.minor for invoice in options.invoices)
     if confirming:  # a payment whose answer we have not had: paying again could pay twice
@@ -190,17 +191,17 @@ def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> No
     payable = not options.invoices or any(invoice.can_take.minor > 0 for invoice in options.invoices)
     with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 xl:grid-cols-4"):
         figure_card(
-            "Outstanding Invoices",
+            _("Outstanding Invoices"),
             money(balances.outstanding),
             icon="receipt_long",
             note=outstanding_note,
             test_id="outstanding-invoices",
-            actions=[("Pay Now", lambda: ui.navigate.to("/pay"))]
+            actions=[(_("Pay Now"), lambda: ui.navigate.to("/pay"))]
             if balances.outstanding.minor > 0 and payable
             else [],
         )
         figure_card(
-            "Available Credits",
+            _("Available Credits"),
             money(balances.available_credits),
             icon="savings",
             note=credits_note,
@@ -208,7 +209,7 @@ def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> No
             actions=_credit_actions(home, options, RefundSource.CREDIT, locale),
         )
         figure_card(
-            "Available Retainer Payments",
+            _("Available Retainer Payments"),
             money(balances.available_retainer),
             icon="account_balance_wallet",
             note=retainer_note,
@@ -216,9 +217,11 @@ def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> No
             actions=_credit_actions(home, options, RefundSource.RETAINER, locale),
         )
         figure_card(
-            "Last Payment Made",
-            money(last.amount) if last else "None yet",
+            _("Last Payment Made"),
+            money(last.amount) if last else _("None yet"),
             icon="event_available",
-            note=f"On {format_day(last.received_at, locale)}" if last else "Your payments will show here.",
+            note=_("On {date}").format(date=format_day(last.received_at, locale))
+            if last
+            else _("Your payments will show here."),
             test_id="last-payment",
         )

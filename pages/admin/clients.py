@@ -10,23 +10,25 @@ from nicegui import events, ui
 
 import pages.admin.client  # noqa: F401 - registers /admin/clients/new and /admin/clients/{public_id}
 from components.admin_frame import admin_frame
+from components.language import translated_columns
 from components.offload import io_bound
 from components.tables import PHONE_HIDDEN, compact_on_phone
 from components.url_params import UrlParams
 from services import portal
 from services.branding import get_branding
 from services.clients import ClientPage, ClientView, list_clients
+from services.i18n import N_, _
 from services.money import format_money
 from services.staff_auth import StaffPrincipal
 
 PAGE_SIZE = 25
 COLUMNS: list[dict[str, Any]] = [
-    {"name": "name", "label": "Name", "field": "name", "align": "left"},
-    {"name": "company", "label": "Company", "field": "company", "align": "left", **PHONE_HIDDEN},
-    {"name": "currency", "label": "Currency", "field": "currency", "align": "left", **PHONE_HIDDEN},
-    {"name": "outstanding", "label": "Outstanding", "field": "outstanding", "align": "right"},
-    {"name": "credits", "label": "Credits", "field": "credits", "align": "right", **PHONE_HIDDEN},
-    {"name": "retainer", "label": "Retainer", "field": "retainer", "align": "right", **PHONE_HIDDEN},
+    {"name": "name", "label": N_("Name"), "field": "name", "align": "left"},
+    {"name": "company", "label": N_("Company"), "field": "company", "align": "left", **PHONE_HIDDEN},
+    {"name": "currency", "label": N_("Currency"), "field": "currency", "align": "left", **PHONE_HIDDEN},
+    {"name": "outstanding", "label": N_("Outstanding"), "field": "outstanding", "align": "right"},
+    {"name": "credits", "label": N_("Credits"), "field": "credits", "align": "right", **PHONE_HIDDEN},
+    {"name": "retainer", "label": N_("Retainer"), "field": "retainer", "align": "right", **PHONE_HIDDEN},
 ]
 NAME_CELL = """
 <q-td :props="props">
@@ -62,28 +64,30 @@ async def clients_page(request: Request) -> None:
         )
         return page if asked == state["asked"] else None
 
-    with admin_frame("Clients", branding=branding, staff=staff, active="/admin/clients"):
+    with admin_frame(_("Clients"), branding=branding, staff=staff, active="/admin/clients"):
         with ui.row().classes("w-full items-end gap-3"):
             search = (
-                ui.input("Search by name, company or e-mail", value=state["search"])
+                ui.input(_("Search by name, company or e-mail"), value=state["search"])
                 .props("outlined dense clearable debounce=400 type=search maxlength=100")
                 .classes("w-full sm:w-80")
                 .mark("clients-search")
             )
             ui.space()
-            ui.button("New client", icon="add").props("unelevated no-caps href=/admin/clients/new").mark(
+            ui.button(_("New client"), icon="add").props("unelevated no-caps href=/admin/clients/new").mark(
                 "clients-new"
             )
-        table = ui.table(columns=COLUMNS, rows=[], row_key="id").classes("w-full")
+        table = ui.table(columns=translated_columns(COLUMNS), rows=[], row_key="id").classes("w-full")
         table.props('flat bordered hide-pagination no-data-label="No clients match this search."')
         table.props[":pagination"] = "{rowsPerPage: 0}"
         compact_on_phone(table)
         table.add_slot("body-cell-name", NAME_CELL)
         with ui.row().classes("w-full items-center justify-end gap-2"):
             previous = (
-                ui.button("Previous", icon="chevron_left").props("flat no-caps").mark("clients-previous")
+                ui.button(_("Previous"), icon="chevron_left").props("flat no-caps").mark("clients-previous")
             )
-            following = ui.button("Next").props("flat no-caps icon-right=chevron_right").mark("clients-next")
+            following = (
+                ui.button(_("Next")).props("flat no-caps icon-right=chevron_right").mark("clients-next")
+            )
 
     def show(page: ClientPage | None) -> None:
         if page is None:

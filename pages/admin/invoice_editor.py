@@ -26,11 +26,12 @@ from services.business_documents import InvoiceView, LineView
 from services.clients import ClientView, list_clients
 from services.draft_invoices import DraftDefaults, create_draft, draft_defaults, editable_draft, update_draft
 from services.errors import DomainError, InvalidDetails, InvalidStatusChange, NotFound, human_message
+from services.i18n import N_, _
 from services.money import Money
 from services.staff_auth import StaffPrincipal
 from services.tax_rates import list_tax_rates
 
-KINDS = {InvoiceKind.INVOICE.value: "Invoice", InvoiceKind.RETAINER.value: "Retainer invoice"}
+KINDS = {InvoiceKind.INVOICE.value: N_("Invoice"), InvoiceKind.RETAINER.value: N_("Retainer invoice")}
 MAX_CLIENTS_OFFERED = 2000
 
 
@@ -41,7 +42,7 @@ async def new_invoice_page(request: Request) -> None:
     url = UrlParams(request.query_params)
     kind = url.choice("kind", KINDS, InvoiceKind.INVOICE.value)
     context = await _load(staff, None)
-    title = "New retainer invoice" if kind == InvoiceKind.RETAINER else "New invoice"
+    title = _("New retainer invoice") if kind == InvoiceKind.RETAINER else _("New invoice")
     with admin_frame(title, branding=context.branding, staff=staff, active="/admin/invoices"):
         defaults = context.defaults
         DraftForm(
@@ -65,18 +66,23 @@ async def edit_invoice_page(request: Request, public_id: str) -> None:
     try:
         invoice = await io_bound(editable_draft, current.db, staff.organization_id, public_id)
     except NotFound:
-        raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
+        raise HTTPException(status_code=404, detail=_("This invoice does not exist.")) from None
     except InvalidStatusChange as refused:
         branding = await io_bound(get_branding, current.db)
         with admin_frame(
-            f"Invoice {refused.number}", branding=branding, staff=staff, active="/admin/invoices"
+            _("Invoice {number}").format(number=refused.number),
+            branding=branding,
+            staff=staff,
+            active="/admin/invoices",
         ):
             banner(
                 "warning",
-                f"Invoice {refused.number} is {refused.status.replace('_', ' ')}: only drafts can be edited. "
-                "A sent invoice stays as the customer received it; void it and make a new one instead.",
+                _(
+                    "Invoice {number} is {replace}: only drafts can be edited. A sent invoice stays as the "
+                    "customer received it; void it and make a new one instead."
+                ).format(number=refused.number, replace=refused.status.replace("_", " ")),
             )
-            ui.link("Back to the invoice", f"/admin/invoices/{public_id}").classes("text-primary")
+            ui.link(_("Back to the invoice"), f"/admin/invoices/{public_id}").classes("text-primary")
         return
     context = await _load(staff, invoice)
     title = (
@@ -167,7 +173,7 @@ class DraftForm:
             with ui.row().classes("w-full items-start gap-4 max-sm:flex-col"):
                 with ui.column().classes("gap-0 w-full sm:w-80"):
                     self.client = (
-                        ui.select(client_options, value=chosen, label="Client", with_input=True)
+                        ui.select(client_options, value=chosen, label=_("Client"), with_input=True)
                         .props("outlined dense options-dense")
                         .classes("w-full")
                         .mark("client")
@@ -175,20 +181,26 @@ class DraftForm:
                     self.currency = ui.label().classes("text-sm text-grey-8 pt-1").mark("client-currency")
                     self.client_error = _field_error("client-error")
                 with ui.column().classes("gap-1"):
-                    ui.label("Kind").classes("text-xs text-grey-7")
-                    self.kind = ui.toggle(KINDS, value=kind).props("no-caps dense unelevated").mark("kind")
+                    ui.label(_("Kind")).classes("text-xs text-grey-7")
+                    self.kind = (
+                        ui.toggle({value: _(label) for value, label in KINDS.items()}, value=kind)
+                        .props("no-caps dense unelevated")
+                        .mark("kind")
+                    )
                     if invoice is not None:
                         self.kind.disable()  # the number series follows the kind, so it is fixed
             with ui.row().classes("w-full items-start gap-4"):
                 with ui.column().classes("gap-0 w-full sm:w-48"):
-                    self.issue_date = _date_input("Issue date", issue_date, "issue-date")
+                    self.issue_date = _date_input(_("Issue date"), issue_date, "issue-date")
                     self.issue_error = _field_error("issue-date-error")
                 with ui.column().classes("gap-0 w-full sm:w-48"):
-                    self.due_date = _date_input("Due date", due_date, "due-date")
+                    self.due_date = _date_input(_("Due date"), due_date, "due-date")
                     self.due_error = _field_error("due-date-error")
-                ui.label(f"Payment terms: {self.terms_days} days").classes("text-sm text-grey-7 pt-3")
+                ui.label(_("Payment terms: {terms_days} days").format(terms_days=self.terms_days)).classes(
+                    "text-sm text-grey-7 pt-3"
+                )
         with ui.card().classes("w-full gap-2").props("flat bordered"):
-            ui.label("Items").classes("text-lg font-medium")
+            ui.label(_("Items")).classes("text-lg font-medium")
             self.items = LineItems(
                 currency=self._currency(),
                 locale=locale,
@@ -201,24 +213,24 @@ class DraftForm:
         with ui.card().classes("w-full gap-2").props("flat bordered"):
             with ui.row().classes("w-full gap-4 max-md:flex-col"):
                 self.notes = (
-                    ui.textarea("Notes", value=notes)
+                    ui.textarea(_("Notes"), value=notes)
                     .props("outlined autogrow maxlength=5000")
                     .classes("flex-1 w-full")
                     .mark("notes")
                 )
                 self.terms = (
-                    ui.textarea("Terms", value=terms)
+                    ui.textarea(_("Terms"), value=terms)
                     .props("outlined autogrow maxlength=5000")
                     .classes("flex-1 w-full")
                     .mark("terms")
                 )
         self.message = ui.column().classes("w-full")
         with ui.row().classes("w-full gap-2 items-center"):
-            self.save_button = ui.button("Save as draft", icon="save", on_click=self.save).props(
+            self.save_button = ui.button(_("Save as draft"), icon="save", on_click=self.save).props(
                 "unelevated no-caps"
             )
             back = f"/admin/invoices/{invoice.public_id}" if invoice else "/admin/invoices"
-            ui.button("Cancel", on_click=lambda: ui.navigate.to(back)).props("flat no-caps")
+            ui.button(_("Cancel"), on_click=lambda: ui.navigate.to(back)).props("flat no-caps")
         self.client.on_value_change(lambda _: self._client_changed())
         self.issue_date.on_value_change(lambda _: self._issue_changed())
         self.due_date.on("update:model-value", lambda _: self._due_typed())
@@ -247,13 +259,13 @@ class DraftForm:
         issued, due = _parse_day(self.issue_date.value), _parse_day(self.due_date.value)
         lines = self.items.lines()
         if issued is None:
-            self.issue_error.text = "Enter the issue date."
+            self.issue_error.text = _("Enter the issue date.")
         if due is None:
-            self.due_error.text = "Enter the due date."
+            self.due_error.text = _("Enter the due date.")
         if not self.client.value:
-            self.client_error.text = "Choose a client."
+            self.client_error.text = _("Choose a client.")
         if issued is None or due is None or lines is None or not self.client.value:
-            self._fail("Nothing was saved: please correct what is marked in red.")
+            self._fail(_("Nothing was saved: please correct what is marked in red."))
             return
         fields = {
             "client_public_id": str(self.client.value),
@@ -283,7 +295,7 @@ class DraftForm:
             self.due_error.text = error.errors.get("due_date", "")
             self.items.show_errors(error.errors)
             others = [m for k, m in error.errors.items() if k in ("lines", "notes", "terms")]
-            self._fail(" ".join(others) or "Nothing was saved: please correct what is marked in red.")
+            self._fail(" ".join(others) or _("Nothing was saved: please correct what is marked in red."))
             return
         except DomainError as error:
             self._fail(human_message(error, locale=self.locale))

@@ -22,6 +22,8 @@ from services.backup_schedule import (
     backups_overview,
     save_schedule,
 )
+from services.dates import format_moment
+from services.i18n import _
 from services.staff_auth import StaffPrincipal
 
 DEFAULT_EVERY_HOURS = 24
@@ -47,24 +49,26 @@ class ScheduleForm:
         self.owner = owner
         schedule = overview.schedule
         with ui.card().classes("w-full gap-3 p-4 md:p-6").props("flat bordered"):
-            ui.label("Scheduled backups").classes("text-lg font-medium")
+            ui.label(_("Scheduled backups")).classes("text-lg font-medium")
             ui.label(
-                "The portal writes a backup on its own while it runs. With the schedule on, the backups "
-                "folder keeps the newest archives; older ones are deleted after each new backup."
+                _(
+                    "The portal writes a backup on its own while it runs. With the schedule on, the backups "
+                    "folder keeps the newest archives; older ones are deleted after each new backup."
+                )
             ).classes("text-sm text-grey-7")
             self.origin = ui.label().classes("text-sm text-grey-7").mark("backup-schedule-origin")
-            self.enabled = ui.switch("Back up automatically", value=schedule.enabled)
+            self.enabled = ui.switch(_("Back up automatically"), value=schedule.enabled)
             self.enabled.mark("backup-enabled")
             with ui.element("div").classes("grid grid-cols-1 sm:grid-cols-2 gap-3 w-full"):
                 every = schedule.every_hours if schedule.enabled else DEFAULT_EVERY_HOURS
-                self.every = _number("Every (hours)", every, MAX_EVERY_HOURS, "backup-every")
+                self.every = _number(_("Every (hours)"), every, MAX_EVERY_HOURS, "backup-every")
                 self.every.props('hint="24 is once a day, 168 once a week"')
                 self.every.bind_enabled_from(self.enabled, "value")
-                self.keep = _number("Keep the newest (backups)", schedule.keep, MAX_KEEP, "backup-keep")
+                self.keep = _number(_("Keep the newest (backups)"), schedule.keep, MAX_KEEP, "backup-keep")
             self.status = ui.column().classes("w-full gap-2").mark("backup-schedule-status")
             self.notice = ui.column().classes("w-full gap-2").mark("backup-schedule-notice")
             with ui.row().classes("w-full justify-end"):
-                self.save_button = ui.button("Save", on_click=self.save).props("unelevated no-caps")
+                self.save_button = ui.button(_("Save"), on_click=self.save).props("unelevated no-caps")
                 self.save_button.mark("backup-schedule-save")
         self.show(schedule)
 
@@ -81,8 +85,10 @@ class ScheduleForm:
             if schedule.last_error:
                 banner(
                     "negative",
-                    f"The last scheduled backup failed: {schedule.last_error}. "
-                    "It is tried again within an hour; Back up now shows at once whether it works.",
+                    _(
+                        "The last scheduled backup failed: {last_error}. It is tried again within an hour; "
+                        "Back up now shows at once whether it works."
+                    ).format(last_error=schedule.last_error),
                 )
             lines = []
             if schedule.enabled:
@@ -109,7 +115,7 @@ class ScheduleForm:
             button=self.save_button,
             notice=self.notice,
             fields={"every_hours": self.every, "keep": self.keep},
-            saved="Scheduled backups are saved.",
+            saved=_("Scheduled backups are saved."),
         )
         if saved is not None:
             self.show(saved)
@@ -122,35 +128,37 @@ class ArchiveList:
         self.owner = owner
         with ui.card().classes("w-full gap-3 p-4 md:p-6").props("flat bordered"):
             with ui.row().classes("w-full items-center justify-between gap-2"):
-                ui.label("Backups").classes("text-lg font-medium")
-                self.button = ui.button("Back up now", icon="backup", on_click=self.back_up)
+                ui.label(_("Backups")).classes("text-lg font-medium")
+                self.button = ui.button(_("Back up now"), icon="backup", on_click=self.back_up)
                 self.button.props("unelevated no-caps").mark("backup-now")
             with ui.column().classes("w-full gap-0"):
-                ui.label("Folder on the server").classes("text-xs text-grey-7")
+                ui.label(_("Folder on the server")).classes("text-xs text-grey-7")
                 ui.label(str(overview.directory)).classes("text-sm font-mono break-all").mark(
                     "backup-directory"
                 )
             if not overview.secret_key_in_archives:
                 banner(
                     "warning",
-                    "PORTAL_SECRET_KEY is set, so the backups do not hold the secret key. Keep that key "
-                    "safe with them: without it, the Stripe keys and SMTP password saved in Settings "
-                    "cannot be read after a restore.",
+                    _(
+                        "PORTAL_SECRET_KEY is set, so the backups do not hold the secret key. Keep that key "
+                        "safe with them: without it, the Stripe keys and SMTP password saved in Settings "
+                        "cannot be read after a restore."
+                    ),
                 )
             self.notice = ui.column().classes("w-full gap-2").mark("backup-notice")
             self.rows = ui.column().classes("w-full gap-0").mark("backup-archives")
             empty = "an empty data folder" + (" and database" if overview.database == "postgresql" else "")
             with ui.row().classes("w-full gap-x-1 gap-y-0 items-baseline text-sm text-grey-7"):
-                ui.label("To restore one, stop the portal and run")
+                ui.label(_("To restore one, stop the portal and run"))
                 ui.label("python app.py restore FILE").classes("font-mono text-grey-9")
-                ui.label(f"with {empty}.")
+                ui.label(_("with {empty}.").format(empty=empty))
         self.show(overview)
 
     def show(self, overview: BackupsOverview) -> None:
         self.rows.clear()
         with self.rows:
             if not overview.archives:
-                ui.label("No backups yet.").classes("text-sm text-grey-7").mark("backup-archives-empty")
+                ui.label(_("No backups yet.")).classes("text-sm text-grey-7").mark("backup-archives-empty")
             for archive in overview.archives:
                 row = ui.row().classes("w-full items-center gap-x-3 gap-y-0 py-2 border-b border-gray-200")
                 row.classes("no-wrap max-sm:flex-wrap")
@@ -162,7 +170,7 @@ class ArchiveList:
                         ui.label(format_size(archive.size)).classes("w-20 text-end")
             older = overview.archive_count - len(overview.archives)
             if older > 0:
-                ui.label(f"and {older} older").classes("text-sm text-grey-7 pt-2")
+                ui.label(_("and {older} older").format(older=older)).classes("text-sm text-grey-7 pt-2")
 
     async def back_up(self) -> None:
         current = portal.current()
@@ -183,7 +191,12 @@ class ArchiveList:
         finally:
             self.button.props(remove="loading")
         with self.notice:
-            banner("positive", f"Backup written: {made.path.name} ({format_size(made.size)}).")
+            banner(
+                "positive",
+                _("Backup written: {name} ({format_size}).").format(
+                    name=made.path.name, format_size=format_size(made.size)
+                ),
+            )
         self.show(await io_bound(backups_overview, current.db, current.settings))
 
 
@@ -202,4 +215,4 @@ def _describe(schedule: Schedule) -> str:
 
 
 def _when(value: datetime) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC")
+    return format_moment(value)  # in the reader's time zone and locale
