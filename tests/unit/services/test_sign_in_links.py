@@ -44,9 +44,8 @@ def ask(db, clock, email="ann@client.example", ip="10.0.0.1"):
 
 def mails(db):
     with db.reading() as session:
-        return session.execute(
-            select(OutboxEmail.to_addresses, OutboxEmail.subject, OutboxEmail.body_text)
-        ).all()
+        fields = (OutboxEmail.to_addresses, OutboxEmail.subject, OutboxEmail.body_text)
+        return session.execute(select(*fields).order_by(OutboxEmail.id)).all()  # the newest last
 
 
 def token_in(db, clock) -> str:
