@@ -10,8 +10,8 @@ from models.credit_note import CreditNote, CreditNoteLine, CreditNoteStatus
 from models.invoice import OPEN_INVOICE_STATUSES, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from models.organization import NumberSequence, Organization, StaffUser
 from models.outbox import EmailDeliveryAttempt, OutboxAttachment, OutboxEmail, ProcessedWebhookEvent
-from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
 from models.pay_link import PayLink
+from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
 from models.payment_method import GatewayCustomer, SavedPaymentMethod
 from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
 from models.sandbox_charge import SandboxCharge

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from nicegui import ui
 from nicegui.testing import User
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import AuditEvent, Organization
 from services import portal
@@ -21,14 +22,20 @@ def audited() -> list[str]:
         )
 
 
+def switch(user: User) -> ui.switch:
+    (found,) = user.find(marker="sign-in-links-switch").elements
+    assert isinstance(found, ui.switch)
+    return found
+
+
 async def test_the_owner_turns_sign_in_links_off_and_on(owner: User) -> None:
     await owner.open("/admin/settings")
     await owner.should_see("Customers may sign in by a link sent by e-mail")
     assert allowed()
-    owner.find(marker="sign-in-links-switch").elements.pop().set_value(False)
+    switch(owner).set_value(False)
     await owner.should_see("Sign-in links are off.")
     assert not allowed()
-    owner.find(marker="sign-in-links-switch").elements.pop().set_value(True)
+    switch(owner).set_value(True)
     await owner.should_see("Customers can now ask for a sign-in link.")
     assert allowed()
     assert audited() == ["settings.sign_in_links_off", "settings.sign_in_links_on"]
@@ -38,7 +45,7 @@ async def test_with_links_off_the_sign_in_page_does_not_offer_them(user: User) -
     await user.open("/login")
     await user.should_see("E-mail me a sign-in link")
     with portal.current().db.transaction() as session:
-        session.execute(Organization.__table__.update().values(allow_sign_in_links=False))
+        session.execute(update(Organization).values(allow_sign_in_links=False))
     await user.open("/login")
     await user.should_see("Forgot password?")
     await user.should_not_see("E-mail me a sign-in link")

@@ -42,7 +42,8 @@ def books(db, clock):
 
 
 def save_card(db, gateway, principal, invoice, clock, number="4242424242424242", expires=(12, 2030)):
-    details = CardDetails(number, *expires, "123", "Ann Example", ADDRESS)
+    month, year = expires
+    details = CardDetails(number, month, year, "123", "Ann Example", ADDRESS)
     request = ChargeRequest("", 0, "USD", "", card=details, save_method=True)
     pay(db, gateway, principal, plan_pay_invoice(db, principal, invoice.public_id), request, clock=clock)
     return list_saved_methods(db, principal, "sandbox")
