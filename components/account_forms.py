@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from components.field_errors import show_field_error
+from components.headings import dialog_title
 from components.language_choice import PreferenceFields
 from components.offload import io_bound
 from services.account_details import (
@@ -21,7 +23,7 @@ from services.account_details import (
     update_contact,
 )
 from services.errors import DomainError, InvalidDetails, human_message
-from services.i18n import _
+from services.i18n import N_, _
 from services.language_settings import Preferences, get_customer_preferences, set_customer_preferences
 from services.portal import Portal
 from services.principal import Principal
@@ -29,11 +31,11 @@ from services.principal import Principal
 Done = Callable[[], Awaitable[None]]
 # (field, label, browser autocomplete, takes the whole row)
 ADDRESS_INPUTS = (
-    ("line1", "Street", "address-line1", True),
-    ("line2", "Street, line 2 (optional)", "address-line2", True),
-    ("city", "City", "address-level2", False),
-    ("region", "State or region", "address-level1", False),
-    ("postal_code", "Postal code", "postal-code", False),
+    ("line1", N_("Street"), "address-line1", True),
+    ("line2", N_("Street, line 2 (optional)"), "address-line2", True),
+    ("city", N_("City"), "address-level2", False),
+    ("region", N_("State or region"), "address-level1", False),
+    ("postal_code", N_("Postal code"), "postal-code", False),
 )
 
 
@@ -58,9 +60,7 @@ def _show_errors(fields: dict[str, ui.input | ui.select], errors: dict[str, str]
     """Each field shows its own message beside it (Quasar's error slot), or none."""
     for key, field in fields.items():
         message = errors.get(key, "")
-        field.props["error"] = bool(message)
-        field.props["error-message"] = message
-        field.update()
+        show_field_error(field, message)
 
 
 class ContactDialog:
@@ -75,23 +75,25 @@ class ContactDialog:
         self.portal, self.principal, self.on_done = portal, principal, on_done
         contact = account.contact
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-2 p-6"):
-            ui.label("Update Account Details").classes("text-lg font-semibold")
-            ui.label(f"You sign in as {account.login_email}.").classes("text-sm text-grey-7")
+            dialog_title(self.dialog, _("Update Account Details"))
+            ui.label(_("You sign in as {login_email}.").format(login_email=account.login_email)).classes(
+                "text-sm text-grey-7"
+            )
             self.fields: dict[str, ui.input | ui.select] = {
-                "name": _field("Your name", contact.name, "name", autocomplete="name"),
+                "name": _field(_("Your name"), contact.name, "name", autocomplete="name"),
                 "company_name": _field(
-                    "Company name", contact.company_name, "company", autocomplete="organization"
+                    _("Company name"), contact.company_name, "company", autocomplete="organization"
                 ),
                 "email": _field(
-                    "Company e-mail (on invoices)",
+                    _("Company e-mail (on invoices)"),
                     contact.email,
                     "email",
                     autocomplete="email",
                     maxlength=254,
                 ),
-                "phone": _field("Phone", contact.phone, "phone", autocomplete="tel", maxlength=40),
-                "website": _field("Website", contact.website, "website", autocomplete="url"),
-                "tax_number": _field("Tax number", contact.tax_number, "tax-number", maxlength=40),
+                "phone": _field(_("Phone"), contact.phone, "phone", autocomplete="tel", maxlength=40),
+                "website": _field(_("Website"), contact.website, "website", autocomplete="url"),
+                "tax_number": _field(_("Tax number"), contact.tax_number, "tax-number", maxlength=40),
             }
             # The customer's own language (pages, e-mails, PDFs) and time zone belong to their account.
             self.preferences = PreferenceFields(
@@ -99,8 +101,8 @@ class ContactDialog:
             )
             self.error = ui.label().classes("text-sm text-negative").mark("account-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
-                self.save = ui.button("Save", on_click=self.submit).props("unelevated no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
+                self.save = ui.button(_("Save"), on_click=self.submit).props("unelevated no-caps")
                 self.save.mark("account-save")
 
     async def submit(self) -> None:
@@ -113,7 +115,7 @@ class ContactDialog:
             )
         except InvalidDetails as error:
             _show_errors(self.fields, error.errors)
-            self.error.text = "Please correct the fields marked in red."
+            self.error.text = _("Please correct the fields marked in red.")
             return
         except DomainError as error:
             self.error.text = human_message(error)
@@ -135,7 +137,9 @@ class ContactDialog:
             ui.navigate.reload()  # every word of the page in the new language
             return
         self.dialog.close()
-        ui.notify("Your details are saved." if saved.changed else "Nothing was changed.", type="positive")
+        ui.notify(
+            _("Your details are saved.") if saved.changed else _("Nothing was changed."), type="positive"
+        )
         await self.on_done()
 
 
@@ -145,18 +149,18 @@ class AddressDialog:
         options = dict(countries())
         self.fields: dict[str, ui.input | ui.select] = {}
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-2xl gap-2 p-6"):
-            ui.label("Addresses").classes("text-lg font-semibold")
-            self._address("billing", "Billing address", account.billing, options)
-            self.same = ui.checkbox("Ship to the billing address", value=account.shipping_same_as_billing)
+            dialog_title(self.dialog, _("Addresses"))
+            self._address("billing", _("Billing address"), account.billing, options)
+            self.same = ui.checkbox(_("Ship to the billing address"), value=account.shipping_same_as_billing)
             self.same.mark("account-same-address")
             shipping = ui.column().classes("w-full gap-2")
             shipping.bind_visibility_from(self.same, "value", backward=lambda same: not same)
             with shipping:
-                self._address("shipping", "Shipping address", account.shipping, options)
+                self._address("shipping", _("Shipping address"), account.shipping, options)
             self.error = ui.label().classes("text-sm text-negative").mark("address-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
-                self.save = ui.button("Save", on_click=self.submit).props("unelevated no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
+                self.save = ui.button(_("Save"), on_click=self.submit).props("unelevated no-caps")
                 self.save.mark("address-save")
 
     def _address(self, prefix: str, title: str, value: AddressInput, options: dict[str, str]) -> None:
@@ -165,7 +169,7 @@ class AddressDialog:
         with ui.element("div").classes(grid):
             for name, label, autocomplete, wide in ADDRESS_INPUTS:
                 field = _field(
-                    label,
+                    _(label),
                     getattr(value, name),
                     f"{prefix}-{name.replace('_', '-')}",
                     autocomplete=f"{prefix} {autocomplete}",
@@ -173,7 +177,7 @@ class AddressDialog:
                 )
                 self.fields[f"{prefix}.{name}"] = field.classes("sm:col-span-2" if wide else "")
             self.fields[f"{prefix}.country"] = (
-                ui.select(options, label="Country", value=value.country or None, with_input=True)
+                ui.select(options, label=_("Country"), value=value.country or None, with_input=True)
                 .props("outlined dense hide-bottom-space")
                 .classes("w-full")
                 .mark(f"account-{prefix}-country")
@@ -197,7 +201,7 @@ class AddressDialog:
             )
         except InvalidDetails as error:
             _show_errors(self.fields, error.errors)
-            self.error.text = "Please correct the fields marked in red."
+            self.error.text = _("Please correct the fields marked in red.")
             return
         except DomainError as error:
             self.error.text = human_message(error)
@@ -205,5 +209,7 @@ class AddressDialog:
         finally:
             self.save.props(remove="loading")
         self.dialog.close()
-        ui.notify("Your addresses are saved." if saved.changed else "Nothing was changed.", type="positive")
+        ui.notify(
+            _("Your addresses are saved.") if saved.changed else _("Nothing was changed."), type="positive"
+        )
         await self.on_done()

@@ -7,7 +7,18 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
-from components.frame import NavEntry, business_mark, demo_banner, sidebar_drawer
+from components.frame import (
+    NavEntry,
+    business_mark,
+    demo_banner,
+    main_content,
+    menu_button,
+    navigation_item,
+    navigation_list,
+    sidebar_drawer,
+    skip_link,
+)
+from components.headings import page_heading
 from components.live import LiveTopics
 from components.offload import io_bound
 from components.theme import apply_theme
@@ -15,17 +26,18 @@ from services import portal
 from services.branding import Branding
 from services.conversations import unread_count
 from services.events import BUSINESS_INBOX_TOPIC
+from services.i18n import N_, _
 from services.staff_auth import StaffPrincipal
 
-DASHBOARD = NavEntry("Dashboard", "dashboard", "/admin")
-CLIENTS = NavEntry("Clients", "groups", "/admin/clients")
-INVOICES = NavEntry("Invoices", "receipt_long", "/admin/invoices")
-CREDIT_NOTES = NavEntry("Credit Notes", "note_alt", "/admin/credit-notes")
-PAYMENTS = NavEntry("Payments", "payments", "/admin/payments")
-REFUNDS = NavEntry("Refund Requests", "currency_exchange", "/admin/refunds")
-CONVERSATIONS = NavEntry("Conversations", "forum", "/admin/conversations")
-SETTINGS = NavEntry("Settings", "settings", "/admin/settings")
-ACCOUNT = NavEntry("My account", "account_circle", "/admin/account")  # two-factor sign-in
+DASHBOARD = NavEntry(N_("Dashboard"), "dashboard", "/admin")
+CLIENTS = NavEntry(N_("Clients"), "groups", "/admin/clients")
+INVOICES = NavEntry(N_("Invoices"), "receipt_long", "/admin/invoices")
+CREDIT_NOTES = NavEntry(N_("Credit Notes"), "note_alt", "/admin/credit-notes")
+PAYMENTS = NavEntry(N_("Payments"), "payments", "/admin/payments")
+REFUNDS = NavEntry(N_("Refund Requests"), "currency_exchange", "/admin/refunds")
+CONVERSATIONS = NavEntry(N_("Conversations"), "forum", "/admin/conversations")
+SETTINGS = NavEntry(N_("Settings"), "settings", "/admin/settings")
+ACCOUNT = NavEntry(N_("My account"), "account_circle", "/admin/account")  # two-factor sign-in
 WORK = (DASHBOARD, CLIENTS, INVOICES, CREDIT_NOTES, PAYMENTS, REFUNDS, CONVERSATIONS)
 
 
@@ -38,22 +50,23 @@ def navigation(staff: StaffPrincipal) -> tuple[NavEntry, ...]:
 def admin_frame(title: str, *, branding: Branding, staff: StaffPrincipal, active: str) -> Iterator[ui.column]:
     """Lay out a back-office page; the caller fills the returned column with the page's content."""
     apply_theme()
-    ui.page_title(f"{title} · Back office · {branding.name}")
+    ui.page_title(_("{title} · Back office · {name}").format(title=title, name=branding.name))
     with sidebar_drawer("bg-grey-2") as drawer:
         unread = _sidebar(staff, active)
     with ui.header(elevated=False).classes("column gap-0 bg-grey-10 text-white p-0"):
+        skip = skip_link()
         with ui.row().classes("w-full items-center gap-3 px-3 py-2 no-wrap"):
-            ui.button(icon="menu", on_click=drawer.toggle).props(
-                'flat round dense color=white aria-label="Open navigation"'
-            ).classes("lg:hidden")
+            menu_button(drawer)
             business_mark(branding)
-            ui.badge("Back office").props("color=amber-8 text-color=black").classes("text-xs")
+            ui.badge(_("Back office")).props("color=amber-8 text-color=black").classes("text-xs")
             ui.space()
-            ui.label(f"{staff.name} · {staff.role.title()}").classes("text-sm opacity-90 max-sm:hidden")
+            ui.label(_("{name} · {title}").format(name=staff.name, title=staff.role.title())).classes(
+                "text-sm opacity-90 max-sm:hidden"
+            )
         if branding.is_demo:
             demo_banner()
-    with ui.column().classes("w-full max-w-6xl mx-auto gap-6 p-4 md:p-8") as content:
-        ui.label(title).classes("text-2xl font-semibold text-grey-9")
+    with main_content(skip) as content:
+        page_heading(title)
         yield content
     _follow_unread(unread, staff)
 
@@ -90,17 +103,13 @@ def _follow_unread(badge: ui.badge, staff: StaffPrincipal) -> None:
 def _sidebar(staff: StaffPrincipal, active: str) -> ui.badge:
     """The navigation list and Logout; returns the (hidden) unread badge beside Conversations."""
     with ui.column().classes("w-full h-full justify-between py-3 gap-0"):
-        with ui.list().classes("w-full").props("padding"):
+        with navigation_list():
             for entry in navigation(staff):
                 selected = entry.path == active or (
                     entry.path != "/admin" and active.startswith(entry.path + "/")
                 )
-                with (
-                    ui.item()
-                    .props(f"clickable tag=a href={entry.path}" + (" active" if selected else ""))
-                    .classes(
-                        "rounded-r-full mr-3" + (" bg-amber-1 text-grey-10 font-medium" if selected else "")
-                    )
+                with navigation_item(entry.path, selected=selected).classes(
+                    "rounded-e-full me-3" + (" bg-amber-1 text-grey-10 font-medium" if selected else "")
                 ):
                     with ui.item_section().props("avatar"):
                         ui.icon(entry.icon)
@@ -111,7 +120,7 @@ def _sidebar(staff: StaffPrincipal, active: str) -> ui.badge:
                             unread.set_visibility(False)
         # A real form post: sign-out needs the admin cookie, which only a request carries.
         with ui.element("form").props("method=post action=/admin/auth/logout").classes("w-full px-3"):
-            ui.button("Logout", icon="logout").props("type=submit flat no-caps align=left").classes(
+            ui.button(_("Logout"), icon="logout").props("type=submit flat no-caps align=left").classes(
                 "w-full text-grey-8"
             )
     return unread

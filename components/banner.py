@@ -8,7 +8,7 @@ from nicegui import ui
 def banner(kind: str, text: str) -> None:
     colors = {
         "negative": "bg-red-1 text-red-10",
-        "warning": "bg-amber-1 text-amber-10",
+        "warning": "bg-amber-1 text-brown-10",
         "positive": "bg-green-1 text-green-10",
     }
     with ui.row().classes(f"w-full items-start gap-2 rounded p-3 no-wrap {colors[kind]}").props("role=alert"):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from components.headings import dialog_title
 from components.offload import io_bound
 from services.contact_business import send_message
 from services.errors import DomainError, human_message
+from services.i18n import _
 from services.portal import Portal
 from services.principal import Principal
 from services.reviews import submit_review
@@ -20,21 +22,23 @@ class SendEmailDialog:
     def __init__(self, portal: Portal, principal: Principal, business: str) -> None:
         self.portal, self.principal = portal, principal
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-3 p-6") as self.card:
-            ui.label(f"Send Email to {business}").classes("text-lg font-semibold")
-            ui.label(f"They reply to {principal.email}.").classes("text-sm text-grey-7")
+            dialog_title(self.dialog, _("Send Email to {business}").format(business=business))
+            ui.label(_("They reply to {email}.").format(email=principal.email)).classes("text-sm text-grey-7")
             self.subject = (
-                ui.input("Subject").props(f"outlined maxlength={SUBJECT_LIMIT} counter").classes("w-full")
+                ui.input(_("Subject")).props(f"outlined maxlength={SUBJECT_LIMIT} counter").classes("w-full")
             ).mark("email-subject")
             self.message = (
-                ui.textarea("Message")
+                ui.textarea(_("Message"))
                 .props(f"outlined autogrow maxlength={MESSAGE_LIMIT} counter")
                 .classes("w-full")
                 .mark("email-message")
             )
             self.error = ui.label().classes("text-sm text-negative").mark("email-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
-                self.send = ui.button("Send", icon="send", on_click=self.submit).props("unelevated no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
+                self.send = ui.button(_("Send"), icon="send", on_click=self.submit).props(
+                    "unelevated no-caps"
+                )
                 self.send.mark("email-send")
 
     async def submit(self) -> None:
@@ -58,33 +62,35 @@ class SendEmailDialog:
         self.card.clear()
         with self.card:
             ui.icon("mark_email_read").classes("text-4xl text-positive")
-            ui.label("Your message is sent.").classes("text-lg font-semibold")
+            dialog_title(self.dialog, _("Your message is sent."))  # the dialog keeps a name
             ui.label(
-                "The business will answer by e-mail."
+                _("The business will answer by e-mail.")
                 if sent.emailed
-                else "It is waiting in the business's inbox in the portal."
+                else _("It is waiting in the business's inbox in the portal.")
             ).classes("text-sm text-grey-8")
-            ui.button("Close", on_click=self.dialog.close).props("unelevated no-caps").classes("self-end")
+            ui.button(_("Close"), on_click=self.dialog.close).props("unelevated no-caps").classes("self-end")
 
 
 class ReviewDialog:
     def __init__(self, portal: Portal, principal: Principal, business: str) -> None:
         self.portal, self.principal = portal, principal
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-3 p-6") as self.card:
-            ui.label(f"Write a Review of {business}").classes("text-lg font-semibold")
-            ui.label("How was working with us?").classes("text-sm text-grey-7")
+            dialog_title(self.dialog, _("Write a Review of {business}").format(business=business))
+            ui.label(_("How was working with us?")).classes("text-sm text-grey-7")
             self.rating = ui.rating(value=0, max=5, size="2rem", icon="star_border", icon_selected="star")
+            # Each star is named for what it gives (Quasar would read its icon's name: "star_border 4").
             self.rating.props('color="amber-8" aria-label="Rating, 1 to 5 stars"').mark("review-rating")
+            self.rating.props["icon-aria-label"] = [f"{n} star{'s' if n > 1 else ''}" for n in range(1, 6)]
             self.message = (
-                ui.textarea("Your review")
+                ui.textarea(_("Your review"))
                 .props(f"outlined autogrow maxlength={REVIEW_LIMIT} counter")
                 .classes("w-full")
                 .mark("review-message")
             )
             self.error = ui.label().classes("text-sm text-negative").mark("review-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
-                self.submit_button = ui.button("Submit Review", on_click=self.submit).props(
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
+                self.submit_button = ui.button(_("Submit Review"), on_click=self.submit).props(
                     "unelevated no-caps"
                 )
                 self.submit_button.mark("review-submit")
@@ -110,6 +116,6 @@ class ReviewDialog:
         self.card.clear()
         with self.card:
             ui.icon("favorite").classes("text-4xl text-pink-6")
-            ui.label("Thank you for your review!").classes("text-lg font-semibold")
-            ui.label("It means a lot to us.").classes("text-sm text-grey-8")
-            ui.button("Close", on_click=self.dialog.close).props("unelevated no-caps").classes("self-end")
+            dialog_title(self.dialog, _("Thank you for your review!"))  # the dialog keeps a name
+            ui.label(_("It means a lot to us.")).classes("text-sm text-grey-8")
+            ui.button(_("Close"), on_click=self.dialog.close).props("unelevated no-caps").classes("self-end")

@@ -9,17 +9,19 @@ from nicegui import ui
 from components import markup
 from components.countries import COUNTRIES
 from components.dialog_host import DialogHost
+from components.headings import dialog_title
 from components.markup import Markup
 from components.offload import gateway_bound
 from services.card_input import read_expiry
 from services.dashboard import country_name
 from services.errors import DomainError, human_message
 from services.gateways.base import BillingAddress, MethodUpdate
+from services.i18n import N_, _
 from services.portal import Portal
 from services.principal import Principal
 from services.saved_methods import SavedMethodView, make_default, remove_saved_method, update_saved_card
 
-NO_METHODS = (
+NO_METHODS = N_(
     "No saved cards or bank accounts. Tick “Save this card for future payments” when you pay "
     "to keep one here."
 )
@@ -40,14 +42,16 @@ def card_details(
         heading = markup.row(
             "items-center gap-2",
             markup.icon("credit_card", "text-xl text-primary"),
-            markup.text("Card Details", "text-lg font-semibold"),
+            markup.text(_("Card Details"), "text-lg font-semibold"),
         )
         if not methods:
             Markup(
-                heading, markup.text(NO_METHODS, "text-sm text-grey-7"), texts=["Card Details", NO_METHODS]
+                heading,
+                markup.text(_(NO_METHODS), "text-sm text-grey-7"),
+                texts=[_("Card Details"), _(NO_METHODS)],
             )
             return
-        Markup(heading, texts=["Card Details"])
+        Markup(heading, texts=[_("Card Details")])
         for index, method in enumerate(methods):
             if index:
                 ui.separator()
@@ -63,7 +67,7 @@ def _method_row(
             with ui.row().classes("items-center gap-2"):
                 ui.label(method.label).classes("font-medium")
                 if method.is_default:
-                    ui.badge("Default", color="primary").props("outline")
+                    ui.badge(_("Default"), color="primary").props("outline")
             place = ", ".join(
                 part
                 for part in (method.billing_address.city, country_name(method.billing_address.country))
@@ -75,15 +79,15 @@ def _method_row(
         with ui.row().classes("gap-1 max-sm:w-full max-sm:justify-end"):
             if method.is_card:
                 ui.button(
-                    "Edit",
+                    _("Edit"),
                     on_click=lambda: dialogs.show(lambda: EditCardDialog(portal, principal, method, on_done)),
                 ).props("flat dense no-caps").mark("card-edit")
             if not method.is_default:
                 ui.button(
-                    "Make default", on_click=lambda: _make_default(portal, principal, method, on_done)
+                    _("Make default"), on_click=lambda: _make_default(portal, principal, method, on_done)
                 ).props("flat dense no-caps")
             ui.button(
-                "Remove",
+                _("Remove"),
                 on_click=lambda: dialogs.show(lambda: _confirm_remove(portal, principal, method, on_done)),
             ).props("flat dense no-caps color=negative")
 
@@ -96,7 +100,7 @@ async def _make_default(portal: Portal, principal: Principal, method: SavedMetho
     except DomainError as error:
         ui.notify(human_message(error), type="negative")
         return
-    ui.notify(f"{method.label} is now your default.", type="positive")
+    ui.notify(_("{label} is now your default.").format(label=method.label), type="positive")
     await on_done()
 
 
@@ -120,17 +124,17 @@ def _confirm_remove(
         finally:
             button.props(remove="loading disable")
         dialog.close()
-        ui.notify(f"{method.label} was removed.", type="positive")
+        ui.notify(_("{label} was removed.").format(label=method.label), type="positive")
         await on_done()
 
     with ui.dialog() as dialog, ui.card().classes("max-w-md gap-3 p-6"):
-        ui.label(f"Remove {method.label}?").classes("text-lg font-semibold")
+        dialog_title(dialog, _("Remove {label}?").format(label=method.label))
         ui.label(
-            "It will no longer be offered for payments. Payments already made are not affected."
+            _("It will no longer be offered for payments. Payments already made are not affected.")
         ).classes("text-sm text-grey-8")
         with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-            button = ui.button("Remove", on_click=remove).props("unelevated no-caps color=negative")
+            ui.button(_("Cancel"), on_click=dialog.close).props("flat no-caps")
+            button = ui.button(_("Remove"), on_click=remove).props("unelevated no-caps color=negative")
             button.mark("remove-confirm")
     return dialog
 
@@ -143,32 +147,34 @@ class EditCardDialog:
         address = method.billing_address
         expiry = f"{method.exp_month:02d}/{(method.exp_year or 0) % 100:02d}" if method.exp_month else ""
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-2 p-6"):
-            ui.label(f"Edit {method.brand} •••• {method.last4}").classes("text-lg font-semibold")
-            self.expiry = _input("Expiry (MM/YY)", expiry, "cc-exp").mark("edit-expiry")
-            self.name = _input("Name on card", method.holder_name, "cc-name").mark("edit-name")
-            self.line1 = _input("Billing address", address.line1, "address-line1")
-            self.line2 = _input("Address line 2", address.line2, "address-line2")
+            dialog_title(
+                self.dialog, _("Edit {brand} •••• {last4}").format(brand=method.brand, last4=method.last4)
+            )
+            self.expiry = _input(_("Expiry (MM/YY)"), expiry, "cc-exp").mark("edit-expiry")
+            self.name = _input(_("Name on card"), method.holder_name, "cc-name").mark("edit-name")
+            self.line1 = _input(_("Billing address"), address.line1, "address-line1")
+            self.line2 = _input(_("Address line 2"), address.line2, "address-line2")
             with ui.row().classes("w-full gap-2 no-wrap"):
-                self.city = _input("City", address.city, "address-level2").classes("flex-1")
-                self.region = _input("State or region", address.region, "address-level1").classes("flex-1")
-            self.postal_code = _input("Postal code", address.postal_code, "postal-code")
+                self.city = _input(_("City"), address.city, "address-level2").classes("flex-1")
+                self.region = _input(_("State or region"), address.region, "address-level1").classes("flex-1")
+            self.postal_code = _input(_("Postal code"), address.postal_code, "postal-code")
             self.country = (
-                ui.select(COUNTRIES, label="Country", value=address.country or None, with_input=True)
+                ui.select(COUNTRIES, label=_("Country"), value=address.country or None, with_input=True)
                 .props("outlined dense")
                 .classes("w-full")
             )
             self.error = ui.label().classes("text-sm text-negative").mark("edit-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
                 self.save = (
-                    ui.button("Save", on_click=self.submit).props("unelevated no-caps").mark("edit-save")
+                    ui.button(_("Save"), on_click=self.submit).props("unelevated no-caps").mark("edit-save")
                 )
 
     async def submit(self) -> None:
         month, year = read_expiry(self.expiry.value or "")
         name = (self.name.value or "").strip()
         if not name:
-            self.error.text = "Enter the name on the card."
+            self.error.text = _("Enter the name on the card.")
             return
         change = MethodUpdate(
             month,
@@ -201,7 +207,7 @@ class EditCardDialog:
         finally:
             self.save.props(remove="loading disable")
         self.dialog.close()
-        ui.notify("Card details saved.", type="positive")
+        ui.notify(_("Card details saved."), type="positive")
         await self.on_done()
 
 

@@ -11,21 +11,24 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 from components.account_forms import ADDRESS_INPUTS
+from components.field_errors import show_field_error
+from components.headings import dialog_title
 from components.offload import io_bound
 from services.account_details import AddressInput, countries
 from services.clients import ClientInput, ClientView, update_client
 from services.errors import DomainError, InvalidDetails, human_message
+from services.i18n import N_, _
 from services.portal import Portal
 
 Saved = Callable[[ClientView], Awaitable[None]]
 # (field, label, browser autocomplete, max length)
 DETAIL_INPUTS = (
-    ("display_name", "Display name", "off", 200),
-    ("company_name", "Company name", "organization", 200),
+    ("display_name", N_("Display name"), "off", 200),
+    ("company_name", N_("Company name"), "organization", 200),
     ("email", "E-mail", "email", 254),
-    ("phone", "Phone", "tel", 40),
-    ("website", "Website", "url", 200),
-    ("tax_number", "Tax number", "off", 50),
+    ("phone", N_("Phone"), "tel", 40),
+    ("website", N_("Website"), "url", 200),
+    ("tax_number", N_("Tax number"), "off", 50),
 )
 BILLING = "address"  # the service's key for the billing address's fields: "address.city"
 SHIPPING = "shipping"
@@ -40,13 +43,13 @@ class ClientForm:
         with ui.element("div").classes(grid):
             for name, label, autocomplete, maxlength in DETAIL_INPUTS:
                 self.fields[name] = _input(
-                    label + (" *" if name == "display_name" else ""),
+                    _(label) + (" *" if name == "display_name" else ""),
                     getattr(details, name),
                     f"client-{name.replace('_', '-')}",
                     autocomplete=autocomplete,
                     maxlength=maxlength,
                 )
-            currency = _input("Currency (ISO code)", details.currency, "client-currency", maxlength=3)
+            currency = _input(_("Currency (ISO code)"), details.currency, "client-currency", maxlength=3)
             currency.props("input-class=uppercase")
             if currency_fixed:
                 currency.props(
@@ -57,13 +60,13 @@ class ClientForm:
                 currency.props('hint="Such as USD, EUR or GBP. It cannot change once a document exists."')
             self.fields["currency"] = currency
         options = dict(countries())
-        self._address(BILLING, "Billing address", details.address, options)
-        self.same = ui.checkbox("Ship to the billing address", value=details.shipping.is_empty)
+        self._address(BILLING, _("Billing address"), details.address, options)
+        self.same = ui.checkbox(_("Ship to the billing address"), value=details.shipping.is_empty)
         self.same.mark("client-same-address")
         shipping = ui.column().classes("w-full gap-2")
         shipping.bind_visibility_from(self.same, "value", backward=lambda same: not same)
         with shipping:
-            self._address(SHIPPING, "Shipping address", details.shipping, options)
+            self._address(SHIPPING, _("Shipping address"), details.shipping, options)
 
     def _address(self, prefix: str, title: str, value: AddressInput, options: dict[str, str]) -> None:
         marker = "billing" if prefix == BILLING else "shipping"
@@ -80,7 +83,7 @@ class ClientForm:
                 self.fields[f"{prefix}.{name}"] = field.classes("sm:col-span-2" if wide else "")
             self.fields[f"{prefix}.country"] = (
                 ui.select(
-                    options, label="Country", value=value.country or None, with_input=True, clearable=True
+                    options, label=_("Country"), value=value.country or None, with_input=True, clearable=True
                 )
                 .props("outlined dense hide-bottom-space")
                 .classes("w-full")
@@ -111,9 +114,7 @@ class ClientForm:
         """Each field shows its own message beside it (Quasar's error slot), or none."""
         for key, field in self.fields.items():
             message = errors.get(key, "")
-            field.props["error"] = bool(message)
-            field.props["error-message"] = message
-            field.update()
+            show_field_error(field, message)
 
 
 class EditClientDialog:
@@ -136,12 +137,12 @@ class EditClientDialog:
             on_saved,
         )
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-2xl gap-2 p-4 sm:p-6"):
-            ui.label("Edit client").classes("text-lg font-semibold")
+            dialog_title(self.dialog, _("Edit client"))
             self.form = ClientForm(details, currency_fixed=currency_fixed)
             self.error = ui.label().classes("text-sm text-negative").mark("client-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
-                self.save = ui.button("Save", on_click=self.submit).props("unelevated no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
+                self.save = ui.button(_("Save"), on_click=self.submit).props("unelevated no-caps")
                 self.save.mark("client-save")
 
     async def submit(self) -> None:
@@ -161,7 +162,7 @@ class EditClientDialog:
         finally:
             self.save.props(remove="loading")
         self.dialog.close()
-        ui.notify("The client's details are saved.", type="positive")
+        ui.notify(_("The client's details are saved."), type="positive")
         await self.on_saved(saved)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from components.headings import section_heading
 from components.live import LiveTopics
 from components.offload import io_bound
 from services.comments import MAX_COMMENT_LENGTH, CommentView, add_comment, list_comments
-from services.dates import format_day
+from services.dates import format_moment
 from services.errors import DomainError, human_message
 from services.events import invoice_comments_topic
+from services.i18n import _
 from services.portal import Portal
 from services.principal import Principal
 
@@ -36,18 +38,23 @@ class CommentThread:
         with ui.card().classes("w-full p-5 gap-4").props("flat bordered"):
             with ui.row().classes("items-center gap-2"):
                 ui.icon("forum").classes("text-xl text-primary")
-                ui.label("Comments").classes("text-lg font-semibold")
+                section_heading(_("Comments"))
             ui.label(
-                "Questions or notes about this invoice? Write them here; our replies appear in this thread."
+                _(
+                    "Questions or notes about this invoice? Write them here; our replies appear in this "
+                    "thread."
+                )
             ).classes("text-sm text-grey-7")
             self.thread()
             self.box = (
-                ui.textarea(placeholder="Add a comment")
+                # A label, not a placeholder: it stays when typing starts, and names the box (the
+                # counter would otherwise be its name: "0 / 2000").
+                ui.textarea(_("Add a comment"))
                 .props(f"outlined autogrow counter maxlength={MAX_COMMENT_LENGTH}")
                 .classes("w-full")
                 .mark("comment-box")
             )
-            self.send = ui.button("Add Comment", icon="send", on_click=self.submit).props(
+            self.send = ui.button(_("Add Comment"), icon="send", on_click=self.submit).props(
                 "unelevated no-caps"
             )
         self.watch.follow(self.reload)
@@ -55,14 +62,14 @@ class CommentThread:
     @ui.refreshable_method
     def thread(self) -> None:
         if not self.comments:
-            ui.label("No comments yet.").classes("text-sm text-grey-7")
+            ui.label(_("No comments yet.")).classes("text-sm text-grey-7")
             return
         with ui.column().classes("w-full gap-3"):
             for comment in self.comments:
                 side = "bg-blue-1 self-end" if comment.from_business else "bg-grey-2 self-start"
                 with ui.column().classes(f"gap-1 rounded-lg px-4 py-3 max-w-[80%] {side}"):
-                    when = format_day(comment.created_at)
-                    stamp = f"{comment.author} · {when} {comment.created_at.strftime('%H:%M')} UTC"
+                    # The reader's time zone and way of writing dates (the database keeps UTC).
+                    stamp = f"{comment.author} · {format_moment(comment.created_at)}"
                     ui.label(stamp).classes("text-xs text-grey-7")
                     # ui.label renders text, never HTML: "<b>" stays the three characters it is.
                     ui.label(comment.body).classes("text-sm whitespace-pre-line break-words")

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 from components.amount_field import AmountField
+from components.headings import dialog_title
 from components.live import announce_documents
 from components.offload import io_bound
 from models import RefundSource
@@ -19,11 +20,12 @@ from services.credit_actions import (
 )
 from services.dates import format_day
 from services.errors import DomainError, human_message
+from services.i18n import N_, _
 from services.money import Money, format_money
 from services.portal import Portal
 from services.principal import Principal
 
-SOURCE_TITLES = {RefundSource.CREDIT: "Credits", RefundSource.RETAINER: "Retainer Payments"}
+SOURCE_TITLES = {RefundSource.CREDIT: N_("Credits"), RefundSource.RETAINER: N_("Retainer Payments")}
 
 
 class ApplyDialog:
@@ -47,28 +49,32 @@ class ApplyDialog:
         invoices = [i for i in options.invoices if not invoice_public_id or i.public_id == invoice_public_id]
         self.invoices = {i.public_id: i for i in invoices}
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-3 p-6"):
-            ui.label(f"Apply {SOURCE_TITLES[source]}").classes("text-lg font-semibold")
-            ui.label(f"Available: {self.money(available)}").classes("text-sm text-grey-8")
+            dialog_title(self.dialog, _("Apply {source_title}").format(source_title=_(SOURCE_TITLES[source])))
+            ui.label(_("Available: {amount}").format(amount=self.money(available))).classes(
+                "text-sm text-grey-8"
+            )
             labels = {i.public_id: self.describe(i) for i in invoices}
             self.invoice = (
-                ui.select(labels, label="Invoice", value=next(iter(labels), None), on_change=self.suggest)
+                ui.select(labels, label=_("Invoice"), value=next(iter(labels), None), on_change=self.suggest)
                 .props("outlined")
                 .classes("w-full")
                 .mark("apply-invoice")
             )
             self.amount = AmountField(
-                "Amount to apply",
+                _("Amount to apply"),
                 currency=available.currency,
                 locale=locale,
                 marker="apply-amount",
-                echo="You will apply {}.".format,
+                echo=_("You will apply {}.").format,
             )
             self.hint = ui.label().classes("text-xs text-grey-7")
             self.error = ui.label().classes("text-sm text-negative").mark("apply-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
                 self.submit_button = (
-                    ui.button("Apply", on_click=self.submit).props("unelevated no-caps").mark("apply-submit")
+                    ui.button(_("Apply"), on_click=self.submit)
+                    .props("unelevated no-caps")
+                    .mark("apply-submit")
                 )
         self.suggest()
 
@@ -83,7 +89,7 @@ class ApplyDialog:
         """Offer the most that can go on the chosen invoice: the smaller of what is available and due."""
         invoice = self.invoices.get(self.invoice.value or "")
         if invoice is None:
-            self.hint.text = "You have no unpaid invoices to apply it to."
+            self.hint.text = _("You have no unpaid invoices to apply it to.")
             self.submit_button.disable()
             return
         most = min(self.options.available(self.source).minor, invoice.can_take.minor)
@@ -95,7 +101,7 @@ class ApplyDialog:
     async def submit(self) -> None:
         invoice = self.invoices.get(self.invoice.value or "")
         if invoice is None:
-            self.error.text = "Choose an invoice."
+            self.error.text = _("Choose an invoice.")
             return
         try:
             amount = self.amount.read()
@@ -121,7 +127,10 @@ class ApplyDialog:
             self.submit_button.props(remove="loading disable")
         await announce_documents(self.portal.events, self.portal.db, self.principal)
         self.dialog.close()
-        ui.notify(f"{self.money(amount)} applied to {invoice.number}.", type="positive")
+        ui.notify(
+            _("{amount} applied to {number}.").format(amount=self.money(amount), number=invoice.number),
+            type="positive",
+        )
         await self.on_done()
 
 
@@ -142,30 +151,35 @@ class RefundDialog:
         self.portal, self.principal, self.source, self.locale = portal, principal, source, locale
         self.available = options.available(source)
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-3 p-6") as self.card:
-            ui.label(f"Request a Refund of {SOURCE_TITLES[source]}").classes("text-lg font-semibold")
+            dialog_title(
+                self.dialog,
+                _("Request a Refund of {source_title}").format(source_title=_(SOURCE_TITLES[source])),
+            )
             ui.label(
-                f"Available: {self.money(self.available)}. The amount is held until the business approves "
-                "or declines your request."
+                _(
+                    "Available: {amount}. The amount is held until the business approves or declines your "
+                    "request."
+                ).format(amount=self.money(self.available))
             ).classes("text-sm text-grey-8")
             self.amount = AmountField(
-                "Amount",
+                _("Amount"),
                 currency=self.available.currency,
                 locale=locale,
                 marker="refund-amount",
-                echo="You will ask for {}.".format,
+                echo=_("You will ask for {}.").format,
                 value=self.available,
             )
             self.reason = (
-                ui.textarea("Reason (optional)")
+                ui.textarea(_("Reason (optional)"))
                 .props(f"outlined autogrow counter maxlength={MAX_REASON_LENGTH}")
                 .classes("w-full")
                 .mark("refund-reason")
             )
             self.error = ui.label().classes("text-sm text-negative").mark("refund-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
                 self.submit_button = (
-                    ui.button("Request Refund", on_click=self.submit)
+                    ui.button(_("Request Refund"), on_click=self.submit)
                     .props("unelevated no-caps")
                     .mark("refund-submit")
                 )
@@ -200,10 +214,13 @@ class RefundDialog:
         self.card.clear()
         with self.card:
             ui.icon("task_alt").classes("text-4xl text-positive")
-            ui.label(f"Refund requested: {self.money(amount)}").classes("text-lg font-semibold")
+            # A title again, so that the dialog keeps a name.
+            dialog_title(self.dialog, _("Refund requested: {amount}").format(amount=self.money(amount)))
             ui.label(
-                f"Reference {reference}. The amount is held for you until the business decides; "
-                "you will hear from them by e-mail."
+                _(
+                    "Reference {reference}. The amount is held for you until the business decides; you will "
+                    "hear from them by e-mail."
+                ).format(reference=reference)
             ).classes("text-sm text-grey-8")
-            ui.button("Close", on_click=self.dialog.close).props("unelevated no-caps").classes("self-end")
+            ui.button(_("Close"), on_click=self.dialog.close).props("unelevated no-caps").classes("self-end")
         await self.on_done()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from components.headings import dialog_title
 from components.offload import io_bound
 from services.errors import DomainError, human_message
 from services.forwarding import MAX_NOTE_LENGTH, MAX_RECIPIENTS, forward_invoice, split_addresses
+from services.i18n import _
 from services.portal import Portal
 from services.principal import Principal
 
@@ -17,28 +19,30 @@ class ForwardDialog:
         self.principal = principal
         self.public_id = public_id
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-3 p-6"):
-            ui.label(f"Forward invoice {number}").classes("text-lg font-semibold")
-            ui.label("We e-mail the invoice with its PDF attached.").classes("text-sm text-grey-7")
+            dialog_title(self.dialog, _("Forward invoice {number}").format(number=number))
+            ui.label(_("We e-mail the invoice with its PDF attached.")).classes("text-sm text-grey-7")
             self.to = (
-                ui.input("To", placeholder="name@example.com, other@example.com")
+                ui.input(_("To"), placeholder=_("name@example.com, other@example.com"))
                 .props("outlined autofocus type=email multiple")
                 .classes("w-full")
                 .mark("forward-to")
             )
-            ui.label(f"Up to {MAX_RECIPIENTS} addresses, separated by commas.").classes(
-                "text-xs text-grey-7 -mt-2"
-            )
+            ui.label(
+                _("Up to {MAX_RECIPIENTS} addresses, separated by commas.").format(
+                    MAX_RECIPIENTS=MAX_RECIPIENTS
+                )
+            ).classes("text-xs text-grey-7 -mt-2")
             self.note = (
-                ui.textarea("Message (optional)")
+                ui.textarea(_("Message (optional)"))
                 .props(f"outlined autogrow counter maxlength={MAX_NOTE_LENGTH}")
                 .classes("w-full")
                 .mark("forward-note")
             )
             self.error = ui.label().classes("text-sm text-negative")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
                 self.send = (
-                    ui.button("Send", icon="forward_to_inbox", on_click=self.submit)
+                    ui.button(_("Send"), icon="forward_to_inbox", on_click=self.submit)
                     .props("unelevated no-caps")
                     .mark("forward-send")
                 )
@@ -70,4 +74,4 @@ class ForwardDialog:
         self.to.value = ""
         self.note.value = ""
         self.dialog.close()
-        ui.notify(f"Invoice sent to {', '.join(receipt.recipients)}.", type="positive")
+        ui.notify(_("Invoice sent to {list}.").format(list=", ".join(receipt.recipients)), type="positive")

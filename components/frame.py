@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from nicegui import ui
 
 from components import markup
+from components.headings import page_heading
 from components.markup import Markup
 from components.theme import apply_theme
 from services.branding import Branding
+from services.i18n import N_, _
 from services.principal import Principal
 
 
@@ -24,30 +26,29 @@ class NavEntry:
 
 # Only entries whose pages exist; later features add theirs here.
 NAVIGATION = (
-    NavEntry("Home", "home", "/"),
-    NavEntry("Invoices", "receipt_long", "/invoices"),
-    NavEntry("Payments Made", "payments", "/payments"),
-    NavEntry("Statement of Accounts", "account_balance", "/statement"),
-    NavEntry("Change Password", "lock", "/password"),
+    NavEntry(N_("Home"), "home", "/"),
+    NavEntry(N_("Invoices"), "receipt_long", "/invoices"),
+    NavEntry(N_("Payments Made"), "payments", "/payments"),
+    NavEntry(N_("Statement of Accounts"), "account_balance", "/statement"),
+    NavEntry(N_("Change Password"), "lock", "/password"),
 )
 
 ITEM_SECTION = "q-item__section column justify-center"  # what Quasar renders for ui.item_section
-DEMO_NOTICE = "Demo portal: sample data for trying things out. No real money moves."
+DEMO_NOTICE = N_("Demo portal: sample data for trying things out. No real money moves.")  # shown with _()
 
 
 @contextmanager
 def frame(title: str, *, branding: Branding, principal: Principal, active: str) -> Iterator[ui.column]:
     """Lay out a signed-in page; the caller fills the returned column with the page's content."""
     apply_theme()
-    ui.page_title(f"{title} · {branding.name}")
+    ui.page_title(_("{title} · {name}").format(title=title, name=branding.name))
     # Quasar lays the drawer out beside the header whatever the order; made first for the menu button.
     with sidebar_drawer("bg-grey-1") as drawer:
         _sidebar(active)
     with ui.header(elevated=False).classes("column gap-0 bg-primary text-white p-0"):
+        skip = skip_link()
         with ui.row().classes("w-full items-center gap-3 px-3 py-2 no-wrap"):
-            ui.button(icon="menu", on_click=drawer.toggle).props(
-                'flat round dense color=white aria-label="Open navigation"'
-            ).classes("lg:hidden")
+            menu_button(drawer)
             mark = _plain_business_mark(branding)
             if branding.has_logo:
                 business_mark(branding)  # Quasar's image, as on the sign-in page
@@ -59,8 +60,44 @@ def frame(title: str, *, branding: Branding, principal: Principal, active: str) 
             )
         if branding.is_demo:
             demo_banner()
-    with ui.column().classes("w-full max-w-6xl mx-auto gap-6 p-4 md:p-8") as content:
-        ui.label(title).classes("text-2xl font-semibold text-grey-9")
+    with main_content(skip) as content:
+        page_heading(title)
+        yield content
+
+
+def skip_link() -> ui.link:
+    """The first stop of the Tab key: past the header and the sidebar to the page's own content."""
+    return ui.link(_("Skip to content"), "#").classes("skip-link")
+
+
+def menu_button(drawer: ui.left_drawer) -> ui.button:
+    """The header's menu button on a narrow screen, which opens the drawer; Escape closes it again.
+
+    It says whether the drawer is open (``aria-expanded``). Escape is handled in the browser, and only
+    for the drawer laid over the page on a narrow screen (beside the page it is not a pop-up at all);
+    focus goes back to this button, as it would from a dialog.
+    """
+    button = ui.button(icon="menu", on_click=drawer.toggle).props(
+        'flat round dense color=white aria-label="Open navigation" aria-expanded=false'
+    )
+    drawer.on_value_change(lambda event: button.props(f"aria-expanded={str(bool(event.value)).lower()}"))
+    drawer.on(
+        "keydown.esc",
+        js_handler=f"""(event) => {{
+            if (!event.target.closest('.q-drawer--mobile')) return;
+            getElement({drawer.id}).hide();
+            document.getElementById('{button.html_id}').focus();
+        }}""",
+    )
+    return button.classes("lg:hidden")
+
+
+@contextmanager
+def main_content(skip: ui.link) -> Iterator[ui.column]:
+    """The page's content, inside NiceGUI's ``main``; the skip link leads here (focusable from there,
+    not by Tab)."""
+    with ui.column().classes("w-full max-w-6xl mx-auto gap-6 p-4 md:p-8").props("tabindex=-1") as content:
+        skip.props(f"href=#{content.html_id}")
         yield content
 
 
@@ -78,14 +115,29 @@ def sidebar_drawer(background: str) -> ui.left_drawer:
     )
 
 
-def business_mark(branding: Branding, *, large: bool = False) -> None:
-    """The logo (when there is one) and the business's name."""
+def business_mark(branding: Branding, *, large: bool = False, heading: bool = False) -> None:
+    """The logo (when there is one) and the business's name; ``heading`` makes the name the page's h1
+    (on a sign-in page, which has no title of its own)."""
     with ui.row().classes("items-center gap-2 no-wrap"):
         if branding.has_logo:
             ui.image("/branding/logo").props('fit=contain alt=""').classes(
                 "w-10 h-10" if large else "w-8 h-8"
             )
-        ui.label(branding.name).classes("font-semibold " + ("text-2xl" if large else "text-lg"))
+        classes = "font-semibold " + ("text-2xl" if large else "text-lg")
+        if heading:
+            page_heading(branding.name, classes)
+        else:
+            ui.label(branding.name).classes(classes)
+
+
+@contextmanager
+def signed_out_card(width: str = "max-w-sm") -> Iterator[ui.card]:
+    """The card of a page shown before sign-in, centred on the page."""
+    with (
+        ui.column().classes("w-full min-h-[80vh] items-center justify-center p-4"),
+        ui.card().classes(f"w-full {width} p-6 gap-4").props("flat bordered") as card,
+    ):
+        yield card
 
 
 def _plain_business_mark(branding: Branding) -> str:
@@ -96,37 +148,46 @@ def _plain_business_mark(branding: Branding) -> str:
 
 
 def demo_banner() -> None:
-    notice = markup.text(DEMO_NOTICE, "text-sm").replace("<div ", '<div data-testid="demo-banner" ', 1)
+    notice = markup.text(_(DEMO_NOTICE), "text-sm").replace("<div ", '<div data-testid="demo-banner" ', 1)
     Markup(
         markup.row(
-            "w-full items-center justify-center gap-2 bg-amber-2 text-amber-10 py-1 px-4 no-wrap",
+            "w-full items-center justify-center gap-2 bg-amber-2 text-brown-10 py-1 px-4 no-wrap",
             markup.icon("science", "text-lg"),
             notice,
         ),
-        texts=[DEMO_NOTICE],
+        texts=[_(DEMO_NOTICE)],
     )
+
+
+def navigation_list() -> ui.list:
+    """The sidebar's links, a ``nav`` landmark. Quasar makes a list of items, and each item a list
+    item, which a link cannot also be; the links carry it, so the list and its items are plain."""
+    with ui.element("nav").props('aria-label="Main"').classes("w-full"):
+        return ui.list().classes("w-full").props("padding role=none")
+
+
+def navigation_item(path: str, *, selected: bool) -> ui.item:
+    """A sidebar link (``aria-current`` on the page's own)."""
+    current = ' aria-current="page" active' if selected else ""
+    return ui.item().props(f"clickable tag=a href={path} role=link{current}")
 
 
 def _sidebar(active: str) -> None:
     with ui.column().classes("w-full h-full justify-between py-3 gap-0"):
-        with ui.list().classes("w-full").props("padding"):
+        with navigation_list():
             for entry in NAVIGATION:
                 selected = entry.path == active or (entry.path != "/" and active.startswith(entry.path))
-                with (
-                    ui.item()
-                    .props(f"clickable tag=a href={entry.path}" + (" active" if selected else ""))
-                    .classes(
-                        "rounded-r-full mr-3" + (" bg-blue-1 text-primary font-medium" if selected else "")
-                    )
+                with navigation_item(entry.path, selected=selected).classes(
+                    "rounded-e-full me-3" + (" bg-blue-1 text-primary font-medium" if selected else "")
                 ):
                     Markup(
                         f'<div class="{ITEM_SECTION} q-item__section--avatar q-item__section--side">'
                         f"{markup.icon(entry.icon)}</div>",
-                        markup.text(entry.label, f"{ITEM_SECTION} q-item__section--main"),
-                        texts=[entry.label],
+                        markup.text(_(entry.label), f"{ITEM_SECTION} q-item__section--main"),
+                        texts=[_(entry.label)],
                     )
         # A real form post: sign-out needs the session cookie, which only a request carries.
         with ui.element("form").props("method=post action=/auth/logout").classes("w-full px-3"):
-            ui.button("Logout", icon="logout").props("type=submit flat no-caps align=left").classes(
+            ui.button(_("Logout"), icon="logout").props("type=submit flat no-caps align=left").classes(
                 "w-full text-grey-8"
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from services.i18n import _
 from services.password_change import check_password
 
 
@@ -11,8 +12,8 @@ class NewPasswordFields:
     def __init__(self, *, email: str, name: str) -> None:
         self.email, self.name = email, name
         # zxcvbn runs on the event loop: check once typing pauses, not at every key.
-        self.new = _password("New password", "new-password", "password-new").props("debounce=250")
-        self.confirm = _password("Re-enter new password", "new-password", "password-confirm")
+        self.new = _password(_("New password"), "new-password", "password-new").props("debounce=250")
+        self.confirm = _password(_("Re-enter new password"), "new-password", "password-confirm")
         self.checklist = ui.column().classes("gap-1 text-sm").mark("password-requirements")
         self.new.on_value_change(self.refresh)
         self.refresh()
@@ -24,7 +25,7 @@ class NewPasswordFields:
             for requirement in check.requirements:
                 with ui.row().classes("items-center gap-2 no-wrap"):
                     ui.icon("check_circle" if requirement.met else "radio_button_unchecked").classes(
-                        "text-positive" if requirement.met else "text-grey-6"
+                        "text-positive" if requirement.met else "text-grey-8"
                     )
                     ui.label(requirement.text).classes("text-grey-9" if requirement.met else "text-grey-7")
 
@@ -39,4 +40,4 @@ def _password(label: str, autocomplete: str, mark: str) -> ui.input:
 
 
 def current_password_field() -> ui.input:
-    return _password("Old password", "current-password", "password-old")
+    return _password(_("Old password"), "current-password", "password-old")

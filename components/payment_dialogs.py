@@ -8,6 +8,8 @@ from datetime import date
 from nicegui import ui
 
 from components.amount_field import AmountField
+from components.field_errors import show_field_error
+from components.headings import dialog_title
 from components.offload import io_bound
 from models import PaymentMethodKind, RefundSource
 from services.admin_payments import (
@@ -25,22 +27,21 @@ from services.amount_input import amount_text, read_amount
 from services.dates import format_day
 from services.errors import DomainError, InvalidDetails, InvalidNumber, human_message
 from services.events import client_documents_topic
+from services.i18n import _
 from services.money import Money, format_money
 from services.portal import Portal
 from services.refund_approval import MAX_NOTE_LENGTH, decline_refund_request, refund_credit
 from services.staff_auth import StaffPrincipal
 
 Done = Callable[[], Awaitable[None]]
-AMOUNT_PROPS = "outlined dense inputmode=decimal hide-bottom-space input-class=text-right"
+AMOUNT_PROPS = "outlined dense inputmode=decimal hide-bottom-space input-class=text-end"
 
 
 def show_field_errors(fields: dict[str, ui.input | ui.select], errors: dict[str, str]) -> None:
     """Each field shows its own message beneath it (Quasar's error slot), or none."""
     for key, field in fields.items():
         message = errors.get(key, "")
-        field.props["error"] = bool(message)
-        field.props["error-message"] = message
-        field.update()
+        show_field_error(field, message)
 
 
 class RecordPaymentDialog:
@@ -55,13 +56,13 @@ class RecordPaymentDialog:
         self.shares: dict[str, ui.input] = {}
         today = portal.clock().date()
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-xl gap-2 p-6"):
-            ui.label("Record payment").classes("text-lg font-semibold")
-            ui.label("Money the client paid you directly: cash, a cheque or a bank transfer.").classes(
+            dialog_title(self.dialog, _("Record payment"))
+            ui.label(_("Money the client paid you directly: cash, a cheque or a bank transfer.")).classes(
                 "text-sm text-grey-7"
             )
             self.client = (
                 ui.select(
-                    {c.public_id: c.name for c in clients}, label="Client", on_change=self.load_invoices
+                    {c.public_id: c.name for c in clients}, label=_("Client"), on_change=self.load_invoices
                 )
                 .props("outlined dense use-input input-debounce=0 hide-bottom-space")
                 .classes("w-full")
@@ -69,40 +70,40 @@ class RecordPaymentDialog:
             )
             with ui.row().classes("w-full gap-2 no-wrap max-sm:flex-wrap"):
                 self.received_on = (
-                    ui.input("Date received", value=today.isoformat())
+                    ui.input(_("Date received"), value=today.isoformat())
                     .props(f"outlined dense type=date max={today.isoformat()} hide-bottom-space")
                     .classes("w-full sm:w-44")
                     .mark("payment-date")
                 )
                 self.method = (
-                    ui.select({str(k): v for k, v in RECORDABLE_METHODS.items()}, label="Method",
+                    ui.select({str(k): v for k, v in RECORDABLE_METHODS.items()}, label=_("Method"),
                               value=str(PaymentMethodKind.BANK_TRANSFER))
                     .props("outlined dense hide-bottom-space")
                     .classes("w-full sm:w-44")
                     .mark("payment-method")
                 )  # fmt: skip
                 self.amount = (
-                    ui.input("Amount", on_change=self.preview)
-                    .props("outlined dense inputmode=decimal hide-bottom-space input-class=text-right")
+                    ui.input(_("Amount"), on_change=self.preview)
+                    .props("outlined dense inputmode=decimal hide-bottom-space input-class=text-end")
                     .classes("w-full sm:w-40")
                     .mark("payment-amount")
                 )
             self.reference = (
-                ui.input("Reference (cheque number, transfer reference)")
+                ui.input(_("Reference (cheque number, transfer reference)"))
                 .props(f"outlined dense maxlength={MAX_REFERENCE_LENGTH} hide-bottom-space")
                 .classes("w-full")
                 .mark("payment-reference")
             )
-            self.choose = ui.checkbox("Choose the invoices and amounts", on_change=self.toggle_choice).mark(
-                "payment-choose"
-            )
+            self.choose = ui.checkbox(
+                _("Choose the invoices and amounts"), on_change=self.toggle_choice
+            ).mark("payment-choose")
             self.allocation_area = ui.column().classes("w-full gap-1")
             self.summary = ui.label().classes("text-sm text-grey-8").mark("payment-summary")
             self.error = ui.label().classes("text-sm text-negative").mark("payment-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
                 self.submit_button = (
-                    ui.button("Record payment", on_click=self.submit)
+                    ui.button(_("Record payment"), on_click=self.submit)
                     .props("unelevated no-caps")
                     .mark("payment-submit")
                 )
@@ -140,7 +141,7 @@ class RecordPaymentDialog:
             if not self.invoices:
                 if self.client.value:
                     ui.label(
-                        "This client has no unpaid invoices: the whole amount is kept as credit."
+                        _("This client has no unpaid invoices: the whole amount is kept as credit.")
                     ).classes("text-sm text-grey-7")
             elif self.choose.value:
                 amount = self.parsed_amount()
@@ -186,17 +187,17 @@ class RecordPaymentDialog:
     def preview(self) -> None:
         """The amount as it was read, what it will pay and what is kept as credit, as it is typed."""
         if not self.client.value:
-            self.summary.text = "Choose the client who paid."
+            self.summary.text = _("Choose the client who paid.")
             return
         try:
             amount = self.typed_amount()
             shares = self.chosen_shares() if self.choose.value else plan_oldest_first(self.invoices, amount)
         except InvalidNumber as error:
             empty = error.problem == "empty" and error.field == "amount"
-            self.summary.text = "Enter the amount received." if empty else human_message(error)
+            self.summary.text = _("Enter the amount received.") if empty else human_message(error)
             return
         if amount.minor <= 0:
-            self.summary.text = "Enter the amount received."
+            self.summary.text = _("Enter the amount received.")
             return
         numbers = {i.public_id: i.number for i in self.invoices}
         paid = ", ".join(
@@ -205,17 +206,17 @@ class RecordPaymentDialog:
             if share
         )
         left = Money(amount.minor - sum(shares.values()), self.currency)
-        text = f"{self.money(amount)} received. " + (f"Pays {paid}." if paid else "Pays no invoice.")
+        text = f"{self.money(amount)} received. " + (f"Pays {paid}." if paid else _("Pays no invoice."))
         if left.minor > 0:
             text += f" {self.money(left)} is kept as the client's credit, to apply later or refund."
         elif left.minor < 0:
-            text = "The amounts for invoices add up to more than the payment."
+            text = _("The amounts for invoices add up to more than the payment.")
         self.summary.text = text
 
     async def submit(self) -> None:
         errors: dict[str, str] = {}
         if not self.client.value:
-            errors["client"] = "Choose the client who paid."
+            errors["client"] = _("Choose the client who paid.")
         amount: Money | None = None
         if self.client.value:
             try:
@@ -225,7 +226,7 @@ class RecordPaymentDialog:
         try:
             received_on = date.fromisoformat(self.received_on.value or "")
         except ValueError:
-            errors["date"] = "Enter the date the money arrived."
+            errors["date"] = _("Enter the date the money arrived.")
             received_on = self.portal.clock().date()
         shares: dict[str, int] | None = None
         try:
@@ -260,7 +261,12 @@ class RecordPaymentDialog:
             self.submit_button.props(remove="loading disable")
         self.portal.events.publish(client_documents_topic(payment.client_public_id))
         self.dialog.close()
-        ui.notify(f"Payment {payment.receipt_number} of {self.money(amount)} recorded.", type="positive")
+        ui.notify(
+            _("Payment {receipt_number} of {amount} recorded.").format(
+                receipt_number=payment.receipt_number, amount=self.money(amount)
+            ),
+            type="positive",
+        )
         await self.on_done()
 
     def show(self, errors: dict[str, str]) -> None:
@@ -278,39 +284,41 @@ class RefundCreditDialog:
         self.credit: ClientCredit | None = None
         self.clients = {client.public_id: client for client in clients}
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-2 p-6"):
-            ui.label("Refund credit").classes("text-lg font-semibold")
+            dialog_title(self.dialog, _("Refund credit"))
             ui.label(
-                "Record money you paid back to the client yourself (cash, cheque or transfer). It comes out "
-                "of the client's available credits or retainer payments."
+                _(
+                    "Record money you paid back to the client yourself (cash, cheque or transfer). "
+                    "It comes out of the client's available credits or retainer payments."
+                )
             ).classes("text-sm text-grey-7")
             self.client = (
-                ui.select({c.public_id: c.name for c in clients}, label="Client", on_change=self.load)
+                ui.select({c.public_id: c.name for c in clients}, label=_("Client"), on_change=self.load)
                 .props("outlined dense use-input input-debounce=0 hide-bottom-space")
                 .classes("w-full")
                 .mark("refund-client")
             )
             self.source = (
-                ui.select({RefundSource.CREDIT.value: "Available credits",
-                           RefundSource.RETAINER.value: "Available retainer payments"},
-                          label="From", value=RefundSource.CREDIT.value, on_change=self.show_available)
+                ui.select({RefundSource.CREDIT.value: _("Available credits"),
+                           RefundSource.RETAINER.value: _("Available retainer payments")},
+                          label=_("From"), value=RefundSource.CREDIT.value, on_change=self.show_available)
                 .props("outlined dense hide-bottom-space")
                 .classes("w-full")
                 .mark("refund-source")
             )  # fmt: skip
             self.available = ui.label().classes("text-sm text-grey-8").mark("refund-available")
             self.amount = AmountField(
-                "Amount paid back",
+                _("Amount paid back"),
                 currency="",
                 locale=locale,
                 marker="refund-amount",
-                echo="Records {} paid back.".format,
-                props="outlined dense hide-bottom-space input-class=text-right",
+                echo=_("Records {} paid back.").format,
+                props="outlined dense hide-bottom-space input-class=text-end",
             )
             self.error = ui.label().classes("text-sm text-negative").mark("refund-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
                 self.submit_button = (
-                    ui.button("Record refund", on_click=self.submit)
+                    ui.button(_("Record refund"), on_click=self.submit)
                     .props("unelevated no-caps")
                     .mark("refund-submit")
                 )
@@ -336,7 +344,7 @@ class RefundCreditDialog:
     async def submit(self) -> None:
         client = self.clients.get(self.client.value or "")
         if client is None:
-            self.error.text = "Choose the client."
+            self.error.text = _("Choose the client.")
             return
         self.amount.set_currency(client.currency)
         try:
@@ -364,7 +372,10 @@ class RefundCreditDialog:
         self.portal.events.publish(client_documents_topic(client.public_id))
         self.dialog.close()
         ui.notify(
-            f"Refund of {format_money(amount, self.locale)} to {client.name} recorded.", type="positive"
+            _("Refund of {amount} to {name} recorded.").format(
+                amount=format_money(amount, self.locale), name=client.name
+            ),
+            type="positive",
         )
         await self.on_done()
 
@@ -382,21 +393,21 @@ class DeclineDialog:
             on_done,
         )
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-2 p-6"):
-            ui.label("Decline refund request").classes("text-lg font-semibold")
-            ui.label(f"{summary}. The amount becomes available to the client again.").classes(
-                "text-sm text-grey-7"
-            )
+            dialog_title(self.dialog, _("Decline refund request"))
+            ui.label(
+                _("{summary}. The amount becomes available to the client again.").format(summary=summary)
+            ).classes("text-sm text-grey-7")
             self.note = (
-                ui.textarea("Note to the client (optional)")
+                ui.textarea(_("Note to the client (optional)"))
                 .props(f"outlined autogrow counter maxlength={MAX_NOTE_LENGTH}")
                 .classes("w-full")
                 .mark("decline-note")
             )
             self.error = ui.label().classes("text-sm text-negative").mark("decline-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
                 self.submit_button = (
-                    ui.button("Decline request", on_click=self.submit)
+                    ui.button(_("Decline request"), on_click=self.submit)
                     .props("unelevated no-caps color=negative")
                     .mark("decline-submit")
                 )
@@ -420,5 +431,5 @@ class DeclineDialog:
             self.submit_button.props(remove="loading disable")
         self.portal.events.publish(client_documents_topic(client_public_id))
         self.dialog.close()
-        ui.notify("Refund request declined.", type="info")
+        ui.notify(_("Refund request declined."), type="info")
         await self.on_done()

@@ -17,6 +17,28 @@ _PHONE_CSS = "@media (max-width: 599px) { .compact-on-phone th, .compact-on-phon
 PHONE_HIDDEN = {"classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"}
 
 
+# Quasar sorts when its header cell is clicked: a cell, which neither Tab nor a screen reader knows for a
+# control. The label of a sortable column is a button in the cell that sorts as the cell does (and
+# keeps its click from the cell, which would sort once more), and the cell says how the table is
+# sorted. A column may name itself for screen readers only (``"srOnly": True``), for a column of
+# buttons whose header would otherwise be empty.
+HEADER_CELL = """
+<q-th :props="props"
+      :aria-sort="props.col.sortable ? (props.col.__thClass.includes('sorted')
+        ? (props.col.__thClass.includes('sort-desc') ? 'descending' : 'ascending') : 'none') : undefined">
+  <button v-if="props.col.sortable" type="button" class="sort-button"
+          @click.stop="props.sort(props.col)">{{ props.col.label }}</button>
+  <span v-else :class="props.col.srOnly ? 'sr-only' : ''">{{ props.col.label }}</span>
+</q-th>
+"""
+
+
+def accessible_headers(table: ui.table) -> ui.table:
+    """The table's header cells as ``HEADER_CELL`` draws them."""
+    table.add_slot("header-cell", HEADER_CELL)
+    return table
+
+
 def compact_on_phone(table: ui.table) -> ui.table:
     """Narrower cell padding on a phone, so the columns shown there fit its width."""
     ui.add_css(_PHONE_CSS)

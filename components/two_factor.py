@@ -9,9 +9,12 @@ from nicegui import ui
 
 from components.banner import banner
 from components.dialog_host import DialogHost
+from components.headings import dialog_title
 from components.offload import io_bound
 from services import portal
+from services.dates import format_day
 from services.errors import DomainError, human_message
+from services.i18n import N_, _, formatting_locale, ngettext
 from services.principal import Principal
 from services.staff_auth import StaffPrincipal
 from services.two_factor import (
@@ -25,7 +28,7 @@ from services.two_factor import (
     two_factor_status,
 )
 
-APP_HINT = (
+APP_HINT = N_(
     "Use an authenticator app such as Google Authenticator, Microsoft Authenticator, 1Password or Aegis."
 )
 
@@ -37,14 +40,16 @@ def setup_instructions(setup: TotpSetup) -> None:
             f'alt="QR code for {setup.issuer}" fit=contain no-spinner no-transition'
         ).classes("w-48 h-48 shrink-0 border rounded bg-white").mark("two-factor-qr")
         with ui.column().classes("gap-2 grow min-w-0"):
-            ui.label("1. Scan the QR code with your authenticator app.").classes("text-sm")
-            ui.label(APP_HINT).classes("text-xs text-grey-7")
-            ui.label("Cannot scan it? Enter this key in the app instead:").classes("text-sm")
+            ui.label(_("1. Scan the QR code with your authenticator app.")).classes("text-sm")
+            ui.label(_(APP_HINT)).classes("text-xs text-grey-7")
+            ui.label(_("Cannot scan it? Enter this key in the app instead:")).classes("text-sm")
             ui.label(setup.secret_in_groups).classes(
                 "font-mono text-sm bg-grey-2 rounded px-2 py-1 break-all select-all"
             ).mark("two-factor-secret")
-            ui.label(f"Account: {setup.account} · Issuer: {setup.issuer}").classes("text-xs text-grey-7")
-            ui.label("2. Enter the 6-digit code the app shows now.").classes("text-sm")
+            ui.label(
+                _("Account: {account} · Issuer: {issuer}").format(account=setup.account, issuer=setup.issuer)
+            ).classes("text-xs text-grey-7")
+            ui.label(_("2. Enter the 6-digit code the app shows now.")).classes("text-sm")
 
 
 def code_input(label: str = "6-digit code", marker: str = "two-factor-code") -> ui.input:
@@ -58,8 +63,10 @@ def recovery_codes_view(codes: RecoveryCodes) -> None:
     """The codes, once: each signs in once when the phone is lost. Copy or download them now."""
     banner(
         "warning",
-        "Save these recovery codes somewhere safe, such as a password manager. Each works once, "
-        "in place of a code from your app. They will not be shown again.",
+        _(
+            "Save these recovery codes somewhere safe, such as a password manager. Each works once, "
+            "in place of a code from your app. They will not be shown again."
+        ),
     )
     with (
         ui.element("div")
@@ -72,12 +79,12 @@ def recovery_codes_view(codes: RecoveryCodes) -> None:
 
     def copy() -> None:
         ui.clipboard.write(text)
-        ui.notify("The recovery codes are copied.")
+        ui.notify(_("The recovery codes are copied."))
 
     with ui.row().classes("gap-2"):
-        ui.button("Copy", icon="content_copy", on_click=copy).props("outline no-caps dense")
+        ui.button(_("Copy"), icon="content_copy", on_click=copy).props("outline no-caps dense")
         ui.button(
-            "Download", icon="download", on_click=lambda: ui.download.content(text, "recovery-codes.txt")
+            _("Download"), icon="download", on_click=lambda: ui.download.content(text, "recovery-codes.txt")
         ).props("outline no-caps dense")
 
 
@@ -90,10 +97,12 @@ class TwoFactorPanel:
         with ui.card().classes("w-full max-w-2xl p-4 sm:p-6 gap-3").props("flat bordered") as self.card:
             with ui.row().classes("items-center gap-2"):
                 ui.icon("phonelink_lock").classes("text-2xl text-primary")
-                ui.label("Two-factor sign-in").classes("text-lg font-semibold")
+                ui.label(_("Two-factor sign-in")).classes("text-lg font-semibold")
             ui.label(
-                "Besides your password, sign-in asks for a code from an app on your phone, so a stolen "
-                "password alone does not open your account."
+                _(
+                    "Besides your password, sign-in asks for a code from an app on your phone, so a stolen "
+                    "password alone does not open your account."
+                )
             ).classes("text-sm text-grey-8")
             self.body = ui.column().classes("w-full gap-3").mark("two-factor-panel")
 
@@ -108,36 +117,40 @@ class TwoFactorPanel:
 
     def _enabled(self, status: TwoFactorStatus) -> None:
         with ui.row().classes("items-center gap-2"):
-            ui.badge("On").props("color=positive").classes("text-sm px-2").mark("two-factor-on")
-            since = status.enabled_at.strftime("%d %b %Y") if status.enabled_at else ""
+            ui.badge(_("On")).props("color=positive").classes("text-sm px-2").mark("two-factor-on")
+            since = format_day(status.enabled_at, formatting_locale()) if status.enabled_at else ""
             left = status.recovery_codes_left
-            ui.label(f"Since {since} · {left} recovery code{'s' if left != 1 else ''} left").classes(
-                "text-sm text-grey-8"
-            )
+            ui.label(
+                ngettext(
+                    "Since {since} · {count} recovery code left",
+                    "Since {since} · {count} recovery codes left",
+                    left,
+                ).format(since=since, count=left)
+            ).classes("text-sm text-grey-8")
         if status.recovery_codes_left <= 3:
-            banner("warning", "Few recovery codes are left: make new ones and put them away safely.")
+            banner("warning", _("Few recovery codes are left: make new ones and put them away safely."))
         with ui.row().classes("gap-2"):
             ui.button(
-                "New recovery codes",
+                _("New recovery codes"),
                 icon="autorenew",
                 on_click=lambda: self.host.show(lambda: ProofDialog(self, regenerate=True)),
             ).props("outline no-caps").mark("two-factor-regenerate")
             if not status.required:
                 ui.button(
-                    "Turn off",
+                    _("Turn off"),
                     icon="lock_open",
                     on_click=lambda: self.host.show(lambda: ProofDialog(self, regenerate=False)),
                 ).props("outline no-caps color=negative").mark("two-factor-disable")
         if status.required:
-            ui.label("Your business requires two-factor sign-in for all staff.").classes(
+            ui.label(_("Your business requires two-factor sign-in for all staff.")).classes(
                 "text-sm text-grey-7"
             )
 
     def _disabled(self, status: TwoFactorStatus) -> None:
         with ui.row().classes("items-center gap-2"):
-            ui.badge("Off").props("color=grey-7").classes("text-sm px-2").mark("two-factor-off")
-            ui.label("Only your password protects your account.").classes("text-sm text-grey-8")
-        ui.button("Turn on two-factor sign-in", icon="qr_code_2", on_click=self.start).props(
+            ui.badge(_("Off")).props("color=grey-7").classes("text-sm px-2").mark("two-factor-off")
+            ui.label(_("Only your password protects your account.")).classes("text-sm text-grey-8")
+        ui.button(_("Turn on two-factor sign-in"), icon="qr_code_2", on_click=self.start).props(
             "unelevated no-caps"
         ).mark("two-factor-start")
 
@@ -155,7 +168,7 @@ class TwoFactorPanel:
                 setup,
                 self._confirm,
                 on_cancel=self.reload,
-                on_done=lambda codes: self.show_codes(codes, "Two-factor sign-in is on."),
+                on_done=lambda codes: self.show_codes(codes, _("Two-factor sign-in is on.")),
             )
 
     async def _confirm(self, code: str) -> RecoveryCodes:
@@ -169,7 +182,9 @@ class TwoFactorPanel:
         with self.body:
             ui.label(title).classes("font-medium text-positive").mark("two-factor-done")
             recovery_codes_view(codes)
-            ui.button("Done", on_click=self.reload).props("unelevated no-caps").mark("two-factor-codes-done")
+            ui.button(_("Done"), on_click=self.reload).props("unelevated no-caps").mark(
+                "two-factor-codes-done"
+            )
 
 
 class SetupForm:
@@ -189,10 +204,10 @@ class SetupForm:
             with ui.row().classes("w-full items-start gap-2 max-sm:flex-col"):
                 self.code = code_input()
                 self.code.on("keydown.enter", self.submit)
-                self.button = ui.button("Confirm", on_click=self.submit).props("unelevated no-caps")
+                self.button = ui.button(_("Confirm"), on_click=self.submit).props("unelevated no-caps")
                 self.button.classes("mt-1 max-sm:w-full").mark("two-factor-confirm")
                 if on_cancel is not None:
-                    ui.button("Cancel", on_click=on_cancel).props("flat no-caps").classes("mt-1")
+                    ui.button(_("Cancel"), on_click=on_cancel).props("flat no-caps").classes("mt-1")
             self.error = ui.label().classes("text-sm text-negative").mark("two-factor-error")
 
     async def submit(self) -> None:
@@ -213,25 +228,25 @@ class ProofDialog:
 
     def __init__(self, panel: TwoFactorPanel, *, regenerate: bool) -> None:
         self.panel, self.regenerate = panel, regenerate
-        title = "Make new recovery codes?" if regenerate else "Turn off two-factor sign-in?"
+        title = _("Make new recovery codes?") if regenerate else _("Turn off two-factor sign-in?")
         explain = (
-            "Your current recovery codes stop working, used or not."
+            _("Your current recovery codes stop working, used or not.")
             if regenerate
-            else "Sign-in will ask for your password only."
+            else _("Sign-in will ask for your password only.")
         )
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
-            ui.label(title).classes("text-lg font-semibold")
+            dialog_title(self.dialog, title)
             ui.label(explain + " To confirm, enter a current code from your app or your password.").classes(
                 "text-sm text-grey-8"
             )
-            self.proof = ui.input("Code or password", password=True, password_toggle_button=True).props(
+            self.proof = ui.input(_("Code or password"), password=True, password_toggle_button=True).props(
                 "outlined dense autocomplete=current-password hide-bottom-space"
             )
             self.proof.classes("w-full").mark("two-factor-proof")
             self.error = ui.label().classes("text-sm text-negative").mark("two-factor-proof-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
-                label = "Make new codes" if regenerate else "Turn off"
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
+                label = _("Make new codes") if regenerate else _("Turn off")
                 color = "primary" if regenerate else "negative"
                 self.button = ui.button(label, on_click=self.submit).props(
                     f"unelevated no-caps color={color}"
@@ -269,7 +284,7 @@ class ProofDialog:
             self.button.props(remove="loading")
         self.dialog.close()
         if self.regenerate:
-            panel.show_codes(codes, "Your new recovery codes")
+            panel.show_codes(codes, _("Your new recovery codes"))
         else:
-            ui.notify("Two-factor sign-in is off.", type="positive")
+            ui.notify(_("Two-factor sign-in is off."), type="positive")
             await panel.reload()

@@ -12,36 +12,37 @@ from fastapi import Request
 from nicegui import ui
 
 from api.auth import client_address
-from components.frame import business_mark, demo_banner
+from components.frame import business_mark, demo_banner, signed_out_card
+from components.headings import page_heading
 from components.offload import io_bound
 from components.password_fields import NewPasswordFields
 from components.theme import apply_theme
 from services import portal
 from services.branding import get_branding
 from services.errors import DomainError, InvalidToken, human_message
+from services.i18n import N_, _
 from services.invitations import check_token, request_password_reset, set_password
 
 RESET_ANSWER_SECONDS = 0.5  # far longer than the request takes, however it ends
-RESET_SENT = (
+RESET_SENT = N_(
     "If that address belongs to a portal login, a link to set a new password is on its way. "
     "It works once, for one hour. Check your spam folder if it does not arrive."
 )
 
 
 @contextmanager
-def _public_card(title: str) -> Iterator[ui.card]:
-    with (
-        ui.column().classes("w-full min-h-[80vh] items-center justify-center p-4"),
-        ui.card().classes("w-full max-w-sm p-6 gap-4").props("flat bordered") as card,
-    ):
-        ui.label(title).classes("text-xl font-semibold")
-        yield card
+def _public_card(title: str) -> Iterator[ui.column]:
+    """The card under its title; what it yields is cleared for the outcome, and the page's h1 stays."""
+    with signed_out_card():
+        page_heading(title, "text-xl font-semibold")
+        with ui.column().classes("w-full gap-4 p-0") as body:
+            yield body
 
 
 async def _header(title: str) -> None:
     branding = await io_bound(get_branding, portal.current().db)
     apply_theme()
-    ui.page_title(f"{title} · {branding.name}")
+    ui.page_title(_("{title} · {name}").format(title=title, name=branding.name))
     if branding.is_demo:
         demo_banner()
     with ui.row().classes("w-full justify-center pt-6"):
@@ -52,17 +53,19 @@ async def _header(title: str) -> None:
 async def forgot_password_page(request: Request) -> None:
     current = portal.current()
     address = client_address(request)
-    await _header("Forgot password?")
-    with _public_card("Forgot password?") as card:
-        ui.label("Enter your e-mail address and we send you a link to set a new password.").classes(
+    await _header(_("Forgot password?"))
+    with _public_card(_("Forgot password?")) as card:
+        ui.label(_("Enter your e-mail address and we send you a link to set a new password.")).classes(
             "text-sm text-grey-8"
         )
-        email = ui.input("Email").props("type=email autocomplete=username outlined autofocus maxlength=254")
+        email = ui.input(_("Email")).props(
+            "type=email autocomplete=username outlined autofocus maxlength=254"
+        )
         email.classes("w-full").mark("reset-email")
 
         async def send() -> None:
             if "@" not in (email.value or ""):
-                error.text = "Enter the e-mail address you sign in with."
+                error.text = _("Enter the e-mail address you sign in with.")
                 return
             button.props("loading")
             started = time.monotonic()
@@ -80,30 +83,32 @@ async def forgot_password_page(request: Request) -> None:
             card.clear()
             with card:
                 ui.icon("mark_email_read").classes("text-4xl text-positive")
-                ui.label(RESET_SENT).classes("text-sm").mark("reset-sent")
-                ui.link("Back to sign in", "/login").classes("text-primary")
+                ui.label(_(RESET_SENT)).classes("text-sm").mark("reset-sent")
+                ui.link(_("Back to sign in"), "/login").classes("text-primary")
 
         error = ui.label().classes("text-sm text-negative")
-        button = ui.button("Send link", on_click=send).props("unelevated no-caps size=lg").classes("w-full")
+        button = (
+            ui.button(_("Send link"), on_click=send).props("unelevated no-caps size=lg").classes("w-full")
+        )
         button.mark("reset-send")
-        ui.link("Back to sign in", "/login").classes("text-sm text-primary self-center")
+        ui.link(_("Back to sign in"), "/login").classes("text-sm text-primary self-center")
 
 
 @ui.page("/set-password")
 async def set_password_page(token: str = "") -> None:
     current = portal.current()
-    await _header("Set your password")
+    await _header(_("Set your password"))
     try:
         info = await io_bound(check_token, current.db, token, clock=current.clock)
     except InvalidToken as problem:
-        with _public_card("This link cannot be used"):
+        with _public_card(_("This link cannot be used")):
             ui.label(human_message(problem)).classes("text-sm").mark("token-problem")
-            ui.link("Forgot password? Get a new link", "/forgot-password").classes("text-primary")
-            ui.link("Sign in", "/login").classes("text-primary")
+            ui.link(_("Forgot password? Get a new link"), "/forgot-password").classes("text-primary")
+            ui.link(_("Sign in"), "/login").classes("text-primary")
         return
-    heading = "Welcome! Choose a password" if info.purpose == "invite" else "Choose a new password"
+    heading = _("Welcome! Choose a password") if info.purpose == "invite" else _("Choose a new password")
     with _public_card(heading) as card:
-        ui.label(f"For {info.email}").classes("text-sm text-grey-8")
+        ui.label(_("For {email}").format(email=info.email)).classes("text-sm text-grey-8")
         fields = NewPasswordFields(email=info.email, name=info.name)
         error = ui.label().classes("text-sm text-negative").mark("set-password-error")
 
@@ -130,12 +135,14 @@ async def set_password_page(token: str = "") -> None:
             card.clear()
             with card:
                 ui.icon("check_circle").classes("text-4xl text-positive")
-                ui.label("Your password is set. Sign in with it now.").classes("text-sm").mark("password-set")
-                ui.button("Sign in", on_click=lambda: ui.navigate.to(f"/login?email={info.email}")).props(
+                ui.label(_("Your password is set. Sign in with it now.")).classes("text-sm").mark(
+                    "password-set"
+                )
+                ui.button(_("Sign in"), on_click=lambda: ui.navigate.to(f"/login?email={info.email}")).props(
                     "unelevated no-caps"
                 )
 
         button = (
-            ui.button("Set password", on_click=save).props("unelevated no-caps size=lg").classes("w-full")
+            ui.button(_("Set password"), on_click=save).props("unelevated no-caps size=lg").classes("w-full")
         )
         button.mark("set-password-save")

@@ -23,6 +23,7 @@ from services.branding import get_branding
 from services.credit_actions import CreditOptions, credit_options
 from services.dates import format_day
 from services.errors import NotFound
+from services.i18n import _
 from services.invoice_detail import InvoiceDocument, Party, open_invoice
 from services.invoices import PAYABLE_STATUSES
 from services.live_topics import documents_topic
@@ -42,10 +43,13 @@ async def invoice_page(request: Request, public_id: str) -> None:
     try:
         document, options = await view.load()
     except NotFound:
-        raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
+        raise HTTPException(status_code=404, detail=_("This invoice does not exist.")) from None
     branding = await io_bound(get_branding, current.db)
     with frame(
-        f"{document.title} {document.number}", branding=branding, principal=principal, active="/invoices"
+        _("{title} {number}").format(title=document.title, number=document.number),
+        branding=branding,
+        principal=principal,
+        active="/invoices",
     ):
         view.build(document)
         view.draw(document, options)
@@ -109,24 +113,27 @@ def _toolbar(
     document: InvoiceDocument, money: Formatter, forward: ForwardDialog, options: CreditOptions
 ) -> None:
     with ui.row().classes("w-full items-center gap-3 -mt-4"):
-        ui.link("← Invoices", "/invoices").classes("text-primary no-underline")
+        ui.link(_("← Invoices"), "/invoices").classes("text-primary no-underline")
         status_badge(document.status_label)
         ui.space()
-        ui.label(f"Balance Due {money(document.balance_due)}").classes("text-lg font-semibold").props(
-            "data-testid=balance-due"
-        )
+        ui.label(_("Balance Due {amount}").format(amount=money(document.balance_due))).classes(
+            "text-lg font-semibold"
+        ).props("data-testid=balance-due")
         mine = next((i for i in options.invoices if i.public_id == document.public_id), None)
         all_in_flight = mine is not None and mine.can_take.minor == 0
         if document.status in PAYABLE_STATUSES and document.balance_due.minor > 0 and not all_in_flight:
-            ui.button("Pay Now", on_click=lambda: ui.navigate.to(f"/pay?invoice={document.public_id}")).props(
-                "unelevated no-caps"
-            ).mark("pay-now")
+            ui.button(
+                _("Pay Now"), on_click=lambda: ui.navigate.to(f"/pay?invoice={document.public_id}")
+            ).props("unelevated no-caps").mark("pay-now")
         with ui.button(icon="more_vert").props('flat round aria-label="More"'):
             with ui.menu().props("auto-close"):
                 pdf = f"/invoices/{document.public_id}/pdf"
-                ui.menu_item("Download PDF", lambda: ui.navigate.to(f"{pdf}?download=1"))
-                ui.menu_item("Print", lambda: print_pdf(pdf))
-                ui.menu_item("Forward", forward.open)
+                # Quasar's items say "list item"; in a menu (role=menu) they are its menu items.
+                ui.menu_item(_("Download PDF"), lambda: ui.navigate.to(f"{pdf}?download=1")).props(
+                    "role=menuitem"
+                )
+                ui.menu_item(_("Print"), lambda: print_pdf(pdf)).props("role=menuitem")
+                ui.menu_item(_("Forward"), forward.open).props("role=menuitem")
 
 
 def _in_flight_note(document: InvoiceDocument, options: CreditOptions, money: Formatter) -> None:
@@ -139,12 +146,16 @@ def _in_flight_note(document: InvoiceDocument, options: CreditOptions, money: Fo
         ui.icon("schedule")
         if mine.confirming.minor > 0:  # an answer from the gateway we have not had yet
             ui.label(
-                f"We are confirming a payment of {money(busy)} towards this invoice with the payment "
-                "service. You will not be charged twice; the invoice is updated as soon as it is confirmed."
+                _(
+                    "We are confirming a payment of {amount} towards this invoice with the payment service. "
+                    "You will not be charged twice; the invoice is updated as soon as it is confirmed."
+                ).format(amount=money(busy))
             ).mark("payment-processing")
         else:
             ui.label(
-                f"A payment of {money(busy)} is being processed. The invoice is marked paid once it clears."
+                _(
+                    "A payment of {amount} is being processed. The invoice is marked paid once it clears."
+                ).format(amount=money(busy))
             ).mark("payment-processing")
 
 
@@ -159,13 +170,19 @@ def _apply_credits(
     with ui.row().classes("w-full items-center gap-2 rounded bg-green-1 text-green-10 p-3 -mt-2"):
         ui.icon("savings")
         ui.label(
-            " and ".join(f"{money(options.available(s))} of {SOURCE_TITLES[s].lower()}" for s in sources)
-            + " available to use on this invoice."
+            _("{amounts} available to use on this invoice.").format(
+                amounts=_(" and ").join(
+                    _("{amount} of {source}").format(
+                        amount=money(options.available(s)), source=_(SOURCE_TITLES[s]).lower()
+                    )
+                    for s in sources
+                )
+            )
         ).classes("flex-1 min-w-[14rem]")
         with ui.row().classes("gap-2 max-sm:w-full"):
             for source in sources:
                 ui.button(
-                    f"Apply {SOURCE_TITLES[source]}",
+                    _("Apply {source_title}").format(source_title=_(SOURCE_TITLES[source])),
                     on_click=lambda source=source: _show_apply(view, options, source, document),
                 ).props("outline no-caps dense").classes("px-3")
 
@@ -199,13 +216,13 @@ def _party(title: str, party: Party) -> None:
 
 def _parties(document: InvoiceDocument, locale: str) -> None:
     with ui.row().classes("w-full p-5 gap-8 justify-between border-b"):
-        _party("From", document.business)
-        _party("Bill to", document.client)
+        _party(_("From"), document.business)
+        _party(_("Bill to"), document.client)
         with ui.grid(columns=2).classes("gap-x-4 gap-y-1 text-sm self-start"):
             for label, value in (
                 (f"{document.title} number", document.number),
-                ("Invoice date", format_day(document.issue_date, locale)),
-                ("Due date", format_day(document.due_date, locale)),
+                (_("Invoice date"), format_day(document.issue_date, locale)),
+                (_("Due date"), format_day(document.due_date, locale)),
             ):
                 ui.label(label).classes("text-grey-7")
                 ui.label(value).classes("font-medium")
@@ -213,12 +230,12 @@ def _parties(document: InvoiceDocument, locale: str) -> None:
 
 def _lines(document: InvoiceDocument, money: Formatter) -> None:
     columns = [
-        {"name": "description", "label": "Description", "field": "description", "align": "left",
+        {"name": "description", "label": _("Description"), "field": "description", "align": "left",
          "style": "white-space: normal; min-width: 12rem"},
-        {"name": "quantity", "label": "Quantity", "field": "quantity", "align": "right"},
-        {"name": "rate", "label": "Rate", "field": "rate", "align": "right", **PHONE_HIDDEN},
-        {"name": "tax", "label": "Tax", "field": "tax", "align": "right", **PHONE_HIDDEN},
-        {"name": "amount", "label": "Amount", "field": "amount", "align": "right"},
+        {"name": "quantity", "label": _("Quantity"), "field": "quantity", "align": "right"},
+        {"name": "rate", "label": _("Rate"), "field": "rate", "align": "right", **PHONE_HIDDEN},
+        {"name": "tax", "label": _("Tax"), "field": "tax", "align": "right", **PHONE_HIDDEN},
+        {"name": "amount", "label": _("Amount"), "field": "amount", "align": "right"},
     ]  # fmt: skip
     rows = []
     for index, line in enumerate(document.lines):
@@ -240,26 +257,26 @@ def _lines(document: InvoiceDocument, money: Formatter) -> None:
 
 
 def _totals(document: InvoiceDocument, money: Formatter, locale: str) -> None:
-    figures: list[tuple[str, str, str]] = [("Subtotal", money(document.subtotal), "")]
+    figures: list[tuple[str, str, str]] = [(_("Subtotal"), money(document.subtotal), "")]
     if document.discount.minor:
-        figures.append(("Discount", "-" + money(document.discount), ""))
-    figures += [("Tax", money(document.tax), ""), ("Total", money(document.total), "font-semibold")]
+        figures.append((_("Discount"), "-" + money(document.discount), ""))
+    figures += [(_("Tax"), money(document.tax), ""), (_("Total"), money(document.total), "font-semibold")]
     for applied in document.applied:
         label = f"{applied.label} ({format_day(applied.applied_on, locale)})"
         figures.append((label, "-" + money(applied.amount), "text-green-9"))
-    figures.append(("Balance Due", money(document.balance_due), "text-lg font-bold"))
+    figures.append((_("Balance Due"), money(document.balance_due), "text-lg font-bold"))
     with ui.row().classes("w-full justify-end p-5 border-b"):
         with ui.grid(columns="auto auto").classes("gap-x-8 gap-y-2 text-sm"):
             for label, value, style in figures:
-                ui.label(label).classes(f"text-right text-grey-8 {style}")
-                ui.label(value).classes(f"text-right tabular-nums {style}")
+                ui.label(label).classes(f"text-end text-grey-8 {style}")
+                ui.label(value).classes(f"text-end tabular-nums {style}")
 
 
 def _notes(document: InvoiceDocument) -> None:
     if not (document.notes or document.terms):
         return
     with ui.column().classes("w-full p-5 gap-3"):
-        for title, text in (("Notes", document.notes), ("Terms", document.terms)):
+        for title, text in ((_("Notes"), document.notes), (_("Terms"), document.terms)):
             if text:
                 ui.label(title).classes("text-xs uppercase tracking-wide text-grey-7")
                 ui.label(text).classes("text-sm whitespace-pre-line")

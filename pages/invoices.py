@@ -11,14 +11,17 @@ from fastapi import Request
 from nicegui import events, ui
 
 from components.frame import frame
+from components.language import translated_columns
 from components.live import LiveTopics
 from components.offload import io_bound
 from components.status import STATUS_COLORS
-from components.tables import compact_on_phone, requested_page, server_pagination
+from components.tables import accessible_headers, compact_on_phone, requested_page, server_pagination
 from components.url_params import UrlParams
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
+from services.i18n import N_, _
+from services.i18n.terms import term
 from services.invoice_list import (
     FILTER_LABELS,
     SORT_COLUMNS,
@@ -33,35 +36,37 @@ from services.money import format_money
 from services.principal import Principal
 
 COLUMNS: list[dict[str, Any]] = [
-    {"name": "number", "label": "Number", "field": "number", "sortable": True, "align": "left"},
-    {"name": "issue_date", "label": "Date", "field": "issue_date", "sortable": True, "align": "left",
+    {"name": "number", "label": N_("Number"), "field": "number", "sortable": True, "align": "left"},
+    {"name": "issue_date", "label": N_("Date"), "field": "issue_date", "sortable": True, "align": "left",
      "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
-    {"name": "due_date", "label": "Due Date", "field": "due_date", "sortable": True, "align": "left",
+    {"name": "due_date", "label": N_("Due Date"), "field": "due_date", "sortable": True, "align": "left",
      "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
-    {"name": "status", "label": "Status", "field": "status", "sortable": True, "align": "left"},
-    {"name": "total", "label": "Total", "field": "total", "sortable": True, "align": "right",
+    {"name": "status", "label": N_("Status"), "field": "status", "sortable": True, "align": "left"},
+    {"name": "total", "label": N_("Total"), "field": "total", "sortable": True, "align": "right",
      "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
-    {"name": "balance", "label": "Balance Due", "field": "balance", "sortable": True, "align": "right"},
-    {"name": "pay", "label": "", "field": "payable", "align": "right",
+    {"name": "balance", "label": N_("Balance Due"), "field": "balance", "sortable": True, "align": "right"},
+    {"name": "pay", "label": N_("Actions"), "srOnly": True, "field": "payable", "align": "right",
      "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},  # a phone pays from the invoice page
 ]  # fmt: skip
 
-TABLE_PROPS = 'flat bordered no-data-label="No invoices match this filter."'
+TABLE_PROPS = "flat bordered"
+NO_DATA = N_("No invoices match this filter.")  # Quasar's no-data-label, translated where the table is made
 NUMBER_CELL = """
 <q-td :props="props">
   <a :href="'/invoices/' + props.row.id" class="text-primary font-medium no-underline">{{ props.value }}</a>
-  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+  <q-badge v-if="props.row.retainer" outline color="grey-8" class="ms-2 gt-xs"
+           :role="null">{{ props.row.retainer_label }}</q-badge>
 </q-td>
 """
 PAY_CELL = """
 <q-td :props="props">
   <q-btn v-if="props.row.payable" :href="'/pay?invoice=' + props.row.id" @click.stop
-         label="Pay Now" color="primary" size="sm" unelevated no-caps />
+         :label="props.row.pay_label" color="primary" size="sm" unelevated no-caps />
 </q-td>
 """
 STATUS_CELL = """
 <q-td :props="props">
-  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+  <q-badge :color="props.row.color" class="text-sm px-2" rounded :role="null">{{ props.value }}</q-badge>
   <div v-if="props.row.processing" class="text-xs text-blue-9 q-mt-xs">{{ props.row.processing }}</div>
 </q-td>
 """
@@ -97,31 +102,35 @@ async def invoices_page(request: Request) -> None:
     topic = await io_bound(documents_topic, current.db, principal)
     watch = LiveTopics(current.events, topic)  # before the first read, so no change is missed
     first = await load(state["query"])
-    with frame("Invoices", branding=branding, principal=principal, active="/invoices"):
+    with frame(_("Invoices"), branding=branding, principal=principal, active="/invoices"):
         with ui.row().classes("w-full items-end gap-3"):
             kind = (
                 ui.select(
                     {key.value: label for key, label in FILTER_LABELS.items()},
-                    label="Show",
+                    label=_("Show"),
                     value=first.query.filter.value,
                 )
                 .props("outlined dense options-dense")
                 .classes("w-full sm:w-56")
             )
             search = (
-                ui.input("Search by number", value=first.query.search)
+                ui.input(_("Search by number"), value=first.query.search)
                 .props("outlined dense clearable debounce=400 type=search maxlength=40")
                 .classes("w-full sm:w-64")
             )
             ui.space()
             count = ui.label().classes("text-sm text-grey-7")
         table = (
-            ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=_pagination(first))
+            ui.table(
+                columns=translated_columns(COLUMNS), rows=[], row_key="id", pagination=_pagination(first)
+            )
             .classes("w-full")
             .props(TABLE_PROPS)
+            .props(f'no-data-label="{_(NO_DATA)}"')
         )
         table.props["rows-per-page-options"] = [10, 25, 50, 100]  # a list, not the text of one
         compact_on_phone(table)
+        accessible_headers(table)
         table.add_slot("body-cell-number", NUMBER_CELL)
         table.add_slot("body-cell-status", STATUS_CELL)
         table.add_slot("body-cell-pay", PAY_CELL)
@@ -171,9 +180,11 @@ def _row(row: Any, locale: str) -> dict[str, Any]:
         "id": row.public_id,
         "number": row.number,
         "retainer": row.is_retainer,
+        "retainer_label": _("Retainer"),
+        "pay_label": _("Pay Now"),
         "issue_date": _day(row.issue_date, locale),
         "due_date": _day(row.due_date, locale),
-        "status": row.status_label,
+        "status": term(row.status_label),  # the English label is the colour's key
         "color": STATUS_COLORS.get(row.status_label, "grey-7"),
         "total": format_money(row.total, locale),
         "balance": format_money(row.balance_due, locale),
@@ -186,7 +197,11 @@ def _in_flight(row: InvoiceRow, locale: str) -> str:
     if row.processing is None:
         return ""
     amount = format_money(row.processing, locale)
-    return f"{amount} being confirmed" if row.confirming else f"{amount} processing"
+    return (
+        _("{amount} being confirmed").format(amount=amount)
+        if row.confirming
+        else _("{amount} processing").format(amount=amount)
+    )
 
 
 def _day(value: date, locale: str) -> str:

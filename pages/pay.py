@@ -27,6 +27,8 @@ from services.gateways.base import (
 from services.gateways.sandbox import SANDBOX_NOTICE
 from services.gateways.stripe_gateway import StripeGateway
 from services.gateways.switch import unwrap
+from services.i18n import N_, _
+from services.i18n.terms import term
 from services.money import Money, format_money
 from services.online_payments import (
     PaymentOutcome,
@@ -43,7 +45,7 @@ from services.saved_methods import gateway_customer, list_saved_methods
 log = logging.getLogger(__name__)
 NEW_CARD = "new-card"
 NEW_ACCOUNT = "new-account"
-MANDATE = (
+MANDATE = N_(
     "By accepting this mandate you authorise {business} to send instructions to your bank to debit your "
     "account, and your bank to debit your account in accordance with those instructions. You are "
     "entitled to a refund from your bank within eight weeks of the date your account was debited."
@@ -61,21 +63,21 @@ async def pay_page(request: Request, invoice: str = "") -> None:
             else io_bound(plan_pay_all, current.db, principal, clock=current.clock)
         )
     except NotFound:
-        raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
+        raise HTTPException(status_code=404, detail=_("This invoice does not exist.")) from None
     except DomainError as error:
         plan = None
         problem = human_message(error)
     branding = await io_bound(get_branding, current.db)
     saved = await io_bound(list_saved_methods, current.db, principal, current.gateway.name)
     accepted = await io_bound(accepted_methods, current.db, principal.organization_id)
-    with frame("Pay", branding=branding, principal=principal, active="/invoices"):
+    with frame(_("Pay"), branding=branding, principal=principal, active="/invoices"):
         if current.gateway.is_sandbox:
-            with ui.row().classes("w-full items-center gap-2 rounded bg-amber-1 text-amber-10 p-3"):
+            with ui.row().classes("w-full items-center gap-2 rounded bg-amber-1 text-brown-10 p-3"):
                 ui.icon("science")
-                ui.label(SANDBOX_NOTICE).classes("font-medium")
+                ui.label(term(SANDBOX_NOTICE)).classes("font-medium")
         if plan is None or not plan.lines:
             ui.label(problem if plan is None else _nothing_to_pay(plan, branding.locale)).classes("text-lg")
-            ui.link("Back to Invoices", "/invoices")
+            ui.link(_("Back to Invoices"), "/invoices")
             return
         PaymentForm(current, principal, plan, branding.name, branding.locale, saved, accepted)
 
@@ -109,23 +111,25 @@ class PaymentForm:
     def build(self, saved: tuple) -> None:
         plan = self.plan
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
-            ui.label("What you are paying").classes("text-lg font-semibold")
+            ui.label(_("What you are paying")).classes("text-lg font-semibold")
             for line in plan.lines:
                 with ui.row().classes("w-full justify-between items-center no-wrap"):
                     with ui.column().classes("gap-0"):
                         ui.label(line.number).classes("font-medium")
-                        ui.label(f"Balance due {self.money(line.balance_due)}").classes("text-xs text-grey-7")
+                        ui.label(
+                            _("Balance due {amount}").format(amount=self.money(line.balance_due))
+                        ).classes("text-xs text-grey-7")
                     ui.label(self.money(line.amount)).classes("font-medium tabular-nums")
             ui.separator()
             with ui.row().classes("w-full justify-between no-wrap"):
-                ui.label("Total").classes("font-semibold")
+                ui.label(_("Total")).classes("font-semibold")
                 ui.label(self.money(plan.total)).classes("font-semibold tabular-nums")
             self.amount = None
             if len(plan.lines) == 1:
                 line = plan.lines[0]
                 self.amount = (
                     ui.input(
-                        "Amount to pay",
+                        _("Amount to pay"),
                         value=amount_text(line.amount, self.locale),
                         on_change=self.amount_changed,
                     )
@@ -134,10 +138,12 @@ class PaymentForm:
                     .mark("pay-amount")
                 )
                 ui.label(
-                    f"You can pay less than the balance; never more than {self.money(line.balance_due)}."
+                    _("You can pay less than the balance; never more than {amount}.").format(
+                        amount=self.money(line.balance_due)
+                    )
                 ).classes("text-xs text-grey-7")
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
-            ui.label("Payment method").classes("text-lg font-semibold")
+            ui.label(_("Payment method")).classes("text-lg font-semibold")
             # Only the methods the business accepts (Settings > Payments); ``pay`` refuses the others too.
             accepted = self.accepted
             bank_debits = accepted.bank_debits and self.current.gateway.accepts_bank_debits(
@@ -147,13 +153,15 @@ class PaymentForm:
                 method.gateway_method_id: method.label for method in saved if accepted.allows(method.kind)
             }
             if accepted.cards:
-                options[NEW_CARD] = "New card"
+                options[NEW_CARD] = _("New card")
             if bank_debits:
-                options[NEW_ACCOUNT] = "New bank account"
+                options[NEW_ACCOUNT] = _("New bank account")
             if not options:
                 ui.label(
-                    f"{self.business} does not take online payments in {plan.total.currency} at the "
-                    "moment. Please contact them to pay another way."
+                    _(
+                        "{business} does not take online payments in {currency} at the moment. Please "
+                        "contact them to pay another way."
+                    ).format(business=self.business, currency=plan.total.currency)
                 ).classes("text-grey-8").mark("pay-unavailable")
                 return
             self.method = (
@@ -175,7 +183,7 @@ class PaymentForm:
                     self.account_form()
             self.error = ui.label().classes("text-negative text-sm").mark("pay-error")
             self.button = (
-                ui.button(f"Pay {self.money(plan.total)}", on_click=self.submit)
+                ui.button(_("Pay {amount}").format(amount=self.money(plan.total)), on_click=self.submit)
                 .props("unelevated no-caps size=lg")
                 .mark("pay-submit")
             )
@@ -193,39 +201,43 @@ class PaymentForm:
             self.error.text = ""
         except DomainError as error:
             amount, self.error.text = None, human_message(error, locale=self.locale)
-        self.button.text = f"Pay {self.money(amount)}" if amount and amount.minor > 0 else "Pay"
+        self.button.text = (
+            _("Pay {amount}").format(amount=self.money(amount)) if amount and amount.minor > 0 else _("Pay")
+        )
 
     def card_form(self) -> None:
         gateway = unwrap(self.current.gateway)  # the gateway running now, behind the portal's switch
         if isinstance(gateway, StripeGateway):
             self.stripe_card = StripeCardField(gateway.publishable_key, gateway.js_url)
         else:
-            self.card_number = _field("Card number", "cc-number", mark="card-number").props(
+            self.card_number = _field(_("Card number"), "cc-number", mark="card-number").props(
                 "inputmode=numeric"
             )
             with ui.row().classes("w-full gap-2 no-wrap"):
-                self.expiry = _field("Expiry (MM/YY)", "cc-exp", mark="card-expiry").classes("flex-1")
+                self.expiry = _field(_("Expiry (MM/YY)"), "cc-exp", mark="card-expiry").classes("flex-1")
                 self.cvc = (
-                    _field("CVV", "cc-csc", mark="card-cvc").props("inputmode=numeric").classes("flex-1")
+                    _field(_("CVV"), "cc-csc", mark="card-cvc").props("inputmode=numeric").classes("flex-1")
                 )
-        self.card_name = _field("Name on card", "cc-name", mark="card-name")
-        self.address = _field("Billing address", "street-address")
+        self.card_name = _field(_("Name on card"), "cc-name", mark="card-name")
+        self.address = _field(_("Billing address"), "street-address")
         with ui.row().classes("w-full gap-2 no-wrap"):
-            self.city = _field("City", "address-level2").classes("flex-1")
-            self.postal_code = _field("Postal code", "postal-code").classes("flex-1")
+            self.city = _field(_("City"), "address-level2").classes("flex-1")
+            self.postal_code = _field(_("Postal code"), "postal-code").classes("flex-1")
         self.country = (
-            ui.select(COUNTRIES, label="Country", with_input=True).props("outlined dense").classes("w-full")
+            ui.select(COUNTRIES, label=_("Country"), with_input=True)
+            .props("outlined dense")
+            .classes("w-full")
         )
-        self.save_card = ui.checkbox("Save this card for future payments")
+        self.save_card = ui.checkbox(_("Save this card for future payments"))
 
     def account_form(self) -> None:
-        self.holder = _field("Account holder", "name", mark="account-holder")
-        self.iban = _field("IBAN", "off", mark="account-iban")
-        self.email = _field("E-mail", "email").props("type=email")
+        self.holder = _field(_("Account holder"), "name", mark="account-holder")
+        self.iban = _field(_("IBAN"), "off", mark="account-iban")
+        self.email = _field(_("E-mail"), "email").props("type=email")
         self.email.value = self.principal.email
-        ui.label(MANDATE.format(business=self.business)).classes("text-xs text-grey-8")
-        self.mandate = ui.checkbox("I accept the direct debit mandate").mark("account-mandate")
-        self.save_account = ui.checkbox("Use this account for future transactions")
+        ui.label(_(MANDATE).format(business=self.business)).classes("text-xs text-grey-8")
+        self.mandate = ui.checkbox(_("I accept the direct debit mandate")).mark("account-mandate")
+        self.save_account = ui.checkbox(_("Use this account for future transactions"))
 
     def billing_address(self) -> BillingAddress:
         return BillingAddress(
@@ -240,7 +252,7 @@ class PaymentForm:
         assert self.stripe_card is not None  # noqa: S101 - only called with the Stripe gateway
         name = (self.card_name.value or "").strip()
         if not name:
-            self.error.text = "Enter the name on the card."
+            self.error.text = _("Enter the name on the card.")
             return None
         current = self.current
         customer = await gateway_bound(
@@ -354,7 +366,7 @@ class PaymentForm:
             if self.attempt is not None:
                 in_doubt = self.attempt.amount
             else:
-                self.error.text = "Something went wrong, so nothing was charged. Please try again."
+                self.error.text = _("Something went wrong, so nothing was charged. Please try again.")
         finally:
             self.busy = False
             self.button.props(remove="loading")
@@ -368,22 +380,28 @@ class PaymentForm:
         if outcome is None:
             return
         if outcome.status == "failed":
-            self.error.text = outcome.failure_message
+            self.error.text = term(outcome.failure_message)  # the gateway's words, in the reader's language
             return
         self.root.clear()
         with self.root, ui.card().classes("w-full p-6 gap-3 items-start").props("flat bordered"):
             if outcome.status == "processing":
                 ui.icon("schedule").classes("text-4xl text-amber-8")
-                ui.label(f"Your bank payment of {self.money(outcome.amount)} is processing.").classes(
-                    "text-lg"
-                )
-                ui.label("The invoices are marked paid as soon as your bank confirms it.").classes(
+                ui.label(
+                    _("Your bank payment of {amount} is processing.").format(
+                        amount=self.money(outcome.amount)
+                    )
+                ).classes("text-lg")
+                ui.label(_("The invoices are marked paid as soon as your bank confirms it.")).classes(
                     "text-grey-8"
                 )
             else:
                 ui.icon("check_circle").classes("text-4xl text-positive")
-                ui.label(f"Thank you! Payment received: {self.money(outcome.amount)}.").classes("text-lg")
-                ui.label(f"Receipt {outcome.receipt_number}").classes("text-grey-8")
+                ui.label(
+                    _("Thank you! Payment received: {amount}.").format(amount=self.money(outcome.amount))
+                ).classes("text-lg")
+                ui.label(_("Receipt {receipt_number}").format(receipt_number=outcome.receipt_number)).classes(
+                    "text-grey-8"
+                )
             _onward_buttons()
 
     def show_confirming(self, amount: Money) -> None:
@@ -391,20 +409,22 @@ class PaymentForm:
         self.root.clear()
         with self.root, ui.card().classes("w-full p-6 gap-3 items-start").props("flat bordered"):
             ui.icon("hourglass_top").classes("text-4xl text-blue-8")
-            ui.label(f"We are confirming your payment of {self.money(amount)}.").classes("text-lg").mark(
-                "pay-confirming"
-            )
             ui.label(
-                "You will not be charged twice. We are checking with the payment service and will update "
-                "your invoices and e-mail your receipt as soon as it is confirmed."
+                _("We are confirming your payment of {amount}.").format(amount=self.money(amount))
+            ).classes("text-lg").mark("pay-confirming")
+            ui.label(
+                _(
+                    "You will not be charged twice. We are checking with the payment service and will update "
+                    "your invoices and e-mail your receipt as soon as it is confirmed."
+                )
             ).classes("text-grey-8")
             _onward_buttons()
 
 
 def _onward_buttons() -> None:
     with ui.row().classes("gap-2"):
-        ui.button("Back to Home", on_click=lambda: ui.navigate.to("/")).props("unelevated no-caps")
-        ui.button("Invoices", on_click=lambda: ui.navigate.to("/invoices")).props("flat no-caps")
+        ui.button(_("Back to Home"), on_click=lambda: ui.navigate.to("/")).props("unelevated no-caps")
+        ui.button(_("Invoices"), on_click=lambda: ui.navigate.to("/invoices")).props("flat no-caps")
 
 
 def _nothing_to_pay(plan: PaymentPlan, locale: str) -> str:
@@ -413,7 +433,7 @@ def _nothing_to_pay(plan: PaymentPlan, locale: str) -> str:
             f"We are confirming your payment of {format_money(plan.on_its_way, locale)}; you will not be "
             "charged twice. Your invoices are updated as soon as it is confirmed."
         )
-    return "There is nothing to pay. Thank you!"
+    return _("There is nothing to pay. Thank you!")
 
 
 def _field(label: str, autocomplete: str, *, mark: str = "") -> ui.input:

@@ -14,6 +14,8 @@ from services.branding import get_branding
 from services.dates import format_day
 from services.errors import NotFound
 from services.gateways.sandbox import SANDBOX_NOTICE
+from services.i18n import _
+from services.i18n.terms import term
 from services.money import Money, format_money
 from services.payments_made import APPLIED_KINDS, PaymentDetail, get_payment
 from services.principal import Principal
@@ -26,15 +28,19 @@ async def payment_page(request: Request, public_id: str) -> None:
     try:
         payment = await io_bound(get_payment, current.db, principal, public_id)
     except NotFound:
-        raise HTTPException(status_code=404, detail="This payment does not exist.") from None
+        raise HTTPException(status_code=404, detail=_("This payment does not exist.")) from None
     branding = await io_bound(get_branding, current.db)
-    title = f"Payment {payment.receipt_number}" if payment.receipt_number else "Payment"
+    title = (
+        _("Payment {number}").format(number=payment.receipt_number)
+        if payment.receipt_number
+        else _("Payment")
+    )
     with frame(title, branding=branding, principal=principal, active="/payments"):
         _toolbar(payment)
         if payment.is_sandbox:
-            with ui.row().classes("w-full items-center gap-2 rounded bg-amber-1 text-amber-10 p-3 -mt-2"):
+            with ui.row().classes("w-full items-center gap-2 rounded bg-amber-1 text-brown-10 p-3 -mt-2"):
                 ui.icon("science")
-                ui.label(SANDBOX_NOTICE).classes("font-medium")
+                ui.label(term(SANDBOX_NOTICE)).classes("font-medium")
         with ui.card().classes("w-full p-5 gap-4").props("flat bordered"):
             _facts(payment)
             _applied(payment)
@@ -46,7 +52,7 @@ def _money(payment: PaymentDetail, value: Money) -> str:
 
 def _toolbar(payment: PaymentDetail) -> None:
     with ui.row().classes("w-full items-center gap-3 -mt-4"):
-        ui.link("← Payments Made", "/payments").classes("text-primary no-underline")
+        ui.link(_("← Payments Made"), "/payments").classes("text-primary no-underline")
         ui.badge(payment.status_label, color=STATUS_COLORS.get(payment.status_label, "grey-7")).classes(
             "text-sm px-2"
         ).props("rounded")
@@ -55,23 +61,23 @@ def _toolbar(payment: PaymentDetail) -> None:
         if payment.is_receipt:
             pdf = f"/payments/{payment.public_id}/pdf"
             ui.button(
-                "Download PDF", icon="download", on_click=lambda: ui.navigate.to(f"{pdf}?download=1")
+                _("Download PDF"), icon="download", on_click=lambda: ui.navigate.to(f"{pdf}?download=1")
             ).props("outline no-caps").mark("receipt-download")
-            ui.button("Print", icon="print", on_click=lambda: print_pdf(pdf)).props("flat no-caps")
+            ui.button(_("Print"), icon="print", on_click=lambda: print_pdf(pdf)).props("flat no-caps")
 
 
 def _facts(payment: PaymentDetail) -> None:
     rows = [
-        ("Receipt number", payment.receipt_number or "None: the payment did not go through"),
-        ("Date", format_day(payment.paid_on.date(), payment.locale)),
-        ("Method", payment.method),
-        ("Amount", _money(payment, payment.amount)),
-        ("Kind", "Retainer payment" if payment.is_retainer else "Invoice payment"),
+        (_("Receipt number"), payment.receipt_number or _("None: the payment did not go through")),
+        (_("Date"), format_day(payment.paid_on.date(), payment.locale)),
+        (_("Method"), payment.method),
+        (_("Amount"), _money(payment, payment.amount)),
+        (_("Kind"), _("Retainer payment") if payment.is_retainer else _("Invoice payment")),
     ]
     if payment.retainer_invoice_number:
-        rows.append(("Retainer invoice", payment.retainer_invoice_number))
+        rows.append((_("Retainer invoice"), payment.retainer_invoice_number))
     if payment.failure_message:
-        rows.append(("Why it failed", payment.failure_message))
+        rows.append((_("Why it failed"), term(payment.failure_message)))
     with ui.grid(columns="minmax(8rem, auto) 1fr").classes("w-full gap-x-6 gap-y-2 text-sm"):
         for label, value in rows:
             ui.label(label).classes("text-grey-7")
@@ -81,19 +87,19 @@ def _facts(payment: PaymentDetail) -> None:
 def _applied(payment: PaymentDetail) -> None:
     if payment.applied:
         ui.separator()
-        ui.label("What it paid").classes("font-semibold")
+        ui.label(_("What it paid")).classes("font-semibold")
         columns = [
-            {"name": "invoice", "label": "Invoice", "field": "invoice", "align": "left"},
+            {"name": "invoice", "label": _("Invoice"), "field": "invoice", "align": "left"},
             {
                 "name": "how",
-                "label": "How",
+                "label": _("How"),
                 "field": "how",
                 "align": "left",
                 "classes": "max-sm:hidden",
                 "headerClasses": "max-sm:hidden",
             },
-            {"name": "amount", "label": "Amount applied", "field": "amount", "align": "right"},
-            {"name": "left", "label": "Still due", "field": "left", "align": "right"},
+            {"name": "amount", "label": _("Amount applied"), "field": "amount", "align": "right"},
+            {"name": "left", "label": _("Still due"), "field": "left", "align": "right"},
         ]
         rows = [
             {

@@ -10,12 +10,15 @@ from fastapi import Request
 from nicegui import events, ui
 
 from components.frame import frame
+from components.language import translated_columns
 from components.offload import io_bound
-from components.tables import compact_on_phone, requested_page, server_pagination
+from components.tables import accessible_headers, compact_on_phone, requested_page, server_pagination
 from components.url_params import UrlParams
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
+from services.i18n import N_, _
+from services.i18n.terms import term
 from services.money import format_money
 from services.payments_made import (
     FILTER_LABELS,
@@ -30,26 +33,28 @@ from services.payments_made import (
 from services.principal import Principal
 
 COLUMNS: list[dict[str, Any]] = [
-    {"name": "date", "label": "Date", "field": "date", "sortable": True, "align": "left"},
-    {"name": "receipt", "label": "Receipt", "field": "receipt", "align": "left"},
-    {"name": "method", "label": "Method", "field": "method", "align": "left",
+    {"name": "date", "label": N_("Date"), "field": "date", "sortable": True, "align": "left"},
+    {"name": "receipt", "label": N_("Receipt"), "field": "receipt", "align": "left"},
+    {"name": "method", "label": N_("Method"), "field": "method", "align": "left",
      "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
-    {"name": "paid_for", "label": "Invoices", "field": "paid_for", "align": "left",
+    {"name": "paid_for", "label": N_("Invoices"), "field": "paid_for", "align": "left",
      "classes": "max-md:hidden", "headerClasses": "max-md:hidden"},
-    {"name": "status", "label": "Status", "field": "status", "align": "left"},
-    {"name": "amount", "label": "Amount", "field": "amount", "sortable": True, "align": "right"},
+    {"name": "status", "label": N_("Status"), "field": "status", "align": "left"},
+    {"name": "amount", "label": N_("Amount"), "field": "amount", "sortable": True, "align": "right"},
 ]  # fmt: skip
-STATUS_COLORS = {"Paid": "positive", "Processing": "blue-7", "Failed": "negative", "Refunded": "grey-7"}
-TABLE_PROPS = 'flat bordered no-data-label="No payments yet."'
+STATUS_COLORS = {"Paid": "positive", "Processing": "blue-9", "Failed": "negative", "Refunded": "grey-7"}
+TABLE_PROPS = "flat bordered"
+NO_DATA = N_("No payments yet.")  # Quasar's no-data-label, translated where the table is made
 RECEIPT_CELL = """
 <q-td :props="props">
   <a :href="'/payments/' + props.row.id" class="text-primary font-medium no-underline">{{ props.value }}</a>
-  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+  <q-badge v-if="props.row.retainer" outline color="grey-8" class="ms-2 gt-xs"
+           :role="null">{{ props.row.retainer_label }}</q-badge>
 </q-td>
 """
 STATUS_CELL = """
 <q-td :props="props">
-  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+  <q-badge :color="props.row.color" class="text-sm px-2" rounded :role="null">{{ props.value }}</q-badge>
 </q-td>
 """
 
@@ -87,10 +92,10 @@ async def payments_page(request: Request) -> None:
         return await io_bound(list_payments, current.db, principal, query)
 
     first = await load(state["query"])
-    with frame("Payments Made", branding=branding, principal=principal, active="/payments"):
+    with frame(_("Payments Made"), branding=branding, principal=principal, active="/payments"):
         with ui.row().classes("w-full items-end gap-3"):
             kind = (
-                ui.select({key.value: label for key, label in FILTER_LABELS.items()}, label="Show",
+                ui.select({key.value: label for key, label in FILTER_LABELS.items()}, label=_("Show"),
                           value=first.query.filter.value)
                 .props("outlined dense options-dense")
                 .classes("w-full sm:w-56")
@@ -99,13 +104,17 @@ async def payments_page(request: Request) -> None:
             ui.space()
             count = ui.label().classes("text-sm text-grey-7")
         table = (
-            ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=_pagination(first))
+            ui.table(
+                columns=translated_columns(COLUMNS), rows=[], row_key="id", pagination=_pagination(first)
+            )
             .classes("w-full")
             .props(TABLE_PROPS)
+            .props(f'no-data-label="{_(NO_DATA)}"')
             .mark("payments-table")
         )
         table.props["rows-per-page-options"] = [10, 25, 50, 100]  # a list, not the text of one
         compact_on_phone(table)
+        accessible_headers(table)
         table.add_slot("body-cell-receipt", RECEIPT_CELL)
         table.add_slot("body-cell-status", STATUS_CELL)
 
@@ -148,9 +157,10 @@ def _row(row: PaymentRow, locale: str) -> dict[str, Any]:
         "date": format_day(row.paid_on.date(), locale),
         "receipt": row.receipt_number or "—",
         "retainer": row.is_retainer,
+        "retainer_label": _("Retainer"),
         "method": row.method,
         "paid_for": ", ".join(row.paid_for) or "—",
-        "status": row.status_label,
+        "status": term(row.status_label),  # the English label is the colour's key
         "color": STATUS_COLORS.get(row.status_label, "grey-7"),
         "amount": format_money(row.amount, locale),
     }

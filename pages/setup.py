@@ -10,12 +10,15 @@ from nicegui import ui
 from api.auth import client_address
 from components.banner import banner
 from components.countries import COUNTRIES
+from components.field_errors import show_field_error
+from components.headings import page_heading, section_heading
 from components.offload import io_bound
 from components.password_fields import NewPasswordFields
 from components.theme import apply_theme
 from services import portal
 from services.account_details import AddressInput
 from services.errors import DomainError, InvalidDetails, human_message
+from services.i18n import N_, _
 from services.setup import (
     ALREADY_SET_UP_MESSAGE,
     AlreadySetUp,
@@ -27,28 +30,28 @@ from services.setup import (
 )
 
 FIELD_LABELS = {
-    "business_name": "Business name",
-    "address.line1": "Street and number",
-    "address.line2": "Street, line 2",
-    "address.city": "City",
-    "address.region": "State or region",
-    "address.postal_code": "Postal code",
-    "address.country": "Country",
-    "email": "Business e-mail",
-    "phone": "Phone",
-    "website": "Website",
-    "currency": "Currency (ISO code, like EUR)",
-    "owner_name": "Your name",
-    "owner_email": "Your e-mail",
-    "password": "Password",
-    "confirm": "Re-enter password",
+    "business_name": N_("Business name"),
+    "address.line1": N_("Street and number"),
+    "address.line2": N_("Street, line 2"),
+    "address.city": N_("City"),
+    "address.region": N_("State or region"),
+    "address.postal_code": N_("Postal code"),
+    "address.country": N_("Country"),
+    "email": N_("Business e-mail"),
+    "phone": N_("Phone"),
+    "website": N_("Website"),
+    "currency": N_("Currency (ISO code, like EUR)"),
+    "owner_name": N_("Your name"),
+    "owner_email": N_("Your e-mail"),
+    "password": N_("Password"),
+    "confirm": N_("Re-enter password"),
 }
 
 
 @ui.page("/setup")
 async def setup_page(request: Request) -> None:
     apply_theme()
-    ui.page_title("Set up your portal")
+    ui.page_title(_("Set up your portal"))
     locale = suggested_locale(request.headers.get("accept-language", ""))
     SetupView(portal.current(), locale=locale, ip_address=client_address(request))
 
@@ -65,12 +68,12 @@ class SetupView:
             ui.column().classes("w-full items-center p-4"),
             ui.card().classes("w-full max-w-2xl p-6 gap-3").props("flat bordered"),
         ):
-            ui.label("Set up your portal").classes("text-2xl font-semibold text-grey-9")
+            page_heading(_("Set up your portal"))
             ui.label(
-                "Tell us about your business and choose the owner's login. This page is shown once."
+                _("Tell us about your business and choose the owner's login. This page is shown once.")
             ).classes("text-grey-8")
             self.fields: dict[str, ui.input | ui.select] = {}
-            _heading("Your business")
+            _heading(_("Your business"))
             self._input("business_name", autocomplete="organization")
             with _grid():
                 for key, autocomplete in (
@@ -89,12 +92,12 @@ class SetupView:
                 self._input("website", autocomplete="url")
                 # Typed, with the ISO codes suggested: faster than a list of 160, and checked by the service.
                 self.currency = self._input("currency", maxlength=3)
-                self.currency.set_autocomplete([code for code, _ in currencies()])
+                self.currency.set_autocomplete([code for code, _name in currencies()])
                 self.currency.value = self.auto_currency
                 self.currency_name = ui.label().classes("text-xs text-grey-7 self-center")
                 self.currency.on_value_change(self._currency_changed)
                 self._currency_changed()
-            _heading("The owner's login")
+            _heading(_("The owner's login"))
             with _grid():
                 self.owner_name = self._input("owner_name", autocomplete="name")
                 self.owner_email = self._input("owner_email", autocomplete="username", maxlength=254)
@@ -103,18 +106,21 @@ class SetupView:
             self.owner_name.on_value_change(self._owner_changed)
             self.owner_email.on_value_change(self._owner_changed)
             self.notice = ui.column().classes("w-full gap-1").mark("setup-errors")
-            self.submit_button = ui.button("Set up the portal", on_click=self.submit)
+            self.submit_button = ui.button(_("Set up the portal"), on_click=self.submit)
             self.submit_button.props("unelevated no-caps size=lg").classes("w-full").mark("setup-submit")
 
     def _input(self, key: str, *, autocomplete: str = "off", maxlength: int = 200) -> ui.input:
-        label = FIELD_LABELS[key] + (" (optional)" if key in ("address.line2", "phone", "website") else "")
+        optional = key in ("address.line2", "phone", "website")
+        label = (
+            _("{label} (optional)").format(label=_(FIELD_LABELS[key])) if optional else _(FIELD_LABELS[key])
+        )
         field = ui.input(label).props(f"outlined dense autocomplete={autocomplete} maxlength={maxlength}")
         field.classes("w-full").mark(f"setup-{key.replace('.', '-').replace('_', '-')}")
         self.fields[key] = field
         return field
 
     def _select(self, key: str, options: dict[str, str], value: str | None) -> ui.select:
-        field = ui.select(options, label=FIELD_LABELS[key], value=value, with_input=True)
+        field = ui.select(options, label=_(FIELD_LABELS[key]), value=value, with_input=True)
         field.props("outlined dense").classes("w-full").mark(f"setup-{key.replace('.', '-')}")
         self.fields[key] = field
         return field
@@ -187,18 +193,18 @@ class SetupView:
     def _show(self, errors: dict[str, str], summary: str) -> None:
         for key, field in self.fields.items():
             message = errors.get(key, "")
-            field.props["error"] = bool(message)
-            field.props["error-message"] = message
-            field.update()
+            show_field_error(field, message)
         self.notice.clear()
         with self.notice:
             banner("negative", summary)
             for key, message in errors.items():
-                ui.label(f"{FIELD_LABELS.get(key, key)}: {message}").classes("text-sm text-negative")
+                ui.label(
+                    _("{field}: {message}").format(field=_(FIELD_LABELS.get(key, key)), message=message)
+                ).classes("text-sm text-negative")
 
 
 def _heading(text: str) -> None:
-    ui.label(text).classes("text-lg font-medium text-grey-9 mt-2")
+    section_heading(text, "text-lg font-medium text-grey-9 mt-2")
 
 
 def _grid() -> ui.element:

@@ -12,12 +12,14 @@ from fastapi import Request
 from nicegui import events, ui
 
 from components.frame import frame
+from components.language import translated_columns
 from components.offload import io_bound
 from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page
 from components.url_params import UrlParams
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
+from services.i18n import N_, _, ngettext
 from services.money import Money, format_money
 from services.principal import Principal
 from services.statement import (
@@ -33,14 +35,15 @@ from services.statement import (
 )
 
 COLUMNS: list[dict[str, Any]] = [
-    {"name": "day", "label": "Date", "field": "day", "align": "left", **PHONE_HIDDEN},
-    {"name": "description", "label": "Transaction", "field": "description", "align": "left",
+    {"name": "day", "label": N_("Date"), "field": "day", "align": "left", **PHONE_HIDDEN},
+    {"name": "description", "label": N_("Transaction"), "field": "description", "align": "left",
      "style": "white-space: normal"},
-    {"name": "reference", "label": "Reference", "field": "reference", "align": "left", **PHONE_HIDDEN},
-    {"name": "amount", "label": "Amount", "field": "amount", "align": "right"},
-    {"name": "balance", "label": "Balance", "field": "balance", "align": "right"},
+    {"name": "reference", "label": N_("Reference"), "field": "reference", "align": "left", **PHONE_HIDDEN},
+    {"name": "amount", "label": N_("Amount"), "field": "amount", "align": "right"},
+    {"name": "balance", "label": N_("Balance"), "field": "balance", "align": "right"},
 ]  # fmt: skip
-TABLE_PROPS = 'flat bordered dense wrap-cells no-data-label="No transactions."'
+TABLE_PROPS = "flat bordered dense wrap-cells"
+NO_DATA = N_("No transactions.")  # Quasar's no-data-label, translated where the table is made
 PAGE_SIZES = [25, 50, 100]
 # On a phone the date and the reference go above and below the description, in place of their columns.
 DESCRIPTION_CELL = """
@@ -60,8 +63,16 @@ AMOUNT_CELL = """
   {{ props.value }}
 </q-td>
 """
-AGEING_COLORS = ("text-grey-9", "text-amber-10", "text-orange-10", "text-red-9", "text-red-10")
+AGEING_COLORS = ("text-grey-9", "text-brown-7", "text-deep-orange-10", "text-red-9", "text-red-10")
 # The tooltip shows the day and the balance as Babel formatted them (no user text: set as HTML safely).
+# The chart's axes in the page's language (<html lang>): "Okt." and "6.000" on a German page.
+CHART_DAY = """(value) => {
+    const day = new Date(value), lang = document.documentElement.lang || undefined;
+    if (day.getMonth() === 0 && day.getDate() === 1) return String(day.getFullYear());
+    const parts = day.getDate() === 1 ? {month: 'short'} : {month: 'short', day: 'numeric'};
+    return new Intl.DateTimeFormat(lang, parts).format(day);
+}"""
+CHART_NUMBER = "(value) => new Intl.NumberFormat(document.documentElement.lang || undefined).format(value)"
 CHART_TOOLTIP = "(points) => points[0].data.day + '<br><b>' + points[0].data.text + '</b>'"
 
 
@@ -70,7 +81,7 @@ async def statement_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    with frame("Statement of Accounts", branding=branding, principal=principal, active="/statement"):
+    with frame(_("Statement of Accounts"), branding=branding, principal=principal, active="/statement"):
         url = UrlParams(request.query_params)
         # The period as the address gives it; period_from_query falls back or says what is wrong.
         params = {name: url.text(name, max_length=40) for name in ("period", "start", "end")}
@@ -97,26 +108,28 @@ class StatementView:
         with ui.row().classes("w-full items-end gap-3 -mt-2"):
             self.preset = (
                 ui.select(
-                    {p.value: label for p, label in PRESET_LABELS.items()}, label="Period", value=preset.value
+                    {p.value: _(label) for p, label in PRESET_LABELS.items()},
+                    label=_("Period"),
+                    value=preset.value,
                 )
                 .props("outlined dense options-dense")
                 .classes("w-full sm:w-44")
                 .mark("statement-period")
             )
             with ui.row().classes("gap-3 no-wrap max-sm:w-full") as self.custom:
-                self.start = self._date_input("From", params.get("start", ""), "statement-start")
+                self.start = self._date_input(_("From"), params.get("start", ""), "statement-start")
                 self.end = self._date_input("To", params.get("end", ""), "statement-end")
             self.custom.bind_visibility_from(self.preset, "value", value=PeriodPreset.CUSTOM.value)
             ui.space()
             with ui.row().classes("gap-2 max-sm:w-full"):
                 self.download = (
-                    ui.button("Download PDF", icon="download")
+                    ui.button(_("Download PDF"), icon="download")
                     .props("outline no-caps no-wrap")
                     .classes("max-sm:flex-1")
                     .mark("statement-download")
                 )
                 self.print = (
-                    ui.button("Print", icon="print", on_click=self._print)
+                    ui.button(_("Print"), icon="print", on_click=self._print)
                     .props("outline no-caps no-wrap")
                     .classes("max-sm:flex-1")
                     .mark("statement-print")
@@ -205,9 +218,9 @@ class StatementView:
         self.body.clear()
         with self.body:
             period = statement.period
-            ui.label(f"{period.label}: {period.dates(self.locale)}").classes(
-                "text-lg font-medium text-grey-9 -mt-2"
-            ).mark("statement-dates")
+            ui.label(
+                _("{label}: {dates}").format(label=period.label, dates=period.dates(self.locale))
+            ).classes("text-lg font-medium text-grey-9 -mt-2").mark("statement-dates")
             self._summary(statement)
             with ui.grid().classes("w-full gap-4 grid-cols-1 lg:grid-cols-5"):
                 self._chart(statement)
@@ -218,16 +231,21 @@ class StatementView:
         summary = statement.summary
         figures = [
             (
-                "Opening Balance",
+                _("Opening Balance"),
                 summary.opening,
-                f"On {self.day(statement.period.start)}",
+                _("On {date}").format(date=self.day(statement.period.start)),
                 "statement-opening",
             ),
-            ("Invoiced", summary.invoiced, "Invoices less voided ones", "statement-invoiced"),
-            ("Received", summary.received, "Payments, retainers included", "statement-received"),
-            ("Credited", summary.credited, "Credit notes less voided ones", "statement-credited"),
-            ("Refunded", summary.refunded, "Paid back to you", "statement-refunded"),
-            ("Balance Due", summary.balance_due, f"On {self.day(statement.period.end)}", "statement-closing"),
+            (_("Invoiced"), summary.invoiced, _("Invoices less voided ones"), "statement-invoiced"),
+            (_("Received"), summary.received, _("Payments, retainers included"), "statement-received"),
+            (_("Credited"), summary.credited, _("Credit notes less voided ones"), "statement-credited"),
+            (_("Refunded"), summary.refunded, _("Paid back to you"), "statement-refunded"),
+            (
+                _("Balance Due"),
+                summary.balance_due,
+                _("On {date}").format(date=self.day(statement.period.end)),
+                "statement-closing",
+            ),
         ]
         with ui.grid().classes("w-full gap-3 grid-cols-2 md:grid-cols-3 xl:grid-cols-6"):
             for title, amount, note, marker in figures:
@@ -253,7 +271,7 @@ class StatementView:
             for point in statement.chart
         ]  # fmt: skip
         with ui.card().classes("w-full lg:col-span-3 p-4 gap-2").props("flat bordered"):
-            ui.label("Balance over the period").classes(
+            ui.label(_("Balance over the period")).classes(
                 "text-sm font-medium uppercase tracking-wide text-grey-7"
             )
             ui.echart(
@@ -263,14 +281,16 @@ class StatementView:
                     "xAxis": {
                         "type": "time",
                         "splitNumber": 6,
-                        "axisLabel": {
-                            "hideOverlap": True,
-                            "formatter": {"year": "{yyyy}", "month": "{MMM}", "day": "{MMM} {d}"},
-                        },
+                        # Month names and numbers as the page's language writes them, by the browser's Intl.
+                        "axisLabel": {"hideOverlap": True, ":formatter": CHART_DAY},
                         "min": statement.period.start.isoformat(),
                         "max": statement.period.end.isoformat(),
                     },
-                    "yAxis": {"type": "value", "splitLine": {"lineStyle": {"color": "#eeeeee"}}},
+                    "yAxis": {
+                        "type": "value",
+                        "splitLine": {"lineStyle": {"color": "#eeeeee"}},
+                        "axisLabel": {":formatter": CHART_NUMBER},
+                    },
                     "series": [
                         {
                             "type": "line",
@@ -291,30 +311,38 @@ class StatementView:
             .props("flat bordered")
             .mark("statement-ageing")
         ):
-            ui.label(f"Outstanding by days past due, on {self.day(statement.today)}").classes(
-                "text-sm font-medium uppercase tracking-wide text-grey-7"
-            )
+            ui.label(
+                _("Outstanding by days past due, on {date}").format(date=self.day(statement.today))
+            ).classes("text-sm font-medium uppercase tracking-wide text-grey-7")
             with ui.grid(columns="1fr auto auto").classes("w-full gap-x-4 gap-y-2 text-sm items-baseline"):
                 for bucket, color in zip(statement.ageing, AGEING_COLORS, strict=True):
                     ui.label(bucket.label).classes("text-grey-8")
-                    count = f"{bucket.invoices} invoice{'' if bucket.invoices == 1 else 's'}"
-                    ui.label(count if bucket.invoices else "").classes("text-xs text-grey-6 text-right")
+                    count = ngettext("{count} invoice", "{count} invoices", bucket.invoices).format(
+                        count=bucket.invoices
+                    )
+                    ui.label(count if bucket.invoices else "").classes("text-xs text-grey-8 text-end")
                     ui.label(self.money(bucket.amount)).classes(
-                        "text-right tabular-nums " + (color if bucket.amount.minor else "text-grey-6")
+                        "text-end tabular-nums " + (color if bucket.amount.minor else "text-grey-8")
                     )
                 ui.separator().classes("col-span-3")
-                ui.label("Total outstanding").classes("font-semibold col-span-2")
+                ui.label(_("Total outstanding")).classes("font-semibold col-span-2")
                 ui.label(self.money(statement.outstanding)).classes(
-                    "font-semibold text-right tabular-nums"
+                    "font-semibold text-end tabular-nums"
                 ).mark("statement-outstanding")
 
     def _transactions(self, statement: Statement) -> None:
         with ui.column().classes("w-full gap-2"):
-            ui.label("Transactions").classes("text-lg font-semibold text-grey-9")
+            ui.label(_("Transactions")).classes("text-lg font-semibold text-grey-9")
             table = (
-                ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=self._pagination(1, 50))
+                ui.table(
+                    columns=translated_columns(COLUMNS),
+                    rows=[],
+                    row_key="id",
+                    pagination=self._pagination(1, 50),
+                )
                 .classes("w-full")
                 .props(TABLE_PROPS)
+                .props(f'no-data-label="{_(NO_DATA)}"')
                 .mark("statement-table")
             )
             table.props["rows-per-page-options"] = PAGE_SIZES  # a list: in a props string it is text
@@ -349,14 +377,16 @@ class StatementView:
         for index in range(first, min(first + size, last + 1)):
             if index == 0:
                 rows.append(
-                    self._balance_row(0, statement.period.start, "Balance brought forward", statement.opening)
+                    self._balance_row(
+                        0, statement.period.start, _("Balance brought forward"), statement.opening
+                    )
                 )
             elif index == last:
                 rows.append(
-                    self._balance_row(index, statement.period.end, "Closing balance", statement.closing)
+                    self._balance_row(index, statement.period.end, _("Closing balance"), statement.closing)
                 )
             elif not self.lines:
-                rows.append(self._note_row(index, "No transactions in this period."))
+                rows.append(self._note_row(index, _("No transactions in this period.")))
             else:
                 rows.append(self._line_row(index, self.lines[index - 1]))
         table.rows = rows

@@ -13,6 +13,9 @@ from components.banner import banner
 from components.cards import detail_card, figure_card
 from components.client_form import ClientForm, EditClientDialog
 from components.dialog_host import DialogHost
+from components.field_errors import show_field_error
+from components.headings import dialog_title
+from components.language import translated_columns
 from components.offload import io_bound
 from components.status import status_color
 from components.tables import PHONE_HIDDEN, compact_on_phone
@@ -42,31 +45,33 @@ from services.contacts import (
 from services.dashboard import Address
 from services.dates import format_day
 from services.errors import DomainError, InvalidDetails, NotFound, human_message
+from services.i18n import N_, _
 from services.money import format_money
 from services.staff_auth import StaffPrincipal
 from services.two_factor import contacts_with_two_factor, reset_contact_two_factor
 
 INVOICE_COLUMNS: list[dict[str, Any]] = [
-    {"name": "number", "label": "Number", "field": "number", "align": "left"},
-    {"name": "issue_date", "label": "Date", "field": "issue_date", "align": "left", **PHONE_HIDDEN},
-    {"name": "due_date", "label": "Due Date", "field": "due_date", "align": "left", **PHONE_HIDDEN},
-    {"name": "status", "label": "Status", "field": "status", "align": "left"},
-    {"name": "total", "label": "Total", "field": "total", "align": "right", **PHONE_HIDDEN},
-    {"name": "balance", "label": "Balance Due", "field": "balance", "align": "right"},
+    {"name": "number", "label": N_("Number"), "field": "number", "align": "left"},
+    {"name": "issue_date", "label": N_("Date"), "field": "issue_date", "align": "left", **PHONE_HIDDEN},
+    {"name": "due_date", "label": N_("Due Date"), "field": "due_date", "align": "left", **PHONE_HIDDEN},
+    {"name": "status", "label": N_("Status"), "field": "status", "align": "left"},
+    {"name": "total", "label": N_("Total"), "field": "total", "align": "right", **PHONE_HIDDEN},
+    {"name": "balance", "label": N_("Balance Due"), "field": "balance", "align": "right"},
 ]
 NUMBER_CELL = """
 <q-td :props="props">
   <a :href="'/admin/invoices/' + props.row.id"
      class="text-primary font-medium no-underline">{{ props.value }}</a>
-  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+  <q-badge v-if="props.row.retainer" outline color="grey-8" class="ms-2 gt-xs"
+           :role="null">Retainer</q-badge>
 </q-td>
 """
 STATUS_CELL = """
 <q-td :props="props">
-  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+  <q-badge :color="props.row.color" class="text-sm px-2" rounded :role="null">{{ props.value }}</q-badge>
 </q-td>
 """
-STATE_COLORS = {ACTIVE: "green-7", INVITED: "blue-7", DISABLED: "grey-7"}
+STATE_COLORS = {ACTIVE: "green-9", INVITED: "blue-9", DISABLED: "grey-7"}
 
 
 @ui.page("/admin/clients/new")
@@ -75,13 +80,15 @@ async def new_client_page(request: Request) -> None:
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
     details = await io_bound(new_client_details, current.db, staff.organization_id)
-    with admin_frame("New client", branding=branding, staff=staff, active="/admin/clients"):
+    with admin_frame(_("New client"), branding=branding, staff=staff, active="/admin/clients"):
         with ui.card().classes("w-full max-w-3xl gap-2 p-4 sm:p-6").props("flat bordered"):
             form = ClientForm(details, currency_fixed=False)
             error = ui.label().classes("text-sm text-negative").mark("client-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=lambda: ui.navigate.to("/admin/clients")).props("flat no-caps")
-                save = ui.button("Create client").props("unelevated no-caps").mark("client-save")
+                ui.button(_("Cancel"), on_click=lambda: ui.navigate.to("/admin/clients")).props(
+                    "flat no-caps"
+                )
+                save = ui.button(_("Create client")).props("unelevated no-caps").mark("client-save")
 
     async def submit() -> None:
         save.props("loading")
@@ -98,7 +105,7 @@ async def new_client_page(request: Request) -> None:
             return
         finally:
             save.props(remove="loading")
-        ui.notify(f"{created.display_name} is added.", type="positive")
+        ui.notify(_("{display_name} is added.").format(display_name=created.display_name), type="positive")
         ui.navigate.to(f"/admin/clients/{created.public_id}")
 
     save.on_click(submit)
@@ -111,22 +118,24 @@ async def client_page(request: Request, public_id: str) -> None:
     try:
         client = await io_bound(get_client, current.db, staff.organization_id, public_id)
     except NotFound:
-        raise HTTPException(status_code=404, detail="This client does not exist.") from None
+        raise HTTPException(status_code=404, detail=_("This client does not exist.")) from None
     branding = await io_bound(get_branding, current.db)
     locale = branding.locale
     with admin_frame(client.display_name, branding=branding, staff=staff, active="/admin/clients"):
         host = DialogHost()
         with ui.row().classes("w-full items-center gap-2"):
-            ui.link("← All clients", "/admin/clients").classes("text-sm text-primary no-underline")
+            ui.link(_("← All clients"), "/admin/clients").classes("text-sm text-primary no-underline")
             ui.space()
-            edit = ui.button("Edit", icon="edit").props("outline no-caps").mark("client-edit")
-            ui.button("New invoice", icon="add").props(
+            edit = ui.button(_("Edit"), icon="edit").props("outline no-caps").mark("client-edit")
+            ui.button(_("New invoice"), icon="add").props(
                 f"unelevated no-caps href=/admin/invoices/new?client={client.public_id}"
             ).mark("client-new-invoice")
         overview = ui.column().classes("w-full gap-6")
         with ui.column().classes("w-full gap-2"):
-            ui.label("Recent invoices").classes("text-lg font-semibold")
-            table = ui.table(columns=INVOICE_COLUMNS, rows=[], row_key="id").classes("w-full")
+            ui.label(_("Recent invoices")).classes("text-lg font-semibold")
+            table = ui.table(columns=translated_columns(INVOICE_COLUMNS), rows=[], row_key="id").classes(
+                "w-full"
+            )
             table.props('flat bordered no-data-label="No invoices yet."')
             compact_on_phone(table)
             table.add_slot("body-cell-number", NUMBER_CELL)
@@ -138,17 +147,19 @@ async def client_page(request: Request, public_id: str) -> None:
         with overview:
             with ui.element("div").classes("grid grid-cols-1 sm:grid-cols-3 gap-4 w-full"):
                 figure_card(
-                    "Outstanding Invoices",
+                    _("Outstanding Invoices"),
                     format_money(view.balances.outstanding, locale),
                     icon="receipt_long",
                 )
-                figure_card("Available Credits", format_money(view.balances.credits, locale), icon="savings")
                 figure_card(
-                    "Available Retainer Payments",
+                    _("Available Credits"), format_money(view.balances.credits, locale), icon="savings"
+                )
+                figure_card(
+                    _("Available Retainer Payments"),
                     format_money(view.balances.retainer, locale),
                     icon="account_balance_wallet",
                 )
-            detail_card("Details", _detail_rows(view), icon="badge", test_id="client-details")
+            detail_card(_("Details"), _detail_rows(view), icon="badge", test_id="client-details")
 
     async def open_edit() -> None:
         async def build() -> EditClientDialog:
@@ -162,7 +173,11 @@ async def client_page(request: Request, public_id: str) -> None:
 
     async def saved(view: ClientView) -> None:
         show_overview(view)
-        ui.page_title(f"{view.display_name} · Back office · {branding.name}")
+        ui.page_title(
+            _("{display_name} · Back office · {name}").format(
+                display_name=view.display_name, name=branding.name
+            )
+        )
 
     edit.on_click(open_edit)
     show_overview(client)
@@ -193,14 +208,14 @@ class ContactsSection:
         self.staff, self.client_public_id, self.host, self.locale = staff, client_public_id, host, locale
         with ui.column().classes("w-full gap-2"):
             with ui.row().classes("w-full items-center gap-2"):
-                ui.label("Contact persons").classes("text-lg font-semibold")
+                ui.label(_("Contact persons")).classes("text-lg font-semibold")
                 ui.space()
-                ui.button("Add contact", icon="person_add", on_click=self.open_add).props(
+                ui.button(_("Add contact"), icon="person_add", on_click=self.open_add).props(
                     "outline no-caps"
                 ).mark("contact-add")
-            ui.label("Contact persons sign in to the portal to see and pay this client's invoices.").classes(
-                "text-sm text-grey-7"
-            )
+            ui.label(
+                _("Contact persons sign in to the portal to see and pay this client's invoices.")
+            ).classes("text-sm text-grey-7")
             self.notice = ui.column().classes("w-full")
             self.list = ui.column().classes("w-full gap-2")
 
@@ -215,7 +230,7 @@ class ContactsSection:
         self.list.clear()
         with self.list:
             if not contacts:
-                ui.label("No contact persons yet.").classes("text-sm text-grey-7")
+                ui.label(_("No contact persons yet.")).classes("text-sm text-grey-7")
             for contact in contacts:
                 self._row(contact)
 
@@ -226,30 +241,30 @@ class ContactsSection:
                     ui.label(contact.name).classes("font-medium text-grey-10 break-words")
                     ui.label(contact.email).classes("text-sm text-grey-7 break-all")
                 ui.badge(
-                    _state_label(contact, self.locale), color=STATE_COLORS.get(contact.state, "grey-6")
+                    _state_label(contact, self.locale), color=STATE_COLORS.get(contact.state, "grey-8")
                 ).props("rounded").classes("text-sm px-2").mark(f"contact-state-{contact.email}")
                 if contact.public_id in self.two_factor:
-                    ui.badge("Two-factor on", color="teal-7").props("rounded outline").classes(
+                    ui.badge(_("Two-factor on"), color="teal-9").props("rounded outline").classes(
                         "text-sm px-2"
                     ).mark(f"contact-two-factor-{contact.email}")
                 with ui.row().classes("gap-1"):
                     if contact.is_active and not contact.has_login:
-                        label = "Resend invitation" if contact.invited_at else "Send invitation"
+                        label = _("Resend invitation") if contact.invited_at else _("Send invitation")
                         ui.button(label, on_click=lambda c=contact: self.resend(c)).props(
                             "flat dense no-caps color=primary"
                         ).mark(f"contact-resend-{contact.email}")
                     if contact.public_id in self.two_factor:
                         ui.button(
-                            "Reset two-factor", on_click=lambda c=contact: self.confirm_reset_two_factor(c)
+                            _("Reset two-factor"), on_click=lambda c=contact: self.confirm_reset_two_factor(c)
                         ).props("flat dense no-caps color=negative").mark(
                             f"contact-reset-two-factor-{contact.email}"
                         )
                     if contact.is_active:
-                        ui.button("Disable", on_click=lambda c=contact: self.confirm_disable(c)).props(
+                        ui.button(_("Disable"), on_click=lambda c=contact: self.confirm_disable(c)).props(
                             "flat dense no-caps color=negative"
                         ).mark(f"contact-disable-{contact.email}")
                     else:
-                        ui.button("Enable", on_click=lambda c=contact: self.enable(c)).props(
+                        ui.button(_("Enable"), on_click=lambda c=contact: self.enable(c)).props(
                             "flat dense no-caps color=primary"
                         ).mark(f"contact-enable-{contact.email}")
 
@@ -286,21 +301,23 @@ class ContactsSection:
     def confirm_disable(self, contact: ContactView) -> None:
         def build() -> ui.dialog:
             with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
-                ui.label(f"Disable {contact.name}?").classes("text-lg font-semibold")
+                dialog_title(dialog, _("Disable {name}?").format(name=contact.name))
                 ui.label(
-                    f"{contact.email} can no longer sign in to the portal, and is signed out everywhere now. "
-                    "You can enable the contact again later."
+                    _(
+                        "{email} can no longer sign in to the portal, and is signed out everywhere now. You "
+                        "can enable the contact again later."
+                    ).format(email=contact.email)
                 ).classes("text-sm text-grey-8")
                 with ui.row().classes("w-full justify-end gap-2"):
-                    ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                    ui.button(_("Cancel"), on_click=dialog.close).props("flat no-caps")
 
                     async def confirmed() -> None:
                         dialog.close()
                         await self.set_active(contact, active=False)
 
-                    ui.button("Disable", on_click=confirmed).props("unelevated no-caps color=negative").mark(
-                        "contact-disable-confirm"
-                    )
+                    ui.button(_("Disable"), on_click=confirmed).props(
+                        "unelevated no-caps color=negative"
+                    ).mark("contact-disable-confirm")
             return dialog
 
         self.host.show(build)
@@ -308,20 +325,22 @@ class ContactsSection:
     def confirm_reset_two_factor(self, contact: ContactView) -> None:
         def build() -> ui.dialog:
             with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
-                ui.label(f"Reset {contact.name}'s two-factor sign-in?").classes("text-lg font-semibold")
+                dialog_title(dialog, _("Reset {name}'s two-factor sign-in?").format(name=contact.name))
                 ui.label(
-                    "For a lost phone: their authenticator app and recovery codes stop working, and "
-                    f"{contact.email} signs in with the password alone until they turn it on again. "
-                    "Make sure it is really them asking."
+                    _(
+                        "For a lost phone: their authenticator app and recovery codes stop working, and "
+                        "{email} signs in with the password alone until they turn it on again. Make sure it "
+                        "is really them asking."
+                    ).format(email=contact.email)
                 ).classes("text-sm text-grey-8")
                 with ui.row().classes("w-full justify-end gap-2"):
-                    ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                    ui.button(_("Cancel"), on_click=dialog.close).props("flat no-caps")
 
                     async def confirmed() -> None:
                         dialog.close()
                         await self.reset_two_factor(contact)
 
-                    ui.button("Reset", on_click=confirmed).props("unelevated no-caps color=negative").mark(
+                    ui.button(_("Reset"), on_click=confirmed).props("unelevated no-caps color=negative").mark(
                         "contact-reset-two-factor-confirm"
                     )
             return dialog
@@ -388,17 +407,19 @@ class AddContactDialog:
     def __init__(self, section: ContactsSection) -> None:
         self.section = section
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-md gap-2 p-6"):
-            ui.label("Add contact").classes("text-lg font-semibold")
+            dialog_title(self.dialog, _("Add contact"))
             ui.label(
-                "We e-mail them an invitation to the portal, with a link to choose their password "
-                "(valid for 72 hours)."
+                _(
+                    "We e-mail them an invitation to the portal, with a link to choose their password "
+                    "(valid for 72 hours)."
+                )
             ).classes("text-sm text-grey-7")
-            self.name = _contact_input("Name", "contact-name", 200)
+            self.name = _contact_input(_("Name"), "contact-name", 200)
             self.email = _contact_input("E-mail", "contact-email", 254)
             self.error = ui.label().classes("text-sm text-negative").mark("contact-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
-                self.save = ui.button("Add and invite", on_click=self.submit).props("unelevated no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
+                self.save = ui.button(_("Add and invite"), on_click=self.submit).props("unelevated no-caps")
                 self.save.mark("contact-save")
 
     async def submit(self) -> None:
@@ -420,9 +441,7 @@ class AddContactDialog:
         except InvalidDetails as error:
             for key, field in (("name", self.name), ("email", self.email)):
                 message = error.errors.get(key, "")
-                field.props["error"] = bool(message)
-                field.props["error-message"] = message
-                field.update()
+                show_field_error(field, message)
             self.error.text = ""
             return
         except DomainError as error:
@@ -444,20 +463,20 @@ def _contact_input(label: str, marker: str, maxlength: int) -> ui.input:
 
 def _state_label(contact: ContactView, locale: str) -> str:
     if contact.state == INVITED and contact.invited_at is not None:
-        return f"Invited {format_day(contact.invited_at, locale)}"
-    return {ACTIVE: "Active", DISABLED: "Disabled"}.get(contact.state, "Not invited")
+        return _("Invited {date}").format(date=format_day(contact.invited_at, locale))
+    return {ACTIVE: _("Active"), DISABLED: _("Disabled")}.get(contact.state, _("Not invited"))
 
 
 def _detail_rows(view: ClientView) -> list[tuple[str, str | list[str]]]:
     return [
-        ("Company", view.company_name),
+        (_("Company"), view.company_name),
         ("E-mail", view.email),
-        ("Phone", view.phone),
-        ("Website", view.website),
-        ("Tax number", view.tax_number),
-        ("Currency", view.currency),
-        ("Billing address", _address_lines(view.address) or "Not given"),
-        ("Shipping address", _address_lines(view.shipping) or "Same as billing"),
+        (_("Phone"), view.phone),
+        (_("Website"), view.website),
+        (_("Tax number"), view.tax_number),
+        (_("Currency"), view.currency),
+        (_("Billing address"), _address_lines(view.address) or _("Not given")),
+        (_("Shipping address"), _address_lines(view.shipping) or _("Same as billing")),
     ]
 
 

@@ -20,25 +20,26 @@ from services import portal
 from services.branding import get_branding
 from services.comments import MAX_COMMENT_LENGTH, CommentView, business_thread, reply_as_business
 from services.conversations import DEFAULT_LIMIT, Inbox, InboxFilter, InboxItem, InboxKind, inbox, mark_read
-from services.dates import format_day
+from services.dates import format_clock_time, format_day, format_moment
 from services.errors import DomainError, human_message
 from services.events import BUSINESS_INBOX_TOPIC
+from services.i18n import N_, _
 from services.staff_auth import StaffPrincipal
 
 FILTER_LABELS = {
-    InboxFilter.ALL: "All",
-    InboxFilter.COMMENTS: "Comments",
-    InboxFilter.MESSAGES: "Messages",
-    InboxFilter.REVIEWS: "Reviews",
-    InboxFilter.UNREAD: "Unread",
+    InboxFilter.ALL: N_("All"),
+    InboxFilter.COMMENTS: N_("Comments"),
+    InboxFilter.MESSAGES: N_("Messages"),
+    InboxFilter.REVIEWS: N_("Reviews"),
+    InboxFilter.UNREAD: N_("Unread"),
 }
 KIND_ICONS = {InboxKind.COMMENT: "forum", InboxKind.MESSAGE: "mail", InboxKind.REVIEW: "star"}
 EMPTY = {
-    InboxFilter.ALL: "No comments, messages or reviews yet.",
-    InboxFilter.COMMENTS: "No comments on invoices yet.",
-    InboxFilter.MESSAGES: "No messages yet.",
-    InboxFilter.REVIEWS: "No reviews yet.",
-    InboxFilter.UNREAD: "Nothing unread. You are all caught up.",
+    InboxFilter.ALL: N_("No comments, messages or reviews yet."),
+    InboxFilter.COMMENTS: N_("No comments on invoices yet."),
+    InboxFilter.MESSAGES: N_("No messages yet."),
+    InboxFilter.REVIEWS: N_("No reviews yet."),
+    InboxFilter.UNREAD: N_("Nothing unread. You are all caught up."),
 }
 
 
@@ -47,7 +48,7 @@ async def conversations_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
-    with admin_frame("Conversations", branding=branding, staff=staff, active="/admin/conversations"):
+    with admin_frame(_("Conversations"), branding=branding, staff=staff, active="/admin/conversations"):
         view = ConversationsView(current, staff, branding.locale)
         await view.reload()
         view.watch.follow(view.reload)
@@ -77,13 +78,13 @@ class ConversationsView:
                 .classes("max-w-full text-grey-8") as tabs
             ):
                 for kind, label in FILTER_LABELS.items():
-                    ui.tab(kind.value, label).mark(f"filter-{kind.value}")
+                    ui.tab(kind.value, _(label)).mark(f"filter-{kind.value}")
             tabs.value = self.filter.value
             tabs.on_value_change(self.on_filter)
         self.list = ui.column().classes("w-full gap-3")
         self.empty = ui.label().classes("text-grey-7")
         self.more = (
-            ui.button("Show more", on_click=self.show_more).props("flat no-caps").classes("self-center")
+            ui.button(_("Show more"), on_click=self.show_more).props("flat no-caps").classes("self-center")
         )
 
     async def reload(self) -> None:
@@ -104,7 +105,7 @@ class ConversationsView:
             self.draw(box, threads)
 
     def draw(self, box: Inbox, threads: dict[str, tuple[CommentView, ...]]) -> None:
-        self.unread.text = f"{box.unread} unread" if box.unread else "All read"
+        self.unread.text = f"{box.unread} unread" if box.unread else _("All read")
         self.unread.classes(
             replace="text-sm " + ("font-semibold text-primary" if box.unread else "text-grey-7")
         )
@@ -121,7 +122,7 @@ class ConversationsView:
                     card = EntryCard(self, shown)
                 self.cards[item.key] = card
             card.element.move(self.list, target_index=index)
-        self.empty.text = "" if box.items else EMPTY[self.filter]
+        self.empty.text = "" if box.items else _(EMPTY[self.filter])
         self.empty.set_visibility(not box.items)
         self.more.set_visibility(box.has_more)
 
@@ -176,7 +177,7 @@ class ConversationsView:
         self.drafts.pop(item.key, None)
         self.watch.catch_up()
         await self.reload()
-        ui.notify("Reply sent. The customer sees it on the invoice.", type="positive")
+        ui.notify(_("Reply sent. The customer sees it on the invoice."), type="positive")
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ class EntryCard:
         self.view, self.shown = view, shown
         item = shown.item
         unread = item.unread > 0
-        border = "border-l-4 border-primary" if unread else ""
+        border = "border-s-4 border-primary" if unread else ""
         with ui.card().classes(f"w-full p-0 gap-0 {border}").props("flat bordered") as self.element:
             self.element.mark(f"entry-{item.public_id}")
             self.summary(item, unread)
@@ -214,7 +215,10 @@ class EntryCard:
     def summary(self, item: InboxItem, unread: bool) -> None:
         weight = "font-semibold text-grey-10" if unread else "text-grey-9"
         with ui.item(on_click=lambda: self.view.toggle(item)).classes("w-full rounded-borders py-3") as row:
-            row.mark(f"open-{item.public_id}").props(f"aria-expanded={str(self.shown.opened).lower()}")
+            # It opens and closes the entry: a button (Quasar would call it a list item, with no list).
+            row.mark(f"open-{item.public_id}").props(
+                f"role=button aria-expanded={str(self.shown.opened).lower()}"
+            )
             with ui.item_section().props("avatar").classes("max-sm:hidden"):  # room for the text on a phone
                 ui.icon(KIND_ICONS[item.kind]).classes("text-2xl text-grey-7")
             with ui.item_section().classes("min-w-0"):
@@ -229,16 +233,17 @@ class EntryCard:
             with ui.item_section().props("side top").classes("items-end gap-1"):
                 day = format_day(item.at, self.view.locale)
                 ui.label(day).classes("text-xs text-grey-7 whitespace-nowrap")
-                ui.label(f"{item.at.strftime('%H:%M')} UTC").classes("text-xs text-grey-7 max-sm:hidden")
+                ui.label(format_clock_time(item.at)).classes("text-xs text-grey-7 max-sm:hidden")
                 if unread:
-                    new = f"{item.unread} new" if item.unread > 1 else "New"
+                    new = f"{item.unread} new" if item.unread > 1 else _("New")
                     ui.badge(new).props("color=primary").classes("text-xs").mark("unread-badge")
 
     def thread(self, item: InboxItem, comments: tuple[CommentView, ...]) -> None:
         with ui.column().classes("w-full gap-3"):
-            ui.link(f"View invoice {item.invoice_number}", f"/admin/invoices/{item.public_id}").classes(
-                "text-sm text-primary"
-            ).mark("view-invoice")
+            ui.link(
+                _("View invoice {invoice_number}").format(invoice_number=item.invoice_number),
+                f"/admin/invoices/{item.public_id}",
+            ).classes("text-sm text-primary").mark("view-invoice")
             for comment in comments:
                 side = "bg-blue-1 self-end" if comment.from_business else "bg-grey-2 self-start"
                 with ui.column().classes(f"gap-1 rounded-lg px-4 py-3 max-w-[85%] {side}"):
@@ -249,7 +254,7 @@ class EntryCard:
         drafts = self.view.drafts
         (
             ui.textarea(
-                placeholder="Write a reply the customer sees on the invoice",
+                placeholder=_("Write a reply the customer sees on the invoice"),
                 value=drafts.get(item.key, ""),
                 on_change=lambda event: drafts.__setitem__(item.key, event.value or ""),
             )
@@ -258,15 +263,15 @@ class EntryCard:
             .mark("reply-text", f"reply-{item.public_id}")
         )
         error = ui.label().classes("text-sm text-negative -mt-2").mark("reply-error")
-        ui.button("Reply", icon="send", on_click=lambda: self.view.reply(item, error)).props(
+        ui.button(_("Reply"), icon="send", on_click=lambda: self.view.reply(item, error)).props(
             "unelevated no-caps"
         ).classes("self-end")
 
     def message(self, item: InboxItem) -> None:
         ui.label(item.body).classes("text-sm whitespace-pre-line break-words")
-        mailto = f"mailto:{item.author_email}?subject={quote('Re: ' + item.subject)}"
+        mailto = f"mailto:{item.author_email}?subject={quote(_('Re: ') + item.subject)}"
         with ui.row().classes("w-full items-center gap-x-2 gap-y-1 text-sm"):
-            ui.label("Answer by e-mail:").classes("text-grey-8")
+            ui.label(_("Answer by e-mail:")).classes("text-grey-8")
             ui.link(item.author_email, mailto).classes("text-primary break-all").mark("reply-email")
 
     def review(self, item: InboxItem) -> None:
@@ -284,4 +289,4 @@ def _title(item: InboxItem) -> str:
 
 
 def _stamp(comment: CommentView, locale: str) -> str:
-    return f"{format_day(comment.created_at, locale)} {comment.created_at.strftime('%H:%M')} UTC"
+    return format_moment(comment.created_at, locale)  # in the reader's time zone

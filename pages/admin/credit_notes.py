@@ -12,9 +12,17 @@ from nicegui import events, ui
 from components.admin_frame import admin_frame
 from components.banner import banner
 from components.dialog_host import DialogHost
+from components.headings import dialog_title
+from components.language import translated_columns
 from components.line_items import NO_TAX, LineItems, tax_choices
 from components.offload import io_bound
-from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page, server_pagination
+from components.tables import (
+    PHONE_HIDDEN,
+    accessible_headers,
+    compact_on_phone,
+    requested_page,
+    server_pagination,
+)
 from services import portal
 from services.admin_payments import ClientChoice, client_choices
 from services.branding import get_branding
@@ -23,6 +31,7 @@ from services.credit_notes import CreditNoteList, CreditNoteRow, list_business_c
 from services.dates import format_day
 from services.errors import DomainError, InvalidDetails, human_message
 from services.events import client_documents_topic
+from services.i18n import N_, _
 from services.money import Money, format_money
 from services.portal import Portal
 from services.staff_auth import StaffPrincipal
@@ -30,19 +39,19 @@ from services.tax_rates import TaxRateView, list_tax_rates
 
 FIRST_PAGE = server_pagination(page=1, page_size=25, sort="date", descending=True, total=0)
 COLUMNS: list[dict[str, Any]] = [
-    {"name": "number", "label": "Number", "field": "number", "align": "left"},
-    {"name": "client", "label": "Client", "field": "client", "align": "left", **PHONE_HIDDEN},
-    {"name": "date", "label": "Date", "field": "date", "align": "left", **PHONE_HIDDEN},
-    {"name": "total", "label": "Total", "field": "total", "align": "right", **PHONE_HIDDEN},
-    {"name": "remaining", "label": "Remaining", "field": "remaining", "align": "right"},
-    {"name": "status", "label": "Status", "field": "status", "align": "left"},
-    {"name": "actions", "label": "", "field": "id", "align": "right"},
+    {"name": "number", "label": N_("Number"), "field": "number", "align": "left"},
+    {"name": "client", "label": N_("Client"), "field": "client", "align": "left", **PHONE_HIDDEN},
+    {"name": "date", "label": N_("Date"), "field": "date", "align": "left", **PHONE_HIDDEN},
+    {"name": "total", "label": N_("Total"), "field": "total", "align": "right", **PHONE_HIDDEN},
+    {"name": "remaining", "label": N_("Remaining"), "field": "remaining", "align": "right"},
+    {"name": "status", "label": N_("Status"), "field": "status", "align": "left"},
+    {"name": "actions", "label": N_("Actions"), "srOnly": True, "field": "id", "align": "right"},
 ]  # fmt: skip
-STATUS_LABELS = {"open": "Open", "closed": "Used", "void": "Void", "draft": "Draft"}
-STATUS_COLORS = {"Open": "positive", "Used": "grey-7", "Void": "negative", "Draft": "grey-5"}
+STATUS_LABELS = {"open": N_("Open"), "closed": N_("Used"), "void": N_("Void"), "draft": N_("Draft")}
+STATUS_COLORS = {"Open": "positive", "Used": "grey-7", "Void": "negative", "Draft": "grey-8"}
 STATUS_CELL = """
 <q-td :props="props">
-  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+  <q-badge :color="props.row.color" class="text-sm px-2" rounded :role="null">{{ props.value }}</q-badge>
 </q-td>
 """
 ACTIONS_CELL = """
@@ -64,27 +73,28 @@ async def credit_notes_page(request: Request) -> None:
     rates = await io_bound(list_tax_rates, current.db, staff.organization_id)
     state = {"page": 1, "size": 25}
 
-    with admin_frame("Credit Notes", branding=branding, staff=staff, active="/admin/credit-notes"):
+    with admin_frame(_("Credit Notes"), branding=branding, staff=staff, active="/admin/credit-notes"):
         host = DialogHost()
         notice = ui.column().classes("w-full gap-2")
         with ui.row().classes("w-full items-center gap-3"):
             count = ui.label().classes("text-sm text-grey-7")
             ui.space()
             ui.button(
-                "New credit note",
+                _("New credit note"),
                 icon="add",
                 on_click=lambda: host.show(
                     lambda: NewCreditNoteDialog(current, staff, clients, rates, branding.locale, reload)
                 ),
             ).props("unelevated no-caps").mark("new-credit-note")
         table = (
-            ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=FIRST_PAGE)
+            ui.table(columns=translated_columns(COLUMNS), rows=[], row_key="id", pagination=FIRST_PAGE)
             .classes("w-full")
             .props('flat bordered no-data-label="No credit notes yet."')
             .mark("credit-notes-table")
         )
         table.props["rows-per-page-options"] = [10, 25, 50, 100]
         compact_on_phone(table)
+        accessible_headers(table)
         table.add_slot("body-cell-status", STATUS_CELL)
         table.add_slot("body-cell-actions", ACTIONS_CELL)
 
@@ -122,7 +132,10 @@ async def credit_notes_page(request: Request) -> None:
             return
         current.events.publish(client_documents_topic(client_public_id))
         with notice:
-            banner("positive", f"Credit note {number} is void; its credit is no longer available.")
+            banner(
+                "positive",
+                _("Credit note {number} is void; its credit is no longer available.").format(number=number),
+            )
         await reload()
 
     table.on("request", on_request)
@@ -150,21 +163,23 @@ class NewCreditNoteDialog:
             ui.dialog().props("maximized-on-phone") as self.dialog,
             ui.card().classes("w-full max-w-5xl gap-3 p-6"),
         ):
-            ui.label("New credit note").classes("text-lg font-semibold")
-            ui.label("Its total becomes the client's available credit as soon as it is issued.").classes(
+            dialog_title(self.dialog, _("New credit note"))
+            ui.label(_("Its total becomes the client's available credit as soon as it is issued.")).classes(
                 "text-sm text-grey-7"
             )
             with ui.row().classes("w-full gap-2 no-wrap max-sm:flex-wrap"):
                 self.client = (
                     ui.select(
-                        {c.public_id: c.name for c in clients}, label="Client", on_change=self.client_changed
+                        {c.public_id: c.name for c in clients},
+                        label=_("Client"),
+                        on_change=self.client_changed,
                     )
                     .props("outlined dense use-input input-debounce=0 hide-bottom-space")
                     .classes("w-full sm:w-80")
                     .mark("credit-client")
                 )
                 self.issue_date = (
-                    ui.input("Date", value=today.isoformat())
+                    ui.input(_("Date"), value=today.isoformat())
                     .props("outlined dense type=date hide-bottom-space")
                     .classes("w-full sm:w-44")
                     .mark("credit-date")
@@ -177,16 +192,16 @@ class NewCreditNoteDialog:
                 default_tax=default,
             )
             self.reason = (
-                ui.textarea("Reason or notes (optional, shown to the client)")
+                ui.textarea(_("Reason or notes (optional, shown to the client)"))
                 .props(f"outlined autogrow counter maxlength={MAX_REASON_LENGTH}")
                 .classes("w-full")
                 .mark("credit-reason")
             )
             self.error = ui.label().classes("text-sm text-negative").mark("credit-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
                 self.submit_button = (
-                    ui.button("Issue credit note", on_click=self.submit)
+                    ui.button(_("Issue credit note"), on_click=self.submit)
                     .props("unelevated no-caps")
                     .mark("credit-submit")
                 )
@@ -199,19 +214,19 @@ class NewCreditNoteDialog:
     async def submit(self) -> None:
         client = self.clients.get(self.client.value or "")
         if client is None:
-            self.error.text = "Choose the client to credit."
+            self.error.text = _("Choose the client to credit.")
             return
         try:
             issued = date.fromisoformat(self.issue_date.value or "")
         except ValueError:
-            self.error.text = "Enter the credit note's date."
+            self.error.text = _("Enter the credit note's date.")
             return
         lines = self.items.lines()
         if lines is None:
-            self.error.text = "Please correct the lines marked in red."
+            self.error.text = _("Please correct the lines marked in red.")
             return
         if not lines:
-            self.error.text = "Add at least one line."
+            self.error.text = _("Add at least one line.")
             return
         self.error.text = ""
         self.submit_button.props("loading disable")
@@ -238,7 +253,12 @@ class NewCreditNoteDialog:
         self.portal.events.publish(client_documents_topic(client.public_id))
         self.dialog.close()
         total = format_money(Money(note.total_minor, note.currency), self.locale)
-        ui.notify(f"Credit note {note.number} of {total} issued to {client.name}.", type="positive")
+        ui.notify(
+            _("Credit note {number} of {total} issued to {name}.").format(
+                number=note.number, total=total, name=client.name
+            ),
+            type="positive",
+        )
         await self.on_done()
 
 
@@ -252,7 +272,7 @@ def _row(row: CreditNoteRow, locale: str) -> dict[str, Any]:
         "date": format_day(row.issue_date, locale),
         "total": format_money(row.total, locale),
         "remaining": format_money(row.remaining, locale) if row.status != "void" else "—",
-        "status": status,
+        "status": _(status),  # the English label is the colour's key
         "color": STATUS_COLORS.get(status, "grey-7"),
         "voidable": row.status == "open",  # the service refuses (and says why) if some was used
     }

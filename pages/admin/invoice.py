@@ -13,6 +13,7 @@ import pages.admin.invoice_editor  # noqa: F401
 from components.admin_frame import admin_frame
 from components.banner import banner
 from components.dialog_host import DialogHost
+from components.headings import dialog_title
 from components.invoice_document import invoice_document
 from components.offload import io_bound
 from components.status import status_badge
@@ -22,13 +23,16 @@ from services.branding import get_branding
 from services.business_documents import InvoiceSheet, invoice_sheet
 from services.errors import DomainError, InvalidDetails, NotFound, human_message
 from services.events import client_documents_topic
+from services.i18n import N_, _
 from services.money import format_money
 from services.staff_auth import StaffPrincipal
 
 DONE = {
-    "saved": "The draft was saved.",
-    "sent": "The invoice was sent: the customer sees it in the portal and gets an e-mail with a link to it.",
-    "voided": "The invoice was voided. The customer no longer owes it.",
+    "saved": N_("The draft was saved."),
+    "sent": N_(
+        "The invoice was sent: the customer sees it in the portal and gets an e-mail with a link to it."
+    ),
+    "voided": N_("The invoice was voided. The customer no longer owes it."),
 }
 
 
@@ -41,15 +45,18 @@ async def invoice_page(request: Request, public_id: str) -> None:
             invoice_sheet, current.db, staff.organization_id, public_id, today=current.clock().date()
         )
     except NotFound:
-        raise HTTPException(status_code=404, detail="This invoice does not exist.") from None
+        raise HTTPException(status_code=404, detail=_("This invoice does not exist.")) from None
     branding = await io_bound(get_branding, current.db)
     document = sheet.document
     with admin_frame(
-        f"{document.title} {document.number}", branding=branding, staff=staff, active="/admin/invoices"
+        _("{title} {number}").format(title=document.title, number=document.number),
+        branding=branding,
+        staff=staff,
+        active="/admin/invoices",
     ):
         done = DONE.get(UrlParams(request.query_params).choice("done", DONE, ""))
         if done:
-            banner("positive", done)
+            banner("positive", _(done))
         InvoiceActions(current, staff, sheet)
         invoice_document(document)
 
@@ -64,29 +71,29 @@ class InvoiceActions:
         document = sheet.document
         self.dialogs = DialogHost()
         with ui.row().classes("w-full items-center gap-3 -mt-4"):
-            ui.link("← Invoices", "/admin/invoices").classes("text-primary no-underline")
+            ui.link(_("← Invoices"), "/admin/invoices").classes("text-primary no-underline")
             status_badge(document.status_label).mark("invoice-status")
             ui.label(sheet.client_name).classes("font-medium").mark("invoice-client")
             comments = "1 comment" if sheet.comment_count == 1 else f"{sheet.comment_count} comments"
             ui.label(comments).classes("text-sm text-grey-7").mark("comment-count")
             ui.space()
-            ui.label(f"Balance Due {format_money(document.balance_due, document.locale)}").classes(
-                "text-lg font-semibold"
-            ).mark("balance-due")
+            ui.label(
+                _("Balance Due {amount}").format(amount=format_money(document.balance_due, document.locale))
+            ).classes("text-lg font-semibold").mark("balance-due")
         with ui.row().classes("w-full items-center gap-2"):
             if sheet.is_draft:
                 ui.button(
-                    "Edit",
+                    _("Edit"),
                     icon="edit",
                     on_click=lambda: ui.navigate.to(f"/admin/invoices/{document.public_id}/edit"),
                 ).props("outline no-caps")
-                ui.button("Send", icon="send", on_click=self._confirm_send).props("unelevated no-caps")
+                ui.button(_("Send"), icon="send", on_click=self._confirm_send).props("unelevated no-caps")
             if sheet.can_void:
-                ui.button("Void", icon="block", on_click=self._confirm_void).props(
+                ui.button(_("Void"), icon="block", on_click=self._confirm_void).props(
                     "outline no-caps color=negative"
                 )
             pdf = f"/admin/invoices/{document.public_id}/pdf?download=1"
-            ui.button("Download PDF", icon="download", on_click=lambda: ui.navigate.to(pdf)).props(
+            ui.button(_("Download PDF"), icon="download", on_click=lambda: ui.navigate.to(pdf)).props(
                 "flat no-caps"
             )
         self.message = ui.column().classes("w-full")
@@ -96,9 +103,11 @@ class InvoiceActions:
         self.dialogs.show(
             lambda: _confirmation(
                 f"Send invoice {number}?",
-                "The customer sees it in the portal from now on and gets an e-mail with a link to it. "
-                "A sent invoice can no longer be edited.",
-                "Send invoice",
+                _(
+                    "The customer sees it in the portal from now on and gets an e-mail with a link to it. "
+                    "A sent invoice can no longer be edited."
+                ),
+                _("Send invoice"),
                 self._send,
             )
         )
@@ -108,9 +117,11 @@ class InvoiceActions:
         self.dialogs.show(
             lambda: _confirmation(
                 f"Void invoice {number}?",
-                "The invoice stays on record, marked void, and the customer no longer owes it. "
-                "This cannot be undone.",
-                "Void invoice",
+                _(
+                    "The invoice stays on record, marked void, and the customer no longer owes it. "
+                    "This cannot be undone."
+                ),
+                _("Void invoice"),
                 self._void,
                 color="negative",
             )
@@ -151,10 +162,10 @@ def _confirmation(
     title: str, text: str, action: str, on_confirm: Callable[[], Awaitable[None]], *, color: str = "primary"
 ) -> ui.dialog:
     with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-4"):
-        ui.label(title).classes("text-lg font-semibold")
+        dialog_title(dialog, title)
         ui.label(text).classes("text-sm text-grey-9")
         with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+            ui.button(_("Cancel"), on_click=dialog.close).props("flat no-caps")
 
             async def confirm() -> None:
                 dialog.close()

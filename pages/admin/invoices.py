@@ -15,6 +15,7 @@ from nicegui import events, ui
 import pages.admin.invoice
 import pages.admin.invoice_editor  # noqa: F401
 from components.admin_frame import admin_frame
+from components.language import translated_columns
 from components.offload import io_bound
 from components.status import STATUS_COLORS
 from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page, server_pagination
@@ -34,29 +35,31 @@ from services.admin_invoice_list import (
 )
 from services.branding import get_branding
 from services.dates import format_day
+from services.i18n import N_, _
 from services.money import format_money
 from services.staff_auth import StaffPrincipal
 
 COLUMNS: list[dict[str, Any]] = [
-    {"name": "number", "label": "Number", "field": "number", "align": "left"},
-    {"name": "client", "label": "Client", "field": "client", "align": "left", **PHONE_HIDDEN},
-    {"name": "issue_date", "label": "Date", "field": "issue_date", "align": "left", **PHONE_HIDDEN},
-    {"name": "due_date", "label": "Due Date", "field": "due_date", "align": "left", **PHONE_HIDDEN},
-    {"name": "total", "label": "Total", "field": "total", "align": "right", **PHONE_HIDDEN},
-    {"name": "balance", "label": "Balance Due", "field": "balance", "align": "right"},
-    {"name": "status", "label": "Status", "field": "status", "align": "left"},
+    {"name": "number", "label": N_("Number"), "field": "number", "align": "left"},
+    {"name": "client", "label": N_("Client"), "field": "client", "align": "left", **PHONE_HIDDEN},
+    {"name": "issue_date", "label": N_("Date"), "field": "issue_date", "align": "left", **PHONE_HIDDEN},
+    {"name": "due_date", "label": N_("Due Date"), "field": "due_date", "align": "left", **PHONE_HIDDEN},
+    {"name": "total", "label": N_("Total"), "field": "total", "align": "right", **PHONE_HIDDEN},
+    {"name": "balance", "label": N_("Balance Due"), "field": "balance", "align": "right"},
+    {"name": "status", "label": N_("Status"), "field": "status", "align": "left"},
 ]
 NUMBER_CELL = """
 <q-td :props="props">
   <a :href="'/admin/invoices/' + props.row.id"
      class="text-primary font-medium no-underline">{{ props.value }}</a>
-  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+  <q-badge v-if="props.row.retainer" outline color="grey-8" class="ms-2 gt-xs"
+           :role="null">Retainer</q-badge>
   <div class="sm:hidden text-grey-8 text-xs">{{ props.row.client }}</div>
 </q-td>
 """
 STATUS_CELL = """
 <q-td :props="props">
-  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
+  <q-badge :color="props.row.color" class="text-sm px-2" rounded :role="null">{{ props.value }}</q-badge>
 </q-td>
 """
 
@@ -84,31 +87,31 @@ async def invoices_page(request: Request) -> None:
         )
 
     first = await load(state["query"])
-    with admin_frame("Invoices", branding=branding, staff=staff, active="/admin/invoices"):
+    with admin_frame(_("Invoices"), branding=branding, staff=staff, active="/admin/invoices"):
         with ui.row().classes("w-full items-center gap-2 -mt-2"):
             ui.button(
-                "New invoice", icon="add", on_click=lambda: ui.navigate.to("/admin/invoices/new")
+                _("New invoice"), icon="add", on_click=lambda: ui.navigate.to("/admin/invoices/new")
             ).props("unelevated no-caps")
             ui.button(
-                "New retainer invoice",
+                _("New retainer invoice"),
                 icon="add",
                 on_click=lambda: ui.navigate.to("/admin/invoices/new?kind=retainer"),
             ).props("outline no-caps")
         with ui.row().classes("w-full items-end gap-3"):
             status = (
-                ui.select(STATUS_FILTERS, label="Status", value=first.query.status)
+                ui.select(STATUS_FILTERS, label=_("Status"), value=first.query.status)
                 .props("outlined dense options-dense")
                 .classes("w-full sm:w-48")
                 .mark("status-filter")
             )
             kind = (
-                ui.select(KIND_FILTERS, label="Kind", value=first.query.kind)
+                ui.select(KIND_FILTERS, label=_("Kind"), value=first.query.kind)
                 .props("outlined dense options-dense")
                 .classes("w-full sm:w-56")
                 .mark("kind-filter")
             )
             search = (
-                ui.input("Search by number or client", value=first.query.search)
+                ui.input(_("Search by number or client"), value=first.query.search)
                 .props("outlined dense clearable debounce=400 type=search maxlength=100")
                 .classes("w-full sm:w-72")
                 .mark("invoice-search")
@@ -116,7 +119,9 @@ async def invoices_page(request: Request) -> None:
             ui.space()
             count = ui.label().classes("text-sm text-grey-7").mark("invoice-count")
         table = (
-            ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=_pagination(first))
+            ui.table(
+                columns=translated_columns(COLUMNS), rows=[], row_key="id", pagination=_pagination(first)
+            )
             .classes("w-full")
             .props('flat bordered no-data-label="No invoices match this filter."')
             .mark("invoice-table")

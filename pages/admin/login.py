@@ -7,7 +7,7 @@ from nicegui import ui
 
 from api.auth import admin_target
 from components.banner import banner
-from components.frame import business_mark, demo_banner
+from components.frame import business_mark, demo_banner, signed_out_card
 from components.offload import io_bound
 from components.theme import apply_theme
 from components.url_params import UrlParams
@@ -15,11 +15,12 @@ from pages.login import sign_in_message
 from services import portal
 from services.branding import get_branding
 from services.demo import OWNER_EMAIL, OWNER_PASSWORD
+from services.i18n import N_, _
 
 NOTICES = {
-    "signed_out": ("positive", "You have signed out of the back office."),
-    "expired": ("warning", "Your session has ended. Please sign in again."),
-    "welcome": ("positive", "Your business is set up. Sign in with the e-mail and password you chose."),
+    "signed_out": ("positive", N_("You have signed out of the back office.")),
+    "expired": ("warning", N_("Your session has ended. Please sign in again.")),
+    "welcome": ("positive", N_("Your business is set up. Sign in with the e-mail and password you chose.")),
 }
 
 
@@ -29,34 +30,33 @@ async def admin_login_page(request: Request) -> None:
     branding = await io_bound(get_branding, current.db)
     params = UrlParams(request.query_params)
     apply_theme()
-    ui.page_title(f"Back office sign-in · {branding.name}")
+    ui.page_title(_("Back office sign-in · {name}").format(name=branding.name))
     if branding.is_demo:
         demo_banner()
-    with (
-        ui.column().classes("w-full min-h-[80vh] items-center justify-center p-4"),
-        ui.card().classes("w-full max-w-sm p-6 gap-4").props("flat bordered"),
-    ):
-        business_mark(branding, large=True)
-        ui.label("Back office: sign in as the business's owner or staff.").classes("text-grey-8")
+    with signed_out_card():
+        business_mark(branding, large=True, heading=True)
+        ui.label(_("Back office: sign in as the business's owner or staff.")).classes("text-grey-8")
         message = sign_in_message(params.text("error"), params.text("minutes"), current.clock)
         if message:
             banner("negative", message)
         for key, (kind, text) in NOTICES.items():
             if params.given(key) and not message:
-                banner(kind, text)
+                banner(kind, _(text))
         with ui.element("form").props("method=post action=/admin/auth/login").classes("w-full column gap-3"):
-            ui.input("Email", value=params.text("email", max_length=254)).props(
+            ui.input(_("Email"), value=params.text("email", max_length=254)).props(
                 "name=email type=email autocomplete=username outlined autofocus"
             ).classes("w-full")
-            ui.input("Password", password=True, password_toggle_button=True).props(
+            ui.input(_("Password"), password=True, password_toggle_button=True).props(
                 "name=password autocomplete=current-password outlined"
             ).classes("w-full")
             hidden = ui.element("input").props("type=hidden name=next")
             hidden.props["value"] = admin_target(params.text("next", max_length=2000))
-            ui.button("Sign in").props("type=submit unelevated no-caps size=lg color=grey-10").classes(
+            ui.button(_("Sign in")).props("type=submit unelevated no-caps size=lg color=grey-10").classes(
                 "w-full"
             )
         if branding.is_demo:
-            ui.label(f"Demo login: {OWNER_EMAIL} / {OWNER_PASSWORD}").classes(
-                "text-xs text-grey-7 self-center"
-            )
+            ui.label(
+                _("Demo login: {OWNER_EMAIL} / {OWNER_PASSWORD}").format(
+                    OWNER_EMAIL=OWNER_EMAIL, OWNER_PASSWORD=OWNER_PASSWORD
+                )
+            ).classes("text-xs text-grey-7 self-center")

@@ -9,6 +9,7 @@ from nicegui import events, ui
 
 from components.admin_frame import admin_frame
 from components.dialog_host import DialogHost
+from components.language import translated_columns
 from components.offload import io_bound
 from components.payment_dialogs import RecordPaymentDialog, RefundCreditDialog
 from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page, server_pagination
@@ -17,26 +18,33 @@ from services import portal
 from services.admin_payments import PaymentRow, PaymentsList, client_choices, list_all_payments
 from services.branding import get_branding
 from services.dates import format_day
+from services.i18n import N_, _
 from services.money import format_money
 from services.staff_auth import StaffPrincipal
 
 FIRST_PAGE = server_pagination(page=1, page_size=25, sort="date", descending=True, total=0)
 COLUMNS: list[dict[str, Any]] = [
-    {"name": "date", "label": "Date", "field": "date", "align": "left"},
-    {"name": "receipt", "label": "Number", "field": "receipt", "align": "left", **PHONE_HIDDEN},
-    {"name": "client", "label": "Client", "field": "client", "align": "left"},
-    {"name": "method", "label": "Method", "field": "method", "align": "left", **PHONE_HIDDEN},
-    {"name": "reference", "label": "Reference", "field": "reference", "align": "left",
+    {"name": "date", "label": N_("Date"), "field": "date", "align": "left"},
+    {"name": "receipt", "label": N_("Number"), "field": "receipt", "align": "left", **PHONE_HIDDEN},
+    {"name": "client", "label": N_("Client"), "field": "client", "align": "left"},
+    {"name": "method", "label": N_("Method"), "field": "method", "align": "left", **PHONE_HIDDEN},
+    {"name": "reference", "label": N_("Reference"), "field": "reference", "align": "left",
      "classes": "max-md:hidden", "headerClasses": "max-md:hidden"},
-    {"name": "status", "label": "Status", "field": "status", "align": "left", **PHONE_HIDDEN},
-    {"name": "amount", "label": "Amount", "field": "amount", "align": "right"},
+    {"name": "status", "label": N_("Status"), "field": "status", "align": "left", **PHONE_HIDDEN},
+    {"name": "amount", "label": N_("Amount"), "field": "amount", "align": "right"},
 ]  # fmt: skip
-STATUS_LABELS = {"succeeded": "Paid", "processing": "Processing", "pending": "Pending", "failed": "Failed"}
-STATUS_COLORS = {"Paid": "positive", "Processing": "blue-7", "Pending": "grey-7", "Failed": "negative"}
+STATUS_LABELS = {
+    "succeeded": N_("Paid"),
+    "processing": N_("Processing"),
+    "pending": N_("Pending"),
+    "failed": N_("Failed"),
+}
+STATUS_COLORS = {"Paid": "positive", "Processing": "blue-9", "Pending": "grey-7", "Failed": "negative"}
 STATUS_CELL = """
 <q-td :props="props">
-  <q-badge :color="props.row.color" :label="props.value" class="text-sm px-2" rounded />
-  <q-badge v-if="props.row.retainer" outline color="grey-7" label="Retainer" class="q-ml-sm gt-xs" />
+  <q-badge :color="props.row.color" class="text-sm px-2" rounded :role="null">{{ props.value }}</q-badge>
+  <q-badge v-if="props.row.retainer" outline color="grey-8" class="ms-2 gt-xs"
+           :role="null">Retainer</q-badge>
 </q-td>
 """
 ALL_CLIENTS = ""
@@ -60,12 +68,12 @@ async def payments_page(request: Request) -> None:
             page_size=state["size"],
         )
 
-    with admin_frame("Payments", branding=branding, staff=staff, active="/admin/payments"):
+    with admin_frame(_("Payments"), branding=branding, staff=staff, active="/admin/payments"):
         host = DialogHost()
         with ui.row().classes("w-full items-end gap-3"):
             client_filter = (
-                ui.select({ALL_CLIENTS: "All clients", **{c.public_id: c.name for c in clients}},
-                          label="Client", value=ALL_CLIENTS)
+                ui.select({ALL_CLIENTS: _("All clients"), **{c.public_id: c.name for c in clients}},
+                          label=_("Client"), value=ALL_CLIENTS)
                 .props("outlined dense options-dense")
                 .classes("w-full sm:w-64")
                 .mark("payments-client-filter")
@@ -74,21 +82,21 @@ async def payments_page(request: Request) -> None:
             ui.space()
             with ui.row().classes("gap-2"):
                 ui.button(
-                    "Refund credit",
+                    _("Refund credit"),
                     icon="undo",
                     on_click=lambda: host.show(
                         lambda: RefundCreditDialog(current, staff, clients, branding.locale, reload)
                     ),
                 ).props("outline no-caps").mark("refund-credit")
                 ui.button(
-                    "Record payment",
+                    _("Record payment"),
                     icon="add",
                     on_click=lambda: host.show(
                         lambda: RecordPaymentDialog(current, staff, clients, branding.locale, reload)
                     ),
                 ).props("unelevated no-caps").mark("record-payment")
         table = (
-            ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=FIRST_PAGE)
+            ui.table(columns=translated_columns(COLUMNS), rows=[], row_key="id", pagination=FIRST_PAGE)
             .classes("w-full")
             .props('flat bordered no-data-label="No payments yet."')
             .mark("admin-payments-table")
@@ -132,7 +140,7 @@ def _row(row: PaymentRow, locale: str) -> dict[str, Any]:
         "client": row.client_name,
         "method": row.method,
         "reference": row.reference or "—",
-        "status": status,
+        "status": _(status),  # the English label is the colour's key
         "color": STATUS_COLORS.get(status, "grey-7"),
         "retainer": row.is_retainer,
         "amount": format_money(row.amount, locale),

@@ -19,6 +19,7 @@ from services.branding import get_branding
 from services.dates import format_day
 from services.errors import DomainError, human_message
 from services.events import client_documents_topic
+from services.i18n import N_, _
 from services.money import format_money
 from services.refund_approval import (
     RefundLine,
@@ -29,10 +30,24 @@ from services.refund_approval import (
 )
 from services.staff_auth import StaffPrincipal
 
-SOURCE_LABELS = {"credit": "Credits", "retainer": "Retainer payments"}
-STATUS_LABELS = {"open": "Open", "approved": "Approved", "declined": "Declined", "cancelled": "Cancelled"}
-STATUS_COLORS = {"open": "amber-8", "approved": "positive", "declined": "grey-7", "cancelled": "grey-5"}
-LINE_STATUS = {"succeeded": "Paid back", "pending": "Waiting for the payment service", "failed": "Failed"}
+SOURCE_LABELS = {"credit": N_("Credits"), "retainer": N_("Retainer payments")}
+STATUS_LABELS = {
+    "open": N_("Open"),
+    "approved": N_("Approved"),
+    "declined": N_("Declined"),
+    "cancelled": N_("Cancelled"),
+}
+STATUS_COLORS = {
+    "open": "deep-orange-10",
+    "approved": "positive",
+    "declined": "grey-7",
+    "cancelled": "grey-8",
+}
+LINE_STATUS = {
+    "succeeded": N_("Paid back"),
+    "pending": N_("Waiting for the payment service"),
+    "failed": N_("Failed"),
+}
 METHOD_LABELS = {"manual": "by hand", "gateway": "to the card or account"}
 
 
@@ -43,7 +58,7 @@ async def refunds_page(request: Request) -> None:
     branding = await io_bound(get_branding, current.db)
     locale = branding.locale
 
-    with admin_frame("Refund Requests", branding=branding, staff=staff, active="/admin/refunds"):
+    with admin_frame(_("Refund Requests"), branding=branding, staff=staff, active="/admin/refunds"):
         host = DialogHost()
         notice = ui.column().classes("w-full gap-2")
         content = ui.column().classes("w-full gap-6")
@@ -57,13 +72,13 @@ async def refunds_page(request: Request) -> None:
         with content:
             opened = [r for r in requests if r.status == "open"]
             decided = [r for r in requests if r.status != "open"]
-            ui.label("Open requests").classes("text-lg font-medium text-grey-9")
+            ui.label(_("Open requests")).classes("text-lg font-medium text-grey-9")
             if not opened:
-                ui.label("No refund requests waiting.").classes("text-grey-7").mark("no-open-requests")
+                ui.label(_("No refund requests waiting.")).classes("text-grey-7").mark("no-open-requests")
             for view in opened:
                 request_card(view)
             if decided:
-                ui.label("Decided").classes("text-lg font-medium text-grey-9")
+                ui.label(_("Decided")).classes("text-lg font-medium text-grey-9")
                 for view in decided:
                     request_card(view)
 
@@ -73,66 +88,81 @@ async def refunds_page(request: Request) -> None:
                 with ui.column().classes("gap-0 grow"):
                     ui.label(view.client_name).classes("font-medium")
                     ui.label(
-                        f"{SOURCE_LABELS.get(view.source, view.source)} · asked "
-                        f"{format_day(view.requested_at, locale)}"
+                        _("{get} · asked {format_day}").format(
+                            get=_(SOURCE_LABELS.get(view.source, view.source)),
+                            format_day=format_day(view.requested_at, locale),
+                        )
                     ).classes("text-sm text-grey-7")
                 ui.badge(STATUS_LABELS.get(view.status, view.status)).props(
                     f"color={STATUS_COLORS.get(view.status, 'grey-7')}"
                 ).classes("text-sm px-2")
-                ui.label(money(view)).classes("text-lg font-semibold text-right min-w-28")
+                ui.label(money(view)).classes("text-lg font-semibold text-end min-w-28")
             if view.reason:
-                ui.label(f"Reason: {view.reason}").classes("text-sm text-grey-9 whitespace-pre-line")
+                ui.label(_("Reason: {reason}").format(reason=view.reason)).classes(
+                    "text-sm text-grey-9 whitespace-pre-line"
+                )
             if view.status == "open":
                 with ui.row().classes("w-full justify-end gap-2"):
                     ui.button(
-                        "Decline",
+                        _("Decline"),
                         on_click=lambda v=view: host.show(
                             lambda: DeclineDialog(
                                 current, staff, v.public_id, f"{v.client_name} asked for {money(v)}", reload
                             )
                         ),
                     ).props("outline no-caps color=negative").mark("decline")
-                    ui.button("Approve", on_click=lambda v=view: approve(v)).props("unelevated no-caps").mark(
-                        "approve"
-                    )
+                    ui.button(_("Approve"), on_click=lambda v=view: approve(v)).props(
+                        "unelevated no-caps"
+                    ).mark("approve")
                 return
             if view.decided_at:
-                ui.label(f"Decided {format_day(view.decided_at, locale)}").classes("text-sm text-grey-7")
+                ui.label(
+                    _("Decided {format_day}").format(format_day=format_day(view.decided_at, locale))
+                ).classes("text-sm text-grey-7")
             if view.decision_note:
-                ui.label(f"Note: {view.decision_note}").classes("text-sm text-grey-9 whitespace-pre-line")
+                ui.label(_("Note: {decision_note}").format(decision_note=view.decision_note)).classes(
+                    "text-sm text-grey-9 whitespace-pre-line"
+                )
             for line in view.refunds:
                 refund_line(line, view.client_public_id)
             if view.failed.minor:
                 banner(
                     "negative",
-                    f"The payment service refused {format_money(view.failed, locale)}: it was not paid back "
-                    "and is in the client's available balance again. Pay it back by hand with "
-                    "“Refund credit” on the Payments page, or let the client use it.",
+                    _(
+                        "The payment service refused {amount}: it was not paid back and is in the client's "
+                        "available balance again. Pay it back by hand with “Refund credit” on the Payments "
+                        "page, or let the client use it."
+                    ).format(amount=format_money(view.failed, locale)),
                 )
             if view.pending.minor:
                 banner(
                     "warning",
-                    f"The payment service has not confirmed {format_money(view.pending, locale)} yet. "
-                    "Asking again is safe: it is never paid back twice.",
+                    _(
+                        "The payment service has not confirmed {amount} yet. Asking again is safe: it is "
+                        "never paid back twice."
+                    ).format(amount=format_money(view.pending, locale)),
                 )
 
     def refund_line(line: RefundLine, client: str) -> None:
         with ui.row().classes("w-full items-center gap-2 text-sm no-wrap").mark(f"refund-line-{line.status}"):
             ui.label(
-                f"{METHOD_LABELS.get(line.method, line.method).capitalize()} · {line.drawn_from}"
+                _("{capitalize} · {drawn_from}").format(
+                    capitalize=METHOD_LABELS.get(line.method, line.method).capitalize(),
+                    drawn_from=line.drawn_from,
+                )
             ).classes("grow text-grey-8")
-            ui.label(LINE_STATUS.get(line.status, line.status)).classes(
+            ui.label(_(LINE_STATUS.get(line.status, line.status))).classes(
                 "text-negative" if line.status == "failed" else "text-grey-8"
             )
-            ui.label(format_money(line.amount, locale)).classes("text-right min-w-24")
+            ui.label(format_money(line.amount, locale)).classes("text-end min-w-24")
             if line.status == "pending":
-                ui.button("Ask again", on_click=lambda p=line.public_id: retry(p, client)).props(
+                ui.button(_("Ask again"), on_click=lambda p=line.public_id: retry(p, client)).props(
                     "flat dense no-caps"
                 ).mark("retry-refund")
         if line.status == "failed" and line.failure_reason:
-            ui.label(f"The payment service said: {line.failure_reason}").classes(
-                "text-xs text-negative"
-            ).mark("refund-failure-reason")
+            ui.label(
+                _("The payment service said: {failure_reason}").format(failure_reason=line.failure_reason)
+            ).classes("text-xs text-negative").mark("refund-failure-reason")
 
     async def approve(view: RefundRequestView) -> None:
         notice.clear()
@@ -155,16 +185,29 @@ async def refunds_page(request: Request) -> None:
         parts = []
         if outcome.through_gateway.minor:
             parts.append(
-                f"{format_money(outcome.through_gateway, locale)} paid back through the payment service"
+                _("{amount} paid back through the payment service").format(
+                    amount=format_money(outcome.through_gateway, locale)
+                )
             )
         if outcome.by_hand.minor:
-            parts.append(f"{format_money(outcome.by_hand, locale)} to pay back by hand")
+            parts.append(
+                _("{amount} to pay back by hand").format(amount=format_money(outcome.by_hand, locale))
+            )
         with notice:
             if outcome.failed.minor or outcome.pending.minor:
-                banner("warning", f"Refund for {view.client_name} approved, but not all of it went through: "
-                       "see below.")  # fmt: skip
+                banner(
+                    "warning",
+                    _("Refund for {client} approved, but not all of it went through: see below.").format(
+                        client=view.client_name
+                    ),
+                )
             else:
-                banner("positive", f"Refund for {view.client_name} approved: " + "; ".join(parts) + ".")
+                banner(
+                    "positive",
+                    _("Refund for {client} approved: {parts}.").format(
+                        client=view.client_name, parts="; ".join(parts)
+                    ),
+                )
         await reload()
 
     async def retry(refund_public_id: str, client_public_id: str) -> None:
@@ -187,10 +230,13 @@ async def refunds_page(request: Request) -> None:
         with notice:
             banner(
                 {"succeeded": "positive", "failed": "negative"}.get(status, "warning"),
-                {"succeeded": "The payment service paid it back.",
-                 "failed": "The payment service refused it; the money is in the client's balance again."}.get(
-                    status, "Still no answer from the payment service; try again later."),
-            )  # fmt: skip
+                {
+                    "succeeded": _("The payment service paid it back."),
+                    "failed": _(
+                        "The payment service refused it; the money is in the client's balance again."
+                    ),
+                }.get(status, _("Still no answer from the payment service; try again later.")),
+            )
         await reload()
 
     await reload()

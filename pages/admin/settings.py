@@ -27,6 +27,7 @@ from services.business_profile import (
     update_profile,
 )
 from services.errors import DomainError, InvalidDetails, human_message
+from services.i18n import _
 from services.language_settings import get_regional_settings
 from services.sign_in_links import sign_in_links_allowed
 from services.staff_auth import StaffPrincipal
@@ -54,6 +55,17 @@ async def admin_settings_page(request: Request) -> None:
                 SignInLinksCard(current, staff, links)
 
 
+# Quasar's own header puts the file input inside an unnamed icon button (a control in a control, with
+# no name). Here a named button opens the same file picker, and the input sits apart under a label.
+UPLOAD_HEADER = """
+<div class="row items-center gap-2 q-pa-sm">
+  <q-btn unelevated no-caps color="primary" icon="add_photo_alternate" label="Choose a logo"
+         :loading="props.isUploading" @click="props.pickFiles" />
+  <label class="sr-only">Logo file<q-uploader-add-trigger /></label>
+</div>
+"""
+
+
 class ProfileForm:
     """Name, address and contact details; each field shows its own message, Cancel puts back the saved."""
 
@@ -61,11 +73,11 @@ class ProfileForm:
         self.current, self.staff = current, staff
         self.fields: dict[str, ui.input | ui.select] = {}
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
-            ui.label("Business profile").classes("text-lg font-medium")
-            ui.label("Your customers see these details in the portal, on invoices and on receipts.").classes(
-                "text-sm text-grey-7"
-            )
-            self._input("name", "Business name", autocomplete="organization")
+            ui.label(_("Business profile")).classes("text-lg font-medium")
+            ui.label(
+                _("Your customers see these details in the portal, on invoices and on receipts.")
+            ).classes("text-sm text-grey-7")
+            self._input("name", _("Business name"), autocomplete="organization")
             with _grid():
                 for name, label, autocomplete, wide in ADDRESS_INPUTS:
                     field = self._input(
@@ -75,18 +87,18 @@ class ProfileForm:
                         maxlength=20 if name == "postal_code" else 200,
                     )
                     field.classes("sm:col-span-2" if wide else "")
-                country = ui.select(COUNTRIES, label="Country", with_input=True)
+                country = ui.select(COUNTRIES, label=_("Country"), with_input=True)
                 country.props("outlined dense").classes("w-full").mark("business-address-country")
                 self.fields["address.country"] = country
-            ui.label("Contact details").classes("text-base font-medium mt-2")
+            ui.label(_("Contact details")).classes("text-base font-medium mt-2")
             with _grid():
-                self._input("email", "E-mail", autocomplete="email", maxlength=254).props("type=email")
-                self._input("phone", "Phone (optional)", autocomplete="tel", maxlength=50)
-                self._input("website", "Website (optional)", autocomplete="url")
+                self._input("email", _("E-mail"), autocomplete="email", maxlength=254).props("type=email")
+                self._input("phone", _("Phone (optional)"), autocomplete="tel", maxlength=50)
+                self._input("website", _("Website (optional)"), autocomplete="url")
             self.notice = ui.column().classes("w-full gap-1").mark("business-notice")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.cancel).props("flat no-caps").mark("business-cancel")
-                self.save_button = ui.button("Save", on_click=self.save).props("unelevated no-caps")
+                ui.button(_("Cancel"), on_click=self.cancel).props("flat no-caps").mark("business-cancel")
+                self.save_button = ui.button(_("Save"), on_click=self.save).props("unelevated no-caps")
                 self.save_button.mark("business-save")
         self.fill(profile)
 
@@ -129,7 +141,7 @@ class ProfileForm:
             button=self.save_button,
             notice=self.notice,
             fields=self.fields,
-            saved="The business profile is saved.",
+            saved=_("The business profile is saved."),
         )
         if saved is not None:
             self.fill(saved)
@@ -146,15 +158,17 @@ class LogoCard:
     def __init__(self, current: portal.Portal, staff: StaffPrincipal, has_logo: bool) -> None:
         self.current, self.staff = current, staff
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
-            ui.label("Logo").classes("text-lg font-medium")
+            ui.label(_("Logo")).classes("text-lg font-medium")
             ui.label(
-                "Printed at the top of invoices and receipts. A PNG or JPEG image of up to 1 MB; "
-                "it is shrunk to fit 600 x 200 pixels."
+                _(
+                    "Printed at the top of invoices and receipts. A PNG or JPEG image of up to 1 MB; "
+                    "it is shrunk to fit 600 x 200 pixels."
+                )
             ).classes("text-sm text-grey-7")
             self.preview = ui.column().classes("w-full gap-2")
             self.upload = (
                 ui.upload(
-                    label="Choose a logo",
+                    label=_("Choose a logo"),
                     auto_upload=True,
                     max_file_size=MAX_LOGO_BYTES,
                     on_upload=self.uploaded,
@@ -164,6 +178,7 @@ class LogoCard:
                 .classes("w-full")
                 .mark("logo-upload")
             )
+            self.upload.add_slot("header", UPLOAD_HEADER)
             self.error = ui.label().classes("text-sm text-negative").mark("logo-error")
             self.error.props("role=alert")
         self.show(has_logo)
@@ -172,20 +187,20 @@ class LogoCard:
         self.preview.clear()
         with self.preview:
             if not has_logo:
-                ui.label("No logo yet.").classes("text-sm text-grey-7").mark("logo-none")
+                ui.label(_("No logo yet.")).classes("text-sm text-grey-7").mark("logo-none")
                 return
             with ui.element("div").classes("w-full rounded border border-grey-4 p-3 bg-white"):
                 ui.image(f"/branding/logo?v={next(_logo_versions)}").props(
                     'fit=contain alt="The business\'s logo"'
                 ).classes("w-full h-20").mark("logo-preview")
-            ui.button("Remove logo", icon="delete", on_click=self.remove).props(
+            ui.button(_("Remove logo"), icon="delete", on_click=self.remove).props(
                 "flat no-caps color=negative"
             ).mark("logo-remove")
 
     async def uploaded(self, event: events.UploadEventArguments) -> None:
         self.error.text = ""
         if event.file.size() > MAX_LOGO_BYTES:  # the browser checks too, but a request can skip it
-            self.error.text = TOO_LARGE
+            self.error.text = _(TOO_LARGE)
             self.upload.reset()
             return
         data = await event.file.read()
@@ -207,10 +222,10 @@ class LogoCard:
         finally:
             self.upload.reset()
         self.show(True)
-        ui.notify("The new logo is saved.", type="positive")
+        ui.notify(_("The new logo is saved."), type="positive")
 
     def rejected(self) -> None:
-        self.error.text = TOO_LARGE
+        self.error.text = _(TOO_LARGE)
 
     async def remove(self) -> None:
         self.error.text = ""
@@ -222,7 +237,7 @@ class LogoCard:
             clock=self.current.clock,
         )
         self.show(False)
-        ui.notify("The logo is removed.", type="positive")
+        ui.notify(_("The logo is removed."), type="positive")
 
 
 def _grid() -> ui.element:

@@ -10,6 +10,8 @@ from nicegui import ui
 
 from components.banner import banner
 from components.dialog_host import DialogHost
+from components.field_errors import show_field_error
+from components.headings import dialog_title
 from components.offload import io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
@@ -23,7 +25,9 @@ from services.api_keys import (
     list_api_keys,
     revoke_api_key,
 )
+from services.dates import format_moment
 from services.errors import DomainError, InvalidDetails, human_message
+from services.i18n import _
 from services.staff_auth import StaffPrincipal
 
 
@@ -35,12 +39,12 @@ async def settings_api_keys_page(request: Request) -> None:
         owner = owner_of(request)
         host = DialogHost()
         with ui.column().classes("w-full max-w-3xl gap-1"):
-            ui.label("API keys").classes("text-lg font-medium")
+            ui.label(_("API keys")).classes("text-lg font-medium")
             with ui.row().classes("gap-1 text-sm text-grey-7"):
-                ui.label("Your accounting software calls the REST API with a key, sent as")
+                ui.label(_("Your accounting software calls the REST API with a key, sent as"))
                 ui.label("Authorization: Bearer <key>").classes("font-mono")
                 ui.label("·")
-                ui.link("API documentation", "/api/docs", new_tab=True)
+                ui.link(_("API documentation"), "/api/docs", new_tab=True)
         NewKeyForm(owner, host, lambda: key_list.reload())
         key_list = KeyList(owner, host)
         await key_list.reload()
@@ -52,23 +56,23 @@ class NewKeyForm:
     ) -> None:
         self.owner, self.host, self.on_done = owner, host, on_done
         with ui.card().classes("w-full max-w-3xl gap-2 p-4").props("flat bordered"):
-            ui.label("Create a key").classes("font-medium")
+            ui.label(_("Create a key")).classes("font-medium")
             with ui.row().classes("w-full items-start gap-3 max-sm:flex-col"):
-                self.name = ui.input("Key name", placeholder="Such as: Books sync")
+                self.name = ui.input(_("Key name"), placeholder=_("Such as: Books sync"))
                 self.name.props(
                     f"outlined dense maxlength={MAX_NAME_LENGTH} hide-bottom-space autocomplete=off"
                 )
                 self.name.classes("grow max-sm:w-full").mark("api-key-name")
-                self.scope = ui.select(dict(SCOPE_LABELS), value=READ_WRITE, label="May")
+                self.scope = ui.select(dict(SCOPE_LABELS), value=READ_WRITE, label=_("May"))
                 self.scope.props("outlined dense options-dense hide-bottom-space")
                 self.scope.classes("w-44 max-sm:w-full").mark("api-key-scope")
-                self.button = ui.button("Create key", icon="key", on_click=self.create).props(
+                self.button = ui.button(_("Create key"), icon="key", on_click=self.create).props(
                     "unelevated no-caps"
                 )
                 self.button.classes("mt-1").mark("api-key-create")
-            ui.label("A read-only key can only fetch (GET); anything that changes data is refused.").classes(
-                "text-xs text-grey-7"
-            )
+            ui.label(
+                _("A read-only key can only fetch (GET); anything that changes data is refused.")
+            ).classes("text-xs text-grey-7")
 
     async def create(self) -> None:
         current = portal.current()
@@ -97,9 +101,7 @@ class NewKeyForm:
         await self.on_done()
 
     def _error(self, message: str) -> None:
-        self.name.props["error"] = bool(message)
-        self.name.props["error-message"] = message
-        self.name.update()
+        show_field_error(self.name, message)
 
 
 class SecretDialog:
@@ -107,20 +109,22 @@ class SecretDialog:
 
     def __init__(self, created: CreatedKey) -> None:
         with ui.dialog().props("persistent") as self.dialog, ui.card().classes("w-full max-w-xl gap-3 p-6"):
-            ui.label(f"API key “{created.name}” created").classes("text-lg font-semibold")
-            banner("warning", "Copy the key now and keep it safe: it will not be shown again.")
+            dialog_title(self.dialog, _("API key “{name}” created").format(name=created.name))
+            banner("warning", _("Copy the key now and keep it safe: it will not be shown again."))
             with ui.row().classes("w-full items-center gap-2 no-wrap"):
-                secret = ui.input("API key", value=created.secret).props("outlined dense readonly")
+                secret = ui.input(_("API key"), value=created.secret).props("outlined dense readonly")
                 secret.classes("grow font-mono").mark("api-key-secret")
                 ui.button(icon="content_copy", on_click=lambda: self.copy(created.secret)).props(
                     'flat round aria-label="Copy the key"'
                 ).mark("api-key-copy")
             with ui.row().classes("w-full justify-end"):
-                ui.button("Done", on_click=self.dialog.close).props("unelevated no-caps").mark("api-key-done")
+                ui.button(_("Done"), on_click=self.dialog.close).props("unelevated no-caps").mark(
+                    "api-key-done"
+                )
 
     def copy(self, secret: str) -> None:
         ui.clipboard.write(secret)
-        ui.notify("The key is copied.", type="positive")
+        ui.notify(_("The key is copied."), type="positive")
 
 
 class KeyList:
@@ -135,7 +139,7 @@ class KeyList:
         self.column.clear()
         with self.column:
             if not keys:
-                ui.label("No API keys yet.").classes("text-grey-7").mark("api-keys-empty")
+                ui.label(_("No API keys yet.")).classes("text-grey-7").mark("api-keys-empty")
             for key in keys:
                 self._row(key)
 
@@ -145,32 +149,40 @@ class KeyList:
             with ui.column().classes("gap-0 grow min-w-0"):
                 with ui.row().classes("items-center gap-2"):
                     ui.label(key.name).classes("font-medium break-all")
-                    state = "Revoked" if key.revoked_at else "Active"
+                    state = _("Revoked") if key.revoked_at else _("Active")
                     ui.badge(state).props(f"color={'grey-7' if key.revoked_at else 'positive'}").classes(
                         "text-sm px-2"
                     )
                     ui.badge(SCOPE_LABELS.get(key.scope, key.scope)).props("outline color=grey-8").classes(
                         "text-sm px-2"
                     ).mark(f"api-key-scope-{key.prefix}")
-                ui.label(f"{key.prefix}…").classes("text-sm font-mono text-grey-8")
+                ui.label(_("{prefix}…").format(prefix=key.prefix)).classes("text-sm font-mono text-grey-8")
                 used = f"last used {_when(key.last_used_at)}" if key.last_used_at else "never used"
                 revoked = f" · revoked {_when(key.revoked_at)}" if key.revoked_at else ""
-                ui.label(f"Created {_when(key.created_at)} · {used}{revoked}").classes("text-sm text-grey-7")
+                ui.label(
+                    _("Created {_when} · {used}{revoked}").format(
+                        _when=_when(key.created_at), used=used, revoked=revoked
+                    )
+                ).classes("text-sm text-grey-7")
             if key.revoked_at is None:
-                ui.button("Revoke", on_click=lambda k=key: self.host.show(lambda: self._confirm(k))).props(
+                ui.button(_("Revoke"), on_click=lambda k=key: self.host.show(lambda: self._confirm(k))).props(
                     "outline no-caps color=negative"
                 ).mark(f"api-key-revoke-{key.prefix}")
 
     def _confirm(self, key: ApiKeyInfo) -> ui.dialog:
         with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
-            ui.label(f"Revoke “{key.name}”?").classes("text-lg font-semibold")
+            dialog_title(dialog, _("Revoke “{name}”?").format(name=key.name))
             ui.label(
-                "Software using this key is refused from the next request on. This cannot be undone; "
-                "a new key can be created instead."
+                _(
+                    "Software using this key is refused from the next request on. This cannot be undone; "
+                    "a new key can be created instead."
+                )
             ).classes("text-sm text-grey-8")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=dialog.close).props("flat no-caps").mark("api-key-revoke-cancel")
-                ui.button("Revoke key", on_click=lambda: self.revoke(dialog, key)).props(
+                ui.button(_("Cancel"), on_click=dialog.close).props("flat no-caps").mark(
+                    "api-key-revoke-cancel"
+                )
+                ui.button(_("Revoke key"), on_click=lambda: self.revoke(dialog, key)).props(
                     "unelevated no-caps color=negative"
                 ).mark("api-key-revoke-confirm")
         return dialog
@@ -193,9 +205,9 @@ class KeyList:
                 banner("negative", human_message(error))
         else:
             with self.notice:
-                banner("positive", f"The key “{key.name}” is revoked.")
+                banner("positive", _("The key “{name}” is revoked.").format(name=key.name))
         await self.reload()
 
 
 def _when(value: datetime) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC")
+    return format_moment(value)  # in the reader's time zone and locale

@@ -9,6 +9,7 @@ from nicegui import ui
 
 from components.dialog_host import DialogHost
 from components.field_errors import save_form, show_field_errors
+from components.headings import dialog_title
 from components.offload import io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
@@ -27,6 +28,7 @@ from services.document_settings import (
     update_document_settings,
 )
 from services.errors import DomainError, InvalidDetails, human_message
+from services.i18n import _
 from services.staff_auth import StaffPrincipal
 from services.tax_rates import (
     MAX_NAME_LENGTH,
@@ -63,45 +65,51 @@ class DocumentsForm:
         self.fields: dict[str, ui.input | ui.textarea] = {}
         self.examples: dict[str, ui.label] = {}
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
-            ui.label("Document numbers").classes("text-lg font-medium")
+            ui.label(_("Document numbers")).classes("text-lg font-medium")
             ui.label(
-                "Each number is the prefix followed by the next number, padded with zeros to the width. "
-                "Numbers never repeat, so the next number cannot go back to one already used."
+                _(
+                    "Each number is the prefix followed by the next number, padded with zeros to the width. "
+                    "Numbers never repeat, so the next number cannot go back to one already used."
+                )
             ).classes("text-sm text-grey-7")
             for number_format in settings.formats:
                 self._number_row(number_format.kind)
             ui.separator()
-            ui.label("New invoices").classes("text-lg font-medium")
+            ui.label(_("New invoices")).classes("text-lg font-medium")
             terms = self._field(
                 "payment_terms_days",
-                ui.input(f"Payment terms: days to pay (0 to {MAX_TERMS_DAYS})"),
+                ui.input(
+                    _("Payment terms: days to pay (0 to {MAX_TERMS_DAYS})").format(
+                        MAX_TERMS_DAYS=MAX_TERMS_DAYS
+                    )
+                ),
                 "payment-terms",
             )
             terms.props("inputmode=numeric maxlength=3").classes("w-full sm:w-72")
             for key, label, marker in (
-                ("default_terms", "Default terms and conditions", "default-terms"),
-                ("default_notes", "Default notes to the customer", "default-notes"),
+                ("default_terms", _("Default terms and conditions"), "default-terms"),
+                ("default_notes", _("Default notes to the customer"), "default-notes"),
             ):
                 area = self._field(key, ui.textarea(label), marker)
                 area.props(f"autogrow maxlength={MAX_TEXT_LENGTH} counter").classes("w-full")
             self.notice = ui.column().classes("w-full gap-1").mark("documents-notice")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.cancel).props("flat no-caps").mark("documents-cancel")
-                self.save_button = ui.button("Save", on_click=self.save).props("unelevated no-caps")
+                ui.button(_("Cancel"), on_click=self.cancel).props("flat no-caps").mark("documents-cancel")
+                self.save_button = ui.button(_("Save"), on_click=self.save).props("unelevated no-caps")
                 self.save_button.mark("documents-save")
         self.fill(settings)
 
     def _number_row(self, kind: str) -> None:
         with ui.element("div").classes("w-full grid grid-cols-2 sm:grid-cols-5 gap-2 items-start"):
             ui.label(KINDS[kind]).classes("col-span-2 sm:col-span-1 font-medium sm:pt-2")
-            prefix = self._field(f"{kind}.prefix", ui.input("Prefix"), f"number-{kind}-prefix")
+            prefix = self._field(f"{kind}.prefix", ui.input(_("Prefix")), f"number-{kind}-prefix")
             prefix.props(f"maxlength={MAX_PREFIX_LENGTH}")
-            width = self._field(f"{kind}.width", ui.input("Digits"), f"number-{kind}-width")
+            width = self._field(f"{kind}.width", ui.input(_("Digits")), f"number-{kind}-width")
             width.props("inputmode=numeric maxlength=2")
-            following = self._field(f"{kind}.next_value", ui.input("Next number"), f"number-{kind}-next")
+            following = self._field(f"{kind}.next_value", ui.input(_("Next number")), f"number-{kind}-next")
             following.props("inputmode=numeric maxlength=13").classes("col-span-2 sm:col-span-1")
             with ui.column().classes("gap-0 col-span-2 sm:col-span-1 sm:pt-1"):
-                ui.label("Next one").classes("text-xs text-grey-7")
+                ui.label(_("Next one")).classes("text-xs text-grey-7")
                 example = ui.label().classes("font-mono text-base").mark(f"number-{kind}-example")
             self.examples[kind] = example
         for field in (prefix, width, following):
@@ -159,7 +167,7 @@ class DocumentsForm:
             button=self.save_button,
             notice=self.notice,
             fields=self.fields,
-            saved="The document settings are saved.",
+            saved=_("The document settings are saved."),
         )
         if saved is not None:
             self.fill(saved)
@@ -177,13 +185,15 @@ class TaxRatesCard:
         self.dialogs = DialogHost()
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
             with ui.row().classes("w-full items-center justify-between"):
-                ui.label("Tax rates").classes("text-lg font-medium")
-                ui.button("Add tax rate", icon="add", on_click=lambda: self.edit(None)).props(
+                ui.label(_("Tax rates")).classes("text-lg font-medium")
+                ui.button(_("Add tax rate"), icon="add", on_click=lambda: self.edit(None)).props(
                     "unelevated no-caps"
                 ).mark("tax-add")
             ui.label(
-                "Invoice lines keep the rate they were written with: changing or deleting a rate here "
-                "never changes an existing invoice."
+                _(
+                    "Invoice lines keep the rate they were written with: changing or deleting a rate here "
+                    "never changes an existing invoice."
+                )
             ).classes("text-sm text-grey-7")
             self.error = ui.label().classes("text-sm text-negative").mark("tax-list-error")
             self.list = ui.column().classes("w-full gap-0")
@@ -193,7 +203,7 @@ class TaxRatesCard:
         self.list.clear()
         with self.list:
             if not rates:
-                ui.label("No tax rates yet.").classes("text-grey-7")
+                ui.label(_("No tax rates yet.")).classes("text-grey-7")
             for rate in rates:
                 self._row(rate)
 
@@ -203,21 +213,21 @@ class TaxRatesCard:
             with ui.column().classes("gap-0 grow min-w-0"):
                 ui.label(rate.name).classes("font-medium truncate")
                 if rate.is_default:
-                    ui.label("Default for new lines").classes("text-xs text-primary")
-            ui.label(f"{number_text(rate.rate_percent, self.locale)} %").classes(
-                "tabular-nums text-right w-20"
-            )
+                    ui.label(_("Default for new lines")).classes("text-xs text-primary")
+            ui.label(
+                _("{number_text} %").format(number_text=number_text(rate.rate_percent, self.locale))
+            ).classes("tabular-nums text-end w-20")
             with ui.row().classes("gap-0 no-wrap"):
                 if not rate.is_default:
                     ui.button(icon="star_outline", on_click=lambda: self.make_default(rate)).props(
                         f'flat round dense aria-label="Make {rate.name} the default"'
-                    ).tooltip("Make default").mark(f"tax-default-{rate.public_id}")
+                    ).tooltip(_("Make default")).mark(f"tax-default-{rate.public_id}")
                 ui.button(icon="edit", on_click=lambda: self.edit(rate)).props(
                     f'flat round dense aria-label="Edit {rate.name}"'
-                ).tooltip("Edit").mark(f"tax-edit-{rate.public_id}")
+                ).tooltip(_("Edit")).mark(f"tax-edit-{rate.public_id}")
                 ui.button(icon="delete", on_click=lambda: self.confirm_delete(rate)).props(
                     f'flat round dense color=negative aria-label="Delete {rate.name}"'
-                ).tooltip("Delete").mark(f"tax-delete-{rate.public_id}")
+                ).tooltip(_("Delete")).mark(f"tax-delete-{rate.public_id}")
 
     def edit(self, rate: TaxRateView | None) -> None:
         self.dialogs.show(lambda: TaxRateDialog(self, rate))
@@ -225,18 +235,18 @@ class TaxRatesCard:
     def confirm_delete(self, rate: TaxRateView) -> None:
         def build() -> ui.dialog:
             with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
-                ui.label(f"Delete the tax rate {rate.label}?").classes("text-lg font-semibold")
-                ui.label("Invoices written with it keep their tax; new lines can no longer use it.").classes(
-                    "text-sm text-grey-8"
-                )
+                dialog_title(dialog, _("Delete the tax rate {label}?").format(label=rate.label))
+                ui.label(
+                    _("Invoices written with it keep their tax; new lines can no longer use it.")
+                ).classes("text-sm text-grey-8")
                 with ui.row().classes("w-full justify-end gap-2"):
-                    ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                    ui.button(_("Cancel"), on_click=dialog.close).props("flat no-caps")
 
                     async def delete() -> None:
                         dialog.close()
                         await self.run(delete_tax_rate, rate.public_id)
 
-                    ui.button("Delete", on_click=delete).props("unelevated no-caps color=negative").mark(
+                    ui.button(_("Delete"), on_click=delete).props("unelevated no-caps color=negative").mark(
                         "tax-delete-confirm"
                     )
             return dialog
@@ -266,14 +276,14 @@ class TaxRateDialog:
     def __init__(self, card: TaxRatesCard, rate: TaxRateView | None) -> None:
         self.card, self.rate = card, rate
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
-            ui.label("Edit tax rate" if rate else "Add a tax rate").classes("text-lg font-semibold")
+            dialog_title(self.dialog, _("Edit tax rate") if rate else _("Add a tax rate"))
             self.fields: dict[str, ui.input] = {
-                "name": ui.input("Name, like VAT or Sales tax", value=rate.name if rate else "")
+                "name": ui.input(_("Name, like VAT or Sales tax"), value=rate.name if rate else "")
                 .props(f"outlined dense maxlength={MAX_NAME_LENGTH}")
                 .classes("w-full")
                 .mark("tax-name"),
                 "rate": ui.input(
-                    "Rate (%)", value=number_text(rate.rate_percent, card.locale) if rate else ""
+                    _("Rate (%)"), value=number_text(rate.rate_percent, card.locale) if rate else ""
                 )
                 .props("outlined dense inputmode=decimal maxlength=9")
                 .classes("w-full")
@@ -281,11 +291,13 @@ class TaxRateDialog:
             }
             self.default = None
             if rate is None:
-                self.default = ui.checkbox("Use it for new invoice lines by default").mark("tax-is-default")
+                self.default = ui.checkbox(_("Use it for new invoice lines by default")).mark(
+                    "tax-is-default"
+                )
             self.error = ui.label().classes("text-sm text-negative").mark("tax-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
-                self.save_button = ui.button("Save", on_click=self.save).props("unelevated no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
+                self.save_button = ui.button(_("Save"), on_click=self.save).props("unelevated no-caps")
                 self.save_button.mark("tax-save")
 
     async def save(self) -> None:
@@ -318,7 +330,7 @@ class TaxRateDialog:
                 )
         except InvalidDetails as error:
             show_field_errors(self.fields, error.errors)
-            self.error.text = "Please correct the fields marked in red."
+            self.error.text = _("Please correct the fields marked in red.")
             return
         except DomainError as error:
             self.error.text = human_message(error)
@@ -326,5 +338,5 @@ class TaxRateDialog:
         finally:
             self.save_button.props(remove="loading")
         self.dialog.close()
-        ui.notify("The tax rate is saved.", type="positive")
+        ui.notify(_("The tax rate is saved."), type="positive")
         await card.load()

@@ -8,10 +8,13 @@ from fastapi import Request
 from nicegui import ui
 
 from components.banner import banner
+from components.field_errors import show_field_error
 from components.offload import io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
+from services.dates import format_moment
 from services.errors import DomainError, InvalidDetails, human_message
+from services.i18n import N_, _
 from services.outbox import FAILED, PENDING, SENDING, SENT, OutboxEntry, list_outbox, retry_now
 from services.smtp_settings import (
     DEFAULT_PORTS,
@@ -29,20 +32,20 @@ from services.staff_auth import StaffPrincipal
 
 OUTBOX_LIMIT = 50
 KEEP_STORED_HINT = "A password is stored. Leave empty to keep it."
-DROP_STORED_HINT = "Saving removes the stored password: it is only sent to the server it was saved with."
+DROP_STORED_HINT = N_("Saving removes the stored password: it is only sent to the server it was saved with.")
 STATE_COLORS = {
-    "queued": "blue-grey-6",
-    "waiting": "amber-8",
-    SENDING: "blue-7",
+    "queued": "blue-grey-8",
+    "waiting": "deep-orange-10",
+    SENDING: "blue-9",
     SENT: "positive",
     FAILED: "negative",
 }
 STATE_LABELS = {
-    "queued": "Queued",
-    "waiting": "Waiting to retry",
-    SENDING: "Sending",
-    SENT: "Sent",
-    FAILED: "Failed",
+    "queued": N_("Queued"),
+    "waiting": N_("Waiting to retry"),
+    SENDING: N_("Sending"),
+    SENT: N_("Sent"),
+    FAILED: N_("Failed"),
 }
 
 
@@ -66,34 +69,37 @@ class SmtpForm:
     def __init__(self, owner: StaffPrincipal, view: SmtpSettingsView) -> None:
         self.owner = owner
         with ui.card().classes("w-full max-w-3xl gap-3 p-4 md:p-6").props("flat bordered"):
-            ui.label("SMTP server").classes("text-lg font-medium")
+            ui.label(_("SMTP server")).classes("text-lg font-medium")
             where = (
                 f"the server set when the portal was started ({view.environment_host})"
                 if view.environment_host
                 else "no server: e-mail waits in the outbox until one is set"
             )
             ui.label(
-                f"E-mail to your customers goes out through this server. Leave the host empty to use {where}."
+                _(
+                    "E-mail to your customers goes out through this server. Leave the host empty to use "
+                    "{where}."
+                ).format(where=where)
             ).classes("text-sm text-grey-7")
             grid = "grid grid-cols-1 sm:grid-cols-6 gap-3 w-full"
             with ui.element("div").classes(grid):
                 self.host = _input(
-                    "Host", view.host, "smtp-host", "sm:col-span-4", placeholder="smtp.example.com"
+                    _("Host"), view.host, "smtp-host", "sm:col-span-4", placeholder="smtp.example.com"
                 )
-                self.port = _input("Port", str(view.port), "smtp-port", "sm:col-span-2", maxlength=5)
+                self.port = _input(_("Port"), str(view.port), "smtp-port", "sm:col-span-2", maxlength=5)
                 self.port.props("inputmode=numeric")
                 self.security = (
-                    ui.select(dict(SECURITY_LABELS), label="Security", value=view.security)
+                    ui.select(dict(SECURITY_LABELS), label=_("Security"), value=view.security)
                     .props("outlined dense hide-bottom-space")
                     .classes("w-full sm:col-span-6")
                     .mark("smtp-security")
                 )
-                self.user = _input("User name (optional)", view.user, "smtp-user", "sm:col-span-3")
+                self.user = _input(_("User name (optional)"), view.user, "smtp-user", "sm:col-span-3")
                 self.user.props("autocomplete=off")
-                self.password = _input("Password", "", "smtp-password", "sm:col-span-3", password=True)
+                self.password = _input(_("Password"), "", "smtp-password", "sm:col-span-3", password=True)
                 self.password.props("autocomplete=new-password")
                 self.from_address = _input(
-                    "Send as (From)",
+                    _("Send as (From)"),
                     view.from_address,
                     "smtp-from",
                     "sm:col-span-6",
@@ -114,7 +120,7 @@ class SmtpForm:
             }
             self.message = ui.column().classes("w-full gap-2").mark("smtp-message")
             with ui.row().classes("w-full justify-end"):
-                self.save_button = ui.button("Save", on_click=self.save).props("unelevated no-caps")
+                self.save_button = ui.button(_("Save"), on_click=self.save).props("unelevated no-caps")
                 self.save_button.mark("smtp-save")
 
     def change(self) -> SmtpChange:
@@ -151,7 +157,7 @@ class SmtpForm:
         elif typed_for[0] and typed_for[3]:
             hint = RETYPE_FOR_NEW_SERVER
         else:  # no server of its own or no user name: nothing would sign in with it
-            hint = DROP_STORED_HINT
+            hint = _(DROP_STORED_HINT)
         self.password.props["hint"] = hint
         self.password.update()
 
@@ -177,7 +183,7 @@ class SmtpForm:
         except InvalidDetails as error:
             self.show_errors(error.errors)
             with self.message:
-                banner("negative", "Nothing was saved. Please correct the fields marked in red.")
+                banner("negative", _("Nothing was saved. Please correct the fields marked in red."))
             return
         except DomainError as error:
             with self.message:
@@ -190,7 +196,7 @@ class SmtpForm:
         self._remember(saved)
         where = f"{saved.host}:{saved.port}" if saved.host else "the server set when the portal was started"
         with self.message:
-            banner("positive", f"Saved. E-mail goes out through {where} from now on.")
+            banner("positive", _("Saved. E-mail goes out through {where} from now on.").format(where=where))
 
 
 class TestEmailCard:
@@ -199,14 +205,14 @@ class TestEmailCard:
     def __init__(self, owner: StaffPrincipal, form: SmtpForm) -> None:
         self.owner, self.form = owner, form
         with ui.card().classes("w-full max-w-3xl gap-3 p-4 md:p-6").props("flat bordered"):
-            ui.label("Send test e-mail").classes("text-lg font-medium")
+            ui.label(_("Send test e-mail")).classes("text-lg font-medium")
             ui.label(
-                "Sends one message right now through the settings above, even before they are saved."
+                _("Sends one message right now through the settings above, even before they are saved.")
             ).classes("text-sm text-grey-7")
             with ui.row().classes("w-full items-start gap-3 max-sm:flex-col"):
-                self.to = _input("Send to", owner.email, "smtp-test-to", "grow", maxlength=254)
+                self.to = _input(_("Send to"), owner.email, "smtp-test-to", "grow", maxlength=254)
                 self.to.props("type=email autocomplete=email")
-                self.button = ui.button("Send test e-mail", on_click=self.send).props("outline no-caps")
+                self.button = ui.button(_("Send test e-mail"), on_click=self.send).props("outline no-caps")
                 self.button.classes("mt-1").mark("smtp-test-send")
             self.result = ui.column().classes("w-full gap-2").mark("smtp-test-result")
 
@@ -230,11 +236,13 @@ class TestEmailCard:
             _field_error(self.to, error.errors.get("test_to", ""))
             self.form.show_errors(error.errors)
             with self.result:
-                banner("negative", "The test e-mail was not sent. Please correct the fields marked in red.")
+                banner(
+                    "negative", _("The test e-mail was not sent. Please correct the fields marked in red.")
+                )
             return
         except SmtpTestFailed as error:
             with self.result:
-                banner("negative", f"The test e-mail was not sent. {error.reason}")
+                banner("negative", _("The test e-mail was not sent. {reason}").format(reason=error.reason))
             return
         except DomainError as error:
             with self.result:
@@ -244,7 +252,7 @@ class TestEmailCard:
             self.button.props(remove="loading")
         self.form.show_errors({})
         with self.result:
-            banner("positive", f"Test e-mail sent to {recipient}.")
+            banner("positive", _("Test e-mail sent to {recipient}.").format(recipient=recipient))
 
 
 class OutboxList:
@@ -253,11 +261,13 @@ class OutboxList:
     def __init__(self) -> None:
         with ui.column().classes("w-full gap-2"):
             with ui.row().classes("w-full items-center justify-between"):
-                ui.label("Outbox").classes("text-lg font-medium")
-                ui.button("Refresh", icon="refresh", on_click=self.build).props("flat no-caps").mark(
+                ui.label(_("Outbox")).classes("text-lg font-medium")
+                ui.button(_("Refresh"), icon="refresh", on_click=self.build).props("flat no-caps").mark(
                     "outbox-refresh"
                 )
-            ui.label(f"The latest {OUTBOX_LIMIT} messages, newest first.").classes("text-sm text-grey-7")
+            ui.label(
+                _("The latest {OUTBOX_LIMIT} messages, newest first.").format(OUTBOX_LIMIT=OUTBOX_LIMIT)
+            ).classes("text-sm text-grey-7")
             self.notice = ui.column().classes("w-full gap-2")
             self.rows = ui.column().classes("w-full gap-2").mark("outbox")
 
@@ -266,7 +276,7 @@ class OutboxList:
         self.rows.clear()
         with self.rows:
             if not entries:
-                ui.label("No e-mail has been sent yet.").classes("text-grey-7").mark("outbox-empty")
+                ui.label(_("No e-mail has been sent yet.")).classes("text-grey-7").mark("outbox-empty")
             for entry in entries:
                 self._row(entry)
 
@@ -277,25 +287,29 @@ class OutboxList:
             with ui.row().classes("w-full items-start gap-3 no-wrap max-sm:flex-wrap"):
                 with ui.column().classes("gap-0 grow min-w-0"):
                     ui.label(entry.subject).classes("font-medium break-words")
-                    ui.label(f"To {', '.join(entry.to)} · queued {_when(entry.created_at)}").classes(
-                        "text-sm text-grey-7 break-all"
-                    )
-                ui.badge(STATE_LABELS[state]).props(f"color={STATE_COLORS[state]}").classes(
+                    ui.label(
+                        _("To {list} · queued {_when}").format(
+                            list=", ".join(entry.to), _when=_when(entry.created_at)
+                        )
+                    ).classes("text-sm text-grey-7 break-all")
+                ui.badge(_(STATE_LABELS[state])).props(f"color={STATE_COLORS[state]}").classes(
                     "text-sm px-2"
                 ).mark(f"outbox-state-{state}")
             details = _details(entry, state)
             if details:
                 ui.label(details).classes("text-sm text-grey-8")
             # the text as stored: a set-password link in it shows as [link hidden] (services.outbox)
-            with ui.expansion("Message").props("dense").classes("w-full text-sm text-grey-8"):
+            with ui.expansion(_("Message")).props("dense").classes("w-full text-sm text-grey-8"):
                 ui.label(entry.body).classes("whitespace-pre-wrap break-words").mark(
                     f"outbox-body-{entry.public_id}"
                 )
             if entry.last_error and entry.status != SENT:
-                ui.label(f"Last error: {entry.last_error}").classes("text-sm text-negative break-words")
+                ui.label(_("Last error: {last_error}").format(last_error=entry.last_error)).classes(
+                    "text-sm text-negative break-words"
+                )
             if state in ("waiting", FAILED):
                 with ui.row().classes("w-full justify-end"):
-                    ui.button("Retry now", on_click=lambda p=entry.public_id: self.retry(p)).props(
+                    ui.button(_("Retry now"), on_click=lambda p=entry.public_id: self.retry(p)).props(
                         "outline dense no-caps"
                     ).mark(f"outbox-retry-{entry.public_id}")
 
@@ -309,7 +323,7 @@ class OutboxList:
                 banner("negative", human_message(error))
         else:
             with self.notice:
-                banner("positive", "The message is queued and goes out within a few seconds.")
+                banner("positive", _("The message is queued and goes out within a few seconds."))
         await self.build()
 
 
@@ -332,7 +346,7 @@ def _details(entry: OutboxEntry, state: str) -> str:
 
 
 def _when(value: datetime) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC")
+    return format_moment(value)  # in the reader's time zone and locale
 
 
 def _input(
@@ -352,6 +366,4 @@ def _input(
 
 def _field_error(field: ui.input | ui.select, message: str) -> None:
     """The field shows its own message beside it (Quasar's error slot), or none."""
-    field.props["error"] = bool(message)
-    field.props["error-message"] = message
-    field.update()
+    show_field_error(field, message)

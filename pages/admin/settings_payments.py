@@ -6,10 +6,12 @@ from fastapi import Request
 from nicegui import ui
 
 from components.banner import banner
+from components.field_errors import show_field_error
 from components.offload import gateway_bound, io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
 from services.errors import DomainError, InvalidDetails, human_message
+from services.i18n import N_, _
 from services.payment_settings import (
     GATEWAYS,
     STRIPE,
@@ -25,9 +27,9 @@ from services.settings import SettingsError
 from services.staff_auth import StaffPrincipal
 
 KEY_FIELDS = (
-    ("secret_key", "Secret key (sk_… or rk_…)", "stripe-secret-key"),
-    ("publishable_key", "Publishable key (pk_…)", "stripe-publishable-key"),
-    ("webhook_secret", "Webhook signing secret (whsec_…)", "stripe-webhook-secret"),
+    ("secret_key", N_("Secret key (sk_… or rk_…)"), "stripe-secret-key"),
+    ("publishable_key", N_("Publishable key (pk_…)"), "stripe-publishable-key"),
+    ("webhook_secret", N_("Webhook signing secret (whsec_…)"), "stripe-webhook-secret"),
 )
 
 
@@ -47,18 +49,18 @@ class MethodsCard:
     def __init__(self, current: portal.Portal, staff: StaffPrincipal, methods: AcceptedMethods) -> None:
         self.current, self.staff = current, staff
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
-            ui.label("Payment methods").classes("text-lg font-medium")
-            ui.label("What customers may pay with in the portal. At least one must stay on.").classes(
+            ui.label(_("Payment methods")).classes("text-lg font-medium")
+            ui.label(_("What customers may pay with in the portal. At least one must stay on.")).classes(
                 "text-sm text-grey-7"
             )
-            self.cards = ui.checkbox("Cards", value=methods.cards).mark("accept-cards")
+            self.cards = ui.checkbox(_("Cards"), value=methods.cards).mark("accept-cards")
             self.bank_debits = ui.checkbox(
-                "Bank debits (with Stripe: SEPA Direct Debit, for invoices in euros)",
+                _("Bank debits (with Stripe: SEPA Direct Debit, for invoices in euros)"),
                 value=methods.bank_debits,
             ).mark("accept-bank-debits")
             self.notice = ui.column().classes("w-full gap-1").mark("methods-notice")
             with ui.row().classes("w-full justify-end"):
-                self.save_button = ui.button("Save", on_click=self.save).props("unelevated no-caps")
+                self.save_button = ui.button(_("Save"), on_click=self.save).props("unelevated no-caps")
                 self.save_button.mark("methods-save")
 
     async def save(self) -> None:
@@ -82,7 +84,7 @@ class MethodsCard:
                 banner("negative", human_message(error))
             return
         with self.notice:
-            banner("positive", "The payment methods are saved. The Pay page offers only these.")
+            banner("positive", _("The payment methods are saved. The Pay page offers only these."))
 
 
 class GatewayCard:
@@ -92,7 +94,7 @@ class GatewayCard:
         self.current, self.staff = current, staff
         self.keys: dict[str, ui.input] = {}
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
-            ui.label("Payment gateway").classes("text-lg font-medium")
+            ui.label(_("Payment gateway")).classes("text-lg font-medium")
             self.running = ui.label().classes("text-sm text-grey-8").mark("gateway-running")
             self.choice = ui.radio(GATEWAYS, value=settings.gateway).props("inline color=primary")
             self.choice.mark("gateway-choice")
@@ -100,25 +102,29 @@ class GatewayCard:
             stripe_fields.bind_visibility_from(self.choice, "value", value=STRIPE)
             with stripe_fields:
                 ui.label(
-                    "From the Stripe dashboard: Developers > API keys, and the signing secret of the "
-                    "webhook endpoint that points at /webhooks/stripe on this portal."
+                    _(
+                        "From the Stripe dashboard: Developers > API keys, and the signing secret of the "
+                        "webhook endpoint that points at /webhooks/stripe on this portal."
+                    )
                 ).classes("text-sm text-grey-7")
                 for key, label, marker in KEY_FIELDS:
-                    field = ui.input(label, password=True, password_toggle_button=True)
+                    field = ui.input(_(label), password=True, password_toggle_button=True)
                     field.props("outlined dense autocomplete=off maxlength=255").classes("w-full").mark(
                         marker
                     )
                     self.keys[key] = field
             self.result = ui.row().classes("w-full").mark("gateway-check-result")
             with ui.row().classes("w-full justify-end gap-2"):
-                self.check_button = ui.button("Check connection", icon="wifi_tethering", on_click=self.check)
+                self.check_button = ui.button(
+                    _("Check connection"), icon="wifi_tethering", on_click=self.check
+                )
                 self.check_button.props("outline no-caps").mark("gateway-check")
-                self.save_button = ui.button("Save", on_click=self.save).props("unelevated no-caps")
+                self.save_button = ui.button(_("Save"), on_click=self.save).props("unelevated no-caps")
                 self.save_button.mark("gateway-save")
         self.show(settings)
 
     def show(self, settings: PaymentSettings) -> None:
-        running = "Sandbox (no real money)" if self.current.gateway.is_sandbox else "Stripe"
+        running = _("Sandbox (no real money)") if self.current.gateway.is_sandbox else _("Stripe")
         source = " (from the server's environment settings)" if settings.from_environment else ""
         self.running.text = f"Payments now go through: {running}{source}."
         hints = {
@@ -130,21 +136,18 @@ class GatewayCard:
             field.value = ""
             hint = hints[key]
             field.props["hint"] = f"Stored: {hint}. Leave empty to keep it." if hint else ""
-            field.props["error"] = False
-            field.props["error-message"] = ""
-            field.update()
+            show_field_error(field, "")
 
     def change(self) -> GatewayChange:
         return GatewayChange(
-            str(self.choice.value or ""), *(str(self.keys[key].value or "") for key, _, _ in KEY_FIELDS)
+            str(self.choice.value or ""),
+            *(str(self.keys[key].value or "") for key, _label, _hint in KEY_FIELDS),
         )
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         for key, field in self.keys.items():
             message = errors.get(key, "")
-            field.props["error"] = bool(message)
-            field.props["error-message"] = message
-            field.update()
+            show_field_error(field, message)
         self.result.clear()
         if errors:
             with self.result:
@@ -203,4 +206,7 @@ class GatewayCard:
         )
         self.show(settings)
         with self.result:
-            banner("positive", f"Saved. Payments now go through {GATEWAYS[settings.gateway]}.")
+            banner(
+                "positive",
+                _("Saved. Payments now go through {gateway}.").format(gateway=GATEWAYS[settings.gateway]),
+            )

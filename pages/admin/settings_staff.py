@@ -11,11 +11,15 @@ from nicegui import ui
 
 from components.banner import banner
 from components.dialog_host import DialogHost
+from components.field_errors import show_field_error
+from components.headings import dialog_title
 from components.offload import io_bound
 from components.password_fields import NewPasswordFields
 from components.settings_nav import owner_of, settings_page
 from services import portal
+from services.dates import format_moment
 from services.errors import DomainError, InvalidDetails, human_message
+from services.i18n import N_, _
 from services.staff_accounts import (
     ROLE_LABELS,
     NewStaff,
@@ -33,7 +37,7 @@ from services.two_factor import (
     staff_with_two_factor,
 )
 
-ROLE_HELP = "Owners also manage settings, staff accounts and API keys."
+ROLE_HELP = N_("Owners also manage settings, staff accounts and API keys.")
 
 
 @ui.page("/admin/settings/staff")
@@ -45,9 +49,11 @@ async def settings_staff_page(request: Request) -> None:
         host = DialogHost()
         with ui.row().classes("w-full items-center justify-between gap-2"):
             with ui.column().classes("gap-0"):
-                ui.label("Staff accounts").classes("text-lg font-medium")
-                ui.label(f"Everyone here signs in at /admin. {ROLE_HELP}").classes("text-sm text-grey-7")
-            add = ui.button("Add staff member", icon="person_add").props("unelevated no-caps")
+                ui.label(_("Staff accounts")).classes("text-lg font-medium")
+                ui.label(
+                    _("Everyone here signs in at /admin. {ROLE_HELP}").format(ROLE_HELP=_(ROLE_HELP))
+                ).classes("text-sm text-grey-7")
+            add = ui.button(_("Add staff member"), icon="person_add").props("unelevated no-caps")
             add.mark("staff-add")
         await TwoFactorRequirement.build(owner)
         staff_list = StaffList(owner)
@@ -79,41 +85,44 @@ class StaffList:
                 with ui.row().classes("items-center gap-2"):
                     ui.label(account.name).classes("font-medium")
                     if yourself:
-                        ui.label("(you)").classes("text-sm text-grey-7")
+                        ui.label(_("(you)")).classes("text-sm text-grey-7")
                     if not account.is_active:
-                        ui.badge("Disabled").props("color=grey-7").classes("text-sm px-2")
+                        ui.badge(_("Disabled")).props("color=grey-7").classes("text-sm px-2")
                 ui.label(account.email).classes("text-sm text-grey-8 break-all")
                 two_factor = account.public_id in self.two_factor
-                ui.label("Two-factor sign-in on" if two_factor else "Two-factor sign-in off").classes(
+                ui.label(_("Two-factor sign-in on") if two_factor else _("Two-factor sign-in off")).classes(
                     "text-sm " + ("text-positive" if two_factor else "text-grey-7")
                 ).mark(f"staff-two-factor-{account.email}")
                 ui.label(_last_sign_in(account.last_login_at)).classes("text-sm text-grey-7")
-            role = ui.select(dict(ROLE_LABELS), value=account.role, label="Role")
+            role = ui.select(dict(ROLE_LABELS), value=account.role, label=_("Role"))
             role.props("outlined dense options-dense").classes("w-32").mark(f"staff-role-{account.email}")
             role.on_value_change(lambda event, a=account: self.change_role(a, str(event.value)))
-            label = "Enable" if not account.is_active else "Disable"
+            label = _("Enable") if not account.is_active else _("Disable")
             toggle = ui.button(label, on_click=lambda a=account: self.set_active(a, not a.is_active))
             toggle.props("outline no-caps" + (" color=negative" if account.is_active else ""))
             toggle.mark(f"staff-{label.lower()}-{account.email}")
             if account.public_id in self.two_factor and not yourself:
-                reset = ui.button("Reset two-factor", on_click=lambda a=account: self.confirm_reset(a))
+                reset = ui.button(_("Reset two-factor"), on_click=lambda a=account: self.confirm_reset(a))
                 reset.props("flat no-caps color=negative").mark(f"staff-reset-two-factor-{account.email}")
 
     def confirm_reset(self, account: StaffAccount) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
-            ui.label(f"Reset {account.name}'s two-factor sign-in?").classes("text-lg font-semibold")
+            dialog_title(dialog, _("Reset {name}'s two-factor sign-in?").format(name=account.name))
             ui.label(
-                "For a lost phone. Their authenticator app and recovery codes stop working; where two-factor "
-                "sign-in is required they are signed out and set it up again at their next sign-in."
+                _(
+                    "For a lost phone. Their authenticator app and recovery codes stop working; where "
+                    "two-factor "
+                    "sign-in is required they are signed out and set it up again at their next sign-in."
+                )
             ).classes("text-sm text-grey-8")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                ui.button(_("Cancel"), on_click=dialog.close).props("flat no-caps")
 
                 async def confirmed() -> None:
                     dialog.close()
                     await self.reset_two_factor(account)
 
-                ui.button("Reset", on_click=confirmed).props("unelevated no-caps color=negative").mark(
+                ui.button(_("Reset"), on_click=confirmed).props("unelevated no-caps color=negative").mark(
                     "staff-reset-two-factor-confirm"
                 )
         dialog.open()
@@ -135,7 +144,7 @@ class StaffList:
                 banner("negative", human_message(error))
         else:
             with self.notice:
-                banner("positive", f"{account.name}'s two-factor sign-in is reset.")
+                banner("positive", _("{name}'s two-factor sign-in is reset.").format(name=account.name))
         await self.reload()
 
     async def change_role(self, account: StaffAccount, role: str) -> None:
@@ -199,11 +208,15 @@ class TwoFactorRequirement:
     def __init__(self, owner: StaffPrincipal, required: bool) -> None:
         self.owner, self.stored = owner, required
         with ui.card().classes("w-full p-4 gap-1").props("flat bordered"):
-            self.switch = ui.switch("Require two-factor sign-in for all staff", value=required)
+            self.switch = ui.switch(_("Require two-factor sign-in for all staff"), value=required)
             self.switch.mark("staff-require-two-factor")
             ui.label(
-                "Staff without it set it up right after their password, before any back-office page opens; "
-                "those signed in without it are signed out now. Turn it on for yourself first, in My account."
+                _(
+                    "Staff without it set it up right after their password, before any back-office page "
+                    "opens; "
+                    "those signed in without it are signed out now. Turn it on for yourself first, in My "
+                    "account."
+                )
             ).classes("text-sm text-grey-7")
             self.notice = ui.column().classes("w-full gap-2").mark("staff-two-factor-notice")
         self.switch.on_value_change(self.change)
@@ -236,9 +249,9 @@ class TwoFactorRequirement:
         self.stored = wanted
         if wanted:
             signed_out = f" {ended} session{'s' if ended != 1 else ''} without it ended." if ended else ""
-            text = "Two-factor sign-in is now required for all staff." + signed_out
+            text = _("Two-factor sign-in is now required for all staff.") + signed_out
         else:
-            text = "Two-factor sign-in is no longer required; staff who have it keep it."
+            text = _("Two-factor sign-in is no longer required; staff who have it keep it.")
         with self.notice:
             banner("positive", text)
 
@@ -249,16 +262,16 @@ class AddStaffDialog:
     def __init__(self, owner: StaffPrincipal, on_done: Callable[[], Awaitable[None]]) -> None:
         self.owner, self.on_done = owner, on_done
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-2 p-6"):
-            ui.label("Add staff member").classes("text-lg font-semibold")
-            self.name = _input("Name", "staff-new-name")
+            dialog_title(self.dialog, _("Add staff member"))
+            self.name = _input(_("Name"), "staff-new-name")
             self.email = _input("E-mail (they sign in with it)", "staff-new-email", maxlength=254)
-            self.role = ui.select(dict(ROLE_LABELS), value=STAFF, label="Role").props(
+            self.role = ui.select(dict(ROLE_LABELS), value=STAFF, label=_("Role")).props(
                 "outlined dense hide-bottom-space"
             )
             self.role.classes("w-full").mark("staff-new-role")
-            ui.label(ROLE_HELP).classes("text-xs text-grey-7")
+            ui.label(_(ROLE_HELP)).classes("text-xs text-grey-7")
             ui.label(
-                "Initial password: tell it to them in person; they can sign in with it at once."
+                _("Initial password: tell it to them in person; they can sign in with it at once.")
             ).classes("text-sm text-grey-8 mt-2")
             self.passwords = NewPasswordFields(email="", name="")
             self.passwords.new.props("dense hide-bottom-space")
@@ -274,8 +287,8 @@ class AddStaffDialog:
             }
             self.error = ui.label().classes("text-sm text-negative").mark("staff-new-error")
             with ui.row().classes("w-full justify-end gap-2"):
-                ui.button("Cancel", on_click=self.dialog.close).props("flat no-caps")
-                self.save = ui.button("Add", on_click=self.submit).props("unelevated no-caps")
+                ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
+                self.save = ui.button(_("Add"), on_click=self.submit).props("unelevated no-caps")
                 self.save.mark("staff-new-save")
 
     def _recheck(self) -> None:
@@ -308,10 +321,8 @@ class AddStaffDialog:
         except InvalidDetails as error:
             for key, field in self.fields.items():
                 message = error.errors.get(key, "")
-                field.props["error"] = bool(message)
-                field.props["error-message"] = message
-                field.update()
-            self.error.text = "Nobody was added. Please correct the fields marked in red."
+                show_field_error(field, message)
+            self.error.text = _("Nobody was added. Please correct the fields marked in red.")
             return
         except DomainError as error:
             self.error.text = human_message(error)
@@ -319,7 +330,10 @@ class AddStaffDialog:
         finally:
             self.save.props(remove="loading")
         self.dialog.close()
-        ui.notify(f"{added.name} can now sign in at /admin as {added.email}.", type="positive")
+        ui.notify(
+            _("{name} can now sign in at /admin as {email}.").format(name=added.name, email=added.email),
+            type="positive",
+        )
         await self.on_done()
 
 
@@ -329,4 +343,4 @@ def _input(label: str, marker: str, *, maxlength: int = 200) -> ui.input:
 
 
 def _last_sign_in(value: datetime | None) -> str:
-    return f"Last sign-in {value.strftime('%d %b %Y, %H:%M UTC')}" if value else "Never signed in"
+    return _("Last sign-in {moment}").format(moment=format_moment(value)) if value else _("Never signed in")

@@ -45,7 +45,7 @@ def test_open_an_invoice_download_its_pdf_and_comment(demo_portal, browser):
     frame = next(frame for frame in page.frames if frame.url.endswith("/pdf"))
     frame.wait_for_selector("html[data-printed=yes]", state="attached")
 
-    page.get_by_placeholder("Add a comment").fill("Could you send a copy to our accountant? <b>thanks</b>")
+    page.get_by_label("Add a comment").fill("Could you send a copy to our accountant? <b>thanks</b>")
     page.get_by_role("button", name="Add Comment").click()
     page.wait_for_selector("text=Could you send a copy to our accountant? <b>thanks</b>")
     page.reload()

@@ -105,7 +105,7 @@ def handshake(page: Page, tab_id: str) -> dict[str, str]:
 
 async def write_comment(socket: socketio.AsyncClient, page: Page, text: str) -> None:
     """What the browser sends when someone types into the comment box and clicks Add Comment."""
-    box, box_listeners = page.element("nicegui-input", placeholder="Add a comment")
+    box, box_listeners = page.element("nicegui-input", label="Add a comment")
     button, button_listeners = page.element("q-btn", label="Add Comment")
     await socket.emit(
         "event",
