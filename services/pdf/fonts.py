@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from fontTools import subset as font_subset  # type: ignore[import-untyped]  # fontTools ships no types
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
-from fpdf import FPDF
+from fpdf import FPDF, ViewerPreferences
 from fpdf.fonts import SubsetMap, TTFFont
 
 FONT_DIR = Path(__file__).with_name("fonts")
@@ -124,6 +125,11 @@ def embed_fonts(pdf: FPDF, *, still_to_write: str = "") -> None:
 class PortalPdf(FPDF):
     """The base of the portal's PDFs: whatever text a renderer hands fpdf2, it is drawn as ``printable``
     makes it, and in the standard Helvetica (``core_fonts_encoding`` set) as ``drawn`` maps it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A reader shows (and a screen reader announces) the document's title, not its file name.
+        self.viewer_preferences = ViewerPreferences(display_doc_title=True)
 
     def normalize_text(self, text: str) -> str:
         return super().normalize_text(drawn(text, core_font=not self.is_ttf_font))

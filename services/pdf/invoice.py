@@ -500,6 +500,23 @@ class _InvoicePdf(PortalPdf):
         top = self.get_y() + ROW_PAD
         x = self.l_margin
         self._write(x + CELL_PAD, top, str(number), size=BODY_SIZE, color=MUTED, line_h=LINE_H)
+        # The description comes next in the page's text, as a person reads the row (a screen reader and
+        # text extraction follow the order of writing). One that carries on overleaf is written whole
+        # after the row's figures instead, so that it still reads as one text.
+        description_x = self.l_margin + self.columns[0].width + CELL_PAD
+        styled = [(text, BODY_SIZE, INK, LINE_H) for text in description]
+        styled += [(text, SMALL_SIZE, MUTED, SMALL_LINE_H) for text in notes]
+        fitting, y = 0, top
+        while fitting < len(styled) and y + styled[fitting][3] <= self.page_break_trigger:
+            y += styled[fitting][3]
+            fitting += 1
+        if fitting < len(styled):
+            fitting = 0
+        description_y = top
+        for text, size, color, line_h in styled[:fitting]:
+            description_y = self._write(
+                description_x, description_y, text, size=size, color=color, line_h=line_h, wrap=False
+            )
         x += self.columns[0].width + self.columns[1].width
         cells = (
             (self._quantity(line.quantity), self.columns[2]),
@@ -533,19 +550,15 @@ class _InvoicePdf(PortalPdf):
                 line_h=SMALL_LINE_H,
                 shrink=True,
             )
-        bottom = y
+        bottom = max(y, description_y)
 
-        # The description is written line by line, so one that is longer than a page carries on overleaf.
-        x = self.l_margin + self.columns[0].width + CELL_PAD
-        y = top
         first_page = self.page
-        styled = [(text, BODY_SIZE, INK, LINE_H) for text in description]
-        styled += [(text, SMALL_SIZE, MUTED, SMALL_LINE_H) for text in notes]
-        for text, size, color, line_h in styled:
+        y = description_y
+        for text, size, color, line_h in styled[fitting:]:
             if y + line_h > self.page_break_trigger:
                 self.add_page()
                 y = self.get_y() + ROW_PAD
-            y = self._write(x, y, text, size=size, color=color, line_h=line_h, wrap=False)
+            y = self._write(description_x, y, text, size=size, color=color, line_h=line_h, wrap=False)
         bottom = (max(bottom, y) if self.page == first_page else y) + ROW_PAD
         self._rule(bottom)
         self.set_y(bottom)

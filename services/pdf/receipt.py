@@ -14,7 +14,7 @@ from datetime import UTC
 
 from services.dates import format_day
 from services.gateways.sandbox import SANDBOX_NOTICE
-from services.i18n import _
+from services.i18n import _, html_lang
 from services.i18n.terms import term
 from services.invoice_detail import Party
 from services.money import Money, format_money
@@ -58,6 +58,7 @@ class _ReceiptPdf(PortalPdf):
         self.set_title(_("Payment Receipt {number}").format(number=payment.receipt_number))
         self.set_author(payment.business.name)
         self.set_creator("Invoicing Portal")
+        self.set_lang(html_lang())  # the language its words are in
         self.set_creation_date(
             payment.paid_on.astimezone(UTC) if payment.paid_on.tzinfo else payment.paid_on.replace(tzinfo=UTC)
         )

@@ -1,0 +1,64 @@
+"""Every PDF says its language and title (a reader shows the title, a screen reader speaks the words in
+that language), and its text reads back in the order a person reads the page."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from services.pdf.invoice import render_invoice_pdf
+from services.pdf.receipt import render_receipt_pdf
+from services.pdf.statement import render_statement_pdf
+from tests.unit.pdf.test_invoice_pdf import make_document
+from tests.unit.pdf.test_receipt_pdf import RECEIPT
+from tests.unit.pdf.test_statement_pdf import make_statement
+
+DOCUMENTS = {
+    "invoice": lambda: render_invoice_pdf(make_document()),
+    "receipt": lambda: render_receipt_pdf(RECEIPT),
+    "statement": lambda: render_statement_pdf(make_statement(12)),
+}
+TITLES = {
+    "invoice": "Invoice INV-",
+    "receipt": "Payment Receipt RCPT-00042",
+    "statement": "Statement of Accounts",
+}
+# On the first page, top to bottom: what each document says first, in between and last.
+READING_ORDER = {
+    "invoice": [
+        "Acme Studio",
+        "BILL TO",
+        "Description",
+        "Logo design",
+        "Hosting (monthly)",
+        "Sub Total",
+        "Notes",
+    ],
+    "receipt": ["Payment Receipt", "RCPT-00042", "INV-00007", "INV-00009"],
+    "statement": [
+        "Statement of Accounts",
+        "Bluebird Cafe LLC",
+        "Opening balance",
+        "Balance due",
+        "Total outstanding",
+    ],
+}
+
+
+@pytest.mark.parametrize("kind", DOCUMENTS)
+def test_a_pdf_carries_its_language_and_a_title_shown_by_the_reader(kind):
+    reader = PdfReader(BytesIO(DOCUMENTS[kind]()))
+    catalogue = reader.trailer["/Root"]
+    assert catalogue["/Lang"] == "en"
+    assert reader.metadata.title.startswith(TITLES[kind])
+    assert bool(catalogue["/ViewerPreferences"]["/DisplayDocTitle"])
+
+
+@pytest.mark.parametrize("kind", DOCUMENTS)
+def test_a_pdf_reads_in_the_order_of_the_page(kind):
+    first = PdfReader(BytesIO(DOCUMENTS[kind]())).pages[0].extract_text()
+    places = [first.find(words) for words in READING_ORDER[kind]]
+    assert -1 not in places, dict(zip(READING_ORDER[kind], places, strict=True))
+    assert places == sorted(places), dict(zip(READING_ORDER[kind], places, strict=True))
