@@ -33,11 +33,7 @@ class DialogCase:
 def axe_violations(page: Any, where: str, *, within: str | None = None) -> list[str]:
     """Every axe-core violation on the page as it is now (or in the part ``within`` selects), of any
     impact, one readable line each."""
-    import time
-
-    t = time.monotonic()
     results = _AXE.run(page, context=within, options={"resultTypes": ["violations"]})
-    print("axe", where, round(time.monotonic() - t, 2))
     lines = []
     for violation in results.response["violations"]:
         for node in violation["nodes"]:
@@ -48,15 +44,9 @@ def axe_violations(page: Any, where: str, *, within: str | None = None) -> list[
 
 def settle(page: Any) -> None:
     """Wait until the page is drawn: its heading shown, no request pending, NiceGUI's updates applied."""
-    import time
-
-    t = time.monotonic()
     page.wait_for_selector("h1", timeout=15_000)
-    t1 = time.monotonic()
     page.wait_for_load_state("networkidle")
-    t2 = time.monotonic()
     page.wait_for_timeout(200)  # the figures and lists the page fills in once connected
-    print("settle", page.url, round(t1 - t, 2), round(t2 - t1, 2))
 
 
 def sign_in_customer(page: Any, url: str) -> None:
