@@ -12,16 +12,17 @@ from services import portal
 from services.branding import get_branding
 from services.business_overview import BusinessOverview, business_overview
 from services.dates import format_day
+from services.i18n import N_, _, ngettext
 from services.money import format_money
 from services.staff_auth import StaffPrincipal
 
 METHOD_NAMES = {
-    "card": "Card",
-    "bank_account": "Bank debit",
-    "cash": "Cash",
-    "cheque": "Cheque",
-    "bank_transfer": "Bank transfer",
-    "other": "Other",
+    "card": N_("Card"),
+    "bank_account": N_("Bank debit"),
+    "cash": N_("Cash"),
+    "cheque": N_("Cheque"),
+    "bank_transfer": N_("Bank transfer"),
+    "other": N_("Other"),
 }
 
 
@@ -33,8 +34,8 @@ async def admin_home_page(request: Request) -> None:
     overview = await io_bound(
         business_overview, current.db, staff.organization_id, today=current.clock().date()
     )
-    with admin_frame("Dashboard", branding=branding, staff=staff, active="/admin"):
-        ui.label(f"Welcome, {staff.name}.").classes("text-lg text-grey-9")
+    with admin_frame(_("Dashboard"), branding=branding, staff=staff, active="/admin"):
+        ui.label(_("Welcome, {name}.").format(name=staff.name)).classes("text-lg text-grey-9")
         _actions()
         _figures(overview, branding.locale)
         _attention(overview)
@@ -44,12 +45,14 @@ async def admin_home_page(request: Request) -> None:
 def _actions() -> None:
     with ui.row().classes("gap-2"):
         for label, icon, target in (
-            ("New invoice", "add", "/admin/invoices/new"),
-            ("New client", "person_add", "/admin/clients/new"),
-            ("Record payment", "payments", "/admin/payments?record=1"),
+            (_("New invoice"), "add", "/admin/invoices/new"),
+            (_("New client"), "person_add", "/admin/clients/new"),
+            (_("Record payment"), "payments", "/admin/payments?record=1"),
         ):
             ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props(
-                "unelevated no-caps" if label == "New invoice" else "outline no-caps"
+                "unelevated no-caps"
+                if target.endswith("/new") and "invoices" in target
+                else "outline no-caps"
             )
 
 
@@ -57,18 +60,21 @@ def _figures(overview: BusinessOverview, locale: str) -> None:
     with ui.grid().classes("w-full gap-4 grid-cols-1 md:grid-cols-2"):
         if not overview.receivables:
             figure_card(
-                "Outstanding", "Nothing owed", icon="account_balance_wallet", note="No open invoices."
+                _("Outstanding"),
+                _("Nothing owed"),
+                icon="account_balance_wallet",
+                note=_("No open invoices."),
             )
         for figures in overview.receivables:
             figure_card(
-                f"Outstanding ({figures.outstanding.currency})",
+                _("Outstanding ({currency})").format(currency=figures.outstanding.currency),
                 format_money(figures.outstanding, locale),
                 icon="account_balance_wallet",
                 note=f"{figures.open_count} open invoice{'s' if figures.open_count != 1 else ''}",
                 test_id=f"outstanding-{figures.outstanding.currency}",
             )
             figure_card(
-                f"Overdue ({figures.overdue.currency})",
+                _("Overdue ({currency})").format(currency=figures.overdue.currency),
                 format_money(figures.overdue, locale),
                 icon="schedule",
                 note=f"{figures.overdue_count} past the due date",
@@ -78,24 +84,40 @@ def _figures(overview: BusinessOverview, locale: str) -> None:
 
 def _attention(overview: BusinessOverview) -> None:
     with ui.card().classes("w-full gap-2 p-5").props("flat bordered"):
-        ui.label("Needs attention").classes("text-lg font-semibold")
-        for count, singular, plural, target in (
-            (overview.unread, "unread conversation", "unread conversations", "/admin/conversations"),
-            (overview.open_refund_requests, "open refund request", "open refund requests", "/admin/refunds"),
-            (overview.drafts, "draft invoice", "draft invoices", "/admin/invoices?status=draft"),
+        ui.label(_("Needs attention")).classes("text-lg font-semibold")
+        for count, text, target in (
+            (
+                overview.unread,
+                ngettext("{count} unread conversation", "{count} unread conversations", overview.unread),
+                "/admin/conversations",
+            ),
+            (
+                overview.open_refund_requests,
+                ngettext(
+                    "{count} open refund request",
+                    "{count} open refund requests",
+                    overview.open_refund_requests,
+                ),
+                "/admin/refunds",
+            ),
+            (
+                overview.drafts,
+                ngettext("{count} draft invoice", "{count} draft invoices", overview.drafts),
+                "/admin/invoices?status=draft",
+            ),
         ):
             with ui.row().classes("items-center gap-2"):
                 ui.icon("circle").classes("text-xs " + ("text-amber-8" if count else "text-grey-4"))
-                ui.link(f"{count} {singular if count == 1 else plural}", target).classes(
+                ui.link(text.format(count=count), target).classes(
                     "text-grey-9" + (" font-medium" if count else "")
                 )
 
 
 def _recent_payments(overview: BusinessOverview, locale: str) -> None:
     with ui.card().classes("w-full gap-2 p-5").props("flat bordered"):
-        ui.label("Latest payments").classes("text-lg font-semibold")
+        ui.label(_("Latest payments")).classes("text-lg font-semibold")
         if not overview.recent_payments:
-            ui.label("No payments yet.").classes("text-grey-7")
+            ui.label(_("No payments yet.")).classes("text-grey-7")
             return
         rows = ui.grid(columns="auto minmax(0, 1fr) auto")
         with rows.classes("w-full gap-x-4 gap-y-3 text-sm items-center"):
@@ -103,7 +125,7 @@ def _recent_payments(overview: BusinessOverview, locale: str) -> None:
                 ui.label(format_day(payment.received_at, locale) if payment.received_at else "")
                 with ui.column().classes("gap-0 min-w-0"):
                     ui.label(payment.client_name).classes("truncate w-full")
-                    ui.label(METHOD_NAMES.get(payment.method, payment.method.title())).classes(
+                    ui.label(_(METHOD_NAMES.get(payment.method, payment.method.title()))).classes(
                         "text-xs text-grey-7"
                     )
                 status = "" if payment.status == "succeeded" else " (processing)"

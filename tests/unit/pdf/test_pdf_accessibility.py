@@ -7,6 +7,7 @@ from io import BytesIO
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from services.pdf.invoice import render_invoice_pdf
 from services.pdf.receipt import render_receipt_pdf
@@ -50,10 +51,14 @@ READING_ORDER = {
 @pytest.mark.parametrize("kind", DOCUMENTS)
 def test_a_pdf_carries_its_language_and_a_title_shown_by_the_reader(kind):
     reader = PdfReader(BytesIO(DOCUMENTS[kind]()))
-    catalogue = reader.trailer["/Root"]
+    catalogue = reader.trailer["/Root"].get_object()
+    assert isinstance(catalogue, DictionaryObject)
     assert catalogue["/Lang"] == "en"
-    assert reader.metadata.title.startswith(TITLES[kind])
-    assert bool(catalogue["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert reader.metadata is not None
+    assert (reader.metadata.title or "").startswith(TITLES[kind])
+    preferences = catalogue["/ViewerPreferences"].get_object()
+    assert isinstance(preferences, DictionaryObject)
+    assert bool(preferences["/DisplayDocTitle"])
 
 
 @pytest.mark.parametrize("kind", DOCUMENTS)
