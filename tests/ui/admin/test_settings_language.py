@@ -52,7 +52,8 @@ async def test_a_staff_member_chooses_their_own_language(owner: User) -> None:
     set_value(owner, "preferences-language", "fr")
     set_value(owner, "preferences-time-zone", "Europe/Paris")
     owner.find(marker="preferences-save").click()
-    await owner.should_see("Saved.")
+    # Saved, the page comes back in the chosen language (its "Saved." may be gone by then).
+    await owner.should_see("Langue et fuseau horaire", retries=40)
     with portal.current().db.reading() as session:
         row = session.execute(
             select(StaffUser.language, StaffUser.time_zone).where(StaffUser.email == OWNER_EMAIL)
