@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from fastapi import Request
@@ -51,47 +51,59 @@ async def _header(title: str) -> None:
 
 @ui.page("/forgot-password")
 async def forgot_password_page(request: Request) -> None:
-    current = portal.current()
-    address = client_address(request)
     await _header(_("Forgot password?"))
     with _public_card(_("Forgot password?")) as card:
-        ui.label(_("Enter your e-mail address and we send you a link to set a new password.")).classes(
-            "text-sm text-grey-8"
+        email_link_form(
+            card,
+            request,
+            _("Enter your e-mail address and we send you a link to set a new password."),
+            request_password_reset,
+            _(RESET_SENT),
+            mark="reset",
         )
-        email = ui.input(_("Email")).props(
-            "type=email autocomplete=username outlined autofocus maxlength=254"
-        )
-        email.classes("w-full").mark("reset-email")
 
-        async def send() -> None:
-            if "@" not in (email.value or ""):
-                error.text = _("Enter the e-mail address you sign in with.")
-                return
-            button.props("loading")
-            started = time.monotonic()
-            await io_bound(
-                request_password_reset,
-                current.db,
-                email.value or "",
-                base_url=current.settings.public_url,
-                ip_address=address,
-                clock=current.clock,
-            )
-            # A link for a login takes a few more writes than nothing for an unknown address: the answer
-            # comes after the same time either way, so its timing does not tell which it was.
-            await asyncio.sleep(max(0.0, RESET_ANSWER_SECONDS - (time.monotonic() - started)))
-            card.clear()
-            with card:
-                ui.icon("mark_email_read").classes("text-4xl text-positive")
-                ui.label(_(RESET_SENT)).classes("text-sm").mark("reset-sent")
-                ui.link(_("Back to sign in"), "/login").classes("text-primary")
 
-        error = ui.label().classes("text-sm text-negative")
-        button = (
-            ui.button(_("Send link"), on_click=send).props("unelevated no-caps size=lg").classes("w-full")
+def email_link_form(
+    card: ui.element, request: Request, intro: str, send_link: Callable[..., None], sent: str, *, mark: str
+) -> None:
+    """An e-mail address and Send link, answered with ``sent`` after the same time whatever happened.
+
+    ``send_link(db, email, base_url=, ip_address=, clock=)`` sends a link (a reset, a sign-in) if the
+    address has a login; the page never says whether it had.
+    """
+    current = portal.current()
+    address = client_address(request)
+    ui.label(intro).classes("text-sm text-grey-8")
+    email = ui.input(_("Email")).props("type=email autocomplete=username outlined autofocus maxlength=254")
+    email.classes("w-full").mark(f"{mark}-email")
+
+    async def send() -> None:
+        if "@" not in (email.value or ""):
+            error.text = _("Enter the e-mail address you sign in with.")
+            return
+        button.props("loading")
+        started = time.monotonic()
+        await io_bound(
+            send_link,
+            current.db,
+            email.value or "",
+            base_url=current.settings.public_url,
+            ip_address=address,
+            clock=current.clock,
         )
-        button.mark("reset-send")
-        ui.link(_("Back to sign in"), "/login").classes("text-sm text-primary self-center")
+        # A link for a login takes a few more writes than nothing for an unknown address: the answer
+        # comes after the same time either way, so its timing does not tell which it was.
+        await asyncio.sleep(max(0.0, RESET_ANSWER_SECONDS - (time.monotonic() - started)))
+        card.clear()
+        with card:
+            ui.icon("mark_email_read").classes("text-4xl text-positive")
+            ui.label(sent).classes("text-sm").mark(f"{mark}-sent")
+            ui.link(_("Back to sign in"), "/login").classes("text-primary")
+
+    error = ui.label().classes("text-sm text-negative")
+    button = ui.button(_("Send link"), on_click=send).props("unelevated no-caps size=lg").classes("w-full")
+    button.mark(f"{mark}-send")
+    ui.link(_("Back to sign in"), "/login").classes("text-sm text-primary self-center")
 
 
 @ui.page("/set-password")

@@ -7,17 +7,13 @@ opens links spends nothing.
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from fastapi import Request
 from nicegui import ui
 
-from api.auth import client_address
 from components.banner import banner
 from components.offload import io_bound
 from components.url_params import UrlParams
-from pages.access import _header, _public_card
+from pages.access import _header, _public_card, email_link_form
 from services import portal
 from services.branding import get_branding
 from services.errors import InvalidToken
@@ -41,7 +37,6 @@ UNUSABLE = {
 @ui.page("/sign-in-by-email")
 async def sign_in_by_email_page(request: Request) -> None:
     current = portal.current()
-    address = client_address(request)
     await _header(_("E-mail me a sign-in link"))
     allowed = (await io_bound(get_branding, current.db)).allows_sign_in_links
     with _public_card(_("E-mail me a sign-in link")) as card:
@@ -49,41 +44,14 @@ async def sign_in_by_email_page(request: Request) -> None:
             banner("warning", _(UNUSABLE["turned_off"]))
             ui.link(_("Back to sign in"), "/login").classes("text-primary")
             return
-        ui.label(_("Enter your e-mail address and we send you a link that signs you in.")).classes(
-            "text-sm text-grey-8"
+        email_link_form(
+            card,
+            request,
+            _("Enter your e-mail address and we send you a link that signs you in."),
+            request_sign_in_link,
+            _(LINK_SENT),
+            mark="sign-in-link",
         )
-        email = ui.input(_("Email")).props(
-            "type=email autocomplete=username outlined autofocus maxlength=254"
-        )
-        email.classes("w-full").mark("sign-in-link-email")
-
-        async def send() -> None:
-            if "@" not in (email.value or ""):
-                error.text = _("Enter the e-mail address you sign in with.")
-                return
-            button.props("loading")
-            started = time.monotonic()
-            await io_bound(
-                request_sign_in_link,
-                current.db,
-                email.value or "",
-                base_url=current.settings.public_url,
-                ip_address=address,
-                clock=current.clock,
-            )
-            # The same time whatever happened, so its timing does not tell whether the address has a login.
-            await asyncio.sleep(max(0.0, ANSWER_SECONDS - (time.monotonic() - started)))
-            card.clear()
-            with card:
-                ui.label(_(LINK_SENT)).classes("text-sm").mark("sign-in-link-sent")
-                ui.link(_("Back to sign in"), "/login").classes("text-primary")
-
-        error = ui.label().classes("text-sm text-negative")
-        button = (
-            ui.button(_("Send link"), on_click=send).props("unelevated no-caps size=lg").classes("w-full")
-        )
-        button.mark("sign-in-link-send")
-        ui.link(_("Back to sign in"), "/login").classes("text-sm text-primary self-center")
 
 
 @ui.page("/sign-in-link")
