@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.numbers import format_number
+from babel.numbers import format_decimal
 
 from services.i18n import N_, _, formatting_locale, ngettext
 from services.i18n.terms import term
@@ -585,7 +585,7 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             )
         case TextTooLong(field=field, limit=limit):
             return _("The {field} can be at most {limit} characters long.").format(
-                field=term(field), limit=format_number(limit, where)
+                field=term(field), limit=format_decimal(limit, locale=where)
             )
         case CommentRejected(reason="empty"):
             return _("Write something before sending the comment.")
