@@ -50,4 +50,8 @@ def apply_theme() -> None:
         # Quasar makes every badge a live region (role="status"): a screen reader would read out each
         # badge of a list as it is drawn. A badge here labels something; it announces nothing.
         ui.badge.default_props(":role=null")
+        # Quasar's loading bar runs along the top while any XMLHttpRequest is open (NiceGUI's messages go
+        # over a WebSocket; on its polling fallback, always) as a progress bar without a name, which
+        # says nothing anyway about what loads. Pages show their own progress (a button's spinner).
+        app.config.quasar_config["loadingBar"]["skipHijack"] = True
         _installed = True

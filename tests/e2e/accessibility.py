@@ -6,12 +6,15 @@ the portal is designed for (a desktop and a phone); pytest-xdist spreads the mod
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 
+from services.database import Database
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, OWNER_EMAIL, OWNER_PASSWORD
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -23,11 +26,13 @@ _AXE = Axe()
 
 @dataclass(frozen=True)
 class DialogCase:
-    """A dialog: the page it opens on and how a person opens it (a click on a named control)."""
+    """A dialog: the page it opens on, how a person opens it (a click on a named control) and, for one
+    that Escape does not close (a persistent one), how they close it."""
 
     name: str
     path: str
     open: Callable[[Any], None]
+    close: Callable[[Any], None] | None = None
 
 
 def axe_violations(page: Any, where: str, *, within: str | None = None) -> list[str]:
@@ -57,12 +62,23 @@ def sign_in_customer(page: Any, url: str) -> None:
     page.wait_for_url(f"{url}/")
 
 
-def sign_in_owner(page: Any, url: str) -> None:
+def sign_in_owner(page: Any, url: str, *, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD) -> None:
+    """Sign in to the back office: as the demo owner, or as another staff member."""
     page.goto(f"{url}/admin/login")
-    page.fill("input[name=email]", OWNER_EMAIL)
-    page.fill("input[name=password]", OWNER_PASSWORD)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/admin")
+
+
+@contextmanager
+def portal_database(data_dir: Path) -> Iterator[Database]:
+    """The running portal's own database, for a test to add what a page needs through the services."""
+    db = Database.from_url(f"sqlite:///{data_dir / 'portal.db'}")
+    try:
+        yield db
+    finally:
+        db.engine.dispose()
 
 
 def first_link(page: Any, url: str, listing: str, prefix: str) -> str:
@@ -98,7 +114,10 @@ def scan_dialogs(page: Any, url: str, cases: list[DialogCase], where: str) -> li
         page.wait_for_function("() => !document.querySelector('.q-dialog [class*=q-transition--]')")
         # The page under the modal dialog is checked on its own; under the backdrop it is out of reach.
         found += axe_violations(page, f"{where} dialog {case.name!r} on {case.path}", within="[role=dialog]")
-        page.keyboard.press("Escape")
+        if case.close is None:
+            page.keyboard.press("Escape")
+        else:
+            case.close(page)
         # Gone, backdrop and all: a backdrop still fading out would dim the next dialog's colours.
         page.wait_for_function("() => !document.querySelector('.q-dialog')")
     return found

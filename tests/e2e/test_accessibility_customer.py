@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import select
+
+from models import PortalUser
+from services.demo import CUSTOMER_EMAIL
+from services.gateways.base import BillingAddress, MethodInfo, MethodKind
+from services.saved_methods import store_method
 from tests.e2e.accessibility import (
     WIDTHS,
     DialogCase,
     click_button,
     first_link,
+    portal_database,
     report,
     scan_dialogs,
     scan_pages,
@@ -28,7 +36,28 @@ def forward_from_the_menu(page) -> None:
 
 
 def open_first_card_edit(page) -> None:
-    page.locator("[data-testid=saved-methods] button").get_by_text("Edit", exact=True).first.click()
+    page.locator("[data-testid=card-details]").get_by_role("button", name="Edit", exact=True).first.click()
+
+
+@pytest.fixture(scope="module")
+def saved_card(demo_portal) -> None:
+    """A card the demo customer saved when paying (kept as the sandbox keeps one): Home's Card Details
+    then offers Edit and Remove."""
+    card = MethodInfo(
+        "pm_sandbox_accessibility",
+        MethodKind.CARD,
+        "Visa",
+        "4242",
+        exp_month=12,
+        exp_year=datetime.now(UTC).year + 3,
+        holder_name="Dana Demo",
+        billing_address=BillingAddress("18 Harbor Road", "", "Oakland", "CA", "94607", "US"),
+    )
+    with portal_database(demo_portal.data_dir) as db, db.transaction() as session:
+        client_id = session.scalars(
+            select(PortalUser.client_id).where(PortalUser.email == CUSTOMER_EMAIL)
+        ).one()
+        store_method(session, client_id, "sandbox", card, "cus_sandbox_accessibility", datetime.now(UTC))
 
 
 HOME_DIALOGS = [
@@ -38,11 +67,13 @@ HOME_DIALOGS = [
     DialogCase("Edit addresses", "/", click_button("Edit addresses")),
     DialogCase("Apply to Invoice", "/", click_button("Apply to Invoice")),
     DialogCase("Request Refund", "/", click_button("Request Refund")),
+    DialogCase("Edit saved card", "/", open_first_card_edit),
+    DialogCase("Remove saved card", "/", click_button("Remove")),
 ]
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_customer_pages_and_dialogs_have_no_axe_violations(demo_portal, browser, width):
+def test_customer_pages_and_dialogs_have_no_axe_violations(demo_portal, browser, width, saved_card):
     context = browser.new_context(viewport=WIDTHS[width])
     page = context.new_page()
     found = scan_pages(page, demo_portal.url, SIGNED_OUT, width)
