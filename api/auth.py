@@ -66,6 +66,7 @@ PUBLIC_PATHS = frozenset(
         "/auth/sign-in-link",
         "/pay-link",  # one invoice, to pay without signing in; the link's token is the key
         "/pay-link/pdf",
+        "/pay-link/receipt",  # a payment's receipt, for the link it was made through
     }
 )
 PUBLIC_PREFIXES = ("/_nicegui",)

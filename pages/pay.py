@@ -7,27 +7,20 @@ import logging
 from fastapi import HTTPException, Request
 from nicegui import ui
 
-from components.card_details import read_expiry
-from components.countries import COUNTRIES
+from components.bank_account_entry import BankAccountEntry
+from components.card_entry import CardEntry
 from components.frame import frame
 from components.live import announce_documents
 from components.offload import gateway_bound, io_bound
-from components.stripe_card import StripeCardField
+from components.payment_done import payment_done, receipt_delivery_of
 from services import portal
+from services.account_details import AddressInput, billing_address
 from services.amount_input import amount_text, read_amount
 from services.branding import get_branding
 from services.errors import DomainError, NotFound, PaymentInDoubt, human_message
-from services.gateways.base import (
-    BankAccountDetails,
-    BillingAddress,
-    CardDetails,
-    ChargeRequest,
-    ChargeStatus,
-)
+from services.gateways.base import ChargeRequest, ChargeStatus
 from services.gateways.sandbox import SANDBOX_NOTICE
-from services.gateways.stripe_gateway import StripeGateway
-from services.gateways.switch import unwrap
-from services.i18n import N_, _
+from services.i18n import _
 from services.i18n.terms import term
 from services.money import Money, format_money
 from services.online_payments import (
@@ -45,11 +38,6 @@ from services.saved_methods import gateway_customer, list_saved_methods
 log = logging.getLogger(__name__)
 NEW_CARD = "new-card"
 NEW_ACCOUNT = "new-account"
-MANDATE = N_(
-    "By accepting this mandate you authorise {business} to send instructions to your bank to debit your "
-    "account, and your bank to debit your account in accordance with those instructions. You are "
-    "entitled to a refund from your bank within eight weeks of the date your account was debited."
-)
 
 
 @ui.page("/pay")
@@ -70,6 +58,7 @@ async def pay_page(request: Request, invoice: str = "") -> None:
     branding = await io_bound(get_branding, current.db)
     saved = await io_bound(list_saved_methods, current.db, principal, current.gateway.name)
     accepted = await io_bound(accepted_methods, current.db, principal.organization_id)
+    address = await io_bound(billing_address, current.db, principal)  # the card form starts with it
     with frame(_("Pay"), branding=branding, principal=principal, active="/invoices"):
         if current.gateway.is_sandbox:
             with ui.row().classes("w-full items-center gap-2 rounded bg-amber-1 text-brown-10 p-3"):
@@ -79,7 +68,7 @@ async def pay_page(request: Request, invoice: str = "") -> None:
             ui.label(problem if plan is None else _nothing_to_pay(plan, branding.locale)).classes("text-lg")
             ui.link(_("Back to Invoices"), "/invoices")
             return
-        PaymentForm(current, principal, plan, branding.name, branding.locale, saved, accepted)
+        PaymentForm(current, principal, plan, branding.name, branding.locale, saved, accepted, address)
 
 
 class PaymentForm:
@@ -92,21 +81,21 @@ class PaymentForm:
         locale: str,
         saved: tuple,
         accepted: AcceptedMethods,
+        address: AddressInput,
     ) -> None:
         self.current = current
         self.accepted = accepted
+        self.address = address
         self.principal = principal
         self.plan = plan
         self.locale = locale
         self.business = business
         self.busy = False
         self.attempt: PaymentOutcome | None = None  # an attempt the gateway may be charging
-        self.stripe_card: StripeCardField | None = None
+        self.card: CardEntry | None = None
         self.root = ui.column().classes("w-full gap-6")
         with self.root:
             self.build(saved)
-        if self.stripe_card is not None:
-            ui.timer(0, self.stripe_card.mount, once=True)  # runs once the browser is connected
 
     def build(self, saved: tuple) -> None:
         plan = self.plan
@@ -173,14 +162,14 @@ class PaymentForm:
                     .classes("w-full gap-2")
                     .bind_visibility_from(self.method, "value", value=NEW_CARD)
                 ):
-                    self.card_form()
+                    self.card = CardEntry(self.current.gateway, self.address, can_save=True)
             if bank_debits:
                 with (
                     ui.column()
                     .classes("w-full gap-2")
                     .bind_visibility_from(self.method, "value", value=NEW_ACCOUNT)
                 ):
-                    self.account_form()
+                    self.account = BankAccountEntry(self.business, self.principal.email, can_save=True)
             self.error = ui.label().classes("text-negative text-sm").mark("pay-error")
             self.button = (
                 ui.button(_("Pay {amount}").format(amount=self.money(plan.total)), on_click=self.submit)
@@ -205,53 +194,10 @@ class PaymentForm:
             _("Pay {amount}").format(amount=self.money(amount)) if amount and amount.minor > 0 else _("Pay")
         )
 
-    def card_form(self) -> None:
-        gateway = unwrap(self.current.gateway)  # the gateway running now, behind the portal's switch
-        if isinstance(gateway, StripeGateway):
-            self.stripe_card = StripeCardField(gateway.publishable_key, gateway.js_url)
-        else:
-            self.card_number = _field(_("Card number"), "cc-number", mark="card-number").props(
-                "inputmode=numeric"
-            )
-            with ui.row().classes("w-full gap-2 no-wrap"):
-                self.expiry = _field(_("Expiry (MM/YY)"), "cc-exp", mark="card-expiry").classes("flex-1")
-                self.cvc = (
-                    _field(_("CVV"), "cc-csc", mark="card-cvc").props("inputmode=numeric").classes("flex-1")
-                )
-        self.card_name = _field(_("Name on card"), "cc-name", mark="card-name")
-        self.address = _field(_("Billing address"), "street-address")
-        with ui.row().classes("w-full gap-2 no-wrap"):
-            self.city = _field(_("City"), "address-level2").classes("flex-1")
-            self.postal_code = _field(_("Postal code"), "postal-code").classes("flex-1")
-        self.country = (
-            ui.select(COUNTRIES, label=_("Country"), with_input=True)
-            .props("outlined dense")
-            .classes("w-full")
-        )
-        self.save_card = ui.checkbox(_("Save this card for future payments"))
-
-    def account_form(self) -> None:
-        self.holder = _field(_("Account holder"), "name", mark="account-holder")
-        self.iban = _field(_("IBAN"), "off", mark="account-iban")
-        self.email = _field(_("E-mail"), "email").props("type=email")
-        self.email.value = self.principal.email
-        ui.label(_(MANDATE).format(business=self.business)).classes("text-xs text-grey-8")
-        self.mandate = ui.checkbox(_("I accept the direct debit mandate")).mark("account-mandate")
-        self.save_account = ui.checkbox(_("Use this account for future transactions"))
-
-    def billing_address(self) -> BillingAddress:
-        return BillingAddress(
-            line1=(self.address.value or "").strip(),
-            city=(self.city.value or "").strip(),
-            postal_code=(self.postal_code.value or "").strip(),
-            country=self.country.value or "",
-        )
-
     async def browser_card(self) -> ChargeRequest | None:
         """Stripe: the card typed into Stripe's element becomes a PaymentMethod; None if it was refused."""
-        assert self.stripe_card is not None  # noqa: S101 - only called with the Stripe gateway
-        name = (self.card_name.value or "").strip()
-        if not name:
+        assert self.card is not None  # noqa: S101 - only called with the Stripe gateway
+        if not self.card.holder_name:
             self.error.text = _("Enter the name on the card.")
             return None
         current = self.current
@@ -259,15 +205,7 @@ class PaymentForm:
             gateway_customer, current.db, current.gateway, self.principal, clock=current.clock
         )
         setup = await gateway_bound(current.gateway.start_card_setup, customer)
-        address = self.billing_address()
-        fields = {
-            "line1": address.line1,
-            "city": address.city,
-            "postal_code": address.postal_code,
-            "country": address.country,
-        }
-        billing = {"name": name, "address": {key: value for key, value in fields.items() if value}}
-        answer = await self.stripe_card.confirm_setup(setup.client_secret, billing)
+        answer = await self.card.confirm_setup(setup.client_secret)
         if answer.error:
             self.error.text = answer.error
             return None
@@ -278,7 +216,7 @@ class PaymentForm:
             "",
             payment_method_id=answer.payment_method_id,
             customer_id=customer,
-            save_method=bool(self.save_card.value),
+            save_method=self.card.saves,
         )
 
     async def charge(self) -> PaymentOutcome | None:
@@ -295,7 +233,8 @@ class PaymentForm:
                 amount,
                 clock=current.clock,
             )
-        if self.method.value == NEW_CARD and self.stripe_card is not None:
+        stripe_card = self.card.stripe_card if self.card is not None else None
+        if self.method.value == NEW_CARD and stripe_card is not None:
             request = await self.browser_card()
             if request is None:
                 return None
@@ -305,9 +244,9 @@ class PaymentForm:
         outcome = await gateway_bound(
             pay, current.db, current.gateway, self.principal, plan, request, clock=current.clock
         )
-        if outcome.status == ChargeStatus.REQUIRES_ACTION and self.stripe_card is not None:
+        if outcome.status == ChargeStatus.REQUIRES_ACTION and stripe_card is not None:
             self.attempt = outcome  # from here on the charge may go through: never say it did not
-            await self.stripe_card.authenticate(outcome.client_secret)
+            await stripe_card.authenticate(outcome.client_secret)
             outcome = await gateway_bound(
                 complete_action,
                 current.db,
@@ -320,27 +259,12 @@ class PaymentForm:
 
     def charge_request(self) -> ChargeRequest:
         choice = self.method.value
-        if choice == NEW_CARD:
-            month, year = read_expiry(self.expiry.value or "")
-            card = CardDetails(
-                number=self.card_number.value or "",
-                exp_month=month,
-                exp_year=year,
-                cvc=(self.cvc.value or "").strip(),
-                holder_name=self.card_name.value or "",
-                billing_address=self.billing_address(),
-            )
-            return ChargeRequest("", 0, "", "", card=card, save_method=bool(self.save_card.value))
+        if choice == NEW_CARD and self.card is not None:
+            card = self.card.card_details()  # an expiry that cannot be read stops here: nothing is charged
+            return ChargeRequest("", 0, "", "", card=card, save_method=self.card.saves)
         if choice == NEW_ACCOUNT:
-            account = BankAccountDetails(
-                holder_name=self.holder.value or "",
-                iban=self.iban.value or "",
-                email=self.email.value or "",
-                mandate_accepted=bool(self.mandate.value),
-            )
-            return ChargeRequest(
-                "", 0, "", "", bank_account=account, save_method=bool(self.save_account.value)
-            )
+            account = self.account.details()
+            return ChargeRequest("", 0, "", "", bank_account=account, save_method=self.account.saves)
         return ChargeRequest("", 0, "", "", saved_method_id=str(choice))
 
     async def submit(self) -> None:
@@ -382,26 +306,17 @@ class PaymentForm:
         if outcome.status == "failed":
             self.error.text = term(outcome.failure_message)  # the gateway's words, in the reader's language
             return
+        delivery = await receipt_delivery_of(self.current.db, self.principal, outcome.payment_public_id)
         self.root.clear()
-        with self.root, ui.card().classes("w-full p-6 gap-3 items-start").props("flat bordered"):
-            if outcome.status == "processing":
-                ui.icon("schedule").classes("text-4xl text-amber-8")
-                ui.label(
-                    _("Your bank payment of {amount} is processing.").format(
-                        amount=self.money(outcome.amount)
-                    )
-                ).classes("text-lg")
-                ui.label(_("The invoices are marked paid as soon as your bank confirms it.")).classes(
-                    "text-grey-8"
-                )
-            else:
-                ui.icon("check_circle").classes("text-4xl text-positive")
-                ui.label(
-                    _("Thank you! Payment received: {amount}.").format(amount=self.money(outcome.amount))
-                ).classes("text-lg")
-                ui.label(_("Receipt {receipt_number}").format(receipt_number=outcome.receipt_number)).classes(
-                    "text-grey-8"
-                )
+        with self.root:
+            done = payment_done(
+                outcome,
+                delivery,
+                receipt_pdf=f"/payments/{outcome.payment_public_id}/pdf",
+                money=self.money,
+                processing_note=_("The invoices are marked paid as soon as your bank confirms it."),
+            )
+        with done:
             _onward_buttons()
 
     def show_confirming(self, amount: Money) -> None:
@@ -434,8 +349,3 @@ def _nothing_to_pay(plan: PaymentPlan, locale: str) -> str:
             "charged twice. Your invoices are updated as soon as it is confirmed."
         )
     return _("There is nothing to pay. Thank you!")
-
-
-def _field(label: str, autocomplete: str, *, mark: str = "") -> ui.input:
-    field = ui.input(label).props(f"outlined dense autocomplete={autocomplete}").classes("w-full")
-    return field.mark(mark) if mark else field

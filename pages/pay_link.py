@@ -3,7 +3,10 @@
 Public (``api.auth.PUBLIC_PATHS``): the link's token is the key, and every action asks
 ``services.pay_links`` again, so a link revoked or an invoice paid while the page is open pays nothing.
 Nothing else of the client is shown or reachable, and no session is opened; a customer with a login
-can still "Sign in to see all invoices".
+can still "Sign in to see all invoices". The card and bank account forms are the Pay page's
+(``components.card_entry``, ``components.bank_account_entry``), with the billing address the invoice
+is made out to; nothing is saved for later, as there is no account to save it to. Once paid, the
+receipt can be downloaded and printed through the link, that payment's only.
 """
 
 from __future__ import annotations
@@ -15,28 +18,33 @@ from fastapi import Request
 from nicegui import ui
 
 from api.auth import client_address
-from api.pay_links import PDF_PATH
+from api.pay_links import PDF_PATH, RECEIPT_PATH
+from components.bank_account_entry import BankAccountEntry
 from components.banner import banner
+from components.card_entry import CardEntry
 from components.frame import business_mark, demo_banner
 from components.invoice_document import invoice_document
 from components.offload import gateway_bound, io_bound
-from components.stripe_card import StripeCardField
+from components.payment_done import payment_done, receipt_delivery_of
 from components.theme import apply_theme
 from services import portal
+from services.account_details import AddressInput, billing_address
 from services.branding import Branding, get_branding
-from services.card_input import read_expiry
 from services.errors import DomainError, PaymentInDoubt, human_message
-from services.gateways.base import CardDetails, ChargeRequest
+from services.gateways.base import ChargeRequest, ChargeStatus
 from services.gateways.sandbox import SANDBOX_NOTICE
-from services.gateways.stripe_gateway import StripeGateway
-from services.gateways.switch import unwrap
 from services.i18n import _
+from services.i18n.terms import term
 from services.invoice_detail import InvoiceDocument, get_invoice
-from services.money import format_money
-from services.pay_links import PATH, open_pay_link, pay_by_link
-from services.saved_methods import new_gateway_customer
+from services.money import Money, format_money
+from services.online_payments import PaymentOutcome
+from services.pay_links import PATH, LinkPayer, complete_by_link, open_pay_link, pay_by_link
+from services.payment_settings import accepted_methods
+from services.saved_methods import gateway_customer
 
 log = logging.getLogger(__name__)
+NEW_CARD = "new-card"
+NEW_ACCOUNT = "new-account"
 
 
 @ui.page(PATH)
@@ -57,23 +65,40 @@ async def pay_link_page(request: Request, token: str = "") -> None:
             document = await io_bound(
                 get_invoice, current.db, opened.payer, opened.invoice_public_id, today=current.clock().date()
             )
+            prefill = await io_bound(billing_address, current.db, opened.payer)
+            accepted = await io_bound(accepted_methods, current.db, opened.payer.organization_id)
         except DomainError as error:
             ui.label(_("Pay an invoice")).classes("text-2xl font-semibold").props("role=heading aria-level=1")
             with ui.column().classes("w-full").mark("pay-link-unusable"):
                 banner("warning", human_message(error))
             return
-        LinkPayment(current, token, address, document, branding)
+        bank_debits = accepted.bank_debits and current.gateway.accepts_bank_debits(
+            document.balance_due.currency
+        )
+        methods = [method for method, on in ((NEW_CARD, accepted.cards), (NEW_ACCOUNT, bank_debits)) if on]
+        LinkPayment(current, token, address, opened.payer, document, branding, prefill, methods)
 
 
 class LinkPayment:
-    """The invoice, its PDF, and a card form that pays its balance through the link."""
+    """The invoice, its PDF, and the card (or bank account) form that pays its balance through the link."""
 
     def __init__(
-        self, current: portal.Portal, token: str, address: str, document: InvoiceDocument, branding: Branding
+        self,
+        current: portal.Portal,
+        token: str,
+        address: str,
+        payer: LinkPayer,
+        document: InvoiceDocument,
+        branding: Branding,
+        prefill: AddressInput,
+        methods: list[str],
     ) -> None:
         self.current, self.token, self.address, self.document = current, token, address, document
+        self.payer = payer
         self.busy = False
-        self.stripe_card: StripeCardField | None = None
+        self.attempt: PaymentOutcome | None = None  # an attempt the gateway may be charging
+        self.card: CardEntry | None = None
+        self.account: BankAccountEntry | None = None
         due = format_money(document.balance_due, document.locale)
         ui.label(_("Invoice {number}").format(number=document.number)).classes(
             "text-2xl font-semibold"
@@ -87,39 +112,50 @@ class LinkPayment:
             )
             ui.link(_("Open PDF"), pdf, new_tab=True).classes("self-center text-primary")
         invoice_document(document)
-        self.root = ui.card().classes("w-full p-5 gap-3").props("flat bordered")
-        with self.root:
-            ui.label(_("Pay {amount} by card").format(amount=due)).classes("text-lg font-semibold")
-            self.card_form()
+        self.root = ui.column().classes("w-full")
+        with self.root, ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
+            if not methods:
+                ui.label(
+                    _(
+                        "{business} does not take online payments in {currency} at the moment. Please "
+                        "contact them to pay another way."
+                    ).format(business=branding.name, currency=document.balance_due.currency)
+                ).classes("text-grey-8").mark("pay-unavailable")
+                return
+            title = (
+                _("Pay {amount} by card").format(amount=due) if methods == [NEW_CARD] else _("Payment method")
+            )
+            ui.label(title).classes("text-lg font-semibold")
+            options = {NEW_CARD: _("New card"), NEW_ACCOUNT: _("New bank account")}
+            self.method = ui.radio({method: options[method] for method in methods}, value=methods[0])
+            self.method.props("color=primary").mark("pay-method").set_visibility(len(methods) > 1)
+            if NEW_CARD in methods:
+                with (
+                    ui.column()
+                    .classes("w-full gap-2")
+                    .bind_visibility_from(self.method, "value", value=NEW_CARD)
+                ):
+                    self.card = CardEntry(current.gateway, prefill, can_save=False)
+            if NEW_ACCOUNT in methods:
+                with (
+                    ui.column()
+                    .classes("w-full gap-2")
+                    .bind_visibility_from(self.method, "value", value=NEW_ACCOUNT)
+                ):
+                    self.account = BankAccountEntry(branding.name, payer.email, can_save=False)
             self.error = ui.label().classes("text-negative text-sm").mark("pay-link-error")
             self.error.props("role=alert")
             self.button = ui.button(_("Pay {amount}").format(amount=due), on_click=self.submit)
             self.button.props("unelevated no-caps size=lg").mark("pay-link-submit")
-        if self.stripe_card is not None:
-            ui.timer(0, self.stripe_card.mount, once=True)  # once the browser is connected
-
-    def card_form(self) -> None:
-        gateway = unwrap(self.current.gateway)
-        if isinstance(gateway, StripeGateway):
-            self.stripe_card = StripeCardField(gateway.publishable_key, gateway.js_url)
-        else:
-            self.card_number = _field(_("Card number"), "cc-number", "pay-link-card-number")
-            self.card_number.props("inputmode=numeric")
-            with ui.row().classes("w-full gap-2 no-wrap"):
-                self.expiry = _field(_("Expiry (MM/YY)"), "cc-exp", "pay-link-card-expiry").classes("flex-1")
-                self.cvc = _field(_("CVV"), "cc-csc", "pay-link-card-cvc").classes("flex-1")
-                self.cvc.props("inputmode=numeric")
-        self.card_name = _field(_("Name on card"), "cc-name", "pay-link-card-name")
 
     async def request(self) -> ChargeRequest | None:
-        name = (self.card_name.value or "").strip()
-        if self.stripe_card is None:
-            month, year = read_expiry(self.expiry.value or "")
-            card = CardDetails(
-                self.card_number.value or "", month, year, (self.cvc.value or "").strip(), name
-            )
-            return ChargeRequest("", 0, "", "", card=card)
-        if not name:
+        """The method as typed; None (with the reason shown) if the card form refused it."""
+        if self.method.value == NEW_ACCOUNT and self.account is not None:
+            return ChargeRequest("", 0, "", "", bank_account=self.account.details())
+        assert self.card is not None  # noqa: S101 - the only other choice
+        if self.card.stripe_card is None:
+            return ChargeRequest("", 0, "", "", card=self.card.card_details())
+        if not self.card.holder_name:
             self.error.text = _("Enter the name on the card.")
             return None
         # Stripe: the card typed into Stripe's element becomes a PaymentMethod of the client's customer.
@@ -128,19 +164,33 @@ class LinkPayment:
             open_pay_link, current.db, self.token, ip_address=self.address, clock=current.clock
         )
         customer = await gateway_bound(
-            new_gateway_customer,
-            current.db,
-            current.gateway,
-            opened.payer,
-            opened.payer.name,
-            clock=current.clock,
+            gateway_customer, current.db, current.gateway, opened.payer, clock=current.clock
         )
         setup = await gateway_bound(current.gateway.start_card_setup, customer)
-        answer = await self.stripe_card.confirm_setup(setup.client_secret, {"name": name})
+        answer = await self.card.confirm_setup(setup.client_secret)
         if answer.error:
             self.error.text = answer.error
             return None
         return ChargeRequest("", 0, "", "", payment_method_id=answer.payment_method_id, customer_id=customer)
+
+    async def charge(self) -> PaymentOutcome | None:
+        request = await self.request()
+        if request is None:
+            return None
+        current = self.current
+        outcome = await gateway_bound(
+            pay_by_link, current.db, current.gateway, self.token, request, ip_address=self.address,
+            clock=current.clock,
+        )  # fmt: skip
+        stripe_card = self.card.stripe_card if self.card is not None else None
+        if outcome.status == ChargeStatus.REQUIRES_ACTION and stripe_card is not None:
+            self.attempt = outcome  # from here on the charge may go through: never say it did not
+            await stripe_card.authenticate(outcome.client_secret)
+            outcome = await gateway_bound(
+                complete_by_link, current.db, current.gateway, self.token, outcome.payment_public_id,
+                ip_address=self.address, clock=current.clock,
+            )  # fmt: skip
+        return outcome
 
     async def submit(self) -> None:
         if self.busy:  # a second click while the first is at work pays nothing more
@@ -148,60 +198,50 @@ class LinkPayment:
         self.busy = True
         self.error.text = ""
         self.button.props("loading")
+        self.attempt = None
+        outcome: PaymentOutcome | None = None
+        in_doubt: Money | None = None  # a charge whose outcome we do not know yet
         try:
-            request = await self.request()
-            if request is None:
-                return
-            current = self.current
-            outcome = await gateway_bound(
-                pay_by_link, current.db, current.gateway, self.token, request, ip_address=self.address,
-                clock=current.clock,
-            )  # fmt: skip
+            outcome = await self.charge()
         except PaymentInDoubt as error:
-            self.finish(
-                "hourglass_top",
-                _("We are confirming your payment of {amount}; you will not be charged twice.").format(
-                    amount=self.money(error.amount)
-                ),
-            )
-            return
+            in_doubt = error.amount
         except DomainError as error:  # a refusal (the link, the card): nothing was charged
             self.error.text = human_message(error)
-            return
         except Exception:
             log.exception("the pay link page failed")
-            self.error.text = _("Something went wrong, so nothing was charged. Please try again.")
-            return
+            if self.attempt is not None:
+                in_doubt = self.attempt.amount
+            else:
+                self.error.text = _("Something went wrong, so nothing was charged. Please try again.")
         finally:
             self.busy = False
             self.button.props(remove="loading")
+        if in_doubt is not None:
+            self.root.clear()
+            with self.root, ui.card().classes("w-full p-6 gap-3 items-start").props("flat bordered"):
+                ui.icon("hourglass_top").classes("text-4xl text-blue-8")
+                ui.label(
+                    _("We are confirming your payment of {amount}; you will not be charged twice.").format(
+                        amount=self.money(in_doubt)
+                    )
+                ).classes("text-lg").mark("pay-confirming")
+            return
+        if outcome is None:
+            return
         if outcome.status == "failed":
-            self.error.text = outcome.failure_message
+            self.error.text = term(outcome.failure_message)  # the gateway's words, in the reader's language
             return
-        if outcome.status == "processing":
-            self.finish(
-                "schedule",
-                _("Your payment of {amount} is processing.").format(amount=self.money(outcome.amount)),
-            )
-            return
-        self.finish(
-            "check_circle",
-            _("Thank you! Payment received: {amount}.").format(amount=self.money(outcome.amount)),
-            _("Receipt {number}").format(number=outcome.receipt_number),
-        )
-
-    def finish(self, icon: str, headline: str, detail: str = "") -> None:
+        delivery = await receipt_delivery_of(self.current.db, self.payer, outcome.payment_public_id)
+        receipt = f"{RECEIPT_PATH}?{urlencode({'token': self.token, 'payment': outcome.payment_public_id})}"
         self.root.clear()
         with self.root:
-            ui.icon(icon).classes("text-4xl text-positive").props('aria-hidden="true"')
-            ui.label(headline).classes("text-lg").mark("pay-link-done")
-            if detail:
-                ui.label(detail).classes("text-grey-8")
+            payment_done(
+                outcome,
+                delivery,
+                receipt_pdf=receipt,
+                money=self.money,
+                processing_note=_("The invoice is marked paid as soon as your bank confirms it."),
+            )
 
-    def money(self, value: object) -> str:
-        return format_money(value, self.document.locale)  # type: ignore[arg-type]
-
-
-def _field(label: str, autocomplete: str, mark: str) -> ui.input:
-    field = ui.input(label).props(f"outlined dense autocomplete={autocomplete}").classes("w-full")
-    return field.mark(mark)
+    def money(self, value: Money) -> str:
+        return format_money(value, self.document.locale)

@@ -26,7 +26,7 @@ from services.dashboard import country_name
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
 from services.i18n import _
-from services.principal import Principal
+from services.principal import ActsForClient, Principal
 
 DETAILS_UPDATED = "client.details_updated"
 ADDRESSES_UPDATED = "client.addresses_updated"
@@ -133,6 +133,17 @@ def get_account(db: Database, principal: Principal) -> AccountForm:
     with db.reading() as session:
         user, client = _rows(session, principal)
         return AccountForm(user.email, _stored_contact(user, client), _billing(client), _shipping(client))
+
+
+def billing_address(db: Database, payer: ActsForClient) -> AddressInput:
+    """The client's billing address, to fill in a payment form with: a signed-in customer's account,
+    or, for whoever pays through a pay link, the address the link's invoice is made out to (printed
+    on it already, so it tells them nothing new)."""
+    with db.reading() as session:
+        client = session.get(Client, payer.client_id)
+        if client is None:
+            raise NotFound("client", payer.client_id)
+        return _billing(client)
 
 
 def update_contact(

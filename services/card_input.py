@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from services.i18n import N_
+
+EXPIRY_UNREADABLE = N_("Enter the expiry as month and year, for example 12/29.")
 _SEPARATED = re.compile(r"^(\d{1,2})\s*[/\-.]\s*(\d{2}|\d{4})$")
 _RUN_TOGETHER = re.compile(r"^(\d{2})(\d{2}|\d{4})$")  # "1229", "122029": the month always has two digits
 
@@ -22,15 +25,30 @@ def read_expiry(text: str) -> tuple[int, int]:
     return int(month), int(year) + (2000 if len(year) == 2 else 0)
 
 
+def expiry_text(month: int, year: int) -> str:
+    """An expiry as the card prints it: "12/29"."""
+    return f"{month:02d}/{year % 100:02d}"
+
+
+def number_groups(text: str) -> tuple[int, ...]:
+    """How many digits each group of the card's number holds, as the card prints it: American
+    Express's 15 digits 4-6-5, every other brand's up to 19 in fours."""
+    if text.replace(" ", "").startswith(("34", "37")):
+        return (4, 6, 5)
+    return (4, 4, 4, 4, 3)
+
+
 def group_card_number(text: str) -> str:
-    """The digits typed so far in groups of four ("4242 4242 4242 4242"); American Express's 15 digits
-    as it prints them (4-6-5). Anything but digits and spaces is left as typed, for the gateway to name."""
+    """The digits typed so far in groups as the card prints them (``number_groups``): "4242 4242 4242
+    4242", "3782 822463 10005". Anything but digits and spaces is left as typed, for the gateway to name."""
     digits = text.replace(" ", "")
     if not digits.isdecimal():
         return text
-    if digits.startswith(("34", "37")):
-        return " ".join(part for part in (digits[:4], digits[4:10], digits[10:]) if part)
-    return " ".join(digits[index : index + 4] for index in range(0, len(digits), 4))
+    parts, start = [], 0
+    for size in number_groups(digits):
+        parts.append(digits[start : start + size])
+        start += size
+    return " ".join(part for part in [*parts, digits[start:]] if part)
 
 
 def card_brand(text: str) -> str:

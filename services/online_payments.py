@@ -367,7 +367,7 @@ def _method_kind(
 def complete_action(
     db: Database,
     gateway: PaymentGateway,
-    principal: Principal,
+    principal: ActsForClient,
     payment_public_id: str,
     *,
     clock: Clock = utc_now,

@@ -14,14 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
-from models import Client, Organization, Payment, PaymentKind, PortalUser
+from models import Client, Organization, Payment, PaymentKind, PaymentStatus, PortalUser
+from services.database import Database
 from services.dates import format_day
+from services.errors import NotFound
 from services.gateways.sandbox import SANDBOX_NOTICE
 from services.i18n import _, formatting_locale, using_language
 from services.i18n.terms import term
 from services.money import Money, format_money
 from services.outbox import add_email, queue_email
 from services.payments import PaidInvoice
+from services.principal import ActsForClient
 from services.rendered_attachments import receipt_attachment
 
 # Where the receipt's number goes in the messages until it is taken: a private-use character that no
@@ -154,6 +157,31 @@ def prepare_receipt(
             )
             messages.append(_Message(business.email, subject, "\n".join(notice), customer_email, client.id))
     return PreparedReceipt(tuple(messages))
+
+
+@dataclass(frozen=True)
+class ReceiptDelivery:
+    """Where a payment's receipt is e-mailed, for the screen the payer sees next."""
+
+    email: str  # "" when there is no address to send it to: no receipt is e-mailed
+    queued: bool  # in the outbox already; False while the payment has not succeeded (yet)
+
+
+def receipt_delivery(db: Database, payer: ActsForClient, payment_public_id: str) -> ReceiptDelivery:
+    """Where the receipt of the payer's payment goes: the address ``prepare_receipt`` writes it to (the
+    customer who paid, else the client's). It is in the outbox from the moment the payment succeeded,
+    written in the transaction that booked it; a payment still processing gets it when it succeeds.
+    Another client's payment is ``NotFound``."""
+    with db.reading() as session:
+        payment = session.scalar(
+            select(Payment).where(
+                Payment.public_id == payment_public_id, Payment.client_id == payer.client_id
+            )
+        )
+        if payment is None:
+            raise NotFound("payment", payment_public_id)
+        email = _parties(session, payment)[2]
+        return ReceiptDelivery(email, bool(email) and payment.status == PaymentStatus.SUCCEEDED)
 
 
 def queue_debit_failed(session: Session, payment: Payment, now: datetime) -> None:

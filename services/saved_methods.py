@@ -88,7 +88,7 @@ def known_customer(session: Session, client_id: int, gateway_name: str) -> Known
 
 
 def gateway_customer(
-    db: Database, gateway: PaymentGateway, principal: Principal, *, clock: Clock = utc_now
+    db: Database, gateway: PaymentGateway, principal: ActsForClient, *, clock: Clock = utc_now
 ) -> str:
     """The client's customer id at the gateway, created there on first use and kept."""
     with db.reading() as session:

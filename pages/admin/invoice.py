@@ -1,5 +1,6 @@
 """One invoice as the business sees it (/admin/invoices/{public_id}): the document, its status and
-comment count, and what can be done with it: Edit and Send a draft, Void an open one, Download PDF."""
+comment count, and what can be done with it: Edit and Send a draft, Void an open one, Revoke the pay
+links its e-mails carried, Download PDF."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from services.errors import DomainError, InvalidDetails, NotFound, human_message
 from services.events import client_documents_topic
 from services.i18n import N_, _
 from services.money import format_money
+from services.pay_links import live_pay_links, revoke_pay_links
 from services.staff_auth import StaffPrincipal
 
 DONE = {
@@ -33,6 +35,10 @@ DONE = {
         "The invoice was sent: the customer sees it in the portal and gets an e-mail with a link to it."
     ),
     "voided": N_("The invoice was voided. The customer no longer owes it."),
+    "links-revoked": N_(
+        "The invoice's pay links were revoked: they no longer open it. The customer can still pay it in "
+        "the portal."
+    ),
 }
 
 
@@ -47,6 +53,7 @@ async def invoice_page(request: Request, public_id: str) -> None:
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This invoice does not exist.")) from None
     branding = await io_bound(get_branding, current.db)
+    links = await io_bound(live_pay_links, current.db, staff.organization_id, public_id, clock=current.clock)
     document = sheet.document
     with admin_frame(
         _("{title} {number}").format(title=document.title, number=document.number),
@@ -57,14 +64,16 @@ async def invoice_page(request: Request, public_id: str) -> None:
         done = DONE.get(UrlParams(request.query_params).choice("done", DONE, ""))
         if done:
             banner("positive", _(done))
-        InvoiceActions(current, staff, sheet)
+        InvoiceActions(current, staff, sheet, links)
         invoice_document(document)
 
 
 class InvoiceActions:
     """The toolbar: status, client, balance, comment count, and the actions the status allows."""
 
-    def __init__(self, current: portal.Portal, staff: StaffPrincipal, sheet: InvoiceSheet) -> None:
+    def __init__(
+        self, current: portal.Portal, staff: StaffPrincipal, sheet: InvoiceSheet, pay_links: int
+    ) -> None:
         self.current = current
         self.staff = staff
         self.sheet = sheet
@@ -92,6 +101,10 @@ class InvoiceActions:
                 ui.button(_("Void"), icon="block", on_click=self._confirm_void).props(
                     "outline no-caps color=negative"
                 )
+            if pay_links:  # links sent in its e-mails that still open it
+                ui.button(_("Revoke pay links"), icon="link_off", on_click=self._confirm_revoke).props(
+                    "outline no-caps"
+                ).mark("revoke-pay-links")
             pdf = f"/admin/invoices/{document.public_id}/pdf?download=1"
             ui.button(_("Download PDF"), icon="download", on_click=lambda: ui.navigate.to(pdf)).props(
                 "flat no-caps"
@@ -125,6 +138,30 @@ class InvoiceActions:
                 self._void,
                 color="negative",
             )
+        )
+
+    def _confirm_revoke(self) -> None:
+        number = self.sheet.document.number
+        self.dialogs.show(
+            lambda: _confirmation(
+                _("Revoke the pay links of invoice {number}?").format(number=number),
+                _(
+                    "The links sent in this invoice's e-mails stop working at once: whoever opens one is "
+                    "told it was withdrawn and can pay nothing through it. The customer can still pay in "
+                    "the portal, and the invoice's next e-mail carries a new link."
+                ),
+                _("Revoke links"),
+                self._revoke,
+                color="negative",
+            )
+        )
+
+    async def _revoke(self) -> None:
+        await self._act(
+            "links-revoked",
+            revoke_pay_links,
+            staff_user_id=self.staff.staff_user_id,
+            clock=self.current.clock,
         )
 
     async def _send(self) -> None:

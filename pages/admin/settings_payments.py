@@ -1,4 +1,5 @@
-"""Settings > Payments: which payment methods customers may use and the gateway."""
+"""Settings > Payments: which payment methods customers may use, how long a pay link works, and the
+gateway."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from components.offload import gateway_bound, io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
 from services.errors import DomainError, InvalidDetails, human_message
-from services.i18n import N_, _
+from services.i18n import N_, _, ngettext
+from services.pay_links import pay_link_days, set_pay_link_days
 from services.payment_settings import (
     GATEWAYS,
     STRIPE,
@@ -41,7 +43,9 @@ async def settings_payments_page(request: Request) -> None:
         current = portal.current()
         staff = owner_of(request)
         settings = await io_bound(get_payment_settings, current.db, staff.organization_id, current.settings)
+        days = await io_bound(pay_link_days, current.db, staff.organization_id)
         MethodsCard(current, staff, settings.methods)
+        PayLinksCard(current, staff, days)
         GatewayCard(current, staff, settings)
 
 
@@ -85,6 +89,59 @@ class MethodsCard:
             return
         with self.notice:
             banner("positive", _("The payment methods are saved. The Pay page offers only these."))
+
+
+class PayLinksCard:
+    """How many days the pay link in an invoice e-mail works, for links sent from now on."""
+
+    def __init__(self, current: portal.Portal, staff: StaffPrincipal, days: int) -> None:
+        self.current, self.staff = current, staff
+        with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
+            ui.label(_("Pay links")).classes("text-lg font-medium")
+            ui.label(
+                _(
+                    "Every invoice e-mail carries a link that opens that invoice to pay it without signing "
+                    "in. It stops working when the invoice is paid or voided, when you revoke it on the "
+                    "invoice, or after this many days. A change applies to links sent from now on."
+                )
+            ).classes("text-sm text-grey-7")
+            self.days = (
+                ui.number(_("Days a pay link works"), value=days, step=1)
+                .props("outlined dense inputmode=numeric")
+                .classes("w-56")
+                .mark("pay-link-days")
+            )
+            self.notice = ui.column().classes("w-full gap-1").mark("pay-link-days-notice")
+            with ui.row().classes("w-full justify-end"):
+                self.save_button = ui.button(_("Save"), on_click=self.save).props("unelevated no-caps")
+                self.save_button.mark("pay-link-days-save")
+
+    async def save(self) -> None:
+        self.notice.clear()
+        typed = self.days.value
+        # Anything but a whole number (empty, 2.5) is refused by the service with the same sentence.
+        days = int(typed) if typed is not None and float(typed).is_integer() else 0
+        try:
+            saved = await io_bound(
+                set_pay_link_days, self.current.db, self.staff, days, clock=self.current.clock
+            )
+        except InvalidDetails as error:
+            show_field_error(self.days, error.errors.get("pay_link_days", human_message(error)))
+            return
+        except DomainError as error:
+            with self.notice:
+                banner("negative", human_message(error))
+            return
+        show_field_error(self.days, "")
+        with self.notice:
+            banner(
+                "positive",
+                ngettext(
+                    "Saved. Pay links sent from now on work for {count} day.",
+                    "Saved. Pay links sent from now on work for {count} days.",
+                    saved,
+                ).format(count=saved),
+            )
 
 
 class GatewayCard:

@@ -28,10 +28,10 @@ def link_for_an_open_invoice() -> tuple[str, str, list[str]]:
 
 
 def fill_card(user: User, number: str = "4242 4242 4242 4242") -> None:
-    user.find(marker="pay-link-card-number").type(number)
-    user.find(marker="pay-link-card-expiry").type("1230")
-    user.find(marker="pay-link-card-cvc").type("123")
-    user.find(marker="pay-link-card-name").type("Pat Payer")
+    user.find(marker="card-number").type(number)
+    user.find(marker="card-expiry").type("1230")
+    user.find(marker="card-cvc").type("123")
+    user.find(marker="card-name").type("Pat Payer")
 
 
 async def test_the_link_shows_its_invoice_only_and_pays_it_without_a_session(user: User) -> None:

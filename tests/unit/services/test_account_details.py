@@ -13,12 +13,14 @@ from services.account_details import (
     AccountForm,
     AddressInput,
     ContactChange,
+    billing_address,
     countries,
     get_account,
     update_addresses,
     update_contact,
 )
 from services.errors import InvalidDetails, NotFound, human_message
+from services.pay_links import LinkPayer
 from services.principal import Principal
 from tests.factories import NOW, Clock, make_customer
 from tests.snapshots import snapshot
@@ -278,3 +280,13 @@ def test_countries_are_offered_by_name():
     assert offered["DE"] == "Germany"
     assert offered["GB"] == "United Kingdom"
     assert len(offered) > 240
+
+
+def test_the_payment_form_starts_with_the_billing_address_of_the_one_who_pays(db, ann):
+    update_addresses(db, ann, BERLIN, AddressInput(), clock=Clock())
+    assert billing_address(db, ann) == BERLIN
+    # Whoever pays through a pay link gets the address the link's invoice is made out to.
+    payer = LinkPayer(ann.client_id, ann.organization_id, "billing@clientltd.example", "Client Ltd")
+    assert billing_address(db, payer) == BERLIN
+    other = make_customer(db, ann.organization_id, name="Other Co", email="olga@other.example")
+    assert billing_address(db, other) == AddressInput()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.card_input import card_brand, group_card_number, read_expiry
+from services.card_input import card_brand, expiry_text, group_card_number, number_groups, read_expiry
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,16 @@ def test_the_number_is_grouped_as_the_card_prints_it(typed, grouped):
 )
 def test_the_brand_is_told_from_the_first_digits(typed, brand):
     assert card_brand(typed) == brand
+
+
+@pytest.mark.parametrize(
+    ("typed", "groups"),
+    [("", (4, 4, 4, 4, 3)), ("4242", (4, 4, 4, 4, 3)), ("37", (4, 6, 5)), ("3411 111111 11111", (4, 6, 5))],
+)
+def test_the_groups_follow_the_brand_as_far_as_it_is_typed(typed, groups):
+    assert number_groups(typed) == groups
+
+
+def test_an_expiry_reads_back_as_the_card_prints_it():
+    assert expiry_text(*read_expiry("1229")) == "12/29"
+    assert expiry_text(*read_expiry("1 / 2031")) == "01/31"

@@ -6,10 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from models import OutboxEmail, Payment
+from services.errors import NotFound
 from services.gateways.base import BankAccountDetails, CardDetails, ChargeRequest
 from services.gateways.sandbox import SandboxGateway
 from services.money import Money
 from services.online_payments import book_result, pay, plan_pay_all, plan_pay_invoice
+from services.payment_notices import ReceiptDelivery, receipt_delivery
 from services.reconciliation import reconcile_payments
 from tests.factories import Clock, make_customer, make_sent_invoice
 
@@ -102,3 +104,36 @@ def test_a_failed_debit_tells_the_customer_the_invoices_are_still_due(db, books,
     assert subject == "Your payment of $200.50 to Acme Studio failed"
     assert "The bank refused the direct debit." in body
     assert "still due" in body
+
+
+def test_the_success_screen_says_the_receipt_is_in_the_outbox_for_the_customer_who_paid(db, books, clock):
+    principal, *_, gateway = books
+    outcome = pay(db, gateway, principal, plan_pay_all(db, principal), card(), clock=clock)
+    assert receipt_delivery(db, principal, outcome.payment_public_id) == ReceiptDelivery(
+        "ann@client.example", queued=True
+    )
+    receipt = ("ann@client.example", f"Receipt {outcome.receipt_number} from Acme Studio")
+    assert mails(db)[0][:2] == receipt  # in the outbox, to that address
+
+
+def test_a_processing_debit_gets_its_receipt_later_and_a_declined_card_none(db, books, clock):
+    principal, *_, gateway = books
+    declined = pay(db, gateway, principal, plan_pay_all(db, principal), card("4000000000000002"), clock=clock)
+    assert receipt_delivery(db, principal, declined.payment_public_id).queued is False
+    debit = pay(
+        db, gateway, principal, plan_pay_all(db, principal), bank("DE89370400440532013000"), clock=clock
+    )
+    assert receipt_delivery(db, principal, debit.payment_public_id) == ReceiptDelivery(
+        "ann@client.example", queued=False
+    )
+    clock.advance(seconds=6)
+    reconcile_payments(db, [gateway], clock=clock)
+    assert receipt_delivery(db, principal, debit.payment_public_id).queued is True
+
+
+def test_where_another_clients_receipt_goes_is_not_told(db, books, clock):
+    principal, *_, gateway = books
+    outcome = pay(db, gateway, principal, plan_pay_all(db, principal), card(), clock=clock)
+    stranger = make_customer(db, principal.organization_id, name="Other Co", email="olga@other.example")
+    with pytest.raises(NotFound):
+        receipt_delivery(db, stranger, outcome.payment_public_id)
