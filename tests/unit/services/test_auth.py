@@ -21,7 +21,8 @@ def customer(db):
 
 
 def attempt(db, clock, password=PASSWORD, email="ann@client.example", ip="10.0.0.1"):
-    return sign_in(db, email=email, password=password, ip_address=ip, clock=clock)
+    # an unknown e-mail is checked against a stand-in hash of this cost (the timing tests use the real one)
+    return sign_in(db, email=email, password=password, ip_address=ip, clock=clock, rounds=4)
 
 
 def test_a_session_names_its_customer_and_client(db, customer):
