@@ -132,12 +132,13 @@ class AddressFields:
             self.region.classes("flex-1")
         with ui.row().classes("w-full gap-2 no-wrap"):
             self.postal_code = field(_("Postal code"), "billing postal-code", value=address.postal_code)
-            self.postal_code.classes("flex-1").mark("billing-postal-code")
+            self.postal_code.classes("min-w-0").style("flex: 1 1 0").mark("billing-postal-code")
             country = address.country if address.country in COUNTRIES else None
             self.country = (
                 ui.select(COUNTRIES, label=_("Country"), value=country, with_input=True)
                 .props('outlined dense autocomplete="billing country"')
-                .classes("flex-1 min-w-0")
+                .classes("min-w-0")
+                .style("flex: 2 1 0")  # country names are longer than postal codes
                 .mark("billing-country")
             )
 

@@ -71,9 +71,9 @@ def payment_done(
             ).mark("receipt-email")
         download = receipt_pdf + ("&" if "?" in receipt_pdf else "?") + "download=1"
         with ui.row().classes("gap-2"):
-            ui.button(
-                _("Download receipt"), icon="download", on_click=lambda: ui.navigate.to(download)
-            ).props("outline no-caps").mark("receipt-download")
+            ui.button(_("Download receipt"), icon="download", on_click=lambda: ui.download(download)).props(
+                "outline no-caps"
+            ).mark("receipt-download")
             ui.button(_("Print receipt"), icon="print", on_click=lambda: print_pdf(receipt_pdf)).props(
                 "flat no-caps"
             ).mark("receipt-print")

@@ -111,7 +111,9 @@ class LinkPayment:
                 "outline no-caps"
             )
             ui.link(_("Open PDF"), pdf, new_tab=True).classes("self-center text-primary")
-        invoice_document(document)
+        self.sheet = ui.column().classes("w-full")
+        with self.sheet:
+            invoice_document(document)
         self.root = ui.column().classes("w-full")
         with self.root, ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
             if not methods:
@@ -231,6 +233,7 @@ class LinkPayment:
         if outcome.status == "failed":
             self.error.text = term(outcome.failure_message)  # the gateway's words, in the reader's language
             return
+        await self.show_invoice_again()  # its balance as it is now: paid, or with the payment processing
         delivery = await receipt_delivery_of(self.current.db, self.payer, outcome.payment_public_id)
         receipt = f"{RECEIPT_PATH}?{urlencode({'token': self.token, 'payment': outcome.payment_public_id})}"
         self.root.clear()
@@ -242,6 +245,19 @@ class LinkPayment:
                 money=self.money,
                 processing_note=_("The invoice is marked paid as soon as your bank confirms it."),
             )
+
+    async def show_invoice_again(self) -> None:
+        current = self.current
+        try:
+            document = await io_bound(
+                get_invoice, current.db, self.payer, self.document.public_id, today=current.clock().date()
+            )
+        except Exception:  # the payment is booked: the invoice as drawn before is still right but for it
+            log.exception("the pay link page could not read invoice %s again", self.document.number)
+            return
+        self.sheet.clear()
+        with self.sheet:
+            invoice_document(document)
 
     def money(self, value: Money) -> str:
         return format_money(value, self.document.locale)

@@ -1,10 +1,12 @@
-"""In Chromium: Pay Now on Home; a declined card changes nothing; the test card pays everything."""
+"""In Chromium: Pay Now on Home; the card form groups the number as it is typed and names its brand; a
+declined card changes nothing; the test card pays everything, and its receipt downloads at once."""
 
 from __future__ import annotations
 
 import pytest
 from pypdf import PdfReader
 
+from services.demo import CUSTOMER_EMAIL
 from services.money import format_money
 from tests.e2e.test_sign_in_journey import card_amount, expected_balances, sign_in
 
@@ -24,6 +26,12 @@ def test_pay_everything_by_card_from_home(demo_portal, browser):
     page.get_by_role("button", name="Pay Now").click()
     page.wait_for_selector("text=What you are paying")
     assert page.get_by_text("Sandbox - no real money").is_visible()
+    # The number is grouped as the card prints it, as it is typed; the brand is said beside it.
+    card_number = page.get_by_label("Card number")
+    card_number.press_sequentially("378282246310005")
+    page.get_by_text("American Express", exact=True).wait_for()
+    assert card_number.input_value() == "3782 822463 10005"
+    card_number.fill("")
     # A declined card first: the reason is shown and nothing is paid.
     page.fill("[aria-label='Card number']", "4000 0000 0000 0002")
     page.fill("[aria-label='Expiry (MM/YY)']", "12/30")
@@ -34,12 +42,16 @@ def test_pay_everything_by_card_from_home(demo_portal, browser):
     assert expected_balances(demo_portal.data_dir).outstanding == before
 
     page.fill("[aria-label='Card number']", "4242 4242 4242 4242")
-    page.fill("[aria-label='Expiry (MM/YY)']", "12/30")
+    page.fill("[aria-label='Expiry (MM/YY)']", "1230")  # read as 12/30
     page.fill("[aria-label='CVV']", "123")
     page.fill("[aria-label='Name on card']", "Dana Demo")
     page.get_by_role("button", name=f"Pay {owed}").click()
     page.wait_for_selector(f"text=Thank you! Payment received: {owed}.")
     receipt = page.get_by_text("Receipt RCPT-").inner_text().removeprefix("Receipt ").strip()
+    assert page.get_by_text(f"We are e-mailing your receipt to {CUSTOMER_EMAIL}.").is_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download receipt").click()
+    assert download_info.value.suggested_filename == f"Receipt-{receipt}.pdf"
 
     page.goto(f"{demo_portal.url}/")
     page.wait_for_selector("text=Outstanding Invoices")

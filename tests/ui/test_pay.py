@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from io import BytesIO
+
 from nicegui import ui
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from models import Invoice, InvoiceStatus, Payment, PortalUser
+from models import Invoice, InvoiceStatus, OutboxEmail, Payment, PortalUser
 from services import portal
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
 from services.gateways.switch import unwrap
@@ -173,3 +176,38 @@ async def test_a_payment_in_doubt_says_it_is_being_confirmed_and_offers_no_secon
     await user.should_see(f"We are confirming a payment of {unpaid[0]['processing'].split()[0]} towards")
     await user.should_not_see(marker="pay-now")
     assert outstanding() == owed  # nothing is paid before the gateway says so
+
+
+async def test_the_success_screen_offers_the_receipt_and_says_where_it_is_emailed(user):
+    await post_login(user)
+    await user.open("/pay")
+    fill_card(user, "4242 4242 4242 4242", expiry="1230")
+    user.find(marker="pay-submit").click()
+    await user.should_see("Receipt RCPT-", retries=40)
+    await user.should_see(f"We are e-mailing your receipt to {CUSTOMER_EMAIL}.")
+    with portal.current().db.reading() as session:
+        number = session.scalars(select(Payment.receipt_number).order_by(Payment.id.desc())).first()
+        assert number is not None
+        queued = session.scalars(
+            select(OutboxEmail.to_addresses).where(OutboxEmail.subject.contains(number))
+        ).all()
+    assert CUSTOMER_EMAIL in queued  # said as it is: the receipt waits in the outbox for that address
+    user.find("Download receipt").click()
+    response = await user.download.next(timeout=10)
+    assert response.status_code == 200
+    assert f'filename="Receipt-{number}.pdf"' in response.headers["content-disposition"]
+    assert number in PdfReader(BytesIO(response.content)).pages[0].extract_text()
+    await user.should_see("Print receipt")
+
+
+async def test_a_processing_bank_payment_promises_the_receipt_when_it_completes(user):
+    await post_login(user)
+    await user.open("/pay")
+    user.find("New bank account").click()
+    user.find(marker="account-holder").type("Dana Demo")
+    user.find(marker="account-iban").type("DE89 3704 0044 0532 0130 00")
+    user.find(marker="account-mandate").click()
+    user.find(marker="pay-submit").click()
+    await user.should_see("is processing", retries=40)
+    await user.should_see(f"We will e-mail your receipt to {CUSTOMER_EMAIL} when the payment completes.")
+    await user.should_not_see("Download receipt")  # no receipt before the money has arrived

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from nicegui.testing import User
-from sqlalchemy import select
+from io import BytesIO
 
-from models import Invoice, InvoiceStatus, Payment, PortalUser
+from nicegui import ui
+from nicegui.testing import User
+from pypdf import PdfReader
+from sqlalchemy import select, update
+
+from models import Client, Invoice, InvoiceStatus, Organization, Payment, PortalUser
 from services import portal
 from services.demo import CUSTOMER_EMAIL
 from services.invoices import PAYABLE_STATUSES
@@ -82,3 +86,81 @@ async def test_the_pdf_is_the_links_invoice(user: User) -> None:
     assert answer.headers["content-type"] == "application/pdf"
     assert number in answer.headers["content-disposition"]
     assert (await response("/pay-link/pdf?token=wrong")).status_code == 404
+
+
+def client_email_of(number: str) -> str:
+    with portal.current().db.reading() as session:
+        return session.scalars(
+            select(Client.email).join(Invoice, Invoice.client_id == Client.id).where(Invoice.number == number)
+        ).one()
+
+
+async def test_the_payer_gets_the_receipt_through_the_link_and_learns_where_it_is_emailed(user: User) -> None:
+    token, number, _ = link_for_an_open_invoice()
+    await user.open(f"/pay-link?token={token}")
+    fill_card(user)
+    user.find(marker="pay-link-submit").click()
+    await user.should_see("Receipt RCPT-", retries=40)
+    await user.should_see(f"We are e-mailing your receipt to {client_email_of(number)}.")
+    (balance,) = user.find(kind=ui.label, marker="document-balance").elements  # the invoice, as it is now
+    assert balance.text == "$0.00"
+    with portal.current().db.reading() as session:
+        payment = session.scalars(select(Payment).order_by(Payment.id.desc())).first()
+        assert payment is not None
+        receipt, public_id = payment.receipt_number, payment.public_id
+    assert receipt is not None
+    user.find("Download receipt").click()
+    response = await user.download.next(timeout=10)
+    assert response.status_code == 200
+    assert f'filename="Receipt-{receipt}.pdf"' in response.headers["content-disposition"]
+    assert receipt in PdfReader(BytesIO(response.content)).pages[0].extract_text()
+    get = user.http_client.get  # no session: the link is the only key
+    assert (await get(f"/pay-link/receipt?token={token}&payment={public_id}")).status_code == 200
+    assert (await get(f"/pay-link/receipt?token=wrong&payment={public_id}")).status_code == 404
+    assert (
+        await get(f"/payments/{public_id}/pdf")
+    ).status_code != 200  # the portal's own route asks to sign in
+
+
+async def test_the_link_gives_no_receipt_of_a_payment_not_made_through_it(user: User) -> None:
+    token, _, _ = link_for_an_open_invoice()
+    with portal.current().db.reading() as session:
+        client_id = session.scalar(select(PortalUser.client_id).where(PortalUser.email == CUSTOMER_EMAIL))
+        earlier = session.scalars(
+            select(Payment.public_id).where(
+                Payment.client_id == client_id, Payment.receipt_number.is_not(None)
+            )
+        ).first()
+    assert earlier is not None  # a payment of the same client, made in the portal
+    answer = await user.http_client.get(f"/pay-link/receipt?token={token}&payment={earlier}")
+    assert answer.status_code == 404
+
+
+async def test_a_bank_debit_pays_through_the_link_when_the_business_takes_them(user: User) -> None:
+    token, number, _ = link_for_an_open_invoice()
+    await user.open(f"/pay-link?token={token}")
+    user.find("New bank account").click()
+    user.find(marker="account-holder").type("Pat Payer")
+    user.find(marker="account-iban").type("DE89 3704 0044 0532 0130 00")
+    (email,) = user.find(kind=ui.input, marker="account-email").elements
+    assert email.value == client_email_of(number)  # the one the invoice is made out to
+    user.find(marker="account-mandate").click()
+    user.find(marker="pay-link-submit").click()
+    await user.should_see("is processing", retries=40)
+    await user.should_see(
+        f"We will e-mail your receipt to {client_email_of(number)} when the payment completes."
+    )
+    with portal.current().db.reading() as session:
+        payment = session.scalars(select(Payment).order_by(Payment.id.desc())).first()
+        assert payment is not None
+        assert (payment.method, payment.status, payment.portal_user_id) == (
+            "bank_account",
+            "processing",
+            None,
+        )
+    with portal.current().db.transaction() as session:
+        session.execute(update(Organization).values(accept_bank_debits=False))
+    other, _, _ = link_for_an_open_invoice()
+    await user.open(f"/pay-link?token={other}")
+    await user.should_see(marker="card-number")
+    await user.should_not_see("New bank account")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import cast
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 from sqlalchemy import select
 
-from models import Allocation, Client, Invoice, InvoiceStatus, OutboxEmail, PortalUser
+from models import Allocation, AuditEvent, Client, Invoice, InvoiceStatus, OutboxEmail, PayLink, PortalUser
 from services import portal
 from services.demo import CUSTOMER_EMAIL
+from services.errors import PayLinkUnusable
 from services.invoice_list import InvoiceListQuery, list_invoices
 from services.invoices import NO_LINES_TO_SEND
+from services.pay_links import issue_pay_link, open_pay_link
 from services.principal import Principal
 from tests.ui.admin.conftest import set_value, until
 from tests.ui.admin.test_invoice_editor import WAIT, demo_client, newest_invoice, type_line
@@ -196,3 +199,36 @@ async def test_a_staff_member_who_is_not_the_owner_works_with_invoices(staff: Us
 async def test_an_unknown_invoice_is_not_found(owner: User) -> None:
     response = await owner.http_client.get("/admin/invoices/not-a-real-id")
     assert response.status_code == 404
+
+
+async def test_the_business_revokes_an_invoices_pay_links_after_confirming(owner: User) -> None:
+    invoice = invoice_where(Invoice.status == InvoiceStatus.SENT, Invoice.balance_due_minor > 0)
+    current = portal.current()
+    with current.db.transaction() as session:
+        token, _ = issue_pay_link(session, session.get_one(Invoice, invoice.id), now=current.clock())
+    await owner.open(f"/admin/invoices/{invoice.public_id}")
+    owner.find(marker="revoke-pay-links").click()
+    await owner.should_see(f"Revoke the pay links of invoice {invoice.number}?")
+    owner.find(kind=ui.button, content="Cancel").click()
+    assert open_pay_link(current.db, token, ip_address="203.0.113.9").invoice_public_id == invoice.public_id
+    owner.find(marker="revoke-pay-links").click()
+    owner.find(kind=ui.button, content="Revoke links").click()
+    await owner.should_see("The invoice's pay links were revoked", retries=WAIT)
+    await owner.should_not_see(marker="revoke-pay-links")  # none left that still open it
+    with pytest.raises(PayLinkUnusable) as refused:
+        open_pay_link(current.db, token, ip_address="203.0.113.9")
+    assert refused.value.reason == "revoked"
+    with current.db.reading() as session:
+        (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action == "pay_link.revoked")).all()
+        assert (event.subject_id, event.details, event.staff_user_id is not None) == (
+            invoice.id,
+            {"links": 1},
+            True,
+        )
+
+
+async def test_an_invoice_without_working_pay_links_offers_no_revoke(owner: User) -> None:
+    draft = await make_draft(owner)
+    await owner.should_not_see(marker="revoke-pay-links")
+    with portal.current().db.reading() as session:
+        assert session.scalars(select(PayLink).where(PayLink.invoice_id == draft.id)).all() == []

@@ -203,3 +203,25 @@ async def test_check_connection_asks_stripe_and_says_what_it_answered(
     await owner.should_see("Connected to Stripe in test mode: the secret key works.", retries=60)
     assert integration() is None  # checking saves nothing
     assert portal.current().gateway.is_sandbox
+
+
+def link_days() -> int:
+    with portal.current().db.reading() as session:
+        return session.scalars(select(Organization.pay_link_days)).one()
+
+
+async def test_the_owner_sets_how_many_days_a_pay_link_works(owner: User) -> None:
+    await owner.open("/admin/settings/payments")
+    assert field(owner, "pay-link-days").value == 60
+    for wrong in (0, 366, None, 2.5):
+        set_value(owner, "pay-link-days", wrong)
+        owner.find(marker="pay-link-days-save").click()
+        await owner.should_see("Enter a whole number of days from 1 to 365.")
+        assert link_days() == 60  # a refusal changes nothing
+    set_value(owner, "pay-link-days", 14)
+    owner.find(marker="pay-link-days-save").click()
+    await owner.should_see("Saved. Pay links sent from now on work for 14 days.")
+    await owner.should_not_see("Enter a whole number of days from 1 to 365.")
+    assert link_days() == 14
+    await owner.open("/admin/settings/payments")
+    assert field(owner, "pay-link-days").value == 14
