@@ -1,10 +1,12 @@
 """In Chromium with the Stripe gateway (localstripe and its fake Stripe.js): pay an invoice with a new card
-saved for later, then another invoice with the saved card, then one that asks for 3-D Secure."""
+saved for later, then another invoice with the saved card, then one that asks for 3-D Secure; and pay
+through pay links, with no account, also with 3-D Secure."""
 
 from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +14,9 @@ from sqlalchemy import select
 from models import Invoice, Payment, ProcessedWebhookEvent, SavedPaymentMethod
 from services.database import Database
 from services.demo import OTHER_CUSTOMER_EMAIL
+from services.invoices import PAYABLE_STATUSES
 from services.money import Money, format_money
+from services.pay_links import issue_pay_link
 from tests.e2e.test_sign_in_journey import sign_in
 
 pytestmark = pytest.mark.e2e
@@ -144,4 +148,48 @@ def test_a_sepa_debit_that_bounces_is_failed_by_stripes_signed_webhook(stripe_po
     page.goto(f"{stripe_portal.url}/")
     page.wait_for_selector("text=Outstanding Invoices")
     assert page.get_by_role("button", name="Pay Now").count() == 1  # still owed
+    page.close()
+
+
+def test_a_pay_link_pays_through_stripe_also_after_3d_secure_without_an_account(stripe_portal, browser):
+    db = portal_db(stripe_portal.data_dir)
+    try:
+        with db.transaction() as session:
+            invoices = session.scalars(
+                select(Invoice)
+                .where(Invoice.currency == "USD", Invoice.balance_due_minor > 0)
+                .where(Invoice.status.in_(PAYABLE_STATUSES))
+                .order_by(Invoice.due_date, Invoice.id)
+            ).all()[:2]
+            links = [
+                (
+                    invoice.number,
+                    invoice.balance_due_minor,
+                    issue_pay_link(session, invoice, now=datetime.now(UTC))[0],
+                )
+                for invoice in invoices
+            ]
+    finally:
+        db.engine.dispose()
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()  # no session at all
+    for (number, balance, token), card in zip(links, ("4242424242424242", "4000002760003184"), strict=True):
+        page.goto(f"{stripe_portal.url}/pay-link?token={token}")
+        page.wait_for_selector(f"text=Invoice {number}")
+        assert page.get_by_text("Sandbox - no real money").count() == 0
+        type_card(page, card)
+        page.fill("[aria-label='Name on card']", "Pat Payer")
+        page.get_by_role("button", name=f"Pay {format_money(Money(balance, 'USD'))}").click()
+        if card == "4000002760003184":  # the bank's challenge, at the card's setup and at the payment
+            page.get_by_role("button", name="Complete authentication").click()
+            page.get_by_role("button", name="Complete authentication").click()
+        page.wait_for_selector(f"text=Thank you! Payment received: {format_money(Money(balance, 'USD'))}.")
+        assert page.get_by_role("button", name="Download receipt").is_visible()
+    numbers = [number for number, _, _ in links]
+    invoices_now = {
+        number: status for number, status in stored(stripe_portal.data_dir, Invoice, "number", "status")
+    }
+    assert [invoices_now[number] for number in numbers] == ["paid", "paid"]
+    payments = stored(stripe_portal.data_dir, Payment, "status", "gateway", "portal_user_id", "amount_minor")
+    for _, balance, _ in links:  # the link's payer has no login: no portal user on the payment
+        assert ("succeeded", "stripe", None, balance) in payments
     page.close()
