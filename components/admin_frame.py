@@ -26,7 +26,8 @@ from services import portal
 from services.branding import Branding
 from services.conversations import unread_count
 from services.events import BUSINESS_INBOX_TOPIC
-from services.i18n import N_, _
+from services.i18n import N_, _, ngettext
+from services.staff_accounts import role_label
 from services.staff_auth import StaffPrincipal
 
 DASHBOARD = NavEntry(N_("Dashboard"), "dashboard", "/admin")
@@ -60,7 +61,7 @@ def admin_frame(title: str, *, branding: Branding, staff: StaffPrincipal, active
             business_mark(branding)
             ui.badge(_("Back office")).props("color=amber-8 text-color=black").classes("text-xs")
             ui.space()
-            ui.label(_("{name} · {title}").format(name=staff.name, title=staff.role.title())).classes(
+            ui.label(_("{name} · {title}").format(name=staff.name, title=role_label(staff.role))).classes(
                 "text-sm opacity-90 max-sm:hidden"
             )
         if branding.is_demo:
@@ -83,7 +84,8 @@ def _follow_unread(badge: ui.badge, staff: StaffPrincipal) -> None:
     async def show() -> None:
         count = await io_bound(unread_count, current.db, staff.organization_id)
         badge.set_text(str(count))
-        badge.props(f'aria-label="{count} unread"')
+        unread = ngettext("{count} unread message", "{count} unread messages", count).format(count=count)
+        badge.props(f'aria-label="{unread}"')
         badge.set_visibility(count > 0)
 
     started = False
@@ -113,7 +115,7 @@ def _sidebar(staff: StaffPrincipal, active: str) -> ui.badge:
                 ):
                     with ui.item_section().props("avatar"):
                         ui.icon(entry.icon)
-                    ui.item_section(entry.label)
+                    ui.item_section(_(entry.label))
                     if entry is CONVERSATIONS:
                         with ui.item_section().props("side"):
                             unread = ui.badge("0").props("color=red-7 rounded").mark("sidebar-unread")

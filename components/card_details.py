@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 from components import markup
-from components.countries import COUNTRIES
+from components.countries import country_options
 from components.dialog_host import DialogHost
 from components.headings import dialog_title
 from components.markup import Markup
@@ -42,7 +42,7 @@ def card_details(
         heading = markup.row(
             "items-center gap-2",
             markup.icon("credit_card", "text-xl text-primary"),
-            markup.text(_("Card Details"), "text-lg font-semibold"),
+            markup.heading(_("Card Details"), "text-lg font-semibold"),
         )
         if not methods:
             Markup(
@@ -159,7 +159,9 @@ class EditCardDialog:
                 self.region = _input(_("State or region"), address.region, "address-level1").classes("flex-1")
             self.postal_code = _input(_("Postal code"), address.postal_code, "postal-code")
             self.country = (
-                ui.select(COUNTRIES, label=_("Country"), value=address.country or None, with_input=True)
+                ui.select(
+                    country_options(), label=_("Country"), value=address.country or None, with_input=True
+                )
                 .props("outlined dense")
                 .classes("w-full")
             )

@@ -16,7 +16,7 @@ from typing import Any
 
 from nicegui import ui
 
-from components.countries import COUNTRIES
+from components.countries import country_options
 from components.field_errors import show_field_error
 from components.stripe_card import CardSetupAnswer, StripeCardField
 from services.account_details import AddressInput
@@ -133,9 +133,9 @@ class AddressFields:
         with ui.row().classes("w-full gap-2 no-wrap"):
             self.postal_code = field(_("Postal code"), "billing postal-code", value=address.postal_code)
             self.postal_code.classes("min-w-0").style("flex: 1 1 0").mark("billing-postal-code")
-            country = address.country if address.country in COUNTRIES else None
+            country = address.country if address.country in country_options() else None
             self.country = (
-                ui.select(COUNTRIES, label=_("Country"), value=country, with_input=True)
+                ui.select(country_options(), label=_("Country"), value=country, with_input=True)
                 .props('outlined dense autocomplete="billing country"')
                 .classes("min-w-0")
                 .style("flex: 2 1 0")  # country names are longer than postal codes

@@ -28,7 +28,7 @@ def figure_card(
             markup.row(
                 "items-center gap-2 text-grey-7 no-wrap",
                 markup.icon(icon, "text-xl text-primary"),
-                markup.text(title, "text-sm font-medium uppercase tracking-wide"),
+                markup.heading(title, "text-sm font-medium uppercase tracking-wide"),
             ),
             markup.text(amount, "text-3xl font-semibold text-grey-10 figure-amount"),
             markup.text(note, "text-sm text-grey-7") if note else "",
@@ -60,7 +60,7 @@ def detail_card(
     with ui.card().classes("w-full gap-3 p-5").props("flat bordered") as card:
         heading = [
             markup.icon(icon, "text-xl text-primary"),
-            markup.text(title, "text-lg font-semibold flex-1"),
+            markup.heading(title, "text-lg font-semibold flex-1"),
         ]
         if edit is None:
             Markup(markup.row("w-full items-center gap-2 no-wrap", *heading), texts=[title])

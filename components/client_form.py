@@ -52,12 +52,11 @@ class ClientForm:
             currency = _input(_("Currency (ISO code)"), details.currency, "client-currency", maxlength=3)
             currency.props("input-class=uppercase")
             if currency_fixed:
-                currency.props(
-                    f'readonly hint="Fixed: this client has documents in {details.currency}, '
-                    'so its currency cannot change."'
-                )
+                fixed = _("Fixed: this client has documents in {currency}, so its currency cannot change.")
+                currency.props(f'readonly hint="{fixed.format(currency=details.currency)}"')
             else:
-                currency.props('hint="Such as USD, EUR or GBP. It cannot change once a document exists."')
+                hint = _("Such as USD, EUR or GBP. It cannot change once a document exists.")
+                currency.props(f'hint="{hint}"')
             self.fields["currency"] = currency
         options = dict(countries())
         self._address(BILLING, _("Billing address"), details.address, options)

@@ -94,9 +94,12 @@ class ApplyDialog:
             return
         most = min(self.options.available(self.source).minor, invoice.can_take.minor)
         self.amount.set(Money(most, invoice.balance_due.currency))
-        self.hint.text = f"Up to {self.money(Money(most, invoice.balance_due.currency))}."
-        if invoice.can_take != invoice.balance_due:
-            self.hint.text += " Part of this invoice is already being paid."
+        most_shown = self.money(Money(most, invoice.balance_due.currency))
+        self.hint.text = (
+            _("Up to {amount}. Part of this invoice is already being paid.")
+            if invoice.can_take != invoice.balance_due
+            else _("Up to {amount}.")
+        ).format(amount=most_shown)
 
     async def submit(self) -> None:
         invoice = self.invoices.get(self.invoice.value or "")

@@ -73,12 +73,14 @@ def skip_link() -> ui.link:
 def menu_button(drawer: ui.left_drawer) -> ui.button:
     """The header's menu button on a narrow screen, which opens the drawer; Escape closes it again.
 
-    It says whether the drawer is open (``aria-expanded``). Escape is handled in the browser, and only
-    for the drawer laid over the page on a narrow screen (beside the page it is not a pop-up at all);
-    focus goes back to this button, as it would from a dialog.
+    It says whether the drawer is open (``aria-expanded``). The focus follows the drawer laid over the
+    page on a narrow screen, as it would a dialog: into it, on its first link, once it is open, and back
+    to this button when it closes (by Escape, a tap beside it or a swipe). Beside the page on a wide
+    screen it is not a pop-up at all, and the focus stays where it is. All of it is done in the browser.
     """
+    label = _("Open navigation")
     button = ui.button(icon="menu", on_click=drawer.toggle).props(
-        'flat round dense color=white aria-label="Open navigation" aria-expanded=false'
+        f'flat round dense color=white aria-label="{label}" aria-expanded=false'
     )
     drawer.on_value_change(lambda event: button.props(f"aria-expanded={str(bool(event.value)).lower()}"))
     drawer.on(
@@ -87,6 +89,26 @@ def menu_button(drawer: ui.left_drawer) -> ui.button:
             if (!event.target.closest('.q-drawer--mobile')) return;
             getElement({drawer.id}).hide();
             document.getElementById('{button.html_id}').focus();
+        }}""",
+    )
+    # Quasar says "show" and "hide" once the drawer has slid in or out, when it can take the focus.
+    drawer.on(
+        "show",
+        js_handler="""() => {
+            const first = document.querySelector('aside.q-drawer--mobile a[href]');
+            if (first) first.focus();
+        }""",
+    )
+    drawer.on(
+        "hide",
+        js_handler=f"""() => {{
+            const button = document.getElementById('{button.html_id}');
+            const drawer = document.querySelector('aside.q-drawer');
+            const focused = document.activeElement;
+            if (!button || !drawer || button.offsetParent === null) return;  // a wide screen: no menu button
+            // Left in the drawer, or on what holds it (a tap beside it focuses the layout): not elsewhere.
+            if (focused && !focused.contains(drawer) && !drawer.contains(focused)) return;
+            button.focus();
         }}""",
     )
     return button.classes("lg:hidden")
@@ -162,7 +184,9 @@ def demo_banner() -> None:
 def navigation_list() -> ui.list:
     """The sidebar's links, a ``nav`` landmark. Quasar makes a list of items, and each item a list
     item, which a link cannot also be; the links carry it, so the list and its items are plain."""
-    with ui.element("nav").props('aria-label="Main"').classes("w-full"):
+    # Translators: the name of the sidebar's navigation landmark; screen readers add "navigation" to it.
+    name = _("Main")
+    with ui.element("nav").props(f'aria-label="{name}"').classes("w-full"):
         return ui.list().classes("w-full").props("padding role=none")
 
 

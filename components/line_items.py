@@ -194,11 +194,12 @@ class _LineRow:
     def __init__(self, owner: LineItems, text: LineText) -> None:
         self.owner = owner
         options = {NO_TAX: _("No tax"), **{key: choice.label for key, choice in owner.choices.items()}}
+        description, tax_rate = _("Description"), _("Tax rate")
         with ui.column().classes("w-full gap-0 border-b pb-2") as self.element:
             with ui.row().classes("w-full items-start gap-2 max-md:flex-wrap md:flex-nowrap"):
                 self.description = (
-                    ui.textarea(value=text.description, placeholder=_("Description"))
-                    .props("outlined dense autogrow rows=1 maxlength=5000 aria-label=Description")
+                    ui.textarea(value=text.description, placeholder=description)
+                    .props(f'outlined dense autogrow rows=1 maxlength=5000 aria-label="{description}"')
                     .classes("flex-1 max-md:w-full max-md:basis-full")
                     .mark("line-description")
                 )
@@ -206,14 +207,15 @@ class _LineRow:
                 self.rate = self._number(text.rate, _("Rate"), "w-32", "line-rate")
                 self.tax = (
                     ui.select(options, value=text.tax_key if text.tax_key in options else NO_TAX)
-                    .props('outlined dense options-dense aria-label="Tax rate"')
+                    .props(f'outlined dense options-dense aria-label="{tax_rate}"')
                     .classes("w-40")
                     .mark("line-tax")
                 )
                 self.discount = self._number(text.discount, _("Discount %"), "w-24", "line-discount")
                 self.amount = ui.label().classes("w-28 text-end tabular-nums pt-2").mark("line-amount")
+                remove = _("Remove line")
                 ui.button(icon="delete_outline", on_click=lambda: owner.remove(self)).props(
-                    'flat round dense color=grey-7 aria-label="Remove line"'
+                    f'flat round dense color=grey-7 aria-label="{remove}"'
                 ).classes("w-10").mark("remove-line")
             self.message = (
                 ui.label().classes("text-sm text-negative").props("role=alert").mark("line-message")

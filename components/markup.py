@@ -47,6 +47,11 @@ def row(classes: str, *children: str) -> str:
     return f'<div class="nicegui-row {classes}">{"".join(children)}</div>'
 
 
+def heading(value: str, classes: str = "", *, level: int = 2) -> str:
+    """A heading (``components.headings``): a card's title, a section of the page under its ``h1``."""
+    return f'<h{level} class="{classes}">{escape(value)}</h{level}>'
+
+
 def column(classes: str, *children: str) -> str:
     """A ``ui.column``."""
     return f'<div class="nicegui-column {classes}">{"".join(children)}</div>'

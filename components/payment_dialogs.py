@@ -180,7 +180,7 @@ class RecordPaymentDialog:
         for public_id, field in self.shares.items():
             text = (field.value or "").strip()
             if text:
-                name = f"amount for {numbers.get(public_id, 'the invoice')}"
+                name = _("amount for {invoice}").format(invoice=numbers.get(public_id) or _("the invoice"))
                 shares[public_id] = read_amount(text, self.currency, self.locale, field=name).minor
         return shares
 
@@ -201,14 +201,21 @@ class RecordPaymentDialog:
             return
         numbers = {i.public_id: i.number for i in self.invoices}
         paid = ", ".join(
-            f"{numbers[key]} {self.money(Money(share, self.currency))}"
+            _("{number} {amount}").format(number=numbers[key], amount=self.money(Money(share, self.currency)))
             for key, share in shares.items()
             if share
         )
         left = Money(amount.minor - sum(shares.values()), self.currency)
-        text = f"{self.money(amount)} received. " + (f"Pays {paid}." if paid else _("Pays no invoice."))
+        text = " ".join(
+            (
+                _("{amount} received.").format(amount=self.money(amount)),
+                _("Pays {invoices}.").format(invoices=paid) if paid else _("Pays no invoice."),
+            )
+        )
         if left.minor > 0:
-            text += f" {self.money(left)} is kept as the client's credit, to apply later or refund."
+            text += " " + _("{amount} is kept as the client's credit, to apply later or refund.").format(
+                amount=self.money(left)
+            )
         elif left.minor < 0:
             text = _("The amounts for invoices add up to more than the payment.")
         self.summary.text = text
@@ -337,7 +344,9 @@ class RefundCreditDialog:
             return
         source = RefundSource(self.source.value)
         most = self.credit.credits if source == RefundSource.CREDIT else self.credit.retainer
-        self.available.text = f"Available to refund: {format_money(most, self.locale)}"
+        self.available.text = _("Available to refund: {amount}").format(
+            amount=format_money(most, self.locale)
+        )
         self.amount.set_currency(most.currency)
         self.amount.set(most if most.minor > 0 else None)
 

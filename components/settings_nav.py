@@ -21,9 +21,9 @@ SECTIONS = (
     (N_("Business"), "/admin/settings"),
     (N_("Documents"), "/admin/settings/documents"),
     (N_("Payments"), "/admin/settings/payments"),
-    ("E-mail", "/admin/settings/email"),
+    (N_("E-mail"), "/admin/settings/email"),
     (N_("Staff"), "/admin/settings/staff"),
-    ("API keys", "/admin/settings/api-keys"),
+    (N_("API keys"), "/admin/settings/api-keys"),
     (N_("Backups"), "/admin/settings/backups"),
 )
 SELECTED = "bg-amber-1 text-grey-10 font-medium border-b-2 border-amber-8"
@@ -49,7 +49,8 @@ async def settings_page(request: Request, path: str) -> AsyncIterator[ui.column 
     owner_only()  # its actions, and the page itself, end when its person is no longer the owner
     with admin_frame(_("Settings"), branding=branding, staff=staff, active=path) as content:
         tabs = ui.row().classes("w-full gap-1 border-b border-grey-4 -mt-3")
-        with tabs.props('role=navigation aria-label="Settings sections"'):
+        sections = _("Settings sections")
+        with tabs.props(f'role=navigation aria-label="{sections}"'):
             for label, target in SECTIONS:
                 selected = target == path
                 ui.link(_(label), target).classes(

@@ -36,9 +36,10 @@ APP_HINT = N_(
 def setup_instructions(setup: TotpSetup) -> None:
     """Scan the QR code, or type the secret: the app then shows a new 6-digit code every 30 seconds."""
     with ui.row().classes("w-full items-start gap-6 sm:flex-nowrap max-sm:flex-col max-sm:items-center"):
-        ui.image(setup.qr_data_url).props(
-            f'alt="QR code for {setup.issuer}" fit=contain no-spinner no-transition'
-        ).classes("w-48 h-48 shrink-0 border rounded bg-white").mark("two-factor-qr")
+        alt = _("QR code for {issuer}").format(issuer=setup.issuer).replace('"', "'")
+        ui.image(setup.qr_data_url).props(f'alt="{alt}" fit=contain no-spinner no-transition').classes(
+            "w-48 h-48 shrink-0 border rounded bg-white"
+        ).mark("two-factor-qr")
         with ui.column().classes("gap-2 grow min-w-0"):
             ui.label(_("1. Scan the QR code with your authenticator app.")).classes("text-sm")
             ui.label(_(APP_HINT)).classes("text-xs text-grey-7")
@@ -52,8 +53,8 @@ def setup_instructions(setup: TotpSetup) -> None:
             ui.label(_("2. Enter the 6-digit code the app shows now.")).classes("text-sm")
 
 
-def code_input(label: str = "6-digit code", marker: str = "two-factor-code") -> ui.input:
-    field = ui.input(label).props(
+def code_input(label: str = "", marker: str = "two-factor-code") -> ui.input:
+    field = ui.input(label or _("6-digit code")).props(
         "outlined dense autocomplete=one-time-code inputmode=numeric maxlength=6 hide-bottom-space"
     )
     return field.classes("w-48 max-sm:w-full").mark(marker)
@@ -236,9 +237,9 @@ class ProofDialog:
         )
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-md gap-3 p-6"):
             dialog_title(self.dialog, title)
-            ui.label(explain + " To confirm, enter a current code from your app or your password.").classes(
-                "text-sm text-grey-8"
-            )
+            ui.label(
+                " ".join((explain, _("To confirm, enter a current code from your app or your password.")))
+            ).classes("text-sm text-grey-8")
             self.proof = ui.input(_("Code or password"), password=True, password_toggle_button=True).props(
                 "outlined dense autocomplete=current-password hide-bottom-space"
             )

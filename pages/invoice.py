@@ -125,7 +125,8 @@ def _toolbar(
             ui.button(
                 _("Pay Now"), on_click=lambda: ui.navigate.to(f"/pay?invoice={document.public_id}")
             ).props("unelevated no-caps").mark("pay-now")
-        with ui.button(icon="more_vert").props('flat round aria-label="More"'):
+        more = _("More")
+        with ui.button(icon="more_vert").props(f'flat round aria-label="{more}"'):
             with ui.menu().props("auto-close"):
                 pdf = f"/invoices/{document.public_id}/pdf"
                 # Quasar's items say "list item"; in a menu (role=menu) they are its menu items.

@@ -57,7 +57,9 @@ async def verify_page(request: Request) -> None:
         if info is None or info.purpose != VERIFY:
             _ended(LOGIN_PATH)
             return
-        ui.label(f"Signing in as {info.email}.").classes("text-sm text-grey-8 break-all")
+        ui.label(_("Signing in as {email}.").format(email=info.email)).classes(
+            "text-sm text-grey-8 break-all"
+        )
         _code_form("/auth/verify", target, url.text("error"), button_color="primary")
         ui.label(
             _("Lost your phone and your recovery codes? Ask {name} to reset two-factor sign-in.").format(
@@ -79,7 +81,9 @@ async def admin_verify_page(request: Request) -> None:
         if info is None or info.purpose != VERIFY:
             _ended(ADMIN_LOGIN_PATH)
             return
-        ui.label(f"Signing in as {info.email}.").classes("text-sm text-grey-8 break-all")
+        ui.label(_("Signing in as {email}.").format(email=info.email)).classes(
+            "text-sm text-grey-8 break-all"
+        )
         _code_form("/admin/auth/verify", target, url.text("error"), button_color="grey-10")
         ui.label(
             _("Lost your phone and your recovery codes? Ask the owner to reset two-factor sign-in.")
@@ -111,7 +115,9 @@ async def admin_two_factor_setup_page(request: Request) -> None:
                 "continue; it takes a minute."
             ).format(name=branding.name),
         )
-        ui.label(f"Signing in as {info.email}.").classes("text-sm text-grey-8 break-all")
+        ui.label(_("Signing in as {email}.").format(email=info.email)).classes(
+            "text-sm text-grey-8 break-all"
+        )
         address = client_address(request)
 
         async def confirm(code: str) -> RecoveryCodes:

@@ -9,7 +9,7 @@ from nicegui import ui
 
 from api.auth import client_address
 from components.banner import banner
-from components.countries import COUNTRIES
+from components.countries import country_options
 from components.field_errors import show_field_error
 from components.headings import page_heading, section_heading
 from components.offload import io_bound
@@ -62,7 +62,7 @@ class SetupView:
     def __init__(self, current: portal.Portal, *, locale: str, ip_address: str) -> None:
         self.current, self.locale, self.ip_address = current, locale, ip_address
         country = locale.partition("_")[2]
-        country = country if country in COUNTRIES else ""
+        country = country if country in country_options() else ""
         self.auto_currency = default_currency(country)
         with (
             ui.column().classes("w-full items-center p-4"),
@@ -84,7 +84,7 @@ class SetupView:
                     ("address.postal_code", "postal-code"),
                 ):
                     self._input(key, autocomplete=autocomplete)
-                self.country = self._select("address.country", COUNTRIES, country or None)
+                self.country = self._select("address.country", country_options(), country or None)
                 self.country.on_value_change(self._country_changed)
             with _grid():
                 self._input("email", autocomplete="email", maxlength=254)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, fields
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from models import Client, PortalUser
 from services.audit import record_event
 from services.clock import Clock, utc_now
-from services.dashboard import country_name
+from services.dashboard import country_names
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
 from services.i18n import _
@@ -121,11 +120,9 @@ class AddressesSaved:
     changed: tuple[str, ...]  # "billing.city", "shipping.line1", ...
 
 
-@cache
 def countries() -> tuple[tuple[str, str], ...]:
-    """``(code, name)`` of every country, sorted by name, for a country select."""
-    pairs = ((str(country.alpha_2), country_name(str(country.alpha_2))) for country in pycountry.countries)
-    return tuple(sorted(pairs, key=lambda pair: pair[1].casefold()))
+    """``(code, name)`` of every country in the reader's language, sorted by name, for a country select."""
+    return tuple(country_names().items())
 
 
 def get_account(db: Database, principal: Principal) -> AccountForm:

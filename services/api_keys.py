@@ -20,7 +20,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import ApiKeyRefused, InvalidDetails, NotFound
-from services.i18n import _
+from services.i18n import N_, _
 from services.staff_auth import require_active_owner
 
 KEY_PREFIX = "ipk_"
@@ -31,7 +31,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)  # at most one write a minute per ke
 
 READ = "read"
 READ_WRITE = "read_write"
-SCOPE_LABELS = {READ_WRITE: "Read and write", READ: "Read only"}
+SCOPE_LABELS = {READ_WRITE: N_("Read and write"), READ: N_("Read only")}  # shown with scope_label
 
 CREATED = "api_key.created"
 REVOKED = "api_key.revoked"
@@ -70,6 +70,11 @@ class ApiPrincipal:
         return self.scope == READ_WRITE
 
 
+def scope_label(scope: str) -> str:
+    """What a key of ``scope`` may do, in the reader's language."""
+    return _(SCOPE_LABELS[scope]) if scope in SCOPE_LABELS else scope
+
+
 def key_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -96,7 +101,11 @@ def create_api_key(
         raise InvalidDetails({"name": _("Give the key a name, such as the software that will use it.")})
     if len(clean_name) > MAX_NAME_LENGTH or not clean_name.isprintable():
         raise InvalidDetails(
-            {"name": f"Use at most {MAX_NAME_LENGTH} characters, without special characters."}
+            {
+                "name": _("Use at most {count} characters, without special characters.").format(
+                    count=MAX_NAME_LENGTH
+                )
+            }
         )
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     with db.transaction() as session:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 import pycountry
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from models import Client, Organization, PortalUser
 from services.balances import ClientBalances, client_balances
 from services.database import Database
 from services.errors import NotFound
-from services.i18n import DEFAULT_LANGUAGE, current_language, formatting_locale
+from services.i18n import DEFAULT_LANGUAGE, current_language, formatting_locale, using_language
 from services.money import babel_locale
 from services.principal import Principal
 
@@ -83,6 +85,28 @@ def country_name(code: str) -> str:
     if country is None:
         return code
     return str(getattr(country, "common_name", None) or country.name)
+
+
+def country_names() -> dict[str, str]:
+    """Every country's name by its ISO 3166 alpha-2 code, in the reader's language, sorted by that name
+    (accents aside: "Österreich" among the O's), for a country select."""
+    return _country_names(current_language())
+
+
+@cache
+def _country_names(language: str) -> dict[str, str]:
+    with using_language(language):
+        pairs = [
+            (str(country.alpha_2), country_name(str(country.alpha_2))) for country in pycountry.countries
+        ]
+    return dict(sorted(pairs, key=lambda pair: _sorting_key(pair[1])))
+
+
+def _sorting_key(name: str) -> str:
+    unaccented = "".join(
+        char for char in unicodedata.normalize("NFKD", name) if not unicodedata.combining(char)
+    )
+    return unaccented.casefold()
 
 
 def _address(row: Client | Organization) -> Address:

@@ -19,16 +19,36 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
-from services.i18n import _
+from services.i18n import N_, _
 from services.numbering import DEFAULT_PREFIXES
 
 SETTINGS_UPDATED = "business.document_settings_updated"
 
+# Each kind's name, translated where it is shown (``NumberFormat.label``).
 KINDS = {
-    "invoice": "Invoice",
-    "retainer": "Retainer invoice",
-    "receipt": "Payment receipt",
-    "credit_note": "Credit note",
+    "invoice": N_("Invoice"),
+    "retainer": N_("Retainer invoice"),
+    "receipt": N_("Payment receipt"),
+    "credit_note": N_("Credit note"),
+}
+# What a prefix taken by another kind says, by that kind: set already, and chosen for both now.
+_PREFIX_TAKEN = {
+    "invoice": (
+        N_("Invoices use this prefix already; choose another."),
+        N_("Invoices use this prefix too; choose another."),
+    ),
+    "retainer": (
+        N_("Retainer invoices use this prefix already; choose another."),
+        N_("Retainer invoices use this prefix too; choose another."),
+    ),
+    "receipt": (
+        N_("Payment receipts use this prefix already; choose another."),
+        N_("Payment receipts use this prefix too; choose another."),
+    ),
+    "credit_note": (
+        N_("Credit notes use this prefix already; choose another."),
+        N_("Credit notes use this prefix too; choose another."),
+    ),
 }
 DEFAULT_WIDTH = 5
 MAX_PREFIX_LENGTH = 12
@@ -49,7 +69,8 @@ class NumberFormat:
 
     @property
     def label(self) -> str:
-        return KINDS[self.kind]
+        """The kind's name in the reader's language."""
+        return _(KINDS[self.kind])
 
     @property
     def example(self) -> str:
@@ -136,12 +157,14 @@ def update_document_settings(
         _check_prefixes_differ(cleaned, errors)
         terms_days = _whole_number(change.payment_terms_days, "payment_terms_days", errors)
         if terms_days is not None and not 0 <= terms_days <= MAX_TERMS_DAYS:
-            errors["payment_terms_days"] = f"Enter a number of days from 0 to {MAX_TERMS_DAYS}."
+            errors["payment_terms_days"] = _("Enter a number of days from 0 to {most}.").format(
+                most=MAX_TERMS_DAYS
+            )
         texts = {}
         for key, text in (("default_terms", change.default_terms), ("default_notes", change.default_notes)):
             texts[key] = text.strip()
             if len(texts[key]) > MAX_TEXT_LENGTH:
-                errors[key] = f"Use at most {MAX_TEXT_LENGTH:,} characters."
+                errors[key] = _("Use at most {count} characters.").format(count=MAX_TEXT_LENGTH)
         if errors:
             raise InvalidDetails(errors)
         changes: dict[str, dict[str, str]] = {}
@@ -196,12 +219,14 @@ def _clean_format(
     kind = entry.kind
     prefix = entry.prefix.strip()
     if len(prefix) > MAX_PREFIX_LENGTH:
-        errors[f"{kind}.prefix"] = f"Use at most {MAX_PREFIX_LENGTH} characters."
+        errors[f"{kind}.prefix"] = _("Use at most {count} characters.").format(count=MAX_PREFIX_LENGTH)
     elif not _PREFIX.fullmatch(prefix):
         errors[f"{kind}.prefix"] = _("Use only letters, digits, and - / . (no spaces).")
     width = _whole_number(entry.width, f"{kind}.width", errors)
     if width is not None and not MIN_WIDTH <= width <= MAX_WIDTH:
-        errors[f"{kind}.width"] = f"Enter a number of digits from {MIN_WIDTH} to {MAX_WIDTH}."
+        errors[f"{kind}.width"] = _("Enter a number of digits from {least} to {most}.").format(
+            least=MIN_WIDTH, most=MAX_WIDTH
+        )
     next_value = _whole_number(entry.next_value, f"{kind}.next_value", errors)
     if next_value is not None:
         if not 1 <= next_value <= MAX_NEXT_VALUE:
@@ -210,10 +235,10 @@ def _clean_format(
             lowest = _lowest_next_value(session, organization_id, kind, prefix, sequence)
             if next_value < lowest:
                 used = format_number(prefix, width or 1, lowest - 1) if width else f"{prefix}{lowest - 1}"
-                errors[f"{kind}.next_value"] = (
-                    f"Numbers must never repeat: {used} has been used already, "
-                    f"so the next number must be {lowest} or more."
-                )
+                errors[f"{kind}.next_value"] = _(
+                    "Numbers must never repeat: {used} has been used already, so the next number must be "
+                    "{lowest} or more."
+                ).format(used=used, lowest=lowest)
     if f"{kind}.prefix" in errors or width is None or next_value is None:
         return None
     return prefix, width, next_value
@@ -226,9 +251,9 @@ def _check_prefixes_differ(cleaned: dict[str, tuple[str, int, int]], errors: dic
         kinds_of.setdefault(prefix.upper(), []).append(kind)
     for kinds in kinds_of.values():
         for kind in kinds[1:] if len(kinds) > 1 else ():
-            errors[f"{kind}.prefix"] = f"{KINDS[kinds[0]]}s use this prefix already; choose another."
+            errors[f"{kind}.prefix"] = _(_PREFIX_TAKEN[kinds[0]][0])
         if len(kinds) > 1:
-            errors[f"{kinds[0]}.prefix"] = f"{KINDS[kinds[1]]}s use this prefix too; choose another."
+            errors[f"{kinds[0]}.prefix"] = _(_PREFIX_TAKEN[kinds[1]][1])
 
 
 def _lowest_next_value(

@@ -100,14 +100,16 @@ def invite_contact(
     errors: dict[str, str] = {}
     clean_name = " ".join(name.split())
     if not clean_name:
-        errors["name"] = "Enter the contact's name."
+        errors["name"] = _("Enter the contact's name.")
     elif len(clean_name) > MAX_NAME_LENGTH or not clean_name.isprintable():
-        errors["name"] = f"Use at most {MAX_NAME_LENGTH} characters, without special characters."
+        errors["name"] = _("Use at most {count} characters, without special characters.").format(
+            count=MAX_NAME_LENGTH
+        )
     address = ""
     try:
         address = normalize_email(validate_email(email.strip(), check_deliverability=False).normalized)
-    except EmailNotValidError as error:
-        errors["email"] = f"This is not a valid e-mail address. {error}"
+    except EmailNotValidError:
+        errors["email"] = _("This is not a valid e-mail address.")
     if errors:
         raise InvalidDetails(errors)
     now = clock()

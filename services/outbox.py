@@ -33,6 +33,7 @@ from models import OutboxAttachment, OutboxEmail
 from models.sealed import SecretUnreadable, seal, unseal
 from services.database import Database
 from services.errors import InvalidEmail, InvalidStatusChange, NotFound
+from services.i18n import DEFAULT_LANGUAGE, N_, _, current_language, using_language
 
 PENDING = "pending"
 SENDING = "sending"
@@ -54,10 +55,14 @@ _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*"
 
 LINK_HIDDEN = "[link hidden]"
 LINK_SENT = "[link removed after sending]"
-LINK_EXPIRED = "[this link has expired: please ask for a new one]"
+# Said to the reader in place of a link that can no longer be used, in the language of its message.
+LINK_EXPIRED = N_("[this link has expired: please ask for a new one]")
 _LINK_MARK = "[[sealed link until "
-# A sealed link: its expiry in clear (for expire_links), the link and its expiry again under the seal.
-_SEALED_LINK = re.compile(re.escape(_LINK_MARK) + r"(\S+) (sealed:v1:[A-Za-z0-9_=-]+)\]\]")
+# A sealed link: its expiry in clear (for expire_links), the link and its expiry again under the seal,
+# and the language its message is written in (none in a link sealed before languages: English).
+_SEALED_LINK = re.compile(
+    re.escape(_LINK_MARK) + r"(\S+) (sealed:v1:[A-Za-z0-9_=-]+)(?: ([A-Za-z_-]{2,20}))?\]\]"
+)
 # A set-password link as messages held it before links were sealed (services.invitations seals those
 # still waiting at start-up; this catches one queued meanwhile by an instance not yet upgraded).
 _PLAIN_SECRET_LINK = re.compile(r"\S*/set-password\?token=[A-Za-z0-9_-]+")
@@ -162,9 +167,13 @@ def add_email(
 
 def secret_link(url: str, expires_at: datetime) -> str:
     """What a message's body holds for ``url``, a link that must not be stored readable (it grants
-    something until ``expires_at``): sent as the link itself while it is valid, stored only sealed."""
+    something until ``expires_at``): sent as the link itself while it is valid, stored only sealed.
+
+    Written for the reader of the moment (``using_language``): should the link expire before the
+    message is sent, the line said in its place is in the message's language.
+    """
     until = _utc(expires_at).isoformat()
-    return f"{_LINK_MARK}{until} {seal(f'{until} {url}')}]]"
+    return f"{_LINK_MARK}{until} {seal(f'{until} {url}')} {current_language()}]]"
 
 
 def links_for_delivery(body: str, now: datetime) -> str:
@@ -173,12 +182,18 @@ def links_for_delivery(body: str, now: datetime) -> str:
 
     def opened(match: re.Match[str]) -> str:
         try:
-            until, _, url = unseal(match.group(2)).partition(" ")
+            until, _sep, url = unseal(match.group(2)).partition(" ")
         except SecretUnreadable:
-            return LINK_EXPIRED
-        return url if url and _utc(now) < datetime.fromisoformat(until) else LINK_EXPIRED
+            return _expired(match)
+        return url if url and _utc(now) < datetime.fromisoformat(until) else _expired(match)
 
     return _SEALED_LINK.sub(opened, body)
+
+
+def _expired(link: re.Match[str]) -> str:
+    """The line in place of an expired link, in the language of its message."""
+    with using_language(link.group(3) or DEFAULT_LANGUAGE):
+        return _(LINK_EXPIRED)
 
 
 def links_hidden(body: str, replacement: str = LINK_HIDDEN) -> str:
@@ -201,7 +216,8 @@ def expire_links(db: Database, now: datetime) -> int:
     expired = {}
     for email_id, body in waiting:
         kept = _SEALED_LINK.sub(
-            lambda link: LINK_EXPIRED if datetime.fromisoformat(link.group(1)) <= _utc(now) else link[0], body
+            lambda link: _expired(link) if datetime.fromisoformat(link.group(1)) <= _utc(now) else link[0],
+            body,
         )
         if kept != body:
             expired[email_id] = (body, kept)

@@ -35,6 +35,7 @@ from services.errors import (
 from services.events import Events, customer_sessions_topic
 from services.i18n import N_, _, formatting_locale, using_language
 from services.outbox import queue_email
+from services.password_advice import advice
 from services.passwords import DEFAULT_ROUNDS, MAX_PASSWORD_BYTES, hash_password, verify_password
 from services.principal import Principal
 
@@ -253,8 +254,7 @@ def _strength(password: str, *, email: str, name: str) -> tuple[bool, list[str]]
     result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=_user_inputs(email, name))
     if result["score"] >= MIN_SCORE:
         return True, []
-    feedback = result["feedback"]
-    return False, [sentence for sentence in [feedback["warning"], *feedback["suggestions"]] if sentence]
+    return False, advice(result["feedback"])
 
 
 def _user_inputs(email: str, name: str) -> list[str]:

@@ -21,7 +21,7 @@ from services.database import Database
 from services.errors import InvalidDetails, NotFound
 from services.events import SETTINGS_TOPIC, Events
 from services.gateways.base import MethodKind
-from services.i18n import _
+from services.i18n import N_, _
 from services.settings import Settings
 
 METHODS_UPDATED = "business.payment_methods_updated"
@@ -29,24 +29,30 @@ GATEWAY_UPDATED = "business.gateway_updated"
 
 SANDBOX = "sandbox"
 STRIPE = "stripe"
-GATEWAYS = {SANDBOX: "Sandbox (no real money)", STRIPE: "Stripe"}
+GATEWAYS = {SANDBOX: N_("Sandbox (no real money)"), STRIPE: N_("Stripe")}  # shown with gateway_label
 CHECK_TIMEOUT_SECONDS = 10.0
 MAX_KEY_LENGTH = 255
 KEY_PREFIXES = {
-    "secret_key": (("sk_", "rk_"), "A Stripe secret key starts with sk_ (or rk_ for a restricted key)."),
-    "publishable_key": (("pk_",), "A Stripe publishable key starts with pk_."),
-    "webhook_secret": (("whsec_",), "A webhook signing secret starts with whsec_."),
+    "secret_key": (("sk_", "rk_"), N_("A Stripe secret key starts with sk_ (or rk_ for a restricted key).")),
+    "publishable_key": (("pk_",), N_("A Stripe publishable key starts with pk_.")),
+    "webhook_secret": (("whsec_",), N_("A webhook signing secret starts with whsec_.")),
 }
-KEY_LABELS = {
-    "secret_key": "secret key",
-    "publishable_key": "publishable key",
-    "webhook_secret": "webhook signing secret",
+# What a key field is missing, and what is wrong with a key cut short, by field.
+KEY_MISSING = {
+    "secret_key": N_("Enter the secret key from the Stripe dashboard."),
+    "publishable_key": N_("Enter the publishable key from the Stripe dashboard."),
+    "webhook_secret": N_("Enter the webhook signing secret from the Stripe dashboard."),
+}
+KEY_INCOMPLETE = {
+    "secret_key": N_("This is not a whole secret key: copy it again, without spaces."),
+    "publishable_key": N_("This is not a whole publishable key: copy it again, without spaces."),
+    "webhook_secret": N_("This is not a whole webhook signing secret: copy it again, without spaces."),
 }
 _KEY = re.compile(r"[A-Za-z0-9_]+")
-SANDBOX_READY = (
+SANDBOX_READY = N_(
     "The sandbox is ready: it takes Stripe's test cards and accounts only, and no real money moves."
 )
-NO_METHOD = "Customers need at least one way to pay: keep cards or bank debits on."
+NO_METHOD = N_("Customers need at least one way to pay: keep cards or bank debits on.")
 
 _log = logging.getLogger(__name__)
 
@@ -140,7 +146,7 @@ def update_payment_methods(
 ) -> AcceptedMethods:
     """Choose the methods customers may pay with; at least one must stay on (``InvalidDetails``)."""
     if not (methods.cards or methods.bank_debits):
-        raise InvalidDetails({"methods": NO_METHOD})
+        raise InvalidDetails({"methods": _(NO_METHOD)})
     with db.transaction() as session:
         organization = _organization(session, organization_id, lock=True)
         old = AcceptedMethods(organization.accept_cards, organization.accept_bank_debits)
@@ -242,7 +248,7 @@ def check_connection(
     with db.reading() as session:
         keys = _resolved_keys(change, _row(session, organization_id), settings)
     if change.gateway == SANDBOX:
-        return ConnectionCheck(True, SANDBOX_READY)
+        return ConnectionCheck(True, _(SANDBOX_READY))
     import stripe  # the SDK loads only when it is used
 
     client = stripe.StripeClient(
@@ -257,15 +263,19 @@ def check_connection(
         _log.info("stripe connection check: authentication refused: %s", error)
         return ConnectionCheck(
             False,
-            f"Stripe did not accept the secret key ({_stripe_words(error)}). "
-            "Copy it again from the Stripe dashboard, under Developers > API keys.",
+            _(
+                "Stripe did not accept the secret key ({stripe_says}). Copy it again from the Stripe "
+                "dashboard, under Developers > API keys."
+            ).format(stripe_says=_stripe_words(error)),
         )
     except stripe.PermissionError as error:
         _log.info("stripe connection check: permission refused: %s", error)
         return ConnectionCheck(
             False,
-            f"Stripe accepted the key but refused to show the account ({_stripe_words(error)}). "
-            "A restricted key needs at least read access to the balance.",
+            _(
+                "Stripe accepted the key but refused to show the account ({stripe_says}). A restricted "
+                "key needs at least read access to the balance."
+            ).format(stripe_says=_stripe_words(error)),
         )
     except stripe.APIConnectionError as error:
         _log.warning("stripe connection check: no connection: %s", error)
@@ -275,9 +285,17 @@ def check_connection(
         )
     except stripe.StripeError as error:
         _log.warning("stripe connection check failed: %s", error)
-        return ConnectionCheck(False, f"Stripe answered with an error: {_stripe_words(error)}.")
-    mode = "live" if getattr(balance, "livemode", False) else "test"
-    return ConnectionCheck(True, f"Connected to Stripe in {mode} mode: the secret key works.")
+        return ConnectionCheck(
+            False, _("Stripe answered with an error: {stripe_says}.").format(stripe_says=_stripe_words(error))
+        )
+    if getattr(balance, "livemode", False):
+        return ConnectionCheck(True, _("Connected to Stripe in live mode: the secret key works."))
+    return ConnectionCheck(True, _("Connected to Stripe in test mode: the secret key works."))
+
+
+def gateway_label(gateway: str) -> str:
+    """The gateway's name in the reader's language."""
+    return _(GATEWAYS[gateway]) if gateway in GATEWAYS else gateway
 
 
 def key_hint(key: str) -> str:
@@ -310,11 +328,11 @@ def _resolved_keys(change: GatewayChange, row: IntegrationSettings | None, setti
         value = value or getattr(known, field)
         prefixes, wrong = KEY_PREFIXES[field]
         if not value:
-            errors[field] = f"Enter the {KEY_LABELS[field]} from the Stripe dashboard."
+            errors[field] = _(KEY_MISSING[field])
         elif not value.startswith(prefixes):
-            errors[field] = wrong
+            errors[field] = _(wrong)
         elif len(value) > MAX_KEY_LENGTH or not _KEY.fullmatch(value) or len(value) < 8:
-            errors[field] = f"This is not a whole {KEY_LABELS[field]}: copy it again, without spaces."
+            errors[field] = _(KEY_INCOMPLETE[field])
         values[field] = value
     if not errors and _mode(values["secret_key"]) != _mode(values["publishable_key"]):
         errors["publishable_key"] = _(

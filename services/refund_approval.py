@@ -41,6 +41,7 @@ from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import DomainError, GatewayUnavailable, NotFound, TextTooLong, human_message
 from services.gateways.base import PaymentGateway, RefundResult
+from services.i18n import _
 from services.money import Money
 
 _log = logging.getLogger(__name__)
@@ -337,7 +338,11 @@ def _refund_lines(session: Session, request_ids: list[int]) -> dict[int, list[Re
         .order_by(Refund.id)
     )
     for refund, receipt_number, note_number in rows:
-        drawn_from = f"Credit note {note_number}" if note_number else f"Receipt {receipt_number or '—'}"
+        drawn_from = (
+            _("Credit note {number}").format(number=note_number)
+            if note_number
+            else _("Receipt {number}").format(number=receipt_number or "—")
+        )
         line = RefundLine(
             refund.public_id,
             Money(refund.amount_minor, refund.currency),

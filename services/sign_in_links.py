@@ -159,8 +159,8 @@ def _send(session: Session, user: PortalUser, business: Organization, base_url: 
             created_at=now,
         )
     )
-    link = secret_link(f"{base_url.rstrip('/')}{LINK_PATH}?token={token}", expires_at)
     with using_language(user.language or business.default_language):
+        link = secret_link(f"{base_url.rstrip('/')}{LINK_PATH}?token={token}", expires_at)
         body = "\n\n".join(
             (
                 _("Hello {name},").format(name=user.name or user.email),

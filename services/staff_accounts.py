@@ -24,7 +24,7 @@ from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
 from services.events import Events, staff_sessions_topic
-from services.i18n import _
+from services.i18n import N_, _
 from services.password_change import password_problems
 from services.passwords import DEFAULT_ROUNDS, hash_password
 from services.staff_auth import OWNER, ROLES
@@ -36,7 +36,12 @@ DISABLED = "staff.disabled"
 ENABLED = "staff.enabled"
 ROLE_CHANGED = "staff.role_changed"
 
-ROLE_LABELS = {OWNER: "Owner", "staff": "Staff"}
+ROLE_LABELS = {OWNER: N_("Owner"), "staff": N_("Staff")}  # shown with role_label
+
+
+def role_label(role: str) -> str:
+    """A role's name in the reader's language: Owner, Staff."""
+    return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,12 @@ class CannotChangeYourself(InvalidDetails):
     """Nobody disables their own account or changes their own role."""
 
     def __init__(self, field: str) -> None:
-        what = "disable your own account" if field == "active" else "change your own role"
-        super().__init__({field: f"You cannot {what}; another owner can."})
+        message = (
+            _("You cannot disable your own account; another owner can.")
+            if field == "active"
+            else _("You cannot change your own role; another owner can.")
+        )
+        super().__init__({field: message})
         self.field = field
 
 
@@ -76,7 +85,11 @@ class LastActiveOwner(InvalidDetails):
 
     def __init__(self, name: str, field: str) -> None:
         super().__init__(
-            {field: f"{name} is the only active owner. Make another staff member an owner first."}
+            {
+                field: _("{name} is the only active owner. Make another staff member an owner first.").format(
+                    name=name
+                )
+            }
         )
         self.name = name
         self.field = field
@@ -84,7 +97,13 @@ class LastActiveOwner(InvalidDetails):
 
 class StaffEmailTaken(InvalidDetails):
     def __init__(self, email: str) -> None:
-        super().__init__({"email": f"{email} already has a staff account; each person needs their own."})
+        super().__init__(
+            {
+                "email": _("{email} already has a staff account; each person needs their own.").format(
+                    email=email
+                )
+            }
+        )
         self.email = email
 
 
@@ -118,12 +137,14 @@ def add_staff(
     if not name:
         errors["name"] = _("Enter the staff member's name.")
     elif len(name) > MAX_NAME_LENGTH or not name.isprintable():
-        errors["name"] = f"Use at most {MAX_NAME_LENGTH} characters, without special characters."
+        errors["name"] = _("Use at most {count} characters, without special characters.").format(
+            count=MAX_NAME_LENGTH
+        )
     email = ""
     try:
         email = normalize_email(validate_email(new.email.strip(), check_deliverability=False).normalized)
-    except EmailNotValidError as error:
-        errors["email"] = f"This is not a valid e-mail address. {error}"
+    except EmailNotValidError:
+        errors["email"] = _("This is not a valid e-mail address.")
     if new.role not in ROLES:
         errors["role"] = _("Choose Owner or Staff.")
     problems = password_problems(new.password, email=email or new.email, name=name)

@@ -14,6 +14,7 @@ from services import portal
 from services.branding import get_branding
 from services.i18n import _
 from services.language_settings import get_staff_preferences, set_staff_preferences
+from services.staff_accounts import role_label
 from services.staff_auth import StaffPrincipal
 
 PATH = "/admin/account"
@@ -30,7 +31,7 @@ async def admin_account_page(request: Request) -> None:
         with ui.card().classes("w-full max-w-2xl p-4 sm:p-6 gap-1").props("flat bordered"):
             ui.label(staff.name).classes("text-lg font-semibold")
             ui.label(staff.email).classes("text-sm text-grey-8 break-all")
-            ui.label(staff.role.title()).classes("text-sm text-grey-7")
+            ui.label(role_label(staff.role)).classes("text-sm text-grey-7")
         PreferencesCard(
             preferences,
             lambda change: io_bound(set_staff_preferences, current.db, staff, change, clock=current.clock),

@@ -14,7 +14,7 @@ from components.cards import detail_card, figure_card
 from components.client_form import ClientForm, EditClientDialog
 from components.dialog_host import DialogHost
 from components.field_errors import show_field_error
-from components.headings import dialog_title
+from components.headings import dialog_title, section_heading
 from components.language import translated_columns
 from components.offload import io_bound
 from components.status import status_color
@@ -63,7 +63,7 @@ NUMBER_CELL = """
   <a :href="'/admin/invoices/' + props.row.id"
      class="text-primary font-medium no-underline">{{ props.value }}</a>
   <q-badge v-if="props.row.retainer" outline color="grey-8" class="ms-2 gt-xs"
-           :role="null">Retainer</q-badge>
+           :role="null">{{ props.row.retainer }}</q-badge>
 </q-td>
 """
 STATUS_CELL = """
@@ -132,11 +132,12 @@ async def client_page(request: Request, public_id: str) -> None:
             ).mark("client-new-invoice")
         overview = ui.column().classes("w-full gap-6")
         with ui.column().classes("w-full gap-2"):
-            ui.label(_("Recent invoices")).classes("text-lg font-semibold")
+            section_heading(_("Recent invoices"))
             table = ui.table(columns=translated_columns(INVOICE_COLUMNS), rows=[], row_key="id").classes(
                 "w-full"
             )
-            table.props('flat bordered no-data-label="No invoices yet."')
+            no_invoices = _("No invoices yet.")
+            table.props(f'flat bordered no-data-label="{no_invoices}"')
             compact_on_phone(table)
             table.add_slot("body-cell-number", NUMBER_CELL)
             table.add_slot("body-cell-status", STATUS_CELL)
@@ -188,7 +189,7 @@ async def client_page(request: Request, public_id: str) -> None:
         {
             "id": row.public_id,
             "number": row.number,
-            "retainer": row.is_retainer,
+            "retainer": _("Retainer") if row.is_retainer else "",  # its badge's word
             "issue_date": format_day(row.issue_date, locale),
             "due_date": format_day(row.due_date, locale),
             "status": row.status_label,
@@ -208,7 +209,7 @@ class ContactsSection:
         self.staff, self.client_public_id, self.host, self.locale = staff, client_public_id, host, locale
         with ui.column().classes("w-full gap-2"):
             with ui.row().classes("w-full items-center gap-2"):
-                ui.label(_("Contact persons")).classes("text-lg font-semibold")
+                section_heading(_("Contact persons"))
                 ui.space()
                 ui.button(_("Add contact"), icon="person_add", on_click=self.open_add).props(
                     "outline no-caps"
@@ -293,8 +294,9 @@ class ContactsSection:
             return
         self.say(
             "positive",
-            f"A new invitation is on its way to {contact.email}. "
-            "The link in the earlier one no longer works.",
+            _(
+                "A new invitation is on its way to {email}. The link in the earlier one no longer works."
+            ).format(email=contact.email),
         )
         await self.reload()
 
@@ -362,7 +364,10 @@ class ContactsSection:
             self.say("negative", human_message(error, now=current.clock()))
             return
         self.say(
-            "positive", f"{contact.name}'s two-factor sign-in is reset; the password alone signs in now."
+            "positive",
+            _("{name}'s two-factor sign-in is reset; the password alone signs in now.").format(
+                name=contact.name
+            ),
         )
         await self.reload()
 
@@ -396,9 +401,11 @@ class ContactsSection:
             return
         self.say(
             "positive",
-            f"{contact.name} can sign in to the portal again."
-            if active
-            else f"{contact.name} can no longer sign in to the portal.",
+            (
+                _("{name} can sign in to the portal again.")
+                if active
+                else _("{name} can no longer sign in to the portal.")
+            ).format(name=contact.name),
         )
         await self.reload()
 
@@ -415,7 +422,7 @@ class AddContactDialog:
                 )
             ).classes("text-sm text-grey-7")
             self.name = _contact_input(_("Name"), "contact-name", 200)
-            self.email = _contact_input("E-mail", "contact-email", 254)
+            self.email = _contact_input(_("E-mail"), "contact-email", 254)
             self.error = ui.label().classes("text-sm text-negative").mark("contact-error")
             with ui.row().classes("w-full justify-end gap-2"):
                 ui.button(_("Cancel"), on_click=self.dialog.close).props("flat no-caps")
@@ -451,7 +458,10 @@ class AddContactDialog:
             self.save.props(remove="loading")
         self.dialog.close()
         self.section.say(
-            "positive", f"{contact.name} is added, and an invitation is on its way to {contact.email}."
+            "positive",
+            _("{name} is added, and an invitation is on its way to {email}.").format(
+                name=contact.name, email=contact.email
+            ),
         )
         await self.section.reload()
 
@@ -470,7 +480,7 @@ def _state_label(contact: ContactView, locale: str) -> str:
 def _detail_rows(view: ClientView) -> list[tuple[str, str | list[str]]]:
     return [
         (_("Company"), view.company_name),
-        ("E-mail", view.email),
+        (_("E-mail"), view.email),
         (_("Phone"), view.phone),
         (_("Website"), view.website),
         (_("Tax number"), view.tax_number),

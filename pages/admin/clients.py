@@ -77,7 +77,8 @@ async def clients_page(request: Request) -> None:
                 "clients-new"
             )
         table = ui.table(columns=translated_columns(COLUMNS), rows=[], row_key="id").classes("w-full")
-        table.props('flat bordered hide-pagination no-data-label="No clients match this search."')
+        no_clients = _("No clients match this search.")
+        table.props(f'flat bordered hide-pagination no-data-label="{no_clients}"')
         table.props[":pagination"] = "{rowsPerPage: 0}"
         compact_on_phone(table)
         table.add_slot("body-cell-name", NAME_CELL)

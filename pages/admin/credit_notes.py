@@ -31,7 +31,7 @@ from services.credit_notes import CreditNoteList, CreditNoteRow, list_business_c
 from services.dates import format_day
 from services.errors import DomainError, InvalidDetails, human_message
 from services.events import client_documents_topic
-from services.i18n import N_, _
+from services.i18n import N_, _, ngettext
 from services.money import Money, format_money
 from services.portal import Portal
 from services.staff_auth import StaffPrincipal
@@ -56,7 +56,7 @@ STATUS_CELL = """
 """
 ACTIONS_CELL = """
 <q-td :props="props">
-  <q-btn v-if="props.row.voidable" flat dense no-caps color="negative" label="Void"
+  <q-btn v-if="props.row.voidable" flat dense no-caps color="negative" :label="props.row.voidable"
          @click="() => $parent.$emit('void', props.row)" />
 </q-td>
 """
@@ -86,10 +86,11 @@ async def credit_notes_page(request: Request) -> None:
                     lambda: NewCreditNoteDialog(current, staff, clients, rates, branding.locale, reload)
                 ),
             ).props("unelevated no-caps").mark("new-credit-note")
+        none_yet = _("No credit notes yet.")
         table = (
             ui.table(columns=translated_columns(COLUMNS), rows=[], row_key="id", pagination=FIRST_PAGE)
             .classes("w-full")
-            .props('flat bordered no-data-label="No credit notes yet."')
+            .props(f'flat bordered no-data-label="{none_yet}"')
             .mark("credit-notes-table")
         )
         table.props["rows-per-page-options"] = [10, 25, 50, 100]
@@ -110,7 +111,9 @@ async def credit_notes_page(request: Request) -> None:
         table.pagination = server_pagination(
             page=found.page, page_size=found.page_size, sort="date", descending=True, total=found.total_count
         )
-        count.text = f"{found.total_count} credit note" + ("" if found.total_count == 1 else "s")
+        count.text = ngettext("{count} credit note", "{count} credit notes", found.total_count).format(
+            count=found.total_count
+        )
 
     async def on_request(event: events.GenericEventArguments) -> None:
         wanted = requested_page(event.args, sorts=(), default_sort="")
@@ -274,5 +277,6 @@ def _row(row: CreditNoteRow, locale: str) -> dict[str, Any]:
         "remaining": format_money(row.remaining, locale) if row.status != "void" else "—",
         "status": _(status),  # the English label is the colour's key
         "color": STATUS_COLORS.get(status, "grey-7"),
-        "voidable": row.status == "open",  # the service refuses (and says why) if some was used
+        # Void's button (its word) while open: the service refuses, and says why, if some was used.
+        "voidable": _("Void") if row.status == "open" else "",
     }

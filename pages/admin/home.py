@@ -7,6 +7,7 @@ from nicegui import ui
 
 from components.admin_frame import admin_frame
 from components.cards import figure_card
+from components.headings import section_heading
 from components.offload import io_bound
 from services import portal
 from services.branding import get_branding
@@ -70,21 +71,25 @@ def _figures(overview: BusinessOverview, locale: str) -> None:
                 _("Outstanding ({currency})").format(currency=figures.outstanding.currency),
                 format_money(figures.outstanding, locale),
                 icon="account_balance_wallet",
-                note=f"{figures.open_count} open invoice{'s' if figures.open_count != 1 else ''}",
+                note=ngettext("{count} open invoice", "{count} open invoices", figures.open_count).format(
+                    count=figures.open_count
+                ),
                 test_id=f"outstanding-{figures.outstanding.currency}",
             )
             figure_card(
                 _("Overdue ({currency})").format(currency=figures.overdue.currency),
                 format_money(figures.overdue, locale),
                 icon="schedule",
-                note=f"{figures.overdue_count} past the due date",
+                note=ngettext(
+                    "{count} past the due date", "{count} past the due date", figures.overdue_count
+                ).format(count=figures.overdue_count),
                 test_id=f"overdue-{figures.overdue.currency}",
             )
 
 
 def _attention(overview: BusinessOverview) -> None:
     with ui.card().classes("w-full gap-2 p-5").props("flat bordered"):
-        ui.label(_("Needs attention")).classes("text-lg font-semibold")
+        section_heading(_("Needs attention"))
         for count, text, target in (
             (
                 overview.unread,
@@ -115,7 +120,7 @@ def _attention(overview: BusinessOverview) -> None:
 
 def _recent_payments(overview: BusinessOverview, locale: str) -> None:
     with ui.card().classes("w-full gap-2 p-5").props("flat bordered"):
-        ui.label(_("Latest payments")).classes("text-lg font-semibold")
+        section_heading(_("Latest payments"))
         if not overview.recent_payments:
             ui.label(_("No payments yet.")).classes("text-grey-7")
             return
@@ -128,5 +133,7 @@ def _recent_payments(overview: BusinessOverview, locale: str) -> None:
                     ui.label(_(METHOD_NAMES.get(payment.method, payment.method.title()))).classes(
                         "text-xs text-grey-7"
                     )
-                status = "" if payment.status == "succeeded" else " (processing)"
-                ui.label(format_money(payment.amount, locale) + status).classes("text-end font-medium")
+                amount = format_money(payment.amount, locale)
+                if payment.status != "succeeded":
+                    amount = _("{amount} (processing)").format(amount=amount)
+                ui.label(amount).classes("text-end font-medium")

@@ -115,7 +115,7 @@ class InvoiceActions:
         number = self.sheet.document.number
         self.dialogs.show(
             lambda: _confirmation(
-                f"Send invoice {number}?",
+                _("Send invoice {number}?").format(number=number),
                 _(
                     "The customer sees it in the portal from now on and gets an e-mail with a link to it. "
                     "A sent invoice can no longer be edited."
@@ -129,7 +129,7 @@ class InvoiceActions:
         number = self.sheet.document.number
         self.dialogs.show(
             lambda: _confirmation(
-                f"Void invoice {number}?",
+                _("Void invoice {number}?").format(number=number),
                 _(
                     "The invoice stays on record, marked void, and the customer no longer owes it. "
                     "This cannot be undone."

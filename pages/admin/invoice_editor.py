@@ -86,8 +86,10 @@ async def edit_invoice_page(request: Request, public_id: str) -> None:
         return
     context = await _load(staff, invoice)
     title = (
-        f"Edit {'retainer invoice' if invoice.kind == InvoiceKind.RETAINER else 'invoice'} {invoice.number}"
-    )
+        _("Edit retainer invoice {number}")
+        if invoice.kind == InvoiceKind.RETAINER
+        else _("Edit invoice {number}")
+    ).format(number=invoice.number)
     with admin_frame(title, branding=context.branding, staff=staff, active="/admin/invoices"):
         DraftForm(
             current,
@@ -241,7 +243,11 @@ class DraftForm:
 
     def _client_changed(self) -> None:
         chosen = str(self.client.value or "")
-        self.currency.text = f"Currency: {self.currencies[chosen]}" if chosen in self.currencies else ""
+        self.currency.text = (
+            _("Currency: {currency}").format(currency=self.currencies[chosen])
+            if chosen in self.currencies
+            else ""
+        )
         self.items.set_currency(self._currency())
 
     def _issue_changed(self) -> None:

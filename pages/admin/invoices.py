@@ -35,7 +35,7 @@ from services.admin_invoice_list import (
 )
 from services.branding import get_branding
 from services.dates import format_day
-from services.i18n import N_, _
+from services.i18n import N_, _, ngettext
 from services.money import format_money
 from services.staff_auth import StaffPrincipal
 
@@ -53,7 +53,7 @@ NUMBER_CELL = """
   <a :href="'/admin/invoices/' + props.row.id"
      class="text-primary font-medium no-underline">{{ props.value }}</a>
   <q-badge v-if="props.row.retainer" outline color="grey-8" class="ms-2 gt-xs"
-           :role="null">Retainer</q-badge>
+           :role="null">{{ props.row.retainer }}</q-badge>
   <div class="sm:hidden text-grey-8 text-xs">{{ props.row.client }}</div>
 </q-td>
 """
@@ -118,12 +118,13 @@ async def invoices_page(request: Request) -> None:
             )
             ui.space()
             count = ui.label().classes("text-sm text-grey-7").mark("invoice-count")
+        none_match = _("No invoices match this filter.")
         table = (
             ui.table(
                 columns=translated_columns(COLUMNS), rows=[], row_key="id", pagination=_pagination(first)
             )
             .classes("w-full")
-            .props('flat bordered no-data-label="No invoices match this filter."')
+            .props(f'flat bordered no-data-label="{none_match}"')
             .mark("invoice-table")
         )
         compact_on_phone(table)
@@ -134,7 +135,9 @@ async def invoices_page(request: Request) -> None:
         state["query"] = page.query
         table.rows = [_row(row, branding.locale) for row in page.rows]
         table.pagination = _pagination(page)
-        count.text = f"{page.total_count} invoice{'' if page.total_count == 1 else 's'}"
+        count.text = ngettext("{count} invoice", "{count} invoices", page.total_count).format(
+            count=page.total_count
+        )
         params = as_params(page.query)
         ui.navigate.history.replace("/admin/invoices" + (f"?{urlencode(params)}" if params else ""))
 
@@ -178,7 +181,7 @@ def _row(row: StaffInvoiceRow, locale: str) -> dict[str, Any]:
     return {
         "id": row.public_id,
         "number": row.number,
-        "retainer": row.is_retainer,
+        "retainer": _("Retainer") if row.is_retainer else "",  # its badge's word
         "client": row.client_name,
         "issue_date": _day(row.issue_date, locale),
         "due_date": _day(row.due_date, locale),

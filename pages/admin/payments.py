@@ -44,7 +44,7 @@ STATUS_CELL = """
 <q-td :props="props">
   <q-badge :color="props.row.color" class="text-sm px-2" rounded :role="null">{{ props.value }}</q-badge>
   <q-badge v-if="props.row.retainer" outline color="grey-8" class="ms-2 gt-xs"
-           :role="null">Retainer</q-badge>
+           :role="null">{{ props.row.retainer }}</q-badge>
 </q-td>
 """
 ALL_CLIENTS = ""
@@ -95,10 +95,11 @@ async def payments_page(request: Request) -> None:
                         lambda: RecordPaymentDialog(current, staff, clients, branding.locale, reload)
                     ),
                 ).props("unelevated no-caps").mark("record-payment")
+        none_yet = _("No payments yet.")
         table = (
             ui.table(columns=translated_columns(COLUMNS), rows=[], row_key="id", pagination=FIRST_PAGE)
             .classes("w-full")
-            .props('flat bordered no-data-label="No payments yet."')
+            .props(f'flat bordered no-data-label="{none_yet}"')
             .mark("admin-payments-table")
         )
         table.props["rows-per-page-options"] = [10, 25, 50, 100]
@@ -142,6 +143,6 @@ def _row(row: PaymentRow, locale: str) -> dict[str, Any]:
         "reference": row.reference or "—",
         "status": _(status),  # the English label is the colour's key
         "color": STATUS_COLORS.get(status, "grey-7"),
-        "retainer": row.is_retainer,
+        "retainer": _("Retainer") if row.is_retainer else "",  # its badge's word
         "amount": format_money(row.amount, locale),
     }

@@ -48,7 +48,7 @@ LINE_STATUS = {
     "pending": N_("Waiting for the payment service"),
     "failed": N_("Failed"),
 }
-METHOD_LABELS = {"manual": "by hand", "gateway": "to the card or account"}
+METHOD_LABELS = {"manual": N_("By hand"), "gateway": N_("To the card or account")}
 
 
 @ui.page("/admin/refunds")
@@ -93,7 +93,7 @@ async def refunds_page(request: Request) -> None:
                             format_day=format_day(view.requested_at, locale),
                         )
                     ).classes("text-sm text-grey-7")
-                ui.badge(STATUS_LABELS.get(view.status, view.status)).props(
+                ui.badge(_(STATUS_LABELS.get(view.status, view.status))).props(
                     f"color={STATUS_COLORS.get(view.status, 'grey-7')}"
                 ).classes("text-sm px-2")
                 ui.label(money(view)).classes("text-lg font-semibold text-end min-w-28")
@@ -107,7 +107,13 @@ async def refunds_page(request: Request) -> None:
                         _("Decline"),
                         on_click=lambda v=view: host.show(
                             lambda: DeclineDialog(
-                                current, staff, v.public_id, f"{v.client_name} asked for {money(v)}", reload
+                                current,
+                                staff,
+                                v.public_id,
+                                _("{client} asked for {amount}").format(
+                                    client=v.client_name, amount=money(v)
+                                ),
+                                reload,
                             )
                         ),
                     ).props("outline no-caps color=negative").mark("decline")
@@ -147,7 +153,7 @@ async def refunds_page(request: Request) -> None:
         with ui.row().classes("w-full items-center gap-2 text-sm no-wrap").mark(f"refund-line-{line.status}"):
             ui.label(
                 _("{capitalize} · {drawn_from}").format(
-                    capitalize=METHOD_LABELS.get(line.method, line.method).capitalize(),
+                    capitalize=_(METHOD_LABELS.get(line.method, line.method)),
                     drawn_from=line.drawn_from,
                 )
             ).classes("grow text-grey-8")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from html import escape
 
 from fastapi import Request
 from nicegui import events, ui
 
 from components.account_forms import ADDRESS_INPUTS
-from components.countries import COUNTRIES
+from components.countries import country_options
 from components.field_errors import save_form, show_field_errors
 from components.language_choice import RegionalCard
 from components.offload import io_bound
@@ -59,9 +60,9 @@ async def admin_settings_page(request: Request) -> None:
 # no name). Here a named button opens the same file picker, and the input sits apart under a label.
 UPLOAD_HEADER = """
 <div class="row items-center gap-2 q-pa-sm">
-  <q-btn unelevated no-caps color="primary" icon="add_photo_alternate" label="Choose a logo"
+  <q-btn unelevated no-caps color="primary" icon="add_photo_alternate" label="{choose}"
          :loading="props.isUploading" @click="props.pickFiles" />
-  <label class="sr-only">Logo file<q-uploader-add-trigger /></label>
+  <label class="sr-only">{file}<q-uploader-add-trigger /></label>
 </div>
 """
 
@@ -87,7 +88,7 @@ class ProfileForm:
                         maxlength=20 if name == "postal_code" else 200,
                     )
                     field.classes("sm:col-span-2" if wide else "")
-                country = ui.select(COUNTRIES, label=_("Country"), with_input=True)
+                country = ui.select(country_options(), label=_("Country"), with_input=True)
                 country.props("outlined dense").classes("w-full").mark("business-address-country")
                 self.fields["address.country"] = country
             ui.label(_("Contact details")).classes("text-base font-medium mt-2")
@@ -178,7 +179,8 @@ class LogoCard:
                 .classes("w-full")
                 .mark("logo-upload")
             )
-            self.upload.add_slot("header", UPLOAD_HEADER)
+            words = {"choose": _("Choose a logo"), "file": _("Logo file")}
+            self.upload.add_slot("header", UPLOAD_HEADER.format(**{k: escape(v) for k, v in words.items()}))
             self.error = ui.label().classes("text-sm text-negative").mark("logo-error")
             self.error.props("role=alert")
         self.show(has_logo)

@@ -24,6 +24,7 @@ from services.api_keys import (
     create_api_key,
     list_api_keys,
     revoke_api_key,
+    scope_label,
 )
 from services.dates import format_moment
 from services.errors import DomainError, InvalidDetails, human_message
@@ -63,7 +64,8 @@ class NewKeyForm:
                     f"outlined dense maxlength={MAX_NAME_LENGTH} hide-bottom-space autocomplete=off"
                 )
                 self.name.classes("grow max-sm:w-full").mark("api-key-name")
-                self.scope = ui.select(dict(SCOPE_LABELS), value=READ_WRITE, label=_("May"))
+                scopes = {scope: scope_label(scope) for scope in SCOPE_LABELS}
+                self.scope = ui.select(scopes, value=READ_WRITE, label=_("May"))
                 self.scope.props("outlined dense options-dense hide-bottom-space")
                 self.scope.classes("w-44 max-sm:w-full").mark("api-key-scope")
                 self.button = ui.button(_("Create key"), icon="key", on_click=self.create).props(
@@ -114,8 +116,9 @@ class SecretDialog:
             with ui.row().classes("w-full items-center gap-2 no-wrap"):
                 secret = ui.input(_("API key"), value=created.secret).props("outlined dense readonly")
                 secret.classes("grow font-mono").mark("api-key-secret")
-                ui.button(icon="content_copy", on_click=lambda: self.copy(created.secret)).props(
-                    'flat round aria-label="Copy the key"'
+                # Named by its visible word: a bare icon would be a button without a name in every language.
+                ui.button(_("Copy"), icon="content_copy", on_click=lambda: self.copy(created.secret)).props(
+                    "outline no-caps"
                 ).mark("api-key-copy")
             with ui.row().classes("w-full justify-end"):
                 ui.button(_("Done"), on_click=self.dialog.close).props("unelevated no-caps").mark(
@@ -153,17 +156,11 @@ class KeyList:
                     ui.badge(state).props(f"color={'grey-7' if key.revoked_at else 'positive'}").classes(
                         "text-sm px-2"
                     )
-                    ui.badge(SCOPE_LABELS.get(key.scope, key.scope)).props("outline color=grey-8").classes(
+                    ui.badge(scope_label(key.scope)).props("outline color=grey-8").classes(
                         "text-sm px-2"
                     ).mark(f"api-key-scope-{key.prefix}")
                 ui.label(_("{prefix}…").format(prefix=key.prefix)).classes("text-sm font-mono text-grey-8")
-                used = f"last used {_when(key.last_used_at)}" if key.last_used_at else "never used"
-                revoked = f" · revoked {_when(key.revoked_at)}" if key.revoked_at else ""
-                ui.label(
-                    _("Created {_when} · {used}{revoked}").format(
-                        _when=_when(key.created_at), used=used, revoked=revoked
-                    )
-                ).classes("text-sm text-grey-7")
+                ui.label(_history(key)).classes("text-sm text-grey-7")
             if key.revoked_at is None:
                 ui.button(_("Revoke"), on_click=lambda k=key: self.host.show(lambda: self._confirm(k))).props(
                     "outline no-caps color=negative"
@@ -211,3 +208,15 @@ class KeyList:
 
 def _when(value: datetime) -> str:
     return format_moment(value)  # in the reader's time zone and locale
+
+
+def _history(key: ApiKeyInfo) -> str:
+    """When the key was made, last used and revoked: "Created … · last used … · revoked …"."""
+    parts = [_("Created {moment}").format(moment=_when(key.created_at))]
+    if key.last_used_at:
+        parts.append(_("last used {moment}").format(moment=_when(key.last_used_at)))
+    else:
+        parts.append(_("never used"))
+    if key.revoked_at:
+        parts.append(_("revoked {moment}").format(moment=_when(key.revoked_at)))
+    return " · ".join(parts)

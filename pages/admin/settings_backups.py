@@ -62,7 +62,8 @@ class ScheduleForm:
             with ui.element("div").classes("grid grid-cols-1 sm:grid-cols-2 gap-3 w-full"):
                 every = schedule.every_hours if schedule.enabled else DEFAULT_EVERY_HOURS
                 self.every = _number(_("Every (hours)"), every, MAX_EVERY_HOURS, "backup-every")
-                self.every.props('hint="24 is once a day, 168 once a week"')
+                hint = _("24 is once a day, 168 once a week")
+                self.every.props(f'hint="{hint}"')
                 self.every.bind_enabled_from(self.enabled, "value")
                 self.keep = _number(_("Keep the newest (backups)"), schedule.keep, MAX_KEEP, "backup-keep")
             self.status = ui.column().classes("w-full gap-2").mark("backup-schedule-status")
@@ -76,8 +77,10 @@ class ScheduleForm:
         self.origin.text = (
             ""
             if schedule.saved_in_settings
-            else "Not saved here yet: the portal follows PORTAL_BACKUP_EVERY and PORTAL_BACKUP_KEEP "
-            f"({_describe(schedule)})."
+            else _(
+                "Not saved here yet: the portal follows PORTAL_BACKUP_EVERY and PORTAL_BACKUP_KEEP "
+                "({schedule})."
+            ).format(schedule=_describe(schedule))
         )
         self.origin.set_visibility(not schedule.saved_in_settings)
         self.status.clear()
@@ -93,9 +96,15 @@ class ScheduleForm:
             lines = []
             if schedule.enabled:
                 due = schedule.next_due
-                lines.append(f"Next backup: {_when(due) if due else 'within a minute'}")
+                lines.append(
+                    _("Next backup: {moment}").format(moment=_when(due))
+                    if due
+                    else _("Next backup: within a minute")
+                )
             if schedule.last_succeeded_at:
-                lines.append(f"Last scheduled backup: {_when(schedule.last_succeeded_at)}")
+                lines.append(
+                    _("Last scheduled backup: {moment}").format(moment=_when(schedule.last_succeeded_at))
+                )
             for line in lines:
                 ui.label(line).classes("text-sm text-grey-8")
 
@@ -147,11 +156,14 @@ class ArchiveList:
                 )
             self.notice = ui.column().classes("w-full gap-2").mark("backup-notice")
             self.rows = ui.column().classes("w-full gap-0").mark("backup-archives")
-            empty = "an empty data folder" + (" and database" if overview.database == "postgresql" else "")
             with ui.row().classes("w-full gap-x-1 gap-y-0 items-baseline text-sm text-grey-7"):
                 ui.label(_("To restore one, stop the portal and run"))
                 ui.label("python app.py restore FILE").classes("font-mono text-grey-9")
-                ui.label(_("with {empty}.").format(empty=empty))
+                ui.label(
+                    _("with an empty data folder and database.")
+                    if overview.database == "postgresql"
+                    else _("with an empty data folder.")
+                )
         self.show(overview)
 
     def show(self, overview: BackupsOverview) -> None:
@@ -210,8 +222,11 @@ def _number(label: str, value: int, maximum: int, mark: str) -> ui.input:
 
 def _describe(schedule: Schedule) -> str:
     if not schedule.enabled:
-        return "off"
-    return f"every {schedule.every_hours} hours, keeping {schedule.keep}"
+        return _("off")
+    # Translators: the backup schedule as the environment sets it, such as "every 24 h, keeping the newest 7".
+    return _("every {hours} h, keeping the newest {count}").format(
+        hours=schedule.every_hours, count=schedule.keep
+    )
 
 
 def _when(value: datetime) -> str:

@@ -101,7 +101,7 @@ class DocumentsForm:
 
     def _number_row(self, kind: str) -> None:
         with ui.element("div").classes("w-full grid grid-cols-2 sm:grid-cols-5 gap-2 items-start"):
-            ui.label(KINDS[kind]).classes("col-span-2 sm:col-span-1 font-medium sm:pt-2")
+            ui.label(_(KINDS[kind])).classes("col-span-2 sm:col-span-1 font-medium sm:pt-2")
             prefix = self._field(f"{kind}.prefix", ui.input(_("Prefix")), f"number-{kind}-prefix")
             prefix.props(f"maxlength={MAX_PREFIX_LENGTH}")
             width = self._field(f"{kind}.width", ui.input(_("Digits")), f"number-{kind}-width")
@@ -219,14 +219,17 @@ class TaxRatesCard:
             ).classes("tabular-nums text-end w-20")
             with ui.row().classes("gap-0 no-wrap"):
                 if not rate.is_default:
+                    make_default = _("Make {name} the default").format(name=rate.name)
                     ui.button(icon="star_outline", on_click=lambda: self.make_default(rate)).props(
-                        f'flat round dense aria-label="Make {rate.name} the default"'
+                        f'flat round dense aria-label="{make_default}"'
                     ).tooltip(_("Make default")).mark(f"tax-default-{rate.public_id}")
+                edit = _("Edit {name}").format(name=rate.name)
                 ui.button(icon="edit", on_click=lambda: self.edit(rate)).props(
-                    f'flat round dense aria-label="Edit {rate.name}"'
+                    f'flat round dense aria-label="{edit}"'
                 ).tooltip(_("Edit")).mark(f"tax-edit-{rate.public_id}")
+                delete = _("Delete {name}").format(name=rate.name)
                 ui.button(icon="delete", on_click=lambda: self.confirm_delete(rate)).props(
-                    f'flat round dense color=negative aria-label="Delete {rate.name}"'
+                    f'flat round dense color=negative aria-label="{delete}"'
                 ).tooltip(_("Delete")).mark(f"tax-delete-{rate.public_id}")
 
     def edit(self, rate: TaxRateView | None) -> None:

@@ -14,7 +14,7 @@ from components.settings_nav import owner_of, settings_page
 from services import portal
 from services.dates import format_moment
 from services.errors import DomainError, InvalidDetails, human_message
-from services.i18n import N_, _
+from services.i18n import N_, _, ngettext
 from services.outbox import FAILED, PENDING, SENDING, SENT, OutboxEntry, list_outbox, retry_now
 from services.smtp_settings import (
     DEFAULT_PORTS,
@@ -31,7 +31,7 @@ from services.smtp_settings import (
 from services.staff_auth import StaffPrincipal
 
 OUTBOX_LIMIT = 50
-KEEP_STORED_HINT = "A password is stored. Leave empty to keep it."
+KEEP_STORED_HINT = N_("A password is stored. Leave empty to keep it.")
 DROP_STORED_HINT = N_("Saving removes the stored password: it is only sent to the server it was saved with.")
 STATE_COLORS = {
     "queued": "blue-grey-8",
@@ -71,9 +71,9 @@ class SmtpForm:
         with ui.card().classes("w-full max-w-3xl gap-3 p-4 md:p-6").props("flat bordered"):
             ui.label(_("SMTP server")).classes("text-lg font-medium")
             where = (
-                f"the server set when the portal was started ({view.environment_host})"
+                _("the server set when the portal was started ({host})").format(host=view.environment_host)
                 if view.environment_host
-                else "no server: e-mail waits in the outbox until one is set"
+                else _("no server: e-mail waits in the outbox until one is set")
             )
             ui.label(
                 _(
@@ -153,7 +153,7 @@ class SmtpForm:
         if not self.has_password:
             hint = ""
         elif typed_for == self.saved_for:
-            hint = KEEP_STORED_HINT
+            hint = _(KEEP_STORED_HINT)
         elif typed_for[0] and typed_for[3]:
             hint = RETYPE_FOR_NEW_SERVER
         else:  # no server of its own or no user name: nothing would sign in with it
@@ -194,7 +194,9 @@ class SmtpForm:
         self.show_errors({})
         self.password.value = ""
         self._remember(saved)
-        where = f"{saved.host}:{saved.port}" if saved.host else "the server set when the portal was started"
+        where = (
+            f"{saved.host}:{saved.port}" if saved.host else _("the server set when the portal was started")
+        )
         with self.message:
             banner("positive", _("Saved. E-mail goes out through {where} from now on.").format(where=where))
 
@@ -335,13 +337,13 @@ def state_of(entry: OutboxEntry) -> str:
 
 
 def _details(entry: OutboxEntry, state: str) -> str:
-    tries = f"{entry.attempts} attempt{'s' if entry.attempts != 1 else ''}"
+    tries = ngettext("{count} attempt", "{count} attempts", entry.attempts).format(count=entry.attempts)
     if state == SENT and entry.sent_at:
-        return f"Sent {_when(entry.sent_at)} · {tries}"
+        return _("Sent {moment} · {tries}").format(moment=_when(entry.sent_at), tries=tries)
     if state == "waiting":
-        return f"{tries} · next try {_when(entry.next_attempt_at)}"
+        return _("{tries} · next try {moment}").format(tries=tries, moment=_when(entry.next_attempt_at))
     if state == FAILED:
-        return f"{tries} · no more automatic tries"
+        return _("{tries} · no more automatic tries").format(tries=tries)
     return ""
 
 

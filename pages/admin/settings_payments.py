@@ -16,11 +16,13 @@ from services.i18n import N_, _, ngettext
 from services.pay_links import pay_link_days, set_pay_link_days
 from services.payment_settings import (
     GATEWAYS,
+    SANDBOX,
     STRIPE,
     AcceptedMethods,
     GatewayChange,
     PaymentSettings,
     check_connection,
+    gateway_label,
     get_payment_settings,
     save_gateway,
     update_payment_methods,
@@ -153,7 +155,8 @@ class GatewayCard:
         with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
             ui.label(_("Payment gateway")).classes("text-lg font-medium")
             self.running = ui.label().classes("text-sm text-grey-8").mark("gateway-running")
-            self.choice = ui.radio(GATEWAYS, value=settings.gateway).props("inline color=primary")
+            gateways = {gateway: gateway_label(gateway) for gateway in GATEWAYS}
+            self.choice = ui.radio(gateways, value=settings.gateway).props("inline color=primary")
             self.choice.mark("gateway-choice")
             stripe_fields = ui.column().classes("w-full gap-2")
             stripe_fields.bind_visibility_from(self.choice, "value", value=STRIPE)
@@ -181,9 +184,12 @@ class GatewayCard:
         self.show(settings)
 
     def show(self, settings: PaymentSettings) -> None:
-        running = _("Sandbox (no real money)") if self.current.gateway.is_sandbox else _("Stripe")
-        source = " (from the server's environment settings)" if settings.from_environment else ""
-        self.running.text = f"Payments now go through: {running}{source}."
+        running = gateway_label(SANDBOX if self.current.gateway.is_sandbox else STRIPE)
+        self.running.text = (
+            _("Payments now go through: {gateway} (from the server's environment settings).")
+            if settings.from_environment
+            else _("Payments now go through: {gateway}.")
+        ).format(gateway=running)
         hints = {
             "secret_key": settings.secret_key_hint,
             "publishable_key": settings.publishable_key_hint,
@@ -192,7 +198,9 @@ class GatewayCard:
         for key, field in self.keys.items():
             field.value = ""
             hint = hints[key]
-            field.props["hint"] = f"Stored: {hint}. Leave empty to keep it." if hint else ""
+            field.props["hint"] = (
+                _("Stored: {hint}. Leave empty to keep it.").format(hint=hint) if hint else ""
+            )
             show_field_error(field, "")
 
     def change(self) -> GatewayChange:
@@ -265,5 +273,7 @@ class GatewayCard:
         with self.result:
             banner(
                 "positive",
-                _("Saved. Payments now go through {gateway}.").format(gateway=GATEWAYS[settings.gateway]),
+                _("Saved. Payments now go through {gateway}.").format(
+                    gateway=gateway_label(settings.gateway)
+                ),
             )

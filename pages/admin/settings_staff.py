@@ -19,7 +19,7 @@ from components.settings_nav import owner_of, settings_page
 from services import portal
 from services.dates import format_moment
 from services.errors import DomainError, InvalidDetails, human_message
-from services.i18n import N_, _
+from services.i18n import N_, _, ngettext
 from services.staff_accounts import (
     ROLE_LABELS,
     NewStaff,
@@ -27,9 +27,10 @@ from services.staff_accounts import (
     add_staff,
     change_staff_role,
     list_staff,
+    role_label,
     set_staff_active,
 )
-from services.staff_auth import STAFF, StaffPrincipal
+from services.staff_auth import OWNER, STAFF, StaffPrincipal
 from services.two_factor import (
     require_staff_two_factor,
     reset_staff_two_factor,
@@ -94,7 +95,7 @@ class StaffList:
                     "text-sm " + ("text-positive" if two_factor else "text-grey-7")
                 ).mark(f"staff-two-factor-{account.email}")
                 ui.label(_last_sign_in(account.last_login_at)).classes("text-sm text-grey-7")
-            role = ui.select(dict(ROLE_LABELS), value=account.role, label=_("Role"))
+            role = ui.select(_roles(), value=account.role, label=_("Role"))
             role.props("outlined dense options-dense").classes("w-32").mark(f"staff-role-{account.email}")
             role.on_value_change(lambda event, a=account: self.change_role(a, str(event.value)))
             label = _("Enable") if not account.is_active else _("Disable")
@@ -162,16 +163,18 @@ class StaffList:
                 clock=current.clock,
                 events=current.events,
             ),
-            f"{account.name} is now {ROLE_LABELS.get(role, role).lower()}.",
+            (_("{name} is now an owner.") if role == OWNER else _("{name} is now staff.")).format(
+                name=account.name
+            ),
         )
 
     async def set_active(self, account: StaffAccount, active: bool) -> None:
         current = portal.current()
         done = (
-            f"{account.name} can sign in again."
+            _("{name} can sign in again.")
             if active
-            else f"{account.name} is disabled and was signed out everywhere."
-        )
+            else _("{name} is disabled and was signed out everywhere.")
+        ).format(name=account.name)
         await self._do(
             lambda: io_bound(
                 set_staff_active,
@@ -248,8 +251,11 @@ class TwoFactorRequirement:
             return
         self.stored = wanted
         if wanted:
-            signed_out = f" {ended} session{'s' if ended != 1 else ''} without it ended." if ended else ""
-            text = _("Two-factor sign-in is now required for all staff.") + signed_out
+            text = _("Two-factor sign-in is now required for all staff.")
+            if ended:
+                text += " " + ngettext(
+                    "{count} session without it ended.", "{count} sessions without it ended.", ended
+                ).format(count=ended)
         else:
             text = _("Two-factor sign-in is no longer required; staff who have it keep it.")
         with self.notice:
@@ -264,8 +270,8 @@ class AddStaffDialog:
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-lg gap-2 p-6"):
             dialog_title(self.dialog, _("Add staff member"))
             self.name = _input(_("Name"), "staff-new-name")
-            self.email = _input("E-mail (they sign in with it)", "staff-new-email", maxlength=254)
-            self.role = ui.select(dict(ROLE_LABELS), value=STAFF, label=_("Role")).props(
+            self.email = _input(_("E-mail (they sign in with it)"), "staff-new-email", maxlength=254)
+            self.role = ui.select(_roles(), value=STAFF, label=_("Role")).props(
                 "outlined dense hide-bottom-space"
             )
             self.role.classes("w-full").mark("staff-new-role")
@@ -335,6 +341,10 @@ class AddStaffDialog:
             type="positive",
         )
         await self.on_done()
+
+
+def _roles() -> dict[str, str]:
+    return {role: role_label(role) for role in ROLE_LABELS}
 
 
 def _input(label: str, marker: str, *, maxlength: int = 200) -> ui.input:

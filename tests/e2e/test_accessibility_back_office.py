@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pyotp
 import pytest
 from sqlalchemy import select
 
-from models import PortalUser, RefundSource, StaffUser
+from models import Invoice, PortalUser, RefundSource, StaffUser
 from services.credits import request_refund
 from services.demo import CUSTOMER_EMAIL, OWNER_EMAIL
+from services.invoices import PAYABLE_STATUSES
 from services.money import Money
+from services.pay_links import issue_pay_link
 from services.staff_accounts import NewStaff, add_staff
 from tests.e2e.accessibility import (
     WIDTHS,
@@ -79,6 +82,18 @@ def refund_request(demo_portal) -> None:
         )
 
 
+@pytest.fixture(scope="module")
+def linked_invoice(demo_portal) -> str:
+    """An open invoice whose e-mail carried a pay link: its page offers Revoke pay links."""
+    with portal_database(demo_portal.data_dir) as db, db.transaction() as session:
+        invoice = session.scalars(
+            select(Invoice).where(Invoice.status.in_(PAYABLE_STATUSES), Invoice.balance_due_minor > 0)
+        ).first()
+        assert invoice is not None
+        issue_pay_link(session, invoice, now=datetime.now(UTC))
+        return f"/admin/invoices/{invoice.public_id}"
+
+
 def add_staff_member(demo_portal, width: str) -> str:
     """A staff member of the demo business, one for each width (their two-factor sign-in is set up once)."""
     email = f"sam.{width}@business.example"
@@ -101,7 +116,7 @@ def scan_new_api_key(page, url: str, where: str) -> list[str]:
     dialog.wait_for()
     page.wait_for_timeout(300)  # Quasar's opening transition
     found = axe_violations(page, f"{where} dialog 'API key created'", within="[role=dialog]")
-    dialog.get_by_role("button", name="Copy the key").click()
+    dialog.get_by_role("button", name="Copy", exact=True).click()  # named by its word, not its icon
     page.get_by_text("The key is copied.").wait_for()
     dialog.get_by_role("button", name="Done").click()
     dialog.wait_for(state="detached")
@@ -141,7 +156,9 @@ def send_or_void(page) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_back_office_pages_and_dialogs_have_no_axe_violations(demo_portal, browser, width, refund_request):
+def test_back_office_pages_and_dialogs_have_no_axe_violations(
+    demo_portal, browser, width, refund_request, linked_invoice
+):
     staff = add_staff_member(demo_portal, width)
     found = scan_two_factor_set_up(browser, demo_portal.url, staff, width)
     context = browser.new_context(viewport=WIDTHS[width])
@@ -152,7 +169,9 @@ def test_back_office_pages_and_dialogs_have_no_axe_violations(demo_portal, brows
     found += scan_new_api_key(page, demo_portal.url, width)
     client = first_link(page, demo_portal.url, "/admin/clients", "/admin/clients/")
     invoice = first_link(page, demo_portal.url, "/admin/invoices", "/admin/invoices/")
-    found += scan_pages(page, demo_portal.url, [*PAGES, client, invoice, f"{invoice}/edit"], width)
+    found += scan_pages(
+        page, demo_portal.url, [*PAGES, client, invoice, f"{invoice}/edit", linked_invoice], width
+    )
 
     dialogs = [
         *DIALOGS,
@@ -160,6 +179,7 @@ def test_back_office_pages_and_dialogs_have_no_axe_violations(demo_portal, brows
         DialogCase("Add contact", client, click_button("Add contact")),
         DialogCase("Disable contact", client, click_button("Disable")),
         DialogCase("Send or Void", invoice, send_or_void),
+        DialogCase("Revoke pay links", linked_invoice, click_button("Revoke pay links")),
     ]
     found += scan_dialogs(page, demo_portal.url, dialogs, width)
     context.close()

@@ -75,6 +75,31 @@ def test_every_page_has_one_h1_first_and_no_level_skipped(demo_portal, browser, 
     owner_context.close()
 
 
+# Home's outline: the page's title, then each card's title as a section under it.
+HOME_OUTLINE = [
+    [1, "Home"],
+    [2, "Outstanding Invoices"],
+    [2, "Available Credits"],
+    [2, "Available Retainer Payments"],
+    [2, "Last Payment Made"],
+    [2, "My Account Details"],
+    [2, "Addresses"],
+    [2, "Card Details"],
+    [2, "Northwind Design Studio"],  # the business's card: its name
+]
+OUTLINE = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+    .map(h => [Number(h.tagName[1]), h.textContent.trim()])"""
+
+
+def test_home_s_cards_are_sections_under_its_title(demo_portal, customer):
+    customer.goto(f"{demo_portal.url}/")
+    settle(customer)
+    customer.locator("[data-testid=business-details]").wait_for()  # the cards come once it is connected
+    assert customer.evaluate(OUTLINE) == HOME_OUTLINE
+    outstanding = customer.get_by_role("heading", name="Outstanding Invoices", exact=True)
+    assert outstanding.evaluate("h => h.closest('[data-testid]').dataset.testid") == "outstanding-invoices"
+
+
 def test_the_skip_link_comes_first_and_leads_to_the_content(demo_portal, customer):
     customer.goto(f"{demo_portal.url}/invoices")
     settle(customer)
@@ -140,7 +165,12 @@ def test_a_dialog_is_named_by_its_title_and_focuses_its_first_field(demo_portal,
     customer.keyboard.press("Escape")
 
 
-def test_the_phone_drawer_opens_from_its_button_and_closes_with_escape(demo_portal, browser):
+# Where the focus is: the sidebar link's address, or the control's name.
+FOCUSED_LINK = "() => document.activeElement.closest('nav') && document.activeElement.getAttribute('href')"
+FOCUSED_NAME = "() => document.activeElement.getAttribute('aria-label')"
+
+
+def test_the_phone_drawer_takes_the_focus_and_gives_it_back_to_its_button(demo_portal, browser):
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
     sign_in_customer(page, demo_portal.url)
@@ -152,11 +182,19 @@ def test_the_phone_drawer_opens_from_its_button_and_closes_with_escape(demo_port
     navigation = page.get_by_role("navigation", name="Main")
     navigation.get_by_role("link", name="Invoices").wait_for()
     page.wait_for_function("() => document.querySelector('[aria-expanded=true]') !== null")
-    page.keyboard.press("Tab")  # into the drawer
+    page.wait_for_function(f"() => ({FOCUSED_LINK})() === '/'")  # its first link, Home, once it is open
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED_LINK) == "/invoices"  # on through the drawer's links
     page.keyboard.press("Escape")
     page.locator("aside.q-layout--prevent-focus").wait_for(state="attached")  # Quasar's mark of a shut drawer
-    assert page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Open navigation"
+    assert page.evaluate(FOCUSED_NAME) == "Open navigation"
     assert menu.get_attribute("aria-expanded") == "false"
+
+    menu.click()  # opened by a tap, shut by a tap beside it: the focus comes back all the same
+    page.wait_for_function(f"() => ({FOCUSED_LINK})() === '/'")
+    page.locator(".q-drawer__backdrop").click(position={"x": 370, "y": 400})
+    page.locator("aside.q-layout--prevent-focus").wait_for(state="attached")
+    page.wait_for_function(f"() => ({FOCUSED_NAME})() === 'Open navigation'")
     context.close()
 
 

@@ -176,6 +176,6 @@ async def test_a_role_change_takes_effect_on_the_next_page(
 
     set_value(owner, f"staff-role-{STAFF_EMAIL}", "owner")
 
-    await owner.should_see("Sam Counter is now owner.", retries=40)
+    await owner.should_see("Sam Counter is now an owner.", retries=40)
     assert (await sam.http_client.get(PAGE)).status_code == 200
     assert "staff.role_changed" in audit_actions()

@@ -9,7 +9,7 @@ import re
 from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
-from models import OutboxEmail, sealed
+from models import Organization, OutboxEmail, sealed
 from services.invitations import (
     INVITE_VALIDITY,
     check_token,
@@ -195,3 +195,42 @@ def test_a_used_link_queued_in_clear_is_removed_at_start_up(db):
     seal_plain_links(db, clock=clock)
 
     assert stored_body(db) == LINK_EXPIRED
+
+
+def invite_in_german(db, clock):
+    client_id = make_client(db, organization := make_organization(db))
+    with db.transaction() as session:  # the business writes to people who chose no language in German
+        session.get_one(Organization, organization).default_language = "de"
+    invite_contact(
+        db, client_id, name="Jonas Weber", email="jonas@client.example", base_url=BASE_URL, clock=clock
+    )
+
+
+GERMAN_EXPIRED = "[Dieser Link ist abgelaufen: Bitte fordern Sie einen neuen an.]"
+
+
+def test_a_link_that_expires_before_its_message_is_sent_is_replaced_in_the_message_s_language(db):
+    clock = Clock()
+    invite_in_german(db, clock)
+    clock.advance(seconds=INVITE_VALIDITY.total_seconds())
+
+    sender = FakeSender()
+    deliver_due(db, CONFIG, clock=clock, sender=sender)
+
+    body = sender.messages[0].get_content()
+    assert GERMAN_EXPIRED in body
+    assert LINK_EXPIRED not in body
+
+
+def test_a_link_removed_from_a_waiting_message_once_expired_is_replaced_in_its_language(db):
+    clock = Clock()
+    invite_in_german(db, clock)
+    with db.transaction() as session:
+        session.execute(update(OutboxEmail).values(status="failed"))
+    clock.advance(seconds=INVITE_VALIDITY.total_seconds())
+
+    assert expire_links(db, clock()) == 1
+
+    stored = stored_body(db)
+    assert GERMAN_EXPIRED in stored
+    assert "sealed:" not in stored
