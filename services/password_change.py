@@ -103,7 +103,8 @@ def check_password(password: str, *, email: str, name: str) -> PasswordCheck:
         problems.append(_("Do not use your e-mail address or your name as the password."))
     elif password and not hard_to_guess:
         problems += [_("This password is easy to guess."), *advice]
-    met = (long_enough, not personal, hard_to_guess, short_enough)
+    # Nothing typed meets nothing: an empty field shows no ticks, not "Not your e-mail" already met.
+    met = (long_enough, not personal, hard_to_guess, short_enough) if password else (False,) * 4
     shown = (_(text).format(count=count) for text, count in zip(_REQUIREMENTS, _COUNTS, strict=True))
     return PasswordCheck(
         tuple(Requirement(text, ok) for text, ok in zip(shown, met, strict=True)), tuple(problems)

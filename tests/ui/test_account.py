@@ -225,3 +225,21 @@ async def test_every_page_has_logout(user):
     for path in ("/", "/invoices", "/payments", "/statement", "/password"):
         await user.open(path)
         await user.should_see("Logout")
+
+
+def ticked(user) -> list[str]:
+    """The password requirements shown ticked off (each a row: its icon, then its text)."""
+    (checklist,) = user.find(marker="password-requirements").elements
+    rows = [row.default_slot.children for row in checklist.default_slot.children]
+    return [label.text for icon, label in rows if icon.props["name"] == "check_circle"]
+
+
+async def test_the_password_checklist_ticks_nothing_while_the_field_is_empty(user):
+    await post_login(user)
+    await user.open("/password")
+    await user.should_see("Not your e-mail address or your name.")
+    assert ticked(user) == []
+    set_value(user, "password-new", NEW_PASSWORD)
+    assert "Not your e-mail address or your name." in ticked(user)
+    set_value(user, "password-new", "")  # emptied again: nothing is met any more
+    assert ticked(user) == []

@@ -178,7 +178,7 @@ def test_the_requirements_are_ticked_one_by_one_while_typing():
             r.met for r in check_password(password, email="ann@client.example", name="Ann Smith").requirements
         ]
 
-    assert met("") == [False, True, False, True]
+    assert met("") == [False, False, False, False]  # an empty field ticks nothing
     assert met("Plum") == [False, True, False, True]
     assert met("annsmith") == [False, False, False, True]
     assert met("password1234") == [True, True, False, True]
