@@ -10,7 +10,12 @@ from nicegui import ui
 from components.url_params import whole_number
 
 COMPACT_ON_PHONE = "compact-on-phone"
-_PHONE_CSS = "@media (max-width: 599px) { .compact-on-phone th, .compact-on-phone td { padding: 6px 8px; } }"
+# A heading may take two lines on a phone ("Offener / Betrag"): a long one must not push its table wider
+# than the screen when its column's figures would fit.
+_PHONE_CSS = (
+    "@media (max-width: 599px) { .compact-on-phone th, .compact-on-phone td { padding: 6px 8px; }"
+    " .compact-on-phone th { white-space: normal; } }"
+)
 
 
 # Column options that hide a table column below 640 px (the phone layout keeps what matters).

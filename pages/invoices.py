@@ -46,7 +46,7 @@ COLUMNS: list[dict[str, Any]] = [
      "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
     {"name": "balance", "label": N_("Balance Due"), "field": "balance", "sortable": True, "align": "right"},
     {"name": "pay", "label": N_("Actions"), "srOnly": True, "field": "payable", "align": "right",
-     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},  # a phone pays from the invoice page
+     "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},  # a phone's Pay is in BALANCE_CELL
 ]  # fmt: skip
 
 TABLE_PROPS = "flat bordered"
@@ -61,12 +61,26 @@ NUMBER_CELL = """
 PAY_CELL = """
 <q-td :props="props">
   <q-btn v-if="props.row.payable" :href="'/pay?invoice=' + props.row.id" @click.stop
-         :label="props.row.pay_label" color="primary" size="sm" unelevated no-caps />
+         :label="props.row.pay_label" :aria-label="props.row.pay_label + ' ' + props.row.number"
+         color="primary" size="sm" unelevated no-caps />
+</q-td>
+"""
+# On a phone the Pay column is hidden (four columns would not fit 390 px): the balance carries the button
+# below it instead, a short "Pay" that keeps the column as narrow as its amounts.
+BALANCE_CELL = """
+<q-td :props="props">
+  <div class="tabular-nums">{{ props.value }}</div>
+  <q-btn v-if="props.row.payable" :href="'/pay?invoice=' + props.row.id" @click.stop
+         :label="props.row.phone_pay_label" :aria-label="props.row.phone_pay_label + ' ' + props.row.number"
+         class="sm:hidden q-mt-xs q-px-sm" color="primary" unelevated no-caps
+         data-testid="phone-pay" />
 </q-td>
 """
 STATUS_CELL = """
 <q-td :props="props">
-  <q-badge :color="props.row.color" class="text-sm px-2" rounded :role="null">{{ props.value }}</q-badge>
+  <q-badge :color="props.row.color" class="text-sm max-sm:text-xs px-2" rounded :role="null">
+    {{ props.value }}
+  </q-badge>
   <div v-if="props.row.processing" class="text-xs text-blue-9 q-mt-xs">{{ props.row.processing }}</div>
 </q-td>
 """
@@ -134,6 +148,7 @@ async def invoices_page(request: Request) -> None:
         table.add_slot("body-cell-number", NUMBER_CELL)
         table.add_slot("body-cell-status", STATUS_CELL)
         table.add_slot("body-cell-pay", PAY_CELL)
+        table.add_slot("body-cell-balance", BALANCE_CELL)
 
     def show(page: InvoicePage) -> None:
         state["query"] = page.query
@@ -182,6 +197,7 @@ def _row(row: Any, locale: str) -> dict[str, Any]:
         "retainer": row.is_retainer,
         "retainer_label": _("Retainer"),
         "pay_label": _("Pay Now"),
+        "phone_pay_label": _("Pay"),
         "issue_date": _day(row.issue_date, locale),
         "due_date": _day(row.due_date, locale),
         "status": term(row.status_label),  # the English label is the colour's key
