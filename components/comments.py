@@ -1,4 +1,9 @@
-"""The comment thread under an invoice: oldest first, plain text, live when the other side writes."""
+"""The comment thread under an invoice: oldest first, plain text, live when the other side writes.
+
+Like a chat, the reader's side of the conversation sits on the right (on the portal the customer's, in the
+back office the business's) and the other side on the left; the reader's own comments are signed "You",
+so who wrote what does not rest on the position or colour alone.
+"""
 
 from __future__ import annotations
 
@@ -66,13 +71,10 @@ class CommentThread:
             return
         with ui.column().classes("w-full gap-3"):
             for comment in self.comments:
-                side = "bg-blue-1 self-end" if comment.from_business else "bg-grey-2 self-start"
-                with ui.column().classes(f"gap-1 rounded-lg px-4 py-3 max-w-[80%] {side}"):
-                    # The reader's time zone and way of writing dates (the database keeps UTC).
-                    stamp = f"{comment.author} · {format_moment(comment.created_at)}"
-                    ui.label(stamp).classes("text-xs text-grey-7")
-                    # ui.label renders text, never HTML: "<b>" stays the three characters it is.
-                    ui.label(comment.body).classes("text-sm whitespace-pre-line break-words")
+                # The reader's time zone and way of writing dates (the database keeps UTC).
+                comment_bubble(
+                    comment, ours=not comment.from_business, when=format_moment(comment.created_at)
+                )
 
     async def submit(self) -> None:
         self.send.props("loading")
@@ -98,3 +100,15 @@ class CommentThread:
     async def reload(self) -> None:
         self.comments = await io_bound(list_comments, self.portal.db, self.principal, self.invoice_public_id)
         self.thread.refresh()
+
+
+def comment_bubble(comment: CommentView, *, ours: bool, when: str) -> ui.column:
+    """One comment: its author (``You`` for the reader's own) and ``when``, then its text. ``ours``, a
+    comment of the reader's side, sits on the right in blue; the other side's on the left in grey."""
+    side = "bg-blue-1 self-end" if ours else "bg-grey-2 self-start"
+    author = _("You") if comment.mine else comment.author
+    with ui.column().classes(f"gap-1 rounded-lg px-4 py-3 max-w-[85%] {side}") as bubble:
+        ui.label(f"{author} · {when}").classes("text-xs text-grey-8")
+        # ui.label renders text, never HTML: "<b>" stays the three characters it is.
+        ui.label(comment.body).classes("text-sm whitespace-pre-line break-words")
+    return bubble.mark("comment-ours" if ours else "comment-theirs")

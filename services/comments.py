@@ -29,13 +29,14 @@ class CommentView:
     from_business: bool
     body: str  # plain text; never rendered as HTML
     created_at: datetime
+    mine: bool = False  # written by the person reading the thread
 
 
 def list_comments(db: Database, principal: Principal, invoice_public_id: str) -> tuple[CommentView, ...]:
-    """The thread of one of the client's invoices, oldest first."""
+    """The thread of one of the client's invoices, oldest first; ``mine`` marks the reader's comments."""
     with db.reading() as session:
         invoice = client_invoice(session, principal, invoice_public_id)
-        return _thread(session, invoice.id)
+        return _thread(session, invoice.id, portal_user_id=principal.portal_user_id)
 
 
 def add_comment(
@@ -55,18 +56,21 @@ def add_comment(
         invoice = client_invoice(session, principal, invoice_public_id)
         take(session, COMMENTS, principal.client_id, now=now)
         comment = _post(session, invoice, text, now, portal_user_id=principal.portal_user_id)
-        view = CommentView(comment.public_id, principal.name, False, text, comment.created_at)
+        view = CommentView(comment.public_id, principal.name, False, text, comment.created_at, mine=True)
     _notify(events, invoice_public_id)
     return view
 
 
-def business_thread(db: Database, organization_id: int, invoice_id: int) -> tuple[CommentView, ...]:
-    """An invoice's thread as the business reads it in its inbox, oldest first."""
+def business_thread(
+    db: Database, organization_id: int, invoice_id: int, *, staff_user_id: int | None = None
+) -> tuple[CommentView, ...]:
+    """An invoice's thread as the business reads it in its inbox, oldest first; ``mine`` marks the
+    comments of the staff member ``staff_user_id`` reading it."""
     with db.reading() as session:
         invoice = session.get(Invoice, invoice_id)
         if invoice is None or invoice.organization_id != organization_id:
             raise NotFound("invoice", invoice_id)
-        return _thread(session, invoice.id)
+        return _thread(session, invoice.id, staff_user_id=staff_user_id)
 
 
 def reply_as_business(
@@ -92,7 +96,7 @@ def reply_as_business(
         comment = _post(session, invoice, text, now, staff_user_id=staff.id)
         mark_thread_read(session, invoice.id, now)
         author = _business_author(session, staff)
-        view = CommentView(comment.public_id, author, True, text, comment.created_at)
+        view = CommentView(comment.public_id, author, True, text, comment.created_at, mine=True)
         public_id = invoice.public_id
     _notify(events, public_id)
     return view
@@ -151,7 +155,10 @@ def _business_author(session: Session, staff: StaffUser) -> str:
     return f"{staff.name} ({organization.name})"
 
 
-def _thread(session: Session, invoice_id: int) -> tuple[CommentView, ...]:
+def _thread(
+    session: Session, invoice_id: int, *, portal_user_id: int | None = None, staff_user_id: int | None = None
+) -> tuple[CommentView, ...]:
+    """The thread, ``mine`` set on the comments of its reader: ``portal_user_id`` or ``staff_user_id``."""
     rows = session.execute(
         select(Comment, PortalUser.name, StaffUser.name, Organization.name)
         .outerjoin(PortalUser, PortalUser.id == Comment.portal_user_id)
@@ -167,6 +174,8 @@ def _thread(session: Session, invoice_id: int) -> tuple[CommentView, ...]:
             from_business=comment.staff_user_id is not None,
             body=comment.body,
             created_at=comment.created_at,
+            mine=(portal_user_id is not None and comment.portal_user_id == portal_user_id)
+            or (staff_user_id is not None and comment.staff_user_id == staff_user_id),
         )
         for comment, customer, staff, business in rows
     )

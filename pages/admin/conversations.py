@@ -14,6 +14,7 @@ from fastapi import Request
 from nicegui import events, ui
 
 from components.admin_frame import admin_frame
+from components.comments import comment_bubble
 from components.live import LiveTopics, Loads
 from components.offload import io_bound
 from services import portal
@@ -99,7 +100,11 @@ class ConversationsView:
         for item in box.items:
             if item.kind is InboxKind.COMMENT and item.key in self.opened and item.invoice_id is not None:
                 threads[item.key] = await io_bound(
-                    business_thread, current.db, self.staff.organization_id, item.invoice_id
+                    business_thread,
+                    current.db,
+                    self.staff.organization_id,
+                    item.invoice_id,
+                    staff_user_id=self.staff.staff_user_id,
                 )
         if self.loads.is_latest(ticket):
             self.draw(box, threads)
@@ -245,12 +250,7 @@ class EntryCard:
                 f"/admin/invoices/{item.public_id}",
             ).classes("text-sm text-primary").mark("view-invoice")
             for comment in comments:
-                side = "bg-blue-1 self-end" if comment.from_business else "bg-grey-2 self-start"
-                with ui.column().classes(f"gap-1 rounded-lg px-4 py-3 max-w-[85%] {side}"):
-                    ui.label(f"{comment.author} · {_stamp(comment, self.view.locale)}").classes(
-                        "text-xs text-grey-7"
-                    )
-                    ui.label(comment.body).classes("text-sm whitespace-pre-line break-words")
+                comment_bubble(comment, ours=comment.from_business, when=_stamp(comment, self.view.locale))
         drafts = self.view.drafts
         (
             ui.textarea(
@@ -280,12 +280,15 @@ class EntryCard:
 
 def _title(item: InboxItem) -> str:
     if item.kind is InboxKind.COMMENT:
-        count = f" ({item.comment_count} comments)" if item.comment_count > 1 else ""
-        return f"Comment on invoice {item.invoice_number}{count}"
+        if item.comment_count > 1:
+            return _("Comment on invoice {number} ({count} comments)").format(
+                number=item.invoice_number, count=item.comment_count
+            )
+        return _("Comment on invoice {number}").format(number=item.invoice_number)
     if item.kind is InboxKind.MESSAGE:
         return item.subject
     stars = item.rating or 0
-    return f"Review {'★' * stars}{'☆' * (5 - stars)} ({stars} of 5)"
+    return _("Review {stars} ({count} of 5)").format(stars="★" * stars + "☆" * (5 - stars), count=stars)
 
 
 def _stamp(comment: CommentView, locale: str) -> str:

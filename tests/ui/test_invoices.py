@@ -168,6 +168,40 @@ async def test_a_reply_from_the_business_appears_on_the_open_page(user):
     await user.should_see("We have received your query.", retries=40)
 
 
+def bubbles(user, marker: str) -> list[tuple[list[str], list[str]]]:
+    """Each comment with ``marker`` (``comment-ours`` or ``comment-theirs``): its texts and its classes."""
+    return [
+        ([label.text for label in bubble.descendants() if isinstance(label, ui.label)], bubble.classes)
+        for bubble in user.find(marker=marker).elements
+    ]
+
+
+async def test_my_comment_sits_on_my_side_signed_you_and_the_business_reply_on_the_other(user):
+    await post_login(user)
+    invoice = invoices_of(CUSTOMER_EMAIL)[0]
+    await user.open(f"/invoices/{invoice.public_id}")
+    user.find(ui.textarea).type("Is the PO on it?")
+    user.find("Add Comment").click()
+    await user.should_see("Is the PO on it?", retries=20)
+    current = portal.current()
+    with current.db.reading() as session:
+        owner = session.scalars(select(StaffUser.id)).one()
+    reply = reply_as_business(
+        current.db, staff_user_id=owner, invoice_id=invoice.id, body="Yes, it is.", events=current.events
+    )
+    await user.should_see("Yes, it is.", retries=40)
+
+    [(mine, mine_classes)] = bubbles(user, "comment-ours")
+    [(theirs, theirs_classes)] = bubbles(user, "comment-theirs")
+    assert mine[0].startswith("You · ")
+    assert mine[1] == "Is the PO on it?"
+    assert "self-end" in mine_classes  # on the right, like a chat
+    assert theirs[0].startswith(f"{reply.author} · ")
+    assert theirs[1] == "Yes, it is."
+    assert reply.author.endswith("(Northwind Design Studio)")
+    assert "self-start" in theirs_classes
+
+
 async def test_the_pdf_is_served_to_its_client_only_and_never_cached(user):
     await post_login(user)
     invoice = next(i for i in invoices_of(CUSTOMER_EMAIL) if i.status == InvoiceStatus.PAID)

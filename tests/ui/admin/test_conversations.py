@@ -108,6 +108,33 @@ async def test_the_reply_is_kept_on_the_thread_the_customer_reads(owner: User) -
     await owner.should_see("Reply sent. The customer sees it on the invoice.")
 
 
+async def test_the_businesss_replies_sit_on_its_side_and_the_owners_own_are_signed_you(owner: User) -> None:
+    customer, invoice, _ = demo_customer()
+    comment(customer, invoice, "Can we pay by cheque?")
+    await owner.open("/admin/conversations")
+    await owner.should_see("Can we pay by cheque?")
+    owner.find(marker=f"open-{invoice}").click()
+    await owner.should_see(marker=f"reply-{invoice}")
+    set_value(owner, f"reply-{invoice}", "Yes, made out to Northwind.")
+    owner.find(kind=ui.button, content="Reply").click()
+    await owner.should_see("Reply sent. The customer sees it on the invoice.")
+
+    def bubbles(marker: str) -> list[tuple[list[str], list[str]]]:
+        return [
+            ([label.text for label in bubble.descendants() if isinstance(label, ui.label)], bubble.classes)
+            for bubble in owner.find(marker=marker).elements
+        ]
+
+    [(ours, ours_classes)] = bubbles("comment-ours")
+    [(theirs, theirs_classes)] = bubbles("comment-theirs")
+    assert ours[0].startswith("You · ")
+    assert ours[1] == "Yes, made out to Northwind."
+    assert "self-end" in ours_classes
+    assert theirs[0].startswith(f"{customer.name} · ")
+    assert theirs[1] == "Can we pay by cheque?"
+    assert "self-start" in theirs_classes
+
+
 async def test_an_empty_reply_is_refused_with_a_message_and_nothing_is_kept(owner: User) -> None:
     customer, invoice, _ = demo_customer()
     comment(customer, invoice, "Hello?")

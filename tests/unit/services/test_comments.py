@@ -7,7 +7,13 @@ from datetime import timedelta
 import pytest
 
 from models import StaffUser
-from services.comments import MAX_COMMENT_LENGTH, add_comment, list_comments, reply_as_business
+from services.comments import (
+    MAX_COMMENT_LENGTH,
+    add_comment,
+    business_thread,
+    list_comments,
+    reply_as_business,
+)
 from services.errors import CommentRejected, NotFound
 from services.events import Events, invoice_comments_topic
 from services.principal import Principal
@@ -60,6 +66,35 @@ def test_the_thread_holds_both_sides_oldest_first(db, thread):
     ]
     assert comments[0].created_at < comments[1].created_at
     assert events.version(topic) == 2
+
+
+def test_each_reader_finds_their_own_comments_marked_as_theirs(db, thread):
+    customer, invoice = thread["customer"], thread["invoice"]
+    colleague = make_portal_user(db, customer.client_id, "bo@client.example")
+    bo = Principal(colleague, customer.client_id, customer.organization_id, "Bo", "bo@client.example", 2)
+    clock = Clock()
+    mine = add_comment(db, customer, invoice.public_id, "Is the PO on it?", clock=clock)
+    add_comment(db, bo, invoice.public_id, "It should be PO-77.", clock=clock)
+    reply = reply_as_business(db, staff_user_id=thread["staff_id"], invoice_id=invoice.id, body="Yes.",
+                              clock=clock)  # fmt: skip
+    assert (mine.mine, reply.mine) == (True, True)  # what each writer gets back is theirs
+
+    def marks(comments):
+        return [(c.body, c.mine) for c in comments]
+
+    assert marks(list_comments(db, customer, invoice.public_id)) == [
+        ("Is the PO on it?", True),
+        ("It should be PO-77.", False),  # a colleague's, of the same client
+        ("Yes.", False),
+    ]
+    assert marks(list_comments(db, bo, invoice.public_id)) == [
+        ("Is the PO on it?", False),
+        ("It should be PO-77.", True),
+        ("Yes.", False),
+    ]
+    as_staff = business_thread(db, customer.organization_id, invoice.id, staff_user_id=thread["staff_id"])
+    assert marks(as_staff) == [("Is the PO on it?", False), ("It should be PO-77.", False), ("Yes.", True)]
+    assert not any(c.mine for c in business_thread(db, customer.organization_id, invoice.id))
 
 
 def test_markup_is_stored_as_the_text_it_is(db, thread):
