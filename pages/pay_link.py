@@ -23,6 +23,7 @@ from components.bank_account_entry import BankAccountEntry
 from components.banner import banner
 from components.card_entry import CardEntry
 from components.frame import business_mark, demo_banner
+from components.headings import page_heading, section_heading
 from components.invoice_document import invoice_document
 from components.offload import gateway_bound, io_bound
 from components.payment_done import payment_done, receipt_delivery_of
@@ -68,7 +69,7 @@ async def pay_link_page(request: Request, token: str = "") -> None:
             prefill = await io_bound(billing_address, current.db, opened.payer)
             accepted = await io_bound(accepted_methods, current.db, opened.payer.organization_id)
         except DomainError as error:
-            ui.label(_("Pay an invoice")).classes("text-2xl font-semibold").props("role=heading aria-level=1")
+            page_heading(_("Pay an invoice"))
             with ui.column().classes("w-full").mark("pay-link-unusable"):
                 banner("warning", human_message(error))
             return
@@ -100,9 +101,7 @@ class LinkPayment:
         self.card: CardEntry | None = None
         self.account: BankAccountEntry | None = None
         due = format_money(document.balance_due, document.locale)
-        ui.label(_("Invoice {number}").format(number=document.number)).classes(
-            "text-2xl font-semibold"
-        ).props("role=heading aria-level=1")
+        page_heading(_("Invoice {number}").format(number=document.number))
         if current.gateway.is_sandbox:
             banner("warning", SANDBOX_NOTICE)
         pdf = f"{PDF_PATH}?{urlencode({'token': token})}"
@@ -127,7 +126,7 @@ class LinkPayment:
             title = (
                 _("Pay {amount} by card").format(amount=due) if methods == [NEW_CARD] else _("Payment method")
             )
-            ui.label(title).classes("text-lg font-semibold")
+            section_heading(title)
             options = {NEW_CARD: _("New card"), NEW_ACCOUNT: _("New bank account")}
             self.method = ui.radio({method: options[method] for method in methods}, value=methods[0])
             self.method.props("color=primary").mark("pay-method").set_visibility(len(methods) > 1)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from models import PortalUser
+from models import Invoice, PortalUser
 from services.demo import CUSTOMER_EMAIL
 from services.gateways.base import BillingAddress, MethodInfo, MethodKind
+from services.invoices import PAYABLE_STATUSES
+from services.pay_links import issue_pay_link
 from services.saved_methods import store_method
 from tests.e2e.accessibility import (
     WIDTHS,
     DialogCase,
+    axe_violations,
     click_button,
     first_link,
     portal_database,
@@ -88,4 +92,45 @@ def test_customer_pages_and_dialogs_have_no_axe_violations(demo_portal, browser,
     page.goto(f"{demo_portal.url}/")
     settle(page)
     context.close()
+    assert not found, report(found)
+
+
+def new_pay_link(data_dir) -> str:
+    """A link to the demo customer's oldest invoice still to pay, as its e-mail would carry it."""
+    with portal_database(data_dir) as db, db.transaction() as session:
+        client_id = session.scalars(
+            select(PortalUser.client_id).where(PortalUser.email == CUSTOMER_EMAIL)
+        ).one()
+        invoice = session.scalars(
+            select(Invoice)
+            .where(Invoice.client_id == client_id, Invoice.status.in_(PAYABLE_STATUSES))
+            .where(Invoice.balance_due_minor > 0)
+            .order_by(Invoice.due_date, Invoice.id)
+        ).first()
+        assert invoice is not None
+        return issue_pay_link(session, invoice, now=datetime.now(UTC))[0]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_pay_link_page_its_forms_and_its_receipt_have_no_axe_violations(demo_portal, browser, width):
+    """With no session: the invoice and the card form (the brand named beside the number), the bank
+    account form, and, once paid, the receipt to download and where it is e-mailed."""
+    page = browser.new_context(viewport=WIDTHS[width]).new_page()
+    page.goto(f"{demo_portal.url}/pay-link?token={new_pay_link(demo_portal.data_dir)}")
+    settle(page)
+    page.get_by_label("Card number").press_sequentially("4242424242424242")
+    page.get_by_text("Visa", exact=True).wait_for()
+    found = axe_violations(page, f"{width} pay link, card form")
+    page.get_by_text("New bank account", exact=True).click()
+    page.get_by_label("IBAN").wait_for()
+    found += axe_violations(page, f"{width} pay link, bank account form")
+    page.get_by_text("New card", exact=True).click()
+    page.get_by_label("Expiry (MM/YY)").fill("1230")
+    page.get_by_label("CVV").fill("123")
+    page.get_by_label("Name on card").fill("Dana Demo")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    page.get_by_role("button", name="Download receipt").wait_for(timeout=20_000)
+    page.wait_for_timeout(200)
+    found += axe_violations(page, f"{width} pay link, paid")
+    page.context.close()
     assert not found, report(found)
