@@ -105,8 +105,10 @@ def pay_by_link(
     clock: Clock = utc_now,
 ) -> PaymentOutcome:
     """Pay what the link's invoice still owes (and is not already being paid) with the method in
-    ``request``. Every attempt is an audit event first; beyond 10 in an hour through one link the link
-    refuses (``PayLinkUnusable("throttled")``). Everything else is as ``online_payments.pay``."""
+    ``request``. Every attempt is an audit event first, and again with the payment it made (``PAID``:
+    what lets the link's holder download that payment's receipt); beyond 10 attempts in an hour
+    through one link the link refuses (``PayLinkUnusable("throttled")``). Everything else is as
+    ``online_payments.pay``."""
     opened = open_pay_link(db, token, ip_address=ip_address, clock=clock)
     now = clock()
     with db.transaction() as session:
