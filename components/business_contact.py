@@ -8,7 +8,7 @@ from components.headings import dialog_title
 from components.offload import io_bound
 from services.contact_business import send_message
 from services.errors import DomainError, human_message
-from services.i18n import _
+from services.i18n import _, ngettext
 from services.portal import Portal
 from services.principal import Principal
 from services.reviews import submit_review
@@ -79,8 +79,11 @@ class ReviewDialog:
             ui.label(_("How was working with us?")).classes("text-sm text-grey-7")
             self.rating = ui.rating(value=0, max=5, size="2rem", icon="star_border", icon_selected="star")
             # Each star is named for what it gives (Quasar would read its icon's name: "star_border 4").
-            self.rating.props('color="amber-8" aria-label="Rating, 1 to 5 stars"').mark("review-rating")
-            self.rating.props["icon-aria-label"] = [f"{n} star{'s' if n > 1 else ''}" for n in range(1, 6)]
+            rating = _("Rating, 1 to 5 stars")
+            self.rating.props(f'color="amber-8" aria-label="{rating}"').mark("review-rating")
+            self.rating.props["icon-aria-label"] = [
+                ngettext("{count} star", "{count} stars", n).format(count=n) for n in range(1, 6)
+            ]
             self.message = (
                 ui.textarea(_("Your review"))
                 .props(f"outlined autogrow maxlength={REVIEW_LIMIT} counter")

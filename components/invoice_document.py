@@ -70,9 +70,10 @@ def _lines(document: InvoiceDocument) -> None:
             "tax": f"{line.tax_name} {tax}".strip() if line.tax_rate_percent else tax,
             "amount": _money(document, line.amount),
         })  # fmt: skip
+    no_lines = _("No lines yet.")
     compact_on_phone(
         ui.table(columns=columns, rows=rows, row_key="id")
-        .props('flat hide-bottom wrap-cells no-data-label="No lines yet."')
+        .props(f'flat hide-bottom wrap-cells no-data-label="{no_lines}"')
         .classes("w-full border-b")
     )
 

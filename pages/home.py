@@ -173,12 +173,13 @@ def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> No
     def money(value: object) -> str:
         return format_money(value, locale)  # type: ignore[arg-type]
 
+    held = _("{amount} of it is held for your refund request.")
     credits_note = _("From credit notes and overpayments.")
     if balances.reserved_credits:
-        credits_note = f"{money(balances.reserved_credits)} of it is held for your refund request."
+        credits_note = held.format(amount=money(balances.reserved_credits))
     retainer_note = _("Paid in advance, ready to use on invoices.")
     if balances.reserved_retainer:
-        retainer_note = f"{money(balances.reserved_retainer)} of it is held for your refund request."
+        retainer_note = held.format(amount=money(balances.reserved_retainer))
     last = balances.last_payment
     outstanding_note = (
         _("Total of your unpaid invoices.") if balances.outstanding else _("Nothing to pay. Thank you!")
@@ -186,7 +187,9 @@ def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> No
     confirming = sum(invoice.confirming.minor for invoice in options.invoices)
     if confirming:  # a payment whose answer we have not had: paying again could pay twice
         amount = money(Money(confirming, balances.outstanding.currency))
-        outstanding_note = f"We are confirming your payment of {amount}; you will not be charged twice."
+        outstanding_note = _(
+            "We are confirming your payment of {amount}; you will not be charged twice."
+        ).format(amount=amount)
     # Pay Now while some of it can be paid: not while payments on their way cover all of it.
     payable = not options.invoices or any(invoice.can_take.minor > 0 for invoice in options.invoices)
     with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 xl:grid-cols-4"):

@@ -344,8 +344,8 @@ def _onward_buttons() -> None:
 
 def _nothing_to_pay(plan: PaymentPlan, locale: str) -> str:
     if plan.on_its_way is not None:
-        return (
-            f"We are confirming your payment of {format_money(plan.on_its_way, locale)}; you will not be "
-            "charged twice. Your invoices are updated as soon as it is confirmed."
-        )
+        return _(
+            "We are confirming your payment of {amount}; you will not be charged twice. Your invoices are "
+            "updated as soon as it is confirmed."
+        ).format(amount=format_money(plan.on_its_way, locale))
     return _("There is nothing to pay. Thank you!")

@@ -120,9 +120,13 @@ def _applied(payment: PaymentDetail) -> None:
         )
     notes = []
     if payment.unapplied.minor:
-        kept = "retainer" if payment.is_retainer else "credit"
-        notes.append(f"{_money(payment, payment.unapplied)} is available as {kept} for future invoices.")
+        kept = (
+            _("{amount} is available as retainer for future invoices.")
+            if payment.is_retainer
+            else _("{amount} is available as credit for future invoices.")
+        )
+        notes.append(kept.format(amount=_money(payment, payment.unapplied)))
     if payment.refunded.minor:
-        notes.append(f"{_money(payment, payment.refunded)} of it was refunded.")
+        notes.append(_("{amount} of it was refunded.").format(amount=_money(payment, payment.refunded)))
     for note in notes:
         ui.label(note).classes("text-sm text-grey-8")

@@ -19,7 +19,7 @@ from components.url_params import UrlParams
 from services import portal
 from services.branding import get_branding
 from services.dates import format_day
-from services.i18n import N_, _, ngettext
+from services.i18n import N_, _, ngettext, pgettext
 from services.money import Money, format_money
 from services.principal import Principal
 from services.statement import (
@@ -117,8 +117,12 @@ class StatementView:
                 .mark("statement-period")
             )
             with ui.row().classes("gap-3 no-wrap max-sm:w-full") as self.custom:
-                self.start = self._date_input(_("From"), params.get("start", ""), "statement-start")
-                self.end = self._date_input("To", params.get("end", ""), "statement-end")
+                self.start = self._date_input(
+                    pgettext("start of a period", "From"), params.get("start", ""), "statement-start"
+                )
+                self.end = self._date_input(
+                    pgettext("end of a period", "To"), params.get("end", ""), "statement-end"
+                )
             self.custom.bind_visibility_from(self.preset, "value", value=PeriodPreset.CUSTOM.value)
             ui.space()
             with ui.row().classes("gap-2 max-sm:w-full"):

@@ -689,7 +689,7 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             ).format(limit=limit, count=wait)
         case AlreadySetUp():
             done = _("This portal has been set up already, so nothing was changed.")
-            return f"{done} {_('The owner signs in at /admin/login.')}"
+            return " ".join((done, _("The owner signs in at /admin/login.")))
         case OwnerOnly():
             return _("Only the owner of the business can do this.")
         case WrongTwoFactorCode():
