@@ -12,6 +12,7 @@ from components.card_entry import CardEntry
 from components.frame import frame
 from components.live import announce_documents
 from components.offload import gateway_bound, io_bound
+from components.pay_choice import PayChoice, credits_used, settled_with_credits
 from components.payment_done import payment_done, receipt_delivery_of
 from services import portal
 from services.account_details import AddressInput, billing_address
@@ -24,13 +25,15 @@ from services.i18n import _
 from services.i18n.terms import term
 from services.money import Money, format_money
 from services.online_payments import (
+    CreditSettlement,
     PaymentOutcome,
     PaymentPlan,
     complete_action,
     pay,
-    plan_pay_all,
     plan_pay_invoice,
+    settle_with_credits,
 )
+from services.pay_now import PayNowOffer, offer_pay_now
 from services.payment_settings import AcceptedMethods, accepted_methods
 from services.principal import Principal
 from services.saved_methods import gateway_customer, list_saved_methods
@@ -44,12 +47,13 @@ NEW_ACCOUNT = "new-account"
 async def pay_page(request: Request, invoice: str = "") -> None:
     principal: Principal = request.state.principal
     current = portal.current()
+    offer: PayNowOffer | None = None  # Pay Now: the invoices to choose from, and the credits to use
     try:
-        plan = await (
-            io_bound(plan_pay_invoice, current.db, principal, invoice, clock=current.clock)
-            if invoice
-            else io_bound(plan_pay_all, current.db, principal, clock=current.clock)
-        )
+        if invoice:
+            plan = await io_bound(plan_pay_invoice, current.db, principal, invoice, clock=current.clock)
+        else:
+            offer = await io_bound(offer_pay_now, current.db, principal, clock=current.clock)
+            plan = offer.plan
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This invoice does not exist.")) from None
     except DomainError as error:
@@ -68,7 +72,7 @@ async def pay_page(request: Request, invoice: str = "") -> None:
             ui.label(problem if plan is None else _nothing_to_pay(plan, branding.locale)).classes("text-lg")
             ui.link(_("Back to Invoices"), "/invoices")
             return
-        PaymentForm(current, principal, plan, branding.name, branding.locale, saved, accepted, address)
+        PaymentForm(current, principal, plan, branding.name, branding.locale, saved, accepted, address, offer)
 
 
 class PaymentForm:
@@ -82,8 +86,11 @@ class PaymentForm:
         saved: tuple,
         accepted: AcceptedMethods,
         address: AddressInput,
+        offer: PayNowOffer | None = None,
     ) -> None:
         self.current = current
+        self.offer = offer
+        self.choice: PayChoice | None = None
         self.accepted = accepted
         self.address = address
         self.principal = principal
@@ -99,39 +106,14 @@ class PaymentForm:
 
     def build(self, saved: tuple) -> None:
         plan = self.plan
-        with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
-            ui.label(_("What you are paying")).classes("text-lg font-semibold")
-            for line in plan.lines:
-                with ui.row().classes("w-full justify-between items-center no-wrap"):
-                    with ui.column().classes("gap-0"):
-                        ui.label(line.number).classes("font-medium")
-                        ui.label(
-                            _("Balance due {amount}").format(amount=self.money(line.balance_due))
-                        ).classes("text-xs text-grey-7")
-                    ui.label(self.money(line.amount)).classes("font-medium tabular-nums")
-            ui.separator()
-            with ui.row().classes("w-full justify-between no-wrap"):
-                ui.label(_("Total")).classes("font-semibold")
-                ui.label(self.money(plan.total)).classes("font-semibold tabular-nums")
-            self.amount = None
-            if len(plan.lines) == 1:
-                line = plan.lines[0]
-                self.amount = (
-                    ui.input(
-                        _("Amount to pay"),
-                        value=amount_text(line.amount, self.locale),
-                        on_change=self.amount_changed,
-                    )
-                    .props("outlined dense inputmode=decimal")
-                    .classes("w-48")
-                    .mark("pay-amount")
-                )
-                ui.label(
-                    _("You can pay less than the balance; never more than {amount}.").format(
-                        amount=self.money(line.balance_due)
-                    )
-                ).classes("text-xs text-grey-7")
-        with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
+        self.amount: ui.input | None = None  # one invoice's amount to pay
+        if self.offer is not None:
+            self.choice = PayChoice(
+                self.offer, self.locale, on_change=self.choice_changed, on_settle=self.settle
+            )
+        else:
+            self.one_invoice(plan)
+        with ui.card().classes("w-full p-5 gap-3").props("flat bordered") as self.method_card:
             ui.label(_("Payment method")).classes("text-lg font-semibold")
             # Only the methods the business accepts (Settings > Payments); ``pay`` refuses the others too.
             accepted = self.accepted
@@ -176,6 +158,42 @@ class PaymentForm:
                 .props("unelevated no-caps size=lg")
                 .mark("pay-submit")
             )
+        if self.choice is not None:
+            self.choice_changed(self.choice.plan)
+
+    def one_invoice(self, plan: PaymentPlan) -> None:
+        """What you are paying of one invoice: its balance, and the amount to pay (no more than that)."""
+        with ui.card().classes("w-full p-5 gap-3").props("flat bordered"):
+            ui.label(_("What you are paying")).classes("text-lg font-semibold")
+            for line in plan.lines:
+                with ui.row().classes("w-full justify-between items-center no-wrap"):
+                    with ui.column().classes("gap-0"):
+                        ui.label(line.number).classes("font-medium")
+                        ui.label(
+                            _("Balance due {amount}").format(amount=self.money(line.balance_due))
+                        ).classes("text-xs text-grey-7")
+                    ui.label(self.money(line.amount)).classes("font-medium tabular-nums")
+            ui.separator()
+            with ui.row().classes("w-full justify-between no-wrap"):
+                ui.label(_("Total")).classes("font-semibold")
+                ui.label(self.money(plan.total)).classes("font-semibold tabular-nums")
+            if len(plan.lines) == 1:
+                line = plan.lines[0]
+                self.amount = (
+                    ui.input(
+                        _("Amount to pay"),
+                        value=amount_text(line.amount, self.locale),
+                        on_change=self.amount_changed,
+                    )
+                    .props("outlined dense inputmode=decimal")
+                    .classes("w-48")
+                    .mark("pay-amount")
+                )
+                ui.label(
+                    _("You can pay less than the balance; never more than {amount}.").format(
+                        amount=self.money(line.balance_due)
+                    )
+                ).classes("text-xs text-grey-7")
 
     def money(self, value: Money) -> str:
         return format_money(value, self.locale)
@@ -193,6 +211,68 @@ class PaymentForm:
         self.button.text = (
             _("Pay {amount}").format(amount=self.money(amount)) if amount and amount.minor > 0 else _("Pay")
         )
+
+    def choice_changed(self, plan: PaymentPlan | None) -> None:
+        """Pay Now: the Pay button names what is left to charge once the credits are used, and is off
+        while an amount is refused or nothing is chosen; no payment method is asked for when the
+        credits cover everything (they are paid with the choice's own button)."""
+        button = getattr(self, "button", None)  # none yet while the form is built, or at all (no method)
+        if hasattr(self, "method_card"):
+            self.method_card.set_visibility(plan is None or not plan.lines or plan.charge.minor > 0)
+        if button is None or self.busy:
+            return
+        if plan is None or not plan.lines:
+            button.text = _("Pay")
+            button.disable()
+        else:
+            button.text = _("Pay {amount}").format(amount=self.money(plan.charge))
+            button.enable()
+
+    async def refresh_offer(self) -> None:
+        """After a refusal, show Pay Now's invoices and credits as they are now (used in another tab,
+        paid meanwhile), keeping what the customer ticked and typed."""
+        if self.choice is None:
+            return
+        try:
+            offer = await io_bound(offer_pay_now, self.current.db, self.principal, clock=self.current.clock)
+        except Exception:  # the refusal is shown either way; the next try reads the books again
+            log.exception("Pay Now's offer could not be read again")
+            return
+        self.choice.show(offer)
+
+    async def settle(self) -> None:
+        """Pay Now with credits alone: nothing is charged and no payment service is asked."""
+        choice = self.choice
+        if self.busy or choice is None or choice.plan is None:
+            return
+        self.busy = True
+        choice.error.text = ""
+        choice.settle_button.props("loading")
+        choice.settle_button.disable()
+        settlement: CreditSettlement | None = None
+        try:
+            settlement = await io_bound(
+                settle_with_credits, self.current.db, self.principal, choice.plan, clock=self.current.clock
+            )
+        except DomainError as error:
+            choice.error.text = human_message(error, locale=self.locale)
+        except Exception:
+            log.exception("credits could not be applied at checkout")
+            choice.error.text = _("Something went wrong, so nothing was charged. Please try again.")
+        finally:
+            self.busy = False
+            choice.settle_button.props(remove="loading")
+            choice.settle_button.enable()
+        if settlement is None:
+            await self.refresh_offer()
+            return
+        current = portal.current()
+        await announce_documents(current.events, current.db, self.principal)
+        self.root.clear()
+        with self.root:
+            done = settled_with_credits(settlement, self.money)
+        with done:
+            _onward_buttons()
 
     async def browser_card(self) -> ChargeRequest | None:
         """Stripe: the card typed into Stripe's element becomes a PaymentMethod; None if it was refused."""
@@ -222,7 +302,12 @@ class PaymentForm:
     async def charge(self) -> PaymentOutcome | None:
         """Plan again (an invoice may have changed since the page was drawn), charge, finish 3-D Secure."""
         current, plan = self.current, self.plan
-        if self.amount is not None:
+        if self.choice is not None:
+            if self.choice.plan is None or not self.choice.plan.lines:  # the button is off meanwhile
+                self.error.text = _("Tick at least one invoice to pay.")
+                return None
+            plan = self.choice.plan  # checked again as the attempt is stored, credits included
+        elif self.amount is not None:
             # Text that is not an amount here raises InvalidNumber, shown by ``submit``: nothing is charged.
             amount = read_amount(self.amount.value or "", plan.total.currency, self.locale)
             plan = await io_bound(
@@ -283,6 +368,7 @@ class PaymentForm:
             in_doubt = error.amount
         except DomainError as error:
             self.error.text = human_message(error, locale=self.locale)
+            await self.refresh_offer()
         except Exception:
             # ``pay`` answers every fault of its own with a domain error; this is the page's own work
             # (the card form, the 3-D Secure window). Before an attempt exists nothing was charged.
@@ -295,6 +381,8 @@ class PaymentForm:
             self.busy = False
             self.button.props(remove="loading")
             self.button.enable()
+            if self.choice is not None:
+                self.choice_changed(self.choice.plan)
         if outcome is not None or in_doubt is not None:  # paid, or invoices reserved while it is in doubt
             current = portal.current()
             await announce_documents(current.events, current.db, self.principal)
@@ -317,6 +405,7 @@ class PaymentForm:
                 processing_note=_("The invoices are marked paid as soon as your bank confirms it."),
             )
         with done:
+            credits_used(outcome.credits, self.money)
             _onward_buttons()
 
     def show_confirming(self, amount: Money) -> None:
@@ -333,6 +422,8 @@ class PaymentForm:
                     "your invoices and e-mail your receipt as soon as it is confirmed."
                 )
             ).classes("text-grey-8")
+            if self.choice is not None and self.choice.plan is not None and self.choice.plan.credits:
+                ui.label(_("The credits it uses are kept for it until then.")).classes("text-grey-8")
             _onward_buttons()
 
 

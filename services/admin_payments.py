@@ -237,7 +237,8 @@ def list_all_payments(
 
 
 def client_credit(db: Database, organization_id: int, client_public_id: str) -> ClientCredit:
-    """The client's credits and retainer that the business may pay back now (open requests excluded)."""
+    """The client's credits and retainer that the business may pay back now (what open requests and
+    payments on their way hold excluded)."""
     with db.reading() as session:
         client_id = client_id_for(session, organization_id, client_public_id)
         client = session.get_one(Client, client_id)
@@ -245,8 +246,8 @@ def client_credit(db: Database, organization_id: int, client_public_id: str) -> 
         return ClientCredit(
             client.public_id,
             client.display_name,
-            balances.available_credits - balances.reserved_credits,
-            balances.available_retainer - balances.reserved_retainer,
+            balances.free_credits,
+            balances.free_retainer,
         )
 
 

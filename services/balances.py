@@ -3,6 +3,10 @@
 Invariant, for every client at every moment:
     outstanding - available credits - available retainer
         = invoices - payments (retainer payments included) - credit notes + refunds
+
+Part of what is available may be held: by an open refund request, or by a payment waiting for the
+gateway's answer that will apply it when it succeeds (``services.checkout_credits``). Held money is
+still the client's, and still counts above, but nothing else may apply or refund it meanwhile.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ from services.money import Money
 
 ISSUED_INVOICE_STATUSES = (*PAYABLE_STATUSES, InvoiceStatus.PAID)
 ISSUED_CREDIT_NOTE_STATUSES = (CreditNoteStatus.OPEN, CreditNoteStatus.CLOSED)
+UNANSWERED_PAYMENTS = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
+# The keys of a planned allocation (``Payment.planned_allocations``) naming the credits and retainer
+# that the payment applies to that invoice when it succeeds, besides its own money (``amount_minor``).
+HELD_KEYS = {RefundSource.CREDIT: "credit_minor", RefundSource.RETAINER: "retainer_minor"}
 
 
 @dataclass(frozen=True)
@@ -50,11 +58,22 @@ class ClientBalances:
     reserved_credits: Money  # part of the available credits held by open refund requests
     reserved_retainer: Money
     last_payment: LastPayment | None
+    held_credits: Money  # part of the available credits held by payments waiting for the gateway
+    held_retainer: Money
 
     @property
     def net(self) -> Money:
         """What the client owes (positive) or is owed (negative) on balance."""
         return self.outstanding - self.available_credits - self.available_retainer
+
+    @property
+    def free_credits(self) -> Money:
+        """The available credits that can be applied or refunded now: neither reserved nor held."""
+        return self.available_credits - self.reserved_credits - self.held_credits
+
+    @property
+    def free_retainer(self) -> Money:
+        return self.available_retainer - self.reserved_retainer - self.held_retainer
 
 
 def _total(column: Any, *conditions: Any) -> Any:
@@ -118,6 +137,7 @@ def client_balances(session: Session, client_id: int, currency: str) -> ClientBa
     last_payment = None
     if row.last_amount is not None:
         last_payment = LastPayment(money(row.last_amount), row.last_received_at)
+    held = held_by_payments(session, client_id)
     return ClientBalances(
         outstanding=money(row.outstanding),
         available_credits=money(row.excess + row.credit_notes),
@@ -125,7 +145,32 @@ def client_balances(session: Session, client_id: int, currency: str) -> ClientBa
         reserved_credits=money(row.reserved_credits),
         reserved_retainer=money(row.reserved_retainer),
         last_payment=last_payment,
+        held_credits=money(held[RefundSource.CREDIT]),
+        held_retainer=money(held[RefundSource.RETAINER]),
     )
+
+
+def held_by_payments(
+    session: Session, client_id: int, *, except_payment_id: int | None = None
+) -> dict[RefundSource, int]:
+    """Credits and retainer (minor units) that the client's payments still waiting for the gateway's
+    final answer will apply when they succeed; a failed payment holds nothing.
+
+    Only those few payments are read (``ix_payments_client_received`` starts with client and status).
+    """
+    held = dict.fromkeys(HELD_KEYS, 0)
+    rows = session.execute(
+        select(Payment.id, Payment.planned_allocations).where(
+            Payment.client_id == client_id, Payment.status.in_(UNANSWERED_PAYMENTS)
+        )
+    ).all()
+    for payment_id, planned in rows:
+        if payment_id == except_payment_id:
+            continue
+        for line in planned:
+            for source, key in HELD_KEYS.items():
+                held[source] += int(line.get(key, 0))
+    return held
 
 
 def ledger_balance(session: Session, client_id: int, currency: str) -> Money:

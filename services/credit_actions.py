@@ -39,7 +39,8 @@ class ApplicableInvoice:
     due_date: date
     balance_due: Money
     can_take: Money  # the balance less what payments in flight will cover
-    # The part of those payments still being confirmed with the gateway (the rest is processing debits).
+    # The part of those payments still being confirmed with the gateway (the rest is processing debits),
+    # their own money: not the credits they will apply with it.
     confirming: Money
 
 
@@ -84,10 +85,8 @@ def options_for(session: Session, client_id: int, currency: str, balances: Clien
         )
         for row in rows
     )
-    return CreditOptions(  # what an open refund request holds is not available to use
-        balances.available_credits - balances.reserved_credits,
-        balances.available_retainer - balances.reserved_retainer,
-        invoices,
+    return CreditOptions(  # what an open refund request or a payment on its way holds is not available
+        balances.free_credits, balances.free_retainer, invoices
     )
 
 

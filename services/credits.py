@@ -2,7 +2,8 @@
 
 Credit comes from issued credit notes and from the unallocated part of invoice payments; retainer
 balance from retainer payments. Both are drawn oldest first. An open refund request reserves its
-amount: it can be neither applied nor refunded twice.
+amount, and a payment waiting for the gateway holds what it will apply when it succeeds
+(``services.checkout_credits``): neither can be applied nor refunded twice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from models import (
     AllocationKind,
     CreditNote,
     CreditNoteStatus,
+    Invoice,
     InvoiceKind,
     Payment,
     PaymentKind,
@@ -28,6 +30,7 @@ from models import (
     RefundSource,
     RefundStatus,
 )
+from services.balances import held_by_payments
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InsufficientCredit, InvalidAmount, InvalidStatusChange, NotFound, WrongCurrency
@@ -73,20 +76,34 @@ def apply_to_invoice(
         invoice = locked_invoice(session, invoice_id)
         if invoice.client_id != client_id or invoice.kind != InvoiceKind.INVOICE:
             raise NotFound("invoice", invoice_id)
-        reduce_balance(invoice, amount)
-        kind = AllocationKind.CREDIT if source == RefundSource.CREDIT else AllocationKind.RETAINER
-        now = clock()
-        for payment_id, credit_note_id, share in _draw(session, client_id, source, amount, own_request=None):
-            session.add(
-                Allocation(
-                    invoice_id=invoice.id,
-                    payment_id=payment_id,
-                    credit_note_id=credit_note_id,
-                    kind=kind,
-                    amount_minor=share,
-                    created_at=now,
-                )
+        add_application(session, invoice, amount, source, now=clock())
+
+
+def add_application(
+    session: Session,
+    invoice: Invoice,
+    amount: Money,
+    source: RefundSource,
+    *,
+    now: datetime,
+    own_payment_id: int | None = None,
+) -> None:
+    """``apply_to_invoice`` in the caller's writing transaction, which holds the invoice's lock and has
+    checked that it is the client's. ``own_payment_id`` is a payment applying what it held itself."""
+    reduce_balance(invoice, amount)
+    kind = AllocationKind.CREDIT if source == RefundSource.CREDIT else AllocationKind.RETAINER
+    drawn = _draw(session, invoice.client_id, source, amount, own_request=None, own_payment_id=own_payment_id)
+    for payment_id, credit_note_id, share in drawn:
+        session.add(
+            Allocation(
+                invoice_id=invoice.id,
+                payment_id=payment_id,
+                credit_note_id=credit_note_id,
+                kind=kind,
+                amount_minor=share,
+                created_at=now,
             )
+        )
 
 
 def request_refund(
@@ -307,13 +324,33 @@ def _reserved(session: Session, client_id: int, source: RefundSource) -> int:
     )
 
 
+def free_to_use(
+    session: Session, client_id: int, source: RefundSource, *, own_payment_id: int | None = None
+) -> int:
+    """How much of the client's credits or retainer neither a refund request nor a payment on its way
+    holds (but ``own_payment_id``'s own hold), with the sources locked until the transaction ends, so
+    that nothing else can take them before the caller has."""
+    return _available(session, client_id, source, None, own_payment_id=own_payment_id)[1]
+
+
 def _available(
-    session: Session, client_id: int, source: RefundSource, own_request: RefundRequest | None
+    session: Session,
+    client_id: int,
+    source: RefundSource,
+    own_request: RefundRequest | None,
+    *,
+    own_payment_id: int | None = None,
 ) -> tuple[list[Payment | CreditNote], int]:
-    """The sources, locked and oldest first, and how much of them no open request reserves."""
+    """The sources, locked and oldest first, and how much of them no open request reserves and no
+    payment waiting for the gateway holds.
+
+    The sources are locked before the holds are read: a payment storing its attempt locks them too,
+    so its hold is committed (and seen here) before anyone else can draw on them.
+    """
     rows = _sources(session, client_id, source)
     reserved = _reserved(session, client_id, source) - (own_request.amount_minor if own_request else 0)
-    return rows, sum(_remaining(row) for row in rows) - reserved
+    held = held_by_payments(session, client_id, except_payment_id=own_payment_id)[source]
+    return rows, sum(_remaining(row) for row in rows) - reserved - held
 
 
 def _draw(
@@ -322,9 +359,11 @@ def _draw(
     source: RefundSource,
     amount: Money,
     own_request: RefundRequest | None,
+    *,
+    own_payment_id: int | None = None,
 ) -> list[tuple[int | None, int | None, int]]:
     """Take ``amount`` from the sources, oldest first; returns (payment id, credit note id, share)."""
-    rows, available = _available(session, client_id, source, own_request)
+    rows, available = _available(session, client_id, source, own_request, own_payment_id=own_payment_id)
     if amount.minor > available:
         raise InsufficientCredit(SOURCE_NAMES[source], Money(max(available, 0), amount.currency), amount)
     taken: list[tuple[int | None, int | None, int]] = []

@@ -141,6 +141,17 @@ class InsufficientCredit(DomainError):
         self.requested = requested
 
 
+class CreditNoLongerAvailable(DomainError):
+    """A payment was to use ``planned`` of the client's credits or retainer, but only ``available`` can
+    be used now (applied, refunded or held meanwhile, in another tab or by the business)."""
+
+    def __init__(self, source: str, available: Money, planned: Money) -> None:
+        super().__init__(f"{planned} of {source} planned, {available} available")
+        self.source = source
+        self.available = available
+        self.planned = planned
+
+
 class InvalidEmail(DomainError):
     """A message the outbox refuses: ``field`` (to, reply_to, subject, attachment) is ``problem``."""
 
@@ -547,6 +558,11 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             return _("Only {available} of {source} is available; {requested} was asked for.").format(
                 available=money(available), source=term(source), requested=money(requested)
             )
+        case CreditNoLongerAvailable(source=source, available=available, planned=planned):
+            return _(
+                "Only {available} of your {source} can be used now, not the {planned} this payment was to "
+                "use, so nothing was charged. Please check the amounts and pay again."
+            ).format(available=money(available), source=term(source), planned=money(planned))
         case InvalidEmail(field=field, value=value, problem=problem):
             shown = value if len(value) <= 60 else value[:57] + "..."
             name = {"to": "address", "reply_to": "reply-to address"}.get(field, field.replace("_", " "))

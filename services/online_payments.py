@@ -11,6 +11,9 @@ Whatever fails after the attempt is stored (the gateway not answering, the datab
 answer is booked, any error at all), the attempt stays pending with its invoices reserved, the customer
 is told it is being confirmed (``PaymentInDoubt``), and ``services.reconciliation`` books the gateway's
 answer later. Whatever fails before, nothing was charged (``PaymentNotStarted``).
+
+A plan may use available credits and retainer first (``PaymentPlan.credits``): the attempt holds them
+and the booking of its success applies them (``services.checkout_credits``); only the rest is charged.
 """
 
 from __future__ import annotations
@@ -33,9 +36,12 @@ from models import (
     Payment,
     PaymentKind,
     PaymentStatus,
+    RefundSource,
     SavedPaymentMethod,
 )
 from services.audit import record_event
+from services.balances import HELD_KEYS
+from services.checkout_credits import UsedCredit, apply_held, apply_uses, check_free, held_entry
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import (
@@ -52,10 +58,11 @@ from services.gateways.base import ChargeRequest, ChargeResult, ChargeStatus, Me
 from services.gateways.switch import unwrap
 from services.invoices import PAYABLE_STATUSES, check_payable
 from services.money import Money
-from services.payment_notices import prepare_receipt, queue_debit_failed
+from services.payment_notices import prepare_receipt, queue_debit_failed, queue_settled_with_credits
 from services.payment_settings import AcceptedMethods
 from services.payments import (
     OpenInvoice,
+    PaidInvoice,
     allocate_oldest_first,
     allocate_payment,
     number_receipt,
@@ -92,11 +99,40 @@ class PlannedLine:
 
 
 @dataclass(frozen=True)
+class CreditUse:
+    """Part of an invoice paid with available credits or retainer before anything is charged."""
+
+    invoice_public_id: str
+    source: RefundSource
+    amount: Money
+
+
+@dataclass(frozen=True)
 class PaymentPlan:
     kind: PaymentKind
     lines: tuple[PlannedLine, ...]
-    total: Money
+    total: Money  # what the plan pays of the invoices: the credits it uses and the charge
     on_its_way: Money | None = None  # what payments not answered yet cover, so it is not planned again
+    credits: tuple[CreditUse, ...] = ()  # used first, oldest invoice first (services.pay_now)
+
+    @property
+    def charge(self) -> Money:
+        """What the card or account is charged: the total less the credits and retainer used."""
+        return self.total - self.used(RefundSource.CREDIT) - self.used(RefundSource.RETAINER)
+
+    def used(self, source: RefundSource) -> Money:
+        """The credits (or retainer) the plan uses."""
+        return Money(
+            sum(use.amount.minor for use in self.credits if use.source == source), self.total.currency
+        )
+
+    def used_on(self, invoice_public_id: str) -> dict[RefundSource, int]:
+        """Source -> what the plan uses of it on one invoice (minor units)."""
+        uses = dict.fromkeys(RefundSource, 0)
+        for use in self.credits:
+            if use.invoice_public_id == invoice_public_id:
+                uses[use.source] += use.amount.minor
+        return uses
 
 
 @dataclass(frozen=True)
@@ -107,6 +143,16 @@ class PaymentOutcome:
     receipt_number: str | None
     failure_message: str
     client_secret: str = ""  # requires_action: what the browser completes the challenge with
+    credits: tuple[UsedCredit, ...] = ()  # credits and retainer applied with it, when it succeeded now
+
+
+@dataclass(frozen=True)
+class CreditSettlement:
+    """Invoices paid with available credits and retainer alone: nothing was charged."""
+
+    total: Money
+    invoices: tuple[PaidInvoice, ...]  # what was paid of each, and what is still due
+    credits: tuple[UsedCredit, ...]
 
 
 def plan_pay_all(db: Database, principal: Principal, *, clock: Clock = utc_now) -> PaymentPlan:
@@ -128,7 +174,11 @@ def plan_pay_all(db: Database, principal: Principal, *, clock: Clock = utc_now) 
                         Money(share, currency))
             for i, share in shares.items()
         )  # fmt: skip
-    waiting = sum(reserved.get(invoice.id, 0) for invoice in invoices)
+        if any(reserved.get(invoice.id) for invoice in invoices):  # what is being charged, credits aside
+            charged = _reserved(session, principal.client_id, UNANSWERED, credits=False)
+            waiting = sum(charged.get(invoice.id, 0) for invoice in invoices)
+        else:
+            waiting = 0
     return PaymentPlan(
         PaymentKind.INVOICE,
         lines,
@@ -158,7 +208,8 @@ def plan_pay_invoice(
 
 
 def in_flight(session: Session, client_id: int) -> dict[int, int]:
-    """Invoice id -> the amount of payments towards it that the gateway has not given a final answer for.
+    """Invoice id -> the amount of payments towards it that the gateway has not given a final answer for,
+    with the credits they will apply to it.
 
     Processing bank debits, and attempts still waiting for the gateway's answer or a 3-D Secure
     challenge: that much of the invoice cannot be paid again until reconciliation books the answer,
@@ -174,27 +225,31 @@ def being_confirmed(session: Session, client_id: int) -> dict[int, int]:
 
 
 def in_flight_and_confirming(session: Session, client_id: int) -> tuple[dict[int, int], dict[int, int]]:
-    """``in_flight`` and ``being_confirmed`` in one query."""
+    """``in_flight``, and the money (credits aside) of ``being_confirmed``: what the customer is told
+    is being confirmed, in one query."""
     reserved: dict[int, int] = {}
     confirming: dict[int, int] = {}
-    for status, invoice_id, share in _unanswered_shares(session, client_id, UNANSWERED):
-        reserved[invoice_id] = reserved.get(invoice_id, 0) + share
-        if status == PaymentStatus.PENDING:
-            confirming[invoice_id] = confirming.get(invoice_id, 0) + share
+    for status, invoice_id, money, held in _unanswered_shares(session, client_id, UNANSWERED):
+        reserved[invoice_id] = reserved.get(invoice_id, 0) + money + held
+        if status == PaymentStatus.PENDING and money:
+            confirming[invoice_id] = confirming.get(invoice_id, 0) + money
     return reserved, confirming
 
 
-def _reserved(session: Session, client_id: int, statuses: tuple[str, ...]) -> dict[int, int]:
+def _reserved(
+    session: Session, client_id: int, statuses: tuple[str, ...], *, credits: bool = True
+) -> dict[int, int]:
     reserved: dict[int, int] = {}
-    for _, invoice_id, share in _unanswered_shares(session, client_id, statuses):
-        reserved[invoice_id] = reserved.get(invoice_id, 0) + share
+    for _, invoice_id, money, held in _unanswered_shares(session, client_id, statuses):
+        reserved[invoice_id] = reserved.get(invoice_id, 0) + money + (held if credits else 0)
     return reserved
 
 
 def _unanswered_shares(
     session: Session, client_id: int, statuses: tuple[str, ...]
-) -> Iterator[tuple[str, int, int]]:
-    """(status, invoice id, amount) of each invoice share of the client's payments in ``statuses``.
+) -> Iterator[tuple[str, int, int, int]]:
+    """(status, invoice id, amount, credits held) of each invoice share of the client's payments in
+    ``statuses``: the payment's own money, and the credits and retainer it will apply with it.
 
     Only those few payments are read (``ix_payments_client_received`` starts with client and status),
     however many the client made before.
@@ -206,10 +261,11 @@ def _unanswered_shares(
     ).all()
     for status, retainer_invoice_id, amount_minor, planned in rows:
         if retainer_invoice_id:
-            yield status, retainer_invoice_id, amount_minor
+            yield status, retainer_invoice_id, amount_minor, 0
             continue
         for line in planned:
-            yield status, int(line["invoice_id"]), int(line["amount_minor"])
+            held = sum(int(line.get(key, 0)) for key in HELD_KEYS.values())
+            yield status, int(line["invoice_id"]), int(line["amount_minor"]), held
 
 
 def _check_share(invoice: Invoice, share: Money, reserved: int) -> None:
@@ -229,7 +285,8 @@ def pay(
     *,
     clock: Clock = utc_now,
 ) -> PaymentOutcome:
-    """Charge ``plan.total`` through the gateway and book what it answers.
+    """Charge ``plan.charge`` through the gateway and book what it answers, with the credits the plan
+    uses: held from the start, applied only if the charge succeeds.
 
     ``request`` carries the method (new card, new account or saved method); its idempotency key and
     amount are replaced by the stored attempt's. Raises a ``DomainError`` for everything: a refusal
@@ -245,8 +302,8 @@ def pay(
         customer_id = _first_customer(db, gateway, principal, customer.name, payment_public_id, clock)
     charge = ChargeRequest(
         idempotency_key=payment_public_id,
-        amount_minor=plan.total.minor,
-        currency=plan.total.currency,
+        amount_minor=plan.charge.minor,
+        currency=plan.charge.currency,
         description=", ".join(line.number for line in plan.lines),
         card=request.card,
         bank_account=request.bank_account,
@@ -259,7 +316,7 @@ def pay(
         result = gateway.charge(charge)
     except GatewayUnavailable as error:  # money may have moved: keep the attempt open for reconciliation
         _keep_gateway_id(db, payment_public_id, error.gateway_payment_id)
-        raise PaymentInDoubt(payment_public_id, plan.total) from error
+        raise PaymentInDoubt(payment_public_id, plan.charge) from error
     except DomainError as error:  # a refusal: nothing was charged
         _fail(db, payment_public_id, str(error))
         raise
@@ -267,16 +324,52 @@ def pay(
         log.exception(
             "payment %s: the gateway call failed; it stays open for reconciliation", payment_public_id
         )
-        raise PaymentInDoubt(payment_public_id, plan.total) from error
+        raise PaymentInDoubt(payment_public_id, plan.charge) from error
     return _book_or_doubt(
         db,
         payment_public_id,
         result,
-        plan.total,
+        plan.charge,
         gateway_name=gateway.name,
         customer_id=customer_id,
         clock=clock,
     )
+
+
+def settle_with_credits(
+    db: Database, principal: ActsForClient, plan: PaymentPlan, *, clock: Clock = utc_now
+) -> CreditSettlement:
+    """Pay a plan that its credits and retainer cover in full, with no gateway at all.
+
+    One transaction, under the client's lock like ``pay``: the invoices and the credits are checked as
+    they are now (``CreditNoLongerAvailable`` if the credits were used meanwhile, and nothing changes),
+    then applied, each with an audit event, and the customer and the business are told.
+    """
+    if not plan.lines:
+        raise InvalidAmount(plan.total, "must be more than zero")
+    if plan.charge.minor != 0:
+        raise ValueError(f"{plan.charge} is left to charge: pay() pays this plan")
+    now = clock()
+    with db.transaction() as session:
+        _locked_client(session, principal)
+        invoices = _planned_invoices(session, principal, plan, in_flight(session, principal.client_id))
+        check_free(session, principal.client_id, {source: plan.used(source) for source in RefundSource})
+        uses = [(invoices[use.invoice_public_id], use.source, use.amount.minor) for use in plan.credits]
+        used = apply_uses(
+            session, principal.client_id, uses, now=now, portal_user_id=principal.portal_user_id
+        )
+        if sum(use.amount.minor for use in used) != plan.total.minor:  # checked above: never, but never less
+            raise RuntimeError(f"credits covered {used} of {plan.total}; rolled back")
+        settled = tuple(
+            PaidInvoice(
+                line.number,
+                line.amount.minor,
+                session.get_one(Invoice, invoices[line.invoice_public_id]).balance_due_minor,
+            )
+            for line in plan.lines
+        )
+        queue_settled_with_credits(session, principal.client_id, principal.portal_user_id, settled, used, now)
+    return CreditSettlement(plan.total, settled, used)
 
 
 def _before_attempt(step: Callable[..., T], *args: object, **kwargs: object) -> T:
@@ -432,10 +525,12 @@ def book_result(
         if result.saved and result.method.gateway_method_id and result.status != ChargeStatus.FAILED:
             store_method(session, payment.client_id, gateway_name, result.method, customer_id, now)
         if result.status == ChargeStatus.SUCCEEDED:
+            used = apply_held(session, payment, now)  # the credits first, then the charge pays the rest
             paid = allocate_payment(session, payment, received_at=now, clock=clock)
-            receipt = prepare_receipt(session, payment, paid, now)
+            receipt = prepare_receipt(session, payment, paid, now, credits=used)
             number_receipt(session, payment)  # from here to the commit, every other receipt waits
             receipt.queue(session, str(payment.receipt_number), now)
+            return _outcome(payment, credits=used)
         elif result.status == ChargeStatus.PROCESSING:
             payment.status = PaymentStatus.PROCESSING
         elif result.status == ChargeStatus.REQUIRES_ACTION:
@@ -484,17 +579,23 @@ def _store_attempt(
     now: datetime,
 ) -> tuple[str, KnownCustomer]:
     """Check the method and the plan and store the attempt, in one transaction: its public id, and the
-    client's customer at the gateway if known."""
-    if plan.total.minor <= 0:
-        raise InvalidAmount(plan.total, "must be more than zero")
+    client's customer at the gateway if known. The credits the plan uses are held from its commit."""
+    if plan.charge.minor <= 0:
+        raise InvalidAmount(plan.charge, "must be more than zero")
     with db.transaction() as session:
         payer = _locked_payer(session, principal, gateway)
         method = _method_kind(session, principal, gateway, request, payer.accepted)
         invoices = _planned_invoices(session, principal, plan, in_flight(session, principal.client_id))
+        check_free(session, principal.client_id, {source: plan.used(source) for source in RefundSource})
         retainer = plan.kind == PaymentKind.RETAINER
         planned = [
-            {"invoice_id": invoices[line.invoice_public_id], "amount_minor": line.amount.minor}
+            {
+                "invoice_id": invoices[line.invoice_public_id],
+                "amount_minor": line.amount.minor - sum(uses.values()),
+                **held_entry(uses),
+            }
             for line in plan.lines
+            for uses in [plan.used_on(line.invoice_public_id)]
         ]
         payment = Payment(
             organization_id=payer.organization_id,
@@ -503,8 +604,8 @@ def _store_attempt(
             kind=plan.kind,
             retainer_invoice_id=planned[0]["invoice_id"] if retainer else None,
             status=PaymentStatus.PENDING,
-            amount_minor=plan.total.minor,
-            currency=plan.total.currency,
+            amount_minor=plan.charge.minor,
+            currency=plan.charge.currency,
             method=method,
             gateway=gateway.name,
             gateway_account=gateway.account,
@@ -554,6 +655,13 @@ def _locked_payer(session: Session, principal: ActsForClient, gateway: PaymentGa
     )
 
 
+def _locked_client(session: Session, principal: ActsForClient) -> None:
+    """The client's row, locked as ``_locked_payer`` locks it: one payment at a time per client."""
+    locked = session.scalar(select(Client.id).where(Client.id == principal.client_id).with_for_update())
+    if locked is None:
+        raise NotFound("client", principal.client_id)
+
+
 def _planned_invoices(
     session: Session, principal: ActsForClient, plan: PaymentPlan, reserved: Mapping[int, int]
 ) -> Mapping[str, int]:
@@ -566,7 +674,23 @@ def _planned_invoices(
             raise NotFound("invoice", line.invoice_public_id)
         _check_share(invoice, line.amount, reserved.get(invoice.id, 0))
         ids[line.invoice_public_id] = invoice.id
+    _check_credits(plan)
     return ids
+
+
+def _check_credits(plan: PaymentPlan) -> None:
+    """Credits go on the plan's own invoices (not a retainer invoice), none more than the line."""
+    if not plan.credits:
+        return
+    if plan.kind != PaymentKind.INVOICE:
+        raise ValueError("credits and retainer pay invoices, not retainer invoices")
+    lines = {line.invoice_public_id: line.amount.minor for line in plan.lines}
+    for use in plan.credits:
+        if use.invoice_public_id not in lines or use.amount.minor <= 0:
+            raise ValueError(f"a credit use of {use.amount} off the plan's lines")
+    for public_id, amount in lines.items():
+        if sum(plan.used_on(public_id).values()) > amount:
+            raise ValueError(f"more credits than the {amount} planned for invoice {public_id}")
 
 
 def _keep_gateway_id(db: Database, payment_public_id: str, gateway_payment_id: str) -> None:
@@ -622,7 +746,9 @@ def _locked(session: Session, public_id: str) -> Payment:
     return payment
 
 
-def _outcome(payment: Payment, *, client_secret: str = "") -> PaymentOutcome:
+def _outcome(
+    payment: Payment, *, client_secret: str = "", credits: tuple[UsedCredit, ...] = ()
+) -> PaymentOutcome:
     return PaymentOutcome(
         payment_public_id=payment.public_id,
         status=ChargeStatus.REQUIRES_ACTION if client_secret else payment.status,
@@ -630,4 +756,5 @@ def _outcome(payment: Payment, *, client_secret: str = "") -> PaymentOutcome:
         receipt_number=payment.receipt_number,
         failure_message=payment.failure_message,
         client_secret=client_secret,
+        credits=credits,
     )

@@ -6,7 +6,7 @@ booked without its receipt, and a receipt never goes out for a payment that was 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,18 +14,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
-from models import Client, Organization, Payment, PaymentKind, PaymentStatus, PortalUser
+from models import Client, Organization, Payment, PaymentKind, PaymentStatus, PortalUser, RefundSource
+from services.checkout_credits import UsedCredit
 from services.database import Database
 from services.dates import format_day
 from services.errors import NotFound
 from services.gateways.sandbox import SANDBOX_NOTICE
-from services.i18n import _, formatting_locale, using_language
+from services.i18n import N_, _, formatting_locale, using_language
 from services.i18n.terms import term
 from services.money import Money, format_money
 from services.outbox import add_email, queue_email
 from services.payments import PaidInvoice
 from services.principal import ActsForClient
 from services.rendered_attachments import receipt_attachment
+
+USED_TOTALS = {
+    RefundSource.CREDIT: N_("Credits used: {amount}"),
+    RefundSource.RETAINER: N_("Retainer payments used: {amount}"),
+}
 
 # Where the receipt's number goes in the messages until it is taken: a private-use character that no
 # name or amount contains, so replacing it cannot touch anything else.
@@ -80,9 +86,15 @@ class PreparedReceipt:
 
 
 def prepare_receipt(
-    session: Session, payment: Payment, paid: Sequence[PaidInvoice], now: datetime
+    session: Session,
+    payment: Payment,
+    paid: Sequence[PaidInvoice],
+    now: datetime,
+    *,
+    credits: Sequence[UsedCredit] = (),
 ) -> PreparedReceipt:
-    """Receipt to the customer who paid and a notice to the business, for a payment that succeeded.
+    """Receipt to the customer who paid and a notice to the business, for a payment that succeeded;
+    both say which of the customer's credits and retainer payments were used with it (``credits``).
 
     Written before the receipt has its number: the number is taken last, and the row every receipt
     shares stays locked from then until the commit, so nothing slow may come between.
@@ -125,6 +137,8 @@ def prepare_receipt(
                     else _("Available as credit for future invoices: {amount}")
                 )
                 lines += ["", kept.format(amount=money(payment.unapplied_minor))]
+            if credits:
+                lines += ["", *credits_used(credits, money)]
             if payment.is_sandbox:
                 lines += [
                     "",
@@ -150,6 +164,7 @@ def prepare_receipt(
                 _("Receipt number: {number}").format(number=RECEIPT_NUMBER),
             ]
             notice += [f"  {line.number}: {money(line.amount_minor)}" for line in paid]
+            notice += credits_used(credits, money)
             if payment.is_sandbox:
                 notice.append(term(SANDBOX_NOTICE))
             subject = _("Payment received: {amount} from {client}").format(
@@ -182,6 +197,87 @@ def receipt_delivery(db: Database, payer: ActsForClient, payment_public_id: str)
             raise NotFound("payment", payment_public_id)
         email = _parties(session, payment)[2]
         return ReceiptDelivery(email, bool(email) and payment.status == PaymentStatus.SUCCEEDED)
+
+
+def credits_used(credits: Sequence[UsedCredit], money: Callable[[int], str]) -> list[str]:
+    """ "Credits used: $120.00" and what went on each invoice, then the same for retainer payments."""
+    lines: list[str] = []
+    for source, total in USED_TOTALS.items():
+        uses = [use for use in credits if use.source == source]
+        if uses:
+            lines.append(_(total).format(amount=money(sum(use.amount.minor for use in uses))))
+            lines += [f"  {use.invoice_number}: {money(use.amount.minor)}" for use in uses]
+    return lines
+
+
+def queue_settled_with_credits(
+    session: Session,
+    client_id: int,
+    portal_user_id: int | None,
+    settled: Sequence[PaidInvoice],
+    credits: Sequence[UsedCredit],
+    now: datetime,
+) -> None:
+    """Invoices paid with credits and retainer alone (nothing charged, so no receipt): the customer who
+    did it and the business learn what was used on which invoice."""
+    business, client, customer_email = _parties_of(session, client_id, portal_user_id)
+    currency = credits[0].amount.currency
+
+    def money(minor: int) -> str:
+        return format_money(Money(minor, currency), formatting_locale(business.locale))
+
+    total = money(sum(use.amount.minor for use in credits))
+    if customer_email:
+        with using_language(client.language, time_zone=client.time_zone):
+            lines = [
+                _(
+                    "You paid {amount} of your invoices to {business} with your available credits and "
+                    "retainer payments in the portal. Nothing was charged."
+                ).format(amount=total, business=business.name),
+                "",
+                _("Applied to:"),
+                *(
+                    "  "
+                    + _("{number}: {amount} (still due: {left})").format(
+                        number=line.number, amount=money(line.amount_minor), left=money(line.left_minor)
+                    )
+                    for line in settled
+                ),
+                "",
+                *credits_used(credits, money),
+            ]
+            queue_email(
+                session,
+                to=[customer_email],
+                subject=_("{amount} of your invoices paid with your credits at {business}").format(
+                    amount=total, business=business.name
+                ),
+                body_text="\n".join(lines),
+                reply_to=business.email,
+                client_id=client.id,
+                now=now,
+            )
+    if business.email:
+        with using_language(business.language, time_zone=business.time_zone):
+            name = client.company_name or client.display_name
+            notice = [
+                _(
+                    "{client} paid {amount} of their invoices with available credits and retainer payments "
+                    "in the portal."
+                ).format(client=name, amount=total),
+                *credits_used(credits, money),
+            ]
+            queue_email(
+                session,
+                to=[business.email],
+                subject=_("Credits used: {amount} by {client}").format(
+                    amount=total, client=client.display_name
+                ),
+                body_text="\n".join(notice),
+                reply_to=customer_email,
+                client_id=client.id,
+                now=now,
+            )
 
 
 def queue_debit_failed(session: Session, payment: Payment, now: datetime) -> None:
@@ -246,6 +342,12 @@ class _Client:
 def _parties(session: Session, payment: Payment) -> tuple[_Business, _Client, str]:
     """The business, the client and the address of the customer who paid (else the client's), in one
     query."""
+    return _parties_of(session, payment.client_id, payment.portal_user_id)
+
+
+def _parties_of(
+    session: Session, client_id: int, portal_user_id: int | None
+) -> tuple[_Business, _Client, str]:
     row = session.execute(
         select(
             Organization.name,
@@ -263,13 +365,13 @@ def _parties(session: Session, payment: Payment) -> tuple[_Business, _Client, st
         )
         .select_from(Client)
         .join(Organization, Organization.id == Client.organization_id)
-        .outerjoin(PortalUser, PortalUser.id == payment.portal_user_id)
-        .where(Client.id == payment.client_id)
+        .outerjoin(PortalUser, PortalUser.id == portal_user_id)
+        .where(Client.id == client_id)
     ).one()
     (name, business_email, locale, language, zone, client_id, display_name, company_name, client_email,
      user_email, user_language, user_zone) = row  # fmt: skip
-    if payment.portal_user_id is not None and user_email is None:
-        raise NoResultFound(f"no portal user {payment.portal_user_id}")
+    if portal_user_id is not None and user_email is None:
+        raise NoResultFound(f"no portal user {portal_user_id}")
     business = _Business(name, business_email, locale, language, zone)
     client = _Client(client_id, display_name, company_name, user_language or language, user_zone or zone)
     return business, client, user_email or client_email

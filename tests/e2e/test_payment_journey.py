@@ -1,13 +1,16 @@
-"""In Chromium: Pay Now on Home; the card form groups the number as it is typed and names its brand; a
-declined card changes nothing; the test card pays everything, and its receipt downloads at once."""
+"""In Chromium: Pay Now on Home, the credits and retainer used first; the card form groups the number as
+it is typed and names its brand; a declined card changes nothing, credits included; the test card pays
+the rest and everything is paid, and its receipt downloads at once."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from pypdf import PdfReader
 
 from services.demo import CUSTOMER_EMAIL
-from services.money import format_money
+from services.money import Money, format_money
 from tests.e2e.test_sign_in_journey import card_amount, expected_balances, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -18,14 +21,23 @@ def test_pay_everything_by_card_from_home(demo_portal, browser):
     page = context.new_page()
     sign_in(page, demo_portal.url)
     page.wait_for_selector("text=Outstanding Invoices")
-    owed = card_amount(page, "outstanding-invoices")
-    assert owed != "$0.00"
-    before = expected_balances(demo_portal.data_dir).outstanding
-    assert format_money(before) == owed
+    outstanding = card_amount(page, "outstanding-invoices")
+    assert outstanding != "$0.00"
+    balances = expected_balances(demo_portal.data_dir)
+    before = balances.outstanding
+    assert format_money(before) == outstanding
+    assert (balances.free_credits, balances.free_retainer) == (Money(12000, "USD"), Money(70000, "USD"))
+    owed = format_money(before - balances.free_credits - balances.free_retainer)  # what the card pays
 
     page.get_by_role("button", name="Pay Now").click()
     page.wait_for_selector("text=What you are paying")
     assert page.get_by_text("Sandbox - no real money").is_visible()
+    # Every unpaid invoice is ticked, and the credits and retainer are used first.
+    assert page.get_by_role("checkbox", name="Use $120.00 of credits").is_checked()
+    assert page.get_by_role("checkbox", name="Use $700.00 of retainer payments").is_checked()
+    invoices = page.get_by_role("checkbox", name=re.compile(r"^INV-\d+$"))
+    assert invoices.count() == 8
+    assert all(invoices.nth(index).is_checked() for index in range(8))
     # The number is grouped as the card prints it, as it is typed; the brand is said beside it.
     card_number = page.get_by_label("Card number")
     card_number.press_sequentially("378282246310005")
@@ -39,7 +51,12 @@ def test_pay_everything_by_card_from_home(demo_portal, browser):
     page.fill("[aria-label='Name on card']", "Dana Demo")
     page.get_by_role("button", name=f"Pay {owed}").click()
     page.wait_for_selector("text=Your card was declined.")
-    assert expected_balances(demo_portal.data_dir).outstanding == before
+    declined = expected_balances(demo_portal.data_dir)
+    assert (declined.outstanding, declined.free_credits, declined.free_retainer) == (
+        before,
+        balances.free_credits,
+        balances.free_retainer,
+    )
 
     page.fill("[aria-label='Card number']", "4242 4242 4242 4242")
     page.fill("[aria-label='Expiry (MM/YY)']", "1230")  # read as 12/30
@@ -47,6 +64,8 @@ def test_pay_everything_by_card_from_home(demo_portal, browser):
     page.fill("[aria-label='Name on card']", "Dana Demo")
     page.get_by_role("button", name=f"Pay {owed}").click()
     page.wait_for_selector(f"text=Thank you! Payment received: {owed}.")
+    assert page.get_by_text("Credits used: $120.00").is_visible()
+    assert page.get_by_text("Retainer payments used: $700.00").is_visible()
     receipt = page.get_by_text("Receipt RCPT-").inner_text().removeprefix("Receipt ").strip()
     assert page.get_by_text(f"We are e-mailing your receipt to {CUSTOMER_EMAIL}.").is_visible()
     with page.expect_download() as download_info:
@@ -56,6 +75,8 @@ def test_pay_everything_by_card_from_home(demo_portal, browser):
     page.goto(f"{demo_portal.url}/")
     page.wait_for_selector("text=Outstanding Invoices")
     assert card_amount(page, "outstanding-invoices") == "$0.00"
+    assert card_amount(page, "available-credits") == "$0.00"
+    assert card_amount(page, "available-retainer") == "$0.00"
     assert card_amount(page, "last-payment") == owed
 
     # Payments Made lists it; its page downloads the receipt.

@@ -20,6 +20,12 @@ def outstanding(email: str = CUSTOMER_EMAIL):
     return balances_of(email).outstanding
 
 
+def to_charge(email: str = CUSTOMER_EMAIL):
+    """What Pay Now charges at first: everything outstanding less the credits and retainer used first."""
+    balances = balances_of(email)
+    return balances.outstanding - balances.free_credits - balances.free_retainer
+
+
 def fill_card(user, number: str, expiry: str = "12/30", cvc: str = "123") -> None:
     user.find(marker="card-number").type(number)
     user.find(marker="card-expiry").type(expiry)
@@ -33,7 +39,7 @@ async def test_home_offers_pay_now_for_the_outstanding_amount(user):
     await user.should_see("Pay Now")
     await user.open("/pay")
     await user.should_see("Sandbox - no real money")
-    await user.should_see(f"Pay {format_money(outstanding())}")
+    await user.should_see(f"Pay {format_money(to_charge())}")
 
 
 async def test_paying_everything_with_the_test_card_clears_the_outstanding_amount(user):
@@ -136,7 +142,7 @@ async def test_a_processing_bank_payment_shows_on_the_invoice_and_in_the_list(us
 
 async def test_a_payment_in_doubt_says_it_is_being_confirmed_and_offers_no_second_pay_button(user, caplog):
     await post_login(user)
-    owed = outstanding()
+    before, owed = outstanding(), to_charge()
     await user.open("/pay")
     fill_card(user, "4242 4242 4242 4242")
     gateway = unwrap(portal.current().gateway)  # the gateway pay() calls, behind the portal's switch
@@ -154,6 +160,7 @@ async def test_a_payment_in_doubt_says_it_is_being_confirmed_and_offers_no_secon
     assert ["open for reconciliation" in r.getMessage() for r in logged] == [True]  # for the operator
     caplog.clear()
     await user.should_see("You will not be charged twice.")
+    await user.should_see("The credits it uses are kept for it until then.")
     await user.should_not_see(marker="pay-submit")
 
     await user.open("/")
@@ -175,7 +182,9 @@ async def test_a_payment_in_doubt_says_it_is_being_confirmed_and_offers_no_secon
     await user.open(f"/invoices/{unpaid[0]['id']}")
     await user.should_see(f"We are confirming a payment of {unpaid[0]['processing'].split()[0]} towards")
     await user.should_not_see(marker="pay-now")
-    assert outstanding() == owed  # nothing is paid before the gateway says so
+    assert outstanding() == before  # nothing is paid before the gateway says so, not even by credits
+    held = balances_of(CUSTOMER_EMAIL)
+    assert (held.free_credits.minor, held.free_retainer.minor) == (0, 0)  # held for that payment
 
 
 async def test_the_success_screen_offers_the_receipt_and_says_where_it_is_emailed(user):

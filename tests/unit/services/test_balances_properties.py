@@ -9,7 +9,10 @@ and, recomputed from the raw rows, every stored running balance equals what its 
     credit note remaining = total - allocations - refunds
 with nothing negative and no refund request holding more than there is. A refused step changes nothing.
 Online payments through the sandbox count only once the gateway says they succeeded: a pending,
-processing or failed attempt allocates nothing and is in no figure.
+processing or failed attempt allocates nothing and is in no figure. Pay Now may use credits and
+retainer first: a payment waiting for the gateway holds them (refund requests and holds together never
+more than there is), they are applied only with its success, and when they cover everything nothing
+is charged at all; a declined charge leaves every figure as it was.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, event, settings
+import pytest
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -30,7 +34,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -51,7 +55,7 @@ from models import (
     RefundSource,
     RefundStatus,
 )
-from services.balances import client_balances, ledger_balance
+from services.balances import HELD_KEYS, client_balances, ledger_balance
 from services.credit_notes import issue_credit_note, void_credit_note
 from services.credits import (
     apply_to_invoice,
@@ -61,18 +65,27 @@ from services.credits import (
     request_refund,
 )
 from services.database import Database
-from services.errors import DomainError
-from services.gateways.base import BankAccountDetails, CardDetails, ChargeRequest
+from services.errors import DomainError, PaymentInDoubt
+from services.gateways.base import BankAccountDetails, CardDetails, ChargeRequest, ChargeResult
 from services.gateways.sandbox import SandboxGateway
 from services.invoices import create_invoice, mark_viewed, send_invoice, void_invoice
 from services.money import Money
-from services.online_payments import pay, plan_pay_all, plan_pay_invoice
+from services.online_payments import pay, plan_pay_all, plan_pay_invoice, settle_with_credits
+from services.pay_now import choose, offer_pay_now
 from services.payments import allocate_oldest_first, open_invoices, record_payment
 from services.principal import Principal
 from services.reconciliation import reconcile_payments
 from services.statement import PeriodPreset, check_statement, resolve_period
 from services.totals import LineInput, document_totals
-from tests.factories import NOW, TODAY, make_client, make_organization, make_portal_user
+from tests.factories import (
+    NOW,
+    TODAY,
+    Clock,
+    make_client,
+    make_organization,
+    make_portal_user,
+    make_sent_invoice,
+)
 
 FAILED = PaymentStatus.FAILED
 PAYABLE = {InvoiceStatus.SENT, InvoiceStatus.VIEWED, InvoiceStatus.PARTIALLY_PAID}
@@ -97,6 +110,17 @@ sources = st.sampled_from([RefundSource.CREDIT, RefundSource.RETAINER])
 Pick = tuple[bool, int]
 picks = st.tuples(st.sampled_from([True, True, True, False]), st.integers(min_value=0, max_value=1_000))
 sends = st.sampled_from([True, True, True, False])
+# Which of the available credits and retainer Pay Now uses first.
+credit_uses = st.sampled_from(
+    [
+        frozenset(RefundSource),
+        frozenset(RefundSource),
+        frozenset({RefundSource.CREDIT}),
+        frozenset({RefundSource.RETAINER}),
+        frozenset(),
+    ]
+)
+UNANSWERED = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
 # How the customer pays online: the sandbox's test card and accounts, each with its outcome.
 ONLINE_METHODS: dict[str, CardDetails | BankAccountDetails] = {
     "card": CardDetails("4242424242424242", 12, 2030, "123", "Ann"),
@@ -192,6 +216,15 @@ class Books:
             if r.status == RefundRequestStatus.OPEN and r.source == source
         )
 
+    def held(self, source: RefundSource) -> int:
+        """What payments waiting for the gateway will apply of ``source`` if they succeed."""
+        return sum(
+            int(line.get(HELD_KEYS[source], 0))
+            for p in self.payments
+            if p.status in UNANSWERED
+            for line in p.planned_allocations
+        )
+
     def ledger(self) -> int:
         return (
             sum(
@@ -274,7 +307,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return False
 
     def unreserved(self, source: RefundSource) -> int:
-        return self.seen.available(source) - self.seen.reserved(source)
+        return self.seen.available(source) - self.seen.reserved(source) - self.seen.held(source)
 
     def with_money(self, source: RefundSource, mode: str) -> RefundSource:
         """``source``, or the other one if only that has money free (unless the step wants a refusal)."""
@@ -421,15 +454,85 @@ class LedgerMachine(RuleBasedStateMachine):
         event(f"online {method}")
         self.attempt(charge)
 
+    @precondition(lambda self: self.seen.still_open("invoice"))
+    @rule(
+        ticks=st.integers(min_value=1, max_value=63),
+        mode=modes,
+        other=amounts,
+        use=credit_uses,
+        method=st.sampled_from(["card", "card", "declined", "mistyped", "debit", "bounce", "lost"]),
+    )
+    def customer_pays_now_with_credits(
+        self, ticks: int, mode: str, other: int, use: frozenset[RefundSource], method: str
+    ) -> None:
+        """Pay Now with a choice: some invoices ticked (bits of ``ticks``), their amounts sized by
+        ``mode``, the credits and retainer in ``use`` applied first, oldest invoice first; the card or
+        account pays the rest (its answer lost on the way, for "lost"), or nothing is charged at all."""
+        assert self.principal is not None
+        principal, details = self.principal, ONLINE_METHODS["card" if method == "lost" else method]
+        if isinstance(details, CardDetails):
+            request = ChargeRequest("", 0, "", "", card=details)
+        else:
+            request = ChargeRequest("", 0, "", "", bank_account=details)
+
+        def checkout() -> None:
+            offer = offer_pay_now(self.db, principal, clock=self.current_time)
+            ticked = [
+                line for index, line in enumerate(offer.plan.lines) if ticks >> (index % 6) & 1
+            ] or offer.plan.lines
+            amounts = {
+                line.invoice_public_id: self.money(sized(mode, line.amount.minor, other + index))
+                for index, line in enumerate(ticked)
+            }
+            plan = choose(offer, amounts, use=use)
+            if not plan.lines:
+                return
+            if plan.charge.minor == 0:
+                event("pay now: credits alone")
+                settle_with_credits(self.db, principal, plan, clock=self.current_time)
+                return
+            event(f"pay now: credits {bool(plan.credits)}, {method}")
+            if method == "lost":
+                outcome = self._charge_losing_the_answer(plan, request)
+                if outcome is None:
+                    return
+            else:
+                outcome = pay(self.db, self.gateway, principal, plan, request, clock=self.current_time)
+            if outcome.status == PaymentStatus.SUCCEEDED:
+                self.expected_ledger -= plan.charge.minor
+            elif outcome.status == PaymentStatus.FAILED:  # declined: the credits are as they were
+                assert self.books().fingerprint() == self.seen.fingerprint(), "a declined charge used credits"
+
+        self.attempt(checkout)
+
+    def _charge_losing_the_answer(self, plan: Any, request: ChargeRequest) -> Any:
+        """The gateway charges, but its answer never arrives: the payment is in doubt, holding its
+        invoices and credits, until reconciliation finds the charge (``time_passes``)."""
+        assert self.principal is not None
+        gateway, charge = self.gateway, self.gateway.charge
+
+        def lost(request: ChargeRequest) -> ChargeResult:
+            charge(request)
+            raise ConnectionResetError("connection reset by peer")
+
+        gateway.charge = lost  # type: ignore[method-assign]
+        try:
+            return pay(self.db, gateway, self.principal, plan, request, clock=self.current_time)
+        except PaymentInDoubt:
+            return None
+        finally:
+            del gateway.charge
+
     @rule()
     def time_passes(self) -> None:
-        """A minute later: the sandbox's debits have settled or bounced, and the portal books them."""
+        """A minute later: the sandbox's debits have settled or bounced, the payments in doubt are found,
+        and the portal books them."""
         self.now()
         with self.db.reading() as session:
             waiting = dict(
                 session.execute(
                     select(Payment.id, Payment.amount_minor).where(
-                        Payment.client_id == self.client_id, Payment.status == PaymentStatus.PROCESSING
+                        Payment.client_id == self.client_id, Payment.status.in_(UNANSWERED)
                     )
                 ).all()
             )
@@ -626,8 +729,9 @@ def check_client_balances(
 ) -> None:
     """The dashboard's figures and the ledger, recomputed from the rows; and the design's invariant."""
     credit, retainer = RefundSource.CREDIT, RefundSource.RETAINER
-    assert books.reserved(credit) <= books.available(credit), "refund requests hold more credit than there is"
-    assert books.reserved(retainer) <= books.available(retainer), "refund requests hold more than there is"
+    for source in (credit, retainer):
+        held = books.reserved(source) + books.held(source)
+        assert held <= books.available(source), f"requests and payments hold more {source} than there is"
 
     balances = client_balances(session, client_id, currency)
     assert (
@@ -636,12 +740,16 @@ def check_client_balances(
         balances.available_retainer.minor,
         balances.reserved_credits.minor,
         balances.reserved_retainer.minor,
+        balances.held_credits.minor,
+        balances.held_retainer.minor,
     ) == (
         books.outstanding(),
         books.available(credit),
         books.available(retainer),
         books.reserved(credit),
         books.reserved(retainer),
+        books.held(credit),
+        books.held(retainer),
     )
 
     ledger = ledger_balance(session, client_id, currency)
@@ -666,3 +774,149 @@ def test_balances_always_agree_with_the_ledger(db: Database) -> None:
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    invoices=st.lists(st.integers(min_value=1, max_value=80_000), min_size=1, max_size=3),
+    credit=st.sampled_from([0, 0, 1, 2_500, 12_000, 60_000]),
+    retainer=st.sampled_from([0, 0, 1, 7_000, 70_000]),
+    ticks=st.integers(min_value=1, max_value=7),
+    parts=st.lists(st.integers(min_value=1, max_value=100), min_size=3, max_size=3),
+    use=credit_uses,
+    method=st.sampled_from(["card", "declined", "debit", "bounce", "lost"]),
+)
+def test_pay_now_books_its_credits_with_its_charge_or_not_at_all(
+    db: Database,
+    invoices: list[int],
+    credit: int,
+    retainer: int,
+    ticks: int,
+    parts: list[int],
+    use: frozenset[RefundSource],
+    method: str,
+) -> None:
+    """Some of the open invoices, for part or all of each, credits then retainer first: what they
+    cover is applied exactly when the charge for the rest succeeds (at once, when the debit settles,
+    or when a lost answer is found), never when it is declined or bounces, and without a charge at
+    all when they cover everything; the invariant holds at every step."""
+    clock = Clock()
+    gateway = SandboxGateway(clock=clock)
+    organization_id = make_organization(db)
+    client_id = make_client(db, organization_id)
+    email = f"ann{client_id}@client.example"
+    principal = Principal(make_portal_user(db, client_id, email), client_id, organization_id, "Ann", email, 1)
+    for index, amount in enumerate(invoices):  # due one after the other: the oldest is paid first
+        make_sent_invoice(db, client_id, amount, due_in_days=10 * (index + 1))
+    if credit:
+        issue_credit_note(
+            db, client_id=client_id, lines=[LineInput("Goodwill", Decimal(1), credit)], issue_date=TODAY
+        )
+    if retainer:
+        advance = create_invoice(
+            db,
+            client_id=client_id,
+            lines=[LineInput("Advance", Decimal(1), retainer)],
+            issue_date=TODAY,
+            due_date=TODAY,
+            kind=InvoiceKind.RETAINER,
+        )
+        send_invoice(db, advance.id)
+        record_payment(
+            db,
+            client_id=client_id,
+            amount=Money(retainer, "USD"),
+            method="card",
+            received_at=NOW,
+            kind=PaymentKind.RETAINER,
+            retainer_invoice_id=advance.id,
+        )
+    ledger = sum(invoices) - credit - retainer
+
+    def check(expected: tuple[int, int, int]) -> None:
+        """The books agree with themselves and the ledger; outstanding, free credits, free retainer."""
+        with db.reading() as session:
+            books = Books.load(session, client_id, organization_id)
+            check_running_balances(books)
+            check_client_balances(books, session, client_id, "USD", ledger)
+            balances = client_balances(session, client_id, "USD")
+        assert (
+            balances.outstanding.minor,
+            balances.free_credits.minor,
+            balances.free_retainer.minor,
+        ) == expected
+
+    offer = offer_pay_now(db, principal, clock=clock)
+    amounts = {
+        line.invoice_public_id: Money(max(1, line.amount.minor * parts[index] // 100), "USD")
+        for index, line in enumerate(offer.plan.lines)
+        if ticks >> index & 1
+    } or {offer.plan.lines[0].invoice_public_id: offer.plan.lines[0].amount}
+    plan = choose(offer, amounts, use=use)
+    total = sum(amount.minor for amount in amounts.values())
+    from_credit = min(credit if RefundSource.CREDIT in use else 0, total)
+    from_retainer = min(retainer if RefundSource.RETAINER in use else 0, total - from_credit)
+    assert (
+        plan.total.minor,
+        plan.used(RefundSource.CREDIT).minor,
+        plan.used(RefundSource.RETAINER).minor,
+    ) == (
+        total,
+        from_credit,
+        from_retainer,
+    )
+    assert plan.charge.minor == total - from_credit - from_retainer
+    before = (sum(invoices), credit, retainer)
+    paid = (sum(invoices) - total, credit - from_credit, retainer - from_retainer)
+    held = (sum(invoices), credit - from_credit, retainer - from_retainer)
+    check(before)
+
+    if plan.charge.minor == 0:
+        event("pay now property: credits alone")
+        settle_with_credits(db, principal, plan, clock=clock)
+        check(paid)
+        with db.reading() as session:
+            online = select(func.count()).where(Payment.client_id == client_id, Payment.gateway == "sandbox")
+            assert session.scalar(online) == 0
+        return
+    event(f"pay now property: {method}")
+    details = ONLINE_METHODS["card" if method == "lost" else method]
+    if isinstance(details, CardDetails):
+        request = ChargeRequest("", 0, "", "", card=details)
+    else:
+        request = ChargeRequest("", 0, "", "", bank_account=details)
+    if method == "lost":
+        charge = gateway.charge
+
+        def lost(request: ChargeRequest) -> ChargeResult:
+            charge(request)
+            raise ConnectionResetError("connection reset by peer")
+
+        gateway.charge = lost  # type: ignore[method-assign]
+        try:
+            with pytest.raises(PaymentInDoubt):
+                pay(db, gateway, principal, plan, request, clock=clock)
+        finally:
+            del gateway.charge
+    else:
+        outcome = pay(db, gateway, principal, plan, request, clock=clock)
+        assert outcome.amount == plan.charge
+    if method == "declined":
+        check(before)
+        return
+    if method == "card":
+        ledger -= plan.charge.minor
+        check(paid)
+        return
+    check(held)  # a debit processing, or an answer lost: its credits are held, nothing is applied yet
+    clock.advance(seconds=6)
+    reconcile_payments(db, [gateway], clock=clock)
+    if method == "bounce":
+        check(before)
+    else:
+        ledger -= plan.charge.minor
+        check(paid)
