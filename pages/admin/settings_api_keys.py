@@ -118,8 +118,8 @@ class SecretDialog:
                 secret.classes("grow font-mono").mark("api-key-secret")
                 # Named by its visible word: a bare icon would be a button without a name in every language.
                 ui.button(_("Copy"), icon="content_copy", on_click=lambda: self.copy(created.secret)).props(
-                    "outline no-caps"
-                ).mark("api-key-copy")
+                    "outline no-caps no-wrap"
+                ).classes("shrink-0").mark("api-key-copy")
             with ui.row().classes("w-full justify-end"):
                 ui.button(_("Done"), on_click=self.dialog.close).props("unelevated no-caps").mark(
                     "api-key-done"
