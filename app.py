@@ -182,6 +182,7 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.admin.settings_email
     import pages.admin.settings_payments
     import pages.admin.settings_staff
+    import pages.credit_note
     import pages.home
     import pages.invoice
     import pages.invoices

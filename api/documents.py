@@ -10,9 +10,11 @@ from fastapi.responses import Response
 from components.offload import io_bound, pdf_bound
 from services import portal
 from services.branding import get_logo
+from services.credit_notes import get_credit_note
 from services.errors import NotFound
 from services.invoice_detail import get_invoice
 from services.payments_made import get_payment
+from services.pdf.credit_note import render_credit_note_pdf
 from services.pdf.invoice import render_invoice_pdf
 from services.pdf.receipt import render_receipt_pdf
 from services.principal import Principal
@@ -62,3 +64,15 @@ async def receipt_pdf(request: Request, public_id: str, download: bool = False) 
     logo = await io_bound(get_logo, db)
     content = await pdf_bound(render_receipt_pdf, payment, logo=logo[0] if logo else None)
     return pdf_response(content, f"Receipt-{payment.receipt_number}", download=download)
+
+
+@router.get("/credit-notes/{public_id}/pdf")
+async def credit_note_pdf(request: Request, public_id: str, download: bool = False) -> Response:
+    """The client's own issued credit note; anyone else's, or a draft, is not found (as an invoice is)."""
+    principal: Principal = request.state.principal
+    current = portal.current()
+    try:
+        document = await io_bound(get_credit_note, current.db, principal, public_id, with_logo=True)
+    except NotFound:
+        raise HTTPException(status_code=404, detail="This credit note does not exist.") from None
+    return pdf_response(await pdf_bound(render_credit_note_pdf, document), document.number, download=download)

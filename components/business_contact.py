@@ -1,12 +1,17 @@
-"""Other Actions on Home: Send Email to the business, and Write Review."""
+"""The business on Home: its contact details as links, Send Email to it, and Write Review."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from nicegui import ui
 
+from components.cards import Detail, Link
 from components.headings import dialog_title
 from components.offload import io_bound
+from services.account_details import dial_uri, website_url
 from services.contact_business import send_message
+from services.dashboard import BusinessContact
 from services.errors import DomainError, human_message
 from services.i18n import _, ngettext
 from services.portal import Portal
@@ -16,6 +21,27 @@ from services.reviews import submit_review
 SUBJECT_LIMIT = 150
 MESSAGE_LIMIT = 5000
 REVIEW_LIMIT = 2000
+
+
+def contact_details(business: BusinessContact) -> list[tuple[str, Detail]]:
+    """The business's address, and its phone, e-mail and website as links a phone or a mail program
+    opens: the number dialled in E.164 (read as a number of the business's country when written without
+    its country code), the site opened in a tab of its own. A detail that cannot be a link is text."""
+    phone: Detail = business.phone
+    if dialled := dial_uri(business.phone, business.address.country):
+        phone = Link(business.phone, dialled)
+    website: Detail = business.website
+    if address := website_url(business.website):
+        website = Link(business.website, address, new_tab=True, new_tab_note=_("opens in a new tab"))
+    email: Detail = (
+        Link(business.email, "mailto:" + quote(business.email, safe="@")) if business.email else ""
+    )
+    return [
+        (_("Address"), business.address.lines()),
+        (_("Phone"), phone),
+        (_("Email"), email),
+        (_("Website"), website),
+    ]
 
 
 class SendEmailDialog:

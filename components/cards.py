@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from nicegui import ui
@@ -11,6 +12,24 @@ from components import markup
 from components.markup import Markup
 
 ROWS_COLUMNS = "grid-template-columns: minmax(7rem, auto) 1fr"  # label, value
+# A long word wraps where it must rather than overflow a phone's screen; an address wraps between its parts
+# first (markup.breakable), and only a single part too long for the line is cut.
+VALUE_CLASSES = "text-grey-10 break-words"
+VALUE_STYLE = "overflow-wrap: anywhere"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A detail shown as a link: an e-mail address (``mailto:``), a phone number (``tel:``), a website
+    (``new_tab``: opened in a tab of its own, ``new_tab_note`` saying so to screen readers)."""
+
+    text: str
+    href: str
+    new_tab: bool = False
+    new_tab_note: str = ""
+
+
+Detail = str | list[str] | Link
 
 
 def figure_card(
@@ -21,8 +40,10 @@ def figure_card(
     note: str = "",
     test_id: str = "",
     actions: Sequence[tuple[str, Callable[[], Any]]] = (),
+    links: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """A headline figure: a label, a large amount, a line of explanation and buttons (label, handler)."""
+    """A headline figure: a label, a large amount, a line of explanation, links (text, address) to what
+    makes it up, and buttons (label, handler)."""
     with ui.card().classes("w-full gap-1 p-5").props("flat bordered") as card:
         Markup(
             markup.row(
@@ -32,7 +53,8 @@ def figure_card(
             ),
             markup.text(amount, "text-3xl font-semibold text-grey-10 figure-amount"),
             markup.text(note, "text-sm text-grey-7") if note else "",
-            texts=[title, amount, note],
+            *(markup.column("text-sm", markup.link(text, href, "text-primary")) for text, href in links),
+            texts=[title, amount, note, *(text for text, _href in links)],
         )
         if actions:
             with ui.row().classes("mt-2 gap-2"):
@@ -45,14 +67,15 @@ def figure_card(
 
 def detail_card(
     title: str,
-    rows: Iterable[tuple[str, str | list[str]]],
+    rows: Iterable[tuple[str, Detail]],
     *,
     icon: str,
     edit: Callable[[], Any] | None = None,
     edit_label: str = "",
     test_id: str = "",
 ) -> ui.card:
-    """A titled card of label/value pairs; a list value prints one line each (addresses).
+    """A titled card of label/value pairs; a list value prints one line each (addresses), a ``Link`` is
+    a link.
 
     ``edit`` puts a pencil beside the title (``edit_label`` names it for screen readers and tests).
     The card is returned so the caller can add buttons below the rows.
@@ -77,20 +100,32 @@ def detail_card(
                 markup.text(label, "text-grey-7")
                 + markup.column(
                     "gap-0 min-w-0",
-                    *(
-                        markup.text(line, "text-grey-10 break-words", "overflow-wrap: anywhere")
-                        for line in lines
-                    ),
+                    *(_value(line) for line in lines),
                 )
                 for label, lines in shown
             ),
             "</div>",
-            texts=[part for label, lines in shown for part in (label, *lines)],
+            texts=[part for label, lines in shown for part in (label, *map(_text, lines))],
         )
     if test_id:
         card.props(f"data-testid={test_id}")
     return card
 
 
-def _lines(value: str | list[str]) -> list[str]:
+def _lines(value: Detail) -> list[str] | list[Link]:
+    if isinstance(value, Link):
+        return [value] if value.text else []
     return value if isinstance(value, list) else [value]
+
+
+def _value(line: str | Link) -> str:
+    if isinstance(line, str):
+        return markup.text(line, VALUE_CLASSES, VALUE_STYLE, addresses=True)
+    anchor = markup.link(
+        line.text, line.href, "text-primary", new_tab=line.new_tab, new_tab_note=line.new_tab_note
+    )
+    return f'<div class="{VALUE_CLASSES}" style="{VALUE_STYLE}">{anchor}</div>'
+
+
+def _text(line: str | Link) -> str:
+    return line if isinstance(line, str) else line.text

@@ -1,13 +1,18 @@
-"""An invoice laid out as a document: parties and dates, line items, totals, amounts applied, notes."""
+"""An invoice laid out as a document: parties and dates, line items, totals, amounts applied, notes.
+
+Its party block and line-item table (``party_details``, ``line_items``) also lay out the credit note.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from nicegui import ui
 
 from components.tables import PHONE_HIDDEN, compact_on_phone
 from services.dates import format_day
 from services.i18n import _
-from services.invoice_detail import InvoiceDocument, Party
+from services.invoice_detail import DocumentLine, InvoiceDocument, Party
 from services.money import Money, format_money
 
 
@@ -24,7 +29,8 @@ def _money(document: InvoiceDocument, value: Money) -> str:
     return format_money(value, document.locale)
 
 
-def _party(title: str, party: Party) -> None:
+def party_details(title: str, party: Party) -> None:
+    """A party under ``title`` (From, Bill to): its name, company, address and contact details."""
     with ui.column().classes("gap-0 min-w-[14rem]"):
         ui.label(title).classes("text-xs uppercase tracking-wide text-grey-7 mb-1")
         ui.label(party.company or party.name).classes("font-semibold")
@@ -37,8 +43,8 @@ def _party(title: str, party: Party) -> None:
 
 def _parties(document: InvoiceDocument) -> None:
     with ui.row().classes("w-full p-5 gap-8 justify-between border-b"):
-        _party(_("From"), document.business)
-        _party(_("Bill to"), document.client)
+        party_details(_("From"), document.business)
+        party_details(_("Bill to"), document.client)
         with ui.grid(columns=2).classes("gap-x-4 gap-y-1 text-sm self-start"):
             for label, value in (
                 (f"{document.title} number", document.number),
@@ -50,6 +56,11 @@ def _parties(document: InvoiceDocument) -> None:
 
 
 def _lines(document: InvoiceDocument) -> None:
+    line_items(document.lines, document.locale)
+
+
+def line_items(lines: Sequence[DocumentLine], locale: str) -> None:
+    """The line-item table: description, quantity, rate, tax and amount (rate and tax hidden on a phone)."""
     columns = [
         {"name": "description", "label": _("Description"), "field": "description", "align": "left",
          "style": "white-space: normal; min-width: 12rem"},
@@ -59,16 +70,16 @@ def _lines(document: InvoiceDocument) -> None:
         {"name": "amount", "label": _("Amount"), "field": "amount", "align": "right"},
     ]  # fmt: skip
     rows = []
-    for index, line in enumerate(document.lines):
+    for index, line in enumerate(lines):
         tax = f"{line.tax_rate_percent.normalize():f} %" if line.tax_rate_percent else "-"
         discount = f" (-{line.discount_percent.normalize():f} %)" if line.discount_percent else ""
         rows.append({
             "id": index,
             "description": line.description,
             "quantity": f"{line.quantity.normalize():f}",
-            "rate": _money(document, line.rate) + discount,
+            "rate": format_money(line.rate, locale) + discount,
             "tax": f"{line.tax_name} {tax}".strip() if line.tax_rate_percent else tax,
-            "amount": _money(document, line.amount),
+            "amount": format_money(line.amount, locale),
         })  # fmt: skip
     no_lines = _("No lines yet.")
     compact_on_phone(

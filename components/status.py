@@ -20,6 +20,9 @@ STATUS_COLORS = {
     "Paid": "green-9",
     "Void": "grey-9",
     "Overdue": "red-9",
+    # A credit note's (services.credit_notes.STATUS_LABELS): credit left to use, or all of it used
+    "Open": "teal-9",
+    "Used": "grey-7",
 }
 
 

@@ -10,7 +10,7 @@ from nicegui import ui
 from nicegui.client import ClientConnectionTimeout
 
 from components.account_forms import address_dialog, contact_dialog
-from components.business_contact import ReviewDialog, SendEmailDialog
+from components.business_contact import ReviewDialog, SendEmailDialog, contact_details
 from components.card_details import card_details
 from components.cards import detail_card, figure_card
 from components.credit_dialogs import ApplyDialog, RefundDialog
@@ -22,6 +22,7 @@ from models import RefundSource
 from services import portal
 from services.branding import get_branding
 from services.credit_actions import CreditOptions
+from services.credit_notes import CreditNoteSummary
 from services.dashboard import Dashboard
 from services.dates import format_day
 from services.home import home_data
@@ -73,7 +74,7 @@ class HomeView:
             return
         self.body.clear()
         with self.body:
-            _figures(self, dashboard, options)
+            _figures(self, dashboard, options, data.credit_notes)
             with ui.grid().classes("w-full gap-4 grid-cols-1 md:grid-cols-2"):
                 self.account(dashboard)
                 self.addresses(dashboard)
@@ -120,12 +121,7 @@ class HomeView:
         business = dashboard.business
         card = detail_card(
             business.name,
-            [
-                (_("Address"), business.address.lines()),
-                (_("Phone"), business.phone),
-                (_("Email"), business.email),
-                (_("Website"), business.website),
-            ],
+            contact_details(business),
             icon="storefront",
             test_id="business-details",
         )
@@ -166,7 +162,9 @@ def _credit_actions(
     return actions
 
 
-def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> None:
+def _figures(
+    home: HomeView, dashboard: Dashboard, options: CreditOptions, credit_notes: tuple[CreditNoteSummary, ...]
+) -> None:
     balances = dashboard.balances
     locale = dashboard.business.locale
 
@@ -210,6 +208,16 @@ def _figures(home: HomeView, dashboard: Dashboard, options: CreditOptions) -> No
             note=credits_note,
             test_id="available-credits",
             actions=_credit_actions(home, options, RefundSource.CREDIT, locale),
+            # Each credit note with credit left opens on its own page.
+            links=[
+                (
+                    _("Credit note {number}: {amount} left").format(
+                        number=note.number, amount=money(note.remaining)
+                    ),
+                    f"/credit-notes/{note.public_id}",
+                )
+                for note in credit_notes
+            ],
         )
         figure_card(
             _("Available Retainer Payments"),

@@ -23,7 +23,10 @@ from services.i18n import N_, _, ngettext, pgettext
 from services.money import Money, format_money
 from services.principal import Principal
 from services.statement import (
+    CREDIT_NOTE,
     DEFAULT_PRESET,
+    INVOICE,
+    PAYMENT,
     PRESET_LABELS,
     InvalidPeriod,
     Period,
@@ -46,13 +49,28 @@ TABLE_PROPS = "flat bordered dense wrap-cells"
 NO_DATA = N_("No transactions.")  # Quasar's no-data-label, translated where the table is made
 PAGE_SIZES = [25, 50, 100]
 # On a phone the date and the reference go above and below the description, in place of their columns.
+# A reference is a link to its document (the invoice, the credit note, the payment's receipt).
 DESCRIPTION_CELL = """
 <q-td :props="props">
   <div class="sm:hidden text-xs text-grey-7">{{ props.row.day }}</div>
   <div :class="props.row.strong ? 'font-semibold' : ''">{{ props.value }}</div>
-  <div v-if="props.row.reference" class="sm:hidden text-xs text-grey-7">{{ props.row.reference }}</div>
+  <div v-if="props.row.reference" class="sm:hidden text-xs text-grey-7">
+    <a v-if="props.row.link" :href="props.row.link" class="text-primary">{{ props.row.reference }}</a>
+    <template v-else>{{ props.row.reference }}</template>
+  </div>
 </q-td>
 """
+REFERENCE_CELL = """
+<q-td :props="props">
+  <a v-if="props.row.link" :href="props.row.link" class="text-primary">{{ props.value }}</a>
+  <template v-else>{{ props.value }}</template>
+</q-td>
+"""
+DOCUMENT_PAGES = {
+    INVOICE: "/invoices/{}",
+    CREDIT_NOTE: "/credit-notes/{}",
+    PAYMENT: "/payments/{}",
+}
 BALANCE_CELL = """
 <q-td :props="props" :class="'tabular-nums ' + (props.row.strong ? 'font-semibold' : '')">
   {{ props.value }}
@@ -244,10 +262,12 @@ class StatementView:
             (_("Received"), summary.received, _("Payments, retainers included"), "statement-received"),
             (_("Credited"), summary.credited, _("Credit notes less voided ones"), "statement-credited"),
             (_("Refunded"), summary.refunded, _("Paid back to you"), "statement-refunded"),
+            # The closing balance, named by its day: not "Balance Due", which reads as the outstanding
+            # invoices' total shown beside it (the two differ by the credits not yet applied).
             (
-                _("Balance Due"),
+                _("Balance on {date}").format(date=self.day(statement.period.end)),
                 summary.balance_due,
-                _("On {date}").format(date=self.day(statement.period.end)),
+                _("Closing balance"),
                 "statement-closing",
             ),
         ]
@@ -266,6 +286,20 @@ class StatementView:
                         + ("text-primary" if closing else "text-grey-10")
                     ).mark(f"{marker}-amount")
                     ui.label(note).classes("text-xs text-grey-7")
+        counted = statement.credits_counted
+        if counted is not None and counted.minor > 0:
+            with ui.row().classes("w-full items-center gap-2 no-wrap text-sm text-grey-9 -mt-3"):
+                ui.icon("info").classes("text-lg text-primary")
+                ui.label(
+                    _(
+                        "Total outstanding {outstanding}, less {credits} of available credits and retainer "
+                        "payments, leaves a balance of {balance}."
+                    ).format(
+                        outstanding=self.money(statement.outstanding),
+                        credits=self.money(counted),
+                        balance=self.money(statement.closing),
+                    )
+                ).mark("statement-reconciliation")
 
     def _chart(self, statement: Statement) -> None:
         # Chart coordinates are plain numbers; every amount a person reads is formatted by Babel.
@@ -352,6 +386,7 @@ class StatementView:
             table.props["rows-per-page-options"] = PAGE_SIZES  # a list: in a props string it is text
             compact_on_phone(table)
             table.add_slot("body-cell-description", DESCRIPTION_CELL)
+            table.add_slot("body-cell-reference", REFERENCE_CELL)
             table.add_slot("body-cell-amount", AMOUNT_CELL)
             table.add_slot("body-cell-balance", BALANCE_CELL)
 
@@ -397,17 +432,19 @@ class StatementView:
         table.pagination = self._pagination(page, size)
 
     def _balance_row(self, index: int, day: date, label: str, balance: Money) -> dict[str, Any]:
-        return {"id": index, "day": self.day(day), "description": label, "reference": "", "amount": "",
-                "balance": self.money(balance), "strong": True, "credit": False}  # fmt: skip
+        return {"id": index, "day": self.day(day), "description": label, "reference": "", "link": "",
+                "amount": "", "balance": self.money(balance), "strong": True, "credit": False}  # fmt: skip
 
     @staticmethod
     def _note_row(index: int, text: str) -> dict[str, Any]:
-        return {"id": index, "day": "", "description": text, "reference": "", "amount": "", "balance": "",
-                "strong": False, "credit": False}  # fmt: skip
+        return {"id": index, "day": "", "description": text, "reference": "", "link": "", "amount": "",
+                "balance": "", "strong": False, "credit": False}  # fmt: skip
 
     def _line_row(self, index: int, line: StatementLine) -> dict[str, Any]:
+        page = DOCUMENT_PAGES.get(line.document_kind)
         return {"id": index, "day": self.day(line.day), "description": line.text(self.locale),
-                "reference": line.reference, "amount": self.money(line.amount),
+                "reference": line.reference, "link": page.format(line.document_id) if page else "",
+                "amount": self.money(line.amount),
                 "balance": self.money(line.balance), "strong": False,
                 "credit": line.amount_minor < 0}  # fmt: skip
 

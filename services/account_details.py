@@ -295,6 +295,32 @@ def _clean_address(prefix: str, address: AddressInput) -> tuple[AddressInput, di
     return AddressInput(line1, line2, city, region, postal_code, country), errors
 
 
+def dial_uri(phone: str, region: str = "") -> str:
+    """A ``tel:`` link to ``phone``: in E.164 (``tel:+14155550142``) when phonenumbers can read it, a
+    number without its country code read as ``region``'s (ISO 3166 alpha-2); otherwise its digits as
+    written, with a leading + kept. Empty when there is nothing (or not only a number) to dial."""
+    text = " ".join(phone.split())[:MAX_PHONE_LENGTH]
+    country = region.upper() if region.upper() in phonenumbers.SUPPORTED_REGIONS else None
+    try:
+        number = phonenumbers.parse(text, country)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_possible_number(number):
+        return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    digits = "".join(char for char in text if char.isascii() and char.isdigit())
+    if not digits or any(char.isalpha() for char in text):  # "0800 FLOWERS": part of it would dial wrong
+        return ""
+    return "tel:" + ("+" if text.startswith("+") else "") + digits
+
+
+def website_url(website: str) -> str:
+    """The address a link to ``website`` opens: https:// added when it has no scheme, as a saved website
+    is stored (``_website``). Empty for anything that is not an http(s) address with a real host name,
+    so that a link never runs script (``javascript:``) or opens something else."""
+    url, problem = _website(website)
+    return "" if problem else url
+
+
 def _line(value: str, key: str, limit: int, errors: dict[str, str], *, missing: str = "") -> str:
     """A one-line text with its spaces tidied; a problem goes into ``errors`` under ``key``."""
     text = " ".join(value.split())

@@ -1,4 +1,5 @@
-"""What Home shows, read in one transaction: the dashboard, what credits can do, the saved methods.
+"""What Home shows, read in one transaction: the dashboard, what credits can do, the credit notes they
+come from, the saved methods.
 
 One transaction and one trip to a database thread, with the client's balances worked out once (the
 figures and the credit actions both need them): Home is the page every customer opens at month-end.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.credit_actions import CreditOptions, options_for
+from services.credit_notes import CreditNoteSummary, credit_notes_with_credit
 from services.dashboard import Dashboard, dashboard_in
 from services.database import Database
 from services.principal import Principal
@@ -20,6 +22,7 @@ class HomeData:
     dashboard: Dashboard
     options: CreditOptions
     methods: tuple[SavedMethodView, ...]
+    credit_notes: tuple[CreditNoteSummary, ...] = ()  # those with credit left, oldest first
 
 
 def home_data(db: Database, principal: Principal, gateway_name: str) -> HomeData:
@@ -27,4 +30,9 @@ def home_data(db: Database, principal: Principal, gateway_name: str) -> HomeData
         dashboard = dashboard_in(session, principal)
         balances = dashboard.balances
         options = options_for(session, principal.client_id, dashboard.account.currency, balances)
-        return HomeData(dashboard, options, saved_methods_in(session, principal, gateway_name))
+        return HomeData(
+            dashboard,
+            options,
+            saved_methods_in(session, principal, gateway_name),
+            credit_notes_with_credit(session, principal.client_id),
+        )

@@ -237,6 +237,8 @@ class StatementLine:
     balance_minor: int  # the running balance after this line
     currency: str
     due_date: date | None = None  # an invoice's
+    document_kind: str = ""  # what ``reference`` names, for a link to it: invoice | credit_note | payment
+    document_id: str = ""  # that document's public id
 
     @property
     def amount(self) -> Money:
@@ -304,6 +306,16 @@ class Statement:
     def outstanding(self) -> Money:
         """The open invoices' balance due today: the ageing's total."""
         return Money(sum(bucket.amount.minor for bucket in self.ageing), self.currency)
+
+    @property
+    def credits_counted(self) -> Money | None:
+        """What sets the closing balance below ``outstanding``: the credits and retainer payments the
+        client has available, not yet applied to an invoice (``outstanding - closing``). Only for a
+        period that ends today or later, whose closing balance is today's; ``None`` for one that ended
+        before (its closing balance and today's outstanding invoices are of different days)."""
+        if self.period.end < self.today:
+            return None
+        return Money(self.outstanding.minor - self.closing.minor, self.currency)
 
 
 def build_statement(
@@ -467,6 +479,7 @@ def _invoices_query(client_id: int, period: Period, start_at: datetime, end_befo
     """The period's invoices and voids, and every invoice open today (for the ageing)."""
     return select(
         Invoice.id,
+        Invoice.public_id,
         Invoice.number,
         Invoice.status,
         Invoice.issue_date,
@@ -490,6 +503,7 @@ def _invoices_query(client_id: int, period: Period, start_at: datetime, end_befo
 def _credit_notes_query(client_id: int, period: Period, start_at: datetime, end_before: datetime) -> Any:
     return select(
         CreditNote.id,
+        CreditNote.public_id,
         CreditNote.number,
         CreditNote.status,
         CreditNote.issue_date,
@@ -510,6 +524,7 @@ def _credit_notes_query(client_id: int, period: Period, start_at: datetime, end_
 def _payments_query(client_id: int, start_at: datetime, end_before: datetime) -> Any:
     return select(
         Payment.id,
+        Payment.public_id,
         Payment.kind,
         Payment.receipt_number,
         Payment.amount_minor,
@@ -532,7 +547,9 @@ def _refunds_query(client_id: int, start_at: datetime, end_before: datetime) -> 
             Refund.amount_minor,
             Refund.refunded_at,
             Payment.kind.label("payment_kind"),
+            Payment.public_id.label("payment_public_id"),
             Payment.receipt_number,
+            CreditNote.public_id.label("credit_note_public_id"),
             CreditNote.number.label("credit_note_number"),
         )
         .outerjoin(Payment, Payment.id == Refund.payment_id)
@@ -555,8 +572,10 @@ def _party(row: Client | Organization, name: str, company: str, website: str) ->
 
 # --- from rows to lines -------------------------------------------------------------------------------
 
-# day, order within the day, id, kind, reference, description, amount, due date
-_Entry = tuple[date, int, int, LineKind, str, str, int, date | None]
+# day, order within the day, id, kind, reference, description, amount, due date, the document referred to
+# (its kind and public id)
+_Entry = tuple[date, int, int, LineKind, str, str, int, date | None, tuple[str, str]]
+INVOICE, CREDIT_NOTE, PAYMENT = "invoice", "credit_note", "payment"  # StatementLine.document_kind
 
 
 class _Collector:
@@ -577,25 +596,27 @@ class _Collector:
         reference: str,
         text: str,
         amount: int,
+        document: tuple[str, str],
         due_date: date | None = None,
     ) -> None:
-        self.entries.append((day, LINE_ORDER[kind], row_id, kind, reference, text, amount, due_date))
+        self.entries.append(
+            (day, LINE_ORDER[kind], row_id, kind, reference, text, amount, due_date, document)
+        )
 
     def _in_period(self, day: date) -> bool:
         return self.period.start <= day <= self.period.end
 
     def invoice(self, row: Any) -> None:
         issued = _counts_from(row.issue_date, row.sent_at)
+        document = (INVOICE, row.public_id)
         if self._in_period(issued):
-            self._add(
-                issued, LineKind.INVOICE, row.id, row.number, _("Invoice"), row.total_minor, row.due_date
-            )
+            kind = LineKind.INVOICE
+            self._add(issued, kind, row.id, row.number, _("Invoice"), row.total_minor, document, row.due_date)
         if row.status == InvoiceStatus.VOID and row.voided_at is not None:
             voided = row.voided_at.date()
             if self._in_period(voided):
-                self._add(
-                    voided, LineKind.INVOICE_VOID, row.id, row.number, _("Invoice voided"), -row.total_minor
-                )
+                kind = LineKind.INVOICE_VOID
+                self._add(voided, kind, row.id, row.number, _("Invoice voided"), -row.total_minor, document)
         if row.status in PAYABLE_STATUSES and row.balance_due_minor > 0:
             bucket = _ageing_bucket((self.today - row.due_date).days)
             self.ageing[bucket] += row.balance_due_minor
@@ -603,15 +624,18 @@ class _Collector:
 
     def credit_note(self, row: Any) -> None:
         issued = _counts_from(row.issue_date, row.issued_at)
+        document = (CREDIT_NOTE, row.public_id)
         if self._in_period(issued):
             reason = row.reason.strip().splitlines()[0] if row.reason.strip() else ""
             text = f"{_('Credit note')} · {reason}" if reason else _("Credit note")
-            self._add(issued, LineKind.CREDIT_NOTE, row.id, row.number, text, -row.total_minor)
+            self._add(issued, LineKind.CREDIT_NOTE, row.id, row.number, text, -row.total_minor, document)
         if row.status == CreditNoteStatus.VOID and row.voided_at is not None:
             voided = row.voided_at.date()
             if self._in_period(voided):
                 kind = LineKind.CREDIT_NOTE_VOID
-                self._add(voided, kind, row.id, row.number, _("Credit note voided"), row.total_minor)
+                self._add(
+                    voided, kind, row.id, row.number, _("Credit note voided"), row.total_minor, document
+                )
 
     def payment(self, row: Any) -> None:
         key = (row.kind, row.method, row.method_brand, row.method_last4)
@@ -620,16 +644,23 @@ class _Collector:
             label = _("Retainer payment") if row.kind == PaymentKind.RETAINER else _("Payment")
             text = self._methods[key] = f"{label} · {_method(row.method, row.method_brand, row.method_last4)}"
         kind = LineKind.RETAINER_PAYMENT if row.kind == PaymentKind.RETAINER else LineKind.PAYMENT
-        self._add(row.received_at.date(), kind, row.id, row.receipt_number or "", text, -row.amount_minor)
+        document = (PAYMENT, row.public_id)
+        reference = row.receipt_number or ""
+        self._add(row.received_at.date(), kind, row.id, reference, text, -row.amount_minor, document)
 
     def refund(self, row: Any) -> None:
         if row.credit_note_number is not None:
             reference, text = row.credit_note_number, _("Refund of credit note")
+            document = (CREDIT_NOTE, row.credit_note_public_id)
         elif row.payment_kind == PaymentKind.RETAINER:
             reference, text = row.receipt_number or "", _("Refund of retainer payment")
+            document = (PAYMENT, row.payment_public_id)
         else:
             reference, text = row.receipt_number or "", _("Refund of overpayment")
-        self._add(row.refunded_at.date(), LineKind.REFUND, row.id, reference, text, row.amount_minor)
+            document = (PAYMENT, row.payment_public_id)
+        self._add(
+            row.refunded_at.date(), LineKind.REFUND, row.id, reference, text, row.amount_minor, document
+        )
 
     def statement(
         self, opening: int, currency: str, locale: str, business: Party, client: Party
@@ -639,10 +670,12 @@ class _Collector:
         balances: list[tuple[date, int]] = []  # the balance at the end of each day with lines
         moved = dict.fromkeys(LineKind, 0)
         running = opening
-        for day, _order, _id, kind, reference, text, amount, due_date in self.entries:
+        for day, _order, _id, kind, reference, text, amount, due_date, document in self.entries:
             running += amount
             moved[kind] += amount
-            lines.append(StatementLine(day, kind, reference, text, amount, running, currency, due_date))
+            lines.append(
+                StatementLine(day, kind, reference, text, amount, running, currency, due_date, *document)
+            )
             if balances and balances[-1][0] == day:
                 balances[-1] = (day, running)
             else:

@@ -150,6 +150,7 @@ class _StatementPdf(PortalPdf):
         for bucket in statement.ageing:
             yield from (bucket.label, self._money(bucket.amount))
         yield self._money(statement.outstanding)
+        yield self._reconciliation()
         yield from (column[0] for column in self.columns)
         yield from (
             _(BROUGHT_FORWARD),
@@ -204,7 +205,12 @@ class _StatementPdf(PortalPdf):
             (_("Payments received"), self._money(summary.received), False),
             (_("Credit notes"), self._money(summary.credited), False),
             (_("Refunds"), self._money(summary.refunded), False),
-            (_("Balance due"), self._money(summary.balance_due), True),
+            # Named by its day, so that it is not read as the total outstanding printed below it.
+            (
+                _("Balance on {date}").format(date=self._day(self.statement.period.end)),
+                self._money(summary.balance_due),
+                True,
+            ),
         ]
 
     def _parties_and_summary(self, top: float) -> float:
@@ -260,7 +266,26 @@ class _StatementPdf(PortalPdf):
                 width=width - CELL_PAD,
             )
             self._write(x, y + 6.6, value, size=BODY_SIZE, bold=last, align="R", width=width - CELL_PAD)
-        return y + 12.4
+        y += 12.4
+        sentence = self._reconciliation()
+        if sentence:
+            y = self._write(self.l_margin, y + 1.6, sentence, size=8, color=MUTED, fit=self.epw)
+        return y
+
+    def _reconciliation(self) -> str:
+        """How the total outstanding comes down to the closing balance, when credits make them differ."""
+        statement = self.statement
+        counted = statement.credits_counted
+        if counted is None or counted.minor <= 0:
+            return ""
+        return _(
+            "Total outstanding {outstanding}, less {credits} of available credits and retainer "
+            "payments, leaves a balance of {balance}."
+        ).format(
+            outstanding=self._money(statement.outstanding),
+            credits=self._money(counted),
+            balance=self._money(statement.closing),
+        )
 
     def _transactions(self, top: float) -> None:
         statement = self.statement

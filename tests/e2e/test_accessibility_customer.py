@@ -64,6 +64,14 @@ def saved_card(demo_portal) -> None:
         store_method(session, client_id, "sandbox", card, "cus_sandbox_accessibility", datetime.now(UTC))
 
 
+def credit_note_link(page, url: str) -> str:
+    """The demo's credit note, linked from Home's Available Credits (drawn once the page is connected)."""
+    page.goto(f"{url}/")
+    link = page.locator("a[href^='/credit-notes/']").first
+    link.wait_for()
+    return str(link.get_attribute("href"))
+
+
 HOME_DIALOGS = [
     DialogCase("Send Email", "/", click_button("Send Email")),
     DialogCase("Review", "/", click_button("Review")),
@@ -85,7 +93,8 @@ def test_customer_pages_and_dialogs_have_no_axe_violations(demo_portal, browser,
     sign_in_customer(page, demo_portal.url)
     invoice = first_link(page, demo_portal.url, "/invoices", "/invoices/")
     payment = first_link(page, demo_portal.url, "/payments", "/payments/")
-    found += scan_pages(page, demo_portal.url, [*SIGNED_IN, invoice, payment], width)
+    credit_note = credit_note_link(page, demo_portal.url)
+    found += scan_pages(page, demo_portal.url, [*SIGNED_IN, invoice, payment, credit_note], width)
 
     dialogs = [*HOME_DIALOGS, DialogCase("Forward", invoice, forward_from_the_menu)]
     found += scan_dialogs(page, demo_portal.url, dialogs, width)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pypdf import PdfReader
 
+from services.dates import format_day
 from services.money import format_money
 from tests.e2e.test_sign_in_journey import expected_balances, sign_in
 
@@ -25,8 +26,9 @@ def test_open_the_statement_change_its_period_and_download_it(demo_portal, brows
     page.wait_for_url("**/statement?period=this_year")
     page.wait_for_selector("text=This Year: Jan 1")
     page.wait_for_selector("text=Balance brought forward")
-    assert page.get_by_text("Closing balance").is_visible()
-    assert page.locator("text=" + net).count() >= 2  # the Balance Due figure and the closing row
+    assert page.get_by_role("table").get_by_text("Closing balance").is_visible()
+    assert page.locator("text=" + net).count() >= 2  # the closing figure and the closing row
+    assert page.get_by_text(f"Balance on {format_day(today)}").is_visible()  # named by its day
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download PDF").click()
@@ -35,7 +37,7 @@ def test_open_the_statement_change_its_period_and_download_it(demo_portal, brows
     pages = [p.extract_text() for p in PdfReader(download.path()).pages]
     assert "Statement of Accounts" in pages[0]
     assert "Bluebird Cafe LLC" in pages[0]
-    assert f"Balance due {net}" in pages[0]
+    assert f"Balance on {format_day(today)} {net}" in pages[0]
     assert f"Closing balance {net}" in pages[-1]
 
     page.get_by_label("Period").click()

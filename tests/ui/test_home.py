@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from components.markup import Markup
+from models import CreditNote
+from services import portal
 from services.dates import format_day
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
-from services.money import format_money
-from tests.ui.conftest import balances_of, post_login
+from services.money import Money, format_money
+from tests.ui.conftest import balances_of, open_home, post_login
 
 
 async def test_home_shows_the_four_figures_of_the_accounting_core(user):
@@ -75,3 +80,44 @@ async def test_the_sidebar_offers_home_and_logout(user):
     await user.open("/")
     await user.should_see("Home")
     await user.should_see("Logout")
+
+
+def shown_html(user) -> str:
+    """What the page's Markup elements write (the detail cards and figures), as one text."""
+    return "".join(element.content for element in user.find(Markup).elements)
+
+
+async def test_the_business_phone_email_and_website_are_links(user):
+    await post_login(user)
+    await open_home(user)
+    html = shown_html(user)
+    assert '<a href="tel:+14155550142" class="text-primary">+1 415 555 0142</a>' in html  # dialled in E.164
+    assert (
+        '<a href="mailto:hello@northwind.example" class="text-primary">hello@<wbr>northwind<wbr>.example'
+        in html
+    )
+    assert '<a href="https://northwind.example" class="text-primary" target="_blank" rel="noopener">' in html
+    assert "(opens in a new tab)" in html
+    await user.should_see("hello@northwind.example")  # the words as people read them
+
+
+async def test_long_addresses_wrap_between_their_parts(user):
+    await post_login(user)
+    await open_home(user)
+    html = shown_html(user)
+    # The company e-mail in My Account Details is text, not a link, and wraps the same way.
+    assert ">accounts@<wbr>bluebird<wbr>.example</div>" in html
+    assert "Bluebird Cafe LLC" in html  # other words are left whole
+
+
+async def test_each_credit_note_with_credit_left_links_to_its_page(user):
+    await post_login(user)
+    await open_home(user)
+    with portal.current().db.reading() as session:
+        note = session.scalars(select(CreditNote).where(CreditNote.number == "CN-00001")).one()
+    left = format_money(Money(note.remaining_minor, note.currency))
+    await user.should_see(f"Credit note CN-00001: {left} left")
+    assert (
+        f'<a href="/credit-notes/{note.public_id}" class="text-primary">Credit note CN-00001: {left} left</a>'
+        in (shown_html(user))
+    )

@@ -3,13 +3,13 @@ transactions, a refused custom range, and the PDF route."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from models import Client, PortalUser
+from models import Client, CreditNote, PortalUser
 from services import portal
 from services.dates import format_day
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
@@ -71,6 +71,47 @@ async def test_this_year_is_shown_first_and_closes_at_the_dashboards_net_balance
     await user.should_see(marker="statement-chart")
     (download,) = user.find(marker="statement-download").elements
     assert download.props["href"] == "/statement/pdf?period=this_year&download=1"
+
+
+async def test_the_closing_figure_is_named_by_its_day_and_reconciled_with_the_total_outstanding(user):
+    await post_login(user)
+    await user.open("/statement")
+    balances = balances_of(CUSTOMER_EMAIL)
+    credits = balances.available_credits + balances.available_retainer
+    assert credits.minor > 0  # the demo customer has credits and retainer: the two figures differ
+    await user.should_see(f"Balance on {format_day(today())}")
+    await user.should_not_see("Balance Due")
+    await user.should_see("Total outstanding")
+    (sentence,) = user.find(marker="statement-reconciliation").elements
+    assert sentence.text == (
+        f"Total outstanding {format_money(balances.outstanding)}, less {format_money(credits)} of available "
+        f"credits and retainer payments, leaves a balance of {format_money(balances.net)}."
+    )
+    # Last year ended before today: its closing balance is set beside no outstanding figure of today's.
+    (choice,) = user.find(marker="statement-period").elements
+    choice.value = "last_year"
+    await user.should_see(f"Balance on Dec 31, {today().year - 1}")
+    await user.should_not_see(marker="statement-reconciliation")
+
+
+async def test_each_transaction_links_to_its_document(user):
+    with portal.current().db.reading() as session:
+        note = session.scalars(
+            select(CreditNote)
+            .join(PortalUser, PortalUser.client_id == CreditNote.client_id)
+            .where(PortalUser.email == CUSTOMER_EMAIL)
+        ).one()  # the demo's CN-00001
+    year_ago = today() - timedelta(days=365)  # the demo's history follows today's date
+    await post_login(user)
+    await user.open(f"/statement?period=custom&start={year_ago.isoformat()}&end={today().isoformat()}")
+    expected = statement_of(CUSTOMER_EMAIL, "custom", start=year_ago, end=today())
+    await user.should_see(marker="statement-table")
+    links = {row["reference"]: row["link"] for row in table_rows(user)[1:-1]}
+    assert links[note.number] == f"/credit-notes/{note.public_id}"
+    invoice = next(line for line in expected.lines if line.document_kind == "invoice")
+    payment = next(line for line in expected.lines if line.document_kind == "payment")
+    assert links[invoice.reference] == f"/invoices/{invoice.document_id}"
+    assert links[payment.reference] == f"/payments/{payment.document_id}"
 
 
 async def test_changing_the_period_changes_what_is_shown(user):

@@ -9,9 +9,11 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
+from services.pdf.credit_note import render_credit_note_pdf
 from services.pdf.invoice import render_invoice_pdf
 from services.pdf.receipt import render_receipt_pdf
 from services.pdf.statement import render_statement_pdf
+from tests.unit.pdf.test_credit_note_pdf import make_credit_note
 from tests.unit.pdf.test_invoice_pdf import make_document
 from tests.unit.pdf.test_receipt_pdf import RECEIPT
 from tests.unit.pdf.test_statement_pdf import make_statement
@@ -20,11 +22,13 @@ DOCUMENTS = {
     "invoice": lambda: render_invoice_pdf(make_document()),
     "receipt": lambda: render_receipt_pdf(RECEIPT),
     "statement": lambda: render_statement_pdf(make_statement(12)),
+    "credit note": lambda: render_credit_note_pdf(make_credit_note()),
 }
 TITLES = {
     "invoice": "Invoice INV-",
     "receipt": "Payment Receipt RCPT-00042",
     "statement": "Statement of Accounts",
+    "credit note": "Credit Note CN-00007",
 }
 # On the first page, top to bottom: what each document says first, in between and last.
 READING_ORDER = {
@@ -42,8 +46,19 @@ READING_ORDER = {
         "Statement of Accounts",
         "Bluebird Cafe LLC",
         "Opening balance",
-        "Balance due",
+        "Balance on",
         "Total outstanding",
+    ],
+    "credit note": [
+        "Acme Studio",
+        "CREDIT TO",
+        "Description",
+        "Goodwill credit",
+        "Unused hosting",
+        "Total",
+        "Applied to invoice INV-00011",
+        "Credit Remaining $122.00",
+        "Reason",
     ],
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from io import BytesIO
 from random import Random
@@ -185,11 +186,29 @@ def test_the_first_page_has_the_parties_the_summary_and_the_ageing():
     assert f"Payments received {money(summary.received)}" in first
     assert f"Credit notes {money(summary.credited)}" in first
     assert f"Refunds {money(summary.refunded)}" in first
-    assert f"Balance due {money(summary.balance_due)}" in first
+    assert f"Balance on Nov 28, 2026 {money(summary.balance_due)}" in first
     assert "OUTSTANDING INVOICES BY DAYS PAST DUE, AS OF NOV 28, 2026" in first
     for label in (*AGEING_LABELS, "Total outstanding"):
         assert label in first
     assert money(statement.outstanding) in first
+
+
+def test_the_closing_balance_is_named_by_its_day_and_told_apart_from_the_total_outstanding():
+    # Today: $150.00 of open invoices, $20.00 of credits not yet applied, so the balance is $130.00.
+    statement = replace(make_statement(0, opening_minor=13_000), today=PERIOD.end)
+    (page,) = pages_text(render_statement_pdf(statement))
+    assert "Balance on Nov 28, 2026 $130.00" in page
+    assert "Balance due" not in page
+    assert "Total outstanding $150.00" in page.replace("\n", " ")
+    assert (
+        "Total outstanding $150.00, less $20.00 of available credits and retainer payments, leaves a "
+        "balance of $130.00." in page
+    )
+    # A period that ended before today: its balance and today's open invoices are of different days.
+    ended = replace(statement, today=PERIOD.end + timedelta(days=3))
+    (page,) = pages_text(render_statement_pdf(ended))
+    assert "Balance on Nov 28, 2026 $130.00" in page
+    assert "available credits" not in page
 
 
 def test_an_empty_period_says_so_and_closes_at_the_opening_balance():

@@ -15,9 +15,11 @@ from services.account_details import (
     ContactChange,
     billing_address,
     countries,
+    dial_uri,
     get_account,
     update_addresses,
     update_contact,
+    website_url,
 )
 from services.errors import InvalidDetails, NotFound, human_message
 from services.pay_links import LinkPayer
@@ -180,6 +182,41 @@ def test_other_web_addresses_are_refused(db, ann, typed):
     with pytest.raises(InvalidDetails) as refused:
         update_contact(db, ann, contact(website=typed), clock=Clock())
     assert set(refused.value.errors) == {"website"}
+
+
+@pytest.mark.parametrize(
+    ("phone", "country", "dialled"),
+    [
+        ("+1 415 555 0142", "", "tel:+14155550142"),  # as stored, in international format
+        ("(415) 555-0199", "US", "tel:+14155550199"),  # without its country code: the business's country
+        ("030 1234567", "DE", "tel:+49301234567"),
+        ("+44 20 7946 0958", "DE", "tel:+442079460958"),  # its own country code wins
+        ("+49 (0) 30 1234567", "", "tel:+49301234567"),  # the national (0) left out
+        ("0301234567 ext. 12", "", ""),  # not readable without a country, and not only digits
+        ("030-123 / 4567", "", "tel:0301234567"),  # not readable without a country: its digits
+        ("0800 FLOWERS", "", ""),  # part of it would dial the wrong number
+        ("ask at the desk", "US", ""),  # nothing to dial: no link
+        ("", "US", ""),
+    ],
+)
+def test_a_phone_link_dials_the_number_in_e164_when_it_can(phone, country, dialled):
+    assert dial_uri(phone, country) == dialled
+
+
+@pytest.mark.parametrize(
+    ("website", "url"),
+    [
+        ("https://northwind.example", "https://northwind.example"),
+        ("northwind.example/team", "https://northwind.example/team"),  # https:// added
+        ("HTTP://Northwind.example", "http://northwind.example"),
+        ("javascript:alert(1)", ""),  # never a link that runs script
+        ("ftp://northwind.example", ""),
+        ("not a website", ""),
+        ("", ""),
+    ],
+)
+def test_a_website_link_opens_an_http_address_only(website, url):
+    assert website_url(website) == url
 
 
 def test_a_save_without_changes_records_nothing(db, ann):

@@ -187,6 +187,40 @@ def test_each_line_names_its_document_and_what_happened(db, customer, spring):
     assert len(set(receipts)) == 2
 
 
+def test_each_line_links_to_the_document_its_reference_names(db, customer, spring):
+    statement = build_statement(db, customer, MARCH_TO_MAY, today=TODAY)
+    with db.reading() as session:
+        receipts = {payment.receipt_number: payment.public_id for payment in session.scalars(select(Payment))}
+    documents = [
+        (line.document_kind, line.document_id if line.document_kind != "payment" else line.reference)
+        for line in statement.lines
+    ]
+    assert documents == [
+        ("invoice", spring["B"].public_id),
+        ("payment", statement.lines[1].reference),
+        ("invoice", spring["C"].public_id),
+        ("invoice", spring["C"].public_id),  # its void
+        ("credit_note", spring["CN1"].public_id),  # the refund of its credit
+        ("credit_note", spring["CN2"].public_id),
+        ("payment", statement.lines[6].reference),
+    ]
+    for line in (statement.lines[1], statement.lines[6]):
+        assert line.document_id == receipts[line.reference]
+
+
+def test_the_closing_balance_is_the_outstanding_invoices_less_the_credits_still_to_use(db, customer, spring):
+    to_date = build_statement(db, customer, custom(date(2026, 1, 1), TODAY), today=TODAY)
+    with db.reading() as session:
+        balances = client_balances(session, customer.client_id, "USD")
+    # Open: A's $20.00 left, B's $200.00 and D's $70.00. To use: the credit notes' $12.00 left, the
+    # $20.00 paid on no invoice and the $80.00 retainer payment.
+    assert to_date.outstanding == balances.outstanding == usd(29_000)
+    assert to_date.credits_counted == balances.available_credits + balances.available_retainer == usd(11_200)
+    assert to_date.closing == to_date.outstanding - to_date.credits_counted == usd(17_800)
+    # A period that ended before today closed on another day than today's open invoices: no such sum.
+    assert build_statement(db, customer, MARCH_TO_MAY, today=TODAY).credits_counted is None
+
+
 def test_the_summary_adds_the_period_up(db, customer, spring):
     summary = build_statement(db, customer, MARCH_TO_MAY, today=TODAY).summary
     assert summary.opening == usd(6_500)
