@@ -143,3 +143,31 @@ def test_the_pay_link_page_its_forms_and_its_receipt_have_no_axe_violations(demo
     found += axe_violations(page, f"{width} pay link, paid")
     page.context.close()
     assert not found, report(found)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pay_nows_choices_a_refused_amount_and_credits_alone_have_no_axe_violations(
+    demo_portal, browser, width
+):
+    """Pay Now's invoices, each check box named by its number, with an amount refused as it is typed
+    (its reason tied to its field), then a choice the credits cover in full, with no payment method to
+    fill in. Nothing is paid."""
+    page = browser.new_context(viewport=WIDTHS[width]).new_page()
+    sign_in_customer(page, demo_portal.url)
+    page.goto(f"{demo_portal.url}/pay")
+    settle(page)
+    boxes = page.get_by_role("checkbox", name=re.compile(r"^INV-\d+$"))
+    numbers = [str(boxes.nth(index).text_content()).strip() for index in range(boxes.count())]
+    assert len(numbers) > 1
+    amount = page.get_by_label(f"Amount for {numbers[0]}")
+    amount.fill("99999")
+    page.get_by_text("is more than the", exact=False).wait_for()
+    assert amount.get_attribute("aria-invalid") == "true"
+    found = axe_violations(page, f"{width} Pay Now, an amount refused")
+    amount.fill("1.00")
+    for number in numbers[1:]:
+        page.get_by_role("checkbox", name=number, exact=True).click()
+    page.get_by_role("button", name="Pay $1.00 with your credits").wait_for()
+    found += axe_violations(page, f"{width} Pay Now, credits alone")
+    page.context.close()
+    assert not found, report(found)

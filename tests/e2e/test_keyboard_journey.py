@@ -1,4 +1,5 @@
-"""With the keyboard alone, in Chromium: sign in, pay with a new card, download the statement, sign out.
+"""With the keyboard alone, in Chromium: sign in, pay with a new card (keeping the retainer for later),
+download the statement, sign out.
 
 No click and no fill: Tab and Shift+Tab move, Enter and Space act, and text is typed key by key.
 """
@@ -9,8 +10,9 @@ import pytest
 from pypdf import PdfReader
 
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
+from services.money import format_money
 from tests.e2e.accessibility import DESKTOP
-from tests.e2e.test_sign_in_journey import card_amount
+from tests.e2e.test_sign_in_journey import expected_balances
 
 pytestmark = pytest.mark.e2e
 
@@ -53,11 +55,14 @@ def test_sign_in_pay_with_a_new_card_download_the_statement_and_sign_out(demo_po
     page.keyboard.press("Enter")
     page.wait_for_url(f"{demo_portal.url}/")
     page.wait_for_selector("text=Outstanding Invoices")
-    owed = card_amount(page, "outstanding-invoices")
+    balances = expected_balances(demo_portal.data_dir)
+    owed = format_money(balances.outstanding - balances.free_credits)  # the retainer is kept, below
 
     tab_to(page, "Pay Now")
     page.keyboard.press("Enter")
     page.wait_for_url("**/pay**")
+    tab_to(page, f"Use {format_money(balances.free_retainer)} of retainer payments")
+    page.keyboard.press("Space")  # unticked: only the credits go first
     type_into(page, "Card number", "4242 4242 4242 4242")
     type_into(page, "Expiry (MM/YY)", "12/30")
     type_into(page, "CVV", "123")

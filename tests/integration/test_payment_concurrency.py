@@ -11,14 +11,25 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from models import Invoice, Payment, PaymentStatus
-from services import online_payments
-from services.errors import AmountExceedsBalance, InvoiceNotPayable, PaymentInProgress
+from models import Invoice, Payment, PaymentStatus, RefundSource
+from services import credits, online_payments
+from services.balances import client_balances, ledger_balance
+from services.credit_actions import apply_available
+from services.errors import (
+    AmountExceedsBalance,
+    CreditNoLongerAvailable,
+    InsufficientCredit,
+    InvoiceNotPayable,
+    PaymentInProgress,
+)
 from services.gateways.base import CardDetails, ChargeRequest, ChargeResult
 from services.gateways.sandbox import SandboxGateway
+from services.money import Money
 from services.online_payments import pay, plan_pay_all, plan_pay_invoice
+from services.pay_now import choose, offer_pay_now
 from services.saved_methods import gateway_customer
 from tests.factories import make_customer, make_sent_invoice
+from tests.unit.services.test_credits import credit_note
 
 REFUSALS = (PaymentInProgress, AmountExceedsBalance, InvoiceNotPayable)
 
@@ -131,3 +142,62 @@ def test_many_tabs_at_once_still_charge_once(db, books):
     assert all(isinstance(result, REFUSALS) for result in results if isinstance(result, Exception)), results
     assert gateway.charges == 1
     assert succeeded_payments(db) == 1
+
+
+@pytest.fixture
+def slow_credit_check(monkeypatch):
+    """Widen the window between reading what credit is free and using or holding it."""
+    read = credits.held_by_payments
+
+    def slow(*args, **kwargs):
+        found = read(*args, **kwargs)
+        time.sleep(0.1)
+        return found
+
+    monkeypatch.setattr(credits, "held_by_payments", slow)
+
+
+def test_a_payment_using_the_credits_and_an_apply_in_another_tab_at_once_use_them_once(
+    db, books, slow_credit_check
+):
+    principal, invoice = books
+    credit_note(db, principal.client_id, 12000)
+    gateway = SlowGateway()
+    offer = offer_pay_now(db, principal)
+    other = next(line for line in offer.plan.lines if line.invoice_public_id != invoice.public_id)
+    plan = choose(offer, {invoice.public_id: Money(40000, "USD")})  # $120 of credit, $280 by card
+    results = race(
+        lambda: pay(db, gateway, principal, plan, card()),
+        lambda: apply_available(
+            db, principal, other.invoice_public_id, Money(12000, "USD"), RefundSource.CREDIT
+        ),
+    )
+    refused = [
+        result for result in results if isinstance(result, CreditNoLongerAvailable | InsufficientCredit)
+    ]
+    assert len(refused) == 1, results
+    with db.reading() as session:
+        balances = client_balances(session, principal.client_id, "USD")
+        assert balances.net == ledger_balance(session, principal.client_id, "USD")
+        due = sum(session.scalars(select(Invoice.balance_due_minor)).all())
+    assert balances.available_credits == Money(0, "USD")
+    assert gateway.charges == (0 if isinstance(results[0], CreditNoLongerAvailable) else 1)
+    assert due == 55000 - 12000 - 28000 * gateway.charges  # the credit once, and the charge if it was made
+
+
+def test_two_tabs_paying_with_the_same_credits_at_once_use_them_once(db, books, slow_credit_check):
+    principal, _invoice = books
+    credit_note(db, principal.client_id, 12000)
+    gateway = SlowGateway()
+    offer = offer_pay_now(db, principal)
+    first, second = ({line.invoice_public_id: line.amount} for line in offer.plan.lines)
+    results = race(
+        lambda: pay(db, gateway, principal, choose(offer, first), card()),
+        lambda: pay(db, gateway, principal, choose(offer, second), card()),
+    )
+    assert sum(isinstance(result, CreditNoLongerAvailable) for result in results) == 1, results
+    assert gateway.charges == 1
+    with db.reading() as session:
+        balances = client_balances(session, principal.client_id, "USD")
+        assert balances.net == ledger_balance(session, principal.client_id, "USD")
+    assert (balances.available_credits, succeeded_payments(db)) == (Money(0, "USD"), 1)
