@@ -194,15 +194,22 @@ class PayChoice:
             self.on_change(self.plan)
 
 
-def credits_used(credits: tuple[UsedCredit, ...], money: Callable[[Money], str]) -> None:
-    """ "Credits used: $120.00" (and the retainer's), beneath a payment that used them."""
+def credits_used(
+    credits: tuple[UsedCredit, ...], money: Callable[[Money], str], *, after: ui.element | None = None
+) -> None:
+    """ "Credits used: $120.00" (and the retainer's) in the current container, for a payment that used
+    them: at its end, or right after ``after`` (the line saying what was paid)."""
+    lines = []
     for source in SOURCES:
         uses = [use.amount for use in credits if use.source == source]
         if uses:
             total = Money(sum(amount.minor for amount in uses), uses[0].currency)
-            ui.label(_(USED_TOTALS[source]).format(amount=money(total))).classes("text-grey-8").mark(
-                f"pay-used-{source}"
-            )
+            line = ui.label(_(USED_TOTALS[source]).format(amount=money(total))).classes("text-grey-8")
+            lines.append(line.mark(f"pay-used-{source}"))
+    if after is not None and after.parent_slot is not None:
+        siblings = after.parent_slot.children
+        for line in lines:
+            line.move(target_index=siblings.index(after) + 1 + lines.index(line))
 
 
 def settled_with_credits(settlement: CreditSettlement, money: Callable[[Money], str]) -> ui.card:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import HTTPException, Request
-from nicegui import ui
+from nicegui import ElementFilter, ui
 
 from components.bank_account_entry import BankAccountEntry
 from components.card_entry import CardEntry
@@ -405,7 +405,8 @@ class PaymentForm:
                 processing_note=_("The invoices are marked paid as soon as your bank confirms it."),
             )
         with done:
-            credits_used(outcome.credits, self.money)
+            paid = next(iter(ElementFilter(kind=ui.label, marker="pay-done", local_scope=True)), None)
+            credits_used(outcome.credits, self.money, after=paid)
             _onward_buttons()
 
     def show_confirming(self, amount: Money) -> None:
