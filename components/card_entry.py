@@ -27,6 +27,8 @@ from services.gateways.stripe_gateway import StripeGateway
 from services.gateways.switch import unwrap
 from services.i18n import _
 
+MAX_DIGITS = 19  # the longest card numbers there are (ISO/IEC 7812)
+
 
 class CardEntry:
     """Card number with its brand, expiry, CVV, name on card, billing address and country, and (for a
@@ -154,8 +156,14 @@ class AddressFields:
 
 
 def number_mask(typed: str) -> str:
-    """Quasar's mask for a card number: a ``#`` per digit in the groups the card prints."""
-    return " ".join("#" * size for size in number_groups(typed))
+    """Quasar's mask for a card number: a ``#`` per digit in the groups the card prints, with room for
+    19 digits whatever the brand. The mask for a new brand comes from the server a moment after the
+    digits that tell it: digits typed or pasted meanwhile must not be cut off by the old brand's mask
+    (15 digits for American Express)."""
+    groups = list(number_groups(typed))
+    if sum(groups) < MAX_DIGITS:
+        groups.append(MAX_DIGITS - sum(groups))
+    return " ".join("#" * size for size in groups)
 
 
 def field(label: str, autocomplete: str, *, mark: str = "", value: str = "") -> ui.input:

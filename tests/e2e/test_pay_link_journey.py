@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -61,7 +62,7 @@ def test_an_invoice_is_paid_from_the_link_in_its_email_without_an_account(mail, 
     page.get_by_text("Visa", exact=True).wait_for()  # the brand, in words, beside the number
     page.fill("[aria-label='Expiry (MM/YY)']", "1230")
     page.fill("[aria-label='CVV']", "123")
-    assert page.get_by_label("Expiry (MM/YY)").input_value() == "12/30"  # read back as the card prints it
+    expect(page.get_by_label("Expiry (MM/YY)")).to_have_value("12/30")  # read back as the card prints it
     page.fill("[aria-label='Name on card']", "Pat Payer")
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
     page.wait_for_selector("text=Thank you! Payment received", timeout=20_000)
