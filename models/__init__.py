@@ -14,7 +14,9 @@ from models.pay_link import PayLink
 from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
 from models.payment_method import GatewayCustomer, SavedPaymentMethod
 from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
+from models.reminder import InvoiceReminder, ReminderSettings, ReminderText
 from models.sandbox_charge import SandboxCharge
+from models.scheduled_job import ScheduledJob
 from models.security import AuditEvent, LoginSession, LoginThrottle, PasswordToken
 from models.two_factor import RecoveryCode, SignInChallenge, TwoFactorCredential
 
@@ -37,6 +39,7 @@ __all__ = [
     "Invoice",
     "InvoiceKind",
     "InvoiceLine",
+    "InvoiceReminder",
     "InvoiceStatus",
     "LoginSession",
     "LoginThrottle",
@@ -59,9 +62,12 @@ __all__ = [
     "RefundRequestStatus",
     "RefundSource",
     "RefundStatus",
+    "ReminderSettings",
+    "ReminderText",
     "Review",
     "SandboxCharge",
     "SavedPaymentMethod",
+    "ScheduledJob",
     "SignInChallenge",
     "StaffUser",
     "TaxRate",

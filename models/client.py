@@ -22,6 +22,7 @@ class Client(PublicIdMixin, AddressMixin, Base):
     website: Mapped[str] = mapped_column(String(200), default="")
     tax_number: Mapped[str] = mapped_column(String(50), default="")
     currency: Mapped[str] = mapped_column(String(3))
+    send_reminders: Mapped[bool] = mapped_column(Boolean, default=True)  # off: no payment reminders
     # The address mixin is the billing address; an empty shipping address means "same as billing".
     shipping_line1: Mapped[str] = mapped_column(String(200), default="")
     shipping_line2: Mapped[str] = mapped_column(String(200), default="")
