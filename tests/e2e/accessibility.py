@@ -47,11 +47,27 @@ def axe_violations(page: Any, where: str, *, within: str | None = None) -> list[
     return lines
 
 
+# Resolves once nothing on the page has changed for ``quiet`` ms: what NiceGUI sends once the socket is
+# connected (a page's figures and lists) has been applied, and Quasar's transitions have ended.
+_QUIET = """(quiet) => new Promise((resolve) => {
+    let timer;
+    const done = () => { observer.disconnect(); resolve(true); };
+    const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, quiet); });
+    observer.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+    timer = setTimeout(done, quiet);
+})"""
+QUIET_MS = 250
+
+
 def settle(page: Any) -> None:
-    """Wait until the page is drawn: its heading shown, no request pending, NiceGUI's updates applied."""
+    """Wait until the page is drawn: its heading shown, its socket connected and its updates applied.
+
+    (Not Playwright's "networkidle": that waits half a second after the last request whatever happens, and
+    cannot see what arrives over the socket.)
+    """
     page.wait_for_selector("h1", timeout=15_000)
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(200)  # the figures and lists the page fills in once connected
+    page.wait_for_function("window.socket?.connected === true", timeout=15_000)
+    page.evaluate(_QUIET, QUIET_MS)
 
 
 def sign_in_customer(page: Any, url: str) -> None:

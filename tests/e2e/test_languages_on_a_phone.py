@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.accessibility import settle
 from tests.e2e.test_sign_in_journey import sign_in
 
 pytestmark = pytest.mark.e2e
@@ -56,20 +57,20 @@ def test_home_pay_and_statement_fit_a_phone_in_german_and_french(demo_portal, br
     sign_in(page, demo_portal.url)
     words = WORDS[language]
     page.wait_for_selector(f"text={words['home']}")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("html").get_attribute("lang") == language
     fits(page)
     keep(page, language, "home")
 
     page.goto(f"{demo_portal.url}/pay")
     page.wait_for_selector(f"text={words['pay']}")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     fits(page)
     keep(page, language, "pay")
 
     page.goto(f"{demo_portal.url}/statement")
     page.wait_for_selector(f"text={words['statement']}")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     fits(page)
     keep(page, language, "statement")
     context.close()
