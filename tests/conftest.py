@@ -127,3 +127,17 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
     objects still in use are frozen.
     """
     gc.freeze()
+
+
+# The slowest kinds of test first: pytest-xdist hands out tests in this order, so the last ones left
+# for the workers are short and the workers finish together, instead of one finishing a browser
+# journey minutes after the other ran out of tests.
+_SLOWEST_FIRST = ("tests/e2e/", "tests/integration/", "tests/benchmarks/", "tests/ui/", "tests/api/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((index for index, prefix in enumerate(_SLOWEST_FIRST) if path.startswith(prefix)), 99)
+
+    items.sort(key=rank)  # stable: each kind keeps its own order
