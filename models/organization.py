@@ -34,6 +34,13 @@ class Organization(PublicIdMixin, AddressMixin, Base):
     require_staff_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_sign_in_links: Mapped[bool] = mapped_column(Boolean, default=True)  # services.sign_in_links
     pay_link_days: Mapped[int] = mapped_column(Integer, default=60)  # how long a pay link works
+    # Settings > Business: printed on invoices; the IBAN (compact) also makes the EPC payment QR code.
+    tax_id: Mapped[str] = mapped_column(String(50), default="")
+    bank_name: Mapped[str] = mapped_column(String(100), default="")
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    bic: Mapped[str] = mapped_column(String(11), default="")
+    # Settings > Documents: invoice PDFs are Factur-X (PDF/A-3 with the EN 16931 XML inside).
+    e_invoices: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
 
