@@ -26,7 +26,6 @@ from components import handler_signatures, language, offload
 from components import unavailable as outage_notice
 from components.offload import gateway_bound, io_bound, pdf_bound
 from services import portal
-from services.background import repeat
 from services.backup import (
     KEY_FROM_ENVIRONMENT,
     KEY_INCLUDED,
@@ -35,19 +34,18 @@ from services.backup import (
     format_size,
     restore_backup,
 )
-from services.backup_schedule import run_due_backup
 from services.demo import seed_demo
 from services.gateways.switch import unwrap
+from services.jobs import portal_jobs
 from services.mailer import BackgroundSender, SmtpConfig, startup_notice
 from services.pdf.fonts import preload_fonts
 from services.reconciliation import Reconciler
+from services.scheduler import Scheduler
 from services.settings import Settings, StartupError, load_settings
 from services.setup import needs_setup
 from services.smtp_settings import smtp_config_provider
 
 log = logging.getLogger("portal")
-SETTLE_INTERVAL_SECONDS = 2.0
-BACKUP_CHECK_SECONDS = 60.0
 
 
 def parse_flags(argv: list[str]) -> argparse.Namespace:
@@ -79,16 +77,12 @@ def parse_flags(argv: list[str]) -> argparse.Namespace:
 def configure(settings: Settings) -> portal.Portal:
     """The composition root: wires settings, database and routes; returns the started portal."""
     started = portal.start(settings)
-    _start_mail(started)
+    _start_scheduler(started, _mail_sender(started))
     # Every instance follows the gateway saved in Settings by any of them (services.events' SETTINGS_TOPIC).
     app.on_startup(lambda: _follow_settings(started))
     app.on_shutdown(started.events.close)  # stops listening for other instances' change notices
-    # after the sender stops: the database file is left complete, without its write-ahead log
+    # after the scheduler stops: the database file is left complete, without its write-ahead log
     app.on_shutdown(started.db.close)
-    app.on_startup(lambda: background_tasks.create(_scheduled_backups(started), name="scheduled backups"))
-    reconciler = Reconciler(started.db, started.gateway, clock=started.clock, events=started.events)
-    app.on_startup(lambda: background_tasks.create(_settle_payments(reconciler), name="payment settling"))
-    app.on_shutdown(reconciler.leadership.release)  # another instance takes over at its next round
     # Fonts are prepared once per process; doing it now spares the first customer's PDF the wait.
     app.on_startup(lambda: pdf_bound(preload_fonts))
     app.on_shutdown(offload.shut_down)  # work still queued is dropped, not run after the app has stopped
@@ -181,6 +175,7 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.admin.settings_documents
     import pages.admin.settings_email
     import pages.admin.settings_payments
+    import pages.admin.settings_reminders
     import pages.admin.settings_staff
     import pages.credit_note
     import pages.home
@@ -202,22 +197,26 @@ def configure(settings: Settings) -> portal.Portal:
     return started
 
 
-async def _settle_payments(reconciler: Reconciler) -> None:
-    """Book every payment the gateway has not given us a final answer for: at start-up, then every
-    round (bank debits settling, answers lost to a crash or an outage)."""
-    # offload passes a shutdown's cancellation on (NiceGUI's run.io_bound returns None), so the loop
-    # ends at once instead of sleeping through the shutdown's two-second grace period. It asks the
-    # gateway: a gateway slow to answer holds gateway threads, not the database's.
-    await repeat("Payment settling", lambda: gateway_bound(reconciler.run), interval=SETTLE_INTERVAL_SECONDS)
-
-
-async def _scheduled_backups(started: portal.Portal) -> None:
-    """Make the backups Settings > Backups (or PORTAL_BACKUP_EVERY) asks for; a failed one logs a line."""
-    await repeat(
-        "Scheduled backups",
-        lambda: io_bound(run_due_backup, started.db, started.settings, clock=started.clock),
-        interval=BACKUP_CHECK_SECONDS,
+def _start_scheduler(started: portal.Portal, sender: BackgroundSender) -> Scheduler:
+    """Run the portal's jobs (``services.jobs``: the outbox, payment settling, backups, reminders) on the
+    scheduler, which runs each on one instance at a time; stopped, it hands its sticky jobs on at once."""
+    reconciler = Reconciler(started.db, started.gateway, clock=started.clock, events=started.events)
+    # The offloads pass a shutdown's cancellation on (NiceGUI's run.io_bound returns None), so a run
+    # ends at once; settling asks the gateway, so a gateway slow to answer holds gateway threads only.
+    jobs = portal_jobs(
+        started.db,
+        started.settings,
+        sender=sender,
+        reconciler=reconciler,
+        clock=started.clock,
+        io_offload=io_bound,
+        gateway_offload=gateway_bound,
     )
+    scheduler = Scheduler(started.db, jobs, clock=started.clock)
+    app.on_startup(lambda: background_tasks.create(scheduler.run(), name="scheduler"))
+    app.on_shutdown(scheduler.stop)
+    app.on_shutdown(scheduler.release)  # another instance takes payment settling over at its next round
+    return scheduler
 
 
 _settings_follower: portal.SettingsFollower | None = None
@@ -237,8 +236,9 @@ def _stripe_js_url() -> str | None:
     return getattr(gateway, "js_url", None) if gateway.name == "stripe" else None
 
 
-def _start_mail(started: portal.Portal) -> None:
-    """Deliver the outbox in the background through the server set in Settings, else the environment's.
+def _mail_sender(started: portal.Portal) -> BackgroundSender:
+    """The outbox's sender (the scheduler's ``outbox`` job), through the server set in Settings, else the
+    environment's.
 
     The sender asks for the server on every round, so one saved in Settings applies without a restart;
     while neither is set, messages wait in the outbox.
@@ -248,9 +248,7 @@ def _start_mail(started: portal.Portal) -> None:
     notice = startup_notice(provider())
     if notice:
         print(notice, flush=True)
-    sender = BackgroundSender(started.db, provider, clock=started.clock)
-    app.on_startup(lambda: background_tasks.create(sender.run(), name="e-mail sender"))
-    app.on_shutdown(sender.stop)
+    return BackgroundSender(started.db, provider, clock=started.clock)
 
 
 def _announce_demo(settings: Settings, filled: bool) -> None:

@@ -6,9 +6,10 @@ What an instance says about itself:
   method, route template (``/invoices/{public_id}``, never the raw path, whose ids would make a series
   each) and status, counted by ``RequestMetrics`` around the whole app;
 - ``portal_nicegui_clients``: pages whose socket is connected now (``portal_nicegui_pages``: all held);
-- ``portal_job_seconds_since_success{job}``: per background loop, the seconds since its last round that
-  succeeded (a loop that is stuck or failing grows it), and ``portal_job_leader{job}`` for the jobs only
-  one instance runs (payment settling: on the others a round skips, and counts as done);
+- ``portal_job_seconds_since_success{job}``: per kind of scheduled job, the seconds since a run of it
+  last succeeded on any instance, as the scheduler last read it (a job that is stuck or failing grows
+  it), and for the scheduler's own rounds on this instance (``scheduler``); ``portal_job_leader{job}``
+  for the sticky jobs (payment settling): 1 while this instance holds the job between its runs;
 - ``process_*``: memory, CPU and open files of the process.
 
 What the database says, the same on every instance (take ``max`` across them, not ``sum``):
@@ -51,7 +52,7 @@ from api.auth import client_address
 from services import portal
 from services.background import seconds_since_success
 from services.health import WorkFigures, work_figures
-from services.leadership import leaders
+from services.scheduler import leaders
 from services.settings import Network
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class _Snapshot(Collector):
         )
         lag = GaugeMetricFamily(
             "portal_job_seconds_since_success",
-            "Seconds since the background loop's last round that succeeded (or since it started)",
+            "Seconds since the job's last run that succeeded (or since it was first armed)",
             labels=["job"],
         )
         for name, seconds in sorted(seconds_since_success().items()):
@@ -138,7 +139,7 @@ class _Snapshot(Collector):
         yield lag
         leading = GaugeMetricFamily(
             "portal_job_leader",
-            "1 while this instance runs the job that only one instance runs",
+            "1 while this instance holds the sticky job that only one instance runs",
             labels=["job"],
         )
         for name, elected in sorted(leaders().items()):
@@ -174,7 +175,7 @@ class _Snapshot(Collector):
 
 
 def _job_label(name: str) -> str:
-    """``E-mail sender`` -> ``e_mail_sender``: a loop's name as a label value."""
+    """``E-mail sender`` -> ``e_mail_sender``: a job's name as a label value."""
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 

@@ -21,6 +21,7 @@ SECTIONS = (
     (N_("Business"), "/admin/settings"),
     (N_("Documents"), "/admin/settings/documents"),
     (N_("Payments"), "/admin/settings/payments"),
+    (N_("Reminders"), "/admin/settings/reminders"),
     (N_("E-mail"), "/admin/settings/email"),
     (N_("Staff"), "/admin/settings/staff"),
     (N_("API keys"), "/admin/settings/api-keys"),

@@ -1,4 +1,4 @@
-"""Periodic work in the background (the outbox, payment settling): loops that never die and never flood.
+"""Periodic work in the background (the scheduler's rounds): loops that never die and never flood.
 
 Every loop runs its rounds through ``Rounds.guard``: a round that fails because the database is
 unavailable is logged once when the outage begins and once when it ends (``OutageLog``), not with a
@@ -29,6 +29,12 @@ def seconds_since_success() -> dict[str, float]:
     """Per loop of this process, the seconds since its last round that succeeded (or since it started)."""
     now = time.monotonic()
     return {name: now - moment for name, moment in list(_last_success.items())}
+
+
+def note_success(name: str, moment: float) -> None:
+    """Record that ``name`` last succeeded at ``moment`` (``time.monotonic()``'s clock): the scheduler
+    does for each kind of job, whichever instance ran it (``services.scheduler``)."""
+    _last_success[name] = moment
 
 
 class Rounds:

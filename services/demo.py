@@ -46,7 +46,7 @@ OWNER_EMAIL = "owner@business.example"
 OWNER_PASSWORD = "Demo-Owner-2026"  # noqa: S105 - published demo login
 
 # Instances started at once with --demo on one PostgreSQL database fill it one after the other: "portal"
-# and this use's number (services.database's MIGRATION_LOCK is "portal" alone, leadership's end in 02).
+# and this use's number (services.database's MIGRATION_LOCK is "portal" alone; 02 was payment settling's).
 DEMO_LOCK = 0x706F7274616C03
 
 

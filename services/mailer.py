@@ -413,22 +413,19 @@ def startup_notice(config: SmtpConfig | None) -> str | None:
 
 
 class BackgroundSender:
-    """Drains the outbox every ``interval`` seconds while the app runs.
+    """Drains the outbox: one round at a time as the scheduler's ``outbox`` job (``services.jobs``),
+    or every ``interval`` seconds on its own (``run``, for a sender without the scheduler).
 
     ``config`` is a provider, called on every round in the worker thread: it returns the SMTP server
     to use now, or None to leave the outbox waiting until one is set (so a server saved in Settings
-    applies without a restart). Wire it in ``app.py``::
+    applies without a restart).
 
-        sender = BackgroundSender(db, smtp_config_provider(db, fallback=environment_config))
-        app.on_startup(lambda: background_tasks.create(sender.run(), name="e-mail sender"))
-        app.on_shutdown(sender.stop)
-
-    ``run`` sends through ``deliver_due`` in a worker thread (``asyncio.to_thread``), so the event
-    loop never waits for the mail server; an error is logged and the loop goes on (a database outage
-    in one line when it begins and one when it ends: ``services.background.Rounds``). It returns when
-    ``stop()`` is called or ``stop_event`` is set, at the latest once the current batch is done.
-    (NiceGUI also cancels its background tasks at shutdown; a batch in its worker thread then
-    finishes on its own, and a message it had claimed but not sent is retried after the lease.)
+    ``deliver_round`` is one round, blocking. ``run`` sends through it in a worker thread
+    (``asyncio.to_thread``), so the event loop never waits for the mail server; an error is logged and
+    the loop goes on (a database outage in one line when it begins and one when it ends:
+    ``services.background.Rounds``). It returns when ``stop()`` is called or ``stop_event`` is set, at
+    the latest once the current batch is done. A message claimed but not sent when a sender stops is
+    retried after its lease, by whichever sender runs then.
     """
 
     def __init__(
@@ -472,10 +469,12 @@ class BackgroundSender:
 
     async def _deliver_once(self) -> DeliveryReport | None:
         with self._rounds.guard():
-            return await asyncio.to_thread(self._deliver_with_current_config)
+            return await asyncio.to_thread(self.deliver_round)
         return None  # the round failed; Rounds logged it
 
-    def _deliver_with_current_config(self) -> DeliveryReport | None:
+    def deliver_round(self) -> DeliveryReport | None:
+        """One round, blocking: expire the links of messages still waiting, then send up to ``batch`` due
+        messages through the SMTP server set now; None while none is set."""
         expire_links(self.db, self.clock())  # also while no server is set: waiting is no reason to keep them
         config = self.config()
         server = None if config is None else (config.host, config.port)

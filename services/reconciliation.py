@@ -15,8 +15,9 @@ our side alone can always ask again:
 
 Only final answers are booked, exactly once (``book_result`` locks the row). Until then the attempt keeps
 its invoices reserved: money is never resolved by a time-out. This runs at start-up and then every few
-seconds (``app.py``). Several instances sharing a database could all run it safely, but only one asks the
-gateway: ``Reconciler`` runs its rounds while it leads (``services.leadership``), and the others skip theirs.
+seconds, as the scheduler's sticky ``payment_settling`` job (``services.jobs``): several instances sharing a
+database could all run it safely, but only the one holding the job asks the gateway, and keeps it between
+runs, so that its ``AskSchedule`` is the only one that counts.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ from services.gateways.base import (
 )
 from services.gateways.sandbox import SandboxGateway
 from services.gateways.sandbox_records import DatabaseRecords
-from services.leadership import RECONCILIATION_LOCK, Leadership
 from services.live_topics import payments_topics
 from services.online_payments import ACTION_TIMEOUT, NOT_VERIFIED, book_result
 
@@ -268,8 +268,8 @@ class Reconciler:
 
     It asks the configured gateway (which Settings may switch; ``gateway`` follows the switch) and the
     sandbox, whose record is always at hand: attempts made before a switch are answered all the same.
-    Of the instances sharing a database, only the one that leads (``leadership``) asks; on the others a
-    round does nothing and says so with an empty ``Reconciliation``.
+    Of the instances sharing a database, only the one whose scheduler holds the ``payment_settling`` job
+    calls ``run`` (``services.jobs``).
     """
 
     def __init__(
@@ -278,7 +278,6 @@ class Reconciler:
         gateway: PaymentGateway,
         *,
         clock: Clock = utc_now,
-        leadership: Leadership | None = None,
         events: Events | None = None,
     ) -> None:
         self.db = db
@@ -287,12 +286,10 @@ class Reconciler:
         self.clock = clock
         self.sandbox = SandboxGateway(records=DatabaseRecords(db), clock=clock)
         self.schedule = AskSchedule()
-        self.leadership = leadership or Leadership(db, RECONCILIATION_LOCK, name="Payment settling")
         self._unreachable = 0
 
     def run(self) -> Reconciliation:
-        if not self.leadership.held():
-            return Reconciliation(booked=0, waiting=0, unreachable=0)
+        """One round, blocking: ask about every unanswered attempt that is due to be asked about."""
         done = reconcile_payments(
             self.db, (self.gateway, self.sandbox), clock=self.clock, schedule=self.schedule
         )

@@ -47,6 +47,7 @@ from services.dates import format_day
 from services.errors import DomainError, InvalidDetails, NotFound, human_message
 from services.i18n import N_, _
 from services.money import format_money
+from services.reminders import client_reminders, describe_rule, set_client_reminders
 from services.staff_auth import StaffPrincipal
 from services.two_factor import contacts_with_two_factor, reset_contact_two_factor
 
@@ -142,6 +143,7 @@ async def client_page(request: Request, public_id: str) -> None:
             table.add_slot("body-cell-number", NUMBER_CELL)
             table.add_slot("body-cell-status", STATUS_CELL)
         contacts = ContactsSection(staff, client.public_id, host, locale)
+        reminders = RemindersSection(staff, client.public_id, locale)
 
     def show_overview(view: ClientView) -> None:
         overview.clear()
@@ -200,6 +202,83 @@ async def client_page(request: Request, public_id: str) -> None:
         for row in rows
     ]
     await contacts.reload()
+    await reminders.reload()
+
+
+class RemindersSection:
+    """Whether the client gets payment reminders (any staff member may exclude it), and the latest sent."""
+
+    def __init__(self, staff: StaffPrincipal, client_public_id: str, locale: str) -> None:
+        self.staff, self.client_public_id, self.locale = staff, client_public_id, locale
+        self.stored: bool | None = None
+        with ui.column().classes("w-full gap-2").mark("client-reminders"):
+            section_heading(_("Payment reminders"))
+            self.switch = ui.switch(_("Send payment reminders to this client")).mark(
+                "client-reminders-switch"
+            )
+            ui.label(
+                _("Switched off, the client gets no reminders, and none later for the days it was off.")
+            ).classes("text-sm text-grey-7")
+            self.off_for_all = ui.column().classes("w-full")
+            self.notice = ui.column().classes("w-full")
+            self.list = ui.column().classes("w-full gap-1").mark("client-reminders-sent")
+        self.switch.on_value_change(self.change)
+
+    async def reload(self) -> None:
+        current = portal.current()
+        state = await io_bound(
+            client_reminders, current.db, self.staff.organization_id, self.client_public_id
+        )
+        self.stored = state.send
+        self.switch.set_value(state.send)
+        self.off_for_all.clear()
+        if not state.business_sends:
+            with self.off_for_all:
+                ui.label(
+                    _("Reminders are off for all clients until the owner turns them on in Settings.")
+                ).classes("text-sm text-grey-8")
+        self.list.clear()
+        with self.list:
+            if not state.recent:
+                ui.label(_("No reminders sent yet.")).classes("text-sm text-grey-7")
+                return
+            ui.label(_("Sent lately")).classes("text-sm font-medium text-grey-9")
+            for sent in state.recent:
+                with ui.row().classes("w-full gap-x-3 gap-y-0 text-sm items-baseline"):
+                    ui.label(format_day(sent.sent_on, self.locale)).classes("text-grey-8 w-28")
+                    ui.link(sent.invoice_number, f"/admin/invoices/{sent.invoice_public_id}").classes(
+                        "text-primary no-underline font-medium"
+                    )
+                    ui.label(describe_rule(sent.rule_days)).classes("text-grey-8")
+
+    async def change(self) -> None:
+        wanted = bool(self.switch.value)
+        if self.stored is None or wanted == self.stored:  # being filled in, or put back after a refusal
+            return
+        current = portal.current()
+        self.notice.clear()
+        try:
+            await io_bound(
+                set_client_reminders,
+                current.db,
+                self.staff,
+                self.client_public_id,
+                wanted,
+                clock=current.clock,
+            )
+        except DomainError as error:
+            with self.notice:
+                banner("negative", human_message(error, now=current.clock()))
+            self.switch.set_value(self.stored)
+            return
+        self.stored = wanted
+        with self.notice:
+            banner(
+                "positive",
+                _("This client gets payment reminders again.")
+                if wanted
+                else _("This client gets no payment reminders."),
+            )
 
 
 class ContactsSection:

@@ -1,7 +1,7 @@
-"""Two instances on one PostgreSQL database run their background loops side by side, each with its own
-engine and event loop, as two ``python app.py`` would: every e-mail reaches the SMTP server (aiosmtpd)
-once, every bank debit is settled and booked once, only one instance asks the gateway about the attempts,
-and one scheduled backup is made between them."""
+"""Two instances on one PostgreSQL database run their schedulers side by side, each with its own engine
+and event loop, as two ``python app.py`` would: every job runs once at a time and each one-off job once,
+every e-mail reaches the SMTP server (aiosmtpd) once, every bank debit is settled and booked once, only
+one instance asks the gateway about the attempts, and one scheduled backup is made between them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -16,21 +17,22 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 import models
-from models import Invoice, OutboxEmail, Payment
+from models import Invoice, OutboxEmail, Payment, ScheduledJob
 from services import backup_schedule
-from services.background import repeat
 from services.backup_schedule import run_due_backup, save_schedule
 from services.clock import utc_now
 from services.database import Database
 from services.gateways.sandbox import SandboxGateway
 from services.gateways.sandbox_records import DatabaseRecords
+from services.jobs import outbox_job, settling_job
 from services.mailer import BackgroundSender, SmtpConfig
 from services.online_payments import pay, plan_pay_invoice
 from services.outbox import SENT, queue_email
 from services.reconciliation import Reconciler
+from services.scheduler import Done, Job, JobKind, Scheduler, arm
 from services.settings import Settings
 from tests.conftest import POSTGRES_URL, postgres_test_url
 from tests.factories import make_customer, make_organization, make_sent_invoice
@@ -73,28 +75,33 @@ class CountingGateway:
 
 
 class Instance:
-    """One portal's background loops (outbox sender and payment settling), on a thread of its own."""
+    """One portal's scheduler with the outbox and payment settling jobs (and any others given), on a
+    thread of its own."""
 
-    def __init__(self, url: str, smtp: SmtpConfig) -> None:
+    def __init__(self, url: str, smtp: SmtpConfig | None = None, *others: JobKind) -> None:
         self.db = Database.from_url(url)
         self.gateway = CountingGateway(SandboxGateway(records=DatabaseRecords(self.db)))
         self.reconciler = Reconciler(self.db, self.gateway, clock=utc_now)
-        self.sender = BackgroundSender(self.db, lambda: smtp, interval=0.1, batch=5)
+        self.sender = BackgroundSender(self.db, lambda: smtp, batch=5)
+        fast = timedelta(seconds=0.1)
+        jobs = [
+            replace(outbox_job(self.sender, clock=utc_now), every=fast),
+            replace(settling_job(self.reconciler), every=fast),
+            *others,
+        ]
+        self.scheduler = Scheduler(self.db, jobs, poll=0.05)
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=asyncio.run, args=(self._run(),), daemon=True)
 
     async def _run(self) -> None:
         stop = asyncio.Event()
-        sending = asyncio.create_task(self.sender.run(stop))
-        settling = asyncio.create_task(
-            repeat("Payment settling", lambda: asyncio.to_thread(self.reconciler.run), interval=0.1)
-        )
+        running = asyncio.create_task(self.scheduler.run(stop))
         while not self.stopping.is_set():
             await asyncio.sleep(0.05)
         stop.set()
-        settling.cancel()
-        await asyncio.gather(sending, settling, return_exceptions=True)
-        self.reconciler.leadership.release()
+        await running
+        await self.scheduler.wait_idle()
+        await asyncio.to_thread(self.scheduler.release)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -235,3 +242,62 @@ def test_two_instances_make_one_scheduled_backup_between_them(
     assert failed == []
     assert len(archives.made) == 1
     assert sorted(made, key=lambda backup: backup is None)[1:] == [None]  # the other found it claimed
+
+
+ONE_OFF_JOBS = 200
+
+
+def test_two_schedulers_run_each_job_once_and_never_the_same_job_at_once(database_url):
+    """Two hundred one-off jobs and a periodic one, claimed by two schedulers polling side by side: each
+    one-off job runs once, and no two runs of the periodic job overlap."""
+    db = Database.from_url(database_url)
+    now = utc_now()
+    with db.transaction() as session:
+        for number in range(ONE_OFF_JOBS):
+            arm(session, "count", str(number), due_at=now, now=now)
+    runs: Counter[str] = Counter()
+    running = []  # holders running the periodic job right now
+    overlaps = []
+    lock = threading.Lock()
+
+    def count(job: Job) -> None:
+        time.sleep(0.002)  # long enough for the other scheduler to try the same job meanwhile
+        with lock:
+            runs[job.key] += 1
+
+    def tick(job: Job) -> Done:
+        with lock:
+            running.append(job.id)
+            overlaps.append(len(running))
+        time.sleep(0.01)
+        with lock:
+            running.remove(job.id)
+        return Done(next_due=utc_now())  # at once again: both schedulers want it all the time
+
+    kinds = (
+        JobKind("count", "Count", count),
+        JobKind("tick", "Tick", tick, every=timedelta(0), singleton=True),
+    )
+    instances = [Instance(database_url, None, *kinds), Instance(database_url, None, *kinds)]
+    for instance in instances:
+        instance.thread.start()
+    try:
+        until(lambda: sum(runs.values()) >= ONE_OFF_JOBS)
+        time.sleep(0.5)  # a second run of any job, were there one, would come now
+    finally:
+        for instance in instances:
+            instance.stop()
+
+    with db.reading() as session:
+        unfinished = session.scalar(
+            select(func.count())
+            .select_from(ScheduledJob)
+            .where(ScheduledJob.kind == "count", ScheduledJob.due_at.is_not(None))
+        )
+        attempts = set(session.scalars(select(ScheduledJob.attempts).where(ScheduledJob.kind == "count")))
+    db.engine.dispose()
+    assert runs == Counter({str(number): 1 for number in range(ONE_OFF_JOBS)})
+    assert unfinished == 0
+    assert attempts == {0}
+    assert len(overlaps) > 10
+    assert max(overlaps) == 1

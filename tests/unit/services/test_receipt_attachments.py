@@ -102,7 +102,8 @@ def test_a_receipt_that_cannot_be_rendered_is_retried_and_nothing_is_lost(db, pa
 def test_the_spec_names_the_client_payment_language_and_time_zone():
     attachment = receipt_attachment(7, "pAbC123", "RCPT-00009", "de", "Europe/Berlin")
     spec = read_spec(attachment.rendered_from)
-    assert (spec.client_id, spec.payment_public_id, spec.language, spec.time_zone) == (
+    assert (spec.kind, spec.client_id, spec.public_id, spec.language, spec.time_zone) == (
+        "receipt",
         7,
         "pAbC123",
         "de",
@@ -110,4 +111,4 @@ def test_the_spec_names_the_client_payment_language_and_time_zone():
     )
     assert attachment.filename == "Receipt-RCPT-00009.pdf"
     with pytest.raises(ValueError, match="no such rendered attachment"):
-        read_spec("invoice:7:x:de:")
+        read_spec("statement:7:x:de:")
