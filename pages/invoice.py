@@ -1,4 +1,5 @@
-"""One invoice: addresses, lines, totals, what was applied, balance due, and the comment thread."""
+"""One invoice: addresses, lines, totals, what was applied, balance due, how to pay it by bank transfer
+(with the EPC QR code a banking app scans, for euros), and the comment thread."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ from services.branding import get_branding
 from services.credit_actions import CreditOptions, credit_options
 from services.dates import format_day
 from services.errors import NotFound
-from services.i18n import _
+from services.i18n import _, pgettext
 from services.invoice_detail import InvoiceDocument, Party, open_invoice
 from services.invoices import PAYABLE_STATUSES
 from services.live_topics import documents_topic
 from services.money import Money, format_money
+from services.payment_qr import epc_qr_data_url, epc_transfer
 from services.principal import Principal
 
 Formatter = Callable[[Money], str]
@@ -97,6 +99,7 @@ class InvoiceView:
                 _parties(document, locale)
                 _lines(document, money)
                 _totals(document, money, locale)
+                _bank_transfer(document, money)
                 _notes(document)
 
     async def refresh(self) -> None:
@@ -213,6 +216,10 @@ def _party(title: str, party: Party) -> None:
         for line in (*party.address_lines, party.phone, party.email, party.website):
             if line:
                 ui.label(line).classes("text-sm text-grey-9")
+        if party.tax_id:
+            ui.label(_("Tax number: {tax_number}").format(tax_number=party.tax_id)).classes(
+                "text-sm text-grey-9"
+            )
 
 
 def _parties(document: InvoiceDocument, locale: str) -> None:
@@ -271,6 +278,39 @@ def _totals(document: InvoiceDocument, money: Formatter, locale: str) -> None:
             for label, value, style in figures:
                 ui.label(label).classes(f"text-end text-grey-8 {style}")
                 ui.label(value).classes(f"text-end tabular-nums {style}")
+
+
+def _bank_transfer(document: InvoiceDocument, money: Formatter) -> None:
+    """The business's account for a transfer of the balance due; for euros, the EPC QR code too."""
+    bank = document.bank
+    if bank is None or document.balance_due.minor <= 0 or document.status == "void":
+        return
+    transfer = epc_transfer(document)
+    with ui.row().classes("w-full p-5 gap-6 border-b items-start").mark("bank-transfer"):
+        if transfer is not None:
+            alt = _("QR code to pay {amount} by bank transfer").format(amount=money(document.balance_due))
+            ui.image(epc_qr_data_url(transfer)).props(
+                f'alt="{alt}" fit=contain no-spinner no-transition'
+            ).classes("w-36 h-36 shrink-0 bg-white").mark("epc-qr")
+        with ui.column().classes("gap-1 min-w-[14rem]"):
+            ui.label(_("Pay by bank transfer")).classes("text-xs uppercase tracking-wide text-grey-7 mb-1")
+            with ui.grid(columns="auto 1fr").classes("gap-x-4 gap-y-1 text-sm"):
+                rows = [(_("Bank"), bank.bank_name)] if bank.bank_name else []
+                rows += [(_("IBAN"), bank.iban_grouped)]
+                rows += [(_("BIC"), bank.bic)] if bank.bic else []
+                rows += [
+                    (pgettext("bank transfer", "Reference"), document.number),
+                    (_("Amount"), money(document.balance_due)),
+                ]
+                for label, value in rows:
+                    ui.label(label).classes("text-grey-7")
+                    ui.label(value).classes("font-medium tabular-nums break-all")
+            if transfer is not None:
+                ui.label(
+                    _("Scan the code with your banking app to pay {amount}.").format(
+                        amount=money(document.balance_due)
+                    )
+                ).classes("text-sm text-grey-8 mt-1")
 
 
 def _notes(document: InvoiceDocument) -> None:

@@ -43,6 +43,7 @@ from services.invoice_detail import (
     applied_amounts,
     business_party,
     client_party,
+    payment_details,
 )
 from services.invoice_emails import queue_invoice_sent_email
 from services.invoice_list import status_label
@@ -278,7 +279,7 @@ def invoice_sheet(
             session, _invoices(organization_id).where(Invoice.public_id == public_id), public_id
         )
         business, locale = business_party(session, organization_id)
-        organization = session.get_one(Organization, organization_id) if with_logo else None
+        organization = session.get_one(Organization, organization_id)
         comment_count = session.scalar(select(func.count()).where(Comment.invoice_id == invoice.id)) or 0
 
         def money(minor: int) -> Money:
@@ -317,8 +318,9 @@ def invoice_sheet(
             notes=invoice.notes,
             terms=invoice.terms,
             locale=locale,
-            logo=organization.logo if organization is not None else None,
+            logo=organization.logo if with_logo else None,
             viewed_at=invoice.viewed_at,
+            **payment_details(organization, client, invoice),
         )
         return InvoiceSheet(
             document,

@@ -1,9 +1,11 @@
-"""Settings > Business: the business's name, address and contact details, and its logo.
+"""Settings > Business: the business's name, address and contact details, tax number, bank account
+and logo.
 
 The contact details are what the customer portal shows of the business (its card on Home) and what
-the invoice and receipt PDFs print. A logo is checked by its content, never by its file name or the
-browser's media type: only a PNG or JPEG image of at most 1 MB is taken, and it is stored shrunk to
-the size the PDF draws it at.
+the invoice and receipt PDFs print; invoices also print the tax number and the bank account
+(``services.bank_details``), and a euro invoice's EPC QR code is made from the IBAN. A logo is
+checked by its content, never by its file name or the browser's media type: only a PNG or JPEG image
+of at most 1 MB is taken, and it is stored shrunk to the size the PDF draws it at.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from services.account_details import (
     _website,
 )
 from services.audit import record_event
+from services.bank_details import MAX_BANK_NAME_LENGTH, clean_bic, clean_iban, clean_tax_id
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
@@ -53,6 +56,10 @@ class ProfileChange:
     email: str
     phone: str = ""
     website: str = ""
+    tax_id: str = ""
+    bank_name: str = ""
+    iban: str = ""
+    bic: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,10 @@ class BusinessProfile:
     phone: str
     website: str
     has_logo: bool
+    tax_id: str = ""
+    bank_name: str = ""
+    iban: str = ""  # compact: "DE89370400440532013000"
+    bic: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,16 @@ def update_profile(
     website, problem = _website(change.website)
     if problem:
         errors["website"] = problem
+    tax_id, problem = clean_tax_id(change.tax_id)
+    if problem:
+        errors["tax_id"] = problem
+    bank_name = _line(change.bank_name, "bank_name", MAX_BANK_NAME_LENGTH, errors)
+    iban, problem = clean_iban(change.iban)
+    if problem:
+        errors["iban"] = problem
+    bic, problem = clean_bic(change.bic)
+    if problem:
+        errors["bic"] = problem
     if errors:
         raise InvalidDetails(errors)
     with db.transaction() as session:
@@ -118,10 +139,14 @@ def update_profile(
         organization.email = email
         organization.phone = phone
         organization.website = website
+        organization.tax_id = tax_id
+        organization.bank_name = bank_name
+        organization.iban = iban
+        organization.bic = bic
         after = _view(organization)
         changes = {
             key: {"old": str(getattr(before, key)), "new": str(getattr(after, key))}
-            for key in ("name", "address", "email", "phone", "website")
+            for key in ("name", "address", "email", "phone", "website", "tax_id", "bank_name", "iban", "bic")
             if getattr(before, key) != getattr(after, key)
         }
         if changes:
@@ -243,4 +268,8 @@ def _view(organization: Organization) -> BusinessProfile:
         phone=organization.phone,
         website=organization.website,
         has_logo=bool(organization.logo_mime),
+        tax_id=organization.tax_id,
+        bank_name=organization.bank_name,
+        iban=organization.iban,
+        bic=organization.bic,
     )

@@ -1,4 +1,5 @@
-"""Settings > Documents: how documents are numbered, and what a new invoice starts with.
+"""Settings > Documents: how documents are numbered, what a new invoice starts with, and whether invoice
+PDFs are e-invoices (Factur-X / ZUGFeRD: ``services.e_invoice``).
 
 A number is ``prefix`` + ``next_value`` padded with zeros to ``width`` digits ("INV-00042"). Numbers
 must never repeat, so the next number can never be set at or below one already given with that
@@ -16,6 +17,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 
 from models import CreditNote, Invoice, NumberSequence, Organization, Payment
 from services.audit import record_event
+from services.bank_details import vat_id
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
@@ -84,6 +86,7 @@ class DocumentSettings:
     payment_terms_days: int
     default_terms: str
     default_notes: str
+    e_invoices: bool = False
 
     def format_of(self, kind: str) -> NumberFormat:
         return next(entry for entry in self.formats if entry.kind == kind)
@@ -105,6 +108,7 @@ class DocumentSettingsChange:
     payment_terms_days: str
     default_terms: str
     default_notes: str
+    e_invoices: bool = False
 
 
 def format_number(prefix: str, width: int, value: int) -> str:
@@ -123,6 +127,7 @@ def get_document_settings(db: Database, organization_id: int) -> DocumentSetting
             organization.payment_terms_days,
             organization.default_terms,
             organization.default_notes,
+            organization.e_invoices,
         )
 
 
@@ -134,12 +139,14 @@ def update_document_settings(
     staff_user_id: int | None = None,
     clock: Clock = utc_now,
 ) -> DocumentSettings:
-    """Save the number formats, payment terms, terms and notes.
+    """Save the number formats, payment terms, terms and notes, and whether invoice PDFs are e-invoices.
 
     ``InvalidDetails`` names every wrong field (keys ``<kind>.prefix``, ``<kind>.width``,
-    ``<kind>.next_value``, ``payment_terms_days``, ``default_terms``, ``default_notes``) and then
-    nothing is written. The lowest allowed next number is checked again under the sequences' lock,
-    so a document numbered meanwhile cannot be given its number a second time.
+    ``<kind>.next_value``, ``payment_terms_days``, ``default_terms``, ``default_notes``, ``e_invoices``)
+    and then nothing is written. E-invoices can be turned on only once the business profile has what
+    EN 16931 asks of the seller: a VAT ID and a country. The lowest allowed next number is checked
+    again under the sequences' lock, so a document numbered meanwhile cannot be given its number a
+    second time.
     """
     with db.transaction() as session:
         organization = _organization(session, organization_id, lock=True)
@@ -165,6 +172,10 @@ def update_document_settings(
             texts[key] = text.strip()
             if len(texts[key]) > MAX_TEXT_LENGTH:
                 errors[key] = _("Use at most {count} characters.").format(count=MAX_TEXT_LENGTH)
+        if change.e_invoices and not organization.e_invoices:
+            problem = _e_invoice_problem(organization)
+            if problem:
+                errors["e_invoices"] = problem
         if errors:
             raise InvalidDetails(errors)
         changes: dict[str, dict[str, str]] = {}
@@ -184,12 +195,14 @@ def update_document_settings(
             ("payment_terms_days", organization.payment_terms_days, terms_days),
             ("default_terms", organization.default_terms, texts["default_terms"]),
             ("default_notes", organization.default_notes, texts["default_notes"]),
+            ("e_invoices", organization.e_invoices, change.e_invoices),
         ):
             if old_value != new_value:
                 changes[key] = {"old": str(old_value), "new": str(new_value)}
         organization.payment_terms_days = terms_days
         organization.default_terms = texts["default_terms"]
         organization.default_notes = texts["default_notes"]
+        organization.e_invoices = change.e_invoices
         session.flush()
         if changes:
             record_event(
@@ -206,7 +219,20 @@ def update_document_settings(
             organization.payment_terms_days,
             organization.default_terms,
             organization.default_notes,
+            organization.e_invoices,
         )
+
+
+def _e_invoice_problem(organization: Organization) -> str:
+    """What the business profile lacks for an e-invoice's seller, or ""."""
+    if not vat_id(organization.tax_id):
+        return _(
+            "E-invoices carry your VAT ID: enter it in Settings > Business as your tax number, starting "
+            "with its country code (like DE123456789)."
+        )
+    if not organization.country:
+        return _("E-invoices carry your business's country: choose it in Settings > Business.")
+    return ""
 
 
 def _clean_format(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,10 +18,12 @@ from models import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    InvoiceStatus,
     Organization,
     Payment,
     PaymentStatus,
 )
+from services.bank_details import BankDetails, vat_id
 from services.clock import Clock, utc_now
 from services.dashboard import Address
 from services.database import Database
@@ -31,6 +34,8 @@ from services.money import Money
 from services.principal import ActsForClient, Principal
 from services.records import client_invoice
 
+NO_ADDRESS = Address("", "", "", "", "", "")
+
 
 @dataclass(frozen=True)
 class Party:
@@ -40,6 +45,8 @@ class Party:
     phone: str
     website: str
     address_lines: tuple[str, ...]
+    tax_id: str = ""  # the business's tax number or VAT ID, the client's tax number
+    address: Address = NO_ADDRESS  # the parts of ``address_lines``, for the e-invoice's XML
 
 
 @dataclass(frozen=True)
@@ -86,10 +93,22 @@ class InvoiceDocument:
     locale: str
     logo: bytes | None
     viewed_at: datetime | None
+    bank: BankDetails | None = None  # the business's account, when it set its IBAN
+    e_invoice: bool = False  # the PDF is Factur-X: PDF/A-3 with the EN 16931 XML (services.e_invoice)
 
     @property
     def title(self) -> str:
         return _("Retainer Invoice") if self.is_retainer else _("Invoice")
+
+    @property
+    def pays_by_epc_qr(self) -> bool:
+        """Whether the invoice carries an EPC QR code: a euro amount due, and an IBAN to send it to."""
+        return (
+            self.bank is not None
+            and self.balance_due.currency == "EUR"
+            and self.balance_due.minor > 0
+            and self.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+        )
 
 
 def get_invoice(
@@ -145,6 +164,7 @@ def get_invoice(
             locale=formatting_locale(organization.locale),  # the reader's way of writing numbers
             logo=organization.logo if with_logo else None,
             viewed_at=invoice.viewed_at,
+            **payment_details(organization, client, invoice),
         )
 
 
@@ -182,12 +202,32 @@ def client_party(session: Session, client_id: int) -> Party:
     return _party(client, client.display_name, client.company_name)
 
 
+def payment_details(organization: Organization, client: Client, invoice: Invoice) -> dict[str, Any]:
+    """The invoice's ``bank`` and ``e_invoice``: what the business set, for this invoice.
+
+    An e-invoice is made only of an issued invoice (a draft may change, a void one must not be booked)
+    and only when the XML can hold what EN 16931 requires: the business's VAT ID and both countries.
+    """
+    bank = (
+        BankDetails(organization.iban, organization.bic, organization.bank_name)
+        if organization.iban
+        else None
+    )
+    e_invoice = (
+        organization.e_invoices
+        and invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+        and bool(vat_id(organization.tax_id) and organization.country and client.country)
+    )
+    return {"bank": bank, "e_invoice": e_invoice}
+
+
 def _party(row: Client | Organization, name: str, company: str) -> Party:
     address = Address(
         row.address_line1, row.address_line2, row.city, row.region, row.postal_code, row.country
     )
     website = row.website if isinstance(row, Organization) else ""
-    return Party(name, company, row.email, row.phone, website, tuple(address.lines()))
+    tax_id = row.tax_id if isinstance(row, Organization) else row.tax_number
+    return Party(name, company, row.email, row.phone, website, tuple(address.lines()), tax_id, address)
 
 
 def applied_amounts(session: Session, invoice: Invoice) -> tuple[AppliedAmount, ...]:

@@ -1,4 +1,5 @@
-"""Settings > Business (/admin/settings): the business's profile, logo and contact details."""
+"""Settings > Business (/admin/settings): the business's profile, logo, contact details, tax number and
+bank account."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from components.settings_nav import owner_of, settings_page
 from components.sign_in_links_card import SignInLinksCard
 from services import portal
 from services.account_details import AddressInput
+from services.bank_details import MAX_BANK_NAME_LENGTH, MAX_TAX_ID_LENGTH, grouped_iban
 from services.business_profile import (
     MAX_LOGO_BYTES,
     TOO_LARGE,
@@ -96,6 +98,18 @@ class ProfileForm:
                 self._input("email", _("E-mail"), autocomplete="email", maxlength=254).props("type=email")
                 self._input("phone", _("Phone (optional)"), autocomplete="tel", maxlength=50)
                 self._input("website", _("Website (optional)"), autocomplete="url")
+            ui.label(_("Tax and bank details")).classes("text-base font-medium mt-2")
+            ui.label(
+                _(
+                    "Printed on invoices. With an IBAN, invoices in euros also carry a QR code that "
+                    "banking apps scan to pay them by transfer."
+                )
+            ).classes("text-sm text-grey-7")
+            with _grid():
+                self._input("tax_id", _("Tax number or VAT ID (optional)"), maxlength=MAX_TAX_ID_LENGTH)
+                self._input("bank_name", _("Bank name (optional)"), maxlength=MAX_BANK_NAME_LENGTH)
+                self._input("iban", _("IBAN (optional)"), maxlength=50)
+                self._input("bic", _("BIC (optional)"), maxlength=11)
             self.notice = ui.column().classes("w-full gap-1").mark("business-notice")
             with ui.row().classes("w-full justify-end gap-2"):
                 ui.button(_("Cancel"), on_click=self.cancel).props("flat no-caps").mark("business-cancel")
@@ -115,6 +129,10 @@ class ProfileForm:
             "email": profile.email,
             "phone": profile.phone,
             "website": profile.website,
+            "tax_id": profile.tax_id,
+            "bank_name": profile.bank_name,
+            "iban": grouped_iban(profile.iban),
+            "bic": profile.bic,
             **{f"address.{name}": getattr(profile.address, name) for name in ADDRESS_FIELDS},
         }
         for key, field in self.fields.items():
@@ -126,7 +144,17 @@ class ProfileForm:
             return str(self.fields[key].value or "")
 
         address = AddressInput(*(value(f"address.{name}") for name in ADDRESS_FIELDS))
-        return ProfileChange(value("name"), address, value("email"), value("phone"), value("website"))
+        return ProfileChange(
+            value("name"),
+            address,
+            value("email"),
+            value("phone"),
+            value("website"),
+            tax_id=value("tax_id"),
+            bank_name=value("bank_name"),
+            iban=value("iban"),
+            bic=value("bic"),
+        )
 
     async def save(self) -> None:
         current, staff = self.current, self.staff

@@ -1,4 +1,4 @@
-"""Settings > Documents: number formats, payment terms, default terms and notes, tax rates."""
+"""Settings > Documents: number formats, payment terms, default terms and notes, e-invoices, tax rates."""
 
 from __future__ import annotations
 
@@ -92,6 +92,22 @@ class DocumentsForm:
             ):
                 area = self._field(key, ui.textarea(label), marker)
                 area.props(f"autogrow maxlength={MAX_TEXT_LENGTH} counter").classes("w-full")
+            ui.separator()
+            ui.label(_("E-invoices")).classes("text-lg font-medium")
+            ui.label(
+                _(
+                    "Invoice PDFs become Factur-X / ZUGFeRD e-invoices (EN 16931): the PDF your customers "
+                    "download or receive by e-mail carries the invoice's data, which their accounting "
+                    "software reads. It needs your VAT ID and country (Settings > Business) and the "
+                    "customer's country."
+                )
+            ).classes("text-sm text-grey-7")
+            self.e_invoices = ui.checkbox(_("Attach e-invoice data (Factur-X) to invoice PDFs"))
+            self.e_invoices.mark("documents-e-invoices")
+            self.e_invoice_error = (
+                ui.label().classes("text-sm text-negative").mark("documents-e-invoices-error")
+            )
+            self.e_invoices.props(f"aria-describedby={self.e_invoice_error.html_id}")
             self.notice = ui.column().classes("w-full gap-1").mark("documents-notice")
             with ui.row().classes("w-full justify-end gap-2"):
                 ui.button(_("Cancel"), on_click=self.cancel).props("flat no-caps").mark("documents-cancel")
@@ -140,6 +156,8 @@ class DocumentsForm:
         self.fields["payment_terms_days"].value = str(settings.payment_terms_days)
         self.fields["default_terms"].value = settings.default_terms
         self.fields["default_notes"].value = settings.default_notes
+        self.e_invoices.value = settings.e_invoices
+        self.e_invoice_error.text = ""
         show_field_errors(self.fields, {})
 
     def change(self) -> DocumentSettingsChange:
@@ -150,20 +168,33 @@ class DocumentsForm:
             NumberFormatInput(kind, *(value(f"{kind}.{part}") for part in NUMBER_PARTS)) for kind in KINDS
         )
         return DocumentSettingsChange(
-            formats, value("payment_terms_days"), value("default_terms"), value("default_notes")
+            formats,
+            value("payment_terms_days"),
+            value("default_terms"),
+            value("default_notes"),
+            e_invoices=bool(self.e_invoices.value),
         )
 
     async def save(self) -> None:
         current, staff = self.current, self.staff
+        self.e_invoice_error.text = ""
+
+        async def attempt() -> DocumentSettings:
+            try:
+                return await io_bound(
+                    update_document_settings,
+                    current.db,
+                    staff.organization_id,
+                    self.change(),
+                    staff_user_id=staff.staff_user_id,
+                    clock=current.clock,
+                )
+            except InvalidDetails as refused:  # a check box has no error slot: its message goes beneath it
+                self.e_invoice_error.text = refused.errors.get("e_invoices", "")
+                raise
+
         saved = await save_form(
-            lambda: io_bound(
-                update_document_settings,
-                current.db,
-                staff.organization_id,
-                self.change(),
-                staff_user_id=staff.staff_user_id,
-                clock=current.clock,
-            ),
+            attempt,
             button=self.save_button,
             notice=self.notice,
             fields=self.fields,

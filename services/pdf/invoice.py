@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from io import BytesIO
@@ -16,10 +16,13 @@ from fpdf.fonts import CoreFont, TTFFont
 from PIL import Image, UnidentifiedImageError
 
 from services.dates import format_day
-from services.i18n import N_, _, html_lang
+from services.e_invoice import factur_x_xml
+from services.i18n import N_, _, html_lang, pgettext
 from services.i18n.terms import term
 from services.invoice_detail import DocumentLine, InvoiceDocument, Party
 from services.money import Money, format_money
+from services.payment_qr import EpcTransfer, epc_qr_png, epc_transfer
+from services.pdf.factur_x import make_factur_x
 from services.pdf.fonts import BOLD, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts, install_fonts
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ AMBER: Color = (180, 83, 9)
 MARGIN = 16.0  # mm, left, right and top
 BOTTOM_MARGIN = 20.0  # room for the page footer
 LOGO_BOX = (48.0, 20.0)  # the largest logo, width x height in mm
+QR_SIZE = 26.0  # mm, the EPC QR code with its quiet zone: about 0.5 mm a module, easy for a phone
 
 # Line-item columns: (heading, width in mm, alignment); the description takes the rest of the width.
 NUMBER_W = 8.0
@@ -74,11 +78,23 @@ STATUS_COLORS = {"paid": GREEN, "void": MUTED, "partially_paid": AMBER}
 
 
 def render_invoice_pdf(document: InvoiceDocument) -> bytes:
-    """The invoice as a PDF: business and client, dates, line items, totals, amounts applied, balance due.
+    """The invoice as a PDF: business and client with their tax numbers, dates, line items, totals, amounts
+    applied, balance due, and the business's bank account (with an EPC QR code for a euro amount due).
+
+    With ``document.e_invoice`` it is a Factur-X e-invoice: a PDF/A-3 carrying the invoice's EN 16931
+    XML (``services.e_invoice``, ``services.pdf.factur_x``).
 
     A pure function of ``document``: the same document gives the same bytes, and it is safe to call from
     a worker thread (``run.cpu_bound`` or ``run.io_bound``).
     """
+    if document.e_invoice:
+        try:
+            return _render(_InvoicePdf(document))
+        except Exception:  # whatever broke the e-invoice, the customer still gets the invoice
+            logger.exception(
+                "invoice %s: the e-invoice failed; rendering the PDF without it", document.number
+            )
+            document = replace(document, e_invoice=False)
     try:
         return _render(_InvoicePdf(document))
     except FPDFUnicodeEncodingException:
@@ -92,6 +108,8 @@ def _render(pdf: _InvoicePdf) -> bytes:
     pdf.draw()
     if pdf.embeds_fonts:
         embed_fonts(pdf, still_to_write=pdf.footer_text())
+    if pdf.document.e_invoice:
+        make_factur_x(pdf, factur_x_xml(pdf.document), language=pdf.language)
     return bytes(pdf.output())
 
 
@@ -151,7 +169,8 @@ class _InvoicePdf(PortalPdf):
             )
         )
         self.set_creator("Invoicing Portal")
-        self.set_lang(html_lang())  # the language its words are in
+        self.language = html_lang()
+        self.set_lang(self.language)  # the language its words are in
         # The PDF renders an issued document, so it carries the document's date, not the clock's:
         # the same invoice always gives the same bytes.
         self.set_creation_date(datetime.combine(document.issue_date, time(), tzinfo=UTC))
@@ -165,7 +184,11 @@ class _InvoicePdf(PortalPdf):
             _Column(_("Tax"), TAX_W, "R"),
             _Column(_("Amount"), AMOUNT_W, "R"),
         )
-        # The font is decided once, up front, from every string the document prints.
+        self.transfer = epc_transfer(document)
+        # The font is decided once, up front, from every string the document prints. PDF/A (an
+        # e-invoice) embeds every font, so it never uses the standard Helvetica.
+        if document.e_invoice:
+            core_font = False
         if core_font is None:
             core_font = fits_core_font(self._printed_texts())
         self.embeds_fonts = not core_font
@@ -187,6 +210,8 @@ class _InvoicePdf(PortalPdf):
         for party in (document.business, document.client):
             yield from (party.name, party.company, party.email, party.phone, party.website)
             yield from party.address_lines
+            yield _tax_number(party)
+        yield from self._bank_texts()
         yield from (
             _("Bill To").upper(),
             _("Issue Date"),
@@ -226,7 +251,13 @@ class _InvoicePdf(PortalPdf):
             y += logo_h + 4
         business = document.business
         y = self._write(self.l_margin, y, business.name, size=12.5, bold=True, line_h=5.6, width=left_w)
-        details = [*business.address_lines, business.phone, business.email, business.website]
+        details = [
+            *business.address_lines,
+            business.phone,
+            business.email,
+            business.website,
+            _tax_number(business),
+        ]
         for detail in filter(None, details):
             y = self._write(self.l_margin, y, detail, size=8.4, color=MUTED, line_h=3.9, width=left_w)
         left_bottom = y
@@ -268,7 +299,14 @@ class _InvoicePdf(PortalPdf):
         )
         client = document.client
         y = self._write(self.l_margin, y, client.name, size=10.5, bold=True, line_h=5, width=left_w)
-        for detail in filter(None, [_company(client), *client.address_lines, client.email, client.phone]):
+        client_details = [
+            _company(client),
+            *client.address_lines,
+            client.email,
+            client.phone,
+            _tax_number(client),
+        ]
+        for detail in filter(None, client_details):
             y = self._write(self.l_margin, y, detail, size=8.6, color=MUTED, line_h=4, width=left_w)
         left_bottom = y
 
@@ -330,12 +368,16 @@ class _InvoicePdf(PortalPdf):
         ]
         heights = [len(lines) * LINE_H + (SMALL_LINE_H if note else 0) + 2.6 for lines, note, _, _ in wrapped]
         band_h = 10.0
+        bank_w = x - self.l_margin - 6  # the bank details sit left of the totals
         # The block stays together when it fits on a page; only an improbably long list of payments
         # is left to run over.
-        if sum(heights) + band_h + 6 <= self._room_on_new_page():
-            self._keep_together(sum(heights) + band_h + 6)
+        together = max(sum(heights) + band_h + 6, self._bank_details_height(bank_w) + 4)
+        if together <= self._room_on_new_page():
+            self._keep_together(together)
 
         y = self.get_y() + 4
+        bank_page = self.page
+        bank_bottom = self._bank_details(self.l_margin, y, bank_w)
         for (lines, note, value, strong), height in zip(wrapped, heights, strict=True):
             if y + height > self.page_break_trigger:
                 self.add_page()
@@ -386,7 +428,84 @@ class _InvoicePdf(PortalPdf):
             width=value_w + 10 - CELL_PAD,
             line_h=5.2,
         )
-        self.set_y(y + band_h + 7)
+        self.set_y(max(y + band_h, bank_bottom if self.page == bank_page else 0) + 7)
+
+    # --- the bank details and the EPC QR code, left of the totals ------------------------------------
+
+    def _bank_rows(self) -> list[tuple[str, str]]:
+        bank = self.document.bank
+        if bank is None:
+            return []
+        rows = [(_("Bank"), bank.bank_name)] if bank.bank_name else []
+        rows.append((_("IBAN"), bank.iban_grouped))
+        if bank.bic:
+            rows.append((_("BIC"), bank.bic))
+        # Translators: what a payer writes on a bank transfer (Verwendungszweck).
+        rows.append((pgettext("bank transfer", "Reference"), self.document.number))
+        return rows
+
+    def _bank_texts(self) -> Iterator[str]:
+        if self.document.bank is None:
+            return
+        yield _("Pay by bank transfer").upper()
+        for label, value in self._bank_rows():
+            yield from (label, value)
+        if self.transfer is not None:
+            yield _qr_caption(self.transfer, self._money)
+
+    def _bank_details_height(self, width: float) -> float:
+        return self._bank_details(self.l_margin, 0.0, width, draw=False)
+
+    def _bank_details(self, x: float, top: float, width: float, *, draw: bool = True) -> float:
+        """Draw (or, without ``draw``, measure) the bank details at (x, top); the y below them."""
+        rows = self._bank_rows()
+        if not rows:
+            return top
+        heading_h = 4.4
+        if draw:
+            self._write(
+                x, top, _("Pay by bank transfer").upper(), size=7.4, bold=True, color=MUTED, line_h=4.4
+            )
+        qr_h = 0.0
+        text_x, text_w = x, width
+        if self.transfer is not None:
+            qr_h = QR_SIZE
+            if draw:
+                png = epc_qr_png(self.transfer)
+                self.image(BytesIO(png), x=x - 1.5, y=top + heading_h, w=QR_SIZE, h=QR_SIZE)
+            # The code's own quiet zone is white space: the text starts a little into it.
+            text_x, text_w = x + QR_SIZE + 1.0, width - QR_SIZE - 1.0
+        y = top + heading_h + 1.0
+        for label, value in rows:
+            y = self._place(text_x, y, label, size=6.8, color=MUTED, line_h=3.1, width=text_w, draw=draw)
+            y = self._place(text_x, y, value, size=8.0, line_h=3.9, width=text_w, shrink=True, draw=draw)
+        if self.transfer is not None:
+            caption = _qr_caption(self.transfer, self._money)
+            y = self._place(
+                text_x, y + 0.6, caption, size=6.8, color=MUTED, line_h=3.1, width=text_w, draw=draw
+            )
+        return max(y, top + heading_h + qr_h)
+
+    def _place(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        size: float,
+        width: float,
+        line_h: float,
+        color: Color = INK,
+        shrink: bool = False,
+        draw: bool = True,
+    ) -> float:
+        """``_write``, or only the y below the text when not ``draw``."""
+        if draw:
+            return self._write(x, y, text, size=size, color=color, width=width, line_h=line_h, shrink=shrink)
+        if shrink:
+            return y + line_h
+        self.set_font(self.typeface, REGULAR, size)
+        return y + len(self._wrap(text, width)) * line_h
 
     def _notes(self) -> None:
         for heading, text in (
@@ -710,6 +829,15 @@ class _InvoicePdf(PortalPdf):
 
 def _company(party: Party) -> str:
     return party.company if party.company and party.company != party.name else ""
+
+
+def _tax_number(party: Party) -> str:
+    return _("Tax number: {tax_number}").format(tax_number=party.tax_id) if party.tax_id else ""
+
+
+def _qr_caption(transfer: EpcTransfer, money: Callable[[Money], str]) -> str:
+    amount = money(Money(transfer.amount_minor, "EUR"))
+    return _("Scan the code with your banking app to pay {amount}.").format(amount=amount)
 
 
 def _percent(value: Decimal, locale: str) -> str:

@@ -17,15 +17,18 @@ from tests.unit.pdf.test_credit_note_pdf import make_credit_note
 from tests.unit.pdf.test_invoice_pdf import make_document
 from tests.unit.pdf.test_receipt_pdf import RECEIPT
 from tests.unit.pdf.test_statement_pdf import make_statement
+from tests.unit.services.test_e_invoice import make_e_invoice
 
 DOCUMENTS = {
     "invoice": lambda: render_invoice_pdf(make_document()),
+    "e-invoice": lambda: render_invoice_pdf(make_e_invoice()),  # a PDF/A-3 with its QR code and XML
     "receipt": lambda: render_receipt_pdf(RECEIPT),
     "statement": lambda: render_statement_pdf(make_statement(12)),
     "credit note": lambda: render_credit_note_pdf(make_credit_note()),
 }
 TITLES = {
     "invoice": "Invoice INV-",
+    "e-invoice": "Invoice INV-00042",
     "receipt": "Payment Receipt RCPT-00042",
     "statement": "Statement of Accounts",
     "credit note": "Credit Note CN-00007",
@@ -38,6 +41,18 @@ READING_ORDER = {
         "Description",
         "Logo design",
         "Hosting (monthly)",
+        "Sub Total",
+        "Notes",
+    ],
+    "e-invoice": [
+        "Atelier Nord GmbH",
+        "Tax number: DE 123 456 789",
+        "BILL TO",
+        "Tax number: FR40303265045",
+        "Description",
+        "Logo design",
+        "PAY BY BANK TRANSFER",
+        "DE89 3704 0044 0532 0130 00",
         "Sub Total",
         "Notes",
     ],
