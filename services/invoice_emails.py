@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from models import Client, Invoice, InvoiceKind, Organization, PortalUser
 from services.dates import format_day
-from services.i18n import _, formatting_locale
+from services.i18n import _, current_language, current_time_zone, formatting_locale
 from services.language_settings import writing_for_client
 from services.money import Money, format_money
 from services.outbox import queue_email, secret_link
 from services.pay_links import issue_pay_link, pay_link_url
+from services.rendered_attachments import invoice_attachment
 
 
 def invoice_link(base_url: str, invoice_public_id: str) -> str:
@@ -38,7 +39,8 @@ def queue_invoice_sent_email(
     """Queue "invoice sent" for the client in the caller's transaction; None when it has no address.
 
     The message names the invoice number, the amount due and the due date, and links to the invoice
-    in the portal, so it is committed with the status change or not at all.
+    in the portal, so it is committed with the status change or not at all. When the business sends
+    e-invoices, the invoice's PDF (its Factur-X e-invoice) is attached, rendered by the sender.
     """
     client = session.get_one(Client, invoice.client_id)
     to = recipients(session, client)
@@ -85,9 +87,20 @@ def _queue_invoice_sent(
             _("Or view, download or pay it in the portal:"),
             invoice_link(base_url, invoice.public_id),
             "",
+            *([_("The invoice is attached as a PDF."), ""] if organization.e_invoices else []),
             _("Thank you for your business."),
             organization.name,
         )
+    )
+    # The e-invoice is the invoice a customer's accounting books, so it goes to them, not only a link.
+    attachments = (
+        [
+            invoice_attachment(
+                client.id, invoice.public_id, invoice.number, current_language(), current_time_zone()
+            )
+        ]
+        if organization.e_invoices
+        else []
     )
     subject = (
         _("Retainer invoice {number} from {business}: {amount} due {due}")
@@ -100,6 +113,7 @@ def _queue_invoice_sent(
         subject=subject.format(**values),
         body_text=body,
         reply_to=organization.email,
+        attachments=attachments,
         client_id=client.id,
         now=now,
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
-from sqlalchemy import select
+from pypdf import PdfReader
+from sqlalchemy import select, update
 
-from models import Client, InvoiceKind, InvoiceStatus, OutboxEmail, PortalUser
+from models import Client, InvoiceKind, InvoiceStatus, Organization, OutboxAttachment, OutboxEmail, PortalUser
 from services import business_documents
+from services.attachment_rendering import render_attachment
 from services.database import Database
 from services.draft_invoices import create_draft
 from services.errors import InvalidDetails, InvalidStatusChange
@@ -128,3 +131,33 @@ def test_the_status_change_and_the_email_commit_together(db: Database, setup, mo
     with pytest.raises(RuntimeError):
         send(db, organization_id, public_id)
     assert business_documents.get_invoice(db, organization_id, public_id).status == InvoiceStatus.DRAFT
+
+
+def test_with_e_invoices_the_email_carries_the_factur_x_pdf(db: Database, setup) -> None:
+    organization_id, client_id = setup
+    with db.transaction() as session:
+        session.execute(
+            update(Organization)
+            .where(Organization.id == organization_id)
+            .values(tax_id="DE123456789", country="DE", e_invoices=True)
+        )
+        session.execute(update(Client).where(Client.id == client_id).values(country="FR"))
+    public_id = draft(db, client_id)
+    send(db, organization_id, public_id)
+    [email] = outbox(db)
+    assert "The invoice is attached as a PDF." in email.body_text
+    with db.reading() as session:
+        attachment = session.scalars(select(OutboxAttachment)).one()
+    assert attachment.filename.endswith(".pdf")
+    # What the sender attaches when it sends the message: the e-invoice, with its XML.
+    pdf = PdfReader(BytesIO(render_attachment(db, attachment.rendered_from)))
+    assert list(pdf.attachments) == ["factur-x.xml"]
+
+
+def test_without_e_invoices_the_email_only_links_to_the_invoice(db: Database, setup) -> None:
+    organization_id, client_id = setup
+    send(db, organization_id, draft(db, client_id))
+    [email] = outbox(db)
+    assert "attached" not in email.body_text
+    with db.reading() as session:
+        assert session.scalars(select(OutboxAttachment)).all() == []
