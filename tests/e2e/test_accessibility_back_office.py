@@ -52,6 +52,7 @@ PAGES = [
     "/admin/settings/documents",
     "/admin/settings/backups",
     "/admin/settings/email",
+    "/admin/settings/reminders",
 ]
 DIALOGS = [
     DialogCase("Record payment", "/admin/payments", click_button("Record payment")),
