@@ -187,3 +187,52 @@ async def test_staff_cannot_change_the_profile(staff: User) -> None:
     response = await staff.http_client.get("/admin/settings")
     assert response.status_code == 403
     assert "Business profile" not in response.text
+
+
+async def test_the_tax_number_and_bank_account_are_saved_and_printed_on_invoices(owner: User) -> None:
+    await owner.open("/admin/settings")
+    await owner.should_see("Tax and bank details")
+    set_value(owner, "business-tax-id", "US 94-1234567")
+    set_value(owner, "business-bank-name", "Wise")
+    set_value(owner, "business-iban", "be71 0961 2345 6769")
+    set_value(owner, "business-bic", "trwibeb1xxx")
+    owner.find(marker="business-save").click()
+    await owner.should_see("The business profile is saved.")
+    saved = organization()
+    assert (saved.tax_id, saved.bank_name, saved.iban, saved.bic) == (
+        "US 94-1234567",
+        "Wise",
+        "BE71096123456769",
+        "TRWIBEB1XXX",
+    )
+    assert value_of(owner, "business-iban") == "BE71 0961 2345 6769"  # shown back as banks print it
+
+    await post_login(owner)
+    with portal.current().db.reading() as session:
+        invoice = session.scalars(
+            select(Invoice)
+            .join(PortalUser, PortalUser.client_id == Invoice.client_id)
+            .where(PortalUser.email == CUSTOMER_EMAIL, Invoice.status != InvoiceStatus.DRAFT)
+            .order_by(Invoice.id)
+        ).first()
+        assert invoice is not None
+    response = await owner.http_client.get(f"/invoices/{invoice.public_id}/pdf")
+    printed = PdfReader(BytesIO(response.content)).pages[0].extract_text()
+    for words in ("Tax number: US 94-1234567", "Wise", "BE71 0961 2345 6769", "TRWIBEB1XXX"):
+        assert words in printed, words
+
+
+async def test_a_wrong_iban_and_bic_each_say_what_is_wrong_and_nothing_is_saved(owner: User) -> None:
+    await owner.open("/admin/settings")
+    set_value(owner, "business-iban", "BE71 0961 2345 6760")
+    set_value(owner, "business-bic", "TRWI")
+    owner.find(marker="business-save").click()
+    await owner.should_see("Nothing was saved: 2 fields need correcting.")
+    (iban,) = owner.find(marker="business-iban").elements
+    assert iban.props["error-message"] == (
+        "The IBAN's check digits do not match: compare it with your bank statement."
+    )
+    (bic,) = owner.find(marker="business-bic").elements
+    assert bic.props["error-message"].startswith("A BIC has 8 or 11 letters and digits")
+    saved = organization()
+    assert (saved.iban, saved.bic) == ("", "")

@@ -8,7 +8,7 @@ from typing import Any
 
 from nicegui import ui
 from nicegui.testing import User
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import Client, Invoice, InvoiceLine, NumberSequence, Organization, PortalUser, TaxRate
 from services import portal
@@ -218,3 +218,36 @@ async def test_bad_and_duplicate_tax_rates_are_refused(owner: User) -> None:
     with portal.current().db.reading() as session:
         assert session.scalar(select(TaxRate).where(TaxRate.name == "Sales tax")) is None
         assert session.get(Client, demo_client_id()) is not None
+
+
+def e_invoices_saved() -> bool:
+    with portal.current().db.reading() as session:
+        return bool(session.scalars(select(Organization.e_invoices)).one())
+
+
+async def test_e_invoices_are_refused_without_a_vat_id_and_then_turned_on(owner: User) -> None:
+    await owner.open("/admin/settings/documents")
+    await owner.should_see("Attach e-invoice data (Factur-X) to invoice PDFs")
+    set_value(owner, "documents-e-invoices", True)
+    owner.find(marker="documents-save").click()
+    await owner.should_see("E-invoices carry your VAT ID")  # the demo business has no tax number yet
+    (message,) = owner.find(marker="documents-e-invoices-error").elements
+    assert isinstance(message, ui.label)
+    assert message.text.startswith("E-invoices carry your VAT ID: enter it in Settings > Business")
+    assert e_invoices_saved() is False
+
+    with portal.current().db.transaction() as session:
+        session.execute(update(Organization).values(tax_id="US 94-1234567"))  # a tax number, not a VAT ID
+    owner.find(marker="documents-save").click()
+    await owner.should_see("Nothing was saved")
+    assert e_invoices_saved() is False
+
+    with portal.current().db.transaction() as session:
+        session.execute(update(Organization).values(tax_id="DE123456789"))
+    owner.find(marker="documents-save").click()
+    await owner.should_see("The document settings are saved.")
+    await until(e_invoices_saved)
+    assert message.text == ""
+
+    await owner.open("/admin/settings/documents")
+    assert field(owner, "documents-e-invoices").value is True
