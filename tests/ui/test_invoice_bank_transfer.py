@@ -74,8 +74,8 @@ async def test_a_dollar_invoice_shows_the_account_but_no_qr_code(user: User) -> 
     await post_login(user)
     await user.open(f"/invoices/{invoice.public_id}")
     await user.should_see("DE89 3704 0044 0532 0130 00")
-    user.should_not_see(marker="epc-qr")
-    user.should_not_see("Scan the code")
+    await user.should_not_see(marker="epc-qr")
+    await user.should_not_see("Scan the code")
 
 
 async def test_without_an_iban_there_is_no_bank_transfer_and_no_qr_code(user: User) -> None:
@@ -83,8 +83,8 @@ async def test_without_an_iban_there_is_no_bank_transfer_and_no_qr_code(user: Us
     await post_login(user, OTHER_CUSTOMER_EMAIL)
     await user.open(f"/invoices/{invoice.public_id}")
     await user.should_see(invoice.number)
-    user.should_not_see("Pay by bank transfer")
-    user.should_not_see(marker="epc-qr")
+    await user.should_not_see("Pay by bank transfer")
+    await user.should_not_see(marker="epc-qr")
 
 
 async def test_a_paid_invoice_shows_no_qr_code(user: User) -> None:
@@ -104,8 +104,8 @@ async def test_a_paid_invoice_shows_no_qr_code(user: User) -> None:
     await post_login(user, OTHER_CUSTOMER_EMAIL)
     await user.open(f"/invoices/{paid.public_id}")
     await user.should_see(paid.number)
-    user.should_not_see("Pay by bank transfer")
-    user.should_not_see(marker="epc-qr")
+    await user.should_not_see("Pay by bank transfer")
+    await user.should_not_see(marker="epc-qr")
 
 
 async def test_with_e_invoices_on_the_downloaded_pdf_is_a_factur_x_e_invoice(user: User) -> None:
