@@ -6,10 +6,10 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from models import Invoice, PortalUser
-from services.demo import CUSTOMER_EMAIL
+from models import Invoice, Organization, PortalUser
+from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD, OTHER_CUSTOMER_EMAIL
 from services.gateways.base import BillingAddress, MethodInfo, MethodKind
 from services.invoices import PAYABLE_STATUSES
 from services.pay_links import issue_pay_link
@@ -170,4 +170,50 @@ def test_pay_nows_choices_a_refused_amount_and_credits_alone_have_no_axe_violati
     page.get_by_role("button", name="Pay $1.00 with your credits").wait_for()
     found += axe_violations(page, f"{width} Pay Now, credits alone")
     page.context.close()
+    assert not found, report(found)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_euro_invoice_with_its_payment_qr_code_has_no_axe_violations(demo_portal, browser, width):
+    """The bank transfer part of a euro invoice: the EPC QR code, an image named by its alt text, beside the
+    business's account, and the tax numbers under the parties; on a phone nothing runs off the page."""
+    with portal_database(demo_portal.data_dir) as db, db.transaction() as session:
+        session.execute(
+            update(Organization).values(
+                iban="DE89370400440532013000",
+                bic="COBADEFFXXX",
+                bank_name="Commerzbank",
+                tax_id="DE123456789",
+            )
+        )
+        invoice = session.scalars(
+            select(Invoice.public_id)
+            .join(PortalUser, PortalUser.client_id == Invoice.client_id)
+            .where(
+                PortalUser.email == OTHER_CUSTOMER_EMAIL,
+                Invoice.status.in_(PAYABLE_STATUSES),
+                Invoice.balance_due_minor > 0,
+            )
+            .order_by(Invoice.due_date)
+        ).first()
+    assert invoice is not None
+    page = browser.new_context(viewport=WIDTHS[width]).new_page()
+    try:
+        page.goto(f"{demo_portal.url}/login")
+        page.fill("input[name=email]", OTHER_CUSTOMER_EMAIL)
+        page.fill("input[name=password]", CUSTOMER_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{demo_portal.url}/")
+        found = scan_pages(page, demo_portal.url, [f"/invoices/{invoice}"], width)
+        code = page.get_by_role("img", name=re.compile(r"^QR code to pay €[\d.,]+ by bank transfer$"))
+        code.wait_for()
+        box = code.bounding_box()
+        assert box is not None
+        assert box["width"] >= 120  # big enough for a phone's camera
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.get_by_text("DE89 3704 0044 0532 0130 00").wait_for()
+    finally:
+        page.context.close()
+        with portal_database(demo_portal.data_dir) as db, db.transaction() as session:
+            session.execute(update(Organization).values(iban="", bic="", bank_name="", tax_id=""))
     assert not found, report(found)
