@@ -81,7 +81,9 @@ class RulesForm:
             self.enabled = ui.switch(_("Send payment reminders"), value=setup.enabled).mark(
                 "reminders-enabled"
             )
-            ui.label(_("Send a reminder")).classes("text-sm font-medium text-grey-9 mt-2")
+            with ui.column().classes("w-full gap-0 mt-2"):
+                ui.label(_("Send a reminder")).classes("text-sm font-medium text-grey-9")
+                ui.label(_("Days are counted from each invoice's due date.")).classes("text-sm text-grey-7")
             self.list = ui.column().classes("w-full gap-2").mark("reminder-rules")
             self.list_error = ui.label().classes("text-sm text-negative").mark("reminder-rules-error")
             self.list_error.props("role=alert")
@@ -185,22 +187,31 @@ class RuleRow:
         self.index = index
         with ui.row().classes("w-full items-start gap-2 no-wrap").mark(f"reminder-rule-{index}"):
             self.days = ui.input(_("Days"), value=rule.days).props(
-                f"outlined dense inputmode=numeric maxlength={len(str(MAX_DAYS_AFTER))}"
+                f"outlined dense hide-bottom-space inputmode=numeric maxlength={len(str(MAX_DAYS_AFTER))}"
             )
-            self.days.classes("w-24 shrink-0").mark(f"reminder-days-{index}")
+            self.days.classes("w-16 shrink-0").mark(f"reminder-days-{index}")
             choices = {
-                WHEN_BEFORE: _("days before the due date"),
+                WHEN_BEFORE: _("days before"),
                 WHEN_ON: _("on the due date"),
-                WHEN_AFTER: _("days after the due date"),
+                WHEN_AFTER: _("days after"),
             }
-            self.when = ui.select(choices, value=rule.when, label=_("When")).props("outlined dense")
-            self.when.classes("grow min-w-0").mark(f"reminder-when-{index}")
+            self.when = ui.select(choices, value=rule.when, label=_("When"))
+            self.when.props("outlined dense hide-bottom-space").classes("grow min-w-0 sm:max-w-xs")
+            self.when.mark(f"reminder-when-{index}")
             named = _("Remove this reminder")
             remove = ui.button(icon="delete", on_click=lambda: form.remove(index))
             remove.props(f'flat round dense color=negative aria-label="{named}"')
             remove.classes("mt-1").mark(f"reminder-remove-{index}")
-        self.days.bind_visibility_from(self.when, "value", backward=lambda when: when != WHEN_ON)
+        # "On the due date" takes no number: the field keeps its place, out of sight and out of reach.
+        self.when.on_value_change(self._show_days)
+        self._show_days()
         show_field_errors({"days": self.days}, {})
+
+    def _show_days(self) -> None:
+        if self.when.value == WHEN_ON:
+            self.days.classes(add="invisible")
+        else:
+            self.days.classes(remove="invisible")
 
     def value(self) -> RuleInput:
         when = str(self.when.value or "")
@@ -266,7 +277,7 @@ class TextsForm:
         self.subject.value = wording.subject
         self.body.value = wording.body
         self.origin.text = _("The portal's own text.") if wording.is_default else _("Your own text.")
-        self.restore_button.set_enabled(not wording.is_default)
+        self.restore_button.set_visibility(not wording.is_default)
         show_field_errors(self.fields, {})
 
     async def load(self) -> None:
