@@ -4,8 +4,8 @@
 (``tests.faults.TcpGate``: the machine's shared server stays up for everyone else); SQLite's write lock
 is held by another connection (``tests.faults.sqlite_lock``), so reads still work and writes fail.
 While it lasts, pages, sign-in and PDF downloads answer a short 503 page, the REST API a problem+json
-503, and each background loop logs one line; afterwards the same requests succeed and each loop logs
-that the database is back.
+503, and the scheduler (which runs all background work) logs one line; afterwards the same requests
+succeed and it logs that the database is back.
 """
 
 from __future__ import annotations
@@ -138,14 +138,14 @@ def test_while_sqlite_is_locked_writes_answer_503_and_all_works_again_after(tmp_
             assert_unavailable_page(sign_in(customer))  # a sign-in writes the session
             assert_unavailable_page(signed_in.get(f"/invoices/{invoice}"))  # the page's first look writes
             assert_unavailable_problem(api.get("/api/v1/clients"))  # a key's first use is recorded
-            wait_for(logged(running, "E-mail sender: database unavailable"), "the sender's line")
+            wait_for(logged(running, "Scheduler: database unavailable"), "the scheduler's line")
 
         assert sign_in(customer).status_code == 303
         assert customer.get("/").status_code == 200
         assert signed_in.get(f"/invoices/{invoice}").status_code == 200
         assert api.get("/api/v1/clients").status_code == 200
-        wait_for(logged(running, "E-mail sender: database available again"), "the sender's recovery")
-        assert_one_line_per_outage(running, "E-mail sender", "Pages and API")
+        wait_for(logged(running, "Scheduler: database available again"), "the scheduler's recovery")
+        assert_one_line_per_outage(running, "Scheduler", "Pages and API")
 
 
 @pytest.fixture
@@ -187,9 +187,8 @@ def test_while_postgresql_is_away_everything_answers_503_and_all_works_again_aft
         assert_unavailable_page(answers["pdf"])
         assert_unavailable_page(answers["sign-in"])
         assert_unavailable_problem(answers["api"])
-        for loop in ("Payment settling", "E-mail sender"):
-            wait_for(logged(running, f"{loop}: database unavailable"), f"{loop}'s line")
-        time.sleep(2.5)  # another round of payment settling, which must not log again
+        wait_for(logged(running, "Scheduler: database unavailable"), "the scheduler's line")
+        time.sleep(2.5)  # more rounds of the scheduler, which must not log again
 
         gate.open()
         answers = everything()
@@ -197,6 +196,5 @@ def test_while_postgresql_is_away_everything_answers_503_and_all_works_again_aft
         assert answers["pdf"].content.startswith(b"%PDF")
         assert answers["api"].status_code == 200
         assert answers["sign-in"].status_code == 303
-        for loop in ("Payment settling", "E-mail sender"):
-            wait_for(logged(running, f"{loop}: database available again"), f"{loop}'s end")
-        assert_one_line_per_outage(running, "Payment settling", "E-mail sender", "Pages and API")
+        wait_for(logged(running, "Scheduler: database available again"), "the scheduler's end")
+        assert_one_line_per_outage(running, "Scheduler", "Pages and API")
