@@ -22,7 +22,7 @@ def test_open_an_invoice_download_its_pdf_and_comment(demo_portal, browser):
 
     page.locator("a[href='/invoices']").first.click()  # the sidebar entry
     page.wait_for_selector("text=INV-00012")
-    page.get_by_role("link", name="INV-00012").click()
+    page.get_by_role("link", name="INV-00012", exact=True).click()  # not its "Pay Now INV-00012"
     page.wait_for_selector("text=Invoice INV-00012")
     page.wait_for_selector("text=Website maintenance (hours)")
 

@@ -252,8 +252,11 @@ def a_payment_on_a_reaches_a_page_open_on_b(cluster: Cluster, browser: Any) -> N
     on_a.fill("[aria-label='Expiry (MM/YY)']", "12/30")
     on_a.fill("[aria-label='CVV']", "123")
     on_a.fill("[aria-label='Name on card']", "Dana Demo")
-    on_a.get_by_role("button", name=f"Pay {owed}").click()
-    on_a.wait_for_selector(f"text=Thank you! Payment received: {owed}.")
+    # The card pays what the credits and retainer, used first, leave of it: the amount the button names.
+    pay = on_a.get_by_role("button", name=re.compile(r"^Pay \$[\d,.]+$"))
+    charged = pay.inner_text().strip().removeprefix("Pay ")
+    pay.click()
+    on_a.wait_for_selector(f"text=Thank you! Payment received: {charged}.")
     paid = time.monotonic()
 
     on_b.wait_for_function(
@@ -284,7 +287,8 @@ def a_gateway_saved_on_a_is_the_pay_page_s_on_b(cluster: Cluster, browser: Any) 
     on_a.get_by_label("Secret key (sk_… or rk_…)").fill("sk_test_balancer1234")
     on_a.get_by_label("Publishable key (pk_…)").fill("pk_test_balancer5678")
     on_a.get_by_label("Webhook signing secret (whsec_…)").fill("whsec_balancer9999")
-    on_a.get_by_role("button", name="Save").nth(1).click()  # the gateway's (the first is the methods')
+    gateway_card = on_a.locator(".q-card", has=on_a.get_by_label("Secret key (sk_… or rk_…)"))
+    gateway_card.get_by_role("button", name="Save").click()  # the gateway's (the page has a Save per card)
     on_a.wait_for_selector("text=Saved. Payments now go through Stripe.")
     saved = time.monotonic()
 
