@@ -407,11 +407,15 @@ class Scheduler:
         """Extend the lease of a running job; False (and a warning) once another instance has it."""
         now = self.clock()
         with self.db.transaction() as session:
-            kept = session.connection().execute(
-                update(ScheduledJob)
-                .where(ScheduledJob.id == job.id, ScheduledJob.lease_holder == self.holder)
-                .values(lease_expires_at=now + self.lease)
-            ).rowcount
+            kept = (
+                session.connection()
+                .execute(
+                    update(ScheduledJob)
+                    .where(ScheduledJob.id == job.id, ScheduledJob.lease_holder == self.holder)
+                    .values(lease_expires_at=now + self.lease)
+                )
+                .rowcount
+            )
         if not kept and job.id not in self._lost:
             self._lost.add(job.id)
             logger.warning(
