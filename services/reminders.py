@@ -18,6 +18,7 @@ client the business excluded (``send_reminders`` off, on the client's page).
 
 from __future__ import annotations
 
+import logging
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database, insert_unless_present
 from services.dates import format_day, zone
-from services.errors import InvalidDetails, NotFound
+from services.errors import DomainError, InvalidDetails, NotFound
 from services.i18n import (
     DEFAULT_LANGUAGE,
     N_,
@@ -48,11 +49,14 @@ from services.invoices import PAYABLE_STATUSES
 from services.language_settings import writing_for_client
 from services.money import Money, format_money
 from services.online_payments import in_flight
+from services.outbox import MAX_SUBJECT_LENGTH as MAX_OUTBOX_SUBJECT
 from services.outbox import queue_email, secret_link
 from services.pay_links import issue_pay_link, pay_link_url
 from services.rendered_attachments import invoice_attachment
 from services.scheduler import arm, job_state
 from services.staff_auth import StaffPrincipal, require_owner
+
+log = logging.getLogger(__name__)
 
 REMINDERS_JOB = "reminders"  # the scheduler's kind; the business's id is the job's key
 SEND_HOUR = 9  # reminders go out from 9:00 in the business's time zone
@@ -441,8 +445,11 @@ def send_due_reminders(
     sent = 0
     if days and first <= today:
         for invoice_id, rule_days in _due(db, organization_id, days, first, today, time_zone):
-            if _send(db, invoice_id, rule_days, today=today, base_url=base_url, now=now):
-                sent += 1
+            try:
+                if _send(db, invoice_id, rule_days, today=today, base_url=base_url, now=now):
+                    sent += 1
+            except DomainError as error:  # a client's address the outbox refuses: the others still go
+                log.warning("No reminder for invoice %s: %s", invoice_id, error)
     with db.transaction() as session:
         row = _settings(session, organization_id, lock=True)
         if row is not None and (row.sent_through is None or row.sent_through < today):
@@ -605,7 +612,7 @@ def _queue(
     return queue_email(
         session,
         to=to,
-        subject=fill(wording.subject, values),
+        subject=fill(wording.subject, values)[:MAX_OUTBOX_SUBJECT],
         body_text=body,
         reply_to=organization.email,
         attachments=[

@@ -349,6 +349,20 @@ def test_a_client_without_an_address_gets_nothing_and_the_job_goes_on(db, books,
     assert reminders(db) == []
 
 
+def test_an_address_the_outbox_refuses_costs_that_client_its_reminder_and_no_one_else(db, books, clock):
+    principal, _, owner = books
+    other = make_customer(db, principal.organization_id, name="Other Co", email="olga@other.example")
+    theirs = make_sent_invoice(db, other.client_id, 7000, due_in_days=10)
+    with db.transaction() as session:
+        session.execute(update(Client).where(Client.id == principal.client_id).values(email="accounts@"))
+    turn_on(db, owner, clock, [RuleInput("on")])
+
+    assert run_on(db, principal.organization_id, clock, DUE) == 1
+
+    assert [number for number, *_ in reminders(db)] == [theirs.number]
+    assert all_emails(db) == 1  # nothing half-written for the refused one
+
+
 # --- at most once ----------------------------------------------------------------------------------------
 
 
