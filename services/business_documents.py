@@ -38,11 +38,11 @@ from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
 from services.invoice_detail import (
-    DocumentLine,
     InvoiceDocument,
     applied_amounts,
     business_party,
     client_party,
+    document_lines,
     payment_details,
 )
 from services.invoice_emails import queue_invoice_sent_email
@@ -295,20 +295,7 @@ def invoice_sheet(
             due_date=invoice.due_date,
             business=business,
             client=client_party(session, client.id),
-            lines=tuple(
-                DocumentLine(
-                    description=line.description,
-                    quantity=line.quantity,
-                    rate=money(line.unit_price_minor),
-                    discount_percent=line.discount_percent,
-                    tax_name=line.tax_name,
-                    tax_rate_percent=line.tax_rate_percent,
-                    amount=money(line.amount_minor),
-                    discount=money(line.discount_minor),
-                    tax=money(line.tax_minor),
-                )
-                for line in invoice.lines
-            ),
+            lines=document_lines(invoice.lines, invoice.currency),
             subtotal=money(invoice.subtotal_minor),
             discount=money(invoice.discount_minor),
             tax=money(invoice.tax_minor),

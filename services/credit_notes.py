@@ -31,7 +31,7 @@ from services.credits import _available
 from services.database import Database
 from services.errors import DocumentHasApplications, InvalidStatusChange, NotFound
 from services.i18n import N_, _
-from services.invoice_detail import DocumentLine, Party, business_party, client_party
+from services.invoice_detail import DocumentLine, Party, business_party, client_party, document_lines
 from services.money import Money
 from services.numbering import next_number
 from services.paging import page_number
@@ -254,20 +254,7 @@ def get_credit_note(
             reason=note.reason,
             business=business,
             client=client_party(session, note.client_id),
-            lines=tuple(
-                DocumentLine(
-                    description=line.description,
-                    quantity=line.quantity,
-                    rate=money(line.unit_price_minor),
-                    discount_percent=line.discount_percent,
-                    tax_name=line.tax_name,
-                    tax_rate_percent=line.tax_rate_percent,
-                    amount=money(line.amount_minor),
-                    discount=money(line.discount_minor),
-                    tax=money(line.tax_minor),
-                )
-                for line in lines
-            ),
+            lines=document_lines(lines, currency),
             subtotal=money(note.subtotal_minor),
             discount=money(note.discount_minor),
             tax=money(note.tax_minor),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from models import (
     Payment,
     PaymentStatus,
 )
+from models.document_line import LineColumns
 from services.bank_details import BankDetails, vat_id
 from services.clock import Clock, utc_now
 from services.dashboard import Address
@@ -139,20 +141,7 @@ def get_invoice(
             due_date=invoice.due_date,
             business=_party(organization, organization.name, ""),
             client=_party(client, client.display_name, client.company_name),
-            lines=tuple(
-                DocumentLine(
-                    description=line.description,
-                    quantity=line.quantity,
-                    rate=money(line.unit_price_minor),
-                    discount_percent=line.discount_percent,
-                    tax_name=line.tax_name,
-                    tax_rate_percent=line.tax_rate_percent,
-                    amount=money(line.amount_minor),
-                    discount=money(line.discount_minor),
-                    tax=money(line.tax_minor),
-                )
-                for line in lines
-            ),
+            lines=document_lines(lines, currency),
             subtotal=money(invoice.subtotal_minor),
             discount=money(invoice.discount_minor),
             tax=money(invoice.tax_minor),
@@ -188,6 +177,24 @@ def open_invoice(
         status=status,
         status_label=status_label(status, document.due_date, today),
         viewed_at=viewed_at,
+    )
+
+
+def document_lines(lines: Iterable[LineColumns], currency: str) -> tuple[DocumentLine, ...]:
+    """An invoice's or credit note's stored lines as documents show them, in ``currency``."""
+    return tuple(
+        DocumentLine(
+            description=line.description,
+            quantity=line.quantity,
+            rate=Money(line.unit_price_minor, currency),
+            discount_percent=line.discount_percent,
+            tax_name=line.tax_name,
+            tax_rate_percent=line.tax_rate_percent,
+            amount=Money(line.amount_minor, currency),
+            discount=Money(line.discount_minor, currency),
+            tax=Money(line.tax_minor, currency),
+        )
+        for line in lines
     )
 
 
