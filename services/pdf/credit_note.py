@@ -22,11 +22,9 @@ from services.dates import format_day
 from services.i18n import _, html_lang
 from services.invoice_detail import DocumentLine, Party
 from services.money import Money, format_money
-from services.pdf.fonts import BOLD, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts, install_fonts
+from services.pdf.fonts import BOLD, REGULAR, PortalPdf, drawn, embed_fonts
 from services.pdf.invoice import (
     BALANCE_FILL,
-    CORE_ENCODING,
-    CORE_FAMILY,
     HEADER_FILL,
     INK,
     MARGIN,
@@ -75,12 +73,7 @@ class _CreditNotePdf(PortalPdf):
         self.set_lang(html_lang())  # the language its words are in
         # An issued document carries its own date, not the clock's: the same credit note, the same bytes.
         self.set_creation_date(datetime.combine(document.issue_date, time(), tzinfo=UTC))
-        self.embeds_fonts = not fits_core_font(self._printed_texts())
-        self.typeface = FAMILY if self.embeds_fonts else CORE_FAMILY
-        if self.embeds_fonts:
-            install_fonts(self)
-        else:
-            self.core_fonts_encoding = CORE_ENCODING
+        self.choose_fonts(core_font=fits_core_font(self._printed_texts()))
 
     # --- what it prints ------------------------------------------------------------------------------
 

@@ -43,6 +43,12 @@ FAMILY = "DejaVuSans"
 REGULAR = ""
 BOLD = "B"
 _FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
+# The fast path: a document whose every character is in Windows-1252 (the PDF's WinAnsiEncoding: ASCII,
+# the Western European letters, the euro sign, typographic quotes and dashes) is set in the standard
+# Helvetica every PDF reader carries, so no font goes into the file. Embedding DejaVu Sans, even cut
+# down to the characters used, takes most of the time a one-page invoice takes to render.
+CORE_FAMILY = "Helvetica"
+CORE_ENCODING = "cp1252"
 
 # Code points the faces keep. Anything else is mapped by ``printable``.
 _COVERAGE = (
@@ -126,10 +132,23 @@ class PortalPdf(FPDF):
     """The base of the portal's PDFs: whatever text a renderer hands fpdf2, it is drawn as ``printable``
     makes it, and in the standard Helvetica (``core_fonts_encoding`` set) as ``drawn`` maps it."""
 
+    embeds_fonts: bool  # both set by ``choose_fonts``
+    typeface: str
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A reader shows (and a screen reader announces) the document's title, not its file name.
         self.viewer_preferences = ViewerPreferences(display_doc_title=True)
+
+    def choose_fonts(self, *, core_font: bool) -> None:
+        """Set the document in the standard Helvetica (``core_font``, see ``CORE_FAMILY``) or in the
+        bundled DejaVu Sans, embedded; ``typeface`` is the family to draw with."""
+        self.embeds_fonts = not core_font
+        self.typeface = FAMILY if self.embeds_fonts else CORE_FAMILY
+        if self.embeds_fonts:
+            install_fonts(self)
+        else:
+            self.core_fonts_encoding = CORE_ENCODING
 
     def normalize_text(self, text: str) -> str:
         return super().normalize_text(drawn(text, core_font=not self.is_ttf_font))

@@ -23,7 +23,7 @@ from services.invoice_detail import DocumentLine, InvoiceDocument, Party
 from services.money import Money, format_money
 from services.payment_qr import EpcTransfer, epc_qr_png, epc_transfer
 from services.pdf.factur_x import make_factur_x
-from services.pdf.fonts import BOLD, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts, install_fonts
+from services.pdf.fonts import BOLD, CORE_ENCODING, REGULAR, PortalPdf, drawn, embed_fonts
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +58,6 @@ SMALL_SIZE = 7.4
 LINE_H = 4.1  # mm per line of table text at BODY_SIZE
 SMALL_LINE_H = 3.5
 
-# The fast path: a document whose every character is in Windows-1252 (the PDF's WinAnsiEncoding: ASCII,
-# the Western European letters, the euro sign, typographic quotes and dashes) is set in the standard
-# Helvetica every PDF reader carries, so no font goes into the file. Embedding DejaVu Sans, even cut
-# down to the characters used, takes most of the time a one-page invoice takes to render.
-CORE_FAMILY = "Helvetica"
-CORE_ENCODING = "cp1252"
 # Helvetica's widths are keyed by the character fpdf2 writes: the Windows-1252 byte, read as Latin-1.
 _TO_WINANSI = str.maketrans(
     {
@@ -191,12 +185,7 @@ class _InvoicePdf(PortalPdf):
             core_font = False
         if core_font is None:
             core_font = fits_core_font(self._printed_texts())
-        self.embeds_fonts = not core_font
-        self.typeface = FAMILY if self.embeds_fonts else CORE_FAMILY
-        if self.embeds_fonts:
-            install_fonts(self)
-        else:
-            self.core_fonts_encoding = CORE_ENCODING
+        self.choose_fonts(core_font=core_font)
 
     def _printed_texts(self) -> Iterator[str]:
         """Every string the document prints, formatted as it is printed: what decides the font."""

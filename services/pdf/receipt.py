@@ -19,10 +19,8 @@ from services.i18n.terms import term
 from services.invoice_detail import Party
 from services.money import Money, format_money
 from services.payments_made import APPLIED_KINDS, PaymentDetail
-from services.pdf.fonts import BOLD, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts, install_fonts
+from services.pdf.fonts import BOLD, CORE_FAMILY, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts
 from services.pdf.invoice import (
-    CORE_ENCODING,
-    CORE_FAMILY,
     HEADER_FILL,
     INK,
     MARGIN,
@@ -62,12 +60,7 @@ class _ReceiptPdf(PortalPdf):
         self.set_creation_date(
             payment.paid_on.astimezone(UTC) if payment.paid_on.tzinfo else payment.paid_on.replace(tzinfo=UTC)
         )
-        self.embeds_fonts = not fits_core_font(self._texts())
-        self.typeface = FAMILY if self.embeds_fonts else CORE_FAMILY
-        if self.embeds_fonts:
-            install_fonts(self)
-        else:
-            self.core_fonts_encoding = CORE_ENCODING
+        self.choose_fonts(core_font=fits_core_font(self._texts()))
 
     def money(self, value: Money) -> str:
         return format_money(value, self.payment.locale)

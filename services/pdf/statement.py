@@ -22,12 +22,10 @@ from fpdf.fonts import CoreFont, TTFFont
 from services.dates import format_day
 from services.i18n import N_, _, html_lang
 from services.money import Money, format_money
-from services.pdf.fonts import BOLD, FAMILY, REGULAR, PortalPdf, drawn, embed_fonts, install_fonts
+from services.pdf.fonts import BOLD, CORE_ENCODING, REGULAR, PortalPdf, drawn, embed_fonts
 from services.pdf.invoice import (
     BALANCE_FILL,
     BOTTOM_MARGIN,
-    CORE_ENCODING,
-    CORE_FAMILY,
     HEADER_FILL,
     INK,
     MARGIN,
@@ -131,12 +129,7 @@ class _StatementPdf(PortalPdf):
             )
             for line in statement.lines
         ]
-        self.embeds_fonts = not fits_core_font(self._printed_texts())
-        self.typeface = FAMILY if self.embeds_fonts else CORE_FAMILY
-        if self.embeds_fonts:
-            install_fonts(self)
-        else:
-            self.core_fonts_encoding = CORE_ENCODING
+        self.choose_fonts(core_font=fits_core_font(self._printed_texts()))
 
     def _printed_texts(self) -> Iterator[str]:
         """Every string the document prints: what decides the font."""
