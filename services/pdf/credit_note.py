@@ -32,6 +32,7 @@ from services.pdf.invoice import (
     RULE,
     Color,
     draw_logo,
+    draw_rule,
     fits_core_font,
 )
 
@@ -183,7 +184,7 @@ class _CreditNotePdf(PortalPdf):
         right = self._text(right_x, right + 5, right_w, _("Credit Remaining"), 8, color=MUTED, align="R")
         right = self._text(right_x, right, right_w, self.money(document.remaining), 15, bold=True, align="R")
         self.set_y(max(y, right) + 5)
-        self._rule(self.get_y())
+        draw_rule(self, self.get_y())
 
     def _parties(self) -> None:
         top = self.get_y() + 5
@@ -230,7 +231,7 @@ class _CreditNotePdf(PortalPdf):
                 row = table.row()
                 for text in self._line_cells(number, line):
                     row.cell(text)
-        self._rule(self.get_y())
+        draw_rule(self, self.get_y())
         self.ln(2)
 
     def _totals(self) -> None:
@@ -243,7 +244,7 @@ class _CreditNotePdf(PortalPdf):
         y = self.get_y() + 2
         for label, note, value, strong in rows:
             if strong:
-                self._rule(y, x=x, w=TOTALS_W, color=(209, 213, 219))
+                draw_rule(self, y, x=x, w=TOTALS_W, color=(209, 213, 219))
             top = y + 1.3
             color: Color = INK if strong else MUTED
             y = self._text(x + 1.8, top, label_w - 3.6, label, BODY_SIZE, bold=strong, color=color)
@@ -277,7 +278,7 @@ class _CreditNotePdf(PortalPdf):
 
     def footer(self) -> None:
         y = self.h - 12
-        self._rule(y - 2.5)
+        draw_rule(self, y - 2.5)
         self._text(self.l_margin, y, self.epw - 30, self._footer_label(), 7.4, color=MUTED, line_h=4)
         # A cell, not FPDF.text: only cells get the page count filled in for the {nb} alias at the end.
         self.set_font(self.typeface, REGULAR, 7.4)
@@ -316,9 +317,3 @@ class _CreditNotePdf(PortalPdf):
         self.multi_cell(width, line_h, drawn(text, core_font=not self.embeds_fonts), align=align,
                         new_x="LEFT", new_y="NEXT")  # fmt: skip
         return self.get_y()
-
-    def _rule(self, y: float, *, x: float | None = None, w: float | None = None, color: Color = RULE) -> None:
-        self.set_draw_color(*color)
-        self.set_line_width(0.2)
-        left = self.l_margin if x is None else x
-        self.line(left, y, left + (self.epw if w is None else w), y)

@@ -137,6 +137,16 @@ def draw_logo(pdf: FPDF, logo: bytes, x: float, y: float) -> float:
     return h
 
 
+def draw_rule(
+    pdf: FPDF, y: float, *, x: float | None = None, w: float | None = None, color: Color = RULE
+) -> None:
+    """A thin horizontal line at ``y``, from ``x`` (the left margin) ``w`` long (the page's text width)."""
+    pdf.set_draw_color(*color)
+    pdf.set_line_width(0.2)
+    left = pdf.l_margin if x is None else x
+    pdf.line(left, y, left + (pdf.epw if w is None else w), y)
+
+
 @dataclass(frozen=True)
 class _Column:
     heading: str
@@ -277,7 +287,7 @@ class _InvoicePdf(PortalPdf):
             line_h=7,
         )
         self.set_y(max(left_bottom, y) + 5)
-        self._rule(self.get_y())
+        draw_rule(self, self.get_y())
 
     def _parties(self) -> None:
         document = self.document
@@ -372,7 +382,7 @@ class _InvoicePdf(PortalPdf):
                 self.add_page()
                 y = self.get_y()
             if strong:
-                self._rule(y, x=x, w=block_w, color=(209, 213, 219))
+                draw_rule(self, y, x=x, w=block_w, color=(209, 213, 219))
             top = y + 1.3
             y = top
             for text in lines:
@@ -526,7 +536,7 @@ class _InvoicePdf(PortalPdf):
         if stamp is not None:
             self._stamp(_(stamp[0]), stamp[1])
         y = self.h - 12
-        self._rule(y - 2.5)
+        draw_rule(self, y - 2.5)
         self._write(self.l_margin, y, self._footer_label(), size=7.4, color=MUTED, line_h=4)
         # A cell, not FPDF.text: only cells get the page count filled in for the {nb} alias at the end.
         self.set_xy(self.l_margin, y)
@@ -668,7 +678,7 @@ class _InvoicePdf(PortalPdf):
                 y = self.get_y() + ROW_PAD
             y = self._write(description_x, y, text, size=size, color=color, line_h=line_h, wrap=False)
         bottom = (max(bottom, y) if self.page == first_page else y) + ROW_PAD
-        self._rule(bottom)
+        draw_rule(self, bottom)
         self.set_y(bottom)
 
     def _line_notes(self, line: DocumentLine) -> list[str]:
@@ -765,12 +775,6 @@ class _InvoicePdf(PortalPdf):
     def _printable(self, text: str) -> str:
         """``text`` in characters the document's font draws (see ``drawn`` and ``fits_core_font``)."""
         return drawn(text, core_font=not self.embeds_fonts)
-
-    def _rule(self, y: float, *, x: float | None = None, w: float | None = None, color: Color = RULE) -> None:
-        self.set_draw_color(*color)
-        self.set_line_width(0.2)
-        left = self.l_margin if x is None else x
-        self.line(left, y, left + (self.epw if w is None else w), y)
 
     def _room_on_new_page(self) -> float:
         return self.page_break_trigger - self.t_margin - TABLE_HEADER_H

@@ -30,7 +30,7 @@ from services.pdf.invoice import (
     INK,
     MARGIN,
     MUTED,
-    RULE,
+    draw_rule,
     fits_core_font,
 )
 from services.statement import Statement
@@ -186,7 +186,7 @@ class _StatementPdf(PortalPdf):
         )
         right = self._write(right_x, right, generated, size=8, color=MUTED, align="R", width=right_w)
         y = max(y, right) + 4
-        self._rule(y)
+        draw_rule(self, y)
         return y
 
     def _summary_rows(self) -> list[tuple[str, str, bool]]:
@@ -244,7 +244,7 @@ class _StatementPdf(PortalPdf):
         width = self.epw / len(cells)
         self.set_fill_color(*HEADER_FILL)
         self.rect(self.l_margin, y, self.epw, 5.6, style="F")
-        self._rule(y + 12.4)
+        draw_rule(self, y + 12.4)
         for index, (label, value) in enumerate(cells):
             x = self.l_margin + index * width
             last = index == len(cells) - 1
@@ -298,7 +298,7 @@ class _StatementPdf(PortalPdf):
                 color=MUTED,
             )
             self.set_y(self.get_y() + ROW_H)
-            self._rule(self.get_y())
+            draw_rule(self, self.get_y())
         x_description = self.l_margin + DATE_W + CELL_PAD
         x_reference = self.l_margin + DATE_W + self.transaction_w + CELL_PAD
         x_amounts = self.l_margin + DATE_W + self.transaction_w + REFERENCE_W
@@ -317,7 +317,7 @@ class _StatementPdf(PortalPdf):
                 x_amounts + AMOUNT_W, y, row.balance, size=BODY_SIZE, align="R", width=BALANCE_W - CELL_PAD
             )
             self.set_y(self.get_y() + ROW_H)
-            self._rule(self.get_y())
+            draw_rule(self, self.get_y())
             self.carried = row.balance
         self._row_break(ROW_H + 2)
         self.in_table = False
@@ -340,7 +340,7 @@ class _StatementPdf(PortalPdf):
         self._write(
             right_x, top + 4.4, self.statement.business.name, size=8, color=MUTED, align="R", width=right_w
         )
-        self._rule(top + 10)
+        draw_rule(self, top + 10)
         self.set_y(top + 13)
         if self.in_table:
             self._table_header()
@@ -348,7 +348,7 @@ class _StatementPdf(PortalPdf):
 
     def footer(self) -> None:
         y = self.h - 12
-        self._rule(y - 2.5)
+        draw_rule(self, y - 2.5)
         self._write(
             self.l_margin, y, self._footer_label(), size=7.2, color=MUTED, line_h=4, fit=self.epw - 30
         )
@@ -402,7 +402,7 @@ class _StatementPdf(PortalPdf):
             width=BALANCE_W - CELL_PAD,
         )  # fmt: skip
         self.set_y(y + ROW_H + (1 if fill else 0))
-        self._rule(self.get_y())
+        draw_rule(self, self.get_y())
 
     def _row_break(self, height: float = ROW_H) -> None:
         """Start a new page when the next row would not fit (``header`` repeats headings and balance)."""
@@ -464,11 +464,6 @@ class _StatementPdf(PortalPdf):
 
     def _printable(self, text: str) -> str:
         return drawn(text, core_font=not self.embeds_fonts)
-
-    def _rule(self, y: float, *, color: Color = RULE) -> None:
-        self.set_draw_color(*color)
-        self.set_line_width(0.2)
-        self.line(self.l_margin, y, self.l_margin + self.epw, y)
 
     def _day(self, day: date) -> str:
         if day not in self._days:
