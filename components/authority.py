@@ -41,17 +41,20 @@ from weakref import WeakKeyDictionary
 from nicegui import Client, app, background_tasks, core, ui
 from nicegui.timer import Timer
 from socketio.exceptions import ConnectionRefusedError as Refused  # type: ignore[import-untyped]
+from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import ADMIN_COOKIE, ADMIN_LOGIN_PATH, LOGIN_PATH, SESSION_COOKIE, admin_target
+from api.language import READER_STATE
 from components import live
 from components.offload import io_bound
 from services import portal
 from services.auth import safe_local_path, token_hash
 from services.database_faults import is_outage
 from services.events import customer_sessions_topic, staff_sessions_topic
+from services.i18n import DEFAULT_LANGUAGE, N_, Reader, _, negotiate, using_language
 from services.session_standing import Standing, customer_standing, staff_standing
 from services.staff_auth import OWNER
 
@@ -61,7 +64,8 @@ LEAVE_SECONDS = 2.0  # how long a page whose session ended has to go before it i
 BROWSER_LOG_LENGTH = 300  # of a message a browser reports for the server's log
 BROWSER_LOGS_PER_MINUTE = 10  # per page; more are dropped
 PAGE_ROUTES = "/_nicegui/client/"  # a page's own routes: /_nicegui/client/<client id>/upload/<element id>
-REFUSED = "This page's session has ended, or it is not yours. Sign in again."
+# The plain-text 403 answer of a page's own route; translated for whoever asked (``_refused``).
+REFUSED = N_("This page's session has ended, or it is not yours. Sign in again.")
 # A page whose session ended while the browser was leaving it by itself (Logout's form, a link) must
 # not be sent elsewhere as well: the browser would drop its own navigation ("You have signed out.") for
 # ours. A page found ended by its follower, not by an event, waits up to this long for its socket to go.
@@ -430,6 +434,22 @@ def _sent_by(sid: str, message: Any) -> Client | None:
     return client
 
 
+def _refused(scope: Scope, page: Client | None) -> PlainTextResponse:
+    """The 403 answer in the language of whoever asked: the reader ``page`` was drawn for when it is
+    theirs, else their browser's (a stranger learns nothing of the page's reader), else English.
+
+    These routes are answered for no reader in particular (``api.language.READERLESS_PREFIXES``).
+    """
+    request = getattr(page, "request", None)
+    reader = getattr(getattr(request, "state", None), READER_STATE, None)
+    if isinstance(reader, Reader):
+        language = reader.language
+    else:
+        language = negotiate(Headers(scope=scope).get("accept-language")) or DEFAULT_LANGUAGE
+    with using_language(language):
+        return PlainTextResponse(_(REFUSED), status_code=403)
+
+
 class PageRouteGuard:
     """A page's own routes (/_nicegui/client/<id>/..., the uploads) answer only that page's session.
 
@@ -448,10 +468,10 @@ class PageRouteGuard:
             holder = holder_of(client) if client is not None else None
             if client is not None and holder is not None:
                 if not holder.owns(Request(scope).cookies):
-                    await PlainTextResponse(REFUSED, status_code=403)(scope, receive, send)
+                    await _refused(scope, None)(scope, receive, send)
                     return
                 if not await holder.stands(renew=True):
                     _leave(client, holder)
-                    await PlainTextResponse(REFUSED, status_code=403)(scope, receive, send)
+                    await _refused(scope, client)(scope, receive, send)
                     return
         await self.app(scope, receive, send)

@@ -42,12 +42,13 @@ def party_details(title: str, party: Party) -> None:
 
 
 def _parties(document: InvoiceDocument) -> None:
+    number_label = _("Retainer invoice number") if document.is_retainer else _("Invoice number")
     with ui.row().classes("w-full p-5 gap-8 justify-between border-b"):
         party_details(_("From"), document.business)
         party_details(_("Bill to"), document.client)
         with ui.grid(columns=2).classes("gap-x-4 gap-y-1 text-sm self-start"):
             for label, value in (
-                (f"{document.title} number", document.number),
+                (number_label, document.number),
                 (_("Invoice date"), format_day(document.issue_date, document.locale)),
                 (_("Due date"), format_day(document.due_date, document.locale)),
             ):

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
 import pycountry
+from babel.numbers import format_decimal
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from services.clock import Clock, utc_now
 from services.dashboard import country_names
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
-from services.i18n import _
+from services.i18n import _, formatting_locale
 from services.principal import ActsForClient, Principal
 
 DETAILS_UPDATED = "client.details_updated"
@@ -327,7 +328,9 @@ def _line(value: str, key: str, limit: int, errors: dict[str, str], *, missing: 
     if not text and missing:
         errors[key] = missing
     elif len(text) > limit:
-        errors[key] = f"Use at most {limit} characters."
+        errors[key] = _("Use at most {count} characters.").format(
+            count=format_decimal(limit, locale=formatting_locale())
+        )
     elif _CONTROL.search(text):
         errors[key] = _("Remove the special (control) characters.")
     return text
@@ -339,8 +342,8 @@ def _email(value: str) -> tuple[str, str]:
         return "", ""
     try:
         return validate_email(text, check_deliverability=False).normalized, ""
-    except EmailNotValidError as error:
-        return text, f"This is not a valid e-mail address. {error}"
+    except EmailNotValidError:  # its explanation is English only
+        return text, _("This is not a valid e-mail address.")
 
 
 def _phone(value: str, default_region: str) -> tuple[str, str]:

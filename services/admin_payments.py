@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from babel.numbers import format_decimal
 from sqlalchemy import func, select
 
 from models import Client, Invoice, InvoiceKind, Payment, PaymentMethodKind
@@ -21,7 +22,7 @@ from services.clients import client_id_for
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails
-from services.i18n import _
+from services.i18n import _, formatting_locale
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money
 from services.paging import page_number
@@ -160,7 +161,9 @@ def record_received_payment(
     if method not in RECORDABLE_METHODS:
         errors["method"] = _("Choose cash, cheque or bank transfer.")
     if len(reference) > MAX_REFERENCE_LENGTH:
-        errors["reference"] = f"The reference can be at most {MAX_REFERENCE_LENGTH} characters long."
+        errors["reference"] = _("The reference can be at most {count} characters long.").format(
+            count=format_decimal(MAX_REFERENCE_LENGTH, locale=formatting_locale())
+        )
     chosen = {key: share for key, share in (allocations or {}).items() if share != 0}
     if any(share < 0 for share in chosen.values()):
         errors["allocations"] = _("Amounts for invoices cannot be negative.")

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+from babel.numbers import format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -32,7 +33,8 @@ from services.errors import (
     NotFound,
     human_message,
 )
-from services.i18n import _
+from services.i18n import _, formatting_locale
+from services.i18n.terms import term
 from services.invoices import add_draft, replace_lines
 from services.money import DEFAULT_LOCALE, Money
 from services.records import get_client
@@ -122,11 +124,13 @@ def line_problem(
         if currency:
             check_line(line, totals, currency, position)
     except InvalidLine as error:
-        return f"The {error.field} {error.problem}."
+        return _("The {field} {problem}.").format(field=term(error.field), problem=term(error.problem))
     except AmountTooLarge as error:
         return human_message(AmountTooLarge(error.name, error.amount, error.limit), locale=locale)
     if len(line.description) > MAX_TEXT_LENGTH:
-        return f"The description can be at most {MAX_TEXT_LENGTH:,} characters long."
+        return _("The description can be at most {count} characters long.").format(
+            count=format_decimal(MAX_TEXT_LENGTH, locale=locale)
+        )
     return None
 
 
@@ -234,14 +238,18 @@ def _check(
     if due_date < issue_date:
         errors["due_date"] = _("The due date cannot be before the issue date.")
     if len(lines) > MAX_LINES:
-        errors["lines"] = f"An invoice can have at most {MAX_LINES} lines."
+        errors["lines"] = _("An invoice can have at most {count} lines.").format(
+            count=format_decimal(MAX_LINES, locale=formatting_locale())
+        )
     for position, line in enumerate(lines, start=1):
         problem = line_problem(line, position)
         if problem:
             errors[line_key(position)] = problem
-    for field, text in (("notes", notes), ("terms", terms)):
-        if len(text) > MAX_TEXT_LENGTH:
-            errors[field] = f"The {field} can be at most {MAX_TEXT_LENGTH:,} characters long."
+    most = format_decimal(MAX_TEXT_LENGTH, locale=formatting_locale())
+    if len(notes) > MAX_TEXT_LENGTH:
+        errors["notes"] = _("The notes can be at most {count} characters long.").format(count=most)
+    if len(terms) > MAX_TEXT_LENGTH:
+        errors["terms"] = _("The terms can be at most {count} characters long.").format(count=most)
     if errors:
         raise InvalidDetails(errors)
 

@@ -53,8 +53,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_IN_ADDRESS = re.compile(r"[\s,;<>()\[\]\"\\]")
 _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
-LINK_HIDDEN = "[link hidden]"
-LINK_SENT = "[link removed after sending]"
+# Shown to staff in place of a secret link on the outbox screen, in their language (``_entry``).
+LINK_HIDDEN = N_("[link hidden]")
+# Stored in place of a sent message's link, as it is (in no reader's language): a marker the outbox
+# screen shows in its reader's language (``_entry``). The recipient's copy never holds it.
+LINK_SENT = N_("[link removed after sending]")
 # Said to the reader in place of a link that can no longer be used, in the language of its message.
 LINK_EXPIRED = N_("[this link has expired: please ask for a new one]")
 _LINK_MARK = "[[sealed link until "
@@ -272,7 +275,7 @@ def _entry(email: OutboxEmail) -> OutboxEntry:
         created_at=email.created_at,
         sent_at=email.sent_at,
         next_attempt_at=email.next_attempt_at,
-        body=links_hidden(email.body_text),
+        body=links_hidden(email.body_text, _(LINK_HIDDEN)).replace(LINK_SENT, _(LINK_SENT)),
     )
 
 

@@ -23,6 +23,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Literal, cast
 
+from babel.numbers import format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,7 @@ from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, SmtpTestFailed
 from services.events import SETTINGS_TOPIC, Events
-from services.i18n import _
+from services.i18n import _, formatting_locale
 from services.mailer import SmtpConfig, SmtpSender
 from services.settings import Settings, SettingsError
 
@@ -199,13 +200,17 @@ def send_test_email(
     message = EmailMessage()
     message["From"] = config.from_address
     message["To"] = recipient
-    message["Subject"] = f"Test e-mail from {business}'s invoicing portal"
+    message["Subject"] = _("Test e-mail from the invoicing portal of {business}").format(business=business)
     message["Date"] = format_datetime(clock())
     message["Message-ID"] = make_msgid(domain=parseaddr(config.from_address)[1].rpartition("@")[2] or None)
     message.set_content(
-        f"This is a test e-mail from the invoicing portal of {business}.\n\n"
-        f"It was sent through {config.host}:{config.port}. If you can read it, the portal can send "
-        "invoices, receipts and invitations to your customers.\n"
+        _("This is a test e-mail from the invoicing portal of {business}.").format(business=business)
+        + "\n\n"
+        + _(
+            "It was sent through {server}. If you can read it, the portal can send invoices, receipts and "
+            "invitations to your customers."
+        ).format(server=f"{config.host}:{config.port}")
+        + "\n"
     )
     sender = SmtpSender(config)
     try:
@@ -215,7 +220,7 @@ def send_test_email(
     finally:
         sender.close()
     if refused:
-        raise SmtpTestFailed(f"The server refused the address {recipient}.")
+        raise SmtpTestFailed(_("The server refused the address {address}.").format(address=recipient))
     with db.transaction() as session:
         record_event(
             session,
@@ -233,41 +238,55 @@ def explain_smtp_error(error: BaseException, config: SmtpConfig) -> str:
     server = f"{config.host}:{config.port}"
     match error:
         case smtplib.SMTPAuthenticationError(smtp_code=code, smtp_error=reply):
-            return f"The server did not accept the user name and password ({code} {_reply(reply)})."
-        case smtplib.SMTPNotSupportedError():
-            return (
-                f"The server {server} does not support what was asked ({error}). "
-                "Check the security setting and whether the server needs a user name."
+            return _("The server did not accept the user name and password ({reply}).").format(
+                reply=f"{code} {_reply(reply)}"
             )
+        case smtplib.SMTPNotSupportedError():
+            return _(
+                "The server {server} does not support what was asked ({reason}). "
+                "Check the security setting and whether the server needs a user name."
+            ).format(server=server, reason=error)
         case smtplib.SMTPSenderRefused(smtp_code=code, smtp_error=reply, sender=sender):
-            return f"The server refused the sender address {sender} ({code} {_reply(reply)})."
+            return _("The server refused the sender address {address} ({reply}).").format(
+                address=sender, reply=f"{code} {_reply(reply)}"
+            )
         case smtplib.SMTPRecipientsRefused(recipients=recipients):
             refusals = "; ".join(
                 f"{address} ({code} {_reply(reply)})" for address, (code, reply) in recipients.items()
             )
-            return f"The server refused the recipient: {refusals}."
+            return _("The server refused the recipient: {refusals}.").format(refusals=refusals)
         case smtplib.SMTPServerDisconnected():
-            return (
-                f"The server {server} closed the connection. Check the port and the security setting "
+            return _(
+                "The server {server} closed the connection. Check the port and the security setting "
                 "(SSL/TLS for port 465, STARTTLS for 587)."
-            )
+            ).format(server=server)
         case smtplib.SMTPResponseException(smtp_code=code, smtp_error=reply):
-            return f"The server {server} answered with an error: {code} {_reply(reply)}."
-        case ssl.SSLError():
-            return (
-                f"A secure connection to {server} could not be made ({error.reason or error}). "
-                "Check the security setting (SSL/TLS for port 465, STARTTLS for 587)."
+            return _("The server {server} answered with an error: {reply}.").format(
+                server=server, reply=f"{code} {_reply(reply)}"
             )
+        case ssl.SSLError():
+            return _(
+                "A secure connection to {server} could not be made ({reason}). "
+                "Check the security setting (SSL/TLS for port 465, STARTTLS for 587)."
+            ).format(server=server, reason=error.reason or error)
         case socket.gaierror():
-            return f"The server name {config.host} could not be found. Check the host name."
+            return _("The server name {host} could not be found. Check the host name.").format(
+                host=config.host
+            )
         case ConnectionRefusedError():
-            return f"Nothing answered at {server}: the connection was refused. Check the host and the port."
+            return _(
+                "Nothing answered at {server}: the connection was refused. Check the host and the port."
+            ).format(server=server)
         case TimeoutError():
-            return f"The server {server} did not answer in time. Check the host, the port and any firewall."
+            return _(
+                "The server {server} did not answer in time. Check the host, the port and any firewall."
+            ).format(server=server)
         case OSError(strerror=reason) if reason:
-            return f"Could not connect to {server}: {reason}."
+            return _("Could not connect to {server}: {reason}.").format(server=server, reason=reason)
         case _:
-            return f"The e-mail could not be sent through {server}: {error}."
+            return _("The e-mail could not be sent through {server}: {reason}.").format(
+                server=server, reason=error
+            )
 
 
 def current_smtp_config(db: Database, *, fallback: SmtpConfig | None) -> SmtpConfig | None:
@@ -364,10 +383,13 @@ def _validate(change: SmtpChange) -> int:
         errors["port"] = _("Enter a port number from 1 to 65535 (usually 587, 465 or 25).")
     if change.security not in SECURITY_CHOICES:
         errors["security"] = _("Choose STARTTLS, SSL/TLS or none.")
+    plain = _("Use at most {count} characters, without special characters.").format(
+        count=format_decimal(MAX_FIELD_LENGTH, locale=formatting_locale())
+    )
     if len(change.user) > MAX_FIELD_LENGTH or _CONTROL.search(change.user):
-        errors["user"] = f"Use at most {MAX_FIELD_LENGTH} characters, without special characters."
+        errors["user"] = plain
     if len(change.password) > MAX_FIELD_LENGTH or _CONTROL.search(change.password):
-        errors["password"] = f"Use at most {MAX_FIELD_LENGTH} characters, without special characters."
+        errors["password"] = plain
     from_address = change.from_address.strip()
     if (from_address or host) and not _is_sender(from_address):
         errors["from_address"] = _(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from babel.numbers import format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, InvalidNumber, NotFound, human_message
-from services.i18n import _
+from services.i18n import _, formatting_locale
 from services.money import DEFAULT_LOCALE
 from services.totals import HUNDRED
 
@@ -138,7 +139,9 @@ def _clean(name: str, rate: str, locale: str) -> tuple[str, Decimal]:
     if not clean_name:
         errors["name"] = _("Enter a name for the rate, like VAT or Sales tax.")
     elif len(clean_name) > MAX_NAME_LENGTH:
-        errors["name"] = f"Use at most {MAX_NAME_LENGTH} characters."
+        errors["name"] = _("Use at most {count} characters.").format(
+            count=format_decimal(MAX_NAME_LENGTH, locale=formatting_locale())
+        )
     elif any(not char.isprintable() for char in clean_name):
         errors["name"] = _("Remove the special (control) characters.")
     percent = Decimal(0)
@@ -155,7 +158,8 @@ def _clean(name: str, rate: str, locale: str) -> tuple[str, Decimal]:
 def _check_unique(session: Session, organization_id: int, name: str, *, leaving: int | None = None) -> None:
     for row in _rows(session, organization_id):
         if row.id != leaving and row.name.casefold() == name.casefold():
-            raise InvalidDetails({"name": f"There is a rate named {row.name} already; choose another name."})
+            taken = _("There is a rate named {name} already; choose another name.").format(name=row.name)
+            raise InvalidDetails({"name": taken})
 
 
 def _make_default(session: Session, organization_id: int, chosen: TaxRate) -> None:

@@ -51,6 +51,7 @@ from services.gateways.base import (
     WebhookEvent,
     WebhookKind,
 )
+from services.i18n import N_
 
 P = TypeVar("P", bound=Mapping[str, Any])
 
@@ -59,6 +60,24 @@ STRIPE_JS_URL = "https://js.stripe.com/v3/"
 LOCALSTRIPE_LACKS = {"description", "mandate_data", "setup_future_usage", "off_session"}
 SEPA_BRAND = "SEPA Direct Debit"
 DECLINED = "Your card was declined."
+# What a request Stripe refused (True) or did not answer (False) left undone, by what it was for; whole
+# sentences, marked for the catalogues and translated where they are shown (``human_message``).
+NOTHING_DONE = {
+    ("saved", True): N_("The payment service could not do this; nothing was saved. Please try again."),
+    ("saved", False): N_("The payment service could not be reached; nothing was saved. Please try again."),
+    ("charged", True): N_("The payment service could not do this; nothing was charged. Please try again."),
+    ("charged", False): N_(
+        "The payment service could not be reached; nothing was charged. Please try again."
+    ),
+    ("changed", True): N_("The payment service could not do this; nothing was changed. Please try again."),
+    ("changed", False): N_(
+        "The payment service could not be reached; nothing was changed. Please try again."
+    ),
+    ("refunded", True): N_("The payment service could not do this; nothing was refunded. Please try again."),
+    ("refunded", False): N_(
+        "The payment service could not be reached; nothing was refunded. Please try again."
+    ),
+}
 # One request waits at most this long (the SDK's default is 80 s); with its retries, a charge's requests
 # are over within a few minutes, well inside the time reconciliation waits before closing an attempt.
 REQUEST_TIMEOUT_SECONDS = 30
@@ -466,10 +485,7 @@ def _stripe_errors(
         refused = status is not None and 400 <= status < 500 and status != 409
         if moves_money and not refused:
             raise GatewayUnavailable(operation, payment_id) from error
-        problem = "could not do this" if refused else "could not be reached"
-        raise InvalidPaymentDetails(
-            "gateway", f"The payment service {problem}; nothing was {undone}. Please try again."
-        ) from error
+        raise InvalidPaymentDetails("gateway", NOTHING_DONE[undone, refused]) from error
 
 
 def _checked_iban(request: ChargeRequest) -> str:

@@ -107,7 +107,7 @@ def test_the_test_email_goes_straight_to_the_server_not_through_the_outbox(db, p
 
     assert sent_to == "owner@acme.example"
     (message,) = inbox.messages()
-    assert message["Subject"] == "Test e-mail from Acme Studio's invoicing portal"
+    assert message["Subject"] == "Test e-mail from the invoicing portal of Acme Studio"
     assert message["From"] == "Acme Studio <billing@acme.example>"
     assert list_outbox(db, limit=10) == []
 

@@ -143,7 +143,7 @@ def test_every_wrong_field_gets_its_own_message_at_once(db, ann):
     errors = refused.value.errors
     assert set(errors) == {"name", "email", "phone", "website", "tax_number"}
     assert errors["name"] == "Enter your name."
-    assert errors["email"].startswith("This is not a valid e-mail address.")
+    assert errors["email"] == "This is not a valid e-mail address."  # without the library's English
     assert errors["phone"] == "This is not a valid phone number."
     assert errors["website"] == "Enter a web address like https://example.com."
     assert errors["tax_number"] == "Use at most 50 characters."

@@ -10,8 +10,16 @@ from sqlalchemy import func, select
 
 from models import Client, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from services.database import Database
-from services.draft_invoices import create_draft, editable_draft, parse_line, update_draft
+from services.draft_invoices import (
+    MAX_LINES,
+    MAX_TEXT_LENGTH,
+    create_draft,
+    editable_draft,
+    parse_line,
+    update_draft,
+)
 from services.errors import InvalidDetails, InvalidStatusChange, NotFound
+from services.i18n import using_language
 from services.invoices import send_invoice
 from services.totals import LineInput, document_totals
 from tests.factories import TODAY, fixed_clock, make_client, make_organization
@@ -124,6 +132,25 @@ def test_bad_input_changes_nothing(
     with pytest.raises(InvalidDetails) as refused:
         update(db, business, public_id, lines, **changes)
     assert field in refused.value.errors
+    invoice, stored_lines = stored(db, public_id)
+    assert (stored_lines, invoice.total_minor) == ([("Printing", 10000)], 10000)
+
+
+def test_a_refused_draft_is_explained_in_the_readers_language(
+    db: Database, business: tuple[int, str]
+) -> None:
+    public_id = new_draft(db, business, [PRINTING])
+    too_long = "x" * (MAX_TEXT_LENGTH + 1)
+    lines = [LineInput("Refund", Decimal(-1), 100), *[PRINTING] * MAX_LINES]
+
+    with using_language("de"), pytest.raises(InvalidDetails) as refused:
+        update(db, business, public_id, lines, notes=too_long, terms=too_long)
+
+    errors = refused.value.errors
+    assert errors["lines"] == "Eine Rechnung kann höchstens 200 Positionen haben."
+    assert errors["line 1"] == "Menge: muss größer als null sein."
+    assert errors["notes"] == "„Anmerkungen“ darf höchstens 5.000 Zeichen lang sein."
+    assert errors["terms"] == "„Bedingungen“ darf höchstens 5.000 Zeichen lang sein."
     invoice, stored_lines = stored(db, public_id)
     assert (stored_lines, invoice.total_minor) == ([("Printing", 10000)], 10000)
 

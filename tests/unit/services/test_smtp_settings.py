@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from models import AuditEvent
 from services.errors import InvalidDetails
+from services.i18n import using_language
 from services.mailer import SmtpConfig
 from services.smtp_settings import (
     RETYPE_FOR_NEW_SERVER,
@@ -191,3 +192,15 @@ def test_saving_is_audited_by_field_name_never_the_password(db, organization):
 )
 def test_server_errors_are_explained_in_plain_words(error, words):
     assert words in explain_smtp_error(error, ENVIRONMENT)
+
+
+def test_server_errors_are_explained_in_the_owners_language():
+    refused = ConnectionRefusedError(111, "Connection refused")
+    server = f"{ENVIRONMENT.host}:{ENVIRONMENT.port}"
+
+    with using_language("de"):
+        explained = explain_smtp_error(refused, ENVIRONMENT)
+
+    assert explained == (
+        f"Unter {server} hat nichts geantwortet: Die Verbindung wurde abgelehnt. Prüfen Sie Host und Port."
+    )
