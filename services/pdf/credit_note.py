@@ -19,7 +19,7 @@ from fpdf.fonts import FontFace
 
 from services.credit_notes import CreditNoteDocument, CreditUse
 from services.dates import format_day
-from services.i18n import _, html_lang
+from services.i18n import _
 from services.invoice_detail import DocumentLine, Party
 from services.money import Money, format_money
 from services.pdf.fonts import BOLD, REGULAR, PortalPdf, drawn, embed_fonts
@@ -63,17 +63,15 @@ class _CreditNotePdf(PortalPdf):
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.c_margin = 0
         self.set_auto_page_break(True, margin=20)
-        self.set_title(f"{document.title} {document.number}")
-        self.set_author(document.business.name)
-        self.set_subject(
-            _("{document} {number} for {client}").format(
-                document=document.title, number=document.number, client=document.client.name
-            )
-        )
-        self.set_creator("Invoicing Portal")
-        self.set_lang(html_lang())  # the language its words are in
         # An issued document carries its own date, not the clock's: the same credit note, the same bytes.
-        self.set_creation_date(datetime.combine(document.issue_date, time(), tzinfo=UTC))
+        self.describe(
+            title=f"{document.title} {document.number}",
+            author=document.business.name,
+            subject=_("{document} {number} for {client}").format(
+                document=document.title, number=document.number, client=document.client.name
+            ),
+            created=datetime.combine(document.issue_date, time(), tzinfo=UTC),
+        )
         self.choose_fonts(core_font=fits_core_font(self._printed_texts()))
 
     # --- what it prints ------------------------------------------------------------------------------

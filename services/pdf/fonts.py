@@ -28,6 +28,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -37,6 +38,8 @@ from fontTools import subset as font_subset  # type: ignore[import-untyped]  # f
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF, ViewerPreferences
 from fpdf.fonts import SubsetMap, TTFFont
+
+from services.i18n import html_lang
 
 FONT_DIR = Path(__file__).with_name("fonts")
 FAMILY = "DejaVuSans"
@@ -149,6 +152,17 @@ class PortalPdf(FPDF):
             install_fonts(self)
         else:
             self.core_fonts_encoding = CORE_ENCODING
+
+    def describe(self, *, title: str, author: str, subject: str | None, created: datetime) -> None:
+        """The file's metadata: ``title``, ``author`` and ``subject`` (none without), the portal as its
+        creator, the language its words are in and the time it was ``created``."""
+        self.set_title(title)
+        self.set_author(author)
+        if subject is not None:
+            self.set_subject(subject)
+        self.set_creator("Invoicing Portal")
+        self.set_lang(html_lang())
+        self.set_creation_date(created)
 
     def normalize_text(self, text: str) -> str:
         return super().normalize_text(drawn(text, core_font=not self.is_ttf_font))

@@ -165,19 +165,17 @@ class _InvoicePdf(PortalPdf):
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.c_margin = 0  # cells line up with text drawn at the margin
         self.set_auto_page_break(True, margin=BOTTOM_MARGIN)
-        self.set_title(f"{document.title} {document.number}")
-        self.set_author(document.business.name)
-        self.set_subject(
-            _("{document} {number} for {client}").format(
-                document=document.title, number=document.number, client=document.client.name
-            )
-        )
-        self.set_creator("Invoicing Portal")
-        self.language = html_lang()
-        self.set_lang(self.language)  # the language its words are in
+        self.language = html_lang()  # the language its words are in
         # The PDF renders an issued document, so it carries the document's date, not the clock's:
         # the same invoice always gives the same bytes.
-        self.set_creation_date(datetime.combine(document.issue_date, time(), tzinfo=UTC))
+        self.describe(
+            title=f"{document.title} {document.number}",
+            author=document.business.name,
+            subject=_("{document} {number} for {client}").format(
+                document=document.title, number=document.number, client=document.client.name
+            ),
+            created=datetime.combine(document.issue_date, time(), tzinfo=UTC),
+        )
         description_w = self.epw - NUMBER_W - QUANTITY_W - RATE_W - TAX_W - AMOUNT_W
         self.columns = (
             _Column("#", NUMBER_W, "L"),

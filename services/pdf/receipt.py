@@ -14,7 +14,7 @@ from datetime import UTC
 
 from services.dates import format_day
 from services.gateways.sandbox import SANDBOX_NOTICE
-from services.i18n import _, html_lang
+from services.i18n import _
 from services.i18n.terms import term
 from services.invoice_detail import Party
 from services.money import Money, format_money
@@ -53,12 +53,12 @@ class _ReceiptPdf(PortalPdf):
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.c_margin = 0
         self.set_auto_page_break(True, margin=18)
-        self.set_title(_("Payment Receipt {number}").format(number=payment.receipt_number))
-        self.set_author(payment.business.name)
-        self.set_creator("Invoicing Portal")
-        self.set_lang(html_lang())  # the language its words are in
-        self.set_creation_date(
-            payment.paid_on.astimezone(UTC) if payment.paid_on.tzinfo else payment.paid_on.replace(tzinfo=UTC)
+        paid_on = payment.paid_on
+        self.describe(
+            title=_("Payment Receipt {number}").format(number=payment.receipt_number),
+            author=payment.business.name,
+            subject=None,
+            created=paid_on.astimezone(UTC) if paid_on.tzinfo else paid_on.replace(tzinfo=UTC),
         )
         self.choose_fonts(core_font=fits_core_font(self._texts()))
 

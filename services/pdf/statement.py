@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time
 from fpdf.fonts import CoreFont, TTFFont
 
 from services.dates import format_day
-from services.i18n import N_, _, html_lang
+from services.i18n import N_, _
 from services.money import Money, format_money
 from services.pdf.fonts import BOLD, CORE_ENCODING, REGULAR, PortalPdf, drawn, embed_fonts
 from services.pdf.invoice import (
@@ -99,17 +99,15 @@ class _StatementPdf(PortalPdf):
         self.set_auto_page_break(False)  # rows are placed by hand; ``_row_break`` starts new pages
         self.bottom = self.h - BOTTOM_MARGIN
         period = self.period_text = statement.period.dates(self.locale)
-        self.set_title(f"{_(TITLE)} {period}")
-        self.set_author(statement.business.name)
-        self.set_subject(
-            _("{title} for {client}, {period}").format(
-                title=_(TITLE), client=statement.client.company or statement.client.name, period=period
-            )
-        )
-        self.set_creator("Invoicing Portal")
-        self.set_lang(html_lang())  # the language its words are in
         # The same statement on the same day gives the same bytes.
-        self.set_creation_date(datetime.combine(statement.today, time(), tzinfo=UTC))
+        self.describe(
+            title=f"{_(TITLE)} {period}",
+            author=statement.business.name,
+            subject=_("{title} for {client}, {period}").format(
+                title=_(TITLE), client=statement.client.company or statement.client.name, period=period
+            ),
+            created=datetime.combine(statement.today, time(), tzinfo=UTC),
+        )
         self.transaction_w = self.epw - DATE_W - REFERENCE_W - AMOUNT_W - BALANCE_W
         self.columns = (
             (_("Date"), DATE_W, "L"),
