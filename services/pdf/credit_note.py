@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
-from babel.numbers import format_decimal
 from fpdf.enums import TableBordersLayout
 from fpdf.fonts import FontFace
 
@@ -34,6 +33,8 @@ from services.pdf.invoice import (
     draw_logo,
     draw_rule,
     fits_core_font,
+    format_percent,
+    format_quantity,
 )
 
 logger = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class _CreditNotePdf(PortalPdf):
         tax = "–"
         if line.tax.minor or line.tax_name or line.tax_rate_percent:
             tax = f"{self.money(line.tax)}\n{line.tax_name} {self._percent(line.tax_rate_percent)}".strip()
-        quantity = str(format_decimal(line.quantity, format="#,##0.####", locale=self.locale))
+        quantity = format_quantity(line.quantity, self.locale)
         return (str(number), description, quantity, self.money(line.rate), tax, self.money(line.amount))
 
     def _totals_rows(self) -> list[tuple[str, str, str, bool]]:
@@ -147,7 +148,7 @@ class _CreditNotePdf(PortalPdf):
         return _("Refunded")
 
     def _percent(self, value: Decimal) -> str:
-        return f"{format_decimal(value, format='#,##0.##', locale=self.locale)}%"
+        return format_percent(value, self.locale)
 
     # --- the document, top to bottom -----------------------------------------------------------------
 

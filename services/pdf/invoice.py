@@ -803,13 +803,13 @@ class _InvoicePdf(PortalPdf):
     def _quantity(self, quantity: Decimal) -> str:
         key = ("quantity", quantity)
         if key not in self._formatted:
-            self._formatted[key] = str(format_decimal(quantity, format="#,##0.####", locale=self.locale))
+            self._formatted[key] = format_quantity(quantity, self.locale)
         return self._formatted[key]
 
     def _percent(self, value: Decimal) -> str:
         key = ("percent", value)
         if key not in self._formatted:
-            self._formatted[key] = _percent(value, self.locale)
+            self._formatted[key] = format_percent(value, self.locale)
         return self._formatted[key]
 
     def _status_color(self) -> Color:
@@ -831,7 +831,13 @@ def _qr_caption(transfer: EpcTransfer, money: Callable[[Money], str]) -> str:
     return _("Scan the code with your banking app to pay {amount}.").format(amount=amount)
 
 
-def _percent(value: Decimal, locale: str) -> str:
+def format_quantity(quantity: Decimal, locale: str) -> str:
+    """A line's quantity as documents print it: up to four decimals, grouped as ``locale`` writes numbers."""
+    return str(format_decimal(quantity, format="#,##0.####", locale=locale))
+
+
+def format_percent(value: Decimal, locale: str) -> str:
+    """A discount or tax rate as documents print it: up to two decimals and a percent sign."""
     return f"{format_decimal(value, format='#,##0.##', locale=locale)}%"
 
 
