@@ -25,7 +25,7 @@ pytest.importorskip(
 
 import stripe
 
-from services.errors import GatewayUnavailable
+from services.errors import GatewayUnavailable, human_message
 from services.gateways.base import (
     BankAccountDetails,
     BillingAddress,
@@ -41,6 +41,7 @@ from services.gateways.base import (
     WebhookKind,
 )
 from services.gateways.stripe_gateway import StripeGateway
+from services.i18n import using_language
 from tests.integration.localstripe_server import LocalStripe, start_localstripe
 
 SECRET_KEY = "sk_test_12345"
@@ -570,6 +571,9 @@ def test_no_answer_before_the_charge_means_nothing_was_charged(unreachable: Stri
     with pytest.raises(InvalidPaymentDetails, match="could not be reached; nothing was charged") as refused:
         unreachable.charge(request(saved_method_id="pm_saved", customer_id="cus_x"))
     assert refused.value.field == "gateway"
+    with using_language("de"):  # one whole sentence, in the customer's language
+        shown = human_message(refused.value)
+    assert shown.startswith("Der Zahlungsdienst war nicht erreichbar; es wurde nichts belastet.")
 
 
 class LosesConfirmAnswers:

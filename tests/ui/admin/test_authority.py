@@ -159,6 +159,19 @@ async def test_the_logo_upload_answers_only_the_browser_of_the_pages_session(own
     await until(lambda: logo_row()[1] == "image/png")
 
 
+async def test_the_refusal_is_in_the_language_of_whoever_asked(owner: User) -> None:
+    await owner.open("/admin/settings")
+    url = logo_upload_url(owner)
+    async with browser() as stranger:
+        stranger.headers["Accept-Language"] = "de-DE,de;q=0.9"
+        refused = await post_logo(stranger, url)
+
+    assert refused.status_code == 403
+    assert refused.text == (
+        "Die Sitzung dieser Seite ist beendet oder gehört nicht Ihnen. Melden Sie sich erneut an."
+    )
+
+
 async def test_the_logo_upload_of_a_page_whose_session_ended_is_refused(owner: User) -> None:
     await owner.open("/admin/settings")
     url = logo_upload_url(owner)

@@ -177,6 +177,18 @@ async def test_the_invoice_page_shows_payments_applied_and_balance(owner: User) 
     await owner.should_not_see("Edit")
 
 
+async def test_the_invoice_number_is_labelled_by_the_documents_kind(owner: User) -> None:
+    retainer = invoice_where(Invoice.number.startswith("RET-"))
+    await owner.open(f"/admin/invoices/{retainer.public_id}")
+    await owner.should_see("Retainer invoice number")
+    await owner.should_not_see("Retainer Invoice number")
+
+    invoice = invoice_where(Invoice.number.startswith("INV-"))
+    await owner.open(f"/admin/invoices/{invoice.public_id}")
+    await owner.should_see("Invoice number")
+    await owner.should_not_see("Retainer invoice number")
+
+
 async def test_staff_download_an_invoice_pdf_even_a_draft(owner: User) -> None:
     draft = await make_draft(owner)
     response = await owner.http_client.get(f"/admin/invoices/{draft.public_id}/pdf?download=1")

@@ -22,6 +22,7 @@ from services.account_details import (
     website_url,
 )
 from services.errors import InvalidDetails, NotFound, human_message
+from services.i18n import using_language
 from services.pay_links import LinkPayer
 from services.principal import Principal
 from tests.factories import NOW, Clock, make_customer
@@ -149,6 +150,15 @@ def test_every_wrong_field_gets_its_own_message_at_once(db, ann):
     assert errors["tax_number"] == "Use at most 50 characters."
     assert human_message(refused.value) == "Nothing was saved: 5 fields need correcting."
     assert snapshot(db) == before
+
+
+def test_refused_contact_details_are_explained_in_the_readers_language(db, ann):
+    with using_language("es"), pytest.raises(InvalidDetails) as refused:
+        update_contact(db, ann, contact(email="not-an-address", tax_number="X" * 51), clock=Clock())
+    assert refused.value.errors == {
+        "email": "No es una dirección de correo electrónico válida.",
+        "tax_number": "Use como máximo 50 caracteres.",
+    }
 
 
 @pytest.mark.parametrize(

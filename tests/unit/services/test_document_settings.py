@@ -14,6 +14,7 @@ from services.document_settings import (
     update_document_settings,
 )
 from services.errors import InvalidDetails, NotFound
+from services.i18n import using_language
 from services.tax_rates import (
     create_tax_rate,
     delete_tax_rate,
@@ -143,3 +144,15 @@ def test_bad_or_duplicate_tax_rates_are_refused(db: Database, name: str, rate: s
         create_tax_rate(db, organization_id, name, rate)
     assert key in raised.value.errors
     assert [r.name for r in list_tax_rates(db, organization_id)] == ["VAT"]
+
+
+def test_a_refused_tax_rate_is_explained_in_the_readers_language(db: Database) -> None:
+    organization_id = make_organization(db)
+    create_tax_rate(db, organization_id, "VAT", "20")
+    with using_language("fr"):
+        with pytest.raises(InvalidDetails) as taken:
+            create_tax_rate(db, organization_id, "vat", "7")
+        with pytest.raises(InvalidDetails) as too_long:
+            create_tax_rate(db, organization_id, "x" * 51, "7")
+    assert taken.value.errors["name"] == "Un taux nommé VAT existe déjà ; choisissez un autre nom."
+    assert too_long.value.errors["name"] == "Utilisez au plus 50 caractères."

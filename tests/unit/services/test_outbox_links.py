@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 
 from models import Organization, OutboxEmail, sealed
+from services.i18n import using_language
 from services.invitations import (
     INVITE_VALIDITY,
     check_token,
@@ -154,6 +155,23 @@ def test_the_outbox_screen_shows_the_message_with_its_link_hidden(db):
     assert LINK_HIDDEN in entry.body
     assert "Choose your password here" in entry.body
     assert "sealed" not in entry.body
+
+
+def test_the_outbox_screen_shows_the_hidden_and_removed_links_in_its_readers_language(db):
+    clock = Clock()
+    invite(db, clock)
+    other = make_client(db, make_organization(db, "Other Business"))
+    invite_contact(db, other, name="Dev Patel", email="dev@client.example", base_url=BASE_URL, clock=clock)
+    deliver_due(db, CONFIG, clock=clock, sender=FakeSender(), batch=1)
+
+    with using_language("de"):
+        bodies = {entry.status: entry.body for entry in list_outbox(db, limit=10)}
+
+    assert "[Link nach dem Senden entfernt]" in bodies["sent"]
+    assert "[Link verborgen]" in bodies["pending"]
+    with db.reading() as session:  # stored as it was written, in no reader's language
+        stored = session.scalars(select(OutboxEmail.body_text).where(OutboxEmail.status == "sent")).one()
+    assert LINK_SENT in stored
 
 
 def test_links_queued_in_clear_by_an_earlier_version_are_sealed_or_removed_at_start_up(db):
