@@ -30,11 +30,13 @@ from services.pdf.invoice import (
     MUTED,
     RULE,
     Color,
+    company_line,
     draw_logo,
     draw_rule,
     fits_core_font,
     format_percent,
     format_quantity,
+    party_texts,
 )
 
 logger = logging.getLogger(__name__)
@@ -90,8 +92,7 @@ class _CreditNotePdf(PortalPdf):
             self.money(document.remaining),
         )
         for party in (document.business, document.client):
-            yield from (party.name, party.company, party.email, party.phone, party.website)
-            yield from party.address_lines
+            yield from party_texts(party)
         yield _("Credit to").upper()
         for label, value in self._facts():
             yield from (label, value)
@@ -201,8 +202,7 @@ class _CreditNotePdf(PortalPdf):
 
     def _party(self, party: Party, y: float, width: float) -> float:
         y = self._text(self.l_margin, y, width, party.name, 10.5, bold=True)
-        company = party.company if party.company and party.company != party.name else ""
-        for detail in filter(None, [company, *party.address_lines, party.email, party.phone]):
+        for detail in filter(None, [company_line(party), *party.address_lines, party.email, party.phone]):
             y = self._text(self.l_margin, y, width, detail, 8.6, color=MUTED, line_h=4)
         return y
 

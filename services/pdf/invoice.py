@@ -205,8 +205,7 @@ class _InvoicePdf(PortalPdf):
             self._money(document.balance_due),
         )
         for party in (document.business, document.client):
-            yield from (party.name, party.company, party.email, party.phone, party.website)
-            yield from party.address_lines
+            yield from party_texts(party)
             yield _tax_number(party)
         yield from self._bank_texts()
         yield from (
@@ -297,7 +296,7 @@ class _InvoicePdf(PortalPdf):
         client = document.client
         y = self._write(self.l_margin, y, client.name, size=10.5, bold=True, line_h=5, width=left_w)
         client_details = [
-            _company(client),
+            company_line(client),
             *client.address_lines,
             client.email,
             client.phone,
@@ -818,7 +817,14 @@ class _InvoicePdf(PortalPdf):
         return STATUS_COLORS.get(self.document.status, INK)
 
 
-def _company(party: Party) -> str:
+def party_texts(party: Party) -> Iterator[str]:
+    """Everything a document may print of ``party`` but its tax number: what helps decide the font."""
+    yield from (party.name, party.company, party.email, party.phone, party.website)
+    yield from party.address_lines
+
+
+def company_line(party: Party) -> str:
+    """The company under the party's name, unless it is the name again."""
     return party.company if party.company and party.company != party.name else ""
 
 

@@ -32,6 +32,7 @@ from services.pdf.invoice import (
     MUTED,
     draw_rule,
     fits_core_font,
+    party_texts,
 )
 from services.statement import Statement
 
@@ -133,8 +134,7 @@ class _StatementPdf(PortalPdf):
         """Every string the document prints: what decides the font."""
         statement = self.statement
         for party in (statement.business, statement.client):
-            yield from (party.name, party.company, party.email, party.phone, party.website)
-            yield from party.address_lines
+            yield from party_texts(party)
         yield from (_(TITLE), self.period_text, statement.period.label, self._day(statement.today))
         for label, value, _strong in self._summary_rows():
             yield from (label, value)
