@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from babel.numbers import format_decimal
 from sqlalchemy.orm import Session
 
 from models import BackupSchedule
@@ -21,6 +22,7 @@ from services.backup import Backup, create_backup, database_kind, list_archives,
 from services.clock import Clock, utc_now
 from services.database import Database, insert_unless_present
 from services.errors import InvalidDetails
+from services.i18n import _, formatting_locale
 from services.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -109,11 +111,16 @@ def save_schedule(
     """
     errors: dict[str, str] = {}
     hours = _whole(every_hours, 1, MAX_EVERY_HOURS)
+    where = formatting_locale()
     if enabled and hours is None:
-        errors["every_hours"] = f"Enter a whole number of hours from 1 to {MAX_EVERY_HOURS}."
+        errors["every_hours"] = _("Enter a whole number of hours from 1 to {most}.").format(
+            most=format_decimal(MAX_EVERY_HOURS, locale=where)
+        )
     kept = _whole(keep, 1, MAX_KEEP)
     if kept is None:
-        errors["keep"] = f"Enter how many backups to keep, from 1 to {MAX_KEEP}."
+        errors["keep"] = _("Enter how many backups to keep, from 1 to {most}.").format(
+            most=format_decimal(MAX_KEEP, locale=where)
+        )
     if errors:
         raise InvalidDetails(errors)
     assert kept is not None  # noqa: S101 - for the type checker; checked above

@@ -56,7 +56,7 @@ async def test_a_wrong_interval_is_marked_and_nothing_is_saved(owner: User) -> N
     await owner.should_see("Nothing was saved: 1 field needs correcting.")
     every = owner.find(marker="backup-every").elements.pop()
     await until(lambda: bool(every.props.get("error")))
-    assert every.props["error-message"] == "Enter a whole number of hours from 1 to 8760."
+    assert every.props["error-message"] == "Enter a whole number of hours from 1 to 8,760."
     assert not get_schedule(portal.current().db, portal.current().settings).saved_in_settings
 
 

@@ -23,6 +23,7 @@ from services.backup_schedule import (
 from services.clock import Clock as ClockType
 from services.database import Database
 from services.errors import InvalidDetails
+from services.i18n import using_language
 from services.settings import Settings, SettingsError, load_settings
 from tests.conftest import MIGRATION_HEAD
 from tests.factories import NOW, Clock
@@ -91,6 +92,16 @@ def test_a_schedule_out_of_range_is_refused_by_field(db: Database, tmp_path: Pat
 
     assert set(refusal.value.errors) == {field}
     assert get_schedule(db, settings).saved_in_settings is False
+
+
+def test_a_refused_schedule_is_explained_in_the_owners_language(db: Database, tmp_path: Path):
+    with using_language("de"), pytest.raises(InvalidDetails) as refusal:
+        save_schedule(db, settings_for(tmp_path), enabled=True, every_hours="0", keep="0")
+
+    assert refusal.value.errors == {
+        "every_hours": "Geben Sie eine ganze Zahl von Stunden von 1 bis 8.760 ein.",
+        "keep": "Geben Sie ein, wie viele Sicherungen aufbewahrt werden, von 1 bis 1.000.",
+    }
 
 
 def test_a_backup_is_made_when_due_and_not_before(db: Database, tmp_path: Path, archives: FakeArchives):
