@@ -104,6 +104,11 @@ TERMS = (
     N_("Only a saved card's details can be changed."),
     N_("This saved payment method is not known to the sandbox."),
     N_("The sandbox takes test card numbers on the payment form."),
+    N_("Card numbers are entered in the secure card form, never sent to us."),
+    N_("Only a saved card's details can be changed here."),
+    N_("This saved payment method is no longer available; please choose another."),
+    N_("This card cannot be used; please enter it again."),
+    N_("Direct debits can only be paid in euros; please pay by card."),
     # The sandbox gateway's notice (services.gateways.sandbox.SANDBOX_NOTICE)
     N_("Sandbox - no real money"),
 )

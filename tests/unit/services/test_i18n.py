@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import re
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from services import i18n
 from services.dates import format_moment
+from services.gateways import sandbox, stripe_gateway
 from services.i18n import Reader, current_reader, pick_language, using_language
+from services.i18n.terms import term
 
 
 def test_nobody_in_particular_reads_english_in_utc() -> None:
@@ -134,3 +139,17 @@ def test_a_moments_day_is_the_readers_day() -> None:
     with using_language("en", time_zone="Pacific/Auckland"):
         assert format_day(late_evening) == "Jul 23, 2026"
     assert format_day(late_evening) == "Jul 22, 2026"
+
+
+def test_every_refusal_the_gateways_write_is_shown_in_the_readers_language() -> None:
+    # Their messages reach the page as data (InvalidPaymentDetails.message), shown with ``term``.
+    written = set()
+    for gateway in (stripe_gateway, sandbox):
+        source = Path(inspect.getfile(gateway)).read_text()
+        written |= set(re.findall(r'InvalidPaymentDetails\(\s*"\w+",\s*"([^"]+)"', source))
+    written |= {message for message in stripe_gateway.NOTHING_DONE.values()}
+    assert len(written) > 20
+
+    with using_language("de"):
+        untranslated = sorted(message for message in written if term(message) == message)
+    assert untranslated == []
