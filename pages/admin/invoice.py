@@ -24,7 +24,7 @@ from services.branding import get_branding
 from services.business_documents import InvoiceSheet, invoice_sheet
 from services.errors import DomainError, InvalidDetails, NotFound, human_message
 from services.events import client_documents_topic
-from services.i18n import N_, _
+from services.i18n import N_, _, ngettext
 from services.money import format_money
 from services.pay_links import live_pay_links, revoke_pay_links
 from services.staff_auth import StaffPrincipal
@@ -83,7 +83,8 @@ class InvoiceActions:
             ui.link(_("← Invoices"), "/admin/invoices").classes("text-primary no-underline")
             status_badge(document.status_label).mark("invoice-status")
             ui.label(sheet.client_name).classes("font-medium").mark("invoice-client")
-            comments = "1 comment" if sheet.comment_count == 1 else f"{sheet.comment_count} comments"
+            count = sheet.comment_count
+            comments = ngettext("{count} comment", "{count} comments", count).format(count=count)
             ui.label(comments).classes("text-sm text-grey-7").mark("comment-count")
             ui.space()
             ui.label(

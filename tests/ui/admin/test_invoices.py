@@ -189,6 +189,15 @@ async def test_the_invoice_number_is_labelled_by_the_documents_kind(owner: User)
     await owner.should_not_see("Retainer invoice number")
 
 
+async def test_the_invoice_page_speaks_the_readers_language(owner: User) -> None:
+    retainer = invoice_where(Invoice.number.startswith("RET-"))
+    owner.http_client.headers["accept-language"] = "de-DE,de;q=0.9"
+    await owner.open(f"/admin/invoices/{retainer.public_id}")
+    await owner.should_see("Nummer der Vorauszahlungsrechnung")
+    count = next(iter(owner.find(marker="comment-count").elements)).text  # type: ignore[attr-defined]
+    assert count.endswith(("Kommentar", "Kommentare"))
+
+
 async def test_staff_download_an_invoice_pdf_even_a_draft(owner: User) -> None:
     draft = await make_draft(owner)
     response = await owner.http_client.get(f"/admin/invoices/{draft.public_id}/pdf?download=1")
