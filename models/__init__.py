@@ -14,7 +14,7 @@ from models.pay_link import PayLink
 from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
 from models.payment_method import GatewayCustomer, SavedPaymentMethod
 from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
-from models.reminder import InvoiceReminder, ReminderSettings, ReminderText
+from models.reminder import InvoiceLateFee, InvoiceReminder, ReminderSettings, ReminderText
 from models.sandbox_charge import SandboxCharge
 from models.scheduled_job import ScheduledJob
 from models.security import AuditEvent, LoginSession, LoginThrottle, PasswordToken
@@ -38,6 +38,7 @@ __all__ = [
     "IntegrationSettings",
     "Invoice",
     "InvoiceKind",
+    "InvoiceLateFee",
     "InvoiceLine",
     "InvoiceReminder",
     "InvoiceStatus",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -27,6 +28,12 @@ class ReminderSettings(Base):
     rule_days: Mapped[str] = mapped_column(String(200), default="")
     sent_through: Mapped[date | None] = mapped_column(default=None)
     updated_at: Mapped[datetime]
+    # The late fee (``services.late_fees``): '' for none, 'fixed' (``late_fee_value`` in the overdue
+    # invoice's currency) or 'percent' (of its balance); once, or each month it stays overdue.
+    late_fee_kind: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    late_fee_value: Mapped[Decimal] = mapped_column(Numeric(12, 3), default=Decimal(0), server_default="0")
+    late_fee_monthly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    late_fee_since: Mapped[date | None] = mapped_column(default=None)  # the business's day it was turned on
 
 
 class ReminderText(Base):
@@ -59,4 +66,22 @@ class InvoiceReminder(Base):
     stage: Mapped[str] = mapped_column(String(20))  # the wording it was sent with: before | due | overdue
     email_id: Mapped[int] = mapped_column(ForeignKey("outbox_emails.id"), index=True)
     sent_on: Mapped[date]  # the business's day it was sent for
+    created_at: Mapped[datetime]
+
+
+class InvoiceLateFee(Base):
+    """A late fee added to an overdue invoice for one period (0, then each month after for a monthly fee),
+    billed by its own issued invoice: the unique row is what makes it at most once.
+
+    Written in the transaction that numbers and issues the fee's invoice and queues its e-mail.
+    """
+
+    __tablename__ = "invoice_late_fees"
+    __table_args__ = (UniqueConstraint("invoice_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    period: Mapped[int] = mapped_column(Integer)
+    fee_invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    added_on: Mapped[date]  # the business's day it was added for
     created_at: Mapped[datetime]

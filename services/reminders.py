@@ -47,6 +47,7 @@ from services.i18n import (
 from services.invoice_emails import invoice_link, recipients
 from services.invoices import PAYABLE_STATUSES
 from services.language_settings import writing_for_client
+from services.late_fees import add_due_late_fees
 from services.money import Money, format_money
 from services.online_payments import in_flight
 from services.outbox import MAX_SUBJECT_LENGTH as MAX_OUTBOX_SUBJECT
@@ -450,6 +451,8 @@ def send_due_reminders(
                     sent += 1
             except DomainError as error:  # a client's address the outbox refuses: the others still go
                 log.warning("No reminder for invoice %s: %s", invoice_id, error)
+    if first <= today:
+        add_due_late_fees(db, organization_id, first=first, today=today, base_url=base_url, now=now)
     with db.transaction() as session:
         row = _settings(session, organization_id, lock=True)
         if row is not None and (row.sent_through is None or row.sent_through < today):

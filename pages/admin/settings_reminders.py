@@ -14,8 +14,19 @@ from components.settings_nav import owner_of, settings_page
 from services import portal
 from services.dates import format_moment
 from services.errors import DomainError, InvalidDetails, human_message
-from services.i18n import _, current_language
+from services.i18n import _, current_language, formatting_locale
 from services.language_settings import language_choices
+from services.late_fees import (
+    FIXED,
+    MAX_FIXED,
+    MAX_PERCENT,
+    NONE,
+    PERCENT,
+    LateFee,
+    get_late_fee,
+    percent_text,
+    save_late_fee,
+)
 from services.reminders import (
     BEFORE,
     MAX_BODY_LENGTH,
@@ -52,9 +63,11 @@ async def settings_reminders_page(request: Request) -> None:
         setup = await io_bound(get_reminder_setup, current.db, owner.organization_id)
         languages = language_choices()
         language = current_language() if current_language() in languages else next(iter(languages))
+        late_fee = await io_bound(get_late_fee, current.db, owner.organization_id)
         wording = await io_bound(get_reminder_text, current.db, owner.organization_id, language, BEFORE)
         with ui.column().classes("w-full max-w-3xl gap-4"):
             RulesForm(current, owner, setup)
+            LateFeeForm(current, owner, late_fee)
             TextsForm(current, owner, wording, languages)
 
 
@@ -178,6 +191,89 @@ class RulesForm:
         )
         if saved is not None:
             self.show(saved)
+
+
+class LateFeeForm:
+    """The optional late fee: none, a fixed amount or a percentage of the overdue balance; once or monthly."""
+
+    def __init__(self, current: portal.Portal, owner: StaffPrincipal, fee: LateFee) -> None:
+        self.current, self.owner = current, owner
+        with ui.card().classes("w-full gap-3 p-4 md:p-6").props("flat bordered"):
+            section_heading(_("Late fee"))
+            ui.label(
+                _(
+                    "A fee charged on an overdue invoice as a separate invoice, numbered like the others and "
+                    "e-mailed to the customer: the day after the due date, and if you choose, again each "
+                    "month while the invoice stays unpaid. It is added by the reminders' daily run, so only "
+                    "while reminders are on, and never for a client excluded from reminders."
+                )
+            ).classes("text-sm text-grey-7")
+            with ui.element("div").classes("grid grid-cols-1 sm:grid-cols-3 gap-3 w-full"):
+                self.kind = ui.select(
+                    {
+                        NONE: _("No late fee"),
+                        FIXED: _("A fixed amount"),
+                        PERCENT: _("A percentage of the balance"),
+                    },
+                    value=fee.kind,
+                    label=_("Late fee"),
+                )
+                self.kind.props("outlined dense").classes("w-full").mark("late-fee-kind")
+                self.value = ui.input(_("Amount or percentage"), value=_value_text(fee)).props(
+                    "outlined dense inputmode=decimal maxlength=12"
+                )
+                self.value.classes("w-full").mark("late-fee-value")
+                self.repeat = ui.select(
+                    {"once": _("Once"), "monthly": _("Every month while overdue")},
+                    value="monthly" if fee.monthly else "once",
+                    label=_("How often"),
+                )
+                self.repeat.props("outlined dense").classes("w-full").mark("late-fee-repeat")
+            self.hint = ui.label().classes("text-sm text-grey-8").mark("late-fee-hint")
+            self.notice = ui.column().classes("w-full gap-2").mark("late-fee-notice")
+            with ui.row().classes("w-full justify-end"):
+                self.save_button = ui.button(_("Save late fee"), on_click=self.save).props(
+                    "unelevated no-caps"
+                )
+                self.save_button.mark("late-fee-save")
+        self.fields = {"late_fee_kind": self.kind, "late_fee_value": self.value}
+        self.kind.on_value_change(self._show_kind)
+        self._show_kind()
+
+    def _show_kind(self) -> None:
+        kind = self.kind.value
+        self.value.set_visibility(kind != NONE)
+        self.repeat.set_visibility(kind != NONE)
+        self.hint.text = {
+            FIXED: _("In each invoice's own currency, up to {limit}.").format(limit=MAX_FIXED),
+            PERCENT: _("Of the invoice's balance on that day, up to {limit}.").format(
+                limit=percent_text(MAX_PERCENT, formatting_locale())
+            ),
+        }.get(str(kind), "")
+
+    async def save(self) -> None:
+        current, owner = self.current, self.owner
+        saved = await save_form(
+            lambda: io_bound(
+                save_late_fee,
+                current.db,
+                owner,
+                kind=str(self.kind.value or ""),
+                value=str(self.value.value or ""),
+                monthly=self.repeat.value == "monthly",
+                clock=current.clock,
+            ),
+            button=self.save_button,
+            notice=self.notice,
+            fields=self.fields,
+            saved=_("The late fee is saved.") if self.kind.value != NONE else _("No late fee is charged."),
+        )
+        if saved is not None:
+            self.value.value = _value_text(saved)
+
+
+def _value_text(fee: LateFee) -> str:
+    return format(fee.value.normalize(), "f") if fee.enabled else ""
 
 
 class RuleRow:
