@@ -208,7 +208,7 @@ class LateFeeForm:
                     "while reminders are on, and never for a client excluded from reminders."
                 )
             ).classes("text-sm text-grey-7")
-            with ui.element("div").classes("grid grid-cols-1 sm:grid-cols-3 gap-3 w-full"):
+            with ui.element("div").classes("grid grid-cols-1 sm:grid-cols-2 gap-3 w-full"):
                 self.kind = ui.select(
                     {
                         NONE: _("No late fee"),
@@ -218,7 +218,7 @@ class LateFeeForm:
                     value=fee.kind,
                     label=_("Late fee"),
                 )
-                self.kind.props("outlined dense").classes("w-full").mark("late-fee-kind")
+                self.kind.props("outlined dense").classes("w-full sm:col-span-2").mark("late-fee-kind")
                 self.value = ui.input(_("Amount or percentage"), value=_value_text(fee)).props(
                     "outlined dense inputmode=decimal maxlength=12"
                 )
