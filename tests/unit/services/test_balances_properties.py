@@ -44,6 +44,7 @@ from models import (
     CreditNoteStatus,
     Invoice,
     InvoiceKind,
+    InvoiceLateFee,
     InvoiceStatus,
     NumberSequence,
     Payment,
@@ -54,6 +55,7 @@ from models import (
     RefundRequestStatus,
     RefundSource,
     RefundStatus,
+    ReminderSettings,
 )
 from services.balances import HELD_KEYS, client_balances, ledger_balance
 from services.credit_notes import issue_credit_note, void_credit_note
@@ -69,6 +71,7 @@ from services.errors import DomainError, PaymentInDoubt
 from services.gateways.base import BankAccountDetails, CardDetails, ChargeRequest, ChargeResult
 from services.gateways.sandbox import SandboxGateway
 from services.invoices import create_invoice, mark_viewed, send_invoice, void_invoice
+from services.late_fees import FIXED, PERCENT, LateFee, add_due_late_fees, fee_minor
 from services.money import Money
 from services.online_payments import pay, plan_pay_all, plan_pay_invoice, settle_with_credits
 from services.pay_now import choose, offer_pay_now
@@ -88,6 +91,7 @@ from tests.factories import (
 )
 
 FAILED = PaymentStatus.FAILED
+BASE_URL = "https://portal.example"
 PAYABLE = {InvoiceStatus.SENT, InvoiceStatus.VIEWED, InvoiceStatus.PARTIALLY_PAID}
 ISSUED_INVOICE = PAYABLE | {InvoiceStatus.PAID}
 ISSUED_NOTE = {CreditNoteStatus.OPEN, CreditNoteStatus.CLOSED}
@@ -635,6 +639,60 @@ class LedgerMachine(RuleBasedStateMachine):
                 self.expected_ledger += self.credit_note_totals[document_id]
         elif self.attempt(lambda: void_invoice(self.db, document_id, clock=self.now)) and what == "invoice":
             self.expected_ledger -= self.invoice_totals[document_id]
+
+    @precondition(lambda self: self.made["invoice"])
+    @rule(
+        kind=st.sampled_from([FIXED, PERCENT]),
+        value=st.sampled_from([Decimal("0.5"), Decimal("2.5"), Decimal(15), Decimal("1.333")]),
+        monthly=st.booleans(),
+        days=st.integers(min_value=1, max_value=120),
+    )
+    def late_fees_are_added(self, kind: str, value: Decimal, monthly: bool, days: int) -> None:
+        """The daily job, ``days`` ahead, bills each overdue invoice's late fee as an invoice of its own."""
+        with self.db.transaction() as session:
+            settings = session.scalars(
+                select(ReminderSettings).where(ReminderSettings.organization_id == self.organization_id)
+            ).one_or_none()
+            if settings is None:
+                settings = ReminderSettings(
+                    organization_id=self.organization_id, enabled=True, rule_days="0", updated_at=NOW
+                )
+                session.add(settings)
+            settings.late_fee_kind, settings.late_fee_value, settings.late_fee_monthly = kind, value, monthly
+            settings.late_fee_since = TODAY
+        with self.db.reading() as session:
+            known = set(session.scalars(select(InvoiceLateFee.id)))
+        today = TODAY + timedelta(days=self.ticks + days)
+        add_due_late_fees(
+            self.db,
+            self.organization_id,
+            first=TODAY,
+            today=today,
+            base_url=BASE_URL,
+            now=self.now(),
+        )
+        with self.db.reading() as session:
+            added = session.execute(
+                select(
+                    InvoiceLateFee.id,
+                    InvoiceLateFee.invoice_id,
+                    Invoice.id,
+                    Invoice.total_minor,
+                    Invoice.status,
+                )
+                .join(Invoice, Invoice.id == InvoiceLateFee.fee_invoice_id)
+                .where(Invoice.client_id == self.client_id)
+            ).all()
+        fee = LateFee(kind, value, monthly)
+        for fee_id, overdue_id, fee_invoice_id, total, status in added:
+            if fee_id in known:
+                continue
+            event(f"late fee: {kind}")
+            assert total == fee_minor(fee, self.seen.balance_due(overdue_id), self.currency)
+            assert status == InvoiceStatus.SENT
+            self.made["invoice"].append(fee_invoice_id)
+            self.invoice_totals[fee_invoice_id] = total
+            self.expected_ledger += total
 
     # --- what must hold after every step ---------------------------------------------------------
 
