@@ -299,5 +299,5 @@ def test_two_schedulers_run_each_job_once_and_never_the_same_job_at_once(databas
     assert runs == Counter({str(number): 1 for number in range(ONE_OFF_JOBS)})
     assert unfinished == 0
     assert attempts == {0}
-    assert len(overlaps) > 10
+    assert len(overlaps) >= 4  # the periodic job ran again and again (about 10 times on a busy CI machine)
     assert max(overlaps) == 1
