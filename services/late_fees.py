@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from models import Client, Invoice, InvoiceKind, InvoiceLateFee, Organization, ReminderSettings
 from services.audit import record_event
+from services.chasing import locked_for_chasing
 from services.clock import Clock, utc_now
 from services.database import Database, insert_unless_present
 from services.dates import format_day, zone
@@ -35,7 +36,6 @@ from services.invoice_emails import queue_invoice_sent_email, recipients
 from services.invoices import PAYABLE_STATUSES, add_draft, issue
 from services.language_settings import writing_for_client
 from services.money import Money, exponent, format_money, round_half_up
-from services.online_payments import in_flight
 from services.staff_auth import StaffPrincipal, require_owner
 from services.totals import LineInput
 
@@ -255,30 +255,15 @@ def _add(
 ) -> bool:
     """Number, issue and e-mail one fee's invoice with its row, in one transaction; False when not due.
 
-    The client's and the invoice's rows are locked as ``services.reminders._send`` locks them, so no
+    The client's and the invoice's rows are locked as a reminder's are (``services.chasing``), so no
     payment starts meanwhile and a second run waits, then finds the row and adds nothing.
     """
     try:
         with db.transaction() as session:
-            client_id = session.scalar(select(Invoice.client_id).where(Invoice.id == invoice_id))
-            if client_id is None:
+            chased = locked_for_chasing(session, invoice_id)
+            if chased is None:
                 return False
-            client = session.scalars(
-                select(Client).where(Client.id == client_id).with_for_update(key_share=True)
-            ).one()
-            invoice = session.scalars(
-                select(Invoice)
-                .where(Invoice.id == invoice_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            ).one()
-            if (
-                invoice.status not in PAYABLE_STATUSES
-                or invoice.balance_due_minor <= 0
-                or not client.send_reminders
-                or in_flight(session, client.id).get(invoice.id, 0) > 0
-            ):
-                return False
+            client, invoice = chased
             already = session.scalar(
                 select(InvoiceLateFee.id).where(
                     InvoiceLateFee.invoice_id == invoice.id, InvoiceLateFee.period == period

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from models import Client, Invoice, InvoiceReminder, Organization, ReminderSettings, ReminderText
 from services.audit import record_event
+from services.chasing import locked_for_chasing
 from services.clock import Clock, utc_now
 from services.database import Database, insert_unless_present
 from services.dates import format_day, zone
@@ -49,7 +50,6 @@ from services.invoices import PAYABLE_STATUSES
 from services.language_settings import writing_for_client
 from services.late_fees import add_due_late_fees
 from services.money import Money, format_money
-from services.online_payments import in_flight
 from services.outbox import MAX_SUBJECT_LENGTH as MAX_OUTBOX_SUBJECT
 from services.outbox import queue_email, secret_link
 from services.pay_links import issue_pay_link, pay_link_url
@@ -505,33 +505,14 @@ class _AlreadySent(Exception):
 def _send(
     db: Database, invoice_id: int, rule_days: int, *, today: date, base_url: str, now: datetime
 ) -> bool:
-    """Queue one reminder with its row, in one transaction; False when it is not (or no longer) to be sent.
-
-    The client's row is locked as a payment locks it (``FOR NO KEY UPDATE``: a payment's booking still
-    refers to it), so no payment attempt starts while this one reads what is in flight; the invoice's
-    row is locked so that its status and balance are the latest.
-    """
+    """Queue one reminder with its row, in one transaction; False when it is not (or no longer) to be sent
+    (``services.chasing.locked_for_chasing`` says which, under the locks a payment takes)."""
     try:
         with db.transaction() as session:
-            client_id = session.scalar(select(Invoice.client_id).where(Invoice.id == invoice_id))
-            if client_id is None:
+            chased = locked_for_chasing(session, invoice_id)
+            if chased is None:
                 return False
-            client = session.scalars(
-                select(Client).where(Client.id == client_id).with_for_update(key_share=True)
-            ).one()
-            invoice = session.scalars(
-                select(Invoice)
-                .where(Invoice.id == invoice_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            ).one()
-            if (
-                invoice.status not in PAYABLE_STATUSES
-                or invoice.balance_due_minor <= 0
-                or not client.send_reminders
-                or in_flight(session, client.id).get(invoice.id, 0) > 0
-            ):
-                return False
+            client, invoice = chased
             already = session.scalar(
                 select(InvoiceReminder.id).where(
                     InvoiceReminder.invoice_id == invoice.id, InvoiceReminder.rule_days == rule_days
