@@ -197,8 +197,10 @@ class ArchiveList:
                 clock=current.clock,
             )
         except BackupError as error:
+            # The reason names folders, files and server tools in the operator's terms (the backup
+            # command prints the same line); the sentence around it is the reader's.
             with self.notice:
-                banner("negative", str(error))
+                banner("negative", _("The backup could not be made: {reason}").format(reason=error))
             return
         finally:
             self.button.props(remove="loading")

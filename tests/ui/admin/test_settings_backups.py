@@ -3,11 +3,12 @@ per wrong field, and a failed scheduled backup is shown until one succeeds."""
 
 from __future__ import annotations
 
+import pytest
 from nicegui.testing import User
 
 from models import BackupSchedule
 from services import portal
-from services.backup import list_archives, read_archive
+from services.backup import BackupError, list_archives, read_archive
 from services.backup_schedule import get_schedule
 from tests.conftest import MIGRATION_HEAD
 from tests.ui.admin.conftest import set_value, until
@@ -79,3 +80,19 @@ async def test_a_failed_scheduled_backup_is_shown(owner: User) -> None:
         "The last scheduled backup failed: Cannot write the backup: No space left on device. It is tried "
         "again within an hour; Back up now shows at once whether it works."
     )
+
+
+async def test_a_failed_back_up_now_says_why(owner: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise BackupError("Cannot write the backup to /srv/backups: No space left on device")
+
+    monkeypatch.setattr("pages.admin.settings_backups.back_up_now", full_disk)
+    await owner.open(PAGE)
+
+    owner.find(marker="backup-now").click()
+
+    await owner.should_see(
+        "The backup could not be made: Cannot write the backup to /srv/backups: No space left on device",
+        retries=100,
+    )
+    assert list_archives(portal.current().settings.resolved_backup_dir) == []
