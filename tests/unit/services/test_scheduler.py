@@ -235,7 +235,8 @@ async def test_the_loop_runs_due_jobs_and_a_long_run_keeps_its_lease(db):
         return Done(finished=True)
 
     kind = JobKind("long", "Long", long_run)
-    lease = timedelta(seconds=0.3)
+    # renewed every half second; a lease of 0.3 s was lost on a busy CI machine (a renewal waits for a thread)
+    lease = timedelta(seconds=1.5)
     first = Scheduler(db, [kind], holder="first", lease=lease, poll=0.02)
     second = Scheduler(db, [kind], holder="second", lease=lease, poll=0.02)
     arm_job(db, Clock(utc_now()), "long", "k")
@@ -243,7 +244,7 @@ async def test_the_loop_runs_due_jobs_and_a_long_run_keeps_its_lease(db):
     loops = [asyncio.create_task(first.run(stop)), asyncio.create_task(second.run(stop))]
     try:
         await until(started.is_set)
-        await asyncio.sleep(1.0)  # three leases long: renewed all along, so no one took it over
+        await asyncio.sleep(3.5)  # over two leases long: renewed all along, so no one took it over
         assert runs == ["k"]
         release.set()
         await until(lambda: row(db, "long", "k").due_at is None)
