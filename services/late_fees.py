@@ -36,6 +36,7 @@ from services.invoice_emails import queue_invoice_sent_email, recipients
 from services.invoices import PAYABLE_STATUSES, add_draft, issue
 from services.language_settings import writing_for_client
 from services.money import Money, exponent, format_money, round_half_up
+from services.reminder_rows import settings_row, settings_row_to_change
 from services.staff_auth import StaffPrincipal, require_owner
 from services.totals import LineInput
 
@@ -137,7 +138,7 @@ def latest_period(due_date: date, fee: LateFee, first: date, today: date, after:
 def get_late_fee(db: Database, organization_id: int) -> LateFee:
     """The business's late fee (none until it sets one)."""
     with db.reading() as session:
-        return late_fee_of(_settings(session, organization_id))
+        return late_fee_of(settings_row(session, organization_id))
 
 
 def save_late_fee(
@@ -162,19 +163,7 @@ def save_late_fee(
         organization = session.get(Organization, owner.organization_id)
         if organization is None:
             raise NotFound("organization", owner.organization_id)
-        row = _settings(session, owner.organization_id, lock=True)
-        if row is None:
-            insert_unless_present(
-                session,
-                ReminderSettings,
-                ["organization_id"],
-                organization_id=owner.organization_id,
-                enabled=False,
-                rule_days="",
-                updated_at=now,
-            )
-            row = _settings(session, owner.organization_id, lock=True)
-            assert row is not None  # noqa: S101 - for the type checker; inserted above
+        row = settings_row_to_change(session, owner.organization_id, now)
         before = late_fee_of(row)
         if fee.enabled and not before.enabled:
             row.late_fee_since = now.astimezone(zone(organization.time_zone)).date()
@@ -192,13 +181,6 @@ def save_late_fee(
     return fee
 
 
-def _settings(session: Session, organization_id: int, *, lock: bool = False) -> ReminderSettings | None:
-    query = select(ReminderSettings).where(ReminderSettings.organization_id == organization_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.scalars(query).one_or_none()
-
-
 def add_due_late_fees(
     db: Database,
     organization_id: int,
@@ -210,7 +192,7 @@ def add_due_late_fees(
 ) -> int:
     """Add the late fees whose day came between ``first`` and ``today``; how many were added."""
     with db.reading() as session:
-        settings = _settings(session, organization_id)
+        settings = settings_row(session, organization_id)
         time_zone = session.scalar(select(Organization.time_zone).where(Organization.id == organization_id))
         fee = late_fee_of(settings)
         if settings is None or not fee.enabled or time_zone is None:

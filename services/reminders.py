@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Client, Invoice, InvoiceReminder, Organization, ReminderSettings, ReminderText
+from models import Client, Invoice, InvoiceReminder, Organization, ReminderText
 from services.audit import record_event
 from services.chasing import locked_for_chasing
 from services.clock import Clock, utc_now
@@ -53,6 +53,7 @@ from services.money import Money, format_money
 from services.outbox import MAX_SUBJECT_LENGTH as MAX_OUTBOX_SUBJECT
 from services.outbox import queue_email, secret_link
 from services.pay_links import issue_pay_link, pay_link_url
+from services.reminder_rows import settings_row, settings_row_to_change
 from services.rendered_attachments import invoice_attachment
 from services.scheduler import arm, job_state
 from services.staff_auth import StaffPrincipal, require_owner
@@ -197,7 +198,7 @@ def describe_rule(days: int) -> str:
 def get_reminder_setup(db: Database, organization_id: int) -> ReminderSetup:
     """The business's reminder rules (the suggested ones until it saves its own) and the job's state."""
     with db.reading() as session:
-        row = _settings(session, organization_id)
+        row = settings_row(session, organization_id)
         time_zone = session.scalar(select(Organization.time_zone).where(Organization.id == organization_id))
     if time_zone is None:
         raise NotFound("organization", organization_id)
@@ -236,20 +237,9 @@ def save_reminder_setup(
         organization = session.get(Organization, owner.organization_id)
         if organization is None:
             raise NotFound("organization", owner.organization_id)
-        row = _settings(session, owner.organization_id, lock=True)
-        before = (bool(row and row.enabled), parse_days(row.rule_days) if row else ())
-        if row is None:
-            insert_unless_present(
-                session,
-                ReminderSettings,
-                ["organization_id"],
-                organization_id=owner.organization_id,
-                enabled=False,
-                rule_days="",
-                updated_at=now,
-            )
-            row = _settings(session, owner.organization_id, lock=True)
-            assert row is not None  # noqa: S101 - for the type checker; inserted above
+        existing = settings_row(session, owner.organization_id, lock=True)
+        before = (bool(existing and existing.enabled), parse_days(existing.rule_days) if existing else ())
+        row = settings_row_to_change(session, owner.organization_id, now)
         if enabled and not row.enabled:
             # Reminders start with today's: none for the days they were off.
             row.sent_through = _local_day(now, organization.time_zone) - timedelta(days=1)
@@ -366,7 +356,7 @@ def client_reminders(db: Database, organization_id: int, client_public_id: str) 
     """Whether the client gets reminders, and the latest ten sent to it."""
     with db.reading() as session:
         client = _client(session, organization_id, client_public_id)
-        settings = _settings(session, organization_id)
+        settings = settings_row(session, organization_id)
         rows = session.execute(
             select(
                 Invoice.number,
@@ -436,7 +426,7 @@ def send_due_reminders(
     """``run_reminders`` with what it did: how many reminders it sent, for which day."""
     now = clock()
     with db.reading() as session:
-        settings = _settings(session, organization_id)
+        settings = settings_row(session, organization_id)
         time_zone = session.scalar(select(Organization.time_zone).where(Organization.id == organization_id))
     if settings is None or not settings.enabled or time_zone is None:
         return None, None
@@ -454,7 +444,7 @@ def send_due_reminders(
     if first <= today:
         add_due_late_fees(db, organization_id, first=first, today=today, base_url=base_url, now=now)
     with db.transaction() as session:
-        row = _settings(session, organization_id, lock=True)
+        row = settings_row(session, organization_id, lock=True)
         if row is not None and (row.sent_through is None or row.sent_through < today):
             row.sent_through = today
     return RunReport(sent, today), next_run(now, time_zone)
@@ -718,13 +708,6 @@ def _own_text(session: Session, organization_id: int, language: str, stage: str)
 def _reader_language() -> str:
     language = current_language()
     return language if language in available_languages() else DEFAULT_LANGUAGE
-
-
-def _settings(session: Session, organization_id: int, *, lock: bool = False) -> ReminderSettings | None:
-    query = select(ReminderSettings).where(ReminderSettings.organization_id == organization_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.scalars(query).one_or_none()
 
 
 def _lock_organization(session: Session, organization_id: int) -> None:
