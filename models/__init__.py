@@ -13,6 +13,7 @@ from models.outbox import EmailDeliveryAttempt, OutboxAttachment, OutboxEmail, P
 from models.pay_link import PayLink
 from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
 from models.payment_method import GatewayCustomer, SavedPaymentMethod
+from models.quote import Quote, QuoteLine, QuoteStatus
 from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
 from models.reminder import InvoiceLateFee, InvoiceReminder, ReminderSettings, ReminderText
 from models.sandbox_charge import SandboxCharge
@@ -57,6 +58,9 @@ __all__ = [
     "PaymentStatus",
     "PortalUser",
     "ProcessedWebhookEvent",
+    "Quote",
+    "QuoteLine",
+    "QuoteStatus",
     "RecoveryCode",
     "Refund",
     "RefundRequest",

@@ -1,4 +1,4 @@
-"""What customers and the business say to each other: invoice comments, messages and reviews."""
+"""What customers and the business say to each other: invoice and quote comments, messages and reviews."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ class Comment(PublicIdMixin, Base):
     __tablename__ = "comments"
     __table_args__ = (
         CheckConstraint("(portal_user_id IS NULL) <> (staff_user_id IS NULL)", name="one_author"),
+        CheckConstraint("(invoice_id IS NULL) <> (quote_id IS NULL)", name="one_subject"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    # What the thread is about: an invoice or a quote (exactly one).
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True, default=None)
+    quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"), index=True, default=None)
     portal_user_id: Mapped[int | None] = mapped_column(ForeignKey("portal_users.id"), default=None)
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
     body: Mapped[str] = mapped_column(Text)
