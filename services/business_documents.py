@@ -522,7 +522,8 @@ def _invoice_id(db: Database, organization_id: int, public_id: str) -> int:
     return invoice_id
 
 
-def _line_view(line: LineColumns) -> LineView:
+def line_view(line: LineColumns) -> LineView:
+    """A stored line (an invoice's, credit note's or quote's) as the editors and the API read it."""
     return LineView(
         line.description,
         line.quantity,
@@ -554,7 +555,7 @@ def _invoice_view(invoice: Invoice, client: Client) -> InvoiceView:
         invoice.balance_due_minor,
         invoice.notes,
         invoice.terms,
-        tuple(_line_view(line) for line in invoice.lines),
+        tuple(line_view(line) for line in invoice.lines),
         invoice.sent_at,
         invoice.voided_at,
         invoice.created_at,
@@ -576,7 +577,7 @@ def _credit_note_view(note: CreditNote, client: Client) -> CreditNoteView:
         note.tax_minor,
         note.total_minor,
         note.remaining_minor,
-        tuple(_line_view(line) for line in note.lines),
+        tuple(line_view(line) for line in note.lines),
         note.issued_at,
         note.voided_at,
         note.created_at,

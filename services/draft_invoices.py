@@ -170,7 +170,7 @@ def create_draft(
     with db.transaction() as session:
         invoice = add_draft(
             session,
-            client_id=_client_id(session, organization_id, client_public_id),
+            client_id=chosen_client_id(session, organization_id, client_public_id),
             lines=lines,
             issue_date=issue_date,
             due_date=due_date,
@@ -213,7 +213,7 @@ def update_draft(
             raise NotFound("invoice", public_id)
         if invoice.status != InvoiceStatus.DRAFT:
             raise InvalidStatusChange("invoice", invoice.number, invoice.status, "edited")
-        client = get_client(session, _client_id(session, organization_id, client_public_id))
+        client = get_client(session, chosen_client_id(session, organization_id, client_public_id))
         invoice.client_id = client.id
         invoice.currency = client.currency
         invoice.issue_date = issue_date
@@ -232,11 +232,21 @@ def _check(
     notes: str,
     terms: str,
 ) -> None:
+    errors = document_problems(client_public_id, lines, notes, terms)
+    if due_date < issue_date:
+        errors["due_date"] = _("The due date cannot be before the issue date.")
+    if errors:
+        raise InvalidDetails(errors)
+
+
+def document_problems(
+    client_public_id: str, lines: Sequence[LineInput], notes: str, terms: str
+) -> dict[str, str]:
+    """What is wrong with a draft document's client, lines, notes and terms (an invoice's or a quote's),
+    each keyed by its field; empty when they can be saved."""
     errors: dict[str, str] = {}
     if not client_public_id:
         errors["client"] = _("Choose a client.")
-    if due_date < issue_date:
-        errors["due_date"] = _("The due date cannot be before the issue date.")
     if len(lines) > MAX_LINES:
         errors["lines"] = _("An invoice can have at most {count} lines.").format(
             count=format_decimal(MAX_LINES, locale=formatting_locale())
@@ -250,11 +260,11 @@ def _check(
         errors["notes"] = _("The notes can be at most {count} characters long.").format(count=most)
     if len(terms) > MAX_TEXT_LENGTH:
         errors["terms"] = _("The terms can be at most {count} characters long.").format(count=most)
-    if errors:
-        raise InvalidDetails(errors)
+    return errors
 
 
-def _client_id(session: Session, organization_id: int, client_public_id: str) -> int:
+def chosen_client_id(session: Session, organization_id: int, client_public_id: str) -> int:
+    """The id of the business's client chosen in an editor; ``InvalidDetails`` keyed ``client`` if none."""
     try:
         return client_id_for(session, organization_id, client_public_id)
     except NotFound:

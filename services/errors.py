@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from babel.numbers import format_decimal
 
+from services.dates import format_day
 from services.i18n import N_, _, formatting_locale, ngettext
 from services.i18n.terms import term
 from services.money import CurrencyMismatch, Money, UnknownCurrency, format_money
@@ -251,6 +252,15 @@ class CommentRejected(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason  # empty | too_long
+
+
+class QuoteExpired(DomainError):
+    """A quote whose valid-until day has passed (in the business's time zone): no answer is taken."""
+
+    def __init__(self, number: str, valid_until: date) -> None:
+        super().__init__(f"quote {number} expired after {valid_until}")
+        self.number = number
+        self.valid_until = valid_until
 
 
 class SignInRefused(DomainError):
@@ -603,6 +613,11 @@ def human_message(error: Exception, *, now: datetime | None = None, locale: str 
             return _("The {field} can be at most {limit} characters long.").format(
                 field=term(field), limit=format_decimal(limit, locale=where)
             )
+        case QuoteExpired(number=number, valid_until=valid_until):
+            return _(
+                "Quote {number} was valid until {day} and can no longer be accepted or declined. Ask us "
+                "for a new quote."
+            ).format(number=number, day=format_day(valid_until, where))
         case CommentRejected(reason="empty"):
             return _("Write something before sending the comment.")
         case CommentRejected():

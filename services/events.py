@@ -171,6 +171,16 @@ def invoice_comments_topic(invoice_public_id: str) -> str:
     return f"invoice:{invoice_public_id}:comments"
 
 
+def quote_topic(quote_public_id: str) -> str:
+    """Published when a quote is sent, answered or commented on: its open pages, the customer's and
+    the business's, refresh."""
+    return f"quote:{quote_public_id}"
+
+
+QUOTES_TOPIC = "business:quotes"
+"""Published when a quote is made, sent or answered: the business's open quote list refreshes."""
+
+
 def client_documents_topic(client_public_id: str) -> str:
     """Published when the business sends, voids or credits a document of this client, or books a payment
     or refund for it: the client's open dashboard, invoice list and invoice pages refresh."""

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
-from services.amount_bounds import check_document
 from services.clock import Clock, utc_now
 from services.database import Database
+from services.document_lines import priced_lines
 from services.errors import (
     AmountExceedsBalance,
     DocumentHasApplications,
@@ -24,7 +24,7 @@ from services.errors import (
 from services.money import Money
 from services.numbering import next_number
 from services.records import DocumentRef, get_client
-from services.totals import LineInput, document_totals, line_columns
+from services.totals import LineInput
 
 PAYABLE_STATUSES = (InvoiceStatus.SENT, InvoiceStatus.VIEWED, InvoiceStatus.PARTIALLY_PAID)
 NO_LINES_TO_SEND = "Add at least one line before sending: an invoice without lines has nothing to pay."
@@ -98,14 +98,8 @@ def add_draft(
 def replace_lines(invoice: Invoice, lines: Sequence[LineInput]) -> None:
     """Give a draft these lines and the totals computed from them (``InvalidLine`` for a bad line,
     ``AmountTooLarge`` for an amount above the bound)."""
-    totals = document_totals(lines, invoice.currency)
-    check_document(lines, totals)
-    invoice.subtotal_minor = totals.subtotal.minor
-    invoice.discount_minor = totals.discount.minor
-    invoice.tax_minor = totals.tax.minor
-    invoice.total_minor = totals.total.minor
-    invoice.balance_due_minor = totals.total.minor
-    invoice.lines = [InvoiceLine(**values) for values in line_columns(lines, totals)]
+    invoice.lines = priced_lines(invoice, lines, InvoiceLine)
+    invoice.balance_due_minor = invoice.total_minor
 
 
 def send_invoice(db: Database, invoice_id: int, *, clock: Clock = utc_now) -> None:

@@ -1,4 +1,4 @@
-"""Document numbers (INV-00001, RCPT-00001, CN-00001), taken under a row lock so none repeats."""
+"""Document numbers (INV-00001, RCPT-00001, CN-00001, QT-00001), taken under a row lock so none repeats."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 from models import NumberSequence
 from services.database import insert_unless_present
 
-DEFAULT_PREFIXES = {"invoice": "INV-", "retainer": "RET-", "receipt": "RCPT-", "credit_note": "CN-"}
+DEFAULT_PREFIXES = {
+    "invoice": "INV-",
+    "retainer": "RET-",
+    "receipt": "RCPT-",
+    "credit_note": "CN-",
+    "quote": "QT-",
+}
 
 
 def next_number(session: Session, organization_id: int, kind: str) -> str:

@@ -45,6 +45,11 @@ TERMS = (
     N_("invoice"),
     N_("retainer invoice"),
     N_("credit note"),
+    N_("quote"),
+    # A quote's statuses, and what may be done to it ("The quote QT-00001 is accepted and cannot be sent.")
+    N_("accepted"),
+    N_("declined"),
+    N_("edited"),
     N_("payment"),
     N_("document"),
     # What a refund is asked of (services.credits.SOURCE_NAMES)

@@ -1,0 +1,366 @@
+"""Quotes: written and sent by the business, read, accepted (once) or declined by its customer."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from models import (
+    AuditEvent,
+    Client,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Organization,
+    OutboxEmail,
+    Quote,
+)
+from services.database import Database
+from services.errors import InvalidDetails, InvalidStatusChange, NotFound, QuoteExpired, human_message
+from services.events import Events, client_documents_topic, quote_topic
+from services.money import Money, round_half_up
+from services.principal import Principal
+from services.quote_answers import accept_quote, client_quote, client_quotes, decline_quote
+from services.quote_documents import deposit_amount
+from services.quotes import create_quote, editable_quote, list_quotes, quote_sheet, send_quote, update_quote
+from services.totals import LineInput, document_totals
+from tests.factories import NOW, TODAY, Clock, make_customer
+
+BASE = "https://portal.example"
+LINES = [
+    LineInput("Design", Decimal("3"), 12_50, Decimal("10"), Decimal("19"), "VAT"),
+    LineInput("Hosting", Decimal("1.5"), 9_99, Decimal(0), Decimal("7"), "VAT reduced"),
+]
+
+
+@pytest.fixture
+def customer(db: Database) -> Principal:
+    return make_customer(db)
+
+
+def client_public_id(db: Database, principal: Principal) -> str:
+    with db.reading() as session:
+        return session.get_one(Client, principal.client_id).public_id
+
+
+def write_quote(
+    db: Database,
+    customer: Principal,
+    *,
+    lines: list[LineInput] = LINES,
+    valid_days: int = 14,
+    deposit: Decimal = Decimal(0),
+) -> str:
+    return create_quote(
+        db,
+        customer.organization_id,
+        client_public_id=client_public_id(db, customer),
+        issue_date=TODAY,
+        valid_until=TODAY + timedelta(days=valid_days),
+        deposit_percent=deposit,
+        lines=lines,
+        notes="Thanks for asking.",
+        terms="Half up front.",
+        clock=lambda: NOW,
+    )
+
+
+def sent_quote(db: Database, customer: Principal, **kwargs: object) -> str:
+    public_id = write_quote(db, customer, **kwargs)  # type: ignore[arg-type]
+    send_quote(db, customer.organization_id, public_id, base_url=BASE, clock=lambda: NOW)
+    return public_id
+
+
+def accept(db: Database, customer: Principal, public_id: str, *, at: datetime = NOW, name: str = "Ann Smith"):
+    return accept_quote(
+        db, customer, public_id, signature=name, ip_address="203.0.113.7", base_url=BASE, clock=lambda: at
+    )
+
+
+def set_time_zone(db: Database, customer: Principal, zone: str) -> None:
+    with db.transaction() as session:
+        session.get_one(Organization, customer.organization_id).time_zone = zone
+
+
+# --- writing and sending ------------------------------------------------------------------------
+
+
+def test_a_quote_carries_the_totals_of_its_lines_and_is_numbered_in_its_own_series(db, customer):
+    first = write_quote(db, customer)
+    second = write_quote(db, customer)
+    totals = document_totals(LINES, "USD")
+    sheet = quote_sheet(db, customer.organization_id, first, now=NOW)
+    assert (sheet.subtotal, sheet.discount, sheet.tax, sheet.total) == (
+        totals.subtotal,
+        totals.discount,
+        totals.tax,
+        totals.total,
+    )
+    assert [line.amount.minor for line in sheet.lines] == [3750, 1499]
+    assert (sheet.number, quote_sheet(db, customer.organization_id, second, now=NOW).number) == (
+        "QT-00001",
+        "QT-00002",
+    )
+    assert sheet.status_label == "Draft"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"valid_until": TODAY - timedelta(days=1)}, "valid_until"),
+        ({"deposit_percent": Decimal("100.5")}, "deposit"),
+        ({"deposit_percent": Decimal("-1")}, "deposit"),
+        ({"client_public_id": ""}, "client"),
+        ({"lines": [LineInput("", Decimal(1), 100)]}, "line 1"),
+    ],
+)
+def test_a_wrong_quote_is_refused_by_field_and_nothing_is_written(db, customer, change, field):
+    fields = {
+        "client_public_id": client_public_id(db, customer),
+        "issue_date": TODAY,
+        "valid_until": TODAY + timedelta(days=7),
+        "deposit_percent": Decimal(0),
+        "lines": LINES,
+        **change,
+    }
+    with pytest.raises(InvalidDetails) as refused:
+        create_quote(db, customer.organization_id, clock=lambda: NOW, **fields)
+    assert field in refused.value.errors
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Quote)) == 0
+
+
+def test_sending_emails_the_client_a_link_and_shows_the_quote_to_the_customer(db, customer):
+    public_id = write_quote(db, customer)
+    assert client_quotes(db, customer, now=NOW) == ()  # a draft is the business's own
+    with pytest.raises(NotFound):
+        client_quote(db, customer, public_id, now=NOW)
+    send_quote(db, customer.organization_id, public_id, base_url=BASE, clock=lambda: NOW)
+    with db.reading() as session:
+        mail = session.scalars(select(OutboxEmail)).one()
+        assert f"{BASE}/quotes/{public_id}" in mail.body_text
+        assert "QT-00001" in mail.subject
+        assert "$" in mail.subject
+        assert "ann@client.example" in mail.to_addresses
+    rows = client_quotes(db, customer, now=NOW)
+    assert [(row.number, row.status_label) for row in rows] == [("QT-00001", "Sent")]
+    with pytest.raises(InvalidStatusChange):  # sent: no longer edited
+        editable_quote(db, customer.organization_id, public_id, now=NOW)
+
+
+def test_a_sent_quote_cannot_be_edited_or_sent_again(db, customer):
+    public_id = sent_quote(db, customer)
+    with pytest.raises(InvalidStatusChange):
+        update_quote(
+            db,
+            customer.organization_id,
+            public_id,
+            client_public_id=client_public_id(db, customer),
+            issue_date=TODAY,
+            valid_until=TODAY,
+            deposit_percent=Decimal(0),
+            lines=LINES,
+        )
+    with pytest.raises(InvalidStatusChange):
+        send_quote(db, customer.organization_id, public_id, base_url=BASE, clock=lambda: NOW)
+
+
+def test_a_quote_without_lines_is_not_sent(db, customer):
+    public_id = write_quote(db, customer, lines=[])
+    with pytest.raises(InvalidDetails) as refused:
+        send_quote(db, customer.organization_id, public_id, base_url=BASE, clock=lambda: NOW)
+    assert "lines" in refused.value.errors
+    assert quote_sheet(db, customer.organization_id, public_id, now=NOW).status == "draft"
+
+
+def test_another_clients_quote_is_not_found(db, customer):
+    other = make_customer(db, customer.organization_id, name="Other Co", email="olga@other.example")
+    public_id = sent_quote(db, customer)
+    with pytest.raises(NotFound):
+        client_quote(db, other, public_id, now=NOW)
+    with pytest.raises(NotFound):
+        accept(db, other, public_id)
+    assert client_quotes(db, other, now=NOW) == ()
+    with pytest.raises(NotFound):  # and another business's staff do not find it either
+        quote_sheet(db, customer.organization_id + 1000, public_id, now=NOW)
+
+
+# --- accepting ----------------------------------------------------------------------------------
+
+
+def test_accepting_makes_an_issued_invoice_with_the_quotes_lines_and_keeps_the_signature(db, customer):
+    public_id = sent_quote(db, customer)
+    events = Events()
+    at = NOW + timedelta(hours=2)
+    accepted = accept_quote(db, customer, public_id, signature="  Ann   Smith ", ip_address="203.0.113.7",
+                            base_url=BASE, events=events, clock=lambda: at)  # fmt: skip
+    assert not accepted.is_retainer
+    with db.reading() as session:
+        invoice = session.scalars(select(Invoice)).one()
+        lines = session.scalars(select(InvoiceLine).order_by(InvoiceLine.position)).all()
+        assert invoice.public_id == accepted.invoice_public_id
+        assert (invoice.kind, invoice.status, invoice.number) == (
+            InvoiceKind.INVOICE,
+            InvoiceStatus.SENT,
+            "INV-00001",
+        )
+        assert invoice.total_minor == document_totals(LINES, "USD").total.minor == invoice.balance_due_minor
+        assert [(line.description, line.amount_minor, line.tax_minor) for line in lines] == [
+            ("Design", 3750, 641),
+            ("Hosting", 1499, 105),
+        ]
+        assert (invoice.notes, invoice.terms) == ("Thanks for asking.", "Half up front.")
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "quote.accepted")).one()
+        assert (event.ip_address, event.details["signature"]) == ("203.0.113.7", "Ann Smith")
+        mails = session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+        assert "INV-00001" in mails[-1].subject  # the invoice is e-mailed as one the business sends
+    document = client_quote(db, customer, public_id, now=at)
+    assert (document.status_label, document.invoice_number) == ("Accepted", "INV-00001")
+    assert document.answer is not None
+    assert (document.answer.signature, document.answer.at, document.answer.ip_address) == (
+        "Ann Smith",
+        at,
+        "203.0.113.7",
+    )
+    assert events.version(quote_topic(public_id)) == 1
+    assert events.version(client_documents_topic(client_public_id(db, customer))) == 1
+
+
+def test_accepting_needs_a_typed_name_and_changes_nothing_without_one(db, customer):
+    public_id = sent_quote(db, customer)
+    with pytest.raises(InvalidDetails) as refused:
+        accept(db, customer, public_id, name="   ")
+    assert "signature" in refused.value.errors
+    assert client_quote(db, customer, public_id, now=NOW).status == "sent"
+
+
+def test_a_deposit_makes_a_retainer_invoice_for_that_share_rounded_to_the_cent(db, customer):
+    # total 100.01; 33.33 % of it is 33.333333 -> 33.33
+    public_id = sent_quote(
+        db, customer, lines=[LineInput("Build", Decimal(1), 100_01)], deposit=Decimal("33.33")
+    )
+    assert client_quote(db, customer, public_id, now=NOW).deposit == Money(33_33, "USD")
+    accepted = accept(db, customer, public_id)
+    assert accepted.is_retainer
+    with db.reading() as session:
+        invoice = session.scalars(select(Invoice)).one()
+        line = session.scalars(select(InvoiceLine)).one()
+        assert (invoice.kind, invoice.number, invoice.total_minor) == (
+            InvoiceKind.RETAINER,
+            "RET-00001",
+            33_33,
+        )
+        assert line.description == "Deposit of 33.33 % for quote QT-00001"
+
+
+def test_a_half_cent_deposit_rounds_up():
+    assert deposit_amount(Money(1_01, "USD"), Decimal(50)) == Money(51, "USD")  # 50.5 cents
+    assert deposit_amount(Money(1_01, "JPY"), Decimal(50)) == Money(51, "JPY")
+    assert deposit_amount(Money(12_345, "KWD"), Decimal("12.5")) == Money(1_543, "KWD")  # 1543.125
+
+
+@given(
+    total=st.integers(min_value=0, max_value=10**13),
+    percent=st.decimals(min_value=0, max_value=100, places=4, allow_nan=False, allow_infinity=False),
+)
+def test_a_deposit_is_the_rounded_share_and_never_more_than_the_total(total, percent):
+    deposit = deposit_amount(Money(total, "EUR"), percent)
+    assert 0 <= deposit.minor <= total
+    assert deposit.minor == round_half_up(Decimal(total) * percent / 100)
+    assert abs(Decimal(deposit.minor) - Decimal(total) * percent / 100) <= Decimal("0.5")
+
+
+def test_two_tabs_accepting_at_once_make_one_invoice(db, customer):
+    public_id = sent_quote(db, customer)
+    start = threading.Barrier(4)
+    made: list[str] = []
+    refused: list[InvalidStatusChange] = []
+
+    def accept_now() -> None:
+        start.wait()
+        try:
+            made.append(accept(db, customer, public_id).invoice_number)
+        except InvalidStatusChange as error:
+            refused.append(error)
+
+    tabs = [threading.Thread(target=accept_now) for _ in range(4)]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join()
+    assert made == ["INV-00001"]
+    assert len(refused) == 3
+    assert human_message(refused[0]) == "The quote QT-00001 is accepted and cannot be accepted."
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Invoice)) == 1
+        assert session.scalar(select(Quote.invoice_id)) is not None
+
+
+# --- expiry -------------------------------------------------------------------------------------
+
+
+def test_a_quote_can_be_accepted_on_its_last_day_in_the_business_time_zone_not_after(db, customer):
+    set_time_zone(db, customer, "Europe/Berlin")
+    public_id = sent_quote(db, customer, valid_days=0)  # valid until TODAY (June 15)
+    late_evening = datetime(TODAY.year, TODAY.month, TODAY.day, 21, 59, tzinfo=UTC)  # 23:59 in Berlin
+    assert client_quote(db, customer, public_id, now=late_evening).status_label == "Sent"
+    next_day = late_evening + timedelta(minutes=2)  # 00:01 in Berlin, still June 15 in UTC
+    document = client_quote(db, customer, public_id, now=next_day)
+    assert (document.status_label, document.expired, document.can_answer) == ("Expired", True, False)
+    with pytest.raises(QuoteExpired) as refused:
+        accept(db, customer, public_id, at=next_day)
+    assert "can no longer be accepted" in human_message(refused.value)
+    with pytest.raises(QuoteExpired):
+        decline_quote(db, customer, public_id, reason="Too late", ip_address="", clock=lambda: next_day)
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Invoice)) == 0
+    assert accept(db, customer, public_id, at=late_evening).invoice_number == "INV-00001"
+
+
+def test_the_business_list_shows_an_expired_quote_as_expired(db, customer):
+    sent_quote(db, customer, valid_days=1)
+    page = list_quotes(db, customer.organization_id, now=NOW + timedelta(days=2))
+    assert [(row.number, row.status_label) for row in page.rows] == [("QT-00001", "Expired")]
+    assert list_quotes(db, customer.organization_id, search="nobody", now=NOW).rows == ()
+    assert list_quotes(db, customer.organization_id, search="client", now=NOW).total_count == 1
+
+
+# --- declining ----------------------------------------------------------------------------------
+
+
+def test_declining_needs_a_reason_and_then_the_quote_cannot_be_accepted(db, customer):
+    public_id = sent_quote(db, customer)
+    with pytest.raises(InvalidDetails) as refused:
+        decline_quote(db, customer, public_id, reason="  ", ip_address="198.51.100.1", clock=lambda: NOW)
+    assert "reason" in refused.value.errors
+    decline_quote(db, customer, public_id, reason="Too expensive for us.", ip_address="198.51.100.1",
+                  clock=lambda: NOW)  # fmt: skip
+    document = quote_sheet(db, customer.organization_id, public_id, now=NOW)
+    assert document.status_label == "Declined"
+    assert document.answer is not None
+    assert (document.answer.reason, document.answer.ip_address, document.answer.accepted) == (
+        "Too expensive for us.",
+        "198.51.100.1",
+        False,
+    )
+    with pytest.raises(InvalidStatusChange):
+        accept(db, customer, public_id)
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Invoice)) == 0
+
+
+def test_a_clock_that_moves_keeps_the_answer_time(db, customer):
+    clock = Clock(NOW)
+    public_id = sent_quote(db, customer)
+    clock.advance(days=3)
+    decline_quote(db, customer, public_id, reason="No", ip_address="", clock=clock)
+    answer = client_quote(db, customer, public_id, now=clock()).answer
+    assert answer is not None
+    assert answer.at == NOW + timedelta(days=3)
