@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per noun. Importing this package registers every table."""
 
 from models.api_key import ApiKey
+from models.auto_pay import AutoPayAttempt, AutoPayConsent, AutoPaySettings
 from models.backup_schedule import BackupSchedule
 from models.base import Base
 from models.business_settings import IntegrationSettings, TaxRate
@@ -14,6 +15,7 @@ from models.pay_link import PayLink
 from models.payment import Allocation, AllocationKind, Payment, PaymentKind, PaymentMethodKind, PaymentStatus
 from models.payment_method import GatewayCustomer, SavedPaymentMethod
 from models.quote import Quote, QuoteLine, QuoteStatus
+from models.recurring_invoice import RecurringProfile, RecurringProfileLine, RecurringRun, RecurringStatus
 from models.refund import Refund, RefundRequest, RefundRequestStatus, RefundSource, RefundStatus
 from models.reminder import InvoiceLateFee, InvoiceReminder, ReminderSettings, ReminderText
 from models.sandbox_charge import SandboxCharge
@@ -27,6 +29,9 @@ __all__ = [
     "AllocationKind",
     "ApiKey",
     "AuditEvent",
+    "AutoPayAttempt",
+    "AutoPayConsent",
+    "AutoPaySettings",
     "BackupSchedule",
     "Base",
     "Client",
@@ -62,6 +67,10 @@ __all__ = [
     "QuoteLine",
     "QuoteStatus",
     "RecoveryCode",
+    "RecurringProfile",
+    "RecurringProfileLine",
+    "RecurringRun",
+    "RecurringStatus",
     "Refund",
     "RefundRequest",
     "RefundRequestStatus",

@@ -10,17 +10,26 @@ job twice does no harm (``services.scheduler`` runs each on one instance at a ti
   by moving ``last_started_at`` forward (``services.backup_schedule``).
 - ``reminders``, one job per business that turned them on, daily in its time zone: at most one
   reminder per invoice and rule, a unique row written with its e-mail (``services.reminders``).
+- ``recurring_invoices``, one job per business with an active recurring profile, daily in its time zone
+  (and at once when a profile is saved or resumed): each occurrence's invoice is a unique row per profile
+  and day, written with the invoice (``services.recurring_invoices``).
+- ``auto_pay``, one job per business whose customers turned auto-pay on, daily in its time zone (every
+  minute while a charge's answer is awaited): each automatic charge is a unique row per invoice and
+  attempt, claimed before ``online_payments.pay`` is called (``services.auto_pay``).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from services.auto_pay import AUTO_PAY_JOB, run_auto_pay
 from services.backup_schedule import run_due_backup
 from services.clock import Clock
 from services.database import Database
+from services.gateways.base import PaymentGateway
 from services.mailer import BackgroundSender
 from services.reconciliation import Reconciler
+from services.recurring_invoices import RECURRING_JOB, run_recurring
 from services.reminders import REMINDERS_JOB, run_reminders
 from services.scheduler import Done, Job, JobKind, Offload
 from services.settings import Settings
@@ -81,6 +90,29 @@ def reminders_job(db: Database, *, base_url: str, clock: Clock, offload: Offload
     return JobKind(REMINDERS_JOB, "Payment reminders", run, every=timedelta(days=1), offload=offload)
 
 
+def recurring_job(db: Database, *, base_url: str, clock: Clock, offload: Offload | None = None) -> JobKind:
+    """A business's recurring invoices (its id is the job's key), back when the next one is due."""
+
+    def run(job: Job) -> Done:
+        next_due = run_recurring(db, int(job.key), base_url=base_url, clock=clock)
+        return Done(next_due=next_due, finished=next_due is None)
+
+    return JobKind(RECURRING_JOB, "Recurring invoices", run, every=timedelta(days=1), offload=offload)
+
+
+def auto_pay_job(
+    db: Database, gateway: PaymentGateway, *, base_url: str, clock: Clock, offload: Offload | None = None
+) -> JobKind:
+    """A business's automatic charges (its id is the job's key); it asks the gateway, so it runs where
+    gateway calls run."""
+
+    def run(job: Job) -> Done:
+        next_due = run_auto_pay(db, gateway, int(job.key), base_url=base_url, clock=clock)
+        return Done(next_due=next_due, finished=next_due is None)
+
+    return JobKind(AUTO_PAY_JOB, "Auto-pay", run, every=timedelta(days=1), offload=offload)
+
+
 def portal_jobs(
     db: Database,
     settings: Settings,
@@ -97,4 +129,8 @@ def portal_jobs(
         settling_job(reconciler, offload=gateway_offload),
         backups_job(db, settings, clock=clock, offload=io_offload),
         reminders_job(db, base_url=settings.public_url, clock=clock, offload=io_offload),
+        recurring_job(db, base_url=settings.public_url, clock=clock, offload=io_offload),
+        auto_pay_job(
+            db, reconciler.gateway, base_url=settings.public_url, clock=clock, offload=gateway_offload
+        ),
     ]
