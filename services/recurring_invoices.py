@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from babel.numbers import format_decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -34,16 +33,15 @@ from models import (
     RecurringRun,
     RecurringStatus,
 )
-from services.amount_bounds import check_document
 from services.audit import record_event
 from services.business_documents import LineView
-from services.clients import client_id_for
 from services.clock import Clock, utc_now
 from services.database import Database, insert_unless_present
 from services.dates import zone
-from services.draft_invoices import MAX_LINES, MAX_TEXT_LENGTH, line_key, line_problem
+from services.document_lines import priced_lines
+from services.draft_invoices import chosen_client_id, document_problems
 from services.errors import DomainError, InvalidDetails, InvalidStatusChange, NotFound
-from services.i18n import N_, _, formatting_locale, ngettext
+from services.i18n import N_, _, ngettext
 from services.invoice_emails import queue_invoice_sent_email
 from services.invoices import add_draft, issue
 from services.money import Money
@@ -51,7 +49,7 @@ from services.records import get_client
 from services.scheduler import arm
 from services.schedules import DAY, MAX_EVERY, MONTH, UNITS, WEEK, YEAR, Schedule
 from services.staff_auth import StaffPrincipal
-from services.totals import LineInput, document_totals, line_columns
+from services.totals import LineInput
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +213,7 @@ def save_profile(
         if profile is not None and profile.status == RecurringStatus.ENDED:
             raise InvalidStatusChange("recurring profile", profile.public_id, profile.status, "edited")
         checked = _checked(typed, today=today, new=profile is None)
-        client = get_client(session, _client_id(session, staff.organization_id, typed.client_public_id))
+        client = get_client(session, chosen_client_id(session, staff.organization_id, typed.client_public_id))
         if profile is None:
             profile = RecurringProfile(
                 organization_id=staff.organization_id,
@@ -482,8 +480,6 @@ class _Checked:
 
 def _checked(typed: ProfileInput, *, today: date, new: bool) -> _Checked:
     errors: dict[str, str] = {}
-    if not typed.client_public_id:
-        errors["client"] = _("Choose a client.")
     if typed.unit not in UNITS:
         errors["every"] = _("Choose days, weeks, months or years.")
     every = _whole(typed.every, 1, MAX_EVERY, "every", errors)
@@ -503,20 +499,9 @@ def _checked(typed: ProfileInput, *, today: date, new: bool) -> _Checked:
     elif typed.ending != NEVER:
         errors["ending"] = _("Choose when the profile ends.")
     due_days = _whole(typed.due_days, 0, MAX_DUE_DAYS, "due_days", errors)
+    errors.update(document_problems(typed.client_public_id, typed.lines, typed.notes, typed.terms))
     if not typed.lines:
         errors["lines"] = _("Add at least one line.")
-    elif len(typed.lines) > MAX_LINES:
-        errors["lines"] = _("An invoice can have at most {count} lines.").format(
-            count=format_decimal(MAX_LINES, locale=formatting_locale())
-        )
-    for position, line in enumerate(typed.lines, start=1):
-        if problem := line_problem(line, position):
-            errors[line_key(position)] = problem
-    most = format_decimal(MAX_TEXT_LENGTH, locale=formatting_locale())
-    if len(typed.notes) > MAX_TEXT_LENGTH:
-        errors["notes"] = _("The notes can be at most {count} characters long.").format(count=most)
-    if len(typed.terms) > MAX_TEXT_LENGTH:
-        errors["terms"] = _("The terms can be at most {count} characters long.").format(count=most)
     if errors or every is None or due_days is None or typed.start_date is None:
         raise InvalidDetails(errors)
     return _Checked(typed.unit, every, typed.start_date, end, count, due_days)
@@ -532,11 +517,7 @@ def _whole(text: str, least: int, most: int, field: str, errors: dict[str, str])
 
 def _set_lines(profile: RecurringProfile, lines: Sequence[LineInput]) -> None:
     """The profile's lines and the totals each invoice will have (the invoices' own rounding rules)."""
-    totals = document_totals(lines, profile.currency)
-    check_document(lines, totals)
-    profile.subtotal_minor, profile.discount_minor = totals.subtotal.minor, totals.discount.minor
-    profile.tax_minor, profile.total_minor = totals.tax.minor, totals.total.minor
-    profile.lines = [RecurringProfileLine(**values) for values in line_columns(lines, totals)]
+    profile.lines = priced_lines(profile, lines, RecurringProfileLine)
 
 
 def _line_input(line: RecurringProfileLine) -> LineInput:
@@ -562,13 +543,6 @@ def _profile(
     if profile is None:
         raise NotFound("recurring profile", public_id)
     return profile
-
-
-def _client_id(session: Session, organization_id: int, client_public_id: str) -> int:
-    try:
-        return client_id_for(session, organization_id, client_public_id)
-    except NotFound:
-        raise InvalidDetails({"client": _("Choose a client of the business.")}) from None
 
 
 def _view(session: Session, profile: RecurringProfile) -> ProfileView:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -66,20 +67,19 @@ def books(db):
 
 
 def typed(client: str, **changes) -> ProfileInput:
-    values = {
-        "client_public_id": client,
-        "unit": MONTH,
-        "every": "1",
-        "start_date": START,
-        "ending": NEVER,
-        "end_date": None,
-        "count": "",
-        "due_days": "14",
-        "send": True,
-        "lines": LINES,
-    }
-    values.update(changes)
-    return ProfileInput(**values)
+    profile = ProfileInput(
+        client_public_id=client,
+        unit=MONTH,
+        every="1",
+        start_date=START,
+        ending=NEVER,
+        end_date=None,
+        count="",
+        due_days="14",
+        send=True,
+        lines=LINES,
+    )
+    return replace(profile, **changes)
 
 
 def run_on(db, organization_id: int, clock: Clock, day: date, hour: int = 7) -> list[tuple[date, str]]:
