@@ -218,7 +218,7 @@ def turn_off_auto_pay(
             )
 
 
-def scheduled_charges(db: Database, client_id: int) -> list[ScheduledCharge]:
+def scheduled_charges(db: Database, client_id: int, *, clock: Clock = utc_now) -> list[ScheduledCharge]:
     """The client's open invoices auto-pay will charge, with the day of their next charge."""
     with db.reading() as session:
         consent = _consent(session, client_id)
@@ -230,7 +230,7 @@ def scheduled_charges(db: Database, client_id: int) -> list[ScheduledCharge]:
             .join(Client, Client.organization_id == Organization.id)
             .where(Client.id == client_id)
         )
-        today = utc_now().astimezone(zone(time_zone or "UTC")).date()
+        today = clock().astimezone(zone(time_zone or "UTC")).date()
         settings = _settings(session, session.get_one(Client, client_id).organization_id)
         found = []
         for invoice in _covered(session, consent):
