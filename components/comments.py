@@ -1,4 +1,4 @@
-"""The comment thread under an invoice: oldest first, plain text, live when the other side writes.
+"""The comment thread under an invoice or a quote: oldest first, plain text, live when the other side writes.
 
 Like a chat, the reader's side of the conversation sits on the right (on the portal the customer's, in the
 back office the business's) and the other side on the left; the reader's own comments are signed "You",
@@ -7,35 +7,75 @@ so who wrote what does not rest on the position or colour alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from nicegui import ui
 
 from components.headings import section_heading
 from components.live import LiveTopics
 from components.offload import io_bound
-from services.comments import MAX_COMMENT_LENGTH, CommentView, add_comment, list_comments
+from services.comments import (
+    MAX_COMMENT_LENGTH,
+    CommentView,
+    add_comment,
+    add_quote_comment,
+    list_comments,
+    list_quote_comments,
+)
 from services.dates import format_moment
 from services.errors import DomainError, human_message
-from services.events import invoice_comments_topic
-from services.i18n import _
+from services.events import invoice_comments_topic, quote_comments_topic
+from services.i18n import N_, _
 from services.portal import Portal
 from services.principal import Principal
+
+
+@dataclass(frozen=True)
+class ThreadKind:
+    """What a thread is about, and how it is read, added to and followed."""
+
+    read: Callable[..., tuple[CommentView, ...]]  # (db, principal, public_id)
+    add: Callable[..., CommentView]  # (db, principal, public_id, body, events=, clock=)
+    topic: Callable[[str], str]
+    intro: str  # shown with _()
+
+
+INVOICE_THREAD = ThreadKind(
+    list_comments,
+    add_comment,
+    invoice_comments_topic,
+    N_("Questions or notes about this invoice? Write them here; our replies appear in this thread."),
+)
+QUOTE_THREAD = ThreadKind(
+    list_quote_comments,
+    add_quote_comment,
+    quote_comments_topic,
+    N_("Questions about this quote? Write them here; our replies appear in this thread."),
+)
 
 
 class CommentThread:
     """Shows the thread and a box to add to it; refreshes when the thread's change notice arrives."""
 
-    def __init__(self, portal: Portal, principal: Principal, invoice_public_id: str) -> None:
+    def __init__(
+        self, portal: Portal, principal: Principal, public_id: str, kind: ThreadKind = INVOICE_THREAD
+    ) -> None:
         self.portal = portal
         self.principal = principal
-        self.invoice_public_id = invoice_public_id
+        self.public_id = public_id
+        self.kind = kind
         # before the first read, so a comment written meanwhile is not missed
-        self.watch = LiveTopics(portal.events, invoice_comments_topic(invoice_public_id))
+        self.watch = LiveTopics(portal.events, kind.topic(public_id))
         self.comments: tuple[CommentView, ...] = ()
 
     @classmethod
-    async def create(cls, portal: Portal, principal: Principal, invoice_public_id: str) -> CommentThread:
-        thread = cls(portal, principal, invoice_public_id)
-        thread.comments = await io_bound(list_comments, portal.db, principal, invoice_public_id)
+    async def create(
+        cls, portal: Portal, principal: Principal, public_id: str, kind: ThreadKind = INVOICE_THREAD
+    ) -> CommentThread:
+        """The thread of an invoice (by default) or, with ``QUOTE_THREAD``, of a quote."""
+        thread = cls(portal, principal, public_id, kind)
+        thread.comments = await io_bound(kind.read, portal.db, principal, public_id)
         thread.build()
         return thread
 
@@ -44,12 +84,7 @@ class CommentThread:
             with ui.row().classes("items-center gap-2"):
                 ui.icon("forum").classes("text-xl text-primary")
                 section_heading(_("Comments"))
-            ui.label(
-                _(
-                    "Questions or notes about this invoice? Write them here; our replies appear in this "
-                    "thread."
-                )
-            ).classes("text-sm text-grey-7")
+            ui.label(_(self.kind.intro)).classes("text-sm text-grey-7")
             self.thread()
             self.box = (
                 # A label, not a placeholder: it stays when typing starts, and names the box (the
@@ -80,10 +115,10 @@ class CommentThread:
         self.send.props("loading")
         try:
             await io_bound(
-                add_comment,
+                self.kind.add,
                 self.portal.db,
                 self.principal,
-                self.invoice_public_id,
+                self.public_id,
                 self.box.value or "",
                 events=self.portal.events,
                 clock=self.portal.clock,
@@ -98,7 +133,7 @@ class CommentThread:
         await self.reload()
 
     async def reload(self) -> None:
-        self.comments = await io_bound(list_comments, self.portal.db, self.principal, self.invoice_public_id)
+        self.comments = await io_bound(self.kind.read, self.portal.db, self.principal, self.public_id)
         self.thread.refresh()
 
 

@@ -1,20 +1,24 @@
-"""Comments on an invoice between the customer and the business: an official, append-only record."""
+"""Comments on an invoice or a quote between the customer and the business: an official, append-only record.
+
+One thread per document. An invoice's thread is also in the business's inbox (``services.conversations``);
+a quote's is answered on the quote's page in the back office.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from models import Comment, Invoice, Organization, PortalUser, StaffUser
+from models import Comment, Invoice, Organization, PortalUser, Quote, QuoteStatus, StaffUser
 from services.audit import record_event
 from services.clock import Clock, utc_now
 from services.conversations import mark_thread_read
 from services.database import Database
 from services.errors import CommentRejected, NotFound
-from services.events import BUSINESS_INBOX_TOPIC, Events, invoice_comments_topic
+from services.events import BUSINESS_INBOX_TOPIC, Events, invoice_comments_topic, quote_comments_topic
 from services.principal import Principal
 from services.rate_limits import COMMENTS, take
 from services.records import client_invoice
@@ -32,11 +36,32 @@ class CommentView:
     mine: bool = False  # written by the person reading the thread
 
 
+@dataclass(frozen=True)
+class _Subject:
+    """The document a thread is about: its kind, row, client and the topic its open pages follow."""
+
+    kind: str  # invoice | quote
+    id: int
+    client_id: int
+    topic: str
+
+    def comments(self) -> ColumnElement[bool]:
+        """The condition that picks this thread's comments."""
+        return Comment.quote_id == self.id if self.kind == "quote" else Comment.invoice_id == self.id
+
+
 def list_comments(db: Database, principal: Principal, invoice_public_id: str) -> tuple[CommentView, ...]:
     """The thread of one of the client's invoices, oldest first; ``mine`` marks the reader's comments."""
     with db.reading() as session:
-        invoice = client_invoice(session, principal, invoice_public_id)
-        return _thread(session, invoice.id, portal_user_id=principal.portal_user_id)
+        subject = _invoice_subject(client_invoice(session, principal, invoice_public_id))
+        return _thread(session, subject, portal_user_id=principal.portal_user_id)
+
+
+def list_quote_comments(db: Database, principal: Principal, quote_public_id: str) -> tuple[CommentView, ...]:
+    """The thread of one of the client's sent quotes, as ``list_comments`` gives an invoice's."""
+    with db.reading() as session:
+        subject = _client_quote_subject(session, principal, quote_public_id)
+        return _thread(session, subject, portal_user_id=principal.portal_user_id)
 
 
 def add_comment(
@@ -53,11 +78,28 @@ def add_comment(
     text = _checked(body)
     now = clock()
     with db.transaction() as session:
-        invoice = client_invoice(session, principal, invoice_public_id)
-        take(session, COMMENTS, principal.client_id, now=now)
-        comment = _post(session, invoice, text, now, portal_user_id=principal.portal_user_id)
-        view = CommentView(comment.public_id, principal.name, False, text, comment.created_at, mine=True)
-    _notify(events, invoice_public_id)
+        subject = _invoice_subject(client_invoice(session, principal, invoice_public_id))
+        view = _customer_post(session, principal, subject, text, now)
+    _notify(events, subject.topic)
+    return view
+
+
+def add_quote_comment(
+    db: Database,
+    principal: Principal,
+    quote_public_id: str,
+    body: str,
+    *,
+    events: Events | None = None,
+    clock: Clock = utc_now,
+) -> CommentView:
+    """The customer comments on their quote, within the same hourly limit as invoice comments."""
+    text = _checked(body)
+    now = clock()
+    with db.transaction() as session:
+        subject = _client_quote_subject(session, principal, quote_public_id)
+        view = _customer_post(session, principal, subject, text, now)
+    _notify(events, subject.topic)
     return view
 
 
@@ -70,7 +112,16 @@ def business_thread(
         invoice = session.get(Invoice, invoice_id)
         if invoice is None or invoice.organization_id != organization_id:
             raise NotFound("invoice", invoice_id)
-        return _thread(session, invoice.id, staff_user_id=staff_user_id)
+        return _thread(session, _invoice_subject(invoice), staff_user_id=staff_user_id)
+
+
+def business_quote_thread(
+    db: Database, organization_id: int, quote_public_id: str, *, staff_user_id: int | None = None
+) -> tuple[CommentView, ...]:
+    """A quote's thread as the business reads it on the quote's page, oldest first."""
+    with db.reading() as session:
+        subject = _business_quote_subject(session, organization_id, quote_public_id)
+        return _thread(session, subject, staff_user_id=staff_user_id)
 
 
 def reply_as_business(
@@ -93,18 +144,61 @@ def reply_as_business(
         if invoice is None or staff is None or staff.organization_id != invoice.organization_id:
             raise NotFound("invoice", invoice_id)
         now = clock()
-        comment = _post(session, invoice, text, now, staff_user_id=staff.id)
+        subject = _invoice_subject(invoice)
+        view = _business_post(session, staff, subject, text, now)
         mark_thread_read(session, invoice.id, now)
-        author = _business_author(session, staff)
-        view = CommentView(comment.public_id, author, True, text, comment.created_at, mine=True)
-        public_id = invoice.public_id
-    _notify(events, public_id)
+    _notify(events, subject.topic)
     return view
+
+
+def reply_on_quote(
+    db: Database,
+    *,
+    staff_user_id: int,
+    quote_public_id: str,
+    body: str,
+    events: Events | None = None,
+    clock: Clock = utc_now,
+) -> CommentView:
+    """The business answers on a quote's thread (a draft's too, seen once it is sent); reading it so."""
+    text = _checked(body)
+    with db.transaction() as session:
+        staff = session.get(StaffUser, staff_user_id)
+        if staff is None:
+            raise NotFound("quote", quote_public_id)
+        subject = _business_quote_subject(session, staff.organization_id, quote_public_id)
+        now = clock()
+        view = _business_post(session, staff, subject, text, now)
+        session.execute(
+            update(Comment)
+            .where(
+                Comment.quote_id == subject.id, Comment.portal_user_id.is_not(None), Comment.read_at.is_(None)
+            )
+            .values(read_at=now)
+        )
+    _notify(events, subject.topic)
+    return view
+
+
+def _customer_post(
+    session: Session, principal: Principal, subject: _Subject, text: str, now: datetime
+) -> CommentView:
+    take(session, COMMENTS, principal.client_id, now=now)
+    comment = _post(session, subject, text, now, portal_user_id=principal.portal_user_id)
+    return CommentView(comment.public_id, principal.name, False, text, comment.created_at, mine=True)
+
+
+def _business_post(
+    session: Session, staff: StaffUser, subject: _Subject, text: str, now: datetime
+) -> CommentView:
+    comment = _post(session, subject, text, now, staff_user_id=staff.id)
+    author = _business_author(session, staff)
+    return CommentView(comment.public_id, author, True, text, comment.created_at, mine=True)
 
 
 def _post(
     session: Session,
-    invoice: Invoice,
+    subject: _Subject,
     text: str,
     at: datetime,
     *,
@@ -112,13 +206,11 @@ def _post(
     staff_user_id: int | None = None,
 ) -> Comment:
     """Store a comment and its audit event in the caller's transaction."""
-    comment = Comment(
-        invoice_id=invoice.id,
-        portal_user_id=portal_user_id,
-        staff_user_id=staff_user_id,
-        body=text,
-        created_at=at,
-    )
+    comment = Comment(portal_user_id=portal_user_id, staff_user_id=staff_user_id, body=text, created_at=at)
+    if subject.kind == "quote":
+        comment.quote_id = subject.id
+    else:
+        comment.invoice_id = subject.id
     session.add(comment)
     session.flush()
     record_event(
@@ -127,17 +219,17 @@ def _post(
         at=at,
         portal_user_id=portal_user_id,
         staff_user_id=staff_user_id,
-        client_id=invoice.client_id,
-        subject=("invoice", invoice.id),
+        client_id=subject.client_id,
+        subject=(subject.kind, subject.id),
     )
     return comment
 
 
-def _notify(events: Events | None, invoice_public_id: str) -> None:
-    """Tell open pages after the commit, so they read the comment when they refresh: the invoice's
+def _notify(events: Events | None, topic: str) -> None:
+    """Tell open pages after the commit, so they read the comment when they refresh: the document's
     page and the business's inbox."""
     if events is not None:
-        events.publish(invoice_comments_topic(invoice_public_id))
+        events.publish(topic)
         events.publish(BUSINESS_INBOX_TOPIC)
 
 
@@ -155,8 +247,41 @@ def _business_author(session: Session, staff: StaffUser) -> str:
     return f"{staff.name} ({organization.name})"
 
 
+def _invoice_subject(invoice: Invoice) -> _Subject:
+    return _Subject("invoice", invoice.id, invoice.client_id, invoice_comments_topic(invoice.public_id))
+
+
+def _quote_subject(quote: Quote | None, public_id: str) -> _Subject:
+    if quote is None:
+        raise NotFound("quote", public_id)
+    return _Subject("quote", quote.id, quote.client_id, quote_comments_topic(quote.public_id))
+
+
+def _client_quote_subject(session: Session, principal: Principal, public_id: str) -> _Subject:
+    """The signed-in client's sent quote; a draft or another client's is ``NotFound``."""
+    quote = session.scalars(
+        select(Quote).where(
+            Quote.public_id == public_id,
+            Quote.client_id == principal.client_id,
+            Quote.status != QuoteStatus.DRAFT,
+        )
+    ).one_or_none()
+    return _quote_subject(quote, public_id)
+
+
+def _business_quote_subject(session: Session, organization_id: int, public_id: str) -> _Subject:
+    quote = session.scalars(
+        select(Quote).where(Quote.public_id == public_id, Quote.organization_id == organization_id)
+    ).one_or_none()
+    return _quote_subject(quote, public_id)
+
+
 def _thread(
-    session: Session, invoice_id: int, *, portal_user_id: int | None = None, staff_user_id: int | None = None
+    session: Session,
+    subject: _Subject,
+    *,
+    portal_user_id: int | None = None,
+    staff_user_id: int | None = None,
 ) -> tuple[CommentView, ...]:
     """The thread, ``mine`` set on the comments of its reader: ``portal_user_id`` or ``staff_user_id``."""
     rows = session.execute(
@@ -164,7 +289,7 @@ def _thread(
         .outerjoin(PortalUser, PortalUser.id == Comment.portal_user_id)
         .outerjoin(StaffUser, StaffUser.id == Comment.staff_user_id)
         .outerjoin(Organization, Organization.id == StaffUser.organization_id)
-        .where(Comment.invoice_id == invoice_id)
+        .where(subject.comments())
         .order_by(Comment.created_at, Comment.id)
     ).all()
     return tuple(

@@ -177,6 +177,10 @@ def quote_topic(quote_public_id: str) -> str:
     return f"quote:{quote_public_id}"
 
 
+def quote_comments_topic(quote_public_id: str) -> str:
+    return f"quote:{quote_public_id}:comments"
+
+
 QUOTES_TOPIC = "business:quotes"
 """Published when a quote is made, sent or answered: the business's open quote list refreshes."""
 

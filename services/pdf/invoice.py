@@ -169,10 +169,10 @@ class _InvoicePdf(PortalPdf):
         # The PDF renders an issued document, so it carries the document's date, not the clock's:
         # the same invoice always gives the same bytes.
         self.describe(
-            title=f"{document.title} {document.number}",
+            title=f"{self._title()} {document.number}",
             author=document.business.name,
             subject=_("{document} {number} for {client}").format(
-                document=document.title, number=document.number, client=document.client.name
+                document=self._title(), number=document.number, client=document.client.name
             ),
             created=datetime.combine(document.issue_date, time(), tzinfo=UTC),
         )
@@ -198,24 +198,15 @@ class _InvoicePdf(PortalPdf):
     def _printed_texts(self) -> Iterator[str]:
         """Every string the document prints, formatted as it is printed: what decides the font."""
         document = self.document
-        yield from (
-            document.title,
-            f"# {document.number}",
-            _("Balance Due"),
-            self._money(document.balance_due),
-        )
+        figure, amount = self._figure()
+        yield from (self._title(), f"# {document.number}", figure, self._money(amount))
         for party in (document.business, document.client):
             yield from party_texts(party)
             yield _tax_number(party)
         yield from self._bank_texts()
-        yield from (
-            _("Bill To").upper(),
-            _("Issue Date"),
-            _("Due Date"),
-            _("Status"),
-            term(document.status_label),
-        )
-        yield from (format_day(document.issue_date, self.locale), format_day(document.due_date, self.locale))
+        yield _("Bill To").upper()
+        for label, value, _color in self._facts():
+            yield from (f"{label}:", value)
         yield from (column.heading for column in self.columns)
         for line in document.lines:
             yield from (line.description, self._quantity(line.quantity), self._money(line.rate))
@@ -225,7 +216,30 @@ class _InvoicePdf(PortalPdf):
         for label, note, value, _strong in self._totals_rows():
             yield from (label, note, value)
         yield from (_("Notes"), document.notes, _("Terms & Conditions"), document.terms)
+        yield from self._more_texts()
         yield self.footer_text()  # the footer label, page numbers and the stamp
+
+    # --- what a document drawn like an invoice (a quote: services.pdf.quote) says differently ---------
+
+    def _title(self) -> str:
+        return self.document.title
+
+    def _figure(self) -> tuple[str, Money]:
+        """The figure under the title and in the band below the totals, with its label."""
+        return _("Balance Due"), self.document.balance_due
+
+    def _facts(self) -> list[tuple[str, str, Color]]:
+        """The dates and status at the right of the client: (label, value, colour)."""
+        document = self.document
+        return [
+            (_("Issue Date"), format_day(document.issue_date, self.locale), INK),
+            (_("Due Date"), format_day(document.due_date, self.locale), INK),
+            (_("Status"), term(document.status_label), self._status_color()),
+        ]
+
+    def _more_texts(self) -> Iterator[str]:
+        """What a subclass prints besides the invoice's texts (they decide the font)."""
+        return iter(())
 
     # --- the document, top to bottom ---------------------------------------------------------------
 
@@ -260,7 +274,8 @@ class _InvoicePdf(PortalPdf):
 
         right_x = self.l_margin + left_w
         right_w = self.epw - left_w
-        y = self._write(right_x, top - 1, document.title, size=22, bold=True, align="R", width=right_w)
+        figure, amount = self._figure()
+        y = self._write(right_x, top - 1, self._title(), size=22, bold=True, align="R", width=right_w)
         y = self._write(
             right_x,
             y + 0.5,
@@ -272,11 +287,11 @@ class _InvoicePdf(PortalPdf):
             width=right_w,
             line_h=5,
         )
-        y = self._write(right_x, y + 5, _("Balance Due"), size=8, color=MUTED, align="R", width=right_w)
+        y = self._write(right_x, y + 5, figure, size=8, color=MUTED, align="R", width=right_w)
         y = self._write(
             right_x,
             y,
-            self._money(document.balance_due),
+            self._money(amount),
             size=15,
             bold=True,
             align="R",
@@ -309,13 +324,8 @@ class _InvoicePdf(PortalPdf):
         label_w = 32.0
         value_w = 40.0
         label_x = self.l_margin + self.epw - label_w - value_w
-        facts = [
-            (_("Issue Date"), format_day(document.issue_date, self.locale), INK),
-            (_("Due Date"), format_day(document.due_date, self.locale), INK),
-            (_("Status"), term(document.status_label), self._status_color()),
-        ]
         y = top + 4.4
-        for label, value, color in facts:
+        for label, value, color in self._facts():
             self._write(label_x, y, f"{label}:", size=8.6, color=MUTED, align="R", width=label_w, line_h=5)
             y = self._write(
                 label_x + label_w,
@@ -351,7 +361,6 @@ class _InvoicePdf(PortalPdf):
         return rows
 
     def _totals(self) -> None:
-        document = self.document
         rows = self._totals_rows()
         block_w = 104.0
         value_w = 34.0
@@ -413,11 +422,12 @@ class _InvoicePdf(PortalPdf):
         self.set_fill_color(*BALANCE_FILL)
         self.rect(x, y, block_w, band_h, style="F")
         middle = y + (band_h - 5.2) / 2
-        self._write(x + CELL_PAD, middle, _("Balance Due"), size=10, bold=True, line_h=5.2)
+        figure, amount = self._figure()
+        self._write(x + CELL_PAD, middle, figure, size=10, bold=True, line_h=5.2)
         self._write(
             x + label_w - 10,
             middle,
-            self._money(document.balance_due),
+            self._money(amount),
             size=10.5,
             bold=True,
             align="R",
@@ -548,7 +558,7 @@ class _InvoicePdf(PortalPdf):
         return f"{self._footer_label()} {pages} {_(stamp[0]) if stamp else ''}"
 
     def _footer_label(self) -> str:
-        return f"{self.document.title} {self.document.number}"
+        return f"{self._title()} {self.document.number}"
 
     def _stamp(self, word: str, color: Color) -> None:
         center_x = self.w / 2

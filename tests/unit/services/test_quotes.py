@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from models import (
@@ -21,11 +23,15 @@ from models import (
     Organization,
     OutboxEmail,
     Quote,
+    StaffUser,
 )
+from services.comments import add_quote_comment, business_quote_thread, list_quote_comments, reply_on_quote
 from services.database import Database
 from services.errors import InvalidDetails, InvalidStatusChange, NotFound, QuoteExpired, human_message
-from services.events import Events, client_documents_topic, quote_topic
+from services.events import Events, client_documents_topic, quote_comments_topic, quote_topic
+from services.i18n import using_language
 from services.money import Money, round_half_up
+from services.pdf.quote import render_quote_pdf
 from services.principal import Principal
 from services.quote_answers import accept_quote, client_quote, client_quotes, decline_quote
 from services.quote_documents import deposit_amount
@@ -364,3 +370,66 @@ def test_a_clock_that_moves_keeps_the_answer_time(db, customer):
     answer = client_quote(db, customer, public_id, now=clock()).answer
     assert answer is not None
     assert answer.at == NOW + timedelta(days=3)
+
+
+# --- the PDF and the comments -------------------------------------------------------------------
+
+
+def pdf_text(content: bytes) -> str:
+    return " ".join(
+        " ".join((page.extract_text() or "").split()) for page in PdfReader(BytesIO(content)).pages
+    )
+
+
+def test_the_pdf_says_quote_valid_until_and_carries_the_signature(db, customer):
+    public_id = sent_quote(db, customer, deposit=Decimal(30))
+    waiting = pdf_text(render_quote_pdf(client_quote(db, customer, public_id, now=NOW, with_logo=True)))
+    assert "Quote" in waiting
+    assert "# QT-00001" in waiting
+    assert "Valid Until: Jun 29, 2026" in waiting
+    assert "Balance Due" not in waiting
+    assert "Total $56.20 Deposit on acceptance (30 %) $16.86" in waiting  # 30 % of $56.20
+    assert "Accept or decline it in the portal" in waiting
+    accept(db, customer, public_id)
+    signed = pdf_text(render_quote_pdf(client_quote(db, customer, public_id, now=NOW)))
+    assert "Signed: Ann Smith" in signed
+    assert "from the address 203.0.113.7" in signed
+    assert "Invoice RET-00001 was issued for it." in signed
+    with using_language("de"):
+        german = pdf_text(render_quote_pdf(client_quote(db, customer, public_id, now=NOW)))
+    assert "Angebot" in german
+    assert "Gültig bis" in german
+
+
+def test_a_quote_has_a_comment_thread_of_its_own_scoped_to_its_client(db, customer):
+    public_id = sent_quote(db, customer)
+    other = make_customer(db, customer.organization_id, name="Other Co", email="olga@other.example")
+    with db.transaction() as session:
+        staff = StaffUser(organization_id=customer.organization_id, name="Olivia", email="olivia@biz.example",
+                          password_hash="x", created_at=NOW)  # fmt: skip
+        session.add(staff)
+        session.flush()
+        staff_id = staff.id
+    events = Events()
+    add_quote_comment(db, customer, public_id, "Can you start in July?", clock=lambda: NOW, events=events)
+    reply_on_quote(db, staff_user_id=staff_id, quote_public_id=public_id, body="Yes.",
+                   clock=lambda: NOW + timedelta(minutes=1), events=events)  # fmt: skip
+    thread = list_quote_comments(db, customer, public_id)
+    assert [(c.author, c.from_business, c.body, c.mine) for c in thread] == [
+        ("Ann", False, "Can you start in July?", True),
+        ("Olivia (Acme Studio)", True, "Yes.", False),
+    ]
+    assert [
+        c.mine for c in business_quote_thread(db, customer.organization_id, public_id, staff_user_id=staff_id)
+    ] == [
+        False,
+        True,
+    ]
+    assert events.version(quote_comments_topic(public_id)) == 2
+    with pytest.raises(NotFound):
+        list_quote_comments(db, other, public_id)
+    with pytest.raises(NotFound):
+        add_quote_comment(db, other, public_id, "Mine?", clock=lambda: NOW)
+    draft = write_quote(db, customer)
+    with pytest.raises(NotFound):  # a draft is not the customer's to comment on
+        add_quote_comment(db, customer, draft, "Hello?", clock=lambda: NOW)
