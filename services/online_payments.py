@@ -528,6 +528,7 @@ def book_result(
             used = apply_held(session, payment, now)  # the credits first, then the charge pays the rest
             paid = allocate_payment(session, payment, received_at=now, clock=clock)
             receipt = prepare_receipt(session, payment, paid, now, credits=used)
+            session.flush()  # the other writes before the number: its lock is then held only briefly
             number_receipt(session, payment)  # from here to the commit, every other receipt waits
             receipt.queue(session, str(payment.receipt_number), now)
             return _outcome(payment, credits=used)

@@ -8,6 +8,7 @@ ignored here and by git.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -35,9 +36,26 @@ def available_languages() -> tuple[str, ...]:
     return (SOURCE_LANGUAGE, *sorted(found - {SOURCE_LANGUAGE}))
 
 
-@cache
+_COMPILING = threading.Lock()
+_COMPILED: dict[str, NullTranslations] = {}
+
+
 def translations(language: str) -> NullTranslations:
-    """The compiled catalogue of ``language``; the words as written in the code if it has none."""
+    """The compiled catalogue of ``language``; the words as written in the code if it has none.
+
+    Compiled once per process: the first pages and e-mails after a start come at once (a month-end
+    burst, a queue of payments), and each would otherwise compile the same catalogue again.
+    """
+    compiled = _COMPILED.get(language)
+    if compiled is None:
+        with _COMPILING:
+            compiled = _COMPILED.get(language)
+            if compiled is None:
+                compiled = _COMPILED[language] = _compile(language)
+    return compiled
+
+
+def _compile(language: str) -> NullTranslations:
     path = catalogue_path(language)
     if not path.exists():
         return NullTranslations()
