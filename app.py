@@ -101,6 +101,7 @@ def configure(settings: Settings) -> portal.Portal:
         health,
         metrics,
         pay_links,
+        quotes,
         second_step,
         statements,
         v1,
@@ -122,6 +123,7 @@ def configure(settings: Settings) -> portal.Portal:
         health.router,
         metrics.router,
         pay_links.router,
+        quotes.router,
     ):
         app.include_router(router)
     app.router.lifespan_context = lifespan
@@ -168,6 +170,7 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.admin.invoices
     import pages.admin.login
     import pages.admin.payments
+    import pages.admin.quotes
     import pages.admin.refunds
     import pages.admin.settings
     import pages.admin.settings_api_keys
@@ -187,6 +190,7 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.pay_link
     import pages.payment
     import pages.payments
+    import pages.quotes
     import pages.second_step
     import pages.setup
     import pages.sign_in_link

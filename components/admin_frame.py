@@ -32,6 +32,7 @@ from services.staff_auth import StaffPrincipal
 
 DASHBOARD = NavEntry(N_("Dashboard"), "dashboard", "/admin")
 CLIENTS = NavEntry(N_("Clients"), "groups", "/admin/clients")
+QUOTES = NavEntry(N_("Quotes"), "request_quote", "/admin/quotes")
 INVOICES = NavEntry(N_("Invoices"), "receipt_long", "/admin/invoices")
 CREDIT_NOTES = NavEntry(N_("Credit Notes"), "note_alt", "/admin/credit-notes")
 PAYMENTS = NavEntry(N_("Payments"), "payments", "/admin/payments")
@@ -39,7 +40,7 @@ REFUNDS = NavEntry(N_("Refund Requests"), "currency_exchange", "/admin/refunds")
 CONVERSATIONS = NavEntry(N_("Conversations"), "forum", "/admin/conversations")
 SETTINGS = NavEntry(N_("Settings"), "settings", "/admin/settings")
 ACCOUNT = NavEntry(N_("My account"), "account_circle", "/admin/account")  # two-factor sign-in
-WORK = (DASHBOARD, CLIENTS, INVOICES, CREDIT_NOTES, PAYMENTS, REFUNDS, CONVERSATIONS)
+WORK = (DASHBOARD, CLIENTS, QUOTES, INVOICES, CREDIT_NOTES, PAYMENTS, REFUNDS, CONVERSATIONS)
 
 
 def navigation(staff: StaffPrincipal) -> tuple[NavEntry, ...]:

@@ -28,6 +28,7 @@ class NavEntry:
 NAVIGATION = (
     NavEntry(N_("Home"), "home", "/"),
     NavEntry(N_("Invoices"), "receipt_long", "/invoices"),
+    NavEntry(N_("Quotes"), "request_quote", "/quotes"),
     NavEntry(N_("Payments Made"), "payments", "/payments"),
     NavEntry(N_("Statement of Accounts"), "account_balance", "/statement"),
     NavEntry(N_("Change Password"), "lock", "/password"),

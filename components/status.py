@@ -23,6 +23,10 @@ STATUS_COLORS = {
     # A credit note's (services.credit_notes.STATUS_LABELS): credit left to use, or all of it used
     "Open": "teal-9",
     "Used": "grey-7",
+    # A quote's (services.quote_documents.STATUS_LABELS, EXPIRED_LABEL); Draft and Sent as above
+    "Accepted": "green-9",
+    "Declined": "grey-9",
+    "Expired": "red-9",
 }
 
 

@@ -55,10 +55,13 @@ class QuotePage:
     page_count: int
 
 
-def quote_sheet(db: Database, organization_id: int, public_id: str, *, now: datetime) -> QuoteDocument:
+def quote_sheet(
+    db: Database, organization_id: int, public_id: str, *, now: datetime, with_logo: bool = False
+) -> QuoteDocument:
     """One of the business's quotes, drafts too; anyone else's is ``NotFound``."""
     with db.reading() as session:
-        return quote_document(session, _business_quote(session, organization_id, public_id), now=now)
+        quote = _business_quote(session, organization_id, public_id)
+        return quote_document(session, quote, now=now, with_logo=with_logo)
 
 
 def editable_quote(db: Database, organization_id: int, public_id: str, *, now: datetime) -> QuoteDocument:

@@ -69,6 +69,7 @@ TERMS = (
     N_("quantity"),
     N_("rate"),
     N_("discount"),
+    N_("deposit"),
     N_("tax rate"),
     N_("tax"),
     N_("subtotal"),
