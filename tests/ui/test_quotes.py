@@ -61,6 +61,14 @@ def make_quote(
     return public_id
 
 
+def customer_principal(email: str = CUSTOMER_EMAIL) -> Principal:
+    """The contact signing in with ``email``, as the services see them (another tab of theirs)."""
+    client = client_of(email)
+    with portal.current().db.reading() as session:
+        contact = session.scalars(select(PortalUser).where(PortalUser.email == email)).one()
+        return Principal(contact.id, client.id, client.organization_id, contact.name, contact.email, 0)
+
+
 def quote_row(public_id: str) -> Quote:
     with portal.current().db.reading() as session:
         quote = session.scalars(select(Quote).where(Quote.public_id == public_id)).one()
@@ -159,13 +167,9 @@ async def test_an_acceptance_in_another_tab_shows_on_this_one(user: User):
     await user.open(f"/quotes/{public_id}")
     await user.should_see("Accept quote")
     current = portal.current()
-    client = client_of(CUSTOMER_EMAIL)
-    with current.db.reading() as session:
-        contact = session.scalars(select(PortalUser).where(PortalUser.email == CUSTOMER_EMAIL)).one()
-        principal = Principal(contact.id, client.id, client.organization_id, contact.name, contact.email, 0)
     accepted = accept_quote(
         current.db,
-        principal,
+        customer_principal(),
         public_id,
         signature="Other Tab",
         ip_address="192.0.2.1",
