@@ -7,11 +7,13 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 from components import markup
+from components.auto_pay import auto_pay_section
 from components.countries import country_options
 from components.dialog_host import DialogHost
 from components.headings import dialog_title
 from components.markup import Markup
 from components.offload import gateway_bound
+from services.auto_pay import AutoPayView
 from services.card_input import read_expiry
 from services.dashboard import country_name
 from services.errors import DomainError, human_message
@@ -37,7 +39,11 @@ def card_details(
     dialogs: DialogHost,
     *,
     on_done: Done,
+    auto_pay: AutoPayView | None = None,
+    ip_address: str = "",
+    locale: str = "en_US",
 ) -> None:
+    """The saved methods, and auto-pay (``components.auto_pay``) when ``auto_pay`` is given."""
     with ui.card().classes("w-full gap-3 p-5").props("flat bordered data-testid=card-details"):
         heading = markup.row(
             "items-center gap-2",
@@ -56,6 +62,18 @@ def card_details(
             if index:
                 ui.separator()
             _method_row(portal, principal, method, dialogs, on_done)
+        if auto_pay is not None:
+            ui.separator()
+            auto_pay_section(
+                portal,
+                principal,
+                methods,
+                auto_pay,
+                dialogs,
+                ip_address=ip_address,
+                locale=locale,
+                on_done=on_done,
+            )
 
 
 def _method_row(

@@ -9,6 +9,7 @@ from fastapi import Request
 from nicegui import ui
 from nicegui.client import ClientConnectionTimeout
 
+from api.auth import client_address
 from components.account_forms import address_dialog, contact_dialog
 from components.business_contact import ReviewDialog, SendEmailDialog, contact_details
 from components.card_details import card_details
@@ -20,6 +21,7 @@ from components.live import LiveTopics, Loads
 from components.offload import io_bound
 from models import RefundSource
 from services import portal
+from services.auto_pay import auto_pay_view
 from services.branding import get_branding
 from services.credit_actions import CreditOptions
 from services.credit_notes import CreditNoteSummary
@@ -40,7 +42,7 @@ async def home_page(request: Request) -> None:
     current = portal.current()
     branding = await io_bound(get_branding, current.db)
     with frame(_("Home"), branding=branding, principal=principal, active="/"):
-        home = HomeView(current, principal)
+        home = HomeView(current, principal, client_address(request), branding.locale)
     # The frame is answered at once; the figures follow over the page's connection. A burst of Home
     # loads (month-end) then never waits on the database for its answer, and none times out.
     try:
@@ -59,8 +61,9 @@ class HomeView:
     Dialogs live outside the redrawn content, so what the customer is typing in one survives.
     """
 
-    def __init__(self, current: portal.Portal, principal: Principal) -> None:
+    def __init__(self, current: portal.Portal, principal: Principal, ip_address: str, locale: str) -> None:
         self.current, self.principal = current, principal
+        self.ip_address, self.locale = ip_address, locale
         self.dialogs = DialogHost()
         self.body = ui.column().classes("w-full gap-6")
         self.loads = Loads()
@@ -70,6 +73,11 @@ class HomeView:
         ticket = self.loads.start()
         data = await io_bound(home_data, current.db, principal, current.gateway.name)
         dashboard, options, methods = data.dashboard, data.options, data.methods
+        auto_pay = (
+            await io_bound(auto_pay_view, current.db, principal.client_id, clock=current.clock)
+            if methods
+            else None
+        )
         if not self.loads.is_latest(ticket):
             return
         self.body.clear()
@@ -78,7 +86,16 @@ class HomeView:
             with ui.grid().classes("w-full gap-4 grid-cols-1 md:grid-cols-2"):
                 self.account(dashboard)
                 self.addresses(dashboard)
-                card_details(current, principal, methods, self.dialogs, on_done=self.render)
+                card_details(
+                    current,
+                    principal,
+                    methods,
+                    self.dialogs,
+                    on_done=self.render,
+                    auto_pay=auto_pay,
+                    ip_address=self.ip_address,
+                    locale=self.locale,
+                )
                 self.business(dashboard)
 
     def account(self, dashboard: Dashboard) -> None:

@@ -20,6 +20,7 @@ from components.status import status_badge
 from components.tables import PHONE_HIDDEN, compact_on_phone
 from models import RefundSource
 from services import portal
+from services.auto_pay import ScheduledCharge, scheduled_charge
 from services.branding import get_branding
 from services.credit_actions import CreditOptions, credit_options
 from services.dates import format_day
@@ -70,6 +71,7 @@ class InvoiceView:
         self.current, self.principal, self.public_id = current, principal, public_id
         self.dialogs: DialogHost  # made after the comment thread, see invoice_page
         self.loads = Loads()
+        self.charge: ScheduledCharge | None = None
 
     async def load(self) -> tuple[InvoiceDocument, CreditOptions]:
         current = self.current
@@ -78,6 +80,9 @@ class InvoiceView:
             clock=current.clock,
         )  # fmt: skip
         options = await io_bound(credit_options, current.db, self.principal, clock=current.clock)
+        self.charge = await io_bound(
+            scheduled_charge, current.db, self.principal.client_id, self.public_id, clock=current.clock
+        )
         return document, options
 
     def build(self, document: InvoiceDocument) -> None:
@@ -94,6 +99,7 @@ class InvoiceView:
         with self.body:
             _toolbar(document, money, self.forward, options)
             _in_flight_note(document, options, money)
+            _auto_pay_note(self.charge, locale)
             _apply_credits(self, document, options, money)
             with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
                 _parties(document, locale)
@@ -161,6 +167,19 @@ def _in_flight_note(document: InvoiceDocument, options: CreditOptions, money: Fo
                     "A payment of {amount} is being processed. The invoice is marked paid once it clears."
                 ).format(amount=money(busy))
             ).mark("payment-processing")
+
+
+def _auto_pay_note(charge: ScheduledCharge | None, locale: str) -> None:
+    """Auto-pay will charge this invoice: say when and with what, so Pay Now is not needed."""
+    if charge is None:
+        return
+    with ui.row().classes("w-full items-center gap-2 rounded bg-blue-1 text-blue-10 p-3 -mt-2 no-wrap"):
+        ui.icon("autorenew")
+        ui.label(
+            _("This invoice will be charged automatically on {day} with your {method}.").format(
+                day=format_day(charge.on, locale), method=charge.method_text
+            )
+        ).mark("auto-pay-note")
 
 
 def _apply_credits(

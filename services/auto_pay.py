@@ -104,6 +104,14 @@ class ScheduledCharge:
 
 
 @dataclass(frozen=True)
+class AutoPayView:
+    """What Card Details shows: auto-pay on or off, and the charges it will make."""
+
+    status: AutoPayStatus
+    charges: tuple[ScheduledCharge, ...]
+
+
+@dataclass(frozen=True)
 class RetrySettings:
     retry_days: int
     retries: int
@@ -142,6 +150,19 @@ def consent_text(db: Database, principal: Principal, method_public_id: str, gate
 def auto_pay_status(db: Database, client_id: int) -> AutoPayStatus:
     """Whether auto-pay is on for the client, with which method, since when and by whom."""
     with db.reading() as session:
+        return _status(session, client_id)
+
+
+def client_auto_pay_status(db: Database, organization_id: int, client_public_id: str) -> AutoPayStatus:
+    """The business's view of a client's auto-pay (its client page); ``NotFound`` for another's client."""
+    with db.reading() as session:
+        client_id = session.scalar(
+            select(Client.id).where(
+                Client.organization_id == organization_id, Client.public_id == client_public_id
+            )
+        )
+        if client_id is None:
+            raise NotFound("client", client_public_id)
         return _status(session, client_id)
 
 
@@ -242,6 +263,21 @@ def scheduled_charges(db: Database, client_id: int, *, clock: Clock = utc_now) -
                     )
                 )
         return found
+
+
+def auto_pay_view(db: Database, client_id: int, *, clock: Clock = utc_now) -> AutoPayView:
+    """Card Details' auto-pay: on or off, and the charges it will make."""
+    return AutoPayView(auto_pay_status(db, client_id), tuple(scheduled_charges(db, client_id, clock=clock)))
+
+
+def scheduled_charge(
+    db: Database, client_id: int, invoice_public_id: str, *, clock: Clock = utc_now
+) -> ScheduledCharge | None:
+    """When auto-pay will charge this invoice of the client's, and with what; None if it will not."""
+    found = (
+        c for c in scheduled_charges(db, client_id, clock=clock) if c.invoice_public_id == invoice_public_id
+    )
+    return next(found, None)
 
 
 def describe_method(method: SavedPaymentMethod) -> str:

@@ -140,11 +140,15 @@ class MadeInvoice:
 
 def frequency_text(unit: str, every: int) -> str:
     """ "Every month", "Every 2 weeks" ... in the reader's language."""
+    if every == 1:
+        return {DAY: _("Every day"), WEEK: _("Every week"), MONTH: _("Every month"), YEAR: _("Every year")}[
+            unit
+        ]
     texts = {
-        DAY: ngettext("Every day", "Every {count} days", every),
-        WEEK: ngettext("Every week", "Every {count} weeks", every),
-        MONTH: ngettext("Every month", "Every {count} months", every),
-        YEAR: ngettext("Every year", "Every {count} years", every),
+        DAY: ngettext("Every {count} day", "Every {count} days", every),
+        WEEK: ngettext("Every {count} week", "Every {count} weeks", every),
+        MONTH: ngettext("Every {count} month", "Every {count} months", every),
+        YEAR: ngettext("Every {count} year", "Every {count} years", every),
     }
     return texts[unit].format(count=every)
 

@@ -21,6 +21,7 @@ from components.status import status_color
 from components.tables import PHONE_HIDDEN, compact_on_phone
 from services import portal
 from services.account_details import AddressInput
+from services.auto_pay import AutoPayStatus, client_auto_pay_status
 from services.branding import get_branding
 from services.clients import (
     ACTIVE,
@@ -144,6 +145,7 @@ async def client_page(request: Request, public_id: str) -> None:
             table.add_slot("body-cell-status", STATUS_CELL)
         contacts = ContactsSection(staff, client.public_id, host, locale)
         reminders = RemindersSection(staff, client.public_id, locale)
+        auto_pay = ui.column().classes("w-full gap-2").mark("client-auto-pay")
 
     def show_overview(view: ClientView) -> None:
         overview.clear()
@@ -203,6 +205,27 @@ async def client_page(request: Request, public_id: str) -> None:
     ]
     await contacts.reload()
     await reminders.reload()
+    status = await io_bound(client_auto_pay_status, current.db, staff.organization_id, public_id)
+    with auto_pay:
+        _auto_pay_state(status, locale)
+
+
+def _auto_pay_state(status: AutoPayStatus, locale: str) -> None:
+    """Whether the customer turned auto-pay on, with which method, when and who (only they can change it)."""
+    section_heading(_("Auto-pay"))
+    if status.enabled and status.consented_at is not None:
+        text = _("On: each new invoice is charged to the customer's {method} on its due date.").format(
+            method=status.method_text
+        )
+        given = _("Consent given by {name} on {day}.").format(
+            name=status.consented_by, day=format_day(status.consented_at, locale)
+        )
+        ui.label(text).classes("text-sm").mark("client-auto-pay-state")
+        ui.label(given).classes("text-sm text-grey-7")
+    else:
+        ui.label(_("Off: the customer pays each invoice themselves.")).classes("text-sm").mark(
+            "client-auto-pay-state"
+        )
 
 
 class RemindersSection:

@@ -1,16 +1,18 @@
-"""Settings > Payments: which payment methods customers may use, how long a pay link works, and the
-gateway."""
+"""Settings > Payments: which payment methods customers may use, how long a pay link works, how a failed
+automatic payment is retried, and the gateway."""
 
 from __future__ import annotations
 
 from fastapi import Request
 from nicegui import ui
 
+from components.auto_pay_retries import AutoPayRetriesCard
 from components.banner import banner
 from components.field_errors import show_field_error
 from components.offload import gateway_bound, io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
+from services.auto_pay import get_retry_settings
 from services.errors import DomainError, InvalidDetails, human_message
 from services.i18n import N_, _, ngettext
 from services.pay_links import pay_link_days, set_pay_link_days
@@ -48,6 +50,9 @@ async def settings_payments_page(request: Request) -> None:
         days = await io_bound(pay_link_days, current.db, staff.organization_id)
         MethodsCard(current, staff, settings.methods)
         PayLinksCard(current, staff, days)
+        AutoPayRetriesCard(
+            current, staff, await io_bound(get_retry_settings, current.db, staff.organization_id)
+        )
         GatewayCard(current, staff, settings)
 
 
