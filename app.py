@@ -171,6 +171,8 @@ def configure(settings: Settings) -> portal.Portal:
     import pages.admin.login
     import pages.admin.payments
     import pages.admin.quotes
+    import pages.admin.recurring
+    import pages.admin.recurring_editor
     import pages.admin.refunds
     import pages.admin.settings
     import pages.admin.settings_api_keys

@@ -34,13 +34,14 @@ DASHBOARD = NavEntry(N_("Dashboard"), "dashboard", "/admin")
 CLIENTS = NavEntry(N_("Clients"), "groups", "/admin/clients")
 QUOTES = NavEntry(N_("Quotes"), "request_quote", "/admin/quotes")
 INVOICES = NavEntry(N_("Invoices"), "receipt_long", "/admin/invoices")
+RECURRING = NavEntry(N_("Recurring invoices"), "event_repeat", "/admin/recurring")
 CREDIT_NOTES = NavEntry(N_("Credit Notes"), "note_alt", "/admin/credit-notes")
 PAYMENTS = NavEntry(N_("Payments"), "payments", "/admin/payments")
 REFUNDS = NavEntry(N_("Refund Requests"), "currency_exchange", "/admin/refunds")
 CONVERSATIONS = NavEntry(N_("Conversations"), "forum", "/admin/conversations")
 SETTINGS = NavEntry(N_("Settings"), "settings", "/admin/settings")
 ACCOUNT = NavEntry(N_("My account"), "account_circle", "/admin/account")  # two-factor sign-in
-WORK = (DASHBOARD, CLIENTS, QUOTES, INVOICES, CREDIT_NOTES, PAYMENTS, REFUNDS, CONVERSATIONS)
+WORK = (DASHBOARD, CLIENTS, QUOTES, INVOICES, RECURRING, CREDIT_NOTES, PAYMENTS, REFUNDS, CONVERSATIONS)
 
 
 def navigation(staff: StaffPrincipal) -> tuple[NavEntry, ...]:
