@@ -7,6 +7,7 @@ accepted already. An expired quote (valid-until passed in the business's time zo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -39,6 +40,8 @@ from services.totals import LineInput
 
 MAX_SIGNATURE_LENGTH = 200
 MAX_REASON_LENGTH = 2000
+# A reason keeps its line breaks and tabs; every other control character is dropped, as in a review.
+_REASON_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -105,16 +108,19 @@ def accept_quote(
 ) -> AcceptedQuote:
     """The customer accepts a quote, signing with their typed full name; its invoice is made at once.
 
-    With no deposit the invoice carries the quote's lines; with one it is a retainer invoice for that
-    share of the quote's total (rounded half-up to the minor unit). It is issued and e-mailed like an
-    invoice the business sends. ``InvalidDetails`` keyed ``signature`` for a missing name,
-    ``QuoteExpired`` after its valid-until day, ``InvalidStatusChange`` once it was answered.
+    With no deposit (or one that rounds to nothing) the invoice carries the quote's lines; with one it is
+    a retainer invoice for that share of the quote's total (rounded half-up to the minor unit). It is
+    issued and e-mailed like an invoice the business sends. ``InvalidDetails`` keyed ``signature`` for a
+    missing name, one too long or with control or invisible characters, ``QuoteExpired`` after its
+    valid-until day, ``InvalidStatusChange`` once it was answered.
     """
     name = " ".join(signature.split())
     if not name:
         raise InvalidDetails({"signature": _("Type your full name to sign the acceptance.")})
     if len(name) > MAX_SIGNATURE_LENGTH:
         raise InvalidDetails({"signature": _("The name can be at most 200 characters long.")})
+    if not name.isprintable():  # control, invisible or bidi characters: the proof would not read as signed
+        raise InvalidDetails({"signature": _("Remove the special (control) characters.")})
     now = clock()
     with db.transaction() as session:
         quote = _answerable(session, principal, public_id, now, "accepted")
@@ -143,7 +149,7 @@ def decline_quote(
     clock: Clock = utc_now,
 ) -> None:
     """The customer declines a quote, saying why (required: the business wants to know)."""
-    text = reason.strip()
+    text = _REASON_CONTROL.sub("", reason.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if not text:
         raise InvalidDetails({"reason": _("Tell us why you decline the quote.")})
     if len(text) > MAX_REASON_LENGTH:
@@ -181,8 +187,8 @@ def _invoice_for(session: Session, quote: Quote, *, now: datetime, base_url: str
     """The accepted quote's invoice, issued and e-mailed in the caller's transaction."""
     organization = session.get_one(Organization, quote.organization_id)
     today = business_day(now, organization.time_zone)
-    if quote.deposit_percent:
-        deposit = deposit_amount(Money(quote.total_minor, quote.currency), quote.deposit_percent)
+    deposit = deposit_amount(Money(quote.total_minor, quote.currency), quote.deposit_percent)
+    if deposit.minor:  # a deposit that rounds to nothing asks nothing in advance: the quote's own invoice
         with writing_for_client(session, quote.client_id):
             percent = format_decimal(
                 quote.deposit_percent.normalize(), locale=formatting_locale(organization.locale)
