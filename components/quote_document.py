@@ -44,7 +44,8 @@ def _totals(document: QuoteDocument) -> None:
     ]
     if document.deposit_percent:
         percent = f"{document.deposit_percent.normalize():f}"
-        label = _("Deposit on acceptance ({percent} %)").format(percent=percent)
+        # A no-break space: "30 %" is not split over two lines on a phone.
+        label = _("Deposit on acceptance ({percent} %)").format(percent=percent).replace(" %", "\u00a0%")
         figures.append((label, money(document.deposit), "font-semibold", "deposit"))
     with ui.row().classes("w-full justify-end p-5 border-b"):
         with ui.grid(columns="auto auto").classes("gap-x-8 gap-y-2 text-sm"):

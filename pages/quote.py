@@ -158,11 +158,12 @@ class AnswerBox:
                 self.accept_button = (
                     ui.button(_("Accept quote"), icon="check", on_click=self.accept)
                     .props("unelevated no-caps color=positive")
+                    .classes("max-sm:w-full")
                     .mark("accept-quote")
                 )
                 ui.button(_("Decline"), icon="close", on_click=self.show_decline).props(
                     "outline no-caps color=grey-8"
-                ).mark("decline-quote")
+                ).classes("max-sm:w-full").mark("decline-quote")
             self.signature_error = ui.label().classes("text-sm text-negative").props("role=alert")
             with ui.column().classes("w-full gap-2") as self.decline_part:
                 self.reason = (

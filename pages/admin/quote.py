@@ -113,7 +113,7 @@ class QuoteSheetView:
                 ui.button(_("Download PDF"), icon="download", on_click=lambda: ui.navigate.to(pdf)).props(
                     "flat no-caps"
                 )
-            self.message = ui.column().classes("w-full")
+            self.message = ui.column().classes("w-full empty:hidden")  # no gap until it says something
             _state_note(document)
             answer_summary(document, invoice_path="/admin/invoices/")
             quote_document(document)
