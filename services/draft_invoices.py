@@ -41,6 +41,7 @@ from services.records import get_client
 from services.totals import HUNDRED, InvalidLine, LineInput, document_totals, line_totals
 
 QUANTITY_DECIMALS = 4  # the stored precision of quantities, discounts and tax rates
+STORED_STEP = Decimal(1).scaleb(-QUANTITY_DECIMALS)
 MAX_QUANTITY = Decimal("9999999999")  # Numeric(14, 4); rates and amounts have ``services.amount_bounds``
 MAX_LINES = 200
 Number = TypeVar("Number", Decimal, Money)
@@ -127,6 +128,16 @@ def line_problem(
         return _("The {field} {problem}.").format(field=term(error.field), problem=term(error.problem))
     except AmountTooLarge as error:
         return human_message(AmountTooLarge(error.name, error.amount, error.limit), locale=locale)
+    # The lines keep four decimals: a finer number would price the document on what its stored lines
+    # (and an invoice made from them) do not add up to.
+    for field, value in (
+        ("quantity", line.quantity),
+        ("discount", line.discount_percent),
+        ("tax rate", line.tax_rate_percent),
+    ):
+        if value != value.quantize(STORED_STEP):
+            refused = InvalidNumber(field, f"{value:f}", "decimals", decimals=QUANTITY_DECIMALS)
+            return human_message(refused, locale=locale)
     if len(line.description) > MAX_TEXT_LENGTH:
         return _("The description can be at most {count} characters long.").format(
             count=format_decimal(MAX_TEXT_LENGTH, locale=locale)

@@ -457,13 +457,6 @@ def test_the_invoice_of_an_accepted_quote_carries_exactly_its_lines_and_totals(d
         ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.totals.line_totals takes a quantity (discount, tax rate) finer than the four decimals"
-    " the lines store: the quote's total is priced on 1.00004, its stored line on 1.0000, so the invoice"
-    " accepting makes is $0.04 less than the quote. The editor and the REST API parse at most four"
-    " decimals, so only a service caller reaches it.",
-)
 def test_a_quantity_finer_than_the_books_keep_is_refused_not_rounded_away(db, customer):
     """Lines store four decimals: a quote priced on 1.00004 hours would carry a total its own stored lines
     (and the invoice made from them) do not add up to."""
