@@ -35,7 +35,7 @@ from services.staff_auth import StaffPrincipal
 PATH = "/admin/recurring"
 COLUMNS: list[dict[str, Any]] = [
     {"name": "client", "label": N_("Client"), "field": "client", "align": "left"},
-    {"name": "amount", "label": N_("Amount"), "field": "amount", "align": "right"},
+    {"name": "amount", "label": N_("Amount"), "field": "amount", "align": "right", **PHONE_HIDDEN},
     {"name": "frequency", "label": N_("Frequency"), "field": "frequency", "align": "left", **PHONE_HIDDEN},
     {"name": "next_run", "label": N_("Next invoice"), "field": "next_run", "align": "left"},
     {"name": "status", "label": N_("Status"), "field": "status", "align": "left", **PHONE_HIDDEN},
@@ -47,8 +47,11 @@ STATUS_COLORS = {
     RecurringStatus.ENDED: "grey-8",
 }
 CLIENT_CELL = """
-<q-td :props="props">
+<q-td :props="props" class="whitespace-normal">
   <a :href="props.row.href" class="text-primary">{{ props.value }}</a>
+  <div class="sm:hidden text-xs text-grey-8">
+    {{ props.row.amount }} · {{ props.row.frequency }} · {{ props.row.status }}
+  </div>
 </q-td>
 """
 STATUS_CELL = """
@@ -58,15 +61,17 @@ STATUS_CELL = """
 """
 ACTIONS_CELL = """
 <q-td :props="props">
-  <q-btn v-if="props.row.pause" flat dense no-caps color="primary" :label="props.row.pause"
-         :aria-label="props.row.pause + ': ' + props.row.client"
-         @click="() => $parent.$emit('pause', props.row)" />
-  <q-btn v-if="props.row.resume" flat dense no-caps color="primary" :label="props.row.resume"
-         :aria-label="props.row.resume + ': ' + props.row.client"
-         @click="() => $parent.$emit('resume', props.row)" />
-  <q-btn v-if="props.row.end" flat dense no-caps color="negative" :label="props.row.end"
-         :aria-label="props.row.end + ': ' + props.row.client"
-         @click="() => $parent.$emit('end', props.row)" />
+  <div class="flex flex-nowrap justify-end max-sm:flex-col max-sm:items-end">
+    <q-btn v-if="props.row.pause" flat dense no-caps color="primary" :label="props.row.pause"
+           :aria-label="props.row.pause + ': ' + props.row.client"
+           @click="() => $parent.$emit('pause', props.row)" />
+    <q-btn v-if="props.row.resume" flat dense no-caps color="primary" :label="props.row.resume"
+           :aria-label="props.row.resume + ': ' + props.row.client"
+           @click="() => $parent.$emit('resume', props.row)" />
+    <q-btn v-if="props.row.end" flat dense no-caps color="negative" :label="props.row.end"
+           :aria-label="props.row.end + ': ' + props.row.client"
+           @click="() => $parent.$emit('end', props.row)" />
+  </div>
 </q-td>
 """
 

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pyotp
 import pytest
 from sqlalchemy import select
 
-from models import Invoice, PortalUser, RefundSource, StaffUser
+from models import Client, Invoice, PortalUser, RefundSource, StaffUser
 from services.credits import request_refund
 from services.demo import CUSTOMER_EMAIL, OWNER_EMAIL
 from services.invoices import PAYABLE_STATUSES
 from services.money import Money
 from services.pay_links import issue_pay_link
+from services.recurring_invoices import ProfileInput, save_profile
 from services.staff_accounts import NewStaff, add_staff
+from services.staff_auth import StaffPrincipal
+from services.totals import LineInput
 from tests.e2e.accessibility import (
     WIDTHS,
     DialogCase,
@@ -40,6 +44,8 @@ PAGES = [
     "/admin/invoices",
     "/admin/invoices/new",
     "/admin/invoices/new?kind=retainer",
+    "/admin/recurring",
+    "/admin/recurring/new",
     "/admin/credit-notes",
     "/admin/payments",
     "/admin/refunds",
@@ -93,6 +99,34 @@ def linked_invoice(demo_portal) -> str:
         assert invoice is not None
         issue_pay_link(session, invoice, now=datetime.now(UTC))
         return f"/admin/invoices/{invoice.public_id}"
+
+
+@pytest.fixture(scope="module")
+def recurring_profile(demo_portal) -> str:
+    """A monthly profile for the demo customer: Recurring invoices lists it and its page opens it."""
+    with portal_database(demo_portal.data_dir) as db:
+        with db.reading() as session:
+            owner = session.scalars(select(StaffUser).where(StaffUser.email == OWNER_EMAIL)).one()
+            client = session.scalars(
+                select(Client)
+                .join(PortalUser, PortalUser.client_id == Client.id)
+                .where(PortalUser.email == CUSTOMER_EMAIL)
+            ).one()
+            staff = StaffPrincipal(owner.id, owner.organization_id, owner.name, owner.email, owner.role, 0)
+            client_public_id = client.public_id
+        typed = ProfileInput(
+            client_public_id=client_public_id,
+            unit="month",
+            every="1",
+            start_date=datetime.now(UTC).date() + timedelta(days=2),
+            ending="after_count",
+            end_date=None,
+            count="12",
+            due_days="14",
+            send=True,
+            lines=[LineInput("Website care plan", Decimal(1), 24900)],
+        )
+        return f"/admin/recurring/{save_profile(db, staff, typed).public_id}"
 
 
 def add_staff_member(demo_portal, width: str) -> str:
@@ -158,7 +192,7 @@ def send_or_void(page) -> None:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_back_office_pages_and_dialogs_have_no_axe_violations(
-    demo_portal, browser, width, refund_request, linked_invoice
+    demo_portal, browser, width, refund_request, linked_invoice, recurring_profile
 ):
     staff = add_staff_member(demo_portal, width)
     found = scan_two_factor_set_up(browser, demo_portal.url, staff, width)
@@ -171,7 +205,10 @@ def test_back_office_pages_and_dialogs_have_no_axe_violations(
     client = first_link(page, demo_portal.url, "/admin/clients", "/admin/clients/")
     invoice = first_link(page, demo_portal.url, "/admin/invoices", "/admin/invoices/")
     found += scan_pages(
-        page, demo_portal.url, [*PAGES, client, invoice, f"{invoice}/edit", linked_invoice], width
+        page,
+        demo_portal.url,
+        [*PAGES, client, invoice, f"{invoice}/edit", linked_invoice, recurring_profile],
+        width,
     )
 
     dialogs = [

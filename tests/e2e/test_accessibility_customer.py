@@ -81,6 +81,7 @@ HOME_DIALOGS = [
     DialogCase("Request Refund", "/", click_button("Request Refund")),
     DialogCase("Edit saved card", "/", open_first_card_edit),
     DialogCase("Remove saved card", "/", click_button("Remove")),
+    DialogCase("Turn on auto-pay", "/", lambda page: page.get_by_role("switch", name="Auto-pay").click()),
 ]
 
 
