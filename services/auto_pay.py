@@ -657,7 +657,7 @@ def _queue_failure(
 
 
 def _covered(session: Session, consent: AutoPayConsent) -> list[Invoice]:
-    """The client's open invoices issued since the consent: the ones auto-pay charges."""
+    """The client's open invoices issued since auto-pay was turned on: the ones auto-pay charges."""
     return list(
         session.scalars(
             select(Invoice)
@@ -666,11 +666,32 @@ def _covered(session: Session, consent: AutoPayConsent) -> list[Invoice]:
                 Invoice.kind == InvoiceKind.INVOICE,
                 Invoice.status.in_(PAYABLE_STATUSES),
                 Invoice.balance_due_minor > 0,
-                Invoice.sent_at >= consent.consented_at,
+                Invoice.sent_at >= _on_since(session, consent),
             )
             .order_by(Invoice.due_date, Invoice.id)
         )
     )
+
+
+def _on_since(session: Session, consent: AutoPayConsent) -> datetime:
+    """When auto-pay was turned on, back through the consents this one replaced: a customer who puts
+    another card on auto-pay (after a decline, typically) still has the invoices issued before it charged,
+    their retries included. ``turn_on_auto_pay`` revokes the consent it replaces at the new one's moment."""
+    since, newer = consent.consented_at, consent.id
+    while (
+        replaced := session.execute(
+            select(AutoPayConsent.id, AutoPayConsent.consented_at)
+            .where(
+                AutoPayConsent.client_id == consent.client_id,
+                AutoPayConsent.id < newer,
+                AutoPayConsent.revoked_at == since,
+            )
+            .order_by(AutoPayConsent.id.desc())
+            .limit(1)
+        ).first()
+    ) is not None:
+        newer, since = replaced
+    return since
 
 
 def _next_day(session: Session, invoice: Invoice, settings: RetrySettings) -> date | None:
