@@ -10,6 +10,8 @@ from nicegui import events, ui
 
 from components.admin_frame import admin_frame
 from components.banner import banner
+from components.dialog_host import DialogHost
+from components.headings import dialog_title
 from components.language import translated_columns
 from components.offload import io_bound
 from components.tables import PHONE_HIDDEN, accessible_headers, compact_on_phone
@@ -41,6 +43,7 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "status", "label": N_("Status"), "field": "status", "align": "left", **PHONE_HIDDEN},
     {"name": "actions", "label": N_("Actions"), "srOnly": True, "field": "id", "align": "right"},
 ]  # fmt: skip
+END_WARNING = N_("It makes no more invoices and cannot be resumed. The invoices it made stay as they are.")
 STATUS_COLORS = {
     RecurringStatus.ACTIVE: "green-9",
     RecurringStatus.PAUSED: "orange-10",
@@ -89,6 +92,7 @@ async def recurring_page(request: Request) -> None:
                 "others, and sends it to the customer or keeps it as a draft."
             )
         ).classes("text-sm text-grey-8")
+        host = DialogHost()
         notice = ui.column().classes("w-full gap-2")
         with ui.row().classes("w-full items-center gap-3"):
             count = ui.label().classes("text-sm text-grey-7").mark("profile-count")
@@ -154,7 +158,27 @@ async def recurring_page(request: Request) -> None:
         "resume",
         change(resume_profile, _("The profile for {client} is active again, from its next day on.")),
     )
-    table.on("end", change(end_profile, _("The profile for {client} has ended; the invoices it made stay.")))
+    ended = change(end_profile, _("The profile for {client} has ended; the invoices it made stay."))
+
+    def confirm_end(event: events.GenericEventArguments) -> None:
+        def build() -> ui.dialog:
+            async def confirmed() -> None:
+                dialog.close()
+                await ended(event)
+
+            with ui.dialog() as dialog, ui.card().classes("max-w-md gap-3 p-6"):
+                dialog_title(dialog, _("End the profile for {client}?").format(client=event.args["client"]))
+                ui.label(_(END_WARNING)).classes("text-sm text-grey-8")
+                with ui.row().classes("w-full justify-end gap-2"):
+                    ui.button(_("Cancel"), on_click=dialog.close).props("flat no-caps")
+                    ui.button(_("End profile"), on_click=confirmed).props(
+                        "unelevated no-caps color=negative"
+                    ).mark("end-confirm")
+            return dialog
+
+        host.show(build)
+
+    table.on("end", confirm_end)
     await reload()
 
 

@@ -218,6 +218,7 @@ def test_back_office_pages_and_dialogs_have_no_axe_violations(
         DialogCase("Disable contact", client, click_button("Disable")),
         DialogCase("Send or Void", invoice, send_or_void),
         DialogCase("Revoke pay links", linked_invoice, click_button("Revoke pay links")),
+        DialogCase("End recurring profile", "/admin/recurring", click_button("End: ", exact=False)),
     ]
     found += scan_dialogs(page, demo_portal.url, dialogs, width)
     context.close()

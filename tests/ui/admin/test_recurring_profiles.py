@@ -83,6 +83,9 @@ async def test_a_profile_is_paused_resumed_and_ended_from_the_list(owner: User) 
     act("resume")
     await until(lambda: profiles()[0][2] == "active")
     act("end")
+    await owner.should_see("End the profile for Bluebird Cafe?", retries=WAIT)
+    assert profiles()[0][2] == "active"  # not before it is confirmed
+    owner.find(marker="end-confirm").click()
     await until(lambda: profiles()[0][2] == "ended")
     await owner.should_see("has ended; the invoices it made stay.", retries=WAIT)
 
