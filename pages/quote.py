@@ -221,6 +221,7 @@ class AnswerBox:
                 view.public_id,
                 reason=str(self.reason.value or ""),
                 ip_address=view.address,
+                base_url=current.settings.public_url,
                 events=current.events,
                 clock=current.clock,
             )

@@ -36,6 +36,7 @@ from services.quote_documents import (
     quote_document,
     status_label,
 )
+from services.quote_emails import queue_quote_answered_notice
 from services.totals import LineInput
 
 MAX_SIGNATURE_LENGTH = 200
@@ -132,6 +133,8 @@ def accept_quote(
         record_event(session, "quote.accepted", at=now, portal_user_id=principal.portal_user_id,
                      client_id=quote.client_id, subject=("quote", quote.id), ip_address=ip_address,
                      details={"signature": name, "invoice": invoice.number})  # fmt: skip
+        queue_quote_answered_notice(session, quote, customer=principal.name, customer_email=principal.email,
+                                    invoice_number=invoice.number, base_url=base_url, now=now)  # fmt: skip
         accepted = AcceptedQuote(invoice.public_id, invoice.number, invoice.kind == InvoiceKind.RETAINER)
         client_public_id = session.get_one(Client, quote.client_id).public_id
     _notify(events, public_id, client_public_id)
@@ -145,10 +148,12 @@ def decline_quote(
     *,
     reason: str,
     ip_address: str,
+    base_url: str = "",
     events: Events | None = None,
     clock: Clock = utc_now,
 ) -> None:
-    """The customer declines a quote, saying why (required: the business wants to know)."""
+    """The customer declines a quote, saying why (required: the business wants to know, and is told by
+    e-mail with a link under ``base_url``, as it is of an acceptance)."""
     text = _REASON_CONTROL.sub("", reason.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if not text:
         raise InvalidDetails({"reason": _("Tell us why you decline the quote.")})
@@ -163,6 +168,8 @@ def decline_quote(
         record_event(session, "quote.declined", at=now, portal_user_id=principal.portal_user_id,
                      client_id=quote.client_id, subject=("quote", quote.id), ip_address=ip_address,
                      details={"reason": text})  # fmt: skip
+        queue_quote_answered_notice(session, quote, customer=principal.name, customer_email=principal.email,
+                                    invoice_number="", base_url=base_url, now=now)  # fmt: skip
         client_public_id = session.get_one(Client, quote.client_id).public_id
     _notify(events, public_id, client_public_id)
 

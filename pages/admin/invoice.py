@@ -4,7 +4,7 @@ links its e-mails carried, Download PDF."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 from nicegui import ui
@@ -13,8 +13,8 @@ from nicegui import ui
 import pages.admin.invoice_editor  # noqa: F401
 from components.admin_frame import admin_frame
 from components.banner import banner
+from components.confirmation import confirmation
 from components.dialog_host import DialogHost
-from components.headings import dialog_title
 from components.invoice_document import invoice_document
 from components.offload import io_bound
 from components.status import status_badge
@@ -115,7 +115,7 @@ class InvoiceActions:
     def _confirm_send(self) -> None:
         number = self.sheet.document.number
         self.dialogs.show(
-            lambda: _confirmation(
+            lambda: confirmation(
                 _("Send invoice {number}?").format(number=number),
                 _(
                     "The customer sees it in the portal from now on and gets an e-mail with a link to it. "
@@ -129,7 +129,7 @@ class InvoiceActions:
     def _confirm_void(self) -> None:
         number = self.sheet.document.number
         self.dialogs.show(
-            lambda: _confirmation(
+            lambda: confirmation(
                 _("Void invoice {number}?").format(number=number),
                 _(
                     "The invoice stays on record, marked void, and the customer no longer owes it. "
@@ -144,7 +144,7 @@ class InvoiceActions:
     def _confirm_revoke(self) -> None:
         number = self.sheet.document.number
         self.dialogs.show(
-            lambda: _confirmation(
+            lambda: confirmation(
                 _("Revoke the pay links of invoice {number}?").format(number=number),
                 _(
                     "The links sent in this invoice's e-mails stop working at once: whoever opens one is "
@@ -194,20 +194,3 @@ class InvoiceActions:
         self.message.clear()
         with self.message:
             banner("negative", text)
-
-
-def _confirmation(
-    title: str, text: str, action: str, on_confirm: Callable[[], Awaitable[None]], *, color: str = "primary"
-) -> ui.dialog:
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md gap-4"):
-        dialog_title(dialog, title)
-        ui.label(text).classes("text-sm text-grey-9")
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button(_("Cancel"), on_click=dialog.close).props("flat no-caps")
-
-            async def confirm() -> None:
-                dialog.close()
-                await on_confirm()
-
-            ui.button(action, on_click=confirm).props(f"unelevated no-caps color={color}")
-    return dialog

@@ -12,6 +12,7 @@ import pages.admin.quote_editor  # noqa: F401
 from components.admin_frame import admin_frame
 from components.banner import banner
 from components.comments import comment_bubble
+from components.confirmation import confirmation
 from components.dialog_host import DialogHost
 from components.headings import section_heading
 from components.live import LiveTopics, Loads
@@ -19,7 +20,6 @@ from components.offload import io_bound
 from components.quote_document import answer_summary, quote_document
 from components.status import status_badge
 from components.url_params import UrlParams
-from pages.admin.invoice import _confirmation
 from services import portal
 from services.branding import get_branding
 from services.comments import MAX_COMMENT_LENGTH, CommentView, business_quote_thread, reply_on_quote
@@ -120,7 +120,7 @@ class QuoteSheetView:
 
     def _confirm_send(self, document: QuoteDocument) -> None:
         self.dialogs.show(
-            lambda: _confirmation(
+            lambda: confirmation(
                 _("Send quote {number}?").format(number=document.number),
                 _(
                     "The customer sees it in the portal from now on and gets an e-mail with a link to it, "

@@ -225,8 +225,12 @@ def test_accepting_makes_an_issued_invoice_with_the_quotes_lines_and_keeps_the_s
         assert (invoice.notes, invoice.terms) == ("Thanks for asking.", "Half up front.")
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "quote.accepted")).one()
         assert (event.ip_address, event.details["signature"]) == ("203.0.113.7", "Ann Smith")
-        mails = session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
-        assert "INV-00001" in mails[-1].subject  # the invoice is e-mailed as one the business sends
+        to_customer = session.scalars(
+            select(OutboxEmail.subject).where(OutboxEmail.to_addresses.contains("ann@client.example"))
+        ).all()
+        assert any(
+            "INV-00001" in subject for subject in to_customer
+        )  # e-mailed as the business's invoices are
     document = client_quote(db, customer, public_id, now=at)
     assert (document.status_label, document.invoice_number) == ("Accepted", "INV-00001")
     assert document.answer is not None
@@ -433,3 +437,25 @@ def test_a_quote_has_a_comment_thread_of_its_own_scoped_to_its_client(db, custom
     draft = write_quote(db, customer)
     with pytest.raises(NotFound):  # a draft is not the customer's to comment on
         add_quote_comment(db, customer, draft, "Hello?", clock=lambda: NOW)
+
+
+def test_the_business_is_told_of_an_acceptance_and_of_a_decline_with_its_reason(db, customer):
+    accepted, declined = sent_quote(db, customer), sent_quote(db, customer)
+    accept(db, customer, accepted)
+    decline_quote(db, customer, declined, reason="Too late for our season.", ip_address="", base_url=BASE,
+                  clock=lambda: NOW)  # fmt: skip
+    with db.reading() as session:
+        notices = session.scalars(
+            select(OutboxEmail)
+            .where(OutboxEmail.to_addresses == "hello@acme.example")
+            .order_by(OutboxEmail.id)
+        ).all()
+    assert [notice.subject for notice in notices] == [
+        "Quote QT-00001 accepted by Client Ltd",
+        "Quote QT-00002 declined by Client Ltd",
+    ]
+    assert "signing as “Ann Smith”" in notices[0].body_text
+    assert "Invoice INV-00001 was issued for it" in notices[0].body_text
+    assert "Reason: Too late for our season." in notices[1].body_text
+    assert f"{BASE}/admin/quotes/{declined}" in notices[1].body_text
+    assert notices[1].reply_to == "ann@client.example"

@@ -5,6 +5,7 @@ carries exactly the quote's lines and total. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -406,10 +407,14 @@ lines_strategy = st.lists(
 )
 
 
+# Each example adds a customer to the same database: id(lines) could repeat between examples, a count cannot.
+CUSTOMER_NUMBERS = itertools.count()
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=lines_strategy, currency=st.sampled_from(["USD", "JPY", "KWD"]))
 def test_the_invoice_of_an_accepted_quote_carries_exactly_its_lines_and_totals(db, lines, currency):
-    customer = make_customer(db, currency=currency, email=f"ann{id(lines)}@client.example")
+    customer = make_customer(db, currency=currency, email=f"ann{next(CUSTOMER_NUMBERS)}@client.example")
     public_id = sent_quote(db, customer, lines=lines)
     sheet = quote_sheet(db, customer.organization_id, public_id, now=NOW)
     accepted = accept(db, customer, public_id)
