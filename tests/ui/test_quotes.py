@@ -218,3 +218,19 @@ async def test_a_comment_on_a_quote_is_kept_in_its_thread(user: User):
 
     await until(lambda: bodies() == ["Could you start a week earlier?"])
     await user.should_see("You", retries=WAIT)  # the thread shows it as the reader's own
+
+
+async def test_the_quote_page_its_refusals_and_its_pdf_are_in_the_readers_language(user: User):
+    public_id = make_quote(deposit="10")
+    user.http_client.headers["accept-language"] = "de"
+    await post_login(user)
+    await user.open(f"/quotes/{public_id}")
+    await user.should_see("Angebot annehmen", retries=WAIT)
+    await user.should_see("Ihre Antwort")
+    await user.should_see("Anzahlung bei Annahme (10\u00a0%)")
+    user.find(marker="accept-quote").click()  # no name typed: refused in the page's language
+    await user.should_see("Geben Sie Ihren vollständigen Namen ein, um die Annahme zu unterschreiben.")
+    response = await user.http_client.get(f"/quotes/{public_id}/pdf")
+    text = " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Angebot" in text
+    assert "Gültig bis" in text
