@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -51,9 +51,10 @@ from services.invoice_emails import invoice_link, recipients
 from services.invoices import PAYABLE_STATUSES
 from services.language_settings import writing_for_client
 from services.money import Money, format_money
-from services.online_payments import in_flight, pay, plan_pay_invoice
+from services.online_payments import PaymentPlan, in_flight, pay, settle_with_credits
 from services.outbox import queue_email, secret_link
 from services.pay_links import issue_pay_link, pay_link_url
+from services.pay_now import choose, offer_pay_now
 from services.principal import Principal
 from services.scheduler import arm
 from services.staff_auth import StaffPrincipal, require_owner
@@ -124,16 +125,6 @@ class AttemptReport:
     status: str
 
 
-@dataclass(frozen=True)
-class _Payer:
-    """Pays for the client as the customer who gave the consent, with no session of theirs."""
-
-    client_id: int
-    organization_id: int
-    email: str
-    portal_user_id: int | None
-
-
 # --- the customer's side -----------------------------------------------------------------------------
 
 
@@ -194,6 +185,7 @@ def turn_on_auto_pay(
             raise InvalidDetails(
                 {"consent": _("The consent changed while the page was open; please read it again.")}
             )
+        _close_removed(session, principal.client_id)
         _revoke(session, principal.client_id, now)
         consent = AutoPayConsent(
             client_id=principal.client_id,
@@ -368,9 +360,9 @@ def charge_due_invoices(
         ).all()
         due: list[tuple[int, int]] = []
         consents = session.scalars(
-            select(AutoPayConsent)
+            _active_consents()
             .join(Client, Client.id == AutoPayConsent.client_id)
-            .where(Client.organization_id == organization_id, AutoPayConsent.revoked_at.is_(None))
+            .where(Client.organization_id == organization_id)
         ).all()
         for consent in consents:
             for invoice in _covered(session, consent):
@@ -397,10 +389,12 @@ def charge_due_invoices(
             .where(Invoice.organization_id == organization_id, AutoPayAttempt.status.in_((STARTED, WAITING)))
         )
         any_on = session.scalar(
-            select(func.count())
-            .select_from(AutoPayConsent)
-            .join(Client, Client.id == AutoPayConsent.client_id)
-            .where(Client.organization_id == organization_id, AutoPayConsent.revoked_at.is_(None))
+            select(func.count()).select_from(
+                _active_consents()
+                .join(Client, Client.id == AutoPayConsent.client_id)
+                .where(Client.organization_id == organization_id)
+                .subquery()
+            )
         )
     if still_awaited:
         return reports, now + WAITING_CHECK
@@ -476,7 +470,10 @@ def _charge(
         method = session.get_one(SavedPaymentMethod, consent.saved_method_id)
         user_email = session.scalar(select(PortalUser.email).where(PortalUser.id == consent.portal_user_id))
         client = session.get_one(Client, client_id)
-        payer = _Payer(client_id, client.organization_id, user_email or client.email, consent.portal_user_id)
+        who = session.scalar(select(PortalUser.name).where(PortalUser.id == consent.portal_user_id)) or ""
+        payer = Principal(
+            consent.portal_user_id, client_id, client.organization_id, who, user_email or client.email, 0
+        )
         public_id, invoice_number = invoice.public_id, invoice.number
         removed = method.removed_at is not None
         request = ChargeRequest("", 0, "", "", saved_method_id=method.gateway_method_id)
@@ -493,7 +490,10 @@ def _charge(
             clock,
         )
     try:
-        plan = plan_pay_invoice(db, payer, public_id, clock=clock)
+        plan = _plan(db, payer, public_id, clock)
+        if plan.charge.minor == 0:  # the credits and retainer cover it: nothing is charged
+            settle_with_credits(db, payer, plan, clock=clock)
+            return _finish(db, attempt_id, SUCCEEDED, None, "", settings, base_url, clock)
         outcome = pay(db, gateway, payer, plan, request, clock=clock)
     except PaymentInDoubt as error:
         _link_payment(db, attempt_id, error.payment_public_id, clock)
@@ -508,6 +508,13 @@ def _charge(
         return _finish(db, attempt_id, FAILED, payment_id, outcome.failure_message, settings, base_url, clock)
     _link_payment(db, attempt_id, outcome.payment_public_id, clock)  # processing, or a challenge pending
     return AttemptReport(invoice_number, number, WAITING)
+
+
+def _plan(db: Database, payer: Principal, invoice_public_id: str, clock: Clock) -> PaymentPlan:
+    """What Pay Now would plan for this invoice alone: what can be paid of it now, with the available
+    credits and retainer used first (``services.pay_now``); the card or account is charged the rest."""
+    offer = offer_pay_now(db, payer, clock=clock)
+    return choose(offer, {invoice_public_id: offer.line(invoice_public_id).amount})
 
 
 def _settle(
@@ -723,13 +730,41 @@ def _failures(session: Session, invoice_id: int) -> int:
     )
 
 
+def _active_consents() -> Select[AutoPayConsent]:
+    """Consents in force: not turned off, and their card or account not removed since (removing the
+    method auto-pay uses turns auto-pay off: nothing is promised or charged with a method that is gone)."""
+    return (
+        select(AutoPayConsent)
+        .join(SavedPaymentMethod, SavedPaymentMethod.id == AutoPayConsent.saved_method_id)
+        .where(AutoPayConsent.revoked_at.is_(None), SavedPaymentMethod.removed_at.is_(None))
+    )
+
+
 def _consent(session: Session, client_id: int) -> AutoPayConsent | None:
     return session.scalars(
-        select(AutoPayConsent)
-        .where(AutoPayConsent.client_id == client_id, AutoPayConsent.revoked_at.is_(None))
+        _active_consents()
+        .where(AutoPayConsent.client_id == client_id)
         .order_by(AutoPayConsent.id.desc())
         .limit(1)
     ).first()
+
+
+def _close_removed(session: Session, client_id: int) -> None:
+    """Record as turned off, when their method was removed, the consents whose method is gone: a consent
+    given later does not carry them on (``_on_since``)."""
+    rows = session.execute(
+        select(AutoPayConsent.id, SavedPaymentMethod.removed_at)
+        .join(SavedPaymentMethod, SavedPaymentMethod.id == AutoPayConsent.saved_method_id)
+        .where(
+            AutoPayConsent.client_id == client_id,
+            AutoPayConsent.revoked_at.is_(None),
+            SavedPaymentMethod.removed_at.is_not(None),
+        )
+    ).all()
+    for consent_id, removed_at in rows:
+        session.connection().execute(
+            update(AutoPayConsent).where(AutoPayConsent.id == consent_id).values(revoked_at=removed_at)
+        )
 
 
 def _status(session: Session, client_id: int) -> AutoPayStatus:

@@ -10,6 +10,7 @@ import asyncio
 import re
 import threading
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, update
@@ -38,6 +39,7 @@ from services.auto_pay import (
     turn_off_auto_pay,
     turn_on_auto_pay,
 )
+from services.credit_notes import issue_credit_note
 from services.errors import InvalidDetails, NotFound, OwnerOnly
 from services.gateways.base import CardDetails, ChargeRequest
 from services.gateways.sandbox import SandboxGateway
@@ -50,6 +52,7 @@ from services.pay_links import open_pay_link
 from services.principal import Principal
 from services.reconciliation import reconcile_payments
 from services.scheduler import Scheduler, job_state
+from services.totals import LineInput
 from tests.factories import NOW, Clock, make_customer, make_sent_invoice
 from tests.unit.services.test_reminders import make_owner
 
@@ -363,14 +366,37 @@ def test_an_invoice_paid_or_voided_meanwhile_is_never_charged(db, gateway, books
     assert count(db, AutoPayAttempt) == 0
 
 
-def test_a_removed_card_fails_the_charge_and_the_customer_is_told(db, gateway, books, clock):
+def test_removing_the_card_turns_auto_pay_off_and_a_new_consent_covers_only_what_comes_after(
+    db, gateway, books, clock
+):
     principal, invoice = books
     with db.transaction() as session:
         session.execute(update(SavedPaymentMethod).values(removed_at=at(DUE - timedelta(days=1))))
 
-    assert run_on(db, gateway, principal, clock, DUE) == [(invoice.number, 1, "failed")]
-    assert "was removed" in emails_about(db, "Automatic payment")[0].body_text
-    assert payments(db, principal) == []
+    assert auto_pay_status(db, principal.client_id) == AutoPayStatus(False)
+    assert scheduled_charges(db, principal.client_id, clock=clock) == []
+    assert run_on(db, gateway, principal, clock, DUE) == []
+    assert emails_about(db, "Automatic payment") == []
+    other = saved_card(db, gateway, principal, clock, "5555555555554444")
+    clock.now = at(DUE + timedelta(days=1))
+    turn_on(db, principal, other, clock)
+    assert run_on(db, gateway, principal, clock, DUE + timedelta(days=2)) == []  # issued while it was off
+    assert invoice_state(db, invoice) == ("sent", 25000)
+
+
+def test_available_credits_are_used_first_and_cover_an_invoice_without_a_charge(db, gateway, books, clock):
+    principal, invoice = books
+    issue_credit_note(
+        db,
+        client_id=principal.client_id,
+        lines=[LineInput("Goodwill", Decimal(1), 30000)],
+        issue_date=NOW.date(),
+    )
+
+    assert run_on(db, gateway, principal, clock, DUE) == [(invoice.number, 1, "succeeded")]
+    assert invoice_state(db, invoice) == ("paid", 0)
+    assert payments(db, principal) == []  # no card charge at all
+    assert run_on(db, gateway, principal, clock, DUE, hour=15) == []
 
 
 def test_two_runs_at_the_same_moment_charge_once(db, gateway, books, clock):

@@ -547,7 +547,7 @@ def test_a_crash_between_the_claim_and_the_charge_charges_on_a_later_run(
     principal, _method, invoice = books
     before = charges(db)
     with monkeypatch.context() as patched:
-        patched.setattr(auto_pay, "plan_pay_invoice", lost_connection)
+        patched.setattr(auto_pay, "offer_pay_now", lost_connection)
         with pytest.raises(OperationalError):
             run_on(db, gateway, principal, clock, DUE)
     assert attempts(db) == [(1, "started")]
