@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from io import BytesIO
 
 import pytest
@@ -467,4 +467,70 @@ def test_a_quantity_finer_than_the_books_keep_is_refused_not_rounded_away(db, cu
     (and the invoice made from them) do not add up to."""
     with pytest.raises(InvalidDetails) as refused:
         write_quote(db, customer, lines=[LineInput("Hours", Decimal("1.00004"), 100_000_00)])
+    assert set(refused.value.errors) == {"line 1"}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ("accept", "A" * 200),
+        ("accept", "Ann 😀 Smith 🇩🇪 𝔄𝔫𝔫 ﷽"),
+        ("accept", "عبد الله بن محمد"),
+        ("decline", "x" * 2000),
+        ("decline", "Too dear 😀\n" * 150),
+    ],
+    ids=["long-signature", "emoji-signature", "arabic-signature", "unbroken-reason", "emoji-reason"],
+)
+def test_the_pdf_of_an_answered_quote_renders_whatever_the_customer_typed(db, customer, answer):
+    kind, text = answer
+    public_id = sent_quote(db, customer)
+    if kind == "accept":
+        accept(db, customer, public_id, name=text)
+    else:
+        decline(db, customer, public_id, reason=text)
+    for document in (
+        client_quote(db, customer, public_id, now=SIGNED_AT),
+        quote_sheet(db, customer.organization_id, public_id, now=SIGNED_AT),
+    ):
+        pages = PdfReader(BytesIO(render_quote_pdf(document))).pages
+        assert "QT-00001" in " ".join(page.extract_text() or "" for page in pages)
+
+
+def test_quotes_written_at_once_take_distinct_numbers(db, customer):
+    start = threading.Barrier(4)
+    made: list[str] = []
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        start.wait()
+        try:
+            made.append(write_quote(db, customer))
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    with db.reading() as session:
+        assert sorted(session.scalars(select(Quote.number))) == [f"QT-0000{n}" for n in range(1, 5)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=InvalidOperation,
+    reason="services.totals.line_totals rounds quantity x rate in the default decimal context: a rate or"
+    " quantity past 28 digits raises decimal.InvalidOperation out of create_quote (and the invoice"
+    " services) instead of InvalidDetails for the line; the editor and the REST API bound both first",
+)
+@pytest.mark.parametrize(
+    "line",
+    [LineInput("Big", Decimal(1), 10**30), LineInput("Big", Decimal("1E+30"), 1)],
+    ids=["rate", "quantity"],
+)
+def test_an_absurd_rate_or_quantity_is_refused_for_its_line(db, customer, line):
+    with pytest.raises(InvalidDetails) as refused:
+        write_quote(db, customer, lines=[line])
     assert set(refused.value.errors) == {"line 1"}
