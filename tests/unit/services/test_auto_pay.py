@@ -399,6 +399,44 @@ def test_available_credits_are_used_first_and_cover_an_invoice_without_a_charge(
     assert run_on(db, gateway, principal, clock, DUE, hour=15) == []
 
 
+@pytest.mark.parametrize(("outcome", "settled"), [("ok", "succeeded"), ("fail", "failed")])
+def test_a_bank_debit_is_awaited_while_it_processes_and_settled_once(db, gateway, clock, outcome, settled):
+    principal = make_customer(db)
+    with db.transaction() as session:
+        account = SavedPaymentMethod(
+            client_id=principal.client_id,
+            gateway="sandbox",
+            gateway_method_id=f"pm_sbx_bank_{outcome}_3000_x",
+            kind="bank_account",
+            brand="SEPA Direct Debit",
+            last4="3000",
+            created_at=clock(),
+        )
+        session.add(account)
+        session.flush()
+        method = account.public_id
+    clock.now = NOW - timedelta(hours=1)
+    turn_on(db, principal, method, clock)
+    invoice = make_sent_invoice(db, principal.client_id, 25000, due_in_days=10)
+
+    assert run_on(db, gateway, principal, clock, DUE) == [(invoice.number, 1, "waiting")]
+    assert run_on(db, gateway, principal, clock, DUE, hour=10) == []  # still processing: no second debit
+    with db.reading() as session:
+        assert session.scalars(
+            select(Payment.status).where(Payment.client_id == principal.client_id)
+        ).all() == ["processing"]
+    clock.now = at(DUE, 11)
+    assert reconcile_payments(db, [gateway], clock=clock).booked == 1
+    assert run_on(db, gateway, principal, clock, DUE, hour=11) == [(invoice.number, 1, settled)]
+    assert run_on(db, gateway, principal, clock, DUE, hour=12) == []
+
+    assert invoice_state(db, invoice) == (("paid", 0) if outcome == "ok" else ("sent", 25000))
+    failures = emails_about(db, "Automatic payment of invoice")
+    assert len(failures) == (0 if outcome == "ok" else 1)
+    if failures:
+        assert "We will try again on Jun 28, 2026." in failures[0].body_text
+
+
 def test_two_runs_at_the_same_moment_charge_once(db, gateway, books, clock):
     principal, _invoice = books
     for amount in (1100, 1200):
