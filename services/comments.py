@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from models import Comment, Invoice, Organization, PortalUser, Quote, QuoteStatus, StaffUser
 from services.audit import record_event
 from services.clock import Clock, utc_now
-from services.conversations import mark_thread_read
+from services.conversations import mark_quote_thread_read, mark_thread_read
 from services.database import Database
 from services.errors import CommentRejected, NotFound
 from services.events import BUSINESS_INBOX_TOPIC, Events, invoice_comments_topic, quote_comments_topic
@@ -169,13 +169,7 @@ def reply_on_quote(
         subject = _business_quote_subject(session, staff.organization_id, quote_public_id)
         now = clock()
         view = _business_post(session, staff, subject, text, now)
-        session.execute(
-            update(Comment)
-            .where(
-                Comment.quote_id == subject.id, Comment.portal_user_id.is_not(None), Comment.read_at.is_(None)
-            )
-            .values(read_at=now)
-        )
+        mark_quote_thread_read(session, subject.id, now)
     _notify(events, subject.topic)
     return view
 

@@ -1,5 +1,5 @@
-"""The business's inbox: customers' invoice comments (one entry per thread), messages and reviews,
-newest first, with what the business has not read yet."""
+"""The business's inbox: customers' comments on invoices and quotes (one entry per thread), messages and
+reviews, newest first, with what the business has not read yet."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models import Client, Comment, Invoice, Message, PortalUser, Review, StaffUser
+from models import Client, Comment, Invoice, Message, PortalUser, Quote, Review, StaffUser
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import NotFound
@@ -49,7 +49,7 @@ class InboxItem:
     """One entry: a comment thread (shown by its latest comment), a message or a review."""
 
     kind: InboxKind
-    public_id: str  # the invoice's for a comment thread; the message's or the review's otherwise
+    public_id: str  # the invoice's or quote's for a comment thread; the message's or the review's otherwise
     client_name: str
     author: str  # who wrote the latest word; for a thread it may be the business
     author_email: str  # the customer's address (empty when the latest word is the business's)
@@ -60,6 +60,7 @@ class InboxItem:
     rating: int | None = None
     invoice_id: int | None = None
     invoice_number: str = ""
+    quote_number: str = ""  # a thread about a quote has this instead of an invoice's id and number
     from_business: bool = False
     comment_count: int = 0
 
@@ -93,7 +94,8 @@ def inbox(
     with db.reading() as session:
         items: list[InboxItem] = []
         if InboxKind.COMMENT in kinds:
-            items += _threads(session, organization_id, only_unread, keep, limit + 1)
+            for document in (Invoice, Quote):
+                items += _threads(session, organization_id, document, only_unread, keep, limit + 1)
         if InboxKind.MESSAGE in kinds:
             items += _messages(session, organization_id, only_unread, keep, limit + 1)
         if InboxKind.REVIEW in kinds:
@@ -130,9 +132,15 @@ def mark_read(
                     Invoice.public_id == public_id, Invoice.organization_id == organization_id
                 )
             )
-            if invoice_id is None:
+            quote_id = session.scalar(
+                select(Quote.id).where(Quote.public_id == public_id, Quote.organization_id == organization_id)
+            )
+            if invoice_id is not None:
+                changed = mark_thread_read(session, invoice_id, now)
+            elif quote_id is not None:
+                changed = mark_quote_thread_read(session, quote_id, now)
+            else:
                 raise NotFound("invoice", public_id)
-            changed = mark_thread_read(session, invoice_id, now)
         else:
             model: type[Message] | type[Review] = Message if kind is InboxKind.MESSAGE else Review
             row_id = session.scalar(
@@ -153,13 +161,16 @@ def mark_read(
 
 def mark_thread_read(session: Session, invoice_id: int, at: datetime) -> bool:
     """Mark the customer's comments on an invoice read, in the caller's transaction."""
-    result: Any = session.execute(
-        update(Comment)
-        .where(
-            Comment.invoice_id == invoice_id, Comment.portal_user_id.is_not(None), Comment.read_at.is_(None)
-        )
-        .values(read_at=at)
-    )
+    return _mark_comments_read(session, Comment.invoice_id == invoice_id, at)
+
+
+def mark_quote_thread_read(session: Session, quote_id: int, at: datetime) -> bool:
+    """Mark the customer's comments on a quote read, in the caller's transaction."""
+    return _mark_comments_read(session, Comment.quote_id == quote_id, at)
+
+
+def _mark_comments_read(session: Session, thread: Any, at: datetime) -> bool:
+    result: Any = session.execute(update(Comment).where(thread, _unread_comment()).values(read_at=at))
     return bool(result.rowcount)
 
 
@@ -168,51 +179,60 @@ def _unread_comment() -> Any:
 
 
 def _threads(
-    session: Session, organization_id: int, only_unread: bool, keep: Collection[str], limit: int
+    session: Session,
+    organization_id: int,
+    document: type[Invoice] | type[Quote],
+    only_unread: bool,
+    keep: Collection[str],
+    limit: int,
 ) -> list[InboxItem]:
+    """The comment threads on the business's invoices, or on its quotes: one entry each, by its latest."""
+    about = Comment.quote_id if document is Quote else Comment.invoice_id
     stats = (
         select(
-            Comment.invoice_id,
+            about.label("document_id"),
             func.max(Comment.id).label("latest_id"),
             func.count().label("comments"),
             func.count(case((_unread_comment(), 1))).label("unread"),
         )
-        .join(Invoice, Invoice.id == Comment.invoice_id)
-        .where(Invoice.organization_id == organization_id)
-        .group_by(Comment.invoice_id)
+        .join(document, document.id == about)
+        .where(document.organization_id == organization_id)
+        .group_by(about)
         .subquery()
     )
     query = (
         select(
-            Comment, Invoice, Client.display_name, PortalUser.name, PortalUser.email, StaffUser.name, stats
+            Comment, document, Client.display_name, PortalUser.name, PortalUser.email, StaffUser.name, stats
         )
         .join(stats, stats.c.latest_id == Comment.id)
-        .join(Invoice, Invoice.id == Comment.invoice_id)
-        .join(Client, Client.id == Invoice.client_id)
+        .join(document, document.id == about)
+        .join(Client, Client.id == document.client_id)
         .outerjoin(PortalUser, PortalUser.id == Comment.portal_user_id)
         .outerjoin(StaffUser, StaffUser.id == Comment.staff_user_id)
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(limit)
     )
     if only_unread:
-        query = query.where(or_(stats.c.unread > 0, Invoice.public_id.in_(keep)))
+        query = query.where(or_(stats.c.unread > 0, document.public_id.in_(keep)))
     items = []
     for row in session.execute(query).all():
-        comment, invoice, client_name, customer, email, staff = row[:6]
+        comment, subject, client_name, customer, email, staff = row[:6]
+        numbers = {"quote_number": subject.number} if document is Quote else {
+            "invoice_id": subject.id, "invoice_number": subject.number
+        }  # fmt: skip
         items.append(
             InboxItem(
                 kind=InboxKind.COMMENT,
-                public_id=invoice.public_id,
+                public_id=subject.public_id,
                 client_name=client_name,
                 author=customer or staff or "",
                 author_email=email or "",
                 body=comment.body,
                 at=comment.created_at,
                 unread=row.unread,
-                invoice_id=invoice.id,
-                invoice_number=invoice.number,
                 from_business=comment.staff_user_id is not None,
                 comment_count=row.comments,
+                **numbers,
             )
         )
     return items
@@ -282,6 +302,11 @@ def _unread_count(session: Session, organization_id: int) -> int:
         .join(Invoice, Invoice.id == Comment.invoice_id)
         .where(Invoice.organization_id == organization_id, _unread_comment())
     )
+    quote_threads = (
+        select(func.count(func.distinct(Comment.quote_id)))
+        .join(Quote, Quote.id == Comment.quote_id)
+        .where(Quote.organization_id == organization_id, _unread_comment())
+    )
     messages = (
         select(func.count())
         .select_from(Message)
@@ -294,4 +319,4 @@ def _unread_count(session: Session, organization_id: int) -> int:
         .join(Client, Client.id == Review.client_id)
         .where(Client.organization_id == organization_id, Review.read_at.is_(None))
     )
-    return sum(session.scalar(query) or 0 for query in (threads, messages, reviews))
+    return sum(session.scalar(query) or 0 for query in (threads, quote_threads, messages, reviews))

@@ -1,5 +1,5 @@
-"""Conversations (/admin/conversations): customers' invoice comments, messages and reviews in one
-inbox, newest first; opening an entry reads it, a comment thread is answered here, a message by e-mail.
+"""Conversations (/admin/conversations): customers' comments on invoices and quotes, messages and reviews
+in one inbox, newest first; opening an entry reads it, a comment thread is answered here, a message by e-mail.
 
 The inbox keeps itself current: when a customer writes, the entries that changed are drawn again and
 the rest stay as they are, so a reply being typed keeps its text and its cursor.
@@ -19,7 +19,14 @@ from components.live import LiveTopics, Loads
 from components.offload import io_bound
 from services import portal
 from services.branding import get_branding
-from services.comments import MAX_COMMENT_LENGTH, CommentView, business_thread, reply_as_business
+from services.comments import (
+    MAX_COMMENT_LENGTH,
+    CommentView,
+    business_quote_thread,
+    business_thread,
+    reply_as_business,
+    reply_on_quote,
+)
 from services.conversations import DEFAULT_LIMIT, Inbox, InboxFilter, InboxItem, InboxKind, inbox, mark_read
 from services.dates import format_clock_time, format_day, format_moment
 from services.errors import DomainError, human_message
@@ -98,7 +105,17 @@ class ConversationsView:
         )
         threads: dict[str, tuple[CommentView, ...]] = {}
         for item in box.items:
-            if item.kind is InboxKind.COMMENT and item.key in self.opened and item.invoice_id is not None:
+            if item.kind is not InboxKind.COMMENT or item.key not in self.opened:
+                continue
+            if item.quote_number:
+                threads[item.key] = await io_bound(
+                    business_quote_thread,
+                    current.db,
+                    self.staff.organization_id,
+                    item.public_id,
+                    staff_user_id=self.staff.staff_user_id,
+                )
+            elif item.invoice_id is not None:
                 threads[item.key] = await io_bound(
                     business_thread,
                     current.db,
@@ -164,25 +181,31 @@ class ConversationsView:
 
     async def reply(self, item: InboxItem, error: ui.label) -> None:
         error.text = ""
-        if item.invoice_id is None:
-            return
+        common = {
+            "staff_user_id": self.staff.staff_user_id,
+            "body": self.drafts.get(item.key, ""),
+            "events": self.current.events,  # the customer's open invoice or quote page shows the reply
+            "clock": self.current.clock,
+        }
         try:
-            await io_bound(
-                reply_as_business,
-                self.current.db,
-                staff_user_id=self.staff.staff_user_id,
-                invoice_id=item.invoice_id,
-                body=self.drafts.get(item.key, ""),
-                events=self.current.events,  # the customer's open invoice page shows the reply
-                clock=self.current.clock,
-            )
+            if item.quote_number:
+                await io_bound(reply_on_quote, self.current.db, quote_public_id=item.public_id, **common)
+            elif item.invoice_id is not None:
+                await io_bound(reply_as_business, self.current.db, invoice_id=item.invoice_id, **common)
+            else:
+                return
         except DomainError as failure:
             error.text = human_message(failure)
             return
         self.drafts.pop(item.key, None)
         self.watch.catch_up()
         await self.reload()
-        ui.notify(_("Reply sent. The customer sees it on the invoice."), type="positive")
+        sent = (
+            _("Reply sent. The customer sees it on the quote.")
+            if item.quote_number
+            else _("Reply sent. The customer sees it on the invoice.")
+        )
+        ui.notify(sent, type="positive")
 
 
 @dataclass(frozen=True)
@@ -245,16 +268,24 @@ class EntryCard:
 
     def thread(self, item: InboxItem, comments: tuple[CommentView, ...]) -> None:
         with ui.column().classes("w-full gap-3"):
-            ui.link(
-                _("View invoice {invoice_number}").format(invoice_number=item.invoice_number),
-                f"/admin/invoices/{item.public_id}",
-            ).classes("text-sm text-primary").mark("view-invoice")
+            if item.quote_number:
+                ui.link(
+                    _("View quote {number}").format(number=item.quote_number),
+                    f"/admin/quotes/{item.public_id}",
+                ).classes("text-sm text-primary").mark("view-quote")
+            else:
+                ui.link(
+                    _("View invoice {invoice_number}").format(invoice_number=item.invoice_number),
+                    f"/admin/invoices/{item.public_id}",
+                ).classes("text-sm text-primary").mark("view-invoice")
             for comment in comments:
                 comment_bubble(comment, ours=comment.from_business, when=_stamp(comment, self.view.locale))
         drafts = self.view.drafts
         (
             ui.textarea(
-                placeholder=_("Write a reply the customer sees on the invoice"),
+                placeholder=_("Write a reply the customer sees on the quote")
+                if item.quote_number
+                else _("Write a reply the customer sees on the invoice"),
                 value=drafts.get(item.key, ""),
                 on_change=lambda event: drafts.__setitem__(item.key, event.value or ""),
             )
@@ -279,6 +310,12 @@ class EntryCard:
 
 
 def _title(item: InboxItem) -> str:
+    if item.kind is InboxKind.COMMENT and item.quote_number:
+        if item.comment_count > 1:
+            return _("Comment on quote {number} ({count} comments)").format(
+                number=item.quote_number, count=item.comment_count
+            )
+        return _("Comment on quote {number}").format(number=item.quote_number)
     if item.kind is InboxKind.COMMENT:
         if item.comment_count > 1:
             return _("Comment on invoice {number} ({count} comments)").format(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, OutboxEmail, Quote, QuoteLine
 from services import portal
+from services.comments import add_quote_comment, list_quote_comments
 from services.demo import CUSTOMER_EMAIL
 from services.money import format_money
 from services.quote_answers import accept_quote, decline_quote
@@ -149,3 +150,33 @@ async def test_an_unknown_quote_is_not_found_by_staff(owner: User) -> None:
     assert pdf.content.startswith(b"%PDF")
     with portal.current().db.reading() as session:
         assert session.scalar(select(func.count()).select_from(QuoteLine)) == 1
+
+
+async def test_a_quote_comment_is_in_conversations_and_the_reply_reaches_the_quote(owner: User) -> None:
+    public_id = make_quote()
+    number = quote_number(public_id)
+    current = portal.current()
+    add_quote_comment(
+        current.db, customer_principal(), public_id, "Could you start in July?", clock=current.clock
+    )
+    await owner.open("/admin/conversations")
+    await owner.should_see("1 unread")
+    await owner.should_see(f"Comment on quote {number}")
+    owner.find(marker=f"open-{public_id}").click()
+    await owner.should_see("All read")
+    link = owner.find(marker="view-quote").elements.pop()
+    assert isinstance(link, ui.link)
+    assert (link.text, link.props["href"]) == (f"View quote {number}", f"/admin/quotes/{public_id}")
+    set_value(owner, f"reply-{public_id}", "July works for us.")
+    owner.find(kind=ui.button, content="Reply").click()
+    await owner.should_see("Reply sent. The customer sees it on the quote.", retries=WAIT)
+    thread = list_quote_comments(current.db, customer_principal(), public_id)
+    assert [(comment.body, comment.from_business) for comment in thread] == [
+        ("Could you start in July?", False),
+        ("July works for us.", True),
+    ]
+
+
+def quote_number(public_id: str) -> str:
+    with portal.current().db.reading() as session:
+        return session.scalars(select(Quote.number).where(Quote.public_id == public_id)).one()

@@ -26,6 +26,7 @@ from models import (
     StaffUser,
 )
 from services.comments import add_quote_comment, business_quote_thread, list_quote_comments, reply_on_quote
+from services.conversations import InboxKind, inbox, mark_read, unread_count
 from services.database import Database
 from services.errors import InvalidDetails, InvalidStatusChange, NotFound, QuoteExpired, human_message
 from services.events import Events, client_documents_topic, quote_comments_topic, quote_topic
@@ -459,3 +460,29 @@ def test_the_business_is_told_of_an_acceptance_and_of_a_decline_with_its_reason(
     assert "Reason: Too late for our season." in notices[1].body_text
     assert f"{BASE}/admin/quotes/{declined}" in notices[1].body_text
     assert notices[1].reply_to == "ann@client.example"
+
+
+def test_a_quote_thread_is_in_the_business_inbox_unread_until_read(db, customer):
+    public_id = sent_quote(db, customer)
+    add_quote_comment(db, customer, public_id, "Can you start in July?", clock=lambda: NOW)
+    box = inbox(db, customer.organization_id)
+    threads = [item for item in box.items if item.kind is InboxKind.COMMENT]
+    assert [(item.public_id, item.quote_number, item.invoice_id, item.unread) for item in threads] == [
+        (public_id, "QT-00001", None, 1)
+    ]
+    assert box.unread == unread_count(db, customer.organization_id) == 1
+    assert mark_read(db, customer.organization_id, InboxKind.COMMENT, public_id, clock=lambda: NOW)
+    assert unread_count(db, customer.organization_id) == 0
+    add_quote_comment(db, customer, public_id, "And in August?", clock=lambda: NOW)
+    with db.transaction() as session:
+        staff = StaffUser(organization_id=customer.organization_id, name="Olivia", email="olivia@biz.example",
+                          password_hash="x", created_at=NOW)  # fmt: skip
+        session.add(staff)
+        session.flush()
+        staff_id = staff.id
+    reply_on_quote(
+        db, staff_user_id=staff_id, quote_public_id=public_id, body="July works.", clock=lambda: NOW
+    )
+    assert unread_count(db, customer.organization_id) == 0  # answering reads the thread
+    other_business = make_customer(db, name="Elsewhere", email="eve@elsewhere.example")
+    assert inbox(db, other_business.organization_id).items == ()
