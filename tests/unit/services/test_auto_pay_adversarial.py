@@ -45,6 +45,8 @@ from services.gateways.sandbox_records import DatabaseRecords
 from services.invoices import create_invoice, send_invoice
 from services.money import Money
 from services.online_payments import pay, plan_pay_invoice
+from services.quote_answers import accept_quote
+from services.quotes import create_quote, send_quote
 from services.reconciliation import reconcile_payments
 from services.recurring_invoices import (
     AFTER_COUNT,
@@ -72,6 +74,7 @@ from tests.unit.services.test_auto_pay import (
     saved_card,
     turn_on,
 )
+from tests.unit.services.test_quotes import client_public_id
 from tests.unit.services.test_recurring_invoices import at as recurring_at
 from tests.unit.services.test_recurring_invoices import run_on as recurring_run_on
 from tests.unit.services.test_recurring_invoices import typed
@@ -828,3 +831,62 @@ def test_three_runs_catching_up_at_once_make_each_invoice_once(db, staff, clock)
             date(2027, 3, 31),
             date(2027, 4, 30),
         ]
+
+
+# --- credits, and a quote's deposit ---------------------------------------------------------------------
+
+
+def test_credits_spread_over_invoices_due_the_same_day_and_the_card_pays_only_the_rest(
+    db, gateway, books, clock
+):
+    principal, _method, first = books  # $250.00
+    second = make_sent_invoice(db, principal.client_id, 10000, due_in_days=10)
+    issue_credit_note(
+        db,
+        client_id=principal.client_id,
+        lines=[LineInput("Goodwill", Decimal(1), 30000)],
+        issue_date=TODAY,
+        clock=lambda: NOW,
+    )
+    before = charges(db)
+
+    reports = run_on(db, gateway, principal, clock, DUE)
+
+    assert sorted(status for _number, _attempt, status in reports) == ["succeeded", "succeeded"]
+    assert invoice_state(db, first) == ("paid", 0)
+    assert invoice_state(db, second) == ("paid", 0)
+    assert payments(db, principal) == [("succeeded", 5000)]  # $350.00 owed, $300.00 of credit used first
+    assert charges(db) == before + 1
+    assert run_on(db, gateway, principal, clock, DUE + timedelta(days=1)) == []
+
+
+def test_a_quotes_paid_deposit_is_used_before_the_final_invoice_is_charged(db, gateway, clock):
+    principal, _method = customer_with_auto_pay(db, gateway, clock)
+    quote = create_quote(
+        db,
+        principal.organization_id,
+        client_public_id=client_public_id(db, principal),
+        issue_date=TODAY,
+        valid_until=TODAY + timedelta(days=7),
+        deposit_percent=Decimal(30),
+        lines=[LineInput("Website", Decimal(1), 100000)],
+        clock=lambda: NOW,
+    )
+    send_quote(db, principal.organization_id, quote, base_url=BASE_URL, clock=lambda: NOW)
+    deposit = accept_quote(
+        db, principal, quote, signature="Ann Smith", ip_address="", base_url=BASE_URL, clock=lambda: NOW
+    )
+    clock.now = NOW + timedelta(hours=1)
+    pay(
+        db,
+        gateway,
+        principal,
+        plan_pay_invoice(db, principal, deposit.invoice_public_id),
+        ChargeRequest("", 0, "USD", "", card=CARD),
+        clock=clock,
+    )
+    final = make_sent_invoice(db, principal.client_id, 100000, due_in_days=10)  # the whole job, invoiced
+
+    assert run_on(db, gateway, principal, clock, DUE) == [(final.number, 1, "succeeded")]
+    assert payments(db, principal) == [("succeeded", 30000), ("succeeded", 70000)]
+    assert invoice_state(db, final) == ("paid", 0)
