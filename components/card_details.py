@@ -61,7 +61,8 @@ def card_details(
         for index, method in enumerate(methods):
             if index:
                 ui.separator()
-            _method_row(portal, principal, method, dialogs, on_done)
+            on_auto_pay = auto_pay is not None and auto_pay.status.method_public_id == method.public_id
+            _method_row(portal, principal, method, dialogs, on_done, on_auto_pay=on_auto_pay)
         if auto_pay is not None:
             ui.separator()
             auto_pay_section(
@@ -77,7 +78,13 @@ def card_details(
 
 
 def _method_row(
-    portal: Portal, principal: Principal, method: SavedMethodView, dialogs: DialogHost, on_done: Done
+    portal: Portal,
+    principal: Principal,
+    method: SavedMethodView,
+    dialogs: DialogHost,
+    on_done: Done,
+    *,
+    on_auto_pay: bool = False,
 ) -> None:
     with ui.row().classes("w-full items-start gap-3").mark(f"saved-{method.last4}"):
         ui.icon("credit_card" if method.is_card else "account_balance").classes("text-2xl text-grey-7 mt-1")
@@ -106,7 +113,9 @@ def _method_row(
                 ).props("flat dense no-caps")
             ui.button(
                 _("Remove"),
-                on_click=lambda: dialogs.show(lambda: _confirm_remove(portal, principal, method, on_done)),
+                on_click=lambda: dialogs.show(
+                    lambda: _confirm_remove(portal, principal, method, on_done, on_auto_pay=on_auto_pay)
+                ),
             ).props("flat dense no-caps color=negative")
 
 
@@ -123,7 +132,7 @@ async def _make_default(portal: Portal, principal: Principal, method: SavedMetho
 
 
 def _confirm_remove(
-    portal: Portal, principal: Principal, method: SavedMethodView, on_done: Done
+    portal: Portal, principal: Principal, method: SavedMethodView, on_done: Done, *, on_auto_pay: bool = False
 ) -> ui.dialog:
     async def remove() -> None:
         button.props("loading disable")
@@ -150,6 +159,10 @@ def _confirm_remove(
         ui.label(
             _("It will no longer be offered for payments. Payments already made are not affected.")
         ).classes("text-sm text-grey-8")
+        if on_auto_pay:
+            ui.label(_("Auto-pay charges it: removing it turns auto-pay off.")).classes(
+                "text-sm text-negative"
+            ).mark("remove-auto-pay")
         with ui.row().classes("w-full justify-end gap-2"):
             ui.button(_("Cancel"), on_click=dialog.close).props("flat no-caps")
             button = ui.button(_("Remove"), on_click=remove).props("unelevated no-caps color=negative")

@@ -85,6 +85,9 @@ async def test_the_customer_turns_auto_pay_on_after_the_consent_and_off_again(us
     await user.should_see("with your Visa ending 4242", retries=WAIT)
 
     await open_home(user)
+    user.find("Remove").click()  # the dialog says what removing the card does to auto-pay; not confirmed
+    await user.should_see("Auto-pay charges it: removing it turns auto-pay off.", retries=WAIT)
+    user.find("Cancel").click()
     switch(user).value = False
     await until(lambda: not auto_pay_status(portal.current().db, client_id()).enabled)
     await user.should_see("Auto-pay is off: nothing will be charged automatically.", retries=WAIT)
