@@ -499,6 +499,8 @@ def _charge(
         _link_payment(db, attempt_id, error.payment_public_id, clock)
         return AttemptReport(invoice_number, number, WAITING)
     except DomainError as error:  # refused before anything was charged
+        if _nothing_left(db, payer.client_id, invoice_id):  # paid (by the customer's own Pay Now) or voided
+            return _finish(db, attempt_id, SKIPPED, None, "nothing left to charge", settings, base_url, clock)
         payment_id = _payment_since(db, payer.client_id, invoice_id, now)
         return _finish(db, attempt_id, FAILED, payment_id, _failure_words(error), settings, base_url, clock)
     payment_id = _payment_id(db, outcome.payment_public_id)
@@ -830,6 +832,15 @@ def _link_payment(db: Database, attempt_id: int, payment_public_id: str, clock: 
             .where(AutoPayAttempt.id == attempt_id, AutoPayAttempt.status == STARTED)
             .values(status=WAITING, payment_id=payment_id, updated_at=clock())
         )
+
+
+def _nothing_left(db: Database, client_id: int, invoice_id: int) -> bool:
+    """Whether the invoice was paid, voided or put on its way meanwhile: a refusal then is no failed charge
+    to tell the customer about (their own payment won the race with auto-pay's)."""
+    with db.reading() as session:
+        invoice = session.get_one(Invoice, invoice_id)
+        left = invoice.balance_due_minor - in_flight(session, client_id).get(invoice_id, 0)
+        return invoice.status not in PAYABLE_STATUSES or left <= 0
 
 
 def _payment_id(db: Database, public_id: str) -> int | None:

@@ -890,3 +890,33 @@ def test_a_quotes_paid_deposit_is_used_before_the_final_invoice_is_charged(db, g
     assert run_on(db, gateway, principal, clock, DUE) == [(final.number, 1, "succeeded")]
     assert payments(db, principal) == [("succeeded", 30000), ("succeeded", 70000)]
     assert invoice_state(db, final) == ("paid", 0)
+
+
+def test_an_invoice_the_customer_pays_by_hand_while_auto_pay_plans_is_not_reported_as_failed(
+    db, gateway, books, clock, monkeypatch
+):
+    """The customer presses Pay Now on the due date just as auto-pay reads what to charge: their payment
+    wins, and they must not be e-mailed that the automatic payment of their paid invoice failed."""
+    principal, _method, invoice = books
+    clock.now = at(DUE)
+    real_plan = auto_pay._plan
+
+    def customer_pays_meanwhile(*args, **kwargs):
+        plan = real_plan(*args, **kwargs)
+        pay(
+            db,
+            gateway,
+            principal,
+            plan_pay_invoice(db, principal, invoice.public_id),
+            ChargeRequest("", 0, "USD", "", card=CARD),
+            clock=clock,
+        )
+        return plan
+
+    monkeypatch.setattr(auto_pay, "_plan", customer_pays_meanwhile)
+    run_on(db, gateway, principal, clock, DUE)
+
+    assert invoice_state(db, invoice) == ("paid", 0)
+    assert [status for status, _amount in payments(db, principal)] == ["succeeded"]
+    assert emails_about(db, "Automatic payment") == []
+    assert [status for _number, status in attempts(db)] == ["skipped"]
