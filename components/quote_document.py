@@ -90,7 +90,11 @@ def answer_summary(document: QuoteDocument, *, invoice_path: str, show_address: 
             ui.label(line.format(person=answer.by, moment=when, address=answer.ip_address)).classes("text-sm")
             if document.invoice_public_id:
                 with ui.row().classes("items-center gap-1 text-sm"):
-                    ui.label(_("Converted to the invoice"))
+                    ui.label(
+                        _("Converted to the retainer invoice")
+                        if document.invoice_is_retainer
+                        else _("Converted to the invoice")
+                    )
                     ui.link(document.invoice_number, f"{invoice_path}{document.invoice_public_id}").classes(
                         "text-primary font-medium"
                     ).mark("quote-invoice-link")

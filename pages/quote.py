@@ -88,11 +88,13 @@ class QuoteView:
                 ui.link(_("← Quotes"), "/quotes").classes("text-primary no-underline")
                 status_badge(document.status_label).mark("quote-status")
                 ui.space()
-                ui.label(_("Total {amount}").format(amount=format_money(document.total, locale))).classes(
-                    "text-lg font-semibold"
-                ).mark("quote-total")
-                more = _("More")
-                with ui.button(icon="more_vert").props(f'flat round aria-label="{more}"'):
+                with ui.row().classes("items-center gap-1 no-wrap"):  # the menu stays by the total on a phone
+                    ui.label(_("Total {amount}").format(amount=format_money(document.total, locale))).classes(
+                        "text-lg font-semibold"
+                    ).mark("quote-total")
+                    more = _("More")
+                    menu_button = ui.button(icon="more_vert").props(f'flat round aria-label="{more}"')
+                with menu_button:
                     with ui.menu().props("auto-close"):
                         pdf = f"/quotes/{document.public_id}/pdf"
                         ui.menu_item(_("Download PDF"), lambda: ui.navigate.to(f"{pdf}?download=1")).props(

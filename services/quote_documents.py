@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Client, Invoice, Organization, PortalUser, Quote, QuoteLine, QuoteStatus
+from models import Client, Invoice, InvoiceKind, Organization, PortalUser, Quote, QuoteLine, QuoteStatus
 from services.business_documents import LineView, line_view
 from services.dates import in_time_zone
 from services.i18n import N_, _, formatting_locale
@@ -90,6 +90,7 @@ class QuoteDocument:
     answer: QuoteAnswer | None
     invoice_public_id: str | None  # the invoice it became, once accepted
     invoice_number: str
+    invoice_is_retainer: bool = False  # the deposit's retainer invoice, rather than the quote's own
 
     @property
     def title(self) -> str:
@@ -145,6 +146,7 @@ def quote_document(
         answer=_answer(session, quote),
         invoice_public_id=invoice.public_id if invoice else None,
         invoice_number=invoice.number if invoice else "",
+        invoice_is_retainer=invoice is not None and invoice.kind == InvoiceKind.RETAINER,
     )
 
 
