@@ -920,3 +920,58 @@ def test_an_invoice_the_customer_pays_by_hand_while_auto_pay_plans_is_not_report
     assert [status for status, _amount in payments(db, principal)] == ["succeeded"]
     assert emails_about(db, "Automatic payment") == []
     assert [status for _number, status in attempts(db)] == ["skipped"]
+
+
+def test_the_declined_card_removed_after_a_new_one_is_on_auto_pay_leaves_the_retry_to_the_new_card(
+    db, gateway, clock
+):
+    principal, declining = customer_with_auto_pay(db, gateway, clock, "4000000000000002")
+    invoice = make_sent_invoice(db, principal.client_id, 25000, due_in_days=10)
+    assert run_on(db, gateway, principal, clock, DUE) == [(invoice.number, 1, "failed")]
+    good = second_card(db, principal, clock)
+    clock.now = at(DUE, 12)
+    turn_on(db, principal, good, clock)
+    clock.now = at(DUE, 13)
+    remove_saved_method(db, gateway, principal, declining, clock=clock)
+
+    assert auto_pay_status(db, principal.client_id).method_public_id == good
+    assert run_on(db, gateway, principal, clock, DUE + timedelta(days=3)) == [
+        (invoice.number, 2, "succeeded")
+    ]
+    assert invoice_state(db, invoice) == ("paid", 0)
+
+
+def test_tabs_turning_auto_pay_on_at_once_leave_one_consent_in_force(db, gateway, clock):
+    principal = make_customer(db)
+    cards = [saved_card(db, gateway, principal, clock), second_card(db, principal, clock)]
+    texts = {card: consent_text(db, principal, card, "sandbox") for card in cards}
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def turn_on_now(card: str) -> None:
+        start.wait()
+        try:
+            turn_on_auto_pay(
+                db,
+                principal,
+                card,
+                gateway_name="sandbox",
+                shown_text=texts[card],
+                ip_address="",
+                clock=clock,
+            )
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=turn_on_now, args=(cards[i % 2],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    with db.reading() as session:
+        consents = session.scalars(select(AutoPayConsent).order_by(AutoPayConsent.id)).all()
+        assert len(consents) == 4
+        assert [consent.revoked_at is None for consent in consents] == [False, False, False, True]
+    assert auto_pay_status(db, principal.client_id).enabled
