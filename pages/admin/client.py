@@ -129,6 +129,9 @@ async def client_page(request: Request, public_id: str) -> None:
             ui.link(_("← All clients"), "/admin/clients").classes("text-sm text-primary no-underline")
             ui.space()
             edit = ui.button(_("Edit"), icon="edit").props("outline no-caps").mark("client-edit")
+            ui.button(_("New quote"), icon="request_quote").props(
+                f"outline no-caps href=/admin/quotes/new?client={client.public_id}"
+            ).mark("client-new-quote")
             ui.button(_("New invoice"), icon="add").props(
                 f"unelevated no-caps href=/admin/invoices/new?client={client.public_id}"
             ).mark("client-new-invoice")

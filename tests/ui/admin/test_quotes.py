@@ -180,3 +180,12 @@ async def test_a_quote_comment_is_in_conversations_and_the_reply_reaches_the_quo
 def quote_number(public_id: str) -> str:
     with portal.current().db.reading() as session:
         return session.scalars(select(Quote.number).where(Quote.public_id == public_id)).one()
+
+
+async def test_a_clients_page_starts_a_quote_for_that_client(owner: User) -> None:
+    client_id, _ = demo_client()
+    await owner.open(f"/admin/clients/{client_id}")
+    button = owner.find(marker="client-new-quote").elements.pop()
+    assert button.props["href"] == f"/admin/quotes/new?client={client_id}"
+    await owner.open(button.props["href"])
+    await owner.should_see("Currency: USD")  # the client is chosen
