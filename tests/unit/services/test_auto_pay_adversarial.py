@@ -975,3 +975,30 @@ def test_tabs_turning_auto_pay_on_at_once_leave_one_consent_in_force(db, gateway
         assert len(consents) == 4
         assert [consent.revoked_at is None for consent in consents] == [False, False, False, True]
     assert auto_pay_status(db, principal.client_id).enabled
+
+
+def test_the_invoice_of_a_quote_accepted_after_the_consent_is_charged_on_its_due_date_once(
+    db, gateway, clock
+):
+    principal, _method = customer_with_auto_pay(db, gateway, clock)
+    quote = create_quote(
+        db,
+        principal.organization_id,
+        client_public_id=client_public_id(db, principal),
+        issue_date=TODAY,
+        valid_until=TODAY + timedelta(days=7),
+        deposit_percent=Decimal(0),
+        lines=[LineInput("Website", Decimal(1), 120000, tax_rate_percent=Decimal(19), tax_name="VAT")],
+        clock=lambda: NOW,
+    )
+    send_quote(db, principal.organization_id, quote, base_url=BASE_URL, clock=lambda: NOW)
+    accepted = accept_quote(
+        db, principal, quote, signature="Ann Smith", ip_address="", base_url=BASE_URL, clock=lambda: NOW
+    )
+    [charge] = scheduled_charges(db, principal.client_id, clock=clock)
+    assert charge.invoice_number == accepted.invoice_number
+
+    assert run_on(db, gateway, principal, clock, charge.on - timedelta(days=1)) == []
+    assert run_on(db, gateway, principal, clock, charge.on) == [(accepted.invoice_number, 1, "succeeded")]
+    assert run_on(db, gateway, principal, clock, charge.on + timedelta(days=1)) == []
+    assert payments(db, principal) == [("succeeded", 142800)]
