@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from models import (
     CreditNote,
@@ -85,7 +86,7 @@ def _total(column: Any, *conditions: Any) -> Any:
 def _balances_query() -> Any:
     """``client_balances``'s statement, built once: it is run on every Home and every payment, and
     building its thirty conditions cost more than running it."""
-    client_id = bindparam("client_id")
+    client_id: BindParameter[int] = bindparam("client_id")
     last = (
         select(Payment.amount_minor, Payment.received_at)
         .where(Payment.client_id == client_id, Payment.status == PaymentStatus.SUCCEEDED)
