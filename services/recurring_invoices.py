@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import (
     Client,
+    Invoice,
     InvoiceKind,
     Organization,
     RecurringProfile,
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 RECURRING_JOB = "recurring_invoices"  # the scheduler's kind; the business's id is the job's key
 RUN_HOUR = 6  # a day's invoices are made from 6:00 in the business's time zone
 MAX_DUE_DAYS = 365
+LATEST_SHOWN = 12  # invoices made, on a profile's page
 MAX_COUNT = 1000
 NEVER, ON_DATE, AFTER_COUNT = "never", "on_date", "after_count"  # how a profile ends, as the editor asks
 ENDINGS = (NEVER, ON_DATE, AFTER_COUNT)
@@ -92,6 +94,15 @@ class ProfileInput:
 
 
 @dataclass(frozen=True)
+class MadeRef:
+    """An invoice a profile made, for its page."""
+
+    number: str
+    invoice_public_id: str
+    run_date: date
+
+
+@dataclass(frozen=True)
 class ProfileView:
     public_id: str
     client_public_id: str
@@ -111,6 +122,7 @@ class ProfileView:
     lines: tuple[LineView, ...]
     notes: str
     terms: str
+    made: tuple[MadeRef, ...] = ()  # the latest, newest first
 
     @property
     def ending(self) -> str:
@@ -583,4 +595,14 @@ def _view(session: Session, profile: RecurringProfile) -> ProfileView:
         ),
         notes=profile.notes,
         terms=profile.terms,
+        made=tuple(
+            MadeRef(number, public_id, run_date)
+            for number, public_id, run_date in session.execute(
+                select(Invoice.number, Invoice.public_id, RecurringRun.run_date)
+                .join(Invoice, Invoice.id == RecurringRun.invoice_id)
+                .where(RecurringRun.profile_id == profile.id)
+                .order_by(RecurringRun.run_date.desc())
+                .limit(LATEST_SHOWN)
+            )
+        ),
     )

@@ -202,9 +202,18 @@ class ProfileForm:
                     "{count} invoice made so far", "{count} invoices made so far", profile.made_count
                 ).format(count=profile.made_count)
             ).classes("text-grey-8")
+        if profile.made:
+            with ui.row().classes("w-full items-center gap-x-3 gap-y-1").mark("profile-invoices"):
+                ui.label(_("Latest invoices:")).classes("text-sm text-grey-8")
+                for made in profile.made:
+                    ui.link(
+                        f"{made.number} ({format_day(made.run_date, self.locale)})",
+                        f"/admin/invoices/{made.invoice_public_id}",
+                    ).classes("text-sm text-primary")
         if profile.status == RecurringStatus.ENDED:
             banner(
-                "info", _("This profile has ended: it makes no more invoices and can no longer be changed.")
+                "warning",
+                _("This profile has ended: it makes no more invoices and can no longer be changed."),
             )
 
     def _client_changed(self) -> None:

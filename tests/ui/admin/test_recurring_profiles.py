@@ -10,9 +10,11 @@ from datetime import timedelta
 from nicegui.testing import User
 from sqlalchemy import func, select
 
-from models import RecurringProfile
+from models import RecurringProfile, StaffUser
 from services import portal
 from services.dates import format_day
+from services.recurring_invoices import end_profile, make_due_invoices
+from services.staff_auth import StaffPrincipal
 from tests.ui.admin.conftest import set_value, until
 from tests.ui.admin.test_invoice_editor import demo_client, type_line
 
@@ -111,3 +113,28 @@ async def test_the_client_page_says_auto_pay_is_off(owner: User) -> None:
     client_id, _currency = demo_client()
     await owner.open(f"/admin/clients/{client_id}")
     await owner.should_see("Off: the customer pays each invoice themselves.", retries=WAIT)
+
+
+async def test_a_profiles_page_lists_the_invoices_it_made_and_an_ended_one_cannot_be_changed(
+    owner: User,
+) -> None:
+    await make_profile(owner)
+    with portal.current().db.reading() as session:
+        public_id = session.scalars(select(RecurringProfile.public_id)).one()
+        organization_id = session.scalars(select(RecurringProfile.organization_id)).one()
+    clock = portal.current().clock
+    later = clock() + timedelta(days=3)
+    made, _next = make_due_invoices(
+        portal.current().db, organization_id, base_url="http://test", clock=lambda: later
+    )
+    [first] = made
+    with portal.current().db.reading() as session:
+        owner_id = session.scalars(select(StaffUser.id).where(StaffUser.role == "owner")).first()
+    assert owner_id is not None
+    staff = StaffPrincipal(owner_id, organization_id, "Olivia", "owner@business.example", "owner", 0)
+    end_profile(portal.current().db, staff, public_id)
+
+    await owner.open(f"/admin/recurring/{public_id}")
+    await owner.should_see(first.invoice_number, retries=WAIT)
+    await owner.should_see("This profile has ended: it makes no more invoices and can no longer be changed.")
+    await owner.should_see("1 invoice made so far")
