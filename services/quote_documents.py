@@ -19,8 +19,8 @@ from services.dates import in_time_zone
 from services.i18n import N_, _, formatting_locale
 from services.invoice_detail import DocumentLine, Party, business_party, client_party, document_lines
 from services.money import Money, round_half_up
+from services.totals import HUNDRED
 
-HUNDRED = Decimal(100)
 STATUS_LABELS = {
     QuoteStatus.DRAFT: N_("Draft"),
     QuoteStatus.SENT: N_("Sent"),

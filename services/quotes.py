@@ -26,10 +26,10 @@ from services.i18n import _
 from services.invoices import NO_LINES_TO_SEND
 from services.money import Money
 from services.numbering import next_number
-from services.quote_documents import HUNDRED, QuoteDocument, business_day, quote_document, status_label
+from services.quote_documents import QuoteDocument, business_day, quote_document, status_label
 from services.quote_emails import queue_quote_sent_email
 from services.records import get_client
-from services.totals import LineInput
+from services.totals import HUNDRED, LineInput
 
 PAGE_SIZE = 25
 

@@ -40,9 +40,10 @@ from services.errors import (
     human_message,
 )
 from services.i18n import _
-from services.quote_documents import HUNDRED, QuoteDocument
+from services.quote_documents import QuoteDocument
 from services.quotes import create_quote, editable_quote, update_quote
 from services.staff_auth import StaffPrincipal
+from services.totals import HUNDRED
 
 VALID_DAYS = 30  # a new quote's valid-until day, after its issue date
 
