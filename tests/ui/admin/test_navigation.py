@@ -11,7 +11,15 @@ from services import portal
 from services.contact_business import send_message
 from tests.ui.admin.conftest import until
 
-WORK = ("Clients", "Invoices", "Recurring invoices", "Credit Notes", "Payments", "Refund Requests", "Conversations")
+WORK = (
+    "Clients",
+    "Invoices",
+    "Recurring invoices",
+    "Credit Notes",
+    "Payments",
+    "Refund Requests",
+    "Conversations",
+)
 
 
 async def test_the_owner_sees_every_section_and_settings(owner: User) -> None:
