@@ -234,32 +234,35 @@ def turn_off_auto_pay(
 def scheduled_charges(db: Database, client_id: int, *, clock: Clock = utc_now) -> list[ScheduledCharge]:
     """The client's open invoices auto-pay will charge, with the day of their next charge."""
     with db.reading() as session:
-        consent = _consent(session, client_id)
-        if consent is None:
-            return []
-        method = session.get_one(SavedPaymentMethod, consent.saved_method_id)
-        time_zone = session.scalar(
-            select(Organization.time_zone)
-            .join(Client, Client.organization_id == Organization.id)
-            .where(Client.id == client_id)
-        )
-        today = clock().astimezone(zone(time_zone or "UTC")).date()
-        settings = _settings(session, session.get_one(Client, client_id).organization_id)
-        found = []
-        for invoice in _covered(session, consent):
-            day = _next_day(session, invoice, settings)
-            if day is not None:
-                found.append(
-                    ScheduledCharge(
-                        invoice.public_id, invoice.number, max(day, today), describe_method(method)
-                    )
-                )
-        return found
+        return _scheduled(session, client_id, clock())
 
 
 def auto_pay_view(db: Database, client_id: int, *, clock: Clock = utc_now) -> AutoPayView:
-    """Card Details' auto-pay: on or off, and the charges it will make."""
-    return AutoPayView(auto_pay_status(db, client_id), tuple(scheduled_charges(db, client_id, clock=clock)))
+    """Card Details' auto-pay: on or off, and the charges it will make (one read: Home draws it)."""
+    with db.reading() as session:
+        return AutoPayView(_status(session, client_id), tuple(_scheduled(session, client_id, clock())))
+
+
+def _scheduled(session: Session, client_id: int, now: datetime) -> list[ScheduledCharge]:
+    consent = _consent(session, client_id)
+    if consent is None:
+        return []
+    method = session.get_one(SavedPaymentMethod, consent.saved_method_id)
+    organization_id, time_zone = session.execute(
+        select(Organization.id, Organization.time_zone)
+        .join(Client, Client.organization_id == Organization.id)
+        .where(Client.id == client_id)
+    ).one()
+    today = now.astimezone(zone(time_zone)).date()
+    settings = _settings(session, organization_id)
+    found = []
+    for invoice in _covered(session, consent):
+        day = _next_day(session, invoice, settings)
+        if day is not None:
+            found.append(
+                ScheduledCharge(invoice.public_id, invoice.number, max(day, today), describe_method(method))
+            )
+    return found
 
 
 def scheduled_charge(
