@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Invoice, InvoiceKind, InvoiceStatus, Organization
-from services.amount_bounds import check_document, check_line
+from services.amount_bounds import MAX_AMOUNT_MINOR, check_document, check_line
 from services.amount_input import read_amount, read_number
 from services.business_documents import InvoiceView, get_invoice
 from services.clients import client_id_for
@@ -120,6 +120,11 @@ def line_problem(
     With the ``currency``, a rate, amount or tax above the bound of ``services.amount_bounds`` is
     wrong too (saving checks that in any case, once the client's currency is certain).
     """
+    # Past these, the line could not even be priced (28 significant digits); the bounds below are far lower.
+    if line.quantity.is_finite() and line.quantity > MAX_QUANTITY:
+        return _("The {field} {problem}.").format(field=term("quantity"), problem=term("is too large"))
+    if line.unit_price_minor > MAX_AMOUNT_MINOR:
+        return _("The {field} {problem}.").format(field=term("rate"), problem=term("is too large"))
     try:
         totals = line_totals(line, position)
         if currency:

@@ -84,6 +84,7 @@ TERMS = (
     N_("must be more than zero"),
     N_("cannot be negative"),
     N_("must be between 0 and 100 %"),
+    N_("is too large"),
     N_("is less than the amounts allocated to invoices"),
     N_("has no address"),
     N_("contains a line break or control character"),
