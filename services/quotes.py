@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Client, Organization, Quote, QuoteLine, QuoteStatus
@@ -32,6 +32,8 @@ from services.records import get_client
 from services.totals import HUNDRED, LineInput
 
 PAGE_SIZE = 25
+EXPIRED = "expired"
+STATUS_FILTERS = (QuoteStatus.DRAFT, QuoteStatus.SENT, EXPIRED, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED)
 
 
 @dataclass(frozen=True)
@@ -73,15 +75,27 @@ def editable_quote(db: Database, organization_id: int, public_id: str, *, now: d
 
 
 def list_quotes(
-    db: Database, organization_id: int, *, search: str = "", page: int = 1, now: datetime
+    db: Database,
+    organization_id: int,
+    *,
+    search: str = "",
+    status: str = "",
+    page: int = 1,
+    now: datetime,
 ) -> QuotePage:
-    """The business's quotes, newest first, searched by number or client, ``PAGE_SIZE`` a page."""
+    """The business's quotes, newest first, searched by number or client and filtered by a status of
+    ``STATUS_FILTERS`` ("" for all; *expired* and *sent* as the business's day has them), ``PAGE_SIZE`` a
+    page."""
     with db.reading() as session:
-        where = [Quote.organization_id == organization_id]
+        time_zone = session.get_one(Organization, organization_id).time_zone
+        today = business_day(now, time_zone)
+        where = [Quote.organization_id == organization_id, *_status_is(status, today)]
         if search.strip():
-            pattern = f"%{search.strip().lower()}%"
+            words = search.strip().lower()
             where.append(
-                or_(func.lower(Quote.number).like(pattern), func.lower(Client.display_name).like(pattern))
+                func.lower(Quote.number).contains(words, autoescape=True)
+                | func.lower(Client.display_name).contains(words, autoescape=True)
+                | func.lower(Client.company_name).contains(words, autoescape=True)
             )
         count = (
             session.scalar(
@@ -102,8 +116,6 @@ def list_quotes(
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
         ).all()
-        time_zone = session.get_one(Organization, organization_id).time_zone
-        today = business_day(now, time_zone)
         return QuotePage(
             tuple(
                 QuoteRow(
@@ -235,6 +247,17 @@ def send_quote(
         record_event(session, "quote.sent", at=now, staff_user_id=staff_user_id, client_id=quote.client_id,
                      subject=("quote", quote.id))  # fmt: skip
         return session.get_one(Client, quote.client_id).public_id
+
+
+def _status_is(status: str, today: date) -> list[ColumnElement[bool]]:
+    """The conditions of a status filter: an expired quote is a sent one whose last day has passed."""
+    if status == EXPIRED:
+        return [Quote.status == QuoteStatus.SENT, Quote.valid_until < today]
+    if status == QuoteStatus.SENT:
+        return [Quote.status == QuoteStatus.SENT, Quote.valid_until >= today]
+    if status in STATUS_FILTERS:
+        return [Quote.status == status]
+    return []
 
 
 def _check(

@@ -1,5 +1,6 @@
-"""Quotes (/admin/quotes): every quote of the business, newest first, drafts included, searched by
-number or client and paged on the server (the state in the URL); live when a customer answers one."""
+"""Quotes (/admin/quotes): every quote of the business, newest first, drafts included, filtered by
+status, searched by number or client and paged on the server (the state in the URL); live when a
+customer answers one."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ from services.quotes import PAGE_SIZE, QuotePage, QuoteRow, list_quotes
 from services.staff_auth import StaffPrincipal
 
 MAX_SEARCH_LENGTH = 100
+# The status filter's choices (services.quotes.STATUS_FILTERS) with their labels (terms, shown with _()).
+STATUS_LABELS = {
+    "": N_("All"),
+    "draft": N_("Draft"),
+    "sent": N_("Sent"),
+    "expired": N_("Expired"),
+    "accepted": N_("Accepted"),
+    "declined": N_("Declined"),
+}
 COLUMNS: list[dict[str, Any]] = [
     {"name": "number", "label": N_("Number"), "field": "number", "align": "left"},
     {"name": "client", "label": N_("Client"), "field": "client", "align": "left", **PHONE_HIDDEN},
@@ -64,6 +74,7 @@ async def quotes_page(request: Request) -> None:
     url = UrlParams(request.query_params)
     state: dict[str, Any] = {
         "search": url.text("q", max_length=MAX_SEARCH_LENGTH),
+        "status": url.choice("status", STATUS_LABELS, ""),
         "page": url.number("page", 1),
     }
     watch = LiveTopics(current.events, QUOTES_TOPIC)  # before the first read
@@ -75,6 +86,7 @@ async def quotes_page(request: Request) -> None:
             current.db,
             staff.organization_id,
             search=str(state["search"]),
+            status=str(state["status"]),
             page=int(state["page"]),
             now=current.clock(),
         )
@@ -85,6 +97,16 @@ async def quotes_page(request: Request) -> None:
             ui.button(_("New quote"), icon="add", on_click=lambda: ui.navigate.to("/admin/quotes/new")).props(
                 "unelevated no-caps"
             ).mark("new-quote")
+            status = (
+                ui.select(
+                    {value: _(label) for value, label in STATUS_LABELS.items()},
+                    label=_("Status"),
+                    value=state["status"],
+                )
+                .props("outlined dense options-dense")
+                .classes("w-full sm:w-48")
+                .mark("quote-status-filter")
+            )
             search = (
                 ui.input(_("Search by number or client"), value=str(state["search"]))
                 .props("outlined dense clearable debounce=400 type=search maxlength=100")
@@ -114,9 +136,8 @@ async def quotes_page(request: Request) -> None:
         count.text = ngettext("{count} quote", "{count} quotes", page.total_count).format(
             count=page.total_count
         )
-        params = {
-            key: value for key, value in (("q", state["search"]), ("page", page.page)) if value not in ("", 1)
-        }
+        chosen = (("status", state["status"]), ("q", state["search"]), ("page", page.page))
+        params = {key: value for key, value in chosen if value not in ("", 1)}
         ui.navigate.history.replace("/admin/quotes" + (f"?{urlencode(params)}" if params else ""))
 
     async def reload() -> None:
@@ -126,12 +147,17 @@ async def quotes_page(request: Request) -> None:
         state["page"] = requested_page(event.args, sorts=(), default_sort="")["page"]
         await reload()
 
+    async def on_status(event: events.ValueChangeEventArguments) -> None:
+        state["status"], state["page"] = str(event.value or ""), 1
+        await reload()
+
     async def on_search(event: events.ValueChangeEventArguments) -> None:
         state["search"], state["page"] = str(event.value or "")[:MAX_SEARCH_LENGTH], 1
         await reload()
 
     table.on("request", on_request)
     table.on("rowClick", lambda event: ui.navigate.to(f"/admin/quotes/{event.args[1]['id']}"))
+    status.on_value_change(on_status)
     search.on_value_change(on_search)
     show(first)
     watch.follow(reload)

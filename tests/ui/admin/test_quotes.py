@@ -17,7 +17,7 @@ from services.demo import CUSTOMER_EMAIL
 from services.money import format_money
 from services.quote_answers import accept_quote, decline_quote
 from services.totals import LineInput, document_totals
-from tests.ui.admin.conftest import set_value
+from tests.ui.admin.conftest import set_value, until
 from tests.ui.admin.test_invoice_editor import WAIT, demo_client, shown, type_line
 from tests.ui.conftest import post_login
 from tests.ui.test_quotes import customer_principal, make_quote
@@ -189,3 +189,15 @@ async def test_a_clients_page_starts_a_quote_for_that_client(owner: User) -> Non
     assert button.props["href"] == f"/admin/quotes/new?client={client_id}"
     await owner.open(button.props["href"])
     await owner.should_see("Currency: USD")  # the client is chosen
+
+
+async def test_the_list_filters_by_status_and_keeps_it_in_the_address(owner: User) -> None:
+    sent = make_quote()
+    make_quote(send=False)
+    await owner.open("/admin/quotes?status=sent")
+    rows = owner.find(ui.table).elements.pop().rows
+    assert [row["id"] for row in rows] == [sent]
+    await owner.should_see("1 quote")
+    set_value(owner, "quote-status-filter", "draft")
+    table = owner.find(ui.table).elements.pop()
+    await until(lambda: [row["status"] for row in table.rows] == ["Draft"])

@@ -486,3 +486,25 @@ def test_a_quote_thread_is_in_the_business_inbox_unread_until_read(db, customer)
     assert unread_count(db, customer.organization_id) == 0  # answering reads the thread
     other_business = make_customer(db, name="Elsewhere", email="eve@elsewhere.example")
     assert inbox(db, other_business.organization_id).items == ()
+
+
+def test_the_business_list_filters_by_status_with_expired_as_its_own(db, customer):
+    waiting = sent_quote(db, customer, valid_days=10)
+    lapsed = sent_quote(db, customer, valid_days=1)
+    draft = write_quote(db, customer)
+    accepted = sent_quote(db, customer)
+    accept(db, customer, accepted)
+    later = NOW + timedelta(days=3)
+
+    def shown(status: str) -> set[str]:
+        return {
+            row.public_id for row in list_quotes(db, customer.organization_id, status=status, now=later).rows
+        }
+
+    assert shown("sent") == {waiting}
+    assert shown("expired") == {lapsed}
+    assert shown("draft") == {draft}
+    assert shown("accepted") == {accepted}
+    assert shown("declined") == set()
+    assert shown("") == shown("nonsense") == {waiting, lapsed, draft, accepted}
+    assert list_quotes(db, customer.organization_id, search="100%_", now=later).rows == ()  # no wildcards
