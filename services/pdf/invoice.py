@@ -83,22 +83,22 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     """
     if document.e_invoice:
         try:
-            return _render(_InvoicePdf(document))
+            return _render(InvoiceLayout(document))
         except Exception:  # whatever broke the e-invoice, the customer still gets the invoice
             logger.exception(
                 "invoice %s: the e-invoice failed; rendering the PDF without it", document.number
             )
             document = replace(document, e_invoice=False)
     try:
-        return _render(_InvoicePdf(document))
+        return _render(InvoiceLayout(document))
     except FPDFUnicodeEncodingException:
         # Text that ``_printed_texts`` does not list, outside Windows-1252: a bug, but the customer
         # still gets their invoice, in the embedded font.
         logger.exception("invoice %s: text outside Windows-1252 in the standard font", document.number)
-        return _render(_InvoicePdf(document, core_font=False))
+        return _render(InvoiceLayout(document, core_font=False))
 
 
-def _render(pdf: _InvoicePdf) -> bytes:
+def _render(pdf: InvoiceLayout) -> bytes:
     pdf.draw()
     if pdf.embeds_fonts:
         embed_fonts(pdf, still_to_write=pdf.footer_text())
@@ -154,7 +154,10 @@ class _Column:
     align: str  # "L" or "R"
 
 
-class _InvoicePdf(PortalPdf):
+class InvoiceLayout(PortalPdf):
+    """The invoice's page layout; a document drawn like an invoice (``services.pdf.quote``) subclasses it
+    and overrides what it says differently (``_title``, ``_figure``, ``_facts``, ``_more_texts``)."""
+
     def __init__(self, document: InvoiceDocument, *, core_font: bool | None = None) -> None:
         """``core_font``: whether to use the standard Helvetica; by default, when the text allows it."""
         super().__init__(orientation="P", unit="mm", format="A4")

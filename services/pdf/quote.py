@@ -20,7 +20,7 @@ from services.i18n.terms import term
 from services.invoice_detail import InvoiceDocument
 from services.money import Money, babel_locale
 from services.pdf.fonts import BOLD, REGULAR, embed_fonts
-from services.pdf.invoice import GREEN, INK, MUTED, RED, Color, _InvoicePdf, draw_rule
+from services.pdf.invoice import GREEN, INK, MUTED, RED, Color, InvoiceLayout, draw_rule
 from services.quote_documents import QuoteDocument
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def _as_invoice_layout(quote: QuoteDocument) -> InvoiceDocument:
     )
 
 
-class _QuotePdf(_InvoicePdf):
+class _QuotePdf(InvoiceLayout):
     def __init__(self, quote: QuoteDocument, *, core_font: bool | None = None) -> None:
         self.quote = quote  # before the invoice's layout starts, which asks for the title and texts
         super().__init__(_as_invoice_layout(quote), core_font=core_font)

@@ -21,7 +21,7 @@ from services.invoice_detail import AppliedAmount, DocumentLine, InvoiceDocument
 from services.money import Money, format_money
 from services.pdf import render_invoice_pdf
 from services.pdf.fonts import printable
-from services.pdf.invoice import _InvoicePdf
+from services.pdf.invoice import InvoiceLayout
 from services.totals import LineInput, document_totals, line_totals
 
 CURRENCY = "USD"
@@ -588,7 +588,7 @@ def test_text_left_out_of_the_font_decision_falls_back_to_dejavu_sans_not_to_an_
 ) -> None:
     document = make_document(notes="Ευχαριστούμε!")
     expected = render_invoice_pdf(document)
-    monkeypatch.setattr(_InvoicePdf, "_printed_texts", lambda self: iter(["Invoice"]))
+    monkeypatch.setattr(InvoiceLayout, "_printed_texts", lambda self: iter(["Invoice"]))
 
     pdf = render_invoice_pdf(document)
 
