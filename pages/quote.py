@@ -188,6 +188,7 @@ class AnswerBox:
         view, current = self.view, self.view.current
         self.signature_error.text = ""
         self.accept_button.props("loading")
+        self.accept_button.disable()  # a second click would only be told it was accepted already
         try:
             accepted = await io_bound(
                 accept_quote,
@@ -209,6 +210,7 @@ class AnswerBox:
             return
         finally:
             self.accept_button.props(remove="loading")
+            self.accept_button.enable()
         view.accepted = accepted
         await view.refresh()
 
