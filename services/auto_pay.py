@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -40,6 +40,7 @@ from models import (
     SavedPaymentMethod,
 )
 from services.audit import record_event
+from services.auto_pay_consents import AUTO_PAY_JOB, active_consents
 from services.clock import Clock, utc_now
 from services.database import Database, insert_unless_present
 from services.dates import format_day, zone
@@ -61,7 +62,6 @@ from services.staff_auth import StaffPrincipal, require_owner
 
 log = logging.getLogger(__name__)
 
-AUTO_PAY_JOB = "auto_pay"  # the scheduler's kind; the business's id is the job's key
 CHARGE_HOUR = 8  # invoices due today are charged from 8:00 in the business's time zone
 WAITING_CHECK = timedelta(minutes=1)  # how soon the job looks again at a charge whose answer is awaited
 DEFAULT_RETRY_DAYS, DEFAULT_RETRIES = 3, 2
@@ -363,7 +363,7 @@ def charge_due_invoices(
         ).all()
         due: list[tuple[int, int]] = []
         consents = session.scalars(
-            _active_consents()
+            active_consents()
             .join(Client, Client.id == AutoPayConsent.client_id)
             .where(Client.organization_id == organization_id)
         ).all()
@@ -393,7 +393,7 @@ def charge_due_invoices(
         )
         any_on = session.scalar(
             select(func.count()).select_from(
-                _active_consents()
+                active_consents()
                 .join(Client, Client.id == AutoPayConsent.client_id)
                 .where(Client.organization_id == organization_id)
                 .subquery()
@@ -735,19 +735,9 @@ def _failures(session: Session, invoice_id: int) -> int:
     )
 
 
-def _active_consents() -> Select[AutoPayConsent]:
-    """Consents in force: not turned off, and their card or account not removed since (removing the
-    method auto-pay uses turns auto-pay off: nothing is promised or charged with a method that is gone)."""
-    return (
-        select(AutoPayConsent)
-        .join(SavedPaymentMethod, SavedPaymentMethod.id == AutoPayConsent.saved_method_id)
-        .where(AutoPayConsent.revoked_at.is_(None), SavedPaymentMethod.removed_at.is_(None))
-    )
-
-
 def _consent(session: Session, client_id: int) -> AutoPayConsent | None:
     return session.scalars(
-        _active_consents()
+        active_consents()
         .where(AutoPayConsent.client_id == client_id)
         .order_by(AutoPayConsent.id.desc())
         .limit(1)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from services.auto_pay_consents import wake_for_issued
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.document_lines import priced_lines
@@ -118,6 +119,7 @@ def issue(session: Session, invoice: Invoice, *, now: datetime) -> None:
         raise InvalidDetails({"lines": NO_LINES_TO_SEND})
     invoice.status = InvoiceStatus.SENT
     invoice.sent_at = now
+    wake_for_issued(session, invoice, now)
 
 
 def void_invoice(db: Database, invoice_id: int, *, clock: Clock = utc_now) -> None:

@@ -24,6 +24,7 @@ from models import (
     Payment,
     SandboxCharge,
     SavedPaymentMethod,
+    ScheduledJob,
 )
 from services import online_payments
 from services.auto_pay import (
@@ -44,13 +45,14 @@ from services.errors import InvalidDetails, NotFound, OwnerOnly
 from services.gateways.base import CardDetails, ChargeRequest
 from services.gateways.sandbox import SandboxGateway
 from services.gateways.sandbox_records import DatabaseRecords
-from services.invoices import void_invoice
+from services.invoices import create_invoice, send_invoice, void_invoice
 from services.jobs import auto_pay_job
 from services.online_payments import pay, plan_pay_invoice
 from services.outbox import links_for_delivery
 from services.pay_links import open_pay_link
 from services.principal import Principal
 from services.reconciliation import reconcile_payments
+from services.records import DocumentRef
 from services.scheduler import Scheduler, job_state
 from services.totals import LineInput
 from tests.factories import NOW, Clock, make_customer, make_sent_invoice
@@ -258,6 +260,46 @@ def test_an_invoice_issued_before_the_consent_is_not_charged(db, gateway, clock)
 
     assert run_on(db, gateway, principal, clock, DUE) == []
     assert invoice_state(db, earlier) == ("sent", 5000)
+
+
+def test_an_invoice_issued_already_due_is_charged_that_day_not_at_the_next_daily_run(
+    db, gateway, books, clock
+):
+    principal, invoice = books
+    other = make_customer(db, principal.organization_id, email="other@client.example")  # no auto-pay
+    assert run_on(db, gateway, principal, clock, DUE) == [(invoice.number, 1, "succeeded")]
+    with db.transaction() as session:  # the day's run is over: the next one is tomorrow at eight
+        session.execute(
+            update(ScheduledJob)
+            .where(ScheduledJob.kind == AUTO_PAY_JOB)
+            .values(due_at=at(DUE + timedelta(days=1), 8))
+        )
+
+    def issue_at(client_id: int, hour: int, due: date) -> DocumentRef:
+        clock.now = at(DUE, hour)
+        ref = create_invoice(
+            db,
+            client_id=client_id,
+            lines=[LineInput("Rush job", Decimal(1), 4200)],
+            issue_date=DUE,
+            due_date=due,
+            clock=clock,
+        )
+        send_invoice(db, ref.id, clock=clock)
+        return ref
+
+    def next_run() -> datetime | None:
+        state = job_state(db, AUTO_PAY_JOB, str(principal.organization_id))
+        return state.due_at if state is not None else None
+
+    issue_at(principal.client_id, 14, DUE + timedelta(days=7))  # due next week: the daily run will do
+    issue_at(other.client_id, 14, DUE)  # due at once, but its client is not on auto-pay
+    assert next_run() == at(DUE + timedelta(days=1), 8)
+
+    rush = issue_at(principal.client_id, 15, DUE)  # due on receipt
+    assert next_run() == at(DUE, 15)
+    assert run_on(db, gateway, principal, clock, DUE, 15) == [(rush.number, 1, "succeeded")]
+    assert invoice_state(db, rush) == ("paid", 0)
 
 
 def test_a_missed_due_date_is_charged_once_at_the_next_run(db, gateway, books, clock):
