@@ -25,6 +25,7 @@ from models import (
     PaymentKind,
     PaymentStatus,
     PortalUser,
+    Quote,
 )
 from services.account_details import AddressInput, _clean_address, _email, _line, _phone, _website
 from services.clock import Clock, utc_now
@@ -334,6 +335,8 @@ def _has_records(session: Session, client_id: int) -> bool:
                 exists().where(Invoice.client_id == client_id)
                 | exists().where(CreditNote.client_id == client_id)
                 | exists().where(Payment.client_id == client_id)
+                # a quote's amounts are in the currency too, and accepting it bills them
+                | exists().where(Quote.client_id == client_id)
             )
         )
     )

@@ -25,10 +25,18 @@ from models import (
     Quote,
     StaffUser,
 )
+from services.clients import ClientChange, change_client, currency_is_fixed
 from services.comments import add_quote_comment, business_quote_thread, list_quote_comments, reply_on_quote
 from services.conversations import InboxKind, inbox, mark_read, unread_count
 from services.database import Database
-from services.errors import InvalidDetails, InvalidStatusChange, NotFound, QuoteExpired, human_message
+from services.errors import (
+    CurrencyFixed,
+    InvalidDetails,
+    InvalidStatusChange,
+    NotFound,
+    QuoteExpired,
+    human_message,
+)
 from services.events import Events, client_documents_topic, quote_comments_topic, quote_topic
 from services.i18n import using_language
 from services.money import Money, round_half_up
@@ -508,3 +516,13 @@ def test_the_business_list_filters_by_status_with_expired_as_its_own(db, custome
     assert shown("declined") == set()
     assert shown("") == shown("nonsense") == {waiting, lapsed, draft, accepted}
     assert list_quotes(db, customer.organization_id, search="100%_", now=later).rows == ()  # no wildcards
+
+
+def test_a_clients_currency_is_fixed_once_it_has_a_quote(db, customer):
+    """A quote's amounts are in the client's currency, and accepting it bills them in it."""
+    write_quote(db, customer)
+    with pytest.raises(CurrencyFixed):
+        change_client(
+            db, customer.organization_id, client_public_id(db, customer), ClientChange(currency="EUR")
+        )
+    assert currency_is_fixed(db, customer.organization_id, client_public_id(db, customer))
