@@ -479,7 +479,7 @@ def _charge(
         )
         public_id, invoice_number = invoice.public_id, invoice.number
         removed = method.removed_at is not None
-        request = ChargeRequest("", 0, "", "", saved_method_id=method.gateway_method_id)
+        request = ChargeRequest("", 0, "", "", saved_method_id=method.gateway_method_id, off_session=True)
     assert attempt_id is not None  # noqa: S101 - for the type checker; inserted above
     if removed:
         return _finish(

@@ -19,6 +19,7 @@ from services.clock import Clock, utc_now
 from services.database import Database, insert_unless_present
 from services.errors import NotFound
 from services.gateways.base import BillingAddress, MethodInfo, MethodKind, MethodUpdate, PaymentGateway
+from services.i18n import _
 from services.principal import ActsForClient, Principal
 
 
@@ -37,9 +38,12 @@ class SavedMethodView:
 
     @property
     def label(self) -> str:
-        """ "Visa •••• 4242, expires 12/2030" """
-        expiry = f", expires {self.exp_month:02d}/{self.exp_year}" if self.exp_month and self.exp_year else ""
-        return f"{self.brand} •••• {self.last4}{expiry}"
+        """ "Visa •••• 4242, expires 12/2030", in the reader's language."""
+        if not (self.exp_month and self.exp_year):
+            return f"{self.brand} •••• {self.last4}"
+        return _("{brand} •••• {last4}, expires {expiry}").format(
+            brand=self.brand, last4=self.last4, expiry=f"{self.exp_month:02d}/{self.exp_year}"
+        )
 
     @property
     def is_card(self) -> bool:

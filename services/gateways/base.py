@@ -73,6 +73,9 @@ class ChargeRequest:
     payment_method_id: str | None = None
     customer_id: str | None = None
     save_method: bool = False
+    # The customer is not there (auto-pay): a charge that would need them, such as a 3-D Secure
+    # challenge, fails at once instead of waiting for an answer nobody is present to give.
+    off_session: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 
@@ -60,6 +61,7 @@ STRIPE_JS_URL = "https://js.stripe.com/v3/"
 LOCALSTRIPE_LACKS = {"description", "mandate_data", "setup_future_usage", "off_session"}
 SEPA_BRAND = "SEPA Direct Debit"
 DECLINED = "Your card was declined."
+AUTHENTICATION_REQUIRED = "Your bank asked to confirm this payment, which an automatic payment cannot do."
 # What a request Stripe refused (True) or did not answer (False) left undone, by what it was for; whole
 # sentences, marked for the catalogues and translated where they are shown (``human_message``).
 NOTHING_DONE = {
@@ -222,7 +224,17 @@ class StripeGateway:
                 failure_code=decline.code or "card_declined",
                 failure_message=decline.user_message or DECLINED,
             )
-        return _charge_result(intent, _method_info(method))
+        result = _charge_result(intent, _method_info(method))
+        if request.off_session and result.status == ChargeStatus.REQUIRES_ACTION:
+            # What Stripe answers an off-session charge that needs the customer; a server that does not
+            # know off_session (localstripe) leaves a challenge waiting instead, cancelled here.
+            cancelled = self.cancel(intent_id)
+            if cancelled.status == ChargeStatus.FAILED:
+                return replace(
+                    cancelled, failure_code="authentication_required", failure_message=AUTHENTICATION_REQUIRED
+                )
+            return cancelled  # the challenge was answered meanwhile after all: its outcome stands
+        return result
 
     def retrieve(self, gateway_payment_id: str) -> ChargeResult:
         with _stripe_errors("payment status", "changed"):
@@ -421,7 +433,9 @@ class StripeGateway:
         if request.customer_id:
             create["customer"] = request.customer_id
         confirm: PaymentIntentConfirmParams = {}
-        if method.type == "sepa_debit" and request.saved_method_id:
+        if request.off_session:
+            confirm["off_session"] = True  # Stripe declines (authentication_required) what needs the customer
+        elif method.type == "sepa_debit" and request.saved_method_id:
             confirm["off_session"] = True  # debited under the mandate accepted when it was saved
         elif method.type == "sepa_debit":
             if request.save_method:

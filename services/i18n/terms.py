@@ -94,6 +94,7 @@ TERMS = (
     N_("Your card has insufficient funds."),
     N_("Your card has expired."),
     N_("The bank refused the direct debit."),
+    N_("Your bank asked to confirm this payment, which an automatic payment cannot do."),
     N_("This payment attempt was closed before it reached the payment service; nothing was charged."),
     N_("The expiry month must be between 1 and 12."),
     N_("The expiry date is in the past."),

@@ -40,7 +40,7 @@ from services.gateways.base import (
     PaymentGateway,
     WebhookKind,
 )
-from services.gateways.stripe_gateway import StripeGateway
+from services.gateways.stripe_gateway import AUTHENTICATION_REQUIRED, StripeGateway
 from services.i18n import using_language
 from tests.integration.localstripe_server import LocalStripe, start_localstripe
 
@@ -274,6 +274,23 @@ def test_a_3d_secure_card_requires_action_and_succeeds_once_authenticated(
     assert result.client_secret.startswith(f"{result.gateway_payment_id}_secret_")
     authenticate(localstripe, result.gateway_payment_id, result.client_secret, success=True)
     assert gateway.retrieve(result.gateway_payment_id).status == ChargeStatus.SUCCEEDED
+
+
+def test_an_automatic_charge_that_needs_3d_secure_fails_at_once_and_leaves_no_challenge_open(
+    gateway: StripeGateway,
+    stripe_api: stripe.StripeClient,
+    customer: str,
+    browser_card: Callable[[str], str],
+) -> None:
+    card_id = browser_card(NEEDS_3DS)  # saved earlier; auto-pay charges it with nobody there to answer
+    stripe_api.v1.payment_methods.attach(card_id, params={"customer": customer})
+    result = gateway.charge(request(saved_method_id=card_id, customer_id=customer, off_session=True))
+
+    assert result.status == ChargeStatus.FAILED
+    assert result.failure_code == "authentication_required"
+    assert result.failure_message == AUTHENTICATION_REQUIRED
+    assert stripe_api.v1.payment_intents.retrieve(result.gateway_payment_id).status == "canceled"
+    assert gateway.retrieve(result.gateway_payment_id).status == ChargeStatus.FAILED
 
 
 def test_a_failed_3d_secure_challenge_leaves_the_payment_failed(

@@ -15,6 +15,7 @@ from services.gateways.base import (
     MethodUpdate,
 )
 from services.gateways.sandbox import SandboxGateway
+from services.i18n import using_language
 from services.online_payments import pay, plan_pay_invoice
 from services.saved_methods import (
     gateway_customer,
@@ -53,6 +54,13 @@ def test_a_saved_card_keeps_its_display_facts_and_the_first_is_the_default(db, b
     principal, _, invoices, gateway = books
     (method,) = save_card(db, gateway, principal, invoices[0], clock)
     assert method.label == "Visa •••• 4242, expires 12/2030"
+    for language, label in (
+        ("de", "gültig bis 12/2030"),
+        ("fr", "expire fin 12/2030"),
+        ("es", "caduca 12/2030"),
+    ):
+        with using_language(language):  # as each reader sees it on Home, on Pay and in auto-pay's consent
+            assert method.label == f"Visa •••• 4242, {label}"
     assert (method.holder_name, method.billing_address, method.is_default) == ("Ann Example", ADDRESS, True)
     with db.reading() as session:
         row = session.scalars(select(SavedPaymentMethod)).one()
