@@ -42,7 +42,7 @@ async def load_editor_context(staff: StaffPrincipal, lines: Sequence[LineView] =
     branding = await io_bound(get_branding, current.db)
     clients = await io_bound(_all_clients, staff.organization_id)
     rates = await io_bound(list_tax_rates, current.db, staff.organization_id)
-    defaults = await io_bound(draft_defaults, current.db, staff.organization_id, today=current.clock().date())
+    defaults = await io_bound(draft_defaults, current.db, staff.organization_id, now=current.clock())
     choices = tax_choices(rates)
     for line in lines:
         if line.tax_rate_percent and choice_for(choices, line.tax_name, line.tax_rate_percent) is None:

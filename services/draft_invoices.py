@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -25,6 +25,7 @@ from services.business_documents import InvoiceView, get_invoice
 from services.clients import client_id_for
 from services.clock import Clock, utc_now
 from services.database import Database
+from services.dates import zone
 from services.errors import (
     AmountTooLarge,
     InvalidDetails,
@@ -64,9 +65,12 @@ def line_key(position: int) -> str:
     return f"line {position}"
 
 
-def draft_defaults(db: Database, organization_id: int, *, today: date) -> DraftDefaults:
+def draft_defaults(db: Database, organization_id: int, *, now: datetime) -> DraftDefaults:
+    """A new document's dates start on the business's day (in its time zone, not the server's or UTC's:
+    the first invoice of a recurring profile may not start before it), with its terms and texts."""
     with db.reading() as session:
         organization = session.get_one(Organization, organization_id)
+        today = now.astimezone(zone(organization.time_zone)).date()
         days = organization.payment_terms_days
         return DraftDefaults(
             today, today + timedelta(days=days), days, organization.default_notes, organization.default_terms

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from models import Client, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from models import Client, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Organization
 from services.database import Database
 from services.draft_invoices import (
     MAX_LINES,
     MAX_TEXT_LENGTH,
     create_draft,
+    draft_defaults,
     editable_draft,
     parse_line,
     update_draft,
@@ -247,3 +248,23 @@ def test_a_number_the_locale_does_not_write_so_is_refused_with_its_reason(
             locale="de_DE",
         )
     assert message in refused.value.errors[field]
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "day"),
+    [
+        ("UTC", date(2026, 6, 15)),
+        ("Pacific/Kiritimati", date(2026, 6, 16)),
+        ("Pacific/Pago_Pago", date(2026, 6, 14)),
+    ],
+)
+def test_a_new_documents_dates_start_on_the_businesss_day(db: Database, time_zone: str, day: date) -> None:
+    organization_id = make_organization(db)
+    with db.transaction() as session:
+        organization = session.get_one(Organization, organization_id)
+        organization.time_zone, organization.payment_terms_days = time_zone, 14
+    now = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)  # already the 16th at Kiritimati, still the 14th in Samoa
+
+    defaults = draft_defaults(db, organization_id, now=now)
+
+    assert (defaults.issue_date, defaults.due_date) == (day, day + timedelta(days=14))
