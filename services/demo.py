@@ -23,6 +23,8 @@ from models import (
     PaymentKind,
     PaymentMethodKind,
     PortalUser,
+    Quote,
+    QuoteStatus,
     RefundSource,
     StaffUser,
 )
@@ -36,6 +38,7 @@ from services.money import Money
 from services.passwords import hash_password
 from services.payments import record_payment
 from services.principal import Principal
+from services.quotes import create_quote
 from services.records import DocumentRef
 from services.totals import LineInput
 
@@ -232,6 +235,7 @@ def _fill(db: Database, clock: Clock, password_rounds: int) -> DemoLogins | None
     )
 
     _comments(db, organization_id, main_user_id, main_refs, today)
+    _quote(db, organization_id, main_id, today, now)
     return DemoLogins(
         customer=(CUSTOMER_EMAIL, CUSTOMER_PASSWORD),
         other_customer=(OTHER_CUSTOMER_EMAIL, CUSTOMER_PASSWORD),
@@ -437,3 +441,29 @@ def _comments(db: Database, organization_id: int, user_id: int, refs: list[Docum
             body=answer,
             clock=_fixed(asked + timedelta(hours=3)),
         )
+
+
+def _quote(db: Database, organization_id: int, client_id: int, today: date, now: datetime) -> None:
+    """A quote waiting for the demo customer's answer, with a deposit: Accept makes a retainer invoice.
+
+    Marked sent without its e-mail, as the demo's invoices are issued without theirs."""
+    with db.reading() as session:
+        client_public_id = session.get_one(Client, client_id).public_id
+    public_id = create_quote(
+        db,
+        organization_id,
+        client_public_id=client_public_id,
+        issue_date=today,
+        valid_until=today + timedelta(days=30),
+        deposit_percent=Decimal(25),
+        lines=[
+            LineInput("Website redesign, phase 2: design", Decimal(1), 240000),
+            LineInput("Online ordering page", Decimal(1), 85000, Decimal(10)),
+        ],
+        notes="We can start two weeks after your go-ahead.",
+        clock=lambda: now,
+    )
+    with db.transaction() as session:
+        quote = session.scalars(select(Quote).where(Quote.public_id == public_id)).one()
+        quote.status = QuoteStatus.SENT
+        quote.sent_at = now
