@@ -21,7 +21,6 @@ from components.live import LiveTopics, Loads
 from components.offload import io_bound
 from models import RefundSource
 from services import portal
-from services.auto_pay import auto_pay_view
 from services.branding import get_branding
 from services.credit_actions import CreditOptions
 from services.credit_notes import CreditNoteSummary
@@ -71,13 +70,8 @@ class HomeView:
     async def render(self) -> None:
         current, principal = self.current, self.principal
         ticket = self.loads.start()
-        data = await io_bound(home_data, current.db, principal, current.gateway.name)
-        dashboard, options, methods = data.dashboard, data.options, data.methods
-        auto_pay = (
-            await io_bound(auto_pay_view, current.db, principal.client_id, clock=current.clock)
-            if methods
-            else None
-        )
+        data = await io_bound(home_data, current.db, principal, current.gateway.name, now=current.clock())
+        dashboard, options, methods, auto_pay = data.dashboard, data.options, data.methods, data.auto_pay
         if not self.loads.is_latest(ticket):
             return
         self.body.clear()

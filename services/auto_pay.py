@@ -240,7 +240,12 @@ def scheduled_charges(db: Database, client_id: int, *, clock: Clock = utc_now) -
 def auto_pay_view(db: Database, client_id: int, *, clock: Clock = utc_now) -> AutoPayView:
     """Card Details' auto-pay: on or off, and the charges it will make (one read: Home draws it)."""
     with db.reading() as session:
-        return AutoPayView(_status(session, client_id), tuple(_scheduled(session, client_id, clock())))
+        return auto_pay_view_in(session, client_id, clock())
+
+
+def auto_pay_view_in(session: Session, client_id: int, now: datetime) -> AutoPayView:
+    """``auto_pay_view`` inside a transaction of the caller's (Home's one read)."""
+    return AutoPayView(_status(session, client_id), tuple(_scheduled(session, client_id, now)))
 
 
 def _scheduled(session: Session, client_id: int, now: datetime) -> list[ScheduledCharge]:
