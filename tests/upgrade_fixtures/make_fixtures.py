@@ -14,7 +14,9 @@ The upgrade test needs a file for every revision but the newest: after committin
 this to add the one before it. So far every revision was the newest in some commit, so each file holds
 what that revision's own code wrote. Should a commit ever add two migrations at once, the earlier one
 has no such commit: make its file from the previous revision's data upgraded by the new migration, and
-say so in its commit.
+say so in its commit. 0020 is such a revision: committed empty (05113fa) before the quotes filled it, so
+its file is that commit's data with the quotes' tables and columns added (49ffd1d); do not make it again
+with this script.
 
 Values keep their types through JSON (``{"datetime": ...}``, ``{"date": ...}``, ``{"decimal": ...}``,
 ``{"bytes": <base64>}``, ``{"json": ...}``), so one file loads into SQLite and PostgreSQL alike.
