@@ -44,7 +44,7 @@ FILTER_LABELS = {
 KIND_ICONS = {InboxKind.COMMENT: "forum", InboxKind.MESSAGE: "mail", InboxKind.REVIEW: "star"}
 EMPTY = {
     InboxFilter.ALL: N_("No comments, messages or reviews yet."),
-    InboxFilter.COMMENTS: N_("No comments on invoices yet."),
+    InboxFilter.COMMENTS: N_("No comments on invoices or quotes yet."),
     InboxFilter.MESSAGES: N_("No messages yet."),
     InboxFilter.REVIEWS: N_("No reviews yet."),
     InboxFilter.UNREAD: N_("Nothing unread. You are all caught up."),
