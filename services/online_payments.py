@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import (
+    AutoPayAttempt,
     Client,
     GatewayCustomer,
     Invoice,
@@ -539,9 +540,16 @@ def book_result(
         else:
             payment.status = PaymentStatus.FAILED
             payment.failure_message = result.failure_message or "The payment was declined."
-            if was_processing:
+            if was_processing and not _auto_pay_charge(session, payment):
                 queue_debit_failed(session, payment, now)
         return _outcome(payment)
+
+
+def _auto_pay_charge(session: Session, payment: Payment) -> bool:
+    """Whether auto-pay made this payment: auto-pay then tells the customer of its failure itself, with the
+    pay link and the day of the next try, instead of the Pay page's "your payment failed"."""
+    made_by = select(AutoPayAttempt.id).where(AutoPayAttempt.payment_id == payment.id)
+    return session.scalar(made_by) is not None
 
 
 def book_gateway_update(

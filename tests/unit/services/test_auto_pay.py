@@ -477,6 +477,8 @@ def test_a_bank_debit_is_awaited_while_it_processes_and_settled_once(db, gateway
     assert len(failures) == (0 if outcome == "ok" else 1)
     if failures:
         assert "We will try again on Jun 28, 2026." in failures[0].body_text
+    told = [email.id for email in emails_about(db, "failed")]
+    assert told == [email.id for email in failures]  # auto-pay's e-mail alone, not the Pay page's as well
 
 
 def test_two_runs_at_the_same_moment_charge_once(db, gateway, books, clock):
