@@ -214,7 +214,9 @@ def test_back_up_now_keeps_the_newest_n_only_while_the_schedule_is_on(
     assert archive_names(settings) == [newest.path.name]
     with db.reading() as session:
         details = session.scalars(
-            select(AuditEvent.details).where(AuditEvent.action == "backup.created")
+            select(AuditEvent.details)
+            .where(AuditEvent.action == "backup.created")
+            .order_by(AuditEvent.id)  # PostgreSQL returns rows in no given order without it
         ).all()
     assert [detail["archive"] for detail in details] == [path.name for path in archives.made]
 
