@@ -1,17 +1,20 @@
-"""What the back office's document editors share (the invoice draft's and the quote's): the clients and
-tax rates to choose from, the client field with its currency, date fields, notes and terms, and a saved
-line as the line items show it."""
+"""What the back office's document editors share (the invoice draft's, the quote's and the recurring
+profile's): the clients and tax rates to choose from, the client field with its currency, date fields,
+notes and terms, a saved line as the line items show it, and saving with the service's refusal shown
+beside each field."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from nicegui import ui
 
-from components.line_items import NO_TAX, LineText, TaxChoice, saved_tax_choice, tax_choices
+from components.banner import banner
+from components.line_items import NO_TAX, LineItems, LineText, TaxChoice, saved_tax_choice, tax_choices
 from components.offload import io_bound
 from services import portal
 from services.amount_input import amount_text, number_text
@@ -19,12 +22,17 @@ from services.branding import Branding, get_branding
 from services.business_documents import LineView
 from services.clients import ClientView, list_clients
 from services.draft_invoices import DraftDefaults, draft_defaults
-from services.i18n import _
+from services.errors import DomainError, InvalidDetails, human_message
+from services.i18n import N_, _
 from services.money import Money
 from services.staff_auth import StaffPrincipal
 from services.tax_rates import list_tax_rates
 
 MAX_CLIENTS_OFFERED = 2000
+NOT_SAVED = N_("Nothing was saved: please correct what is marked in red.")
+GENERAL_PROBLEMS = ("lines", "notes", "terms")  # the service's keys said in the banner, not beside a field
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -152,3 +160,39 @@ def line_text(line: LineView, choices: list[TaxChoice], currency: str, locale: s
         tax_key=choice.key if choice else NO_TAX,
         discount=number_text(line.discount_percent, locale) if line.discount_percent else "",
     )
+
+
+def show_failure(message: ui.element, text: str) -> None:
+    """The banner above the Save button saying why nothing was saved."""
+    message.clear()
+    with message:
+        banner("negative", text)
+
+
+async def save_document(
+    save: Callable[[], Awaitable[T]],
+    *,
+    button: ui.button,
+    message: ui.element,
+    items: LineItems,
+    fields: Mapping[str, ui.label],
+    locale: str,
+    general: Sequence[str] = GENERAL_PROBLEMS,
+) -> T | None:
+    """Run ``save`` with the Save button off; None if the service refused it: then each refused field says
+    why beside it (``fields``: the service's error key -> the field's message label), each line beside
+    that line, the ``general`` problems in the banner (or that nothing was saved)."""
+    button.disable()
+    try:
+        return await save()
+    except InvalidDetails as error:
+        for key, label in fields.items():
+            label.text = error.errors.get(key, "")
+        items.show_errors(error.errors)
+        others = [text for key, text in error.errors.items() if key in general]
+        show_failure(message, " ".join(others) or _(NOT_SAVED))
+    except DomainError as error:
+        show_failure(message, human_message(error, locale=locale))
+    finally:
+        button.enable()
+    return None

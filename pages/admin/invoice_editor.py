@@ -14,6 +14,7 @@ from nicegui import ui
 from components.admin_frame import admin_frame
 from components.banner import banner
 from components.document_editor import (
+    NOT_SAVED,
     ClientField,
     EditorContext,
     NotesAndTerms,
@@ -22,6 +23,8 @@ from components.document_editor import (
     line_text,
     load_editor_context,
     parse_day,
+    save_document,
+    show_failure,
 )
 from components.line_items import LineItems
 from components.offload import io_bound
@@ -31,7 +34,7 @@ from services import portal
 from services.branding import get_branding
 from services.business_documents import InvoiceView
 from services.draft_invoices import create_draft, editable_draft, update_draft
-from services.errors import DomainError, InvalidDetails, InvalidStatusChange, NotFound, human_message
+from services.errors import InvalidStatusChange, NotFound
 from services.i18n import N_, _
 from services.staff_auth import StaffPrincipal
 
@@ -202,7 +205,7 @@ class DraftForm:
         if not self.client.value:
             self.client.error.text = _("Choose a client.")
         if issued is None or due is None or lines is None or not self.client.value:
-            self._fail(_("Nothing was saved: please correct what is marked in red."))
+            show_failure(self.message, _(NOT_SAVED))
             return
         fields = {
             "client_public_id": self.client.value,
@@ -213,35 +216,23 @@ class DraftForm:
             "terms": str(self.texts.terms.value or ""),
         }
         db, organization_id = self.current.db, self.staff.organization_id
-        self.save_button.disable()
-        try:
-            if self.invoice is None:
-                saved = await io_bound(
-                    create_draft,
-                    db,
-                    organization_id,
-                    kind=InvoiceKind(self.kind.value),
-                    clock=self.current.clock,
-                    **fields,
-                )
-            else:
-                saved = await io_bound(update_draft, db, organization_id, self.invoice.public_id, **fields)
-        except InvalidDetails as error:
-            self.client.error.text = error.errors.get("client", "")
-            self.issue_error.text = error.errors.get("issue_date", "")
-            self.due_error.text = error.errors.get("due_date", "")
-            self.items.show_errors(error.errors)
-            others = [m for k, m in error.errors.items() if k in ("lines", "notes", "terms")]
-            self._fail(" ".join(others) or _("Nothing was saved: please correct what is marked in red."))
-            return
-        except DomainError as error:
-            self._fail(human_message(error, locale=self.locale))
-            return
-        finally:
-            self.save_button.enable()
-        ui.navigate.to(f"/admin/invoices/{saved.public_id}?done=saved")
+        invoice = self.invoice
 
-    def _fail(self, text: str) -> None:
-        self.message.clear()
-        with self.message:
-            banner("negative", text)
+        async def save() -> InvoiceView:
+            if invoice is None:
+                kind = InvoiceKind(self.kind.value)
+                return await io_bound(
+                    create_draft, db, organization_id, kind=kind, clock=self.current.clock, **fields
+                )
+            return await io_bound(update_draft, db, organization_id, invoice.public_id, **fields)
+
+        saved = await save_document(
+            save,
+            button=self.save_button,
+            message=self.message,
+            items=self.items,
+            fields={"client": self.client.error, "issue_date": self.issue_error, "due_date": self.due_error},
+            locale=self.locale,
+        )
+        if saved is not None:
+            ui.navigate.to(f"/admin/invoices/{saved.public_id}?done=saved")

@@ -16,6 +16,7 @@ from nicegui import ui
 from components.admin_frame import admin_frame
 from components.banner import banner
 from components.document_editor import (
+    NOT_SAVED,
     ClientField,
     EditorContext,
     NotesAndTerms,
@@ -24,6 +25,8 @@ from components.document_editor import (
     line_text,
     load_editor_context,
     parse_day,
+    save_document,
+    show_failure,
 )
 from components.line_items import LineItems
 from components.offload import io_bound
@@ -32,8 +35,6 @@ from services import portal
 from services.amount_input import number_text, read_number
 from services.branding import get_branding
 from services.errors import (
-    DomainError,
-    InvalidDetails,
     InvalidNumber,
     InvalidStatusChange,
     NotFound,
@@ -209,7 +210,7 @@ class QuoteForm:
         if not self.client.value:
             self.client.error.text = _("Choose a client.")
         if issued is None or valid_until is None or lines is None or deposit is None or not self.client.value:
-            self._fail(_("Nothing was saved: please correct what is marked in red."))
+            show_failure(self.message, _(NOT_SAVED))
             return
         fields = {
             "client_public_id": self.client.value,
@@ -223,29 +224,26 @@ class QuoteForm:
             "clock": self.current.clock,
         }
         db, organization_id = self.current.db, self.staff.organization_id
-        self.save_button.disable()
-        try:
-            if self.quote is None:
-                public_id = await io_bound(create_quote, db, organization_id, **fields)
-            else:
-                public_id = await io_bound(update_quote, db, organization_id, self.quote.public_id, **fields)
-        except InvalidDetails as error:
-            self.client.error.text = error.errors.get("client", "")
-            self.issue_error.text = error.errors.get("issue_date", "")
-            self.valid_error.text = error.errors.get("valid_until", "")
-            self.deposit_error.text = error.errors.get("deposit", "")
-            self.items.show_errors(error.errors)
-            others = [m for k, m in error.errors.items() if k in ("lines", "notes", "terms")]
-            self._fail(" ".join(others) or _("Nothing was saved: please correct what is marked in red."))
-            return
-        except DomainError as error:
-            self._fail(human_message(error, locale=self.locale))
-            return
-        finally:
-            self.save_button.enable()
-        ui.navigate.to(f"/admin/quotes/{public_id}?done=saved")
+        quote = self.quote
 
-    def _fail(self, text: str) -> None:
-        self.message.clear()
-        with self.message:
-            banner("negative", text)
+        async def save() -> str:
+            if quote is None:
+                return await io_bound(create_quote, db, organization_id, **fields)
+            return await io_bound(update_quote, db, organization_id, quote.public_id, **fields)
+
+        errors = {
+            "client": self.client.error,
+            "issue_date": self.issue_error,
+            "valid_until": self.valid_error,
+            "deposit": self.deposit_error,
+        }
+        public_id = await save_document(
+            save,
+            button=self.save_button,
+            message=self.message,
+            items=self.items,
+            fields=errors,
+            locale=self.locale,
+        )
+        if public_id is not None:
+            ui.navigate.to(f"/admin/quotes/{public_id}?done=saved")

@@ -10,6 +10,8 @@ from nicegui import ui
 from components.admin_frame import admin_frame
 from components.banner import banner
 from components.document_editor import (
+    GENERAL_PROBLEMS,
+    NOT_SAVED,
     ClientField,
     EditorContext,
     NotesAndTerms,
@@ -18,6 +20,8 @@ from components.document_editor import (
     line_text,
     load_editor_context,
     parse_day,
+    save_document,
+    show_failure,
 )
 from components.line_items import LineItems
 from components.offload import io_bound
@@ -25,7 +29,7 @@ from components.url_params import UrlParams
 from models import RecurringStatus
 from services import portal
 from services.dates import format_day
-from services.errors import DomainError, InvalidDetails, NotFound, human_message
+from services.errors import NotFound
 from services.i18n import _, ngettext
 from services.recurring_invoices import (
     AFTER_COUNT,
@@ -238,7 +242,7 @@ class ProfileForm:
             label.text = ""
         lines = self.items.lines()
         if lines is None:
-            self._fail(_("Nothing was saved: please correct what is marked in red."))
+            show_failure(self.message, _(NOT_SAVED))
             return
         typed = ProfileInput(
             client_public_id=self.client.value,
@@ -254,35 +258,34 @@ class ProfileForm:
             notes=str(self.texts.notes.value or ""),
             terms=str(self.texts.terms.value or ""),
         )
-        self.save_button.disable()
-        try:
-            saved = await io_bound(
+        profile_id = self.profile.public_id if self.profile else None
+
+        async def save() -> ProfileView:
+            return await io_bound(
                 save_profile,
                 self.current.db,
                 self.staff,
                 typed,
-                public_id=self.profile.public_id if self.profile else None,
+                public_id=profile_id,
                 clock=self.current.clock,
             )
-        except InvalidDetails as error:
-            self.client.error.text = error.errors.get("client", "")
-            self.every_error.text = error.errors.get("every", "")
-            self.start_error.text = error.errors.get("start_date", "")
-            self.due_error.text = error.errors.get("due_days", "")
-            self.end_error.text = error.errors.get("end_date", "")
-            self.count_error.text = error.errors.get("count", "")
-            self.items.show_errors(error.errors)
-            others = [m for k, m in error.errors.items() if k in ("lines", "notes", "terms", "ending")]
-            self._fail(" ".join(others) or _("Nothing was saved: please correct what is marked in red."))
-            return
-        except DomainError as error:
-            self._fail(human_message(error, locale=self.locale))
-            return
-        finally:
-            self.save_button.enable()
-        ui.navigate.to(f"{LIST}?saved={saved.public_id}")
 
-    def _fail(self, text: str) -> None:
-        self.message.clear()
-        with self.message:
-            banner("negative", text)
+        marked = {
+            "client": self.client.error,
+            "every": self.every_error,
+            "start_date": self.start_error,
+            "due_days": self.due_error,
+            "end_date": self.end_error,
+            "count": self.count_error,
+        }
+        saved = await save_document(
+            save,
+            button=self.save_button,
+            message=self.message,
+            items=self.items,
+            fields=marked,
+            locale=self.locale,
+            general=(*GENERAL_PROBLEMS, "ending"),
+        )
+        if saved is not None:
+            ui.navigate.to(f"{LIST}?saved={saved.public_id}")
