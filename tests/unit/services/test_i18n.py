@@ -6,15 +6,17 @@ import asyncio
 import inspect
 import re
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from babel.support import NullTranslations
 
 from services import i18n
 from services.dates import format_moment
 from services.gateways import sandbox, stripe_gateway
-from services.i18n import Reader, current_reader, pick_language, using_language
+from services.i18n import Reader, catalogues, current_reader, pick_language, using_language
 from services.i18n.terms import term
 
 
@@ -77,6 +79,36 @@ def test_carried_work_keeps_the_reader_in_another_thread() -> None:
     thread.start()
     thread.join()
     assert seen == ["fr"]
+
+
+def test_a_catalogue_asked_for_by_many_threads_at_once_is_compiled_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compiled: list[str] = []
+    compile_once = catalogues._compile
+
+    def slow_compile(language: str) -> NullTranslations:
+        compiled.append(language)
+        time.sleep(0.05)  # long enough for every thread to ask while the first compiles
+        return compile_once(language)
+
+    monkeypatch.setattr(catalogues, "_compile", slow_compile)
+    monkeypatch.setattr(catalogues, "_COMPILED", {})
+    start = threading.Barrier(8)
+    found: list[NullTranslations] = []
+
+    def ask() -> None:
+        start.wait()
+        found.append(catalogues.translations("de"))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert compiled == ["de"]
+    assert len({id(each) for each in found}) == 1
+    assert found[0].gettext("Pay Now") != "Pay Now"  # the German catalogue, not an empty one
 
 
 def test_a_reader_who_shares_the_business_language_gets_its_locale() -> None:
