@@ -235,8 +235,9 @@ async def test_the_loop_runs_due_jobs_and_a_long_run_keeps_its_lease(db):
         return Done(finished=True)
 
     kind = JobKind("long", "Long", long_run)
-    # renewed every half second; a lease of 0.3 s was lost on a busy CI machine (a renewal waits for a thread)
-    lease = timedelta(seconds=1.5)
+    # Renewed every second. Shorter leases (0.3 s, then 1.5 s) lapsed on a busy CI machine, where a renewal or
+    # the record of the finished run waits for a database thread, and the other scheduler ran the job again.
+    lease = timedelta(seconds=3)
     first = Scheduler(db, [kind], holder="first", lease=lease, poll=0.02)
     second = Scheduler(db, [kind], holder="second", lease=lease, poll=0.02)
     arm_job(db, Clock(utc_now()), "long", "k")
@@ -244,7 +245,7 @@ async def test_the_loop_runs_due_jobs_and_a_long_run_keeps_its_lease(db):
     loops = [asyncio.create_task(first.run(stop)), asyncio.create_task(second.run(stop))]
     try:
         await until(started.is_set)
-        await asyncio.sleep(3.5)  # over two leases long: renewed all along, so no one took it over
+        await asyncio.sleep(4)  # longer than a lease: renewed meanwhile, so no one took it over
         assert runs == ["k"]
         release.set()
         await until(lambda: row(db, "long", "k").due_at is None)
