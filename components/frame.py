@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html import escape
 
 from nicegui import ui
 
@@ -35,6 +36,9 @@ NAVIGATION = (
 )
 
 ITEM_SECTION = "q-item__section column justify-center"  # what Quasar renders for ui.item_section
+# What Quasar renders for a clickable ``ui.item`` that is a link (``tag=a``), and for the selected one.
+ITEM_LINK = "q-item q-item-type row no-wrap q-item--clickable q-link cursor-pointer q-focusable q-hoverable"
+ITEM_SELECTED = "q-item--active q-router-link--active"
 DEMO_NOTICE = N_("Demo portal: sample data for trying things out. No real money moves.")  # shown with _()
 
 
@@ -163,6 +167,37 @@ def signed_out_card(width: str = "max-w-sm") -> Iterator[ui.card]:
         yield card
 
 
+def _navigation(active: str) -> Markup:
+    """The customer's sidebar links as one element: ``navigation_list`` and ``navigation_item`` as the
+    markup Quasar makes of them. Each is a plain link the browser follows by itself; a page holds no
+    element per entry (Home is what every customer opens at month-end)."""
+    # Translators: the name of the sidebar's navigation landmark; screen readers add "navigation" to it.
+    name = _("Main")
+    links, labels = [], []
+    for entry in NAVIGATION:
+        selected = entry.path == active or (entry.path != "/" and active.startswith(entry.path))
+        label = _(entry.label)
+        classes, current = f"{ITEM_LINK} rounded-e-full me-3", ""
+        if selected:
+            classes += f" {ITEM_SELECTED} bg-blue-1 text-primary font-medium"
+            current = ' aria-current="page"'
+        links.append(
+            f'<a class="{classes}" href="{escape(entry.path)}"{current}>'
+            '<div class="q-focus-helper" tabindex="-1"></div>'
+            f'<div class="{ITEM_SECTION} q-item__section--avatar q-item__section--side">'
+            f"{markup.icon(entry.icon)}</div>"
+            f"{markup.text(label, f'{ITEM_SECTION} q-item__section--main')}</a>"
+        )
+        labels.append(label)
+    return Markup(
+        f'<nav aria-label="{escape(name)}" class="w-full">',
+        '<div class="q-list q-list--padding w-full" role="none">',
+        *links,
+        "</div></nav>",
+        texts=labels,
+    )
+
+
 def _plain_business_mark(branding: Branding) -> str:
     """``business_mark`` as markup when there is no logo; else nothing (the caller draws the element)."""
     if branding.has_logo:
@@ -199,18 +234,7 @@ def navigation_item(path: str, *, selected: bool) -> ui.item:
 
 def _sidebar(active: str) -> None:
     with ui.column().classes("w-full h-full justify-between py-3 gap-0"):
-        with navigation_list():
-            for entry in NAVIGATION:
-                selected = entry.path == active or (entry.path != "/" and active.startswith(entry.path))
-                with navigation_item(entry.path, selected=selected).classes(
-                    "rounded-e-full me-3" + (" bg-blue-1 text-primary font-medium" if selected else "")
-                ):
-                    Markup(
-                        f'<div class="{ITEM_SECTION} q-item__section--avatar q-item__section--side">'
-                        f"{markup.icon(entry.icon)}</div>",
-                        markup.text(_(entry.label), f"{ITEM_SECTION} q-item__section--main"),
-                        texts=[_(entry.label)],
-                    )
+        _navigation(active)
         # A real form post: sign-out needs the session cookie, which only a request carries.
         with ui.element("form").props("method=post action=/auth/logout").classes("w-full px-3"):
             ui.button(_("Logout"), icon="logout").props("type=submit flat no-caps align=left").classes(

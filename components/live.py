@@ -17,7 +17,7 @@ from nicegui import Client, background_tasks, ui
 
 from components.offload import io_bound
 from services.database import Database
-from services.events import Events, Subscription
+from services.events import Events, Subscription, client_documents_topic
 from services.live_topics import documents_topic
 from services.principal import Principal
 
@@ -105,10 +105,17 @@ class Loads:
         return ticket == self.started
 
 
+async def customer_topic(db: Database, principal: Principal) -> str:
+    """``documents_topic`` for a page: no trip to a database thread when the session knew the client."""
+    if principal.client_public_id:
+        return client_documents_topic(principal.client_public_id)
+    return await io_bound(documents_topic, db, principal)
+
+
 async def announce_documents(events: Events, db: Database, principal: Principal) -> None:
     """After a customer's own change (a payment, credit applied, a refund asked for): their pages open in
     other tabs, on any instance, show it too. The change is committed already, so a failure only logs."""
     try:
-        events.publish(await io_bound(documents_topic, db, principal))
+        events.publish(await customer_topic(db, principal))
     except Exception:
         log.warning("the customer's other open pages were not told of their change", exc_info=True)

@@ -17,7 +17,7 @@ from components.cards import detail_card, figure_card
 from components.credit_dialogs import ApplyDialog, RefundDialog
 from components.dialog_host import DialogHost
 from components.frame import frame
-from components.live import LiveTopics, Loads
+from components.live import LiveTopics, Loads, customer_topic
 from components.offload import io_bound
 from models import RefundSource
 from services import portal
@@ -28,7 +28,6 @@ from services.dashboard import Dashboard
 from services.dates import format_day
 from services.home import home_data
 from services.i18n import _
-from services.live_topics import documents_topic
 from services.money import Money, format_money
 from services.principal import Principal
 
@@ -48,7 +47,7 @@ async def home_page(request: Request) -> None:
         await ui.context.client.connected(timeout=CONNECTION_WAIT)
     except ClientConnectionTimeout:
         return  # the browser never connected: nobody to show the figures to
-    topic = await io_bound(documents_topic, current.db, principal)
+    topic = await customer_topic(current.db, principal)
     watch = LiveTopics(current.events, topic)  # before the first read, so no change is missed
     await home.render()
     watch.follow(home.render)

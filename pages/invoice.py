@@ -13,7 +13,7 @@ from components.credit_dialogs import SOURCE_TITLES, ApplyDialog
 from components.dialog_host import DialogHost
 from components.forward_dialog import ForwardDialog
 from components.frame import frame
-from components.live import LiveTopics, Loads
+from components.live import LiveTopics, Loads, customer_topic
 from components.offload import io_bound
 from components.printing import print_pdf
 from components.status import status_badge
@@ -28,7 +28,6 @@ from services.errors import NotFound
 from services.i18n import _, pgettext
 from services.invoice_detail import InvoiceDocument, Party, open_invoice
 from services.invoices import PAYABLE_STATUSES
-from services.live_topics import documents_topic
 from services.money import Money, format_money
 from services.payment_qr import epc_qr_data_url, epc_transfer
 from services.principal import Principal
@@ -41,7 +40,7 @@ async def invoice_page(request: Request, public_id: str) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
     view = InvoiceView(current, principal, public_id)
-    topic = await io_bound(documents_topic, current.db, principal)
+    topic = await customer_topic(current.db, principal)
     watch = LiveTopics(current.events, topic)  # before the first read, so no change is missed
     try:
         document, options = await view.load()

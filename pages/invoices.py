@@ -12,7 +12,7 @@ from nicegui import events, ui
 
 from components.frame import frame
 from components.language import translated_columns
-from components.live import LiveTopics
+from components.live import LiveTopics, customer_topic
 from components.offload import io_bound
 from components.status import STATUS_COLORS
 from components.tables import accessible_headers, compact_on_phone, requested_page, server_pagination
@@ -31,7 +31,6 @@ from services.invoice_list import (
     InvoiceRow,
     list_invoices,
 )
-from services.live_topics import documents_topic
 from services.money import format_money
 from services.principal import Principal
 
@@ -113,7 +112,7 @@ async def invoices_page(request: Request) -> None:
     async def load(query: InvoiceListQuery) -> InvoicePage:
         return await io_bound(list_invoices, current.db, principal, query, today=current.clock().date())
 
-    topic = await io_bound(documents_topic, current.db, principal)
+    topic = await customer_topic(current.db, principal)
     watch = LiveTopics(current.events, topic)  # before the first read, so no change is missed
     first = await load(state["query"])
     with frame(_("Invoices"), branding=branding, principal=principal, active="/invoices"):

@@ -12,7 +12,7 @@ from api.auth import client_address
 from components.banner import banner
 from components.comments import QUOTE_THREAD, CommentThread
 from components.frame import frame
-from components.live import LiveTopics, Loads
+from components.live import LiveTopics, Loads, customer_topic
 from components.offload import io_bound
 from components.printing import print_pdf
 from components.quote_document import answer_summary, quote_document
@@ -23,7 +23,6 @@ from services.dates import format_day
 from services.errors import DomainError, InvalidDetails, NotFound, human_message
 from services.events import quote_topic
 from services.i18n import _
-from services.live_topics import documents_topic
 from services.money import format_money
 from services.principal import Principal
 from services.quote_answers import (
@@ -41,7 +40,7 @@ from services.quote_documents import QuoteDocument
 async def quote_page(request: Request, public_id: str) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
-    topic = await io_bound(documents_topic, current.db, principal)
+    topic = await customer_topic(current.db, principal)
     watch = LiveTopics(current.events, topic, quote_topic(public_id))  # before the first read
     view = QuoteView(current, principal, public_id, client_address(request))
     try:

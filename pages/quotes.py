@@ -12,7 +12,7 @@ from nicegui import ui
 import pages.quote  # noqa: F401
 from components.frame import frame
 from components.language import translated_columns
-from components.live import LiveTopics
+from components.live import LiveTopics, customer_topic
 from components.offload import io_bound
 from components.status import status_color
 from components.tables import accessible_headers, compact_on_phone
@@ -21,7 +21,6 @@ from services.branding import get_branding
 from services.dates import format_day
 from services.i18n import N_, _
 from services.i18n.terms import term
-from services.live_topics import documents_topic
 from services.money import format_money
 from services.principal import Principal
 from services.quote_answers import ClientQuoteRow, client_quotes
@@ -50,7 +49,7 @@ STATUS_CELL = """
 async def quotes_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
-    topic = await io_bound(documents_topic, current.db, principal)
+    topic = await customer_topic(current.db, principal)
     watch = LiveTopics(current.events, topic)  # before the first read
     branding = await io_bound(get_branding, current.db)
 

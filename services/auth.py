@@ -128,7 +128,15 @@ def open_session(
         client_id=user.client_id,
         ip_address=ip_address,
     )
-    principal = Principal(user.id, client.id, client.organization_id, user.name, user.email, login.id)
+    principal = Principal(
+        user.id,
+        client.id,
+        client.organization_id,
+        user.name,
+        user.email,
+        login.id,
+        client_public_id=client.public_id,
+    )
     return IssuedSession(token, principal, login.expires_at)
 
 
@@ -158,6 +166,7 @@ def resolve_session(db: Database, token: str | None, *, clock: Clock = utc_now) 
         login.id,
         language=user.language,
         time_zone=user.time_zone,
+        client_public_id=client.public_id,
     )
 
 

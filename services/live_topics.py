@@ -15,6 +15,8 @@ from services.principal import Principal
 
 def documents_topic(db: Database, principal: Principal) -> str:
     """The topic that moves when the business changes one of this customer's documents or payments."""
+    if principal.client_public_id:  # read with the session: a client's public id never changes
+        return client_documents_topic(principal.client_public_id)
     with db.reading() as session:
         public_id = session.scalar(select(Client.public_id).where(Client.id == principal.client_id))
     if public_id is None:

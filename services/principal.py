@@ -30,3 +30,4 @@ class Principal:
     session_id: int
     language: str = ""  # their own choice; "" for their browser's, then the business's
     time_zone: str = ""  # their own choice; "" for the business's
+    client_public_id: str = ""  # their client's public id, where the sign-in read it ("" elsewhere)

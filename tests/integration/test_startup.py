@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import stat
 
 import pytest
 from sqlalchemy import func, select, text
 
-from app import parse_flags
+from app import COLLECTOR_THRESHOLDS, parse_flags, settle_collector
 from models import Invoice, Organization
 from services.database import Database
 from services.demo import seed_demo
@@ -143,3 +144,14 @@ def test_secrets_saved_under_another_key_stop_start_up_with_one_line(tmp_path):
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert "The Stripe keys or SMTP password saved in Settings cannot be read with this secret key" in line
+
+
+def test_once_started_the_collector_leaves_start_up_s_objects_alone_and_runs_less_often():
+    before = gc.get_threshold()
+    try:
+        settle_collector()
+        assert gc.get_freeze_count() > 10_000  # the modules, routes and catalogues made at start-up
+        assert gc.get_threshold() == COLLECTOR_THRESHOLDS
+        assert COLLECTOR_THRESHOLDS[0] > before[0]
+    finally:
+        gc.set_threshold(*before)

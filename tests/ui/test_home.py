@@ -82,6 +82,19 @@ async def test_the_sidebar_offers_home_and_logout(user):
     await user.should_see("Logout")
 
 
+async def test_the_sidebar_links_every_page_and_marks_the_one_open(user):
+    await post_login(user)
+    await user.open("/statement")
+    await user.should_see("Statement of Accounts")
+    navigation = [element for element in user.find(Markup).elements if element.content.startswith("<nav")]
+    assert len(navigation) == 1  # one element for all of it, not one per entry
+    html = navigation[0].content
+    for path in ("/", "/invoices", "/quotes", "/payments", "/statement", "/password"):
+        assert f'href="{path}"' in html
+    assert html.count('aria-current="page"') == 1
+    assert 'href="/statement" aria-current="page"' in html
+
+
 def shown_html(user) -> str:
     """What the page's Markup elements write (the detail cards and figures), as one text."""
     return "".join(element.content for element in user.find(Markup).elements)

@@ -12,6 +12,7 @@ from nicegui.testing import User
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from components.markup import Markup
 from models import Client, Comment, Invoice, InvoiceKind, InvoiceStatus, PortalUser, Quote
 from services import portal
 from services.demo import CUSTOMER_EMAIL, OTHER_CUSTOMER_EMAIL
@@ -101,7 +102,7 @@ async def test_quotes_are_in_the_sidebar_and_list_my_sent_quotes_only(user: User
     await post_login(user)
     await user.open("/")
     await user.should_see("Quotes")
-    assert any(item.props.get("href") == "/quotes" for item in user.find(ui.item).elements)
+    assert any('href="/quotes"' in element.content for element in user.find(Markup).elements)
     await user.open("/quotes")
     rows = {row["id"]: row["status"] for row in user.find(ui.table).elements.pop().rows}
     assert rows[mine] == "Sent"

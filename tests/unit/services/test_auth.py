@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from models import Client
 from services.auth import resolve_session, safe_local_path, sign_in, sign_out
 from services.errors import SignInLocked, SignInRefused
+from services.events import client_documents_topic
+from services.live_topics import documents_topic
 from tests.factories import Clock, make_client, make_organization, make_portal_user
 
 PASSWORD = "Correct-Horse-9"
@@ -32,6 +37,20 @@ def test_a_session_names_its_customer_and_client(db, customer):
     assert principal is not None
     assert principal.client_id == customer
     assert principal.email == "ann@client.example"
+
+
+def test_a_session_knows_its_client_s_live_topic_without_another_query(db, customer):
+    clock = Clock()
+    issued = attempt(db, clock)
+    principal = resolve_session(db, issued.token, clock=clock)
+    assert principal is not None
+    with db.reading() as session:
+        public_id = session.scalar(select(Client.public_id).where(Client.id == customer))
+    assert issued.principal.client_public_id == principal.client_public_id == public_id
+    # the page's live topic comes from the session alone: no database is asked (None would fail)
+    assert documents_topic(None, principal) == client_documents_topic(public_id)  # type: ignore[arg-type]
+    # a principal made elsewhere, without it, still reads it
+    assert documents_topic(db, replace(principal, client_public_id="")) == client_documents_topic(public_id)
 
 
 def test_a_session_ends_after_two_idle_hours(db, customer):
