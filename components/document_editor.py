@@ -14,11 +14,12 @@ from typing import TypeVar
 from nicegui import ui
 
 from components.banner import banner
+from components.branding import business_branding
 from components.line_items import NO_TAX, LineItems, LineText, TaxChoice, saved_tax_choice, tax_choices
 from components.offload import io_bound
 from services import portal
 from services.amount_input import amount_text, number_text
-from services.branding import Branding, get_branding
+from services.branding import Branding
 from services.business_documents import LineView
 from services.clients import ClientView, list_clients
 from services.draft_invoices import DraftDefaults, draft_defaults
@@ -47,7 +48,7 @@ class EditorContext:
 async def load_editor_context(staff: StaffPrincipal, lines: Sequence[LineView] = ()) -> EditorContext:
     """The business's clients, tax rates (with the saved ``lines``' rates no longer named) and defaults."""
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     clients = await io_bound(_all_clients, staff.organization_id)
     rates = await io_bound(list_tax_rates, current.db, staff.organization_id)
     defaults = await io_bound(draft_defaults, current.db, staff.organization_id, now=current.clock())

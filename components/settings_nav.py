@@ -11,9 +11,8 @@ from nicegui import ui
 from components.admin_frame import admin_frame
 from components.authority import owner_only
 from components.banner import banner
-from components.offload import io_bound
+from components.branding import business_branding
 from services import portal
-from services.branding import get_branding
 from services.i18n import N_, _
 from services.staff_auth import OWNER_ONLY_MESSAGE, OwnerOnly, StaffPrincipal, require_owner
 
@@ -38,7 +37,7 @@ async def settings_page(request: Request, path: str) -> AsyncIterator[ui.column 
     ``    if content is None: return``
     """
     staff: StaffPrincipal = request.state.staff
-    branding = await io_bound(get_branding, portal.current().db)
+    branding = await business_branding(portal.current().db)
     try:
         require_owner(staff)
     except OwnerOnly:

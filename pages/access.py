@@ -12,13 +12,13 @@ from fastapi import Request
 from nicegui import ui
 
 from api.auth import client_address
+from components.branding import business_branding
 from components.frame import business_mark, demo_banner, signed_out_card
 from components.headings import page_heading
 from components.offload import io_bound
 from components.password_fields import NewPasswordFields
 from components.theme import apply_theme
 from services import portal
-from services.branding import get_branding
 from services.errors import DomainError, InvalidToken, human_message
 from services.i18n import N_, _
 from services.invitations import check_token, request_password_reset, set_password
@@ -40,7 +40,7 @@ def _public_card(title: str) -> Iterator[ui.column]:
 
 
 async def _header(title: str) -> None:
-    branding = await io_bound(get_branding, portal.current().db)
+    branding = await business_branding(portal.current().db)
     apply_theme()
     ui.page_title(_("{title} · {name}").format(title=title, name=branding.name))
     if branding.is_demo:

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from fastapi import HTTPException, Request
 from nicegui import ui
 
+from components.branding import business_branding
 from components.frame import frame
 from components.invoice_document import line_items, party_details
 from components.offload import io_bound
 from components.printing import print_pdf
 from components.status import status_badge
 from services import portal
-from services.branding import get_branding
 from services.credit_notes import CreditNoteDocument, CreditUse, get_credit_note
 from services.dates import format_day
 from services.errors import NotFound
@@ -33,7 +33,7 @@ async def credit_note_page(request: Request, public_id: str) -> None:
         document = await io_bound(get_credit_note, current.db, principal, public_id)
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This credit note does not exist.")) from None
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     locale = document.locale
 
     def money(value: Money) -> str:

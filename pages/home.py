@@ -11,6 +11,7 @@ from nicegui.client import ClientConnectionTimeout
 
 from api.auth import client_address
 from components.account_forms import address_dialog, contact_dialog
+from components.branding import business_branding
 from components.business_contact import ReviewDialog, SendEmailDialog, contact_details
 from components.card_details import card_details
 from components.cards import detail_card, figure_card
@@ -21,7 +22,6 @@ from components.live import LiveTopics, Loads, customer_topic
 from components.offload import io_bound
 from models import RefundSource
 from services import portal
-from services.branding import get_branding
 from services.credit_actions import CreditOptions
 from services.credit_notes import CreditNoteSummary
 from services.dashboard import Dashboard
@@ -38,7 +38,7 @@ CONNECTION_WAIT = 60.0  # seconds a browser may take to connect its socket once 
 async def home_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     with frame(_("Home"), branding=branding, principal=principal, active="/"):
         home = HomeView(current, principal, client_address(request), branding.locale)
     # The frame is answered at once; the figures follow over the page's connection. A burst of Home

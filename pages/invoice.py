@@ -8,6 +8,7 @@ from collections.abc import Callable
 from fastapi import HTTPException, Request
 from nicegui import ui
 
+from components.branding import business_branding
 from components.comments import CommentThread
 from components.credit_dialogs import SOURCE_TITLES, ApplyDialog
 from components.dialog_host import DialogHost
@@ -21,7 +22,6 @@ from components.tables import PHONE_HIDDEN, compact_on_phone
 from models import RefundSource
 from services import portal
 from services.auto_pay import ScheduledCharge, scheduled_charge
-from services.branding import get_branding
 from services.credit_actions import CreditOptions, credit_options
 from services.dates import format_day
 from services.errors import NotFound
@@ -46,7 +46,7 @@ async def invoice_page(request: Request, public_id: str) -> None:
         document, options = await view.load()
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This invoice does not exist.")) from None
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     with frame(
         _("{title} {number}").format(title=document.title, number=document.number),
         branding=branding,

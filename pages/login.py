@@ -8,13 +8,12 @@ from fastapi import Request
 from nicegui import ui
 
 from components.banner import banner
+from components.branding import business_branding
 from components.frame import business_mark, demo_banner, signed_out_card
-from components.offload import io_bound
 from components.theme import apply_theme
 from components.url_params import UrlParams, whole_number
 from services import portal
 from services.auth import safe_local_path
-from services.branding import get_branding
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
 from services.errors import SecondStepExpired, SignInLocked, SignInRefused, human_message
 from services.i18n import N_, _
@@ -28,7 +27,7 @@ NOTICES = {
 @ui.page("/login")
 async def login_page(request: Request) -> None:
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     params = UrlParams(request.query_params)
     target = safe_local_path(params.text("next", max_length=2000))
     apply_theme()

@@ -9,12 +9,12 @@ from fastapi import Request
 from nicegui import ui
 
 from api.auth import client_address
+from components.branding import business_branding
 from components.frame import frame
 from components.offload import io_bound
 from components.password_fields import NewPasswordFields, current_password_field
 from components.two_factor import TwoFactorPanel
 from services import portal
-from services.branding import get_branding
 from services.errors import DomainError, human_message
 from services.i18n import _
 from services.password_change import change_password
@@ -25,7 +25,7 @@ from services.principal import Principal
 async def password_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     address = client_address(request)
     with (
         frame(_("Change Password"), branding=branding, principal=principal, active="/password"),

@@ -8,6 +8,7 @@ from fastapi import HTTPException, Request
 from nicegui import ElementFilter, ui
 
 from components.bank_account_entry import BankAccountEntry
+from components.branding import business_branding
 from components.card_entry import CardEntry
 from components.frame import frame
 from components.live import announce_documents
@@ -17,7 +18,6 @@ from components.payment_done import payment_done, receipt_delivery_of
 from services import portal
 from services.account_details import AddressInput, billing_address
 from services.amount_input import amount_text, read_amount
-from services.branding import get_branding
 from services.errors import DomainError, NotFound, PaymentInDoubt, human_message
 from services.gateways.base import ChargeRequest, ChargeStatus
 from services.gateways.sandbox import SANDBOX_NOTICE
@@ -59,7 +59,7 @@ async def pay_page(request: Request, invoice: str = "") -> None:
     except DomainError as error:
         plan = None
         problem = human_message(error)
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     saved = await io_bound(list_saved_methods, current.db, principal, current.gateway.name)
     accepted = await io_bound(accepted_methods, current.db, principal.organization_id)
     address = await io_bound(billing_address, current.db, principal)  # the card form starts with it

@@ -21,6 +21,7 @@ from api.auth import client_address
 from api.pay_links import PDF_PATH, RECEIPT_PATH
 from components.bank_account_entry import BankAccountEntry
 from components.banner import banner
+from components.branding import business_branding
 from components.card_entry import CardEntry
 from components.frame import business_mark, demo_banner
 from components.headings import page_heading, section_heading
@@ -30,7 +31,7 @@ from components.payment_done import payment_done, receipt_delivery_of
 from components.theme import apply_theme
 from services import portal
 from services.account_details import AddressInput, billing_address
-from services.branding import Branding, get_branding
+from services.branding import Branding
 from services.errors import DomainError, PaymentInDoubt, human_message
 from services.gateways.base import ChargeRequest, ChargeStatus
 from services.gateways.sandbox import SANDBOX_NOTICE
@@ -52,7 +53,7 @@ NEW_ACCOUNT = "new-account"
 async def pay_link_page(request: Request, token: str = "") -> None:
     current = portal.current()
     address = client_address(request)
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     apply_theme()
     ui.page_title(_("Pay an invoice · {name}").format(name=branding.name))
     if branding.is_demo:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import HTTPException, Request
 from nicegui import ui
 
+from components.branding import business_branding
 from components.frame import frame
 from components.offload import io_bound
 from components.printing import print_pdf
 from pages.payments import STATUS_COLORS
 from services import portal
-from services.branding import get_branding
 from services.dates import format_day
 from services.errors import NotFound
 from services.gateways.sandbox import SANDBOX_NOTICE
@@ -29,7 +29,7 @@ async def payment_page(request: Request, public_id: str) -> None:
         payment = await io_bound(get_payment, current.db, principal, public_id)
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This payment does not exist.")) from None
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     title = (
         _("Payment {number}").format(number=payment.receipt_number)
         if payment.receipt_number

@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 from fastapi import Request
 from nicegui import events, ui
 
+from components.branding import business_branding
 from components.frame import frame
 from components.language import translated_columns
 from components.offload import io_bound
 from components.tables import accessible_headers, compact_on_phone, requested_page, server_pagination
 from components.url_params import UrlParams
 from services import portal
-from services.branding import get_branding
 from services.dates import format_day
 from services.i18n import N_, _
 from services.i18n.terms import term
@@ -85,7 +85,7 @@ def url_for(query: PaymentsQuery) -> str:
 async def payments_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     state = {"query": query_from_params(UrlParams(request.query_params))}
 
     async def load(query: PaymentsQuery) -> PaymentsPage:

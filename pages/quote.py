@@ -10,6 +10,7 @@ from nicegui import ui
 
 from api.auth import client_address
 from components.banner import banner
+from components.branding import business_branding
 from components.comments import QUOTE_THREAD, CommentThread
 from components.frame import frame
 from components.live import LiveTopics, Loads, customer_topic
@@ -18,7 +19,6 @@ from components.printing import print_pdf
 from components.quote_document import answer_summary, quote_document
 from components.status import status_badge
 from services import portal
-from services.branding import get_branding
 from services.dates import format_day
 from services.errors import DomainError, InvalidDetails, NotFound, human_message
 from services.events import quote_topic
@@ -47,7 +47,7 @@ async def quote_page(request: Request, public_id: str) -> None:
         document = await view.load()
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This quote does not exist.")) from None
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     with frame(
         _("Quote {number}").format(number=document.number),
         branding=branding,

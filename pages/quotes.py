@@ -10,6 +10,7 @@ from nicegui import ui
 
 # Importing registers the quote's own page (app.py imports this module only).
 import pages.quote  # noqa: F401
+from components.branding import business_branding
 from components.frame import frame
 from components.language import translated_columns
 from components.live import LiveTopics, customer_topic
@@ -17,7 +18,6 @@ from components.offload import io_bound
 from components.status import status_color
 from components.tables import accessible_headers, compact_on_phone
 from services import portal
-from services.branding import get_branding
 from services.dates import format_day
 from services.i18n import N_, _
 from services.i18n.terms import term
@@ -51,7 +51,7 @@ async def quotes_page(request: Request) -> None:
     current = portal.current()
     topic = await customer_topic(current.db, principal)
     watch = LiveTopics(current.events, topic)  # before the first read
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
 
     async def load() -> tuple[ClientQuoteRow, ...]:
         return await io_bound(client_quotes, current.db, principal, now=current.clock())

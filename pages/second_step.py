@@ -23,6 +23,7 @@ from api.auth import (
     client_address,
 )
 from components.banner import banner
+from components.branding import business_branding
 from components.frame import business_mark, demo_banner, signed_out_card
 from components.headings import page_heading
 from components.offload import io_bound
@@ -31,7 +32,7 @@ from components.two_factor import SetupForm, code_input, recovery_codes_view
 from components.url_params import UrlParams
 from services import portal
 from services.auth import safe_local_path
-from services.branding import Branding, get_branding
+from services.branding import Branding
 from services.errors import SecondStepExpired, WrongTwoFactorCode, human_message
 from services.i18n import N_, _
 from services.second_step import SETUP, VERIFY
@@ -48,7 +49,7 @@ RECOVERY_HINT = N_("No phone at hand? Enter one of your recovery codes instead (
 @ui.page("/login/verify")
 async def verify_page(request: Request) -> None:
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     token = request.cookies.get(CHALLENGE_COOKIE)
     info = await io_bound(challenge_info, current.db, token, staff=False, clock=current.clock)
     url = UrlParams(request.query_params)
@@ -72,7 +73,7 @@ async def verify_page(request: Request) -> None:
 @ui.page("/admin/login/verify")
 async def admin_verify_page(request: Request) -> None:
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     token = request.cookies.get(ADMIN_CHALLENGE_COOKIE)
     info = await io_bound(challenge_info, current.db, token, staff=True, clock=current.clock)
     url = UrlParams(request.query_params)
@@ -95,7 +96,7 @@ async def admin_verify_page(request: Request) -> None:
 async def admin_two_factor_setup_page(request: Request) -> None:
     """Where the owner requires two-factor sign-in: set it up now, or no back office."""
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     token = request.cookies.get(ADMIN_CHALLENGE_COOKIE)
     target = admin_target(UrlParams(request.query_params).text("next", max_length=2000))
     info = await io_bound(challenge_info, current.db, token, staff=True, clock=current.clock)

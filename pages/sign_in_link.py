@@ -11,11 +11,11 @@ from fastapi import Request
 from nicegui import ui
 
 from components.banner import banner
+from components.branding import business_branding
 from components.offload import io_bound
 from components.url_params import UrlParams
 from pages.access import _header, _public_card, email_link_form
 from services import portal
-from services.branding import get_branding
 from services.errors import InvalidToken
 from services.i18n import N_, _
 from services.sign_in_links import check_sign_in_link, request_sign_in_link
@@ -38,7 +38,7 @@ UNUSABLE = {
 async def sign_in_by_email_page(request: Request) -> None:
     current = portal.current()
     await _header(_("E-mail me a sign-in link"))
-    allowed = (await io_bound(get_branding, current.db)).allows_sign_in_links
+    allowed = (await business_branding(current.db)).allows_sign_in_links
     with _public_card(_("E-mail me a sign-in link")) as card:
         if not allowed:
             banner("warning", _(UNUSABLE["turned_off"]))

@@ -11,13 +11,13 @@ from urllib.parse import urlencode
 from fastapi import Request
 from nicegui import events, ui
 
+from components.branding import business_branding
 from components.frame import frame
 from components.language import translated_columns
 from components.offload import io_bound
 from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page
 from components.url_params import UrlParams
 from services import portal
-from services.branding import get_branding
 from services.dates import format_day
 from services.i18n import N_, _, ngettext, pgettext
 from services.money import Money, format_money
@@ -98,7 +98,7 @@ CHART_TOOLTIP = "(points) => points[0].data.day + '<br><b>' + points[0].data.tex
 async def statement_page(request: Request) -> None:
     principal: Principal = request.state.principal
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     with frame(_("Statement of Accounts"), branding=branding, principal=principal, active="/statement"):
         url = UrlParams(request.query_params)
         # The period as the address gives it; period_from_query falls back or says what is wrong.

@@ -29,6 +29,7 @@ from services.account_details import (
 )
 from services.audit import record_event
 from services.bank_details import MAX_BANK_NAME_LENGTH, clean_bic, clean_iban, clean_tax_id
+from services.branding import defaults_changed
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidDetails, NotFound
@@ -158,7 +159,8 @@ def update_profile(
                 subject=("organization", organization.id),
                 details={"changes": changes},
             )
-        return after
+    defaults_changed()  # every page's header shows the name
+    return after
 
 
 def prepare_logo(data: bytes) -> PreparedLogo:
@@ -209,6 +211,7 @@ def set_logo(
             subject=("organization", organization.id),
             details={"media_type": logo.media_type, "width": logo.width, "height": logo.height},
         )
+    defaults_changed()
     return logo
 
 
@@ -229,6 +232,7 @@ def remove_logo(
             staff_user_id=staff_user_id,
             subject=("organization", organization.id),
         )
+    defaults_changed()
 
 
 def _shrunk(image: Image.Image, image_format: str) -> PreparedLogo:

@@ -27,6 +27,7 @@ from services.account_details import (
     _website,
 )
 from services.audit import record_event
+from services.branding import defaults_changed
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import AlreadySetUp, InvalidDetails
@@ -149,9 +150,11 @@ def set_up_business(
             ip_address=ip_address,
             details={"business_name": cleaned.business_name, "owner_email": cleaned.owner_email},
         )
-        return BusinessSetUp(
+        done = BusinessSetUp(
             organization.id, organization.name, owner.name, owner.email, organization.default_currency
         )
+    defaults_changed()  # the neutral brand of before set-up is not shown again
+    return done
 
 
 @cache

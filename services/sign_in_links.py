@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from models import Client, Organization, PasswordToken, PortalUser
 from services.audit import events_from_address, record_event
 from services.auth import IssuedSession, normalize_email, open_session, token_hash
+from services.branding import defaults_changed
 from services.clock import Clock, utc_now
 from services.database import Database
 from services.errors import InvalidToken
@@ -233,3 +234,4 @@ def allow_sign_in_links(
             return
         organization.allow_sign_in_links = allowed
         record_event(session, TURNED_ON if allowed else TURNED_OFF, at=now, staff_user_id=owner.staff_user_id)
+    defaults_changed()  # the sign-in page offers the links, or no longer

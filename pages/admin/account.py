@@ -7,11 +7,11 @@ from nicegui import ui
 
 from api.auth import client_address
 from components.admin_frame import admin_frame
+from components.branding import business_branding
 from components.language_choice import PreferencesCard
 from components.offload import io_bound
 from components.two_factor import TwoFactorPanel
 from services import portal
-from services.branding import get_branding
 from services.i18n import _
 from services.language_settings import get_staff_preferences, set_staff_preferences
 from services.staff_accounts import role_label
@@ -24,7 +24,7 @@ PATH = "/admin/account"
 async def admin_account_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     address = client_address(request)
     preferences = await io_bound(get_staff_preferences, current.db, staff)
     with admin_frame(_("My account"), branding=branding, staff=staff, active=PATH):

@@ -10,6 +10,7 @@ from nicegui import ui
 
 from components.admin_frame import admin_frame
 from components.banner import banner
+from components.branding import business_branding
 from components.cards import detail_card, figure_card
 from components.client_form import ClientForm, EditClientDialog
 from components.dialog_host import DialogHost
@@ -22,7 +23,6 @@ from components.tables import PHONE_HIDDEN, compact_on_phone
 from services import portal
 from services.account_details import AddressInput
 from services.auto_pay import AutoPayStatus, client_auto_pay_status
-from services.branding import get_branding
 from services.clients import (
     ACTIVE,
     DISABLED,
@@ -80,7 +80,7 @@ STATE_COLORS = {ACTIVE: "green-9", INVITED: "blue-9", DISABLED: "grey-7"}
 async def new_client_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     details = await io_bound(new_client_details, current.db, staff.organization_id)
     with admin_frame(_("New client"), branding=branding, staff=staff, active="/admin/clients"):
         with ui.card().classes("w-full max-w-3xl gap-2 p-4 sm:p-6").props("flat bordered"):
@@ -121,7 +121,7 @@ async def client_page(request: Request, public_id: str) -> None:
         client = await io_bound(get_client, current.db, staff.organization_id, public_id)
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This client does not exist.")) from None
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     locale = branding.locale
     with admin_frame(client.display_name, branding=branding, staff=staff, active="/admin/clients"):
         host = DialogHost()

@@ -10,12 +10,12 @@ from nicegui import events, ui
 
 import pages.admin.client  # noqa: F401 - registers /admin/clients/new and /admin/clients/{public_id}
 from components.admin_frame import admin_frame
+from components.branding import business_branding
 from components.language import translated_columns
 from components.offload import io_bound
 from components.tables import PHONE_HIDDEN, compact_on_phone
 from components.url_params import UrlParams
 from services import portal
-from services.branding import get_branding
 from services.clients import ClientPage, ClientView, list_clients
 from services.i18n import N_, _
 from services.money import format_money
@@ -43,7 +43,7 @@ NAME_CELL = """
 async def clients_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     # The cursor of each page seen so far: Previous steps back through them.
     state: dict[str, Any] = {
         "search": UrlParams(request.query_params).text("q", max_length=100),

@@ -14,11 +14,11 @@ from fastapi import Request
 from nicegui import events, ui
 
 from components.admin_frame import admin_frame
+from components.branding import business_branding
 from components.comments import comment_bubble
 from components.live import LiveTopics, Loads
 from components.offload import io_bound
 from services import portal
-from services.branding import get_branding
 from services.comments import (
     MAX_COMMENT_LENGTH,
     CommentView,
@@ -55,7 +55,7 @@ EMPTY = {
 async def conversations_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     with admin_frame(_("Conversations"), branding=branding, staff=staff, active="/admin/conversations"):
         view = ConversationsView(current, staff, branding.locale)
         await view.reload()

@@ -11,6 +11,7 @@ from nicegui import events, ui
 
 from components.admin_frame import admin_frame
 from components.banner import banner
+from components.branding import business_branding
 from components.dialog_host import DialogHost
 from components.headings import dialog_title
 from components.language import translated_columns
@@ -25,7 +26,6 @@ from components.tables import (
 )
 from services import portal
 from services.admin_payments import ClientChoice, client_choices
-from services.branding import get_branding
 from services.business_documents import issue_credit_note, void_credit_note
 from services.credit_notes import CreditNoteList, CreditNoteRow, list_business_credit_notes
 from services.dates import format_day
@@ -68,7 +68,7 @@ Done = Callable[[], Awaitable[None]]
 async def credit_notes_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     clients = await io_bound(client_choices, current.db, staff.organization_id)
     rates = await io_bound(list_tax_rates, current.db, staff.organization_id)
     state = {"page": 1, "size": 25}

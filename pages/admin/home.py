@@ -6,11 +6,11 @@ from fastapi import Request
 from nicegui import ui
 
 from components.admin_frame import admin_frame
+from components.branding import business_branding
 from components.cards import figure_card
 from components.headings import section_heading
 from components.offload import io_bound
 from services import portal
-from services.branding import get_branding
 from services.business_overview import BusinessOverview, business_overview
 from services.dates import format_day
 from services.i18n import N_, _, ngettext
@@ -31,7 +31,7 @@ METHOD_NAMES = {
 async def admin_home_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     overview = await io_bound(
         business_overview, current.db, staff.organization_id, today=current.clock().date()
     )

@@ -13,6 +13,7 @@ from nicegui import ui
 import pages.admin.invoice_editor  # noqa: F401
 from components.admin_frame import admin_frame
 from components.banner import banner
+from components.branding import business_branding
 from components.confirmation import confirmation
 from components.dialog_host import DialogHost
 from components.invoice_document import invoice_document
@@ -20,7 +21,6 @@ from components.offload import io_bound
 from components.status import status_badge
 from components.url_params import UrlParams
 from services import business_documents, portal
-from services.branding import get_branding
 from services.business_documents import InvoiceSheet, invoice_sheet
 from services.errors import DomainError, InvalidDetails, NotFound, human_message
 from services.events import client_documents_topic
@@ -52,7 +52,7 @@ async def invoice_page(request: Request, public_id: str) -> None:
         )
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This invoice does not exist.")) from None
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     links = await io_bound(live_pay_links, current.db, staff.organization_id, public_id, clock=current.clock)
     document = sheet.document
     with admin_frame(

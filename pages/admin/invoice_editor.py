@@ -13,6 +13,7 @@ from nicegui import ui
 
 from components.admin_frame import admin_frame
 from components.banner import banner
+from components.branding import business_branding
 from components.document_editor import (
     NOT_SAVED,
     ClientField,
@@ -31,7 +32,6 @@ from components.offload import io_bound
 from components.url_params import UrlParams
 from models import InvoiceKind
 from services import portal
-from services.branding import get_branding
 from services.business_documents import InvoiceView
 from services.draft_invoices import create_draft, editable_draft, update_draft
 from services.errors import InvalidStatusChange, NotFound
@@ -74,7 +74,7 @@ async def edit_invoice_page(request: Request, public_id: str) -> None:
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This invoice does not exist.")) from None
     except InvalidStatusChange as refused:
-        branding = await io_bound(get_branding, current.db)
+        branding = await business_branding(current.db)
         with admin_frame(
             _("Invoice {number}").format(number=refused.number),
             branding=branding,

@@ -15,6 +15,7 @@ from nicegui import events, ui
 import pages.admin.invoice
 import pages.admin.invoice_editor  # noqa: F401
 from components.admin_frame import admin_frame
+from components.branding import business_branding
 from components.language import translated_columns
 from components.offload import io_bound
 from components.status import STATUS_COLORS
@@ -33,7 +34,6 @@ from services.admin_invoice_list import (
     list_business_invoices,
     normalized,
 )
-from services.branding import get_branding
 from services.dates import format_day
 from services.i18n import N_, _, ngettext
 from services.money import format_money
@@ -78,7 +78,7 @@ def query_from_params(url: UrlParams) -> StaffInvoiceQuery:
 async def invoices_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     state = {"query": query_from_params(UrlParams(request.query_params))}
 
     async def load(query: StaffInvoiceQuery) -> StaffInvoicePage:

@@ -7,13 +7,12 @@ from nicegui import ui
 
 from api.auth import admin_target
 from components.banner import banner
+from components.branding import business_branding
 from components.frame import business_mark, demo_banner, signed_out_card
-from components.offload import io_bound
 from components.theme import apply_theme
 from components.url_params import UrlParams
 from pages.login import sign_in_message
 from services import portal
-from services.branding import get_branding
 from services.demo import OWNER_EMAIL, OWNER_PASSWORD
 from services.i18n import N_, _
 
@@ -27,7 +26,7 @@ NOTICES = {
 @ui.page("/admin/login")
 async def admin_login_page(request: Request) -> None:
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     params = UrlParams(request.query_params)
     apply_theme()
     ui.page_title(_("Back office sign-in · {name}").format(name=branding.name))

@@ -8,6 +8,7 @@ from fastapi import Request
 from nicegui import events, ui
 
 from components.admin_frame import admin_frame
+from components.branding import business_branding
 from components.dialog_host import DialogHost
 from components.language import translated_columns
 from components.offload import io_bound
@@ -16,7 +17,6 @@ from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page, se
 from components.url_params import UrlParams
 from services import portal
 from services.admin_payments import PaymentRow, PaymentsList, client_choices, list_all_payments
-from services.branding import get_branding
 from services.dates import format_day
 from services.i18n import N_, _
 from services.money import format_money
@@ -54,7 +54,7 @@ ALL_CLIENTS = ""
 async def payments_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     clients = await io_bound(client_choices, current.db, staff.organization_id)
     state: dict[str, Any] = {"client": ALL_CLIENTS, "page": 1, "size": 25}
 

@@ -11,6 +11,7 @@ from nicegui import ui
 import pages.admin.quote_editor  # noqa: F401
 from components.admin_frame import admin_frame
 from components.banner import banner
+from components.branding import business_branding
 from components.comments import comment_bubble
 from components.confirmation import confirmation
 from components.dialog_host import DialogHost
@@ -21,7 +22,6 @@ from components.quote_document import answer_summary, quote_document
 from components.status import status_badge
 from components.url_params import UrlParams
 from services import portal
-from services.branding import get_branding
 from services.comments import MAX_COMMENT_LENGTH, CommentView, business_quote_thread, reply_on_quote
 from services.dates import format_day, format_moment
 from services.errors import DomainError, InvalidDetails, NotFound, human_message
@@ -50,7 +50,7 @@ async def quote_page(request: Request, public_id: str) -> None:
         document = await view.load()
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This quote does not exist.")) from None
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     with admin_frame(
         _("Quote {number}").format(number=document.number),
         branding=branding,

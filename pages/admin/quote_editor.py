@@ -15,6 +15,7 @@ from nicegui import ui
 
 from components.admin_frame import admin_frame
 from components.banner import banner
+from components.branding import business_branding
 from components.document_editor import (
     NOT_SAVED,
     ClientField,
@@ -33,7 +34,6 @@ from components.offload import io_bound
 from components.url_params import UrlParams
 from services import portal
 from services.amount_input import number_text, read_number
-from services.branding import get_branding
 from services.errors import (
     InvalidNumber,
     InvalidStatusChange,
@@ -81,7 +81,7 @@ async def edit_quote_page(request: Request, public_id: str) -> None:
     except NotFound:
         raise HTTPException(status_code=404, detail=_("This quote does not exist.")) from None
     except InvalidStatusChange as refused:
-        branding = await io_bound(get_branding, current.db)
+        branding = await business_branding(current.db)
         title = _("Quote {number}").format(number=refused.number)
         with admin_frame(title, branding=branding, staff=staff, active="/admin/quotes"):
             banner(

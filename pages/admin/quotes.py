@@ -13,6 +13,7 @@ from nicegui import events, ui
 # Importing registers the quote page and the editor (app.py imports this module only).
 import pages.admin.quote  # noqa: F401
 from components.admin_frame import admin_frame
+from components.branding import business_branding
 from components.language import translated_columns
 from components.live import LiveTopics
 from components.offload import io_bound
@@ -20,7 +21,6 @@ from components.status import status_color
 from components.tables import PHONE_HIDDEN, compact_on_phone, requested_page, server_pagination
 from components.url_params import UrlParams
 from services import portal
-from services.branding import get_branding
 from services.dates import format_day
 from services.events import QUOTES_TOPIC
 from services.i18n import N_, _, ngettext
@@ -78,7 +78,7 @@ async def quotes_page(request: Request) -> None:
         "page": url.number("page", 1),
     }
     watch = LiveTopics(current.events, QUOTES_TOPIC)  # before the first read
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
 
     async def load() -> QuotePage:
         return await io_bound(

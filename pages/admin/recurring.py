@@ -10,6 +10,7 @@ from nicegui import events, ui
 
 from components.admin_frame import admin_frame
 from components.banner import banner
+from components.branding import business_branding
 from components.dialog_host import DialogHost
 from components.headings import dialog_title
 from components.language import translated_columns
@@ -18,7 +19,6 @@ from components.tables import PHONE_HIDDEN, accessible_headers, compact_on_phone
 from components.url_params import UrlParams
 from models import RecurringStatus
 from services import portal
-from services.branding import get_branding
 from services.dates import format_day
 from services.errors import DomainError, human_message
 from services.i18n import N_, _, ngettext
@@ -83,7 +83,7 @@ ACTIONS_CELL = """
 async def recurring_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
 
     with admin_frame(_("Recurring invoices"), branding=branding, staff=staff, active=PATH):
         ui.label(

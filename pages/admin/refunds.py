@@ -11,11 +11,11 @@ from nicegui import ui
 
 from components.admin_frame import admin_frame
 from components.banner import banner
+from components.branding import business_branding
 from components.dialog_host import DialogHost
 from components.offload import gateway_bound, io_bound
 from components.payment_dialogs import DeclineDialog
 from services import portal
-from services.branding import get_branding
 from services.dates import format_day
 from services.errors import DomainError, human_message
 from services.events import client_documents_topic
@@ -55,7 +55,7 @@ METHOD_LABELS = {"manual": N_("By hand"), "gateway": N_("To the card or account"
 async def refunds_page(request: Request) -> None:
     staff: StaffPrincipal = request.state.staff
     current = portal.current()
-    branding = await io_bound(get_branding, current.db)
+    branding = await business_branding(current.db)
     locale = branding.locale
 
     with admin_frame(_("Refund Requests"), branding=branding, staff=staff, active="/admin/refunds"):

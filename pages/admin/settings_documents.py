@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import Request
 from nicegui import ui
 
+from components.branding import business_branding
 from components.dialog_host import DialogHost
 from components.field_errors import save_form, show_field_errors
 from components.headings import dialog_title
@@ -14,7 +15,6 @@ from components.offload import io_bound
 from components.settings_nav import owner_of, settings_page
 from services import portal
 from services.amount_input import number_text
-from services.branding import get_branding
 from services.document_settings import (
     KINDS,
     MAX_PREFIX_LENGTH,
@@ -52,7 +52,7 @@ async def settings_documents_page(request: Request) -> None:
         staff = owner_of(request)
         settings = await io_bound(get_document_settings, current.db, staff.organization_id)
         DocumentsForm(current, staff, settings)
-        branding = await io_bound(get_branding, current.db)
+        branding = await business_branding(current.db)
         rates = TaxRatesCard(current, staff, branding.locale)
         await rates.load()
 

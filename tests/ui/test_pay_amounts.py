@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 
 from models import Invoice, InvoiceStatus, Organization, Payment
 from services import portal
+from services.branding import defaults_changed
 from tests.ui.conftest import post_login
 from tests.ui.test_pay import fill_card
 
@@ -16,6 +17,7 @@ def portal_in(locale: str) -> None:
     """The business writes amounts as ``locale`` does (Settings > Business); the demo is en_US."""
     with portal.current().db.transaction() as session:
         session.execute(update(Organization).values(locale=locale))
+    defaults_changed()  # as Settings does: this process remembers the branding (services.branding)
 
 
 def open_invoice() -> Invoice:

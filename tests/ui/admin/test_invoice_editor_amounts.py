@@ -10,6 +10,7 @@ from sqlalchemy import update
 from models import Organization
 from services import portal
 from services.amount_bounds import MAX_AMOUNT_MINOR
+from services.branding import defaults_changed
 from tests.ui.admin.test_invoice_editor import (
     WAIT,
     demo_client,
@@ -86,6 +87,7 @@ async def test_lines_within_the_bound_whose_total_is_not_are_refused_beneath_the
 async def test_a_german_business_types_its_lines_the_german_way(owner: User) -> None:
     with portal.current().db.transaction() as session:
         session.execute(update(Organization).values(locale="de_DE"))
+    defaults_changed()  # as Settings does: this process remembers the branding (services.branding)
     client_id, _ = demo_client()
     await owner.open(f"/admin/invoices/new?client={client_id}")
     type_line(owner, 0, description="Beratung", quantity="2,5", rate="1.234,50", discount="10")

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from models import AuditEvent, Organization
 from services import portal
+from services.branding import defaults_changed
 
 
 def allowed() -> bool:
@@ -46,6 +47,7 @@ async def test_with_links_off_the_sign_in_page_does_not_offer_them(user: User) -
     await user.should_see("E-mail me a sign-in link")
     with portal.current().db.transaction() as session:
         session.execute(update(Organization).values(allow_sign_in_links=False))
+    defaults_changed()  # as the Settings page does: this process remembers the branding (services.branding)
     await user.open("/login")
     await user.should_see("Forgot password?")
     await user.should_not_see("E-mail me a sign-in link")
