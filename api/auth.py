@@ -9,19 +9,22 @@ uploads (/_nicegui_ws, /_nicegui/client) must carry its session's cookie (``comp
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from components.offload import io_bound
 from services import portal
 from services.auth import (
     ABSOLUTE_TIMEOUT,
     IssuedSession,
-    resolve_session,
+    resolve_session_until,
     safe_local_path,
     sign_in,
     sign_out,
@@ -292,6 +295,17 @@ def admin_logout(request: Request) -> Response:
     return response
 
 
+@dataclass(frozen=True)
+class SessionCheck:
+    """The request's own check of its customer session, which a page built for it may take as its first
+    (``components.authority``): when, how many change notices the process had heard before it, and until
+    when the session stands unless used."""
+
+    at: float  # time.monotonic()
+    heard_before: int  # services.events.Events.heard()
+    ends_at: datetime
+
+
 class SessionGuard:
     """Decides who may open a path; pages get the signed-in person from ``request.state``.
 
@@ -329,7 +343,7 @@ class SessionGuard:
             return None
         current = portal.current()
         if not self._set_up:
-            self._set_up = not await run_in_threadpool(needs_setup, current.db)
+            self._set_up = not await io_bound(needs_setup, current.db)
         if not self._set_up:
             if path == SETUP_PATH or path in ("/branding/logo", "/favicon.ico"):
                 return None
@@ -350,7 +364,7 @@ class SessionGuard:
             return None
         current = portal.current()
         token = request.cookies.get(ADMIN_COOKIE)
-        staff = await run_in_threadpool(resolve_staff_session, current.db, token, clock=current.clock)
+        staff = await io_bound(resolve_staff_session, current.db, token, clock=current.clock)
         if staff is None:
             response = _to_admin_login(next=admin_target(_asked_for(request)), expired="1" if token else "")
             if token:
@@ -363,15 +377,17 @@ class SessionGuard:
         path = request.url.path
         current = portal.current()
         token = request.cookies.get(SESSION_COOKIE)
-        principal = await run_in_threadpool(resolve_session, current.db, token, clock=current.clock)
-        if principal is None:
+        heard = current.events.heard()  # before asking: a notice during the check makes it count for nothing
+        resolved = await io_bound(resolve_session_until, current.db, token, clock=current.clock)
+        if resolved is None:
             if path.startswith("/api/"):
                 return JSONResponse({"detail": "Sign in first."}, status_code=401)
             response = _to_login(next=safe_local_path(_asked_for(request)), expired="1" if token else "")
             if token:
                 response.delete_cookie(SESSION_COOKIE, path="/")
             return response
-        request.state.principal = principal
+        request.state.principal = resolved.principal
+        request.state.session_check = SessionCheck(time.monotonic(), heard, resolved.ends_at)
         return None
 
 

@@ -9,7 +9,7 @@ from html import escape
 
 from nicegui import ui
 
-from components import markup
+from components import authority, markup
 from components.headings import page_heading
 from components.markup import Markup
 from components.theme import apply_theme
@@ -45,6 +45,7 @@ DEMO_NOTICE = N_("Demo portal: sample data for trying things out. No real money 
 @contextmanager
 def frame(title: str, *, branding: Branding, principal: Principal, active: str) -> Iterator[ui.column]:
     """Lay out a signed-in page; the caller fills the returned column with the page's content."""
+    authority.holder_of(ui.context.client)  # now, while its request's session check is fresh
     apply_theme()
     ui.page_title(_("{title} · {name}").format(title=title, name=branding.name))
     # Quasar lays the drawer out beside the header whatever the order; made first for the menu button.

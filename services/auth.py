@@ -142,6 +142,22 @@ def open_session(
 
 def resolve_session(db: Database, token: str | None, *, clock: Clock = utc_now) -> Principal | None:
     """The signed-in customer for a cookie token, or None when it is unknown, revoked or timed out."""
+    resolved = resolve_session_until(db, token, clock=clock)
+    return resolved.principal if resolved is not None else None
+
+
+@dataclass(frozen=True)
+class ResolvedSession:
+    principal: Principal
+    ends_at: (
+        datetime  # the earlier of its time-outs, at the latest (this use may have postponed the idle one)
+    )
+
+
+def resolve_session_until(
+    db: Database, token: str | None, *, clock: Clock = utc_now
+) -> ResolvedSession | None:
+    """``resolve_session``, with until when the session stands if nobody uses it."""
     if not token:
         return None
     now = clock()
@@ -155,9 +171,10 @@ def resolve_session(db: Database, token: str | None, *, clock: Clock = utc_now) 
     if row is None:
         return None
     login, user, client = row
+    ends_at = min(login.expires_at, login.last_seen_at + IDLE_TIMEOUT)  # read before keep_alive renews it
     if not user.is_active or not keep_alive(db, login, now):
         return None
-    return Principal(
+    principal = Principal(
         user.id,
         client.id,
         client.organization_id,
@@ -168,6 +185,7 @@ def resolve_session(db: Database, token: str | None, *, clock: Clock = utc_now) 
         time_zone=user.time_zone,
         client_public_id=client.public_id,
     )
+    return ResolvedSession(principal, ends_at)
 
 
 def sign_out(

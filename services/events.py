@@ -89,6 +89,7 @@ class Events:
         self._subscribers: dict[str, weakref.WeakSet[Subscription]] = {}
         self._versions: dict[str, int] = {}
         self._missed = 0  # times notices may have been missed, which counts as a notice of every topic
+        self._heard = 0  # notices of any topic, missed ones included
         self._loop: asyncio.AbstractEventLoop | None = None
         self._arrived: set[str] = set()  # topics waiting for the loop to call their subscribers
         self._everything = False  # notices may have been missed: call every subscriber
@@ -117,6 +118,12 @@ class Events:
         with self._lock:
             return self._missed + self._versions.get(topic, 0)
 
+    def heard(self) -> int:
+        """How many notices of any topic this process has heard so far (missed ones too); from any thread.
+        Unchanged between two calls: no notice at all came between them."""
+        with self._lock:
+            return self._heard
+
     def close(self) -> None:
         """Stop the transport (at shutdown); notices published later reach this process only."""
         self._transport.close()
@@ -125,6 +132,7 @@ class Events:
     def _receive(self, topic: str | None) -> None:
         """A notice of this process's or another instance's (``None``: of every topic), from any thread."""
         with self._lock:
+            self._heard += 1
             if topic is None:
                 self._missed += 1
             else:

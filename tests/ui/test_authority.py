@@ -3,6 +3,7 @@ does not (components.authority). Events go the browser's way, through the page's
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -11,6 +12,8 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlalchemy import func, select, update
 
+from api.auth import SessionCheck
+from components import authority
 from models import (
     Client,
     Comment,
@@ -29,6 +32,7 @@ from services.contacts import disable_contact
 from services.demo import CUSTOMER_EMAIL, CUSTOMER_PASSWORD
 from services.invitations import set_password
 from services.password_change import change_password
+from services.session_standing import customer_standing
 from tests.ui.browser_events import checked, left_for, marked, send_event, until
 from tests.ui.conftest import open_home, post_login
 from tests.ui.test_pay import fill_card
@@ -232,3 +236,39 @@ async def test_a_page_whose_session_stands_still_acts(user: User) -> None:
 
     await until(lambda: comments_saying("Thanks!") == 1)
     assert user.back_history[-1] == f"/invoices/{invoice}"
+
+
+async def test_a_page_takes_its_request_s_session_check_as_its_first_unless_a_notice_came_since(
+    user: User, monkeypatch
+) -> None:
+    asked: list[str] = []
+
+    def standing(*args, **kwargs):
+        asked.append(args[1])
+        return customer_standing(*args, **kwargs)
+
+    monkeypatch.setattr(authority, "CUSTOMERS", replace(authority.CUSTOMERS, standing=standing))
+    await post_login(user)
+    await user.open("/invoices")
+    assert user.client is not None
+    holder = authority.holder_of(user.client)
+    assert holder is not None
+    await until(lambda: holder.following)  # connected, and followed
+    await asyncio.sleep(0.3)
+    assert asked == []  # the request had just asked: neither its connection nor its follower asks again
+    current = portal.current()
+    assert holder.trusted(current)
+
+    # A notice of any kind between a request's check and its page, or a check older than a trusted
+    # yes: the page asks the database itself.
+    def taken(check: SessionCheck) -> bool:
+        fresh = replace(holder, seen=None, ends_at=None, trusted_until=0.0)
+        authority.take_request_check(fresh, check)
+        return fresh.trusted(current)
+
+    assert holder.ends_at is not None
+    assert taken(SessionCheck(time.monotonic(), current.events.heard(), holder.ends_at))
+    before = current.events.heard()
+    current.events.publish("business:settings")
+    assert not taken(SessionCheck(time.monotonic(), before, holder.ends_at))
+    assert not taken(SessionCheck(time.monotonic() - 2, current.events.heard(), holder.ends_at))
