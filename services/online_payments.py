@@ -66,10 +66,10 @@ from services.payments import (
     PaidInvoice,
     allocate_oldest_first,
     allocate_payment,
-    number_receipt,
     open_invoice_rows,
 )
 from services.principal import ActsForClient, Principal
+from services.receipt_numbering import number_and_queue
 from services.records import client_invoice, client_invoices
 from services.saved_methods import KnownCustomer, new_gateway_customer, store_method
 
@@ -530,8 +530,7 @@ def book_result(
             paid = allocate_payment(session, payment, received_at=now, clock=clock)
             receipt = prepare_receipt(session, payment, paid, now, credits=used)
             session.flush()  # the other writes before the number: its lock is then held only briefly
-            number_receipt(session, payment)  # from here to the commit, every other receipt waits
-            receipt.queue(session, str(payment.receipt_number), now)
+            number_and_queue(session, payment, receipt, now)  # from here to the commit, other receipts wait
             return _outcome(payment, credits=used)
         elif result.status == ChargeStatus.PROCESSING:
             payment.status = PaymentStatus.PROCESSING

@@ -14,7 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
-from models import Client, Organization, Payment, PaymentKind, PaymentStatus, PortalUser, RefundSource
+from models import (
+    Client,
+    Organization,
+    OutboxEmail,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    PortalUser,
+    RefundSource,
+)
 from services.checkout_credits import UsedCredit
 from services.database import Database
 from services.dates import format_day
@@ -63,11 +72,13 @@ class PreparedReceipt:
 
     messages: tuple[_Message, ...]
 
-    def queue(self, session: Session, receipt_number: str, now: datetime) -> None:
-        """Put both in the outbox with the number, in the caller's transaction (written at its commit)."""
+    def queue(self, session: Session, receipt_number: str, now: datetime) -> list[OutboxEmail]:
+        """Put both in the outbox with the number, in the caller's transaction (written at its next
+        flush); ``services.receipt_numbering`` may give ``RECEIPT_NUMBER`` and write the number later."""
+        queued = []
         for message in self.messages:
             pdf = message.receipt_pdf
-            add_email(
+            email = add_email(
                 session,
                 to=[message.to],
                 subject=message.subject.replace(RECEIPT_NUMBER, receipt_number),
@@ -83,6 +94,8 @@ class PreparedReceipt:
                 client_id=message.client_id,
                 now=now,
             )
+            queued.append(email)
+        return queued
 
 
 def prepare_receipt(
