@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from nicegui import ui
@@ -16,6 +17,8 @@ ROWS_COLUMNS = "grid-template-columns: minmax(7rem, auto) 1fr"  # label, value
 # first (markup.breakable), and only a single part too long for the line is cut.
 VALUE_CLASSES = "text-grey-10 break-words"
 VALUE_STYLE = "overflow-wrap: anywhere"
+# What Quasar renders for ``ui.card().props("flat bordered")``: a card with nothing to press is markup.
+CARD = "q-card q-card--bordered q-card--flat no-shadow nicegui-card"
 
 
 @dataclass(frozen=True)
@@ -44,23 +47,27 @@ def figure_card(
 ) -> None:
     """A headline figure: a label, a large amount, a line of explanation, links (text, address) to what
     makes it up, and buttons (label, handler)."""
+    figures = (
+        markup.row(
+            "items-center gap-2 text-grey-7 no-wrap",
+            markup.icon(icon, "text-xl text-primary"),
+            markup.heading(title, "text-sm font-medium uppercase tracking-wide"),
+        ),
+        markup.text(amount, "text-3xl font-semibold text-grey-10 figure-amount"),
+        markup.text(note, "text-sm text-grey-7") if note else "",
+        *(markup.column("text-sm", markup.link(text, href, "text-primary")) for text, href in links),
+    )
+    texts = [title, amount, note, *(text for text, _href in links)]
+    if not actions:  # nothing to press: the card itself is markup too
+        tested = f' data-testid="{escape(test_id)}"' if test_id else ""
+        Markup(f'<div class="{CARD} w-full gap-1 p-5"{tested}>', *figures, "</div>", texts=texts)
+        return
     with ui.card().classes("w-full gap-1 p-5").props("flat bordered") as card:
-        Markup(
-            markup.row(
-                "items-center gap-2 text-grey-7 no-wrap",
-                markup.icon(icon, "text-xl text-primary"),
-                markup.heading(title, "text-sm font-medium uppercase tracking-wide"),
-            ),
-            markup.text(amount, "text-3xl font-semibold text-grey-10 figure-amount"),
-            markup.text(note, "text-sm text-grey-7") if note else "",
-            *(markup.column("text-sm", markup.link(text, href, "text-primary")) for text, href in links),
-            texts=[title, amount, note, *(text for text, _href in links)],
-        )
-        if actions:
-            with ui.row().classes("mt-2 gap-2"):
-                for index, (label, handler) in enumerate(actions):
-                    style = "unelevated no-caps" if index == 0 else "outline no-caps"
-                    ui.button(label, on_click=handler).props(style)
+        Markup(*figures, texts=texts)
+        with ui.row().classes("mt-2 gap-2"):
+            for index, (label, handler) in enumerate(actions):
+                style = "unelevated no-caps" if index == 0 else "outline no-caps"
+                ui.button(label, on_click=handler).props(style)
     if test_id:
         card.props(f"data-testid={test_id}")
 
@@ -85,9 +92,7 @@ def detail_card(
             markup.icon(icon, "text-xl text-primary"),
             markup.heading(title, "text-lg font-semibold flex-1"),
         ]
-        if edit is None:
-            Markup(markup.row("w-full items-center gap-2 no-wrap", *heading), texts=[title])
-        else:
+        if edit is not None:
             with ui.row().classes("w-full items-center gap-2 no-wrap"):
                 Markup(*heading, texts=[title])
                 ui.button(icon="edit", on_click=edit).props(
@@ -95,6 +100,7 @@ def detail_card(
                 ).classes("text-grey-7").mark(edit_label.lower().replace(" ", "-"))
         shown = [(label, lines) for label, value in rows if any(lines := _lines(value))]
         Markup(
+            "" if edit is not None else markup.row("w-full items-center gap-2 no-wrap", *heading),
             f'<div class="nicegui-grid w-full gap-x-4 gap-y-2 text-sm" style="{ROWS_COLUMNS}">',
             *(
                 markup.text(label, "text-grey-7")
@@ -105,7 +111,10 @@ def detail_card(
                 for label, lines in shown
             ),
             "</div>",
-            texts=[part for label, lines in shown for part in (label, *map(_text, lines))],
+            texts=[
+                *([] if edit is not None else [title]),
+                *(part for label, lines in shown for part in (label, *map(_text, lines))),
+            ],
         )
     if test_id:
         card.props(f"data-testid={test_id}")

@@ -39,6 +39,10 @@ ITEM_SECTION = "q-item__section column justify-center"  # what Quasar renders fo
 # What Quasar renders for a clickable ``ui.item`` that is a link (``tag=a``), and for the selected one.
 ITEM_LINK = "q-item q-item-type row no-wrap q-item--clickable q-link cursor-pointer q-focusable q-hoverable"
 ITEM_SELECTED = "q-item--active q-router-link--active"
+LOGOUT_BUTTON = (
+    "q-btn q-btn-item non-selectable no-outline q-btn--flat q-btn--rectangle text-primary q-btn--actionable "
+    "q-focusable q-hoverable q-btn--no-uppercase w-full text-grey-8"
+)
 DEMO_NOTICE = N_("Demo portal: sample data for trying things out. No real money moves.")  # shown with _()
 
 
@@ -169,9 +173,9 @@ def signed_out_card(width: str = "max-w-sm") -> Iterator[ui.card]:
 
 
 def _navigation(active: str) -> Markup:
-    """The customer's sidebar links as one element: ``navigation_list`` and ``navigation_item`` as the
-    markup Quasar makes of them. Each is a plain link the browser follows by itself; a page holds no
-    element per entry (Home is what every customer opens at month-end)."""
+    """The customer's sidebar as one element: ``navigation_list`` and ``navigation_item`` as the markup
+    Quasar makes of them, then Logout. Each link the browser follows by itself and Logout is a form it
+    posts, so a page holds no element for any of them (Home is what every customer opens at month-end)."""
     # Translators: the name of the sidebar's navigation landmark; screen readers add "navigation" to it.
     name = _("Main")
     links, labels = [], []
@@ -190,12 +194,23 @@ def _navigation(active: str) -> Markup:
             f"{markup.text(label, f'{ITEM_SECTION} q-item__section--main')}</a>"
         )
         labels.append(label)
-    return Markup(
+    # A real form post: sign-out needs the session cookie, which only a request carries. The button is
+    # what Quasar renders for ``ui.button(_("Logout"), icon="logout")``, flat: the browser posts the form.
+    logout = _("Logout")
+    sign_out = (
+        '<form class="w-full px-3" method="post" action="/auth/logout">'
+        f'<button class="{LOGOUT_BUTTON}" type="submit"><span class="q-focus-helper"></span>'
+        '<span class="q-btn__content text-center col items-center q-anchor--skip justify-start row">'
+        '<i class="q-icon on-left notranslate material-icons" aria-hidden="true" role="img">logout</i>'
+        f'<span class="block">{escape(logout)}</span></span></button></form>'
+    )
+    return Markup(  # the column lays the two out: the links at the top, Logout at the bottom
         f'<nav aria-label="{escape(name)}" class="w-full">',
         '<div class="q-list q-list--padding w-full" role="none">',
         *links,
         "</div></nav>",
-        texts=labels,
+        sign_out,
+        texts=[*labels, logout],
     )
 
 
@@ -236,8 +251,3 @@ def navigation_item(path: str, *, selected: bool) -> ui.item:
 def _sidebar(active: str) -> None:
     with ui.column().classes("w-full h-full justify-between py-3 gap-0"):
         _navigation(active)
-        # A real form post: sign-out needs the session cookie, which only a request carries.
-        with ui.element("form").props("method=post action=/auth/logout").classes("w-full px-3"):
-            ui.button(_("Logout"), icon="logout").props("type=submit flat no-caps align=left").classes(
-                "w-full text-grey-8"
-            )
