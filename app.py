@@ -53,7 +53,7 @@ log = logging.getLogger("portal")
 # The tab's icon (🧾), as the data address NiceGUI would otherwise make of the emoji again for every page.
 FAVICON = "data:image/svg+xml," + quote(
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 128 128">'
-    '<text y=".9em" font-size="112" font-family="Georgia, sans-serif">\U0001f9fe</text></svg>'
+    '<text y=".9em" font-size="112" font-family="Georgia, sans-serif">🧾</text></svg>'
 )
 # A month-end burst keeps hundreds of pages' elements alive at once, and Python's collector, run after
 # every 700 new objects, walked all of them and everything made at start-up again and again: a fifth of

@@ -17,8 +17,8 @@ from nicegui import Client, background_tasks, ui
 
 from components.offload import io_bound
 from services.database import Database
-from services.events import Events, Subscription, client_documents_topic
-from services.live_topics import documents_topic
+from services.events import Events, Subscription
+from services.live_topics import documents_topic, known_documents_topic
 from services.principal import Principal
 
 Refresh = Callable[[], Awaitable[None] | None]
@@ -107,8 +107,9 @@ class Loads:
 
 async def customer_topic(db: Database, principal: Principal) -> str:
     """``documents_topic`` for a page: no trip to a database thread when the session knew the client."""
-    if principal.client_public_id:
-        return client_documents_topic(principal.client_public_id)
+    known = known_documents_topic(principal)
+    if known is not None:
+        return known
     return await io_bound(documents_topic, db, principal)
 
 

@@ -13,10 +13,17 @@ from services.events import client_documents_topic
 from services.principal import Principal
 
 
+def known_documents_topic(principal: Principal) -> str | None:
+    """``documents_topic`` without the database, when the session read the client's public id (which
+    never changes); None otherwise."""
+    return client_documents_topic(principal.client_public_id) if principal.client_public_id else None
+
+
 def documents_topic(db: Database, principal: Principal) -> str:
     """The topic that moves when the business changes one of this customer's documents or payments."""
-    if principal.client_public_id:  # read with the session: a client's public id never changes
-        return client_documents_topic(principal.client_public_id)
+    known = known_documents_topic(principal)
+    if known is not None:
+        return known
     with db.reading() as session:
         public_id = session.scalar(select(Client.public_id).where(Client.id == principal.client_id))
     if public_id is None:
