@@ -39,6 +39,7 @@ from services.backup import (
 )
 from services.demo import seed_demo
 from services.gateways.switch import unwrap
+from services.i18n.catalogues import preload_catalogues
 from services.jobs import portal_jobs
 from services.mailer import BackgroundSender, SmtpConfig, startup_notice
 from services.pdf.fonts import preload_fonts
@@ -106,6 +107,7 @@ def configure(settings: Settings) -> portal.Portal:
     app.on_shutdown(started.db.close)
     # Fonts are prepared once per process; doing it now spares the first customer's PDF the wait.
     app.on_startup(lambda: pdf_bound(preload_fonts))
+    app.on_startup(lambda: io_bound(preload_catalogues))  # (the same for the words of every language)
     app.on_shutdown(offload.shut_down)  # work still queued is dropped, not run after the app has stopped
     if settings.demo:
         logins = seed_demo(started.db, clock=started.clock, password_rounds=settings.bcrypt_rounds)

@@ -47,6 +47,7 @@ from services.database import Database  # noqa: E402
 from services.gateways.base import CardDetails, ChargeRequest  # noqa: E402
 from services.gateways.sandbox import SandboxGateway  # noqa: E402
 from services.gateways.sandbox_records import DatabaseRecords  # noqa: E402
+from services.i18n.catalogues import preload_catalogues  # noqa: E402
 from services.invoices import create_invoice, send_invoice  # noqa: E402
 from services.online_payments import pay, plan_pay_all  # noqa: E402
 from services.principal import Principal  # noqa: E402
@@ -119,6 +120,7 @@ def percentile(timings: list[float], share: float) -> float:
 
 def concurrent_payers(url: str, payers: int, *, invoices: int = INVOICES_PER_PAYER) -> ConcurrentFigures:
     """``payers`` customers press Pay Now at once on the database at ``url`` (migrated here)."""
+    preload_catalogues()  # as app.py does when the portal starts
     db = Database.from_url(url)
     try:
         db.migrate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,9 +31,11 @@ PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may rest before 
 # Connections kept open, and opened beyond them at busy moments. components.offload runs blocking work in
 # 26 threads (8 database, 2 PDF, 16 gateway), and the background loops and the sign-in check take a few
 # more: 30 in all, so no worker waits for a connection; PostgreSQL's default max_connections of 100
-# leaves room for three instances.
-POOL_SIZE = 10
-MAX_OVERFLOW = 20
+# leaves room for three instances. Every thread's connection is kept: with fewer kept, a burst of
+# payments closed a connection at each turn the pool was full and opened a new one the next moment
+# (a new server process, and its prepared statements lost), six times in fifty payments.
+POOL_SIZE = 26
+MAX_OVERFLOW = 4
 
 
 def normalize_url(url: str) -> str:
@@ -142,20 +145,24 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
             raise
 
 
-def insert_unless_present(session: Session, model: type[Any], keys: list[str], **values: Any) -> bool:
+def insert_unless_present(
+    session: Session | Connection, model: type[Any], keys: list[str], **values: Any
+) -> bool:
     """Insert a row unless one with the same ``keys`` exists (``ON CONFLICT DO NOTHING``): True if
     inserted. Two transactions inserting the same row at once do not fail: the second waits for the
     first and inserts nothing."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = model.__table__
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    insert = _insert_unless_present(dialect.name, model.__table__, tuple(keys))
+    return session.execute(insert, values).first() is not None
+
+
+@functools.cache
+def _insert_unless_present(dialect_name: str, table: Table, keys: tuple[str, ...]) -> Insert:
+    """The statement, made once (a payment inserts twice: making it cost as much as running it); the
+    values come as parameters, and name the columns written."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     # RETURNING tells whether a row went in: psycopg reports no row count for ON CONFLICT (-1).
-    insert = (
-        dialect.insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=keys)
-        .returning(table.c[keys[0]])
-    )
-    return session.execute(insert).first() is not None
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys)).returning(table.c[keys[0]])
 
 
 class Database:
@@ -175,6 +182,23 @@ class Database:
         with self.session_factory() as session, session.begin():
             session.connection(execution_options={WRITE_OPTION: True})
             yield session
+
+    @contextmanager
+    def each_statement_committed(self) -> Iterator[Connection]:
+        """A connection whose every statement commits on its own, for writes that are one statement
+        each (an insert that may find its row there already, then a read of that row).
+
+        On PostgreSQL it runs without BEGIN and COMMIT (autocommit): one round trip to the server
+        instead of three, and a thread that waits for Python's interpreter lock at each. On SQLite, where
+        the write lock is taken at the start, it is a write transaction like ``transaction()``.
+        """
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                yield connection
+        else:
+            with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
+                with connection.begin():
+                    yield connection
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

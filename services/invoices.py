@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
@@ -142,6 +142,15 @@ def locked_invoice(session: Session, invoice_id: int) -> Invoice:
     return invoice
 
 
+# Made once: every payment runs it (making it again cost about as much as running it).
+_LOCKED_INVOICES = (
+    select(Invoice)
+    .where(Invoice.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Invoice.id)
+    .with_for_update()
+)
+
+
 def locked_invoices(session: Session, invoice_ids: Sequence[int]) -> dict[int, Invoice]:
     """Invoice id -> invoice for each of ``invoice_ids``, locked in one statement in the order of their
     ids, so two payments over the same invoices take them in the same order; ``NotFound`` for the first
@@ -149,10 +158,7 @@ def locked_invoices(session: Session, invoice_ids: Sequence[int]) -> dict[int, I
     if not invoice_ids:
         return {}
     found = {
-        invoice.id: invoice
-        for invoice in session.scalars(
-            select(Invoice).where(Invoice.id.in_(set(invoice_ids))).order_by(Invoice.id).with_for_update()
-        )
+        invoice.id: invoice for invoice in session.scalars(_LOCKED_INVOICES, {"ids": list(set(invoice_ids))})
     }
     for invoice_id in invoice_ids:
         if invoice_id not in found:

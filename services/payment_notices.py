@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnExpressionArgument, Integer, Select, bindparam, select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
@@ -105,14 +106,16 @@ def prepare_receipt(
     now: datetime,
     *,
     credits: Sequence[UsedCredit] = (),
+    parties: Parties | None = None,
 ) -> PreparedReceipt:
     """Receipt to the customer who paid and a notice to the business, for a payment that succeeded;
     both say which of the customer's credits and retainer payments were used with it (``credits``).
+    ``parties``, if read already with the payment (``with_parties``), spares a query.
 
     Written before the receipt has its number: the number is taken last, and the row every receipt
     shares stays locked from then until the commit, so nothing slow may come between.
     """
-    business, client, customer_email = _parties(session, payment)
+    business, client, customer_email = parties or _parties(session, payment)
     messages: list[_Message] = []
     formatted: dict[tuple[int, str], str] = {}  # the same amounts come up several times in the two messages
 
@@ -352,39 +355,68 @@ class _Client:
     time_zone: str
 
 
-def _parties(session: Session, payment: Payment) -> tuple[_Business, _Client, str]:
-    """The business, the client and the address of the customer who paid (else the client's), in one
-    query."""
-    return _parties_of(session, payment.client_id, payment.portal_user_id)
+Parties = tuple[_Business, _Client, str]  # the business, the client, the address its messages go to
+
+_PARTY_COLUMNS = (
+    Organization.name,
+    Organization.email,
+    Organization.locale,
+    Organization.default_language,
+    Organization.time_zone,
+    Client.id,
+    Client.display_name,
+    Client.company_name,
+    Client.email,
+    PortalUser.email,
+    PortalUser.language,
+    PortalUser.time_zone,
+)
 
 
-def _parties_of(
-    session: Session, client_id: int, portal_user_id: int | None
-) -> tuple[_Business, _Client, str]:
-    row = session.execute(
-        select(
-            Organization.name,
-            Organization.email,
-            Organization.locale,
-            Organization.default_language,
-            Organization.time_zone,
-            Client.id,
-            Client.display_name,
-            Client.company_name,
-            Client.email,
-            PortalUser.email,
-            PortalUser.language,
-            PortalUser.time_zone,
-        )
-        .select_from(Client)
+def with_parties(
+    query: Select[Any],
+    client_id: ColumnExpressionArgument[int],
+    portal_user_id: ColumnExpressionArgument[Any],
+) -> Select[Any]:
+    """``query`` with the columns ``parties_from`` reads after its own: the client ``client_id`` names,
+    its business, and the portal user ``portal_user_id`` names, if any. A payment's booking reads them
+    with the payment it locks, in the same statement."""
+    return (
+        query.add_columns(*_PARTY_COLUMNS)
+        .join(Client, Client.id == client_id)
         .join(Organization, Organization.id == Client.organization_id)
         .outerjoin(PortalUser, PortalUser.id == portal_user_id)
-        .where(Client.id == client_id)
-    ).one()
+    )
+
+
+def parties_from(row: Sequence[Any], portal_user_id: int | None) -> Parties:
+    """The business, the client and the address of the customer who paid (else the client's), from the
+    last columns of a row of a ``with_parties`` query."""
     (name, business_email, locale, language, zone, client_id, display_name, company_name, client_email,
-     user_email, user_language, user_zone) = row  # fmt: skip
+     user_email, user_language, user_zone) = row[-len(_PARTY_COLUMNS):]  # fmt: skip
     if portal_user_id is not None and user_email is None:
         raise NoResultFound(f"no portal user {portal_user_id}")
     business = _Business(name, business_email, locale, language, zone)
     client = _Client(client_id, display_name, company_name, user_language or language, user_zone or zone)
     return business, client, user_email or client_email
+
+
+def _parties(session: Session, payment: Payment) -> Parties:
+    """``parties_from`` for a payment, in one query."""
+    return _parties_of(session, payment.client_id, payment.portal_user_id)
+
+
+# Made once: every payment runs it (making it again cost about as much as running it). Without a
+# portal user (None), the outer join finds none, as "id IS NULL" did.
+_PARTIES = (
+    select(*_PARTY_COLUMNS)
+    .select_from(Client)
+    .join(Organization, Organization.id == Client.organization_id)
+    .outerjoin(PortalUser, PortalUser.id == bindparam("portal_user_id", type_=Integer))
+    .where(Client.id == bindparam("client_id"))
+)
+
+
+def _parties_of(session: Session, client_id: int, portal_user_id: int | None) -> Parties:
+    row = session.execute(_PARTIES, {"client_id": client_id, "portal_user_id": portal_user_id}).one()
+    return parties_from(row, portal_user_id)

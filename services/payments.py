@@ -225,7 +225,6 @@ def allocate_payment(
             )
             left -= share
     payment.unapplied_minor = left
-    session.flush()
     return paid
 
 

@@ -60,7 +60,10 @@ _NUMBER_EVERYWHERE = text(
 
 def number_and_queue(session: Session, payment: Payment, receipt: PreparedReceipt, now: datetime) -> str:
     """Number the settled ``payment``'s receipt and queue its messages with the number: the last thing
-    its transaction does before the commit (nothing slow may follow). Returns the number."""
+    its transaction does before the commit (nothing slow may follow). Returns the number.
+
+    On PostgreSQL the transaction's writes still pending go in first, with the messages, in one flush.
+    """
     if session.get_bind().dialect.name != "postgresql":
         number_receipt(session, payment)
         receipt.queue(session, str(payment.receipt_number), now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Client, Invoice, InvoiceStatus
@@ -46,10 +46,14 @@ def client_invoices(
 ) -> dict[str, Invoice]:
     """``client_invoice`` for several public ids in one query: public id -> invoice, for those found."""
     invoices = session.scalars(
-        select(Invoice).where(
-            Invoice.public_id.in_(set(public_ids)),
-            Invoice.client_id == principal.client_id,
-            Invoice.status != InvoiceStatus.DRAFT,
-        )
+        _CLIENT_INVOICES, {"public_ids": list(set(public_ids)), "client_id": principal.client_id}
     )
     return {invoice.public_id: invoice for invoice in invoices}
+
+
+# Made once: every payment runs it (making it again cost about as much as running it).
+_CLIENT_INVOICES = select(Invoice).where(
+    Invoice.public_id.in_(bindparam("public_ids", expanding=True)),
+    Invoice.client_id == bindparam("client_id"),
+    Invoice.status != InvoiceStatus.DRAFT,
+)

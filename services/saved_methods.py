@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from models import Client, GatewayCustomer, SavedPaymentMethod
@@ -106,9 +106,9 @@ def new_gateway_customer(
     """Create the client's customer at the gateway and keep its id; if another tab kept one at the same
     moment, that one is used (the one made here stays unused at the gateway)."""
     customer_id = gateway.ensure_customer("", email=principal.email, name=name)
-    with db.transaction() as session:
+    with db.each_statement_committed() as connection:
         kept = insert_unless_present(
-            session,
+            connection,
             GatewayCustomer,
             ["client_id", "gateway"],
             client_id=principal.client_id,
@@ -116,7 +116,7 @@ def new_gateway_customer(
             customer_id=customer_id,
             created_at=clock(),
         )
-        return customer_id if kept else _customer_id(session, principal.client_id, gateway.name)
+        return customer_id if kept else _customer_id(connection, principal.client_id, gateway.name)
 
 
 def store_method(
@@ -252,7 +252,7 @@ def _owned(session: Session, principal: Principal, gateway_name: str, public_id:
     return row
 
 
-def _customer_id(session: Session, client_id: int, gateway_name: str) -> str:
+def _customer_id(session: Session | Connection, client_id: int, gateway_name: str) -> str:
     return (
         session.scalar(
             select(GatewayCustomer.customer_id).where(

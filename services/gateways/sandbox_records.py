@@ -1,7 +1,7 @@
 """Where the sandbox gateway keeps its charges: in memory (tests), or in the portal's database.
 
 The sandbox plays the part of a gateway on someone else's servers. Its record of each charge is kept
-apart from our own books, written in a transaction of its own before the charge is answered, so that a
+apart from our own books, written in a statement of its own before the charge is answered, so that a
 charge survives whatever happens to the attempt that asked for it, as it would at a real gateway.
 """
 
@@ -57,9 +57,9 @@ class DatabaseRecords:
             return session.scalar(select(SandboxCharge.answer).where(SandboxCharge.idempotency_key == key))
 
     def keep(self, key: str, record: Record) -> Record:
-        with self.db.transaction() as session:
+        with self.db.each_statement_committed() as connection:
             kept = insert_unless_present(
-                session,
+                connection,
                 SandboxCharge,
                 ["idempotency_key"],
                 idempotency_key=key,
@@ -70,6 +70,6 @@ class DatabaseRecords:
             if kept:
                 return record
             # The same key before, or at the same moment: the first one kept stands.
-            return session.scalars(
+            return connection.scalars(
                 select(SandboxCharge.answer).where(SandboxCharge.idempotency_key == key)
             ).one()

@@ -189,7 +189,7 @@ def test_a_declined_card_whose_failure_could_not_be_written_is_closed_as_failed(
 ):
     principal, invoice, gateway = books
     with monkeypatch.context() as patched:
-        lost_answer(patched, where="_locked")
+        lost_answer(patched, where="_locked_with_parties")  # booking its refusal
         with pytest.raises(PaymentInDoubt):
             pay_invoice(db, gateway, principal, invoice, clock, card("4000000000000002"))
     assert payments(db) == [("pending", None, None)]
