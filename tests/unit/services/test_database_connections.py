@@ -1,20 +1,24 @@
-"""Pooled connections: PostgreSQL's are checked only after resting, SQLite's writers take turns."""
+"""Pooled connections: PostgreSQL's are checked only after resting and kept for every worker thread,
+SQLite's writers take turns; writes of one statement each commit at once on PostgreSQL."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.exc import OperationalError
 
 import services.database as database_module
-from models import Organization
-from services.database import Database
+from components.offload import CONNECTIONS
+from models import Organization, SandboxCharge
+from services.database import Database, insert_unless_present
 from tests.conftest import POSTGRES_URL, postgres_test_url
 from tests.factories import make_organization
 
@@ -158,3 +162,103 @@ def test_a_writer_waits_no_longer_than_the_busy_timeout(tmp_path):
     add_organization(db, "In time")  # the turn came back when the holder finished
     assert organization_names(db)[-1] == "In time"
     db.engine.dispose()
+
+
+def sandbox_charge(key: str) -> dict[str, Any]:
+    return {
+        "idempotency_key": key,
+        "gateway_payment_id": f"ch_{key}",
+        "answer": {"status": "succeeded"},
+        "created_at": datetime(2026, 12, 6, tzinfo=UTC),
+    }
+
+
+def kept_charges(db: Database) -> list[str]:
+    with db.reading() as session:
+        return list(
+            session.scalars(
+                select(SandboxCharge.idempotency_key).order_by(
+                    SandboxCharge.created_at, SandboxCharge.idempotency_key
+                )
+            )
+        )
+
+
+@needs_postgres
+def test_on_postgresql_each_statement_is_committed_as_it_runs(postgres):
+    postgres.migrate()
+    with postgres.transaction() as session:
+        session.execute(delete(SandboxCharge))
+    other = Database.from_url(postgres.engine.url.render_as_string(hide_password=False))
+
+    def keep(key: str, *, then_fail: bool = False) -> bool:
+        with postgres.each_statement_committed() as connection:
+            kept = insert_unless_present(
+                connection, SandboxCharge, ["idempotency_key"], **sandbox_charge(key)
+            )
+            assert kept_charges(other)[-1:] == [key]  # another connection sees it before the block ends
+            if then_fail:
+                raise ZeroDivisionError
+            return kept
+
+    try:
+        assert keep("a")
+        assert not keep("a")  # there already: nothing inserted
+        with pytest.raises(ZeroDivisionError):
+            keep("b", then_fail=True)
+        assert kept_charges(other) == ["a", "b"]  # what failed after the statement did not undo it
+    finally:
+        other.engine.dispose()
+
+
+def test_on_sqlite_statements_committed_each_are_a_write_in_turn(sqlite):
+    order: list[str] = []
+    inside, may_end = threading.Event(), threading.Event()
+
+    def keep() -> None:
+        with sqlite.each_statement_committed() as connection:
+            insert_unless_present(connection, SandboxCharge, ["idempotency_key"], **sandbox_charge("a"))
+            inside.set()
+            may_end.wait(5)
+            order.append("kept")
+
+    def write() -> None:
+        inside.wait(5)
+        add_organization(sqlite, "Next writer")
+        order.append("next writer")
+
+    threads = [threading.Thread(target=keep), threading.Thread(target=write)]
+    for thread in threads:
+        thread.start()
+    inside.wait(5)
+    time.sleep(0.3)  # the other writer waits for its turn all this time
+    assert order == []
+    may_end.set()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["kept", "next writer"]
+    assert kept_charges(sqlite) == ["a"]
+
+
+@needs_postgres
+def test_a_burst_on_every_worker_thread_at_once_opens_no_connection_the_second_time(postgres):
+    opened: list[int] = []
+    event.listen(postgres.engine, "connect", lambda *_: opened.append(1))
+    threads = CONNECTIONS  # components.offload's worker threads, all in a transaction at once
+    everyone_in = threading.Barrier(threads)
+
+    def one_transaction() -> None:
+        with postgres.transaction() as session:
+            session.execute(select(1))
+            everyone_in.wait(10)
+
+    def burst() -> None:
+        with ThreadPoolExecutor(threads) as pool:
+            for future in [pool.submit(one_transaction) for _ in range(threads)]:
+                future.result()
+
+    burst()
+    first = len(opened)
+    burst()
+    assert first == threads
+    assert len(opened) == first  # each kept: none closed when given back, none opened again

@@ -111,6 +111,20 @@ def test_a_catalogue_asked_for_by_many_threads_at_once_is_compiled_once(
     assert found[0].gettext("Pay Now") != "Pay Now"  # the German catalogue, not an empty one
 
 
+def test_the_portal_compiles_every_catalogue_as_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalogues, "_COMPILED", {})
+    compiled: list[str] = []
+    compile_once = catalogues._compile
+    monkeypatch.setattr(
+        catalogues, "_compile", lambda language: compiled.append(language) or compile_once(language)
+    )
+    catalogues.preload_catalogues()
+    assert compiled == list(catalogues.available_languages())
+    assert {"en", "de", "fr", "es"} <= set(compiled)
+    assert catalogues.translations("fr").gettext("Pay Now") != "Pay Now"
+    assert compiled == list(catalogues.available_languages())  # the first page or e-mail compiles nothing
+
+
 def test_a_reader_who_shares_the_business_language_gets_its_locale() -> None:
     assert i18n.formatting_locale("fr_CA", "fr") == "fr_CA"
     assert i18n.formatting_locale("fr_CA", "en") == "en_CA"  # English as written in Canada
