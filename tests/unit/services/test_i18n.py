@@ -115,9 +115,12 @@ def test_the_portal_compiles_every_catalogue_as_it_starts(monkeypatch: pytest.Mo
     monkeypatch.setattr(catalogues, "_COMPILED", {})
     compiled: list[str] = []
     compile_once = catalogues._compile
-    monkeypatch.setattr(
-        catalogues, "_compile", lambda language: compiled.append(language) or compile_once(language)
-    )
+
+    def compile_counted(language: str) -> NullTranslations:
+        compiled.append(language)
+        return compile_once(language)
+
+    monkeypatch.setattr(catalogues, "_compile", compile_counted)
     catalogues.preload_catalogues()
     assert compiled == list(catalogues.available_languages())
     assert {"en", "de", "fr", "es"} <= set(compiled)
