@@ -37,8 +37,10 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "receipt", "label": N_("Receipt"), "field": "receipt", "align": "left"},
     {"name": "method", "label": N_("Method"), "field": "method", "align": "left",
      "classes": "max-sm:hidden", "headerClasses": "max-sm:hidden"},
+    # A payment over many invoices wraps its list, so its status and amount stay on screen.
     {"name": "paid_for", "label": N_("Invoices"), "field": "paid_for", "align": "left",
-     "classes": "max-md:hidden", "headerClasses": "max-md:hidden"},
+     "classes": "max-md:hidden", "headerClasses": "max-md:hidden",
+     "style": "white-space: normal; min-width: 12rem"},
     {"name": "status", "label": N_("Status"), "field": "status", "align": "left"},
     {"name": "amount", "label": N_("Amount"), "field": "amount", "sortable": True, "align": "right"},
 ]  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from services.demo import CUSTOMER_EMAIL
@@ -82,6 +83,14 @@ def test_pay_everything_by_card_from_home(demo_portal, browser):
     # Payments Made lists it; its page downloads the receipt.
     page.locator("a[href='/payments']").first.click()
     link = page.get_by_role("link", name=receipt)
+    # Its row names every invoice it paid, and still shows its amount without scrolling sideways.
+    row = page.get_by_role("row").filter(has=link)
+    amount = row.get_by_role("cell").last
+    expect(amount).to_have_text(owed)
+    table = page.locator(".q-table__middle").first
+    assert amount.bounding_box()["x"] + amount.bounding_box()["width"] <= (
+        table.bounding_box()["x"] + table.bounding_box()["width"] + 1
+    )
     # Followed rather than clicked: the list may redraw as the payment's notice arrives, and a click on
     # the row it replaces goes nowhere.
     page.goto(f"{demo_portal.url}{link.get_attribute('href')}")
