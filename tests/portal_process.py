@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+
+from services.database import make_engine
+from services.settings import Settings
+from tests.conftest import postgres_test_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,6 +30,44 @@ class RunningPortal:
     data_dir: Path
     output: Path
     pid: int = 0  # the server process's
+
+
+def crash_environment(backend: str, data_dir: Path, purpose: str) -> dict[str, str]:
+    """The settings of a portal that a test kills: its own data folder and, on PostgreSQL, a database of
+    its own (``purpose`` names it), emptied."""
+    environment = {"PORTAL_DATA_DIR": str(data_dir), "PORTAL_BCRYPT_ROUNDS": "4"}
+    if backend == "postgresql":
+        url = postgres_test_url(purpose)
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        environment["DATABASE_URL"] = url
+    return environment
+
+
+def settings_of(environment: dict[str, str]) -> Settings:
+    """The settings app.py reads from this environment."""
+    fields = {
+        key if key == "DATABASE_URL" else key.removeprefix("PORTAL_").lower(): value
+        for key, value in environment.items()
+    }
+    return Settings.model_validate(fields)
+
+
+def run_until_killed(module: str, *arguments: str, environment: dict[str, str]) -> None:
+    """``python -m module arguments`` as a portal process with ``environment``, which must end killed by
+    SIGKILL (a crash driver kills itself at the step it was told)."""
+    finished = subprocess.run(
+        [sys.executable, "-m", module, *arguments],
+        cwd=ROOT,
+        env=clean_environment(**environment),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == -signal.SIGKILL, finished.stderr
 
 
 def clean_environment(**settings: str) -> dict[str, str]:

@@ -14,28 +14,20 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Any
 
-from services import auto_pay, online_payments, portal
+from services import auto_pay, portal
 from services.auto_pay import charge_due_invoices
-from services.gateways.switch import unwrap
 from services.settings import load_settings
-from tests.integration.payment_crash_driver import demo_customer, die
+from tests.integration.payment_crash_driver import demo_customer, die, kill_at
 
 STEPS = ("claimed", "after_gateway", "during_booking")
 
 
 def main(step: str, moment: str) -> None:
     started = portal.start(load_settings())
-    gateway: Any = unwrap(started.gateway)  # the gateway pay() calls, behind the portal's switch
-    charge = gateway.charge
     if step == "claimed":
         auto_pay._plan = die  # the first step after the attempt's row is committed
-    elif step == "after_gateway":
-        gateway.charge = lambda request: die(charge(request))
-    elif step == "during_booking":
-        online_payments.prepare_receipt = die  # called in book_result's transaction, after the allocations
-    else:
+    elif step not in STEPS or not kill_at(started, step):
         raise SystemExit(f"unknown step {step!r}; one of {', '.join(STEPS)}")
     at = datetime.fromisoformat(moment)
     organization_id = demo_customer(started).organization_id

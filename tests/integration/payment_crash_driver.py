@@ -45,8 +45,8 @@ def demo_customer(started: portal.Portal) -> Principal:
         return Principal(user.id, client.id, client.organization_id, user.name, user.email, 0)
 
 
-def main(step: str, payment_method_id: str = "") -> None:
-    started = portal.start(load_settings())
+def kill_at(started: portal.Portal, step: str) -> bool:
+    """Make the portal's next payment kill its process at ``step`` (one of ``STEPS``); False for another."""
     gateway: Any = unwrap(started.gateway)  # the gateway pay() calls, behind the portal's switch
     charge = gateway.charge
     if step == "before_gateway":
@@ -56,6 +56,13 @@ def main(step: str, payment_method_id: str = "") -> None:
     elif step == "during_booking":
         online_payments.prepare_receipt = die  # called in book_result's transaction, after the allocations
     else:
+        return False
+    return True
+
+
+def main(step: str, payment_method_id: str = "") -> None:
+    started = portal.start(load_settings())
+    if not kill_at(started, step):
         raise SystemExit(f"unknown step {step!r}; one of {', '.join(STEPS)}")
     principal = demo_customer(started)
     if payment_method_id:  # Stripe: a card the browser set up with Stripe.js

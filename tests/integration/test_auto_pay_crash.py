@@ -11,16 +11,13 @@ SQLite and on PostgreSQL, with the sandbox gateway (its record of each charge ke
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from models import AutoPayAttempt, Invoice, OutboxEmail, Payment, SandboxCharge, SavedPaymentMethod
 from services import portal
@@ -32,18 +29,16 @@ from services.auto_pay import (
     consent_text,
     turn_on_auto_pay,
 )
-from services.database import make_engine
 from services.demo import seed_demo
 from services.gateways.base import CardDetails, ChargeRequest
 from services.gateways.switch import unwrap
 from services.invoices import create_invoice, send_invoice
 from services.online_payments import pay, plan_pay_all, plan_pay_invoice
 from services.reconciliation import IN_DOUBT_GRACE, reconcile_payments
-from services.settings import Settings
 from services.totals import LineInput
-from tests.conftest import POSTGRES_URL, postgres_test_url
+from tests.conftest import POSTGRES_URL
 from tests.integration.payment_crash_driver import demo_customer
-from tests.portal_process import ROOT, clean_environment
+from tests.portal_process import crash_environment, run_until_killed, settings_of
 
 BACKENDS = [
     "sqlite",
@@ -63,19 +58,8 @@ class AutoPayPortal:
     and owes one new invoice due today."""
 
     def __init__(self, backend: str, data_dir: Path) -> None:
-        self.environment = {"PORTAL_DATA_DIR": str(data_dir), "PORTAL_BCRYPT_ROUNDS": "4"}
-        if backend == "postgresql":
-            url = postgres_test_url("autopaycrash")
-            engine = make_engine(url)
-            with engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            engine.dispose()
-            self.environment["DATABASE_URL"] = url
-        fields = {
-            key if key == "DATABASE_URL" else key.removeprefix("PORTAL_").lower(): value
-            for key, value in self.environment.items()
-        }
-        self.started = portal.start(Settings.model_validate(fields))
+        self.environment = crash_environment(backend, data_dir, "autopaycrash")
+        self.started = portal.start(settings_of(self.environment))
         seed_demo(self.started.db, password_rounds=4)
         self.db = self.started.db
         self.gateway = unwrap(self.started.gateway)
@@ -117,16 +101,8 @@ class AutoPayPortal:
         )
 
     def kill_the_job(self, step: str) -> None:
-        finished = subprocess.run(
-            [sys.executable, "-m", "tests.integration.auto_pay_crash_driver", step, self.moment.isoformat()],
-            cwd=ROOT,
-            env=clean_environment(**self.environment),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert finished.returncode == -signal.SIGKILL, finished.stderr
+        driver = "tests.integration.auto_pay_crash_driver"
+        run_until_killed(driver, step, self.moment.isoformat(), environment=self.environment)
 
     def restart_and_run(self, after: timedelta) -> None:
         """What the restarted portal does ``after`` the killed run: reconciliation books an answer left in

@@ -10,9 +10,6 @@ can then be paid. With the sandbox and with Stripe (localstripe), on SQLite and 
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,21 +18,21 @@ from typing import Any
 
 import pytest
 import stripe
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from models import OutboxEmail, Payment, PaymentStatus, SandboxCharge
 from services import portal
 from services.clock import utc_now
-from services.database import Database, make_engine
+from services.database import Database
 from services.demo import seed_demo
 from services.gateways.base import CardDetails, ChargeRequest
 from services.online_payments import pay, plan_pay_all
 from services.reconciliation import IN_DOUBT_GRACE, NEVER_CHARGED, Reconciler
 from services.settings import Settings
-from tests.conftest import POSTGRES_URL, postgres_test_url
+from tests.conftest import POSTGRES_URL
 from tests.integration.localstripe_server import LocalStripe, start_localstripe
 from tests.integration.payment_crash_driver import demo_customer
-from tests.portal_process import ROOT, clean_environment, running_portal
+from tests.portal_process import crash_environment, run_until_killed, running_portal, settings_of
 
 STRIPE_KEYS = {
     "PORTAL_STRIPE_SECRET_KEY": "sk_test_crash",
@@ -64,14 +61,7 @@ class Portal:
 
     def __init__(self, setup: str, data_dir: Path, localstripe: LocalStripe) -> None:
         backend, self.gateway = setup.split("-")
-        self.environment = {"PORTAL_DATA_DIR": str(data_dir), "PORTAL_BCRYPT_ROUNDS": "4"}
-        if backend == "postgresql":
-            url = postgres_test_url("crash")
-            engine = make_engine(url)
-            with engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            engine.dispose()
-            self.environment["DATABASE_URL"] = url
+        self.environment = crash_environment(backend, data_dir, "crash")
         if self.gateway == "stripe":
             self.environment |= STRIPE_KEYS | {"PORTAL_STRIPE_API_BASE": localstripe.api_base}
             self.stripe = stripe.StripeClient(STRIPE_KEYS["PORTAL_STRIPE_SECRET_KEY"],
@@ -86,11 +76,7 @@ class Portal:
 
     def settings(self) -> Settings:
         """The settings app.py reads from this environment."""
-        fields = {
-            key if key == "DATABASE_URL" else key.removeprefix("PORTAL_").lower(): value
-            for key, value in self.environment.items()
-        }
-        return Settings.model_validate(fields)
+        return settings_of(self.environment)
 
     def card(self) -> str:
         """Stripe: what Stripe.js makes of the card typed in the browser. Sandbox: nothing."""
@@ -104,16 +90,7 @@ class Portal:
 
     def kill_while_paying(self, step: str) -> None:
         arguments = [step, self.card()] if self.gateway == "stripe" else [step]
-        finished = subprocess.run(
-            [sys.executable, "-m", "tests.integration.payment_crash_driver", *arguments],
-            cwd=ROOT,
-            env=clean_environment(**self.environment),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert finished.returncode == -signal.SIGKILL, finished.stderr
+        run_until_killed("tests.integration.payment_crash_driver", *arguments, environment=self.environment)
 
     def attempts(self) -> list[tuple[str, str, str | None, int]]:
         """The payments made since the demo was seeded: public id, status, receipt number, amount."""
