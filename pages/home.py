@@ -181,13 +181,24 @@ def _figures(
     def money(value: object) -> str:
         return format_money(value, locale)  # type: ignore[arg-type]
 
-    held = _("{amount} of it is held for your refund request.")
-    credits_note = _("From credit notes and overpayments.")
-    if balances.reserved_credits:
-        credits_note = held.format(amount=money(balances.reserved_credits))
-    retainer_note = _("Paid in advance, ready to use on invoices.")
-    if balances.reserved_retainer:
-        retainer_note = held.format(amount=money(balances.reserved_retainer))
+    for_refund = _("{amount} of it is held for your refund request.")
+    for_payment = _("{amount} of it is kept for your payment in progress.")
+
+    def note(otherwise: str, reserved: Money, held: Money) -> str:
+        """What part of the figure cannot be used now, and why; else what the figure is."""
+        said = [
+            text.format(amount=money(part))
+            for text, part in ((for_refund, reserved), (for_payment, held))
+            if part
+        ]
+        return " ".join(said) or otherwise
+
+    credits_note = note(
+        _("From credit notes and overpayments."), balances.reserved_credits, balances.held_credits
+    )
+    retainer_note = note(
+        _("Paid in advance, ready to use on invoices."), balances.reserved_retainer, balances.held_retainer
+    )
     last = balances.last_payment
     outstanding_note = (
         _("Total of your unpaid invoices.") if balances.outstanding else _("Nothing to pay. Thank you!")

@@ -131,6 +131,10 @@ async def test_a_refund_request_is_confirmed_and_holds_the_amount(user):
             select(RefundRequest).where(RefundRequest.reason == "Project ended early")
         ).one()
     assert (request.amount_minor, request.status, request.source) == (500, "open", "retainer")
+    await open_home(user)  # the figure still counts it, and says it is held
+    await user.should_see(
+        f"{format_money(Money(500, retainer.currency))} of it is held for your refund request."
+    )
 
 
 async def save_a_card(user) -> None:

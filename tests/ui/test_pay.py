@@ -168,6 +168,8 @@ async def test_a_payment_in_doubt_says_it_is_being_confirmed_and_offers_no_secon
         f"We are confirming your payment of {format_money(owed)}; you will not be charged twice."
     )
     await user.should_not_see("Pay Now")
+    await user.should_see("$120.00 of it is kept for your payment in progress.")  # the credits it uses
+    await user.should_see("$700.00 of it is kept for your payment in progress.")  # and the retainer
     await user.open("/pay")
     await user.should_see(
         f"We are confirming your payment of {format_money(owed)}; you will not be charged twice."
