@@ -204,10 +204,16 @@ def _figures(
         _("Total of your unpaid invoices.") if balances.outstanding else _("Nothing to pay. Thank you!")
     )
     confirming = sum(invoice.confirming.minor for invoice in options.invoices)
+    processing = sum(invoice.processing.minor for invoice in options.invoices)
     if confirming:  # a payment whose answer we have not had: paying again could pay twice
         amount = money(Money(confirming, balances.outstanding.currency))
         outstanding_note = _(
             "We are confirming your payment of {amount}; you will not be charged twice."
+        ).format(amount=amount)
+    elif processing:  # a bank debit on its way: the invoices stay unpaid until it clears
+        amount = money(Money(processing, balances.outstanding.currency))
+        outstanding_note = _(
+            "A payment of {amount} is being processed; the invoices it pays are marked paid once it clears."
         ).format(amount=amount)
     # Pay Now while some of it can be paid: not while payments on their way cover all of it.
     payable = not options.invoices or any(invoice.can_take.minor > 0 for invoice in options.invoices)

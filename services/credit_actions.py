@@ -39,9 +39,10 @@ class ApplicableInvoice:
     due_date: date
     balance_due: Money
     can_take: Money  # the balance less what payments in flight will cover
-    # The part of those payments still being confirmed with the gateway (the rest is processing debits),
-    # their own money: not the credits they will apply with it.
+    # The part of those payments still being confirmed with the gateway, and the part that is bank debits
+    # it accepted and is processing: their own money, not the credits they will apply with it.
     confirming: Money
+    processing: Money
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def credit_options(db: Database, principal: Principal, *, clock: Clock = utc_now
 
 def options_for(session: Session, client_id: int, currency: str, balances: ClientBalances) -> CreditOptions:
     """``credit_options`` inside a transaction that has the client's ``balances`` already (Home)."""
-    reserved, confirming = in_flight_and_confirming(session, client_id)
+    reserved, confirming, processing = in_flight_and_confirming(session, client_id)
     rows = session.execute(  # the columns shown, not whole invoices: there may be many open
         select(Invoice.public_id, Invoice.number, Invoice.due_date, Invoice.balance_due_minor, Invoice.id)
         .where(
@@ -82,6 +83,7 @@ def options_for(session: Session, client_id: int, currency: str, balances: Clien
             Money(row.balance_due_minor, currency),
             Money(max(0, row.balance_due_minor - reserved.get(row.id, 0)), currency),
             Money(confirming.get(row.id, 0), currency),
+            Money(processing.get(row.id, 0), currency),
         )
         for row in rows
     )

@@ -231,16 +231,21 @@ def being_confirmed(session: Session, client_id: int) -> dict[int, int]:
     return _reserved(session, client_id, (PaymentStatus.PENDING,))
 
 
-def in_flight_and_confirming(session: Session, client_id: int) -> tuple[dict[int, int], dict[int, int]]:
-    """``in_flight``, and the money (credits aside) of ``being_confirmed``: what the customer is told
-    is being confirmed, in one query."""
+def in_flight_and_confirming(
+    session: Session, client_id: int
+) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """``in_flight``, and the money (credits aside) of ``being_confirmed`` and of the bank debits the
+    gateway accepted and is processing: what the customer is told is being confirmed, or processed, in
+    one query."""
     reserved: dict[int, int] = {}
     confirming: dict[int, int] = {}
+    processing: dict[int, int] = {}
     for status, invoice_id, money, held in _unanswered_shares(session, client_id, UNANSWERED):
         reserved[invoice_id] = reserved.get(invoice_id, 0) + money + held
-        if status == PaymentStatus.PENDING and money:
-            confirming[invoice_id] = confirming.get(invoice_id, 0) + money
-    return reserved, confirming
+        told = confirming if status == PaymentStatus.PENDING else processing
+        if money:
+            told[invoice_id] = told.get(invoice_id, 0) + money
+    return reserved, confirming, processing
 
 
 def _reserved(

@@ -138,6 +138,10 @@ async def test_a_processing_bank_payment_shows_on_the_invoice_and_in_the_list(us
     (table,) = user.find(kind=ui.table).elements
     (row,) = [row for row in table.rows if row["number"] == "INV-00013"]
     assert (row["processing"], row["payable"]) == (f"{shown} processing", False)
+    await user.open("/")
+    await user.should_see(
+        f"A payment of {shown} is being processed; the invoices it pays are marked paid once it clears."
+    )
 
 
 async def test_a_payment_in_doubt_says_it_is_being_confirmed_and_offers_no_second_pay_button(user, caplog):
