@@ -768,7 +768,7 @@ def _succeeded_after_failure(session: Session, payment: Payment, result: ChargeR
 _LOCKED_PAYMENT = select(Payment).where(Payment.public_id == bindparam("public_id")).with_for_update()
 # The payment being booked, locked, with those its receipt goes to and comes from.
 _LOCKED_WITH_PARTIES = (
-    with_parties(select(Payment), Payment.client_id, Payment.portal_user_id)
+    with_parties(select(Payment).join(Client, Client.id == Payment.client_id), Payment.portal_user_id)
     .where(Payment.public_id == bindparam("public_id"))
     .with_for_update(of=Payment)
 )

@@ -373,17 +373,12 @@ _PARTY_COLUMNS = (
 )
 
 
-def with_parties(
-    query: Select[Any],
-    client_id: ColumnExpressionArgument[int],
-    portal_user_id: ColumnExpressionArgument[Any],
-) -> Select[Any]:
-    """``query`` with the columns ``parties_from`` reads after its own: the client ``client_id`` names,
-    its business, and the portal user ``portal_user_id`` names, if any. A payment's booking reads them
-    with the payment it locks, in the same statement."""
+def with_parties(query: Select[Any], portal_user_id: ColumnExpressionArgument[Any]) -> Select[Any]:
+    """``query``, which selects from the client, with the columns ``parties_from`` reads after its own:
+    the client's, its business's, and those of the portal user ``portal_user_id`` names, if any. A
+    payment's booking reads them with the payment it locks, in the same statement."""
     return (
         query.add_columns(*_PARTY_COLUMNS)
-        .join(Client, Client.id == client_id)
         .join(Organization, Organization.id == Client.organization_id)
         .outerjoin(PortalUser, PortalUser.id == portal_user_id)
     )
@@ -408,12 +403,8 @@ def _parties(session: Session, payment: Payment) -> Parties:
 
 # Made once: every payment runs it (making it again cost about as much as running it). Without a
 # portal user (None), the outer join finds none, as "id IS NULL" did.
-_PARTIES = (
-    select(*_PARTY_COLUMNS)
-    .select_from(Client)
-    .join(Organization, Organization.id == Client.organization_id)
-    .outerjoin(PortalUser, PortalUser.id == bindparam("portal_user_id", type_=Integer))
-    .where(Client.id == bindparam("client_id"))
+_PARTIES = with_parties(select().select_from(Client), bindparam("portal_user_id", type_=Integer)).where(
+    Client.id == bindparam("client_id")
 )
 
 
